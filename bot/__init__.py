@@ -1,0 +1,1 @@
+"""Channels, the gateway between them and Rasa, broadcasts and the `learncity` command line."""

@@ -1,0 +1,232 @@
+"""Services over citizen records: the rules for what is stored, shown and erased."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, inspect, select, text
+from sqlalchemy.orm import Session
+
+from citizens.models import CitizenProfile, EventSubscription, LearningNeedRecord
+
+# Rasa's SQL tracker store keeps each conversation's events in this table.
+RASA_TRACKER_TABLE = "events"
+
+
+class ConsentRequiredError(ValueError):
+    """Raised when something would be stored without the citizen's explicit consent."""
+
+
+@dataclass(frozen=True)
+class LearningNeed:
+    """What a citizen wants to learn, as the needs assessment counts it."""
+
+    topic: str
+    district: str | None = None
+    preferred_times: str | None = None
+    language: str | None = None
+    age_group: str | None = None
+
+
+def channel_of(sender_id: str) -> str:
+    """Sender ids are namespaced `channel:id`; the prefix names the channel."""
+    return sender_id.split(":", 1)[0] if ":" in sender_id else "unknown"
+
+
+def _profile(session: Session, sender_id: str, create: bool) -> CitizenProfile | None:
+    profile = session.get(CitizenProfile, sender_id)
+    if profile is None and create:
+        profile = CitizenProfile(sender_id=sender_id, channel=channel_of(sender_id), reachable=True)
+        session.add(profile)
+        session.flush()
+    return profile
+
+
+def get_language(session: Session, sender_id: str) -> str | None:
+    """The language the citizen chose, if they chose one."""
+    profile = _profile(session, sender_id, create=False)
+    return profile.language if profile else None
+
+
+def set_language(session: Session, sender_id: str, language: str) -> None:
+    """Remember the citizen's chosen language (they asked for it, so this is consented)."""
+    profile = _profile(session, sender_id, create=True)
+    assert profile is not None
+    profile.language = language
+
+
+def mark_unreachable(session: Session, sender_id: str) -> None:
+    """The citizen blocked us: stop sending broadcasts until they write again."""
+    profile = _profile(session, sender_id, create=False)
+    if profile is not None:
+        profile.reachable = False
+
+
+def mark_reachable(session: Session, sender_id: str) -> None:
+    """The citizen wrote to us again, so broadcasts may reach them."""
+    profile = _profile(session, sender_id, create=False)
+    if profile is not None and not profile.reachable:
+        profile.reachable = True
+
+
+def is_reachable(session: Session, sender_id: str) -> bool:
+    profile = _profile(session, sender_id, create=False)
+    return profile.reachable if profile else True
+
+
+def register_learning_need(
+    session: Session, sender_id: str, need: LearningNeed, *, consent: bool
+) -> LearningNeed:
+    """Store a learning need for the needs assessment; refuses without explicit consent."""
+    if not consent:
+        raise ConsentRequiredError("a learning need is stored only with the citizen's consent")
+    if not need.topic.strip():
+        raise ValueError("a learning need must name a topic")
+    session.add(
+        LearningNeedRecord(
+            sender_id=sender_id,
+            topic=need.topic.strip(),
+            district=need.district,
+            preferred_times=need.preferred_times,
+            language=need.language,
+            age_group=need.age_group,
+            consent_given_at=datetime.now(UTC),
+        )
+    )
+    session.flush()
+    return need
+
+
+def subscribe_events(
+    session: Session,
+    sender_id: str,
+    *,
+    topic: str | None = None,
+    district: str | None = None,
+    consent: bool,
+) -> bool:
+    """Subscribe to festival announcements; returns False when already subscribed."""
+    if not consent:
+        raise ConsentRequiredError("a subscription is stored only with the citizen's consent")
+    topic_key, district_key = (topic or "").strip(), (district or "").strip()
+    existing = session.scalar(
+        select(EventSubscription).where(
+            EventSubscription.sender_id == sender_id,
+            EventSubscription.topic == topic_key,
+            EventSubscription.district == district_key,
+        )
+    )
+    if existing is not None:
+        return False
+    _profile(session, sender_id, create=True)
+    session.add(EventSubscription(sender_id=sender_id, topic=topic_key, district=district_key))
+    session.flush()
+    return True
+
+
+def unsubscribe_events(session: Session, sender_id: str, *, topic: str | None = None) -> int:
+    """Remove the citizen's subscriptions (all, or those for one topic); returns how many."""
+    statement = delete(EventSubscription).where(EventSubscription.sender_id == sender_id)
+    if topic:
+        statement = statement.where(EventSubscription.topic == topic.strip())
+    return session.execute(statement).rowcount or 0
+
+
+def subscribers_for(
+    session: Session, *, topic: str | None = None, district: str | None = None
+) -> list[str]:
+    """Reachable senders whose subscriptions match an announcement's topic and district."""
+    rows = session.scalars(select(EventSubscription)).all()
+    unreachable = set(
+        session.scalars(
+            select(CitizenProfile.sender_id).where(CitizenProfile.reachable.is_(False))
+        ).all()
+    )
+    matched: list[str] = []
+    for row in rows:
+        topic_ok = not row.topic or (topic is not None and row.topic.lower() in topic.lower())
+        district_ok = not row.district or (district is not None and row.district == district)
+        if topic_ok and district_ok and row.sender_id not in unreachable:
+            matched.append(row.sender_id)
+    return sorted(set(matched))
+
+
+def export_citizen_data(session: Session, sender_id: str) -> dict[str, Any]:
+    """Everything stored about one citizen, for `my_data`."""
+    profile = _profile(session, sender_id, create=False)
+    needs = session.scalars(
+        select(LearningNeedRecord).where(LearningNeedRecord.sender_id == sender_id)
+    ).all()
+    subscriptions = session.scalars(
+        select(EventSubscription).where(EventSubscription.sender_id == sender_id)
+    ).all()
+    return {
+        "sender_id": sender_id,
+        "language": profile.language if profile else None,
+        "reachable": profile.reachable if profile else True,
+        "learning_needs": [
+            asdict(
+                LearningNeed(
+                    topic=need.topic,
+                    district=need.district,
+                    preferred_times=need.preferred_times,
+                    language=need.language,
+                    age_group=need.age_group,
+                )
+            )
+            for need in needs
+        ],
+        "subscriptions": [
+            {"topic": row.topic or None, "district": row.district or None} for row in subscriptions
+        ],
+        "conversation_events": count_conversation_events(session, sender_id),
+    }
+
+
+def count_conversation_events(session: Session, sender_id: str) -> int:
+    """How many events Rasa's tracker store keeps for this sender (0 if there is no store)."""
+    if not inspect(session.get_bind()).has_table(RASA_TRACKER_TABLE):
+        return 0
+    return int(
+        session.execute(
+            text(f"SELECT COUNT(*) FROM {RASA_TRACKER_TABLE} WHERE sender_id = :sender"),
+            {"sender": sender_id},
+        ).scalar_one()
+    )
+
+
+def erase_citizen(session: Session, sender_id: str, *, include_conversation: bool = True) -> dict[str, int]:
+    """Erase everything about one citizen; returns how many rows went from each table."""
+    erased = {
+        "learning_needs": session.execute(
+            delete(LearningNeedRecord).where(LearningNeedRecord.sender_id == sender_id)
+        ).rowcount
+        or 0,
+        "event_subscriptions": session.execute(
+            delete(EventSubscription).where(EventSubscription.sender_id == sender_id)
+        ).rowcount
+        or 0,
+        "citizen_profiles": session.execute(
+            delete(CitizenProfile).where(CitizenProfile.sender_id == sender_id)
+        ).rowcount
+        or 0,
+    }
+    if include_conversation and inspect(session.get_bind()).has_table(RASA_TRACKER_TABLE):
+        erased[RASA_TRACKER_TABLE] = session.execute(
+            text(f"DELETE FROM {RASA_TRACKER_TABLE} WHERE sender_id = :sender"),
+            {"sender": sender_id},
+        ).rowcount or 0
+    return erased
+
+
+def needs_summary(session: Session) -> dict[str, Any]:
+    """Learning needs counted by topic and by district, with no personal data."""
+    needs = session.scalars(select(LearningNeedRecord)).all()
+    return {
+        "total": len(needs),
+        "by_topic": dict(Counter(need.topic.lower() for need in needs).most_common()),
+        "by_district": dict(Counter(need.district or "unknown" for need in needs).most_common()),
+    }

