@@ -83,7 +83,9 @@ class Reply:
     cards: list[Card] = field(default_factory=list)
     request_location: bool = False
     language: str | None = None
-    erase_conversation: bool = False  # set by `forget_me`; the gateway acts on it, channels ignore it
+    erase_conversation: bool = (
+        False  # set by `forget_me`; the gateway acts on it, channels ignore it
+    )
 
     @classmethod
     def from_rasa(cls, item: dict[str, Any]) -> Reply:

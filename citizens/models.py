@@ -22,7 +22,9 @@ class CitizenProfile(Base):
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, onupdate=_now
+    )
 
 
 class LearningNeedRecord(Base):

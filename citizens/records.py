@@ -198,7 +198,9 @@ def count_conversation_events(session: Session, sender_id: str) -> int:
     )
 
 
-def erase_citizen(session: Session, sender_id: str, *, include_conversation: bool = True) -> dict[str, int]:
+def erase_citizen(
+    session: Session, sender_id: str, *, include_conversation: bool = True
+) -> dict[str, int]:
     """Erase everything about one citizen; returns how many rows went from each table."""
     erased = {
         "learning_needs": session.execute(
@@ -215,10 +217,13 @@ def erase_citizen(session: Session, sender_id: str, *, include_conversation: boo
         or 0,
     }
     if include_conversation and inspect(session.get_bind()).has_table(RASA_TRACKER_TABLE):
-        erased[RASA_TRACKER_TABLE] = session.execute(
-            text(f"DELETE FROM {RASA_TRACKER_TABLE} WHERE sender_id = :sender"),
-            {"sender": sender_id},
-        ).rowcount or 0
+        erased[RASA_TRACKER_TABLE] = (
+            session.execute(
+                text(f"DELETE FROM {RASA_TRACKER_TABLE} WHERE sender_id = :sender"),
+                {"sender": sender_id},
+            ).rowcount
+            or 0
+        )
     return erased
 
 

@@ -74,9 +74,7 @@ def _alembic_config(url: str):  # type: ignore[no-untyped-def]
 
     config = Config()
     config.set_main_option("script_location", str(REPOSITORY_ROOT / "core" / "migrations"))
-    config.set_main_option(
-        "version_locations", " ".join(str(path) for path in MIGRATION_LOCATIONS)
-    )
+    config.set_main_option("version_locations", " ".join(str(path) for path in MIGRATION_LOCATIONS))
     config.set_main_option("path_separator", "space")
     config.attributes["database_url"] = url
     return config

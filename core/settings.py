@@ -16,7 +16,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in the data dir")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means SQLite in the data dir"
+    )
     learncity_data_dir: Path = Field(default=REPOSITORY_ROOT / ".data")
     learncity_catalog_path: Path = Field(default=REPOSITORY_ROOT / "knowledge" / "sample_city")
     learncity_log_level: str = "INFO"

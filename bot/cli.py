@@ -1,0 +1,290 @@
+"""`learncity`: the one command line for every job a person runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.logging_setup import configure_logging
+from core.settings import get_settings
+
+logger = logging.getLogger("learncity")
+
+
+def _inputs(value: str) -> Iterator[str]:
+    """One value, or one per line of standard input when the value is `-`."""
+    if value != "-":
+        yield value
+        return
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if line.strip():
+            yield line
+
+
+def _point(value: str) -> tuple[float, float]:
+    try:
+        latitude, longitude = (float(part) for part in value.split(","))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"--near takes LAT,LON (e.g. 31.23,121.47), not {value!r}"
+        ) from error
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise argparse.ArgumentTypeError(f"--near {value}: latitude or longitude out of range")
+    return latitude, longitude
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from bot.channels.console import chat_loop
+    from bot.conversation import Conversation
+    from bot.stack import running_assistant, serve_gateway, serve_gateway_in_thread
+
+    settings = get_settings()
+    with running_assistant(settings) as supervisor:
+        conversation = Conversation(supervisor.rasa_url, timeout=settings.rasa_timeout_seconds)
+        url = f"http://{settings.gateway_host}:{settings.gateway_port}"
+        if args.console and sys.stdin.isatty():
+            server = serve_gateway_in_thread(settings, conversation)
+            print(f"learncity is running. Web chat: {url}  (Ctrl-D or Ctrl-C stops everything)")
+            try:
+                asyncio.run(chat_loop(Conversation(supervisor.rasa_url)))
+            finally:
+                server.should_exit = True
+        else:
+            print(f"learncity is running. Web chat: {url}  (Ctrl-C stops everything)", flush=True)
+            serve_gateway(settings, conversation)
+    return 0
+
+
+def command_chat(args: argparse.Namespace) -> int:
+    from bot.channels.console import chat_loop
+    from bot.conversation import Conversation
+    from bot.stack import running_assistant
+    from nlu.serving import is_up
+
+    settings = get_settings()
+    if is_up(settings.rasa_url, "/status"):
+        asyncio.run(chat_loop(Conversation(settings.rasa_url), args.sender))
+        return 0
+    print("starting the assistant (Rasa and the action server) …", file=sys.stderr)
+    with running_assistant(settings) as supervisor:
+        asyncio.run(chat_loop(Conversation(supervisor.rasa_url), args.sender))
+    return 0
+
+
+def command_train(args: argparse.Namespace) -> int:
+    from nlu.training import ensure_model
+
+    path = ensure_model(get_settings(), force=args.force)
+    print(path)
+    return 0
+
+
+def command_catalog_import(args: argparse.Namespace) -> int:
+    from bot.bootstrap import import_catalog_file
+    from core.database import upgrade_database
+
+    settings = get_settings()
+    path = Path(args.path)
+    if not path.exists():
+        print(f"error: {path} does not exist", file=sys.stderr)
+        return 2
+    upgrade_database(settings.sqlalchemy_url)
+    summary = import_catalog_file(path, url=settings.sqlalchemy_url, prune=args.prune)
+    for rejection in summary.rejected:
+        print(f"rejected: {rejection}", file=sys.stderr)
+    print(summary)
+    return 0
+
+
+def command_search(args: argparse.Namespace) -> int:
+    import knowledge
+    from bot.bootstrap import prepare_database, prepare_index
+
+    settings = get_settings()
+    prepare_database(settings)
+    prepare_index()
+    filters = knowledge.SearchFilters(
+        free_only=args.free,
+        audience=args.audience,
+        language=args.language,
+        time_of_day=args.when,
+        district=args.district,
+        types=tuple(args.type or ()),
+    )
+    for query in _inputs(args.query):
+        results = knowledge.search(
+            query, limit=args.limit, filters=filters, near=args.near, radius_m=args.radius
+        )
+        if args.json:
+            print(
+                json.dumps([result.as_dict() for result in results], ensure_ascii=False), flush=True
+            )
+            continue
+        print(f"# {query}")
+        for result in results:
+            row = result.as_dict()
+            distance = f" · {row['distance_m']:.0f} m" if row.get("distance_m") is not None else ""
+            print(
+                f"  {row['score']:.3f}  [{row['type']}] {row['name']} — {row.get('place', '')}{distance}"
+            )
+        if not results:
+            print("  (nothing matched)")
+    return 0
+
+
+def command_parse(args: argparse.Namespace) -> int:
+    import httpx
+
+    from bot.stack import rasa_for_parsing
+    from nlu.language import detect_language
+    from nlu.serving import parse_text
+
+    settings = get_settings()
+    with rasa_for_parsing(settings) as rasa_url, httpx.Client(timeout=30) as client:
+        for text in _inputs(args.text):
+            parsed = parse_text(rasa_url, text, client)
+            intent = parsed.get("intent") or {}
+            result = {
+                "text": text,
+                "intent": {"name": intent.get("name"), "confidence": intent.get("confidence")},
+                "entities": [
+                    {
+                        key: entity.get(key)
+                        for key in ("entity", "value", "start", "end", "extractor")
+                    }
+                    for entity in parsed.get("entities", [])
+                ],
+                "language": detect_language(text),
+            }
+            if args.json:
+                print(json.dumps(result, ensure_ascii=False), flush=True)
+            else:
+                entities = ", ".join(f"{e['entity']}={e['value']}" for e in result["entities"])
+                print(
+                    f"{text}\n  intent: {result['intent']['name']} ({result['intent']['confidence']:.2f})"
+                    f"  language: {result['language']}  entities: {entities or '-'}"
+                )
+    return 0
+
+
+def command_report(args: argparse.Namespace) -> int:
+    import citizens
+    import knowledge
+    from core.database import session_scope, upgrade_database
+
+    settings = get_settings()
+    upgrade_database(settings.sqlalchemy_url)
+    with session_scope() as session:
+        report = {
+            "needs": citizens.needs_summary(session),
+            "unmet": knowledge.unmet_demand_summary(session),
+        }
+    chosen = report if args.what == "all" else {args.what: report[args.what]}
+    if args.json:
+        print(json.dumps(chosen, ensure_ascii=False, indent=2))
+    else:
+        for name, section in chosen.items():
+            print(f"## {name}")
+            print(json.dumps(section, ensure_ascii=False, indent=2))
+    return 0
+
+
+def command_db_upgrade(_: argparse.Namespace) -> int:
+    from core.database import upgrade_database
+
+    upgrade_database(get_settings().sqlalchemy_url)
+    print("database schema is up to date")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="learncity", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start everything: Rasa, actions, gateway with web chat")
+    run.add_argument(
+        "--no-console",
+        dest="console",
+        action="store_false",
+        help="serve only; do not open a console conversation",
+    )
+    run.set_defaults(handler=command_run)
+
+    chat = commands.add_parser("chat", help="a console conversation with the assistant")
+    chat.add_argument("--sender", default=None, help="sender id (default: a new console id)")
+    chat.set_defaults(handler=command_chat)
+
+    train = commands.add_parser("train", help="train the Rasa model if its inputs changed")
+    train.add_argument(
+        "--force", action="store_true", help="train even if a model for these inputs exists"
+    )
+    train.set_defaults(handler=command_train)
+
+    catalog = commands.add_parser("catalog", help="the learning offer: import files")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
+    importer = catalog_commands.add_parser(
+        "import", help="import schema.org JSON-LD, HSDS CSV package, iCalendar or CSV"
+    )
+    importer.add_argument("path", help="a file or a folder")
+    importer.add_argument(
+        "--prune", action="store_true", help="remove items the source no longer lists"
+    )
+    importer.set_defaults(handler=command_catalog_import)
+
+    search = commands.add_parser("search", help="search the catalog ('-' reads queries from stdin)")
+    search.add_argument("query")
+    search.add_argument("--limit", type=int, default=5)
+    search.add_argument("--near", type=_point, default=None, metavar="LAT,LON")
+    search.add_argument("--radius", type=float, default=None, metavar="METRES")
+    search.add_argument("--free", action="store_true", help="free offers only")
+    search.add_argument("--audience", default=None, help="seniors, children, parents, migrants, …")
+    search.add_argument("--language", default=None, help="language of instruction (zh, en, …)")
+    search.add_argument(
+        "--when", default=None, choices=["day", "morning", "evening", "weekend", "weekday"]
+    )
+    search.add_argument("--district", default=None)
+    search.add_argument("--type", action="append", choices=["course", "space", "event"])
+    search.add_argument("--json", action="store_true", help="print JSON only")
+    search.set_defaults(handler=command_search)
+
+    parse = commands.add_parser("parse", help="what the NLU understands ('-' reads stdin)")
+    parse.add_argument("text")
+    parse.add_argument("--json", action="store_true", help="print JSON only")
+    parse.set_defaults(handler=command_parse)
+
+    report = commands.add_parser("report", help="for planners: learning needs and unmet demand")
+    report.add_argument("what", nargs="?", default="all", choices=["all", "needs", "unmet"])
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(handler=command_report)
+
+    database = commands.add_parser("db", help="database maintenance")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    database_commands.add_parser("upgrade", help="apply migrations").set_defaults(
+        handler=command_db_upgrade
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging("DEBUG" if args.verbose else None)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # the operator sees one clear line; the traceback goes to the log
+        logger.debug("command failed", exc_info=True)
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The gateway's one path to the assistant: an internal message in, internal replies out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import httpx
+
+from bot.kind_replies import TRY_AGAIN, kind_text
+from bot.messages import IncomingMessage, Reply
+from citizens import erase_citizen
+from core.database import session_scope
+from nlu.serving import WEBHOOK_PATH
+
+logger = logging.getLogger(__name__)
+
+
+class Conversation:
+    """Sends citizens' messages to the Rasa server and turns its answers into `Reply` objects.
+
+    If Rasa (or the action server behind it) cannot answer, the citizen gets a kind
+    "try again in a moment" in their language and the operator gets a log line; the next
+    message simply tries again, so the conversation recovers once the server is back.
+    """
+
+    def __init__(
+        self, rasa_url: str, *, timeout: float = 10.0, database_url: str | None = None
+    ) -> None:
+        self.rasa_url = rasa_url.rstrip("/")
+        self.database_url = database_url
+        self._client = httpx.AsyncClient(timeout=timeout)
+        self._last_failure_logged = 0.0
+
+    async def handle(self, message: IncomingMessage) -> list[Reply]:
+        """Answer one message; never raises for an unavailable assistant."""
+        text = message.rasa_text()
+        if not text:
+            return []
+        try:
+            response = await self._client.post(
+                f"{self.rasa_url}{WEBHOOK_PATH}",
+                json={"sender": message.sender_id, "message": text, "metadata": message.metadata()},
+            )
+            response.raise_for_status()
+            items = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            self._log_unavailable(f"Rasa server at {self.rasa_url} did not answer: {error!r}")
+            return [self._try_again(message)]
+        replies = [Reply.from_rasa(item) for item in items if isinstance(item, dict)]
+        if not replies:
+            # Every turn of our dialogue answers something: silence means an action failed.
+            self._log_unavailable(
+                f"Rasa answered nothing for a {message.channel} message; is the action server up?"
+            )
+            return [self._try_again(message)]
+        if any(reply.erase_conversation for reply in replies):
+            await asyncio.to_thread(self._erase_conversation, message.sender_id)
+        return [
+            reply
+            for reply in replies
+            if reply.text or reply.cards or reply.buttons or reply.request_location
+        ]
+
+    def _try_again(self, message: IncomingMessage) -> Reply:
+        return Reply(text=kind_text(TRY_AGAIN, message.text, message.language_hint))
+
+    def _log_unavailable(self, detail: str) -> None:
+        now = time.monotonic()
+        level = logging.ERROR if now - self._last_failure_logged > 30 else logging.DEBUG
+        self._last_failure_logged = now if level == logging.ERROR else self._last_failure_logged
+        logger.log(level, "assistant unavailable, citizen asked to try again: %s", detail)
+
+    def _erase_conversation(self, sender_id: str) -> None:
+        """After `forget_me`, Rasa has persisted the turn: now erase its tracker events too."""
+        with session_scope(self.database_url) as session:
+            erased = erase_citizen(session, sender_id)
+        logger.info("erased citizen data on request: %s", erased)
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,41 @@
+"""The gateway: one Starlette app serving every channel in front of one `Conversation`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.channels import web
+from bot.conversation import Conversation
+from nlu.serving import is_up
+
+logger = logging.getLogger(__name__)
+
+ChannelRoutes = Callable[[Conversation], list[BaseRoute]]
+
+
+def create_app(
+    conversation: Conversation, extra_channels: list[ChannelRoutes] | None = None
+) -> Starlette:
+    """Build the app; channels other than the web chat plug in through `extra_channels`."""
+
+    async def health(_: Request) -> Response:
+        rasa_up = is_up(conversation.rasa_url, "/status")
+        return JSONResponse({"gateway": "up", "rasa": "up" if rasa_up else "down"})
+
+    routes: list[BaseRoute] = [Route("/health", health)]
+    for channel_routes in [web.routes, *(extra_channels or [])]:
+        routes.extend(channel_routes(conversation))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await conversation.close()
+
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,34 @@
+"""The gateway's own replies for when the assistant behind it cannot answer, in every language."""
+
+from __future__ import annotations
+
+from nlu.language import DEFAULT_LANGUAGE, detect_language, normalise_language
+
+TRY_AGAIN = {
+    "zh": "抱歉，我现在暂时无法回答，请稍后再试。",
+    "en": "Sorry, I can't answer right now. Please try again in a moment.",
+    "es": "Lo siento, ahora no puedo responder. Por favor, inténtalo de nuevo en un momento.",
+    "fr": "Désolé, je ne peux pas répondre pour le moment. Réessayez dans un instant, s'il vous plaît.",
+    "ar": "عذرًا، لا أستطيع الرد الآن. يُرجى المحاولة مرة أخرى بعد قليل.",
+    "ru": "Извините, сейчас я не могу ответить. Пожалуйста, попробуйте ещё раз через минуту.",
+    "uk": "Вибачте, зараз я не можу відповісти. Будь ласка, спробуйте ще раз за хвилину.",
+}
+
+SLOW_DOWN = {
+    "zh": "消息有点多，请稍等片刻再发送。",
+    "en": "That's a lot of messages at once. Please wait a moment before sending more.",
+    "es": "Son muchos mensajes a la vez. Espera un momento antes de enviar más.",
+    "fr": "Cela fait beaucoup de messages d'un coup. Patientez un instant avant d'en envoyer d'autres.",
+    "ar": "هذه رسائل كثيرة دفعة واحدة. يُرجى الانتظار قليلًا قبل إرسال المزيد.",
+    "ru": "Слишком много сообщений сразу. Подождите немного, прежде чем писать снова.",
+    "uk": "Забагато повідомлень одразу. Зачекайте трохи, перш ніж писати знову.",
+}
+
+
+def reply_language(text: str | None, hint: str | None) -> str:
+    """The language to answer in when the assistant itself could not decide."""
+    return detect_language(text or "", hint) or normalise_language(hint) or DEFAULT_LANGUAGE
+
+
+def kind_text(table: dict[str, str], text: str | None, hint: str | None) -> str:
+    return table.get(reply_language(text, hint), table[DEFAULT_LANGUAGE])

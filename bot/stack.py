@@ -1,0 +1,109 @@
+"""Bring the whole assistant up (prepared data, Rasa, action server, gateway) and down again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+
+import uvicorn
+
+from bot.bootstrap import prepare_database, prepare_index, prepare_model
+from bot.conversation import Conversation
+from bot.gateway import create_app
+from bot.supervisor import ManagedProcess, StackPorts, Supervisor
+from core.settings import Settings
+from nlu.serving import CREDENTIALS_FILE, is_up
+from nlu.training import rasa_environment, rasa_executable
+
+logger = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_assistant(settings: Settings, ports: StackPorts | None = None) -> Iterator[Supervisor]:
+    """Prepare everything, start Rasa and the action server, stop them on exit (also on Ctrl-C)."""
+    url = prepare_database(settings)
+    prepare_index()
+    model = prepare_model(settings)
+    supervisor = Supervisor(settings, model, url, ports or StackPorts())
+    supervisor.start()
+    try:
+        yield supervisor
+    finally:
+        supervisor.stop()
+
+
+def channel_routes(settings: Settings) -> list:  # type: ignore[type-arg]
+    """The channels configured by settings, besides the always-on web chat."""
+    from bot.channels import registry
+
+    return registry.configured_channels(settings)
+
+
+def serve_gateway(settings: Settings, conversation: Conversation) -> None:
+    """Serve the gateway in the foreground until Ctrl-C."""
+    app = create_app(conversation, channel_routes(settings))
+    config = uvicorn.Config(
+        app, host=settings.gateway_host, port=settings.gateway_port, log_level="warning"
+    )
+    logger.info("web chat on http://%s:%d", settings.gateway_host, settings.gateway_port)
+    uvicorn.Server(config).run()
+
+
+def serve_gateway_in_thread(settings: Settings, conversation: Conversation) -> uvicorn.Server:
+    """Serve the gateway from a background thread (so the console can use the foreground)."""
+    app = create_app(conversation, channel_routes(settings))
+    config = uvicorn.Config(
+        app, host=settings.gateway_host, port=settings.gateway_port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve()), name="gateway", daemon=True
+    )
+    thread.start()
+    logger.info("web chat on http://%s:%d", settings.gateway_host, settings.gateway_port)
+    return server
+
+
+@contextlib.contextmanager
+def rasa_for_parsing(settings: Settings) -> Iterator[str]:
+    """A Rasa server URL to parse with: the configured one if it answers, else a temporary one."""
+    if is_up(settings.rasa_url, "/status"):
+        yield settings.rasa_url
+        return
+    model = prepare_model(settings)
+    port = free_port()
+    server = ManagedProcess(
+        name="Rasa server (parse)",
+        command=[
+            str(rasa_executable(settings)),
+            "run",
+            "--enable-api",
+            "--model",
+            str(model),
+            "--credentials",
+            str(CREDENTIALS_FILE),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        health_url=f"http://127.0.0.1:{port}/status",
+        log_file=settings.data_dir / "logs" / "rasa-parse.log",
+        env=rasa_environment(),
+    )
+    server.start()
+    try:
+        server.wait_healthy()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

@@ -1,0 +1,22 @@
+"""Rasa input channel for the gateway: Rasa's REST channel that also passes message metadata.
+
+Runs inside the Rasa server (Python 3.10 venv); it imports only Rasa.
+"""
+
+from typing import Any
+
+from rasa.core.channels.rest import RestInput
+from sanic.request import Request
+
+
+class GatewayInput(RestInput):
+    """`POST /webhooks/learncity/webhook` with `{"sender", "message", "metadata"}`."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "learncity"
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        payload = request.json or {}
+        metadata = payload.get("metadata")
+        return metadata if isinstance(metadata, dict) else {}

@@ -1,0 +1,137 @@
+"""Train the Rasa model in its own Python 3.10 venv, cached by a hash of the training inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.settings import REPOSITORY_ROOT, Settings
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = REPOSITORY_ROOT / "config.yml"
+DOMAIN_DIR = REPOSITORY_ROOT / "nlu" / "domain"
+DATA_DIR = REPOSITORY_ROOT / "nlu" / "data"
+COMPONENTS_DIR = REPOSITORY_ROOT / "nlu" / "components"
+RASA_VERSION = "3.6.21"
+
+
+class TrainingError(RuntimeError):
+    """Rasa training failed; the message names the log file to read."""
+
+
+def training_inputs() -> list[Path]:
+    """Every file whose change means the model must be retrained, in a stable order."""
+    files = [CONFIG_FILE, REPOSITORY_ROOT / "nlu" / "rasa_channel.py"]
+    for folder in (DOMAIN_DIR, DATA_DIR, COMPONENTS_DIR):
+        if folder.exists():
+            files.extend(
+                sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            )
+    return files
+
+
+def inputs_hash() -> str:
+    """A short hash of the training inputs (names and contents) and the Rasa version."""
+    digest = hashlib.sha256(RASA_VERSION.encode())
+    for path in training_inputs():
+        digest.update(str(path.relative_to(REPOSITORY_ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_path(settings: Settings) -> Path:
+    return settings.models_dir / f"learncity-{inputs_hash()}.tar.gz"
+
+
+def rasa_executable(settings: Settings) -> Path:
+    executable = settings.rasa_venv / "bin" / "rasa"
+    if not executable.exists():
+        raise TrainingError(
+            f"Rasa is not installed at {executable}; run `make setup` (it creates the Python 3.10 venv)"
+        )
+    return executable
+
+
+def rasa_environment() -> dict[str, str]:
+    """Environment for Rasa processes: our custom components importable, no telemetry, quiet TF."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPOSITORY_ROOT)
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.pop("DATABASE_URL", None)  # Rasa reads the tracker store from endpoints.yml only
+    return env
+
+
+def ensure_model(settings: Settings, *, force: bool = False) -> Path:
+    """Return the trained model for the current inputs, training it first if needed."""
+    target = model_path(settings)
+    if target.exists() and not force:
+        logger.info("Rasa model is up to date: %s", target.name)
+        return target
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    log_file = settings.data_dir / "logs" / "rasa-train.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(rasa_executable(settings)),
+        "train",
+        "--config",
+        str(CONFIG_FILE),
+        "--domain",
+        str(DOMAIN_DIR),
+        "--data",
+        str(DATA_DIR),
+        "--out",
+        str(settings.models_dir),
+        "--fixed-model-name",
+        target.name.removesuffix(".tar.gz"),
+        "--force",
+    ]
+    logger.info("training the Rasa model (inputs changed); log: %s", log_file)
+    started = time.monotonic()
+    with log_file.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=REPOSITORY_ROOT,
+            env=rasa_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            if _is_progress_line(line):
+                print(f"  rasa: {line.strip()[:160]}", file=sys.stderr, flush=True)
+        returncode = process.wait()
+    if returncode != 0 or not target.exists():
+        raise TrainingError(f"Rasa training failed (exit {returncode}); see {log_file}")
+    logger.info("trained %s in %.1f s", target.name, time.monotonic() - started)
+    _remove_old_models(settings, keep=target)
+    return target
+
+
+def _is_progress_line(line: str) -> bool:
+    markers = (
+        "Starting to train component",
+        "Finished training component",
+        "Your Rasa model",
+        "Error",
+        "error:",
+        "InvalidDomain",
+        "YamlSyntax",
+    )
+    return any(marker in line for marker in markers)
+
+
+def _remove_old_models(settings: Settings, keep: Path, keep_count: int = 3) -> None:
+    models = sorted(settings.models_dir.glob("learncity-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    for old in models[:-keep_count]:
+        if old != keep:
+            old.unlink(missing_ok=True)
