@@ -34,7 +34,7 @@ def running_assistant(settings: Settings, ports: StackPorts | None = None) -> It
     url = prepare_database(settings)
     prepare_index()
     model = prepare_model(settings)
-    supervisor = Supervisor(settings, model, url, ports or StackPorts())
+    supervisor = Supervisor(settings, model, url, ports or StackPorts.from_settings(settings))
     supervisor.start()
     try:
         yield supervisor

@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -94,6 +95,14 @@ class ManagedProcess:
 class StackPorts:
     rasa: int = 5005
     actions: int = 5055
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StackPorts:
+        """The ports named by RASA_URL and ACTION_SERVER_URL."""
+        return cls(
+            rasa=urlsplit(settings.rasa_url).port or 5005,
+            actions=urlsplit(settings.action_server_url).port or 5055,
+        )
 
 
 class Supervisor:

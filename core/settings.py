@@ -20,6 +20,9 @@ class Settings(BaseSettings):
         default="", description="SQLAlchemy URL; empty means SQLite in the data dir"
     )
     learncity_data_dir: Path = Field(default=REPOSITORY_ROOT / ".data")
+    learncity_models_dir: Path | None = Field(
+        default=None, description="Where trained Rasa models are cached; default <data dir>/models"
+    )
     learncity_catalog_path: Path = Field(default=REPOSITORY_ROOT / "knowledge" / "sample_city")
     learncity_log_level: str = "INFO"
     learncity_log_format: str = Field(default="text", description="text or json")
@@ -64,7 +67,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.learncity_models_dir or self.data_dir / "models"
 
     @property
     def index_dir(self) -> Path:
