@@ -41,18 +41,18 @@ def _point(value: str) -> tuple[float, float]:
 
 def command_run(args: argparse.Namespace) -> int:
     from bot.channels.console import chat_loop
-    from bot.conversation import Conversation
+    from bot.conversation import conversation_for
     from bot.stack import running_assistant, serve_gateway, serve_gateway_in_thread
 
     settings = get_settings()
     with running_assistant(settings) as supervisor:
-        conversation = Conversation(supervisor.rasa_url, timeout=settings.rasa_timeout_seconds)
+        conversation = conversation_for(settings, supervisor.rasa_url)
         url = f"http://{settings.gateway_host}:{settings.gateway_port}"
         if args.console and sys.stdin.isatty():
             server = serve_gateway_in_thread(settings, conversation)
             print(f"learncity is running. Web chat: {url}  (Ctrl-D or Ctrl-C stops everything)")
             try:
-                asyncio.run(chat_loop(Conversation(supervisor.rasa_url)))
+                asyncio.run(chat_loop(conversation_for(settings, supervisor.rasa_url)))
             finally:
                 server.should_exit = True
         else:
@@ -63,17 +63,17 @@ def command_run(args: argparse.Namespace) -> int:
 
 def command_chat(args: argparse.Namespace) -> int:
     from bot.channels.console import chat_loop
-    from bot.conversation import Conversation
+    from bot.conversation import conversation_for
     from bot.stack import running_assistant
     from nlu.serving import is_up
 
     settings = get_settings()
     if is_up(settings.rasa_url, "/status"):
-        asyncio.run(chat_loop(Conversation(settings.rasa_url), args.sender))
+        asyncio.run(chat_loop(conversation_for(settings), args.sender))
         return 0
     print("starting the assistant (Rasa and the action server) …", file=sys.stderr)
     with running_assistant(settings) as supervisor:
-        asyncio.run(chat_loop(Conversation(supervisor.rasa_url), args.sender))
+        asyncio.run(chat_loop(conversation_for(settings, supervisor.rasa_url), args.sender))
     return 0
 
 

@@ -8,10 +8,12 @@ import time
 
 import httpx
 
-from bot.kind_replies import TRY_AGAIN, kind_text
+from bot.flood import FloodControl
+from bot.kind_replies import SLOW_DOWN, TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage, Reply
 from citizens import erase_citizen
 from core.database import session_scope
+from core.settings import Settings
 from nlu.serving import WEBHOOK_PATH
 
 logger = logging.getLogger(__name__)
@@ -26,10 +28,16 @@ class Conversation:
     """
 
     def __init__(
-        self, rasa_url: str, *, timeout: float = 10.0, database_url: str | None = None
+        self,
+        rasa_url: str,
+        *,
+        timeout: float = 10.0,
+        database_url: str | None = None,
+        flood_control: FloodControl | None = None,
     ) -> None:
         self.rasa_url = rasa_url.rstrip("/")
         self.database_url = database_url
+        self.flood_control = flood_control
         self._client = httpx.AsyncClient(timeout=timeout)
         self._last_failure_logged = 0.0
 
@@ -38,6 +46,13 @@ class Conversation:
         text = message.rasa_text()
         if not text:
             return []
+        if self.flood_control is not None:
+            verdict = self.flood_control.check(message.sender_id)
+            if verdict == "warn":
+                logger.warning("flood control: slowing down a %s sender", message.channel)
+                return [Reply(text=kind_text(SLOW_DOWN, message.text, message.language_hint))]
+            if verdict == "drop":
+                return []
         try:
             response = await self._client.post(
                 f"{self.rasa_url}{WEBHOOK_PATH}",
@@ -80,3 +95,13 @@ class Conversation:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def conversation_for(settings: Settings, rasa_url: str | None = None) -> Conversation:
+    """The gateway's conversation as the settings describe it (timeout, flood control)."""
+    return Conversation(
+        rasa_url or settings.rasa_url,
+        timeout=settings.rasa_timeout_seconds,
+        database_url=settings.sqlalchemy_url,
+        flood_control=FloodControl(settings.flood_messages_per_second, settings.flood_burst),
+    )

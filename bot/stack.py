@@ -42,16 +42,16 @@ def running_assistant(settings: Settings, ports: StackPorts | None = None) -> It
         supervisor.stop()
 
 
-def channel_routes(settings: Settings) -> list:  # type: ignore[type-arg]
-    """The channels configured by settings, besides the always-on web chat."""
+def _channel_routes(settings: Settings):  # type: ignore[no-untyped-def]
+    """Route factories for the channels configured by settings, besides the web chat."""
     from bot.channels import registry
 
-    return registry.configured_channels(settings)
+    return [lambda conversation: registry.configured_routes(conversation, settings)]
 
 
 def serve_gateway(settings: Settings, conversation: Conversation) -> None:
     """Serve the gateway in the foreground until Ctrl-C."""
-    app = create_app(conversation, channel_routes(settings))
+    app = create_app(conversation, _channel_routes(settings))
     config = uvicorn.Config(
         app, host=settings.gateway_host, port=settings.gateway_port, log_level="warning"
     )
@@ -61,7 +61,7 @@ def serve_gateway(settings: Settings, conversation: Conversation) -> None:
 
 def serve_gateway_in_thread(settings: Settings, conversation: Conversation) -> uvicorn.Server:
     """Serve the gateway from a background thread (so the console can use the foreground)."""
-    app = create_app(conversation, channel_routes(settings))
+    app = create_app(conversation, _channel_routes(settings))
     config = uvicorn.Config(
         app, host=settings.gateway_host, port=settings.gateway_port, log_level="warning"
     )
