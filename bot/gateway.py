@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -21,12 +22,14 @@ ChannelRoutes = Callable[[Conversation], list[BaseRoute]]
 
 
 def create_app(
-    conversation: Conversation, extra_channels: list[ChannelRoutes] | None = None
+    conversation: Conversation,
+    extra_channels: list[ChannelRoutes] | None = None,
+    background: list[contextlib.AbstractAsyncContextManager[object]] | None = None,
 ) -> Starlette:
     """Build the app; channels other than the web chat plug in through `extra_channels`."""
 
     async def health(_: Request) -> Response:
-        rasa_up = is_up(conversation.rasa_url, "/status")
+        rasa_up = await asyncio.to_thread(is_up, conversation.rasa_url, "/status")
         return JSONResponse({"gateway": "up", "rasa": "up" if rasa_up else "down"})
 
     routes: list[BaseRoute] = [Route("/health", health)]
@@ -35,7 +38,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            for context in background or []:
+                await stack.enter_async_context(context)
+            yield
         await conversation.close()
 
     return Starlette(routes=routes, lifespan=lifespan)

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 
 import uvicorn
+from starlette.applications import Starlette
 
 from bot.bootstrap import prepare_database, prepare_index, prepare_model
 from bot.conversation import Conversation
@@ -42,16 +43,20 @@ def running_assistant(settings: Settings, ports: StackPorts | None = None) -> It
         supervisor.stop()
 
 
-def _channel_routes(settings: Settings):  # type: ignore[no-untyped-def]
-    """Route factories for the channels configured by settings, besides the web chat."""
+def gateway_app(settings: Settings, conversation: Conversation) -> Starlette:
+    """The gateway with every configured channel's webhooks and background work."""
     from bot.channels import registry
 
-    return [lambda conversation: registry.configured_routes(conversation, settings)]
+    return create_app(
+        conversation,
+        [lambda conv: registry.configured_routes(conv, settings)],
+        registry.configured_lifespans(conversation, settings),
+    )
 
 
 def serve_gateway(settings: Settings, conversation: Conversation) -> None:
     """Serve the gateway in the foreground until Ctrl-C."""
-    app = create_app(conversation, _channel_routes(settings))
+    app = gateway_app(settings, conversation)
     config = uvicorn.Config(
         app, host=settings.gateway_host, port=settings.gateway_port, log_level="warning"
     )
@@ -61,7 +66,7 @@ def serve_gateway(settings: Settings, conversation: Conversation) -> None:
 
 def serve_gateway_in_thread(settings: Settings, conversation: Conversation) -> uvicorn.Server:
     """Serve the gateway from a background thread (so the console can use the foreground)."""
-    app = create_app(conversation, _channel_routes(settings))
+    app = gateway_app(settings, conversation)
     config = uvicorn.Config(
         app, host=settings.gateway_host, port=settings.gateway_port, log_level="warning"
     )

@@ -3,6 +3,8 @@
 A channel module offers up to two things:
 - `webhook_routes(conversation, settings) -> list[BaseRoute]`: HTTP endpoints it adds to the
   gateway (webhooks), empty when the channel is not configured; the web chat is always on.
+- `lifespan(conversation, settings) -> AbstractAsyncContextManager | None`: work that runs while
+  the gateway runs (Telegram long polling, registering a webhook), or None.
 - `sender(settings) -> ChannelSender | None`: a way to push replies to a citizen outside a
   conversation turn (broadcasts, slow WeChat answers), or None when not configured.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from contextlib import AbstractAsyncContextManager
 from types import ModuleType
 from typing import Protocol
 
@@ -46,6 +49,19 @@ def configured_routes(conversation: Conversation, settings: Settings) -> list[Ba
         if factory is not None:
             routes.extend(factory(conversation, settings))
     return routes
+
+
+def configured_lifespans(
+    conversation: Conversation, settings: Settings
+) -> list[AbstractAsyncContextManager[object]]:
+    """Background work of every configured channel, entered when the gateway starts."""
+    lifespans = []
+    for module in _channel_modules():
+        factory = getattr(module, "lifespan", None)
+        context = factory(conversation, settings) if factory is not None else None
+        if context is not None:
+            lifespans.append(context)
+    return lifespans
 
 
 def configured_senders(settings: Settings) -> dict[str, ChannelSender]:
