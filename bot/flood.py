@@ -32,9 +32,10 @@ class FloodControl:
             bucket = self._buckets[sender_id] = _Bucket(tokens=float(self.burst), updated=now)
         bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
         bucket.updated = now
+        if bucket.tokens >= self.burst:
+            bucket.warned = False  # a full bucket means the sender calmed down
         if bucket.tokens >= 1.0:
             bucket.tokens -= 1.0
-            bucket.warned = False
             return "allow"
         if not bucket.warned:
             bucket.warned = True
