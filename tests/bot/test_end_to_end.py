@@ -1,0 +1,75 @@
+"""A question travels gateway → Rasa NLU → dialogue policy → action server → catalog search → reply."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import httpx
+
+from bot.conversation import Conversation
+from bot.gateway import create_app
+from bot.kind_replies import TRY_AGAIN
+from tests.conftest import RunningAssistant
+
+
+def _card_names(replies: list) -> list[str]:
+    return [card.name for reply in replies for card in reply.cards]
+
+
+async def test_chinese_question_is_answered_with_python_courses(
+    assistant: RunningAssistant,
+) -> None:
+    replies = await assistant.talk("web:e2e-zh", "我想学Python")
+    names = _card_names(replies)
+    assert names, f"no course cards in {replies}"
+    assert any("python" in name.lower() for name in names)
+    card = next(card for reply in replies for card in reply.cards)
+    assert card.place and card.schedule, "a course card shows where and when"
+
+
+async def test_english_question_is_answered_with_pottery_courses(
+    assistant: RunningAssistant,
+) -> None:
+    replies = await assistant.talk("web:e2e-en", "where can I learn pottery?")
+    names = _card_names(replies)
+    assert any("pottery" in name.lower() or "陶" in name for name in names), names
+
+
+async def test_web_chat_api_answers_a_typed_question(assistant: RunningAssistant) -> None:
+    conversation = Conversation(assistant.rasa_url, database_url=assistant.database_url)
+    app = create_app(conversation)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        page = await client.get("/")
+        assert page.status_code == 200 and 'role="log"' in page.text
+        response = await client.post("/api/chat", json={"text": "我想学Python"})
+        assert response.status_code == 200
+        body = response.json()
+        assert body["session_id"]
+        cards = [card for reply in body["replies"] for card in reply["cards"]]
+        assert any("python" in card["name"].lower() for card in cards)
+        bad = await client.post("/api/chat", json={"text": 42})
+        assert bad.status_code == 400 and "field text" in bad.json()["error"]
+    await conversation.close()
+
+
+async def test_citizen_gets_kind_reply_while_rasa_is_down_and_it_recovers(
+    assistant: RunningAssistant,
+) -> None:
+    rasa = assistant.supervisor.rasa  # type: ignore[attr-defined]
+    os.killpg(rasa.process.pid, signal.SIGKILL)
+    rasa.process.wait()
+    replies = await assistant.talk("web:e2e-down", "我想学Python")
+    assert [reply.text for reply in replies] == [TRY_AGAIN["zh"]]
+    english = await assistant.talk("web:e2e-down-en", "where can I learn pottery?")
+    assert [reply.text for reply in english] == [TRY_AGAIN["en"]]
+    deadline = time.monotonic() + 240
+    while not (rasa.is_running() and rasa.is_healthy()):
+        assert time.monotonic() < deadline, "the supervisor did not bring Rasa back"
+        await asyncio.sleep(1)
+    assert rasa.restarts >= 1
+    recovered = await assistant.talk("web:e2e-down", "我想学Python")
+    assert any("python" in name.lower() for name in _card_names(recovered))
