@@ -53,6 +53,8 @@ def command_run(args: argparse.Namespace) -> int:
             print(f"learncity is running. Web chat: {url}  (Ctrl-D or Ctrl-C stops everything)")
             try:
                 asyncio.run(chat_loop(conversation_for(settings, supervisor.rasa_url)))
+            except KeyboardInterrupt:
+                print("\nstopping …")
             finally:
                 server.should_exit = True
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import uuid
 
 from bot.conversation import Conversation
@@ -16,7 +17,7 @@ HELP = (
 )
 
 
-def render(reply: Reply) -> tuple[str, list[str]]:
+def render(reply: Reply, first_number: int = 1) -> tuple[str, list[str]]:
     """The reply as console text, and the payloads its numbered buttons send."""
     lines = [reply.text] if reply.text else []
     for position, card in enumerate(reply.cards, start=1):
@@ -28,7 +29,7 @@ def render(reply: Reply) -> tuple[str, list[str]]:
     payloads = []
     for button in reply.buttons:
         payloads.append(button.payload)
-        lines.append(f"  [{len(payloads)}] {button.title}")
+        lines.append(f"  [{first_number + len(payloads) - 1}] {button.title}")
     if reply.request_location:
         lines.append("  (share a location by typing @latitude,longitude)")
     return "\n".join(lines), payloads
@@ -50,15 +51,33 @@ def incoming_from_line(line: str, sender_id: str, payloads: list[str]) -> Incomi
     return IncomingMessage(sender_id=sender_id, channel="console", text=line)
 
 
+def _start_line_reader(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
+    """Read the terminal in a daemon thread, so Ctrl-C never waits for a pending `input()`."""
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            try:
+                line: str | None = input("you> ")
+            except (EOFError, KeyboardInterrupt, ValueError):
+                line = None
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+            if line is None:
+                return
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    return lines
+
+
 async def chat_loop(conversation: Conversation, sender_id: str | None = None) -> None:
     """Read lines from the terminal until end of input, printing each answer."""
     sender_id = sender_id or f"console:{uuid.uuid4().hex[:12]}"
     print(HELP)
+    lines = _start_line_reader(asyncio.get_running_loop())
     payloads: list[str] = []
     while True:
-        try:
-            line = await asyncio.to_thread(input, "you> ")
-        except (EOFError, KeyboardInterrupt):
+        line = await lines.get()
+        if line is None:
             print()
             return
         message = incoming_from_line(line, sender_id, payloads)
@@ -66,6 +85,6 @@ async def chat_loop(conversation: Conversation, sender_id: str | None = None) ->
             continue
         payloads = []
         for reply in await conversation.handle(message):
-            text, reply_payloads = render(reply)
+            text, reply_payloads = render(reply, first_number=len(payloads) + 1)
             payloads.extend(reply_payloads)
             print(f"learncity> {text}")
