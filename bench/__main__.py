@@ -1,0 +1,43 @@
+"""`make bench`: run every benchmark in its own process (so memory readings are its own)."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+BENCHMARKS = {
+    "search": "bench.search_bench",
+    "e2e": "bench.e2e_bench",
+    "telegram": "bench.telegram_bench",
+    "wechat": "bench.wechat_bench",
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "names", nargs="*", choices=[*BENCHMARKS, []], help="which to run (default: all)"
+    )
+    args = parser.parse_args()
+    failures = []
+    for name in args.names or list(BENCHMARKS):
+        print(f"\n=== benchmark: {name} ===", flush=True)
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", BENCHMARKS[name]], check=False)
+        print(
+            f"=== {name}: exit {result.returncode} in {time.monotonic() - started:.0f} s ===",
+            flush=True,
+        )
+        if result.returncode != 0:
+            failures.append(name)
+    if failures:
+        print(f"benchmarks that failed to run: {', '.join(failures)}", file=sys.stderr)
+        return 1
+    print("\nresults: bench/results/*-latest.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
