@@ -18,7 +18,7 @@ BENCHMARKS = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "names", nargs="*", choices=[*BENCHMARKS, []], help="which to run (default: all)"
+        "names", nargs="*", choices=list(BENCHMARKS), help="which to run (default: all)"
     )
     args = parser.parse_args()
     failures = []
