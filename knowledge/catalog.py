@@ -1,0 +1,305 @@
+"""The catalog's storage interface: other packages read and write catalog items only through here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session as DbSession
+
+from knowledge.documents import CatalogItem, Session
+from knowledge.importers import read_catalog
+from knowledge.importers.common import Rejection
+from knowledge.models import CatalogRecord, UnmetDemandRecord
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+_CHUNK = 500  # ids per SELECT ... IN, and how often progress is reported
+
+
+@dataclass
+class UpsertCounts:
+    """What `upsert_items` did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def content_hash(item: CatalogItem) -> str:
+    """A fingerprint of everything an item says, so a re-import can tell unchanged items apart."""
+    data = asdict(item)
+    data["extra"] = dict(sorted(item.extra.items()))
+    encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def upsert_items(
+    session: DbSession,
+    items: Iterable[CatalogItem],
+    source: str,
+    *,
+    progress: Progress | None = None,
+) -> UpsertCounts:
+    """Insert new items and update changed ones, keyed by id; the caller commits.
+
+    An id is unique across the catalog: an item listed by another source moves to `source`.
+    When `items` repeats an id, the last one wins.
+    """
+    by_id = {item.id: replace(item, source=source) for item in items}
+    ids = list(by_id)
+    counts = UpsertCounts()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        existing = {
+            record.id: record
+            for record in session.scalars(select(CatalogRecord).where(CatalogRecord.id.in_(chunk)))
+        }
+        for item_id in chunk:
+            item = by_id[item_id]
+            digest = content_hash(item)
+            record = existing.get(item_id)
+            if record is None:
+                session.add(CatalogRecord(id=item_id, **_columns(item), content_hash=digest))
+                counts.added += 1
+            elif record.content_hash == digest:
+                counts.unchanged += 1
+            else:
+                for column, value in _columns(item).items():
+                    setattr(record, column, value)
+                record.content_hash = digest
+                counts.updated += 1
+        session.flush()
+        if progress is not None:
+            progress(min(start + _CHUNK, len(ids)), len(ids))
+    return counts
+
+
+def remove_items_not_listed(session: DbSession, source: str, listed_ids: set[str]) -> int:
+    """Delete the items of `source` whose ids are not in `listed_ids` (import with prune)."""
+    stored = session.scalars(select(CatalogRecord.id).where(CatalogRecord.source == source)).all()
+    gone = [item_id for item_id in stored if item_id not in listed_ids]
+    for start in range(0, len(gone), _CHUNK):
+        chunk = gone[start : start + _CHUNK]
+        session.execute(delete(CatalogRecord).where(CatalogRecord.id.in_(chunk)))
+    return len(gone)
+
+
+def all_items(session: DbSession) -> list[CatalogItem]:
+    """Every catalog item, ordered by type then id (stable for index builds)."""
+    records = session.scalars(select(CatalogRecord).order_by(CatalogRecord.type, CatalogRecord.id))
+    return [_to_item(record) for record in records]
+
+
+def get_item(session: DbSession, item_id: str) -> CatalogItem | None:
+    record = session.get(CatalogRecord, item_id)
+    return _to_item(record) if record is not None else None
+
+
+def items_by_ids(session: DbSession, ids: Sequence[str]) -> list[CatalogItem]:
+    """The items for `ids` in the order given; unknown ids are skipped."""
+    found: dict[str, CatalogItem] = {}
+    unique_ids = list(dict.fromkeys(ids))
+    for start in range(0, len(unique_ids), _CHUNK):
+        chunk = unique_ids[start : start + _CHUNK]
+        for record in session.scalars(select(CatalogRecord).where(CatalogRecord.id.in_(chunk))):
+            found[record.id] = _to_item(record)
+    return [found[item_id] for item_id in unique_ids if item_id in found]
+
+
+def count_items(session: DbSession, type: str | None = None) -> int:  # noqa: A002 - the field's name
+    """How many items the catalog holds (of one type: "course", "space", "event")."""
+    query = select(func.count()).select_from(CatalogRecord)
+    if type is not None:
+        query = query.where(CatalogRecord.type == type)
+    return int(session.scalar(query) or 0)
+
+
+def catalog_fingerprint(session: DbSession) -> str:
+    """A hash of every id and content hash: changes whenever the catalog does (for index rebuilds)."""
+    digest = hashlib.sha256()
+    rows = session.execute(
+        select(CatalogRecord.id, CatalogRecord.content_hash).order_by(CatalogRecord.id)
+    )
+    for item_id, item_hash in rows:
+        digest.update(f"{item_id}\t{item_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def record_unmet_demand(
+    session: DbSession,
+    query: str,
+    language: str | None,
+    filters: dict[str, Any] | None,
+    district: str | None,
+) -> None:
+    """Remember that a search found nothing, for planners. Never pass who asked."""
+    session.add(
+        UnmetDemandRecord(
+            query=query.strip()[:500],
+            language=(language or None),
+            filters={
+                key: value
+                for key, value in (filters or {}).items()
+                if value not in (None, "", (), [])
+            },
+            district=district or None,
+        )
+    )
+    session.flush()
+
+
+def unmet_demand_summary(session: DbSession) -> dict[str, Any]:
+    """Searches that found nothing, counted by query, language and district."""
+    records = session.scalars(select(UnmetDemandRecord)).all()
+    return {
+        "total": len(records),
+        "by_query": dict(Counter(" ".join(r.query.lower().split()) for r in records).most_common()),
+        "by_language": dict(Counter(r.language or "unknown" for r in records).most_common()),
+        "by_district": dict(Counter(r.district or "unknown" for r in records).most_common()),
+    }
+
+
+def _columns(item: CatalogItem) -> dict[str, Any]:
+    return {
+        "source": item.source,
+        "type": item.type,
+        "name": item.name,
+        "description": item.description,
+        "topics": list(item.topics),
+        "languages": list(item.languages),
+        "audiences": list(item.audiences),
+        "free": item.free,
+        "price": item.price,
+        "place_name": item.place_name,
+        "address": item.address,
+        "district": item.district,
+        "latitude": item.latitude,
+        "longitude": item.longitude,
+        "sessions": [asdict(s) | {"days": list(s.days)} for s in item.sessions],
+        "opening_hours": item.opening_hours,
+        "amenities": list(item.amenities),
+        "accessibility": list(item.accessibility),
+        "starts_at": item.start,
+        "ends_at": item.end,
+        "url": item.url,
+        "organizer": item.organizer,
+        "extra": dict(item.extra),
+    }
+
+
+def _to_item(record: CatalogRecord) -> CatalogItem:
+    return CatalogItem(
+        id=record.id,
+        type=record.type,  # type: ignore[arg-type]
+        name=record.name,
+        description=record.description or "",
+        source=record.source,
+        topics=tuple(record.topics or ()),
+        languages=tuple(record.languages or ()),
+        audiences=tuple(record.audiences or ()),
+        free=record.free,
+        price=record.price or "",
+        place_name=record.place_name or "",
+        address=record.address or "",
+        district=record.district or "",
+        latitude=record.latitude,
+        longitude=record.longitude,
+        sessions=tuple(
+            Session(**(stored | {"days": tuple(stored.get("days") or ())}))
+            for stored in record.sessions or ()
+        ),
+        opening_hours=record.opening_hours or "",
+        amenities=tuple(record.amenities or ()),
+        accessibility=tuple(record.accessibility or ()),
+        start=record.starts_at,
+        end=record.ends_at,
+        url=record.url or "",
+        organizer=record.organizer or "",
+        extra=dict(record.extra or {}),
+    )
+
+
+@dataclass
+class ImportSummary:
+    """What `import_catalog` did, and every row it rejected."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        files = f"{len(self.sources)} file" + ("" if len(self.sources) == 1 else "s")
+        return (
+            f"{files}: {self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {len(self.rejected)} rejected"
+        )
+
+
+def import_catalog(
+    path: str | Path,
+    *,
+    session: DbSession,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import a catalog file, an HSDS package folder, or every catalog file in a folder.
+
+    Items are upserted by their source's own id; a malformed row is rejected (see
+    `ImportSummary.rejected`) and the rest still imports. With `prune`, items of the same source
+    no longer listed are removed (never for a file that could not be read at all). The caller
+    commits. `progress(done, total)` is called every few hundred items.
+    """
+    parsed_files = read_catalog(Path(path))
+    summary = ImportSummary()
+    first_seen: dict[str, str] = {}
+    for parsed in parsed_files:
+        kept = []
+        for item in parsed.items:
+            if item.id in first_seen and first_seen[item.id] != parsed.source:
+                parsed.reject(
+                    parsed.source.rsplit("/", 1)[-1],
+                    parsed.positions.get(item.id, "item"),
+                    "id",
+                    f'duplicate id "{item.id}" (already in {first_seen[item.id]})',
+                )
+                continue
+            first_seen[item.id] = parsed.source
+            kept.append(item)
+        parsed.items = kept
+    total = sum(len(parsed.items) for parsed in parsed_files)
+    done = 0
+    if progress is not None:
+        progress(0, total)
+    for parsed in parsed_files:
+        summary.sources.append(parsed.source)
+        summary.rejected.extend(parsed.rejected)
+        offset = done
+        counts = upsert_items(
+            session,
+            parsed.items,
+            parsed.source,
+            progress=(lambda d, _t, offset=offset: progress(offset + d, total))
+            if progress
+            else None,
+        )
+        done += len(parsed.items)
+        summary.added += counts.added
+        summary.updated += counts.updated
+        summary.unchanged += counts.unchanged
+        if prune and parsed.readable:
+            summary.removed += remove_items_not_listed(session, parsed.source, parsed.listed_ids)
+    session.flush()
+    logger.info("catalog import from %s: %s", path, summary)
+    return summary

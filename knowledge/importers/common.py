@@ -1,0 +1,309 @@
+"""What every importer shares: rejections, the parsed-file result, and value normalisers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from knowledge.documents import CatalogItem
+
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_SHORT = {day: day[:3].capitalize() for day in DAYS}
+_DAY_ALIASES: dict[str, str] = {}
+for _index, _day in enumerate(DAYS):
+    for _alias in (_day, _day[:2], _day[:3], str(_index + 1)):
+        _DAY_ALIASES[_alias] = _day
+for _index, _zh in enumerate("一二三四五六日"):
+    for _prefix in ("周", "星期", "礼拜"):
+        _DAY_ALIASES[_prefix + _zh] = DAYS[_index]
+_DAY_ALIASES.update({"tues": "tuesday", "thur": "thursday", "thurs": "thursday", "周天": "sunday"})
+_DAY_ALIASES.update({"星期天": "sunday", "礼拜天": "sunday"})
+
+_LANGUAGE_ALIASES = {
+    "chinese": "zh", "mandarin": "zh", "中文": "zh", "汉语": "zh", "普通话": "zh", "华语": "zh",
+    "cmn": "zh", "zho": "zh", "chi": "zh",
+    "english": "en", "英语": "en", "英文": "en", "eng": "en",
+    "spanish": "es", "español": "es", "西班牙语": "es", "spa": "es",
+    "french": "fr", "français": "fr", "法语": "fr", "fra": "fr", "fre": "fr",
+    "arabic": "ar", "العربية": "ar", "阿拉伯语": "ar", "ara": "ar",
+    "russian": "ru", "русский": "ru", "俄语": "ru", "rus": "ru",
+    "ukrainian": "uk", "українська": "uk", "乌克兰语": "uk", "ukr": "uk",
+    "sign language": "sgn", "手语": "sgn", "csl": "sgn",
+}  # fmt: skip
+
+# Canonical audience words are the dialogue's `audience` entity values.
+_AUDIENCE_ALIASES = {
+    "seniors": ("senior", "seniors", "elderly", "older adults", "older people", "retirees",
+                "老年人", "老人", "长者", "老年"),
+    "children": ("child", "children", "kids", "kid", "少儿", "儿童", "孩子", "小学生", "青少年儿童"),
+    "parents": ("parent", "parents", "families", "family", "家长", "父母", "家庭"),
+    "migrants": ("migrant", "migrants", "newcomer", "newcomers", "immigrants", "foreigners",
+                 "expats", "refugees", "新市民", "外来务工人员", "外国人", "新移民", "随迁家庭"),
+    "unemployed": ("unemployed", "jobseekers", "job seekers", "job-seekers", "失业人员", "求职者"),
+    "women": ("women", "woman", "female", "妇女", "女性"),
+    "youth": ("youth", "young people", "teenagers", "teens", "students", "青年", "青少年", "学生"),
+    "disabled": ("disabled", "people with disabilities", "disability", "deaf", "blind",
+                 "残障人士", "残疾人", "听障人士"),
+    "adults": ("adult", "adults", "general public", "everyone", "all", "成人", "市民", "所有人"),
+}  # fmt: skip
+_AUDIENCE_LOOKUP = {
+    alias: canon for canon, aliases in _AUDIENCE_ALIASES.items() for alias in aliases
+}
+
+_ACCESSIBILITY_ALIASES = {
+    "wheelchair": ("wheelchair", "wheelchair accessible", "wheelchair access", "step-free access",
+                   "step free", "无障碍通道", "轮椅通道", "无障碍"),
+    "hearing_loop": ("hearing loop", "induction loop", "hearing_loop", "助听环路"),
+    "sign_language": ("sign language", "sign language interpretation", "sign_language", "手语翻译",
+                      "手语"),
+    "accessible_toilet": ("accessible toilet", "accessible_toilet", "无障碍卫生间"),
+    "large_print": ("large print", "large_print", "大字版"),
+    "braille": ("braille", "盲文"),
+    "elevator": ("elevator", "lift", "电梯"),
+}  # fmt: skip
+_ACCESSIBILITY_LOOKUP = {
+    alias: canon for canon, aliases in _ACCESSIBILITY_ALIASES.items() for alias in aliases
+}
+
+# Districts of the bundled sample city (Hailin). A city adds its own districts here; values that
+# match no alias are kept as the source wrote them.
+DISTRICT_ALIASES = {
+    "Dongcheng": ("东城", "东城区", "dongcheng", "dongcheng district"),
+    "Xicheng": ("西城", "西城区", "xicheng", "xicheng district"),
+    "Nanhu": ("南湖", "南湖区", "nanhu", "nanhu district"),
+    "Beishan": ("北山", "北山区", "beishan", "beishan district"),
+    "Jiangbin": ("江滨", "江滨区", "jiangbin", "jiangbin district"),
+    "Xingang": ("新港", "新港区", "xingang", "xingang district"),
+}
+_DISTRICT_LOOKUP = {
+    alias: canon for canon, aliases in DISTRICT_ALIASES.items() for alias in aliases
+}
+
+_FREE_WORDS = {"free", "免费", "gratis", "gratuit", "0", "yes", "true"}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One malformed row or object: where it is and what is wrong, for the operator."""
+
+    file: str
+    position: str  # "row 7" (spreadsheet row, header is row 1), "item 3", "VEVENT UID x", "line 4"
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file} {self.position}, field {self.field}: {self.message}"
+
+
+@dataclass
+class ParsedFile:
+    """What one importer read from one file or package."""
+
+    source: str
+    items: list[CatalogItem] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    # Ids seen in the file, including rejected rows whose id was readable: prune keeps those.
+    listed_ids: set[str] = field(default_factory=set)
+    # False when the file could not be read at all; prune then leaves its source alone.
+    readable: bool = True
+
+    def add(self, item: CatalogItem, position: str, file: str) -> None:
+        """Keep `item` unless its id was already used earlier in this file."""
+        if item.id in self.positions:
+            self.reject(
+                file,
+                position,
+                "id",
+                f'duplicate id "{item.id}" (first at {self.positions[item.id]})',
+            )
+            return
+        self.positions[item.id] = position
+        self.listed_ids.add(item.id)
+        self.items.append(item)
+
+    def reject(self, file: str, position: str, field_name: str, message: str) -> None:
+        self.rejected.append(Rejection(file, position, field_name, message))
+
+    def __post_init__(self) -> None:
+        self.positions: dict[str, str] = {}
+
+
+class RowError(ValueError):
+    """A value that cannot be used; the importer turns it into a Rejection."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+def text(value: object) -> str:
+    """A stripped string, or "" for missing values."""
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def split_list(value: object, separator: str = "|") -> tuple[str, ...]:
+    """A list column split on `separator`, empty parts dropped."""
+    if isinstance(value, list | tuple):
+        return tuple(part for part in (text(v) for v in value) if part)
+    return tuple(part.strip() for part in text(value).split(separator) if part.strip())
+
+
+def unique(values: object) -> tuple[str, ...]:
+    """Drop duplicates, keep order."""
+    return tuple(dict.fromkeys(v for v in values if v))  # type: ignore[union-attr]
+
+
+def parse_number(value: object, field_name: str) -> float | None:
+    raw = text(value)
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise RowError(field_name, f'"{raw}" is not a number') from None
+
+
+def parse_coordinate(value: object, field_name: str, limit: float) -> float | None:
+    """A latitude (limit 90) or longitude (limit 180)."""
+    number = parse_number(value, field_name)
+    if number is not None and not -limit <= number <= limit:
+        raise RowError(field_name, f'"{text(value)}" is out of range (-{limit:g} to {limit:g})')
+    return number
+
+
+def parse_time(value: object, field_name: str) -> str | None:
+    """ "HH:MM" from "19:00", "19:00:00", "7:30" or "19:00+08:00"."""
+    raw = text(value)
+    if not raw:
+        return None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", raw)
+    if not match or int(match.group(1)) > 24 or int(match.group(2)) > 59:
+        raise RowError(field_name, f'"{raw}" is not a time (HH:MM)')
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def parse_date(value: object, field_name: str) -> str | None:
+    """An ISO date ("2026-03-01"); a date-time keeps only its date."""
+    raw = text(value)
+    if not raw:
+        return None
+    try:
+        return (
+            date.fromisoformat(raw[:10]).isoformat()
+            if len(raw) >= 10
+            else _bad_date(raw, field_name)
+        )
+    except ValueError:
+        return _bad_date(raw, field_name)
+
+
+def _bad_date(raw: str, field_name: str) -> str:
+    raise RowError(field_name, f'"{raw}" is not a date (YYYY-MM-DD)')
+
+
+def parse_datetime(value: object, field_name: str) -> str | None:
+    """An ISO date or date-time, normalised ("2026-05-01T10:00:00+08:00" or "2026-05-01")."""
+    raw = text(value)
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            return date.fromisoformat(raw).isoformat()
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        raise RowError(field_name, f'"{raw}" is not a date or date-time (ISO 8601)') from None
+
+
+def parse_bool(value: object, field_name: str) -> bool | None:
+    raw = text(value).lower()
+    if not raw:
+        return None
+    if raw in {"true", "yes", "1", "y", "是", "免费", "free"}:
+        return True
+    if raw in {"false", "no", "0", "n", "否", "收费", "paid"}:
+        return False
+    raise RowError(field_name, f'"{text(value)}" is not true or false')
+
+
+def free_from_price(price: str) -> bool | None:
+    """True for a zero or "free" price, False for another number, None when unknown."""
+    raw = price.strip().lower()
+    if not raw:
+        return None
+    if raw in _FREE_WORDS:
+        return True
+    number = re.match(r"[^\d]*(\d+(?:\.\d+)?)", raw)
+    if number:
+        return float(number.group(1)) == 0
+    return None
+
+
+def normalise_day(value: object, field_name: str) -> str:
+    """ISO weekday name in lower case from "Mo", "MO", "Monday", schema.org URLs or "周一"."""
+    raw = text(value)
+    key = raw.rsplit("/", 1)[-1].removeprefix("schema:").strip().lower()
+    key = re.sub(r"^[+-]?\d*(?=[a-z])", "", key)  # RRULE "1MO" -> "mo"
+    if key in _DAY_ALIASES:
+        return _DAY_ALIASES[key]
+    raise RowError(field_name, f'"{raw}" is not a day of the week')
+
+
+def normalise_days(values: object, field_name: str) -> tuple[str, ...]:
+    parts = values if isinstance(values, list | tuple) else re.split(r"[|,，、\s]+", text(values))
+    days = unique(normalise_day(part, field_name) for part in parts if text(part))
+    return tuple(sorted(days, key=DAYS.index))
+
+
+def describe_schedule(days: tuple[str, ...], start: str | None, end: str | None) -> str:
+    """A short schedule line: "Mon-Fri 09:00-12:00", "Tue, Thu 19:00-21:00", "Sat"."""
+    day_text = _day_ranges(days)
+    times = f"{start}-{end}" if start and end else (start or "")
+    return " ".join(part for part in (day_text, times) if part)
+
+
+def _day_ranges(days: tuple[str, ...]) -> str:
+    indexes = sorted(DAYS.index(day) for day in days)
+    if len(indexes) >= 3 and indexes == list(range(indexes[0], indexes[-1] + 1)):
+        return f"{_DAY_SHORT[DAYS[indexes[0]]]}-{_DAY_SHORT[DAYS[indexes[-1]]]}"
+    return ", ".join(_DAY_SHORT[DAYS[index]] for index in indexes)
+
+
+def normalise_language(value: object) -> str:
+    """An ISO 639-1 code from "zh-CN", "English", "中文"...; unknown names are kept lower case."""
+    raw = text(value).lower()
+    if not raw:
+        return ""
+    if raw in _LANGUAGE_ALIASES:
+        return _LANGUAGE_ALIASES[raw]
+    primary = re.split(r"[-_]", raw)[0]
+    if re.fullmatch(r"[a-z]{2,3}", primary):
+        return _LANGUAGE_ALIASES.get(primary, primary)
+    return raw
+
+
+def normalise_audience(value: object) -> str:
+    raw = text(value)
+    return _AUDIENCE_LOOKUP.get(raw.lower(), raw.lower())
+
+
+def normalise_accessibility(value: object) -> str:
+    raw = text(value)
+    return _ACCESSIBILITY_LOOKUP.get(raw.lower(), re.sub(r"\W+", "_", raw.lower()).strip("_"))
+
+
+def normalise_district(*candidates: object, strict: bool = False) -> str:
+    """The first candidate naming a known district, else (unless `strict`) the first non-empty one."""
+    values = [text(candidate) for candidate in candidates if text(candidate)]
+    for value in values:
+        canon = _DISTRICT_LOOKUP.get(value.lower())
+        if canon:
+            return canon
+    for value in values:  # "海林市南湖区", "Nanhu District, Hailin"
+        for alias, canon in _DISTRICT_LOOKUP.items():
+            if len(alias) >= 2 and alias in value.lower():
+                return canon
+    return values[0] if values and not strict else ""

@@ -1,0 +1,258 @@
+"""Open Referral HSDS tabular packages: one course per service at a location.
+
+Ids: a service at exactly one location (or at none) keeps the service's own `id`; a service at
+several locations yields one item per location with id `<service id>@<location id>`, so each
+place can be found on the map. Reads HSDS 2 and 3 file names (physical_addresses.csv or
+addresses.csv, languages.csv, eligibility.csv, schedules.csv or regular_schedules.csv,
+cost_options.csv, taxonomy_terms.csv with service_attributes.csv or attributes.csv,
+accessibility_for_disabilities.csv or accessibility.csv).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from knowledge.documents import CatalogItem, Session
+from knowledge.importers.common import (
+    ParsedFile,
+    Rejection,
+    RowError,
+    describe_schedule,
+    free_from_price,
+    normalise_accessibility,
+    normalise_audience,
+    normalise_days,
+    normalise_district,
+    normalise_language,
+    parse_coordinate,
+    parse_date,
+    parse_time,
+    text,
+    unique,
+)
+
+
+@dataclass
+class _Row:
+    file: str
+    number: int  # spreadsheet row: the header is row 1
+    values: dict[str, str]
+
+    def get(self, key: str) -> str:
+        return text(self.values.get(key))
+
+    def rejection(self, error: RowError) -> Rejection:
+        return Rejection(self.file, f"row {self.number}", error.field, error.message)
+
+
+class _Rejected(Exception):
+    def __init__(self, rejection: Rejection) -> None:
+        super().__init__(str(rejection))
+        self.rejection = rejection
+
+
+def parse_hsds_package(folder: Path, *, source: str) -> ParsedFile:
+    """Parse an HSDS package folder into courses; bad rows are rejected, the rest imports."""
+    parsed = ParsedFile(source=source)
+    tables = _Tables(folder)
+    services = tables.read("services.csv")
+    for service in services:
+        if service.get("id"):
+            parsed.listed_ids.add(service.get("id"))
+    for service in services:
+        try:
+            for position, item in _items_of(service, tables, source, parsed):
+                parsed.add(item, position, service.file)
+        except _Rejected as rejected:
+            if rejected.rejection not in parsed.rejected:
+                parsed.rejected.append(rejected.rejection)
+    return parsed
+
+
+class _Tables:
+    """The package's CSV files, read once and indexed by the ids that link them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.organizations = {row.get("id"): row for row in self.read("organizations.csv")}
+        self.locations = {row.get("id"): row for row in self.read("locations.csv")}
+        self.at_location = _group(self.read("service_at_location.csv"), "service_id")
+        self.addresses = _group(self.read("physical_addresses.csv", "addresses.csv"), "location_id")
+        self.schedules = self.read("schedules.csv", "regular_schedules.csv")
+        self.languages = self.read("languages.csv")
+        self.eligibility = _group(self.read("eligibility.csv"), "service_id")
+        self.costs = _group(self.read("cost_options.csv"), "service_id")
+        self.accessibility = _group(
+            self.read("accessibility_for_disabilities.csv", "accessibility.csv"), "location_id"
+        )
+        terms = {
+            row.get("id"): row.get("name") or row.get("term")
+            for row in self.read("taxonomy_terms.csv")
+        }
+        self.topics: dict[str, list[str]] = defaultdict(list)
+        for row in self.read("service_attributes.csv", "attributes.csv"):
+            service_id = row.get("service_id") or (
+                row.get("link_id") if row.get("link_entity") in ("", "service") else ""
+            )
+            term = terms.get(row.get("taxonomy_term_id")) or row.get("taxonomy_detail")
+            if service_id and term:
+                self.topics[service_id].append(term)
+
+    def read(self, *names: str) -> list[_Row]:
+        """Rows of the first of `names` present in the package (none when absent)."""
+        for name in names:
+            path = self.folder / name
+            if path.is_file():
+                with path.open(encoding="utf-8-sig", newline="") as handle:
+                    reader = csv.DictReader(handle)
+                    reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
+                    return [_Row(name, index + 2, row) for index, row in enumerate(reader)]
+        return []
+
+
+def _group(rows: list[_Row], key: str) -> dict[str, list[_Row]]:
+    grouped: dict[str, list[_Row]] = defaultdict(list)
+    for row in rows:
+        grouped[row.get(key)].append(row)
+    return grouped
+
+
+def _items_of(
+    service: _Row, tables: _Tables, source: str, parsed: ParsedFile
+) -> list[tuple[str, CatalogItem]]:
+    service_id = service.get("id")
+    for column in ("id", "name"):
+        if not service.get(column):
+            raise _Rejected(service.rejection(RowError(column, "missing")))
+    links = tables.at_location.get(service_id, [])
+    base = _service_fields(service, tables)
+    if not links:
+        sessions = _sessions(tables, service_id, "", "")
+        return [(f"row {service.number}", _item(service_id, base, {}, sessions, source))]
+    items = []
+    for link in links:
+        location_id = link.get("location_id")
+        item_id = service_id if len(links) == 1 else f"{service_id}@{location_id}"
+        parsed.listed_ids.add(item_id)
+        try:
+            if location_id not in tables.locations:
+                raise _Rejected(
+                    link.rejection(RowError("location_id", f'unknown location "{location_id}"'))
+                )
+            place = _place(tables.locations[location_id], tables)
+            sessions = _sessions(tables, service_id, location_id, link.get("id"))
+            extra = {"hsds_location_id": location_id}
+            items.append(
+                (
+                    f"row {service.number}",
+                    _item(item_id, base, place | {"extra": extra}, sessions, source),
+                )
+            )
+        except _Rejected as rejected:
+            if rejected.rejection not in parsed.rejected:
+                parsed.rejected.append(rejected.rejection)
+    return items
+
+
+def _service_fields(service: _Row, tables: _Tables) -> dict[str, Any]:
+    service_id = service.get("id")
+    organization = tables.organizations.get(service.get("organization_id"))
+    costs = tables.costs.get(service_id, [])
+    price = service.get("fees") or service.get("fees_description")
+    if not price and costs:
+        cost = costs[0]
+        price = " ".join(p for p in (cost.get("amount"), cost.get("currency")) if p) or cost.get(
+            "option"
+        )
+    languages = [
+        row.get("code") or row.get("language") or row.get("name")
+        for row in tables.languages
+        if row.get("service_id") == service_id
+    ]
+    return {
+        "name": service.get("name"),
+        "description": service.get("description"),
+        "organizer": organization.get("name") if organization else "",
+        "url": service.get("url")
+        or (organization.get("url") or organization.get("website") if organization else ""),
+        "price": price,
+        "free": free_from_price(price),
+        "languages": unique(normalise_language(language) for language in languages),
+        "audiences": unique(
+            normalise_audience(part.strip())
+            for row in tables.eligibility.get(service_id, [])
+            for part in (row.get("eligibility") or row.get("description")).split(",")
+        ),
+        "topics": unique(tables.topics.get(service_id, [])),
+        "extra": {"hsds_service_id": service_id},
+    }
+
+
+def _place(location: _Row, tables: _Tables) -> dict[str, Any]:
+    try:
+        latitude = parse_coordinate(location.get("latitude"), "latitude", 90)
+        longitude = parse_coordinate(location.get("longitude"), "longitude", 180)
+    except RowError as error:
+        raise _Rejected(location.rejection(error)) from None
+    addresses = tables.addresses.get(location.get("id"), [])
+    physical = [a for a in addresses if a.get("address_type") in ("", "physical")] or addresses
+    address = physical[0] if physical else None
+    parts = ("address_1", "address_2", "city", "region", "state_province")
+    return {
+        "place_name": location.get("name"),
+        "address": ", ".join(address.get(p) for p in parts if address.get(p)) if address else "",
+        "district": normalise_district(address.get("region"), address.get("city"))
+        if address
+        else "",
+        "latitude": latitude,
+        "longitude": longitude,
+        "accessibility": unique(
+            normalise_accessibility(row.get("accessibility") or row.get("description"))
+            for row in tables.accessibility.get(location.get("id"), [])
+        ),
+    }
+
+
+def _sessions(
+    tables: _Tables, service_id: str, location_id: str, link_id: str
+) -> tuple[Session, ...]:
+    sessions = []
+    for row in tables.schedules:
+        if not _schedule_applies(row, service_id, location_id, link_id):
+            continue
+        try:
+            days = normalise_days(row.get("byday") or row.get("weekday"), "byday")
+            opens = parse_time(row.get("opens_at"), "opens_at")
+            closes = parse_time(row.get("closes_at"), "closes_at")
+            start_date = parse_date(row.get("valid_from") or row.get("dtstart"), "valid_from")
+            end_date = parse_date(row.get("valid_to") or row.get("until"), "valid_to")
+        except RowError as error:
+            raise _Rejected(row.rejection(error)) from None
+        schedule = row.get("description") or describe_schedule(days, opens, closes)
+        sessions.append(Session(schedule, days, opens, closes, start_date, end_date))
+    return tuple(sessions)
+
+
+def _schedule_applies(row: _Row, service_id: str, location_id: str, link_id: str) -> bool:
+    """A schedule names its service at location, or its service (and maybe location)."""
+    if row.get("service_at_location_id"):
+        return row.get("service_at_location_id") == link_id
+    return row.get("service_id") == service_id and row.get("location_id") in ("", location_id)
+
+
+def _item(
+    item_id: str,
+    base: dict[str, Any],
+    place: dict[str, Any],
+    sessions: tuple[Session, ...],
+    source: str,
+) -> CatalogItem:
+    extra = base["extra"] | place.pop("extra", {})
+    fields = {key: value for key, value in base.items() if key != "extra"} | place
+    return CatalogItem(
+        id=item_id, type="course", source=source, sessions=sessions, extra=extra, **fields
+    )

@@ -1,0 +1,181 @@
+"""iCalendar (RFC 5545): each VEVENT is an event; RRULE gives its weekly days, CATEGORIES its topics.
+
+Besides the standard properties, a few optional `X-LEARNCITY-*` properties carry what iCalendar
+has no word for: AUDIENCES, LANGUAGES, PRICE, DISTRICT, ACCESSIBILITY (comma separated).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import icalendar
+
+from knowledge.documents import CatalogItem, Session
+from knowledge.importers.common import (
+    DAYS,
+    ParsedFile,
+    RowError,
+    describe_schedule,
+    free_from_price,
+    normalise_accessibility,
+    normalise_audience,
+    normalise_day,
+    normalise_district,
+    normalise_language,
+    text,
+    unique,
+)
+
+_BROKEN_MESSAGES = {
+    "DTSTART": "is not a date or date-time",
+    "DTEND": "is not a date or date-time",
+    "DURATION": "is not a duration",
+    "GEO": "is not latitude;longitude",
+    "RRULE": "is not a recurrence rule",
+}
+
+
+def parse_ical(content: str, *, file: str, source: str) -> ParsedFile:
+    """Parse every VEVENT; a bad one is rejected by its UID (or its position when it has none)."""
+    parsed = ParsedFile(source=source)
+    try:
+        calendars = icalendar.Calendar.from_ical(content, multiple=True)
+    except ValueError as error:
+        parsed.readable = False
+        parsed.reject(file, "file", "(calendar)", f"not valid iCalendar: {error}")
+        return parsed
+    events = [event for calendar in calendars for event in calendar.walk("VEVENT")]
+    for index, event in enumerate(events):
+        uid = text(event.get("UID"))
+        position = f"VEVENT UID {uid}" if uid else f"VEVENT {index + 1}"
+        if uid:
+            parsed.listed_ids.add(uid)
+        try:
+            item = _item(event, uid, source)
+        except RowError as error:
+            parsed.reject(file, position, error.field, error.message)
+            continue
+        parsed.add(item, position, file)
+    return parsed
+
+
+def _item(event: Any, uid: str, source: str) -> CatalogItem:
+    for name, _problem in event.errors:
+        raw = event.get(name)
+        shown = raw.to_ical().decode() if hasattr(raw, "to_ical") else text(raw)
+        raise RowError(name, f'"{shown}" {_BROKEN_MESSAGES.get(name, "cannot be read")}')
+    if not uid:
+        raise RowError("UID", "missing")
+    summary = text(event.get("SUMMARY"))
+    if not summary:
+        raise RowError("SUMMARY", "missing")
+    if event.get("DTSTART") is None:
+        raise RowError("DTSTART", "missing")
+    start = event.get("DTSTART").dt
+    end = event.get("DTEND").dt if event.get("DTEND") is not None else None
+    if end is None and event.get("DURATION") is not None:
+        end = start + event.get("DURATION").dt
+    location = text(event.get("LOCATION"))
+    place_name, _, address = location.partition(",")
+    geo = event.get("GEO")
+    price = text(event.get("X-LEARNCITY-PRICE"))
+    return CatalogItem(
+        id=uid,
+        type="event",
+        name=summary,
+        description=text(event.get("DESCRIPTION")),
+        source=source,
+        topics=_categories(event),
+        languages=_languages(event),
+        audiences=unique(normalise_audience(v) for v in _commas(event, "X-LEARNCITY-AUDIENCES")),
+        free=free_from_price(price),
+        price=price,
+        place_name=place_name.strip(),
+        address=address.strip() or location,
+        district=normalise_district(event.get("X-LEARNCITY-DISTRICT"))
+        or normalise_district(location, strict=True),
+        latitude=geo.latitude if geo is not None else None,
+        longitude=geo.longitude if geo is not None else None,
+        sessions=_sessions(event, start, end),
+        accessibility=unique(
+            normalise_accessibility(v) for v in _commas(event, "X-LEARNCITY-ACCESSIBILITY")
+        ),
+        start=_iso(start),
+        end=_iso(end) if end is not None else None,
+        url=text(event.get("URL")),
+        organizer=_organizer(event.get("ORGANIZER")),
+    )
+
+
+def _iso(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def _commas(event: Any, name: str) -> list[str]:
+    return [part.strip() for part in text(event.get(name)).split(",") if part.strip()]
+
+
+def _categories(event: Any) -> tuple[str, ...]:
+    values = event.get("CATEGORIES")
+    groups = values if isinstance(values, list) else [values] if values is not None else []
+    return unique(text(category) for group in groups for category in group.cats)
+
+
+def _languages(event: Any) -> tuple[str, ...]:
+    codes = [normalise_language(v) for v in _commas(event, "X-LEARNCITY-LANGUAGES")]
+    for name in ("SUMMARY", "DESCRIPTION"):
+        prop = event.get(name)
+        if prop is not None and getattr(prop, "params", {}).get("LANGUAGE"):
+            codes.append(normalise_language(prop.params["LANGUAGE"]))
+    return unique(codes)
+
+
+def _organizer(value: Any) -> str:
+    if value is None:
+        return ""
+    return text(value.params.get("CN")) or text(value).removeprefix("mailto:")
+
+
+def _sessions(
+    event: Any, start: date | datetime, end: date | datetime | None
+) -> tuple[Session, ...]:
+    """A recurring event's pattern; a one-off event's dates are its start and end."""
+    rule = event.get("RRULE")
+    if rule is None:
+        return ()
+    frequency = text((rule.get("FREQ") or [""])[0]).upper()
+    by_day = rule.get("BYDAY") or []
+    if by_day:
+        days = tuple(sorted({normalise_day(day, "RRULE") for day in by_day}, key=DAYS.index))
+    elif frequency == "WEEKLY":
+        days = (DAYS[start.weekday()],)
+    elif frequency == "DAILY":
+        days = DAYS
+    else:
+        days = ()
+    timed = isinstance(start, datetime)
+    start_time = start.strftime("%H:%M") if timed else None
+    end_time = end.strftime("%H:%M") if timed and isinstance(end, datetime) else None
+    until = (rule.get("UNTIL") or [None])[0]
+    schedule = describe_schedule(days, start_time, end_time)
+    if frequency not in {"WEEKLY", "DAILY"}:
+        schedule = f"{frequency.lower()} {schedule}".strip()
+    return (
+        Session(
+            schedule_text=schedule,
+            days=days,
+            start_time=start_time,
+            end_time=end_time,
+            start_date=(start.date() if timed else start).isoformat(),
+            end_date=_date_of(until),
+        ),
+    )
+
+
+def _date_of(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return None

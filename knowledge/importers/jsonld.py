@@ -1,0 +1,328 @@
+"""schema.org JSON-LD: Course (with CourseInstance schedules), Event, and Place-like learning spaces."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from knowledge.documents import CatalogItem, Session
+from knowledge.importers.common import (
+    ParsedFile,
+    RowError,
+    describe_schedule,
+    free_from_price,
+    normalise_accessibility,
+    normalise_audience,
+    normalise_days,
+    normalise_district,
+    normalise_language,
+    parse_coordinate,
+    parse_date,
+    parse_datetime,
+    parse_time,
+    text,
+    unique,
+)
+
+COURSE_TYPES = {"Course"}
+EVENT_TYPES = {
+    "Event", "EducationEvent", "Festival", "ExhibitionEvent", "SocialEvent", "LiteraryEvent",
+    "ChildrensEvent", "ScreeningEvent", "BusinessEvent", "MusicEvent", "TheaterEvent",
+    "VisualArtsEvent", "SportsEvent", "ComedyEvent", "DanceEvent", "FoodEvent",
+}  # fmt: skip
+SPACE_TYPES = {
+    "Place", "Library", "EducationalOrganization", "CivicStructure", "Museum", "School",
+    "CollegeOrUniversity", "ElementarySchool", "MiddleSchool", "HighSchool", "Preschool",
+    "GovernmentBuilding", "GovernmentOffice", "LocalBusiness", "ArtGallery", "Park",
+    "SportsActivityLocation", "CommunityCenter", "EventVenue",
+}  # fmt: skip
+_ACCESSIBILITY_WORDS = {
+    "wheelchair", "hearing_loop", "sign_language", "accessible_toilet", "large_print", "braille",
+    "elevator",
+}  # fmt: skip
+
+
+def parse_jsonld(content: str, *, file: str, source: str) -> ParsedFile:
+    """Parse a JSON-LD document: an `@graph`, a top-level list, or a single object."""
+    parsed = ParsedFile(source=source)
+    try:
+        document = json.loads(content)
+    except json.JSONDecodeError as error:
+        parsed.readable = False
+        parsed.reject(file, f"line {error.lineno}", "(json)", f"not valid JSON: {error.msg}")
+        return parsed
+    nodes = _nodes(document)
+    by_id = {node["@id"]: node for node in nodes if isinstance(node, dict) and "@id" in node}
+    for index, node in enumerate(nodes):
+        position = f"item {index + 1}"
+        if isinstance(node, dict) and text(node.get("@id")):
+            parsed.listed_ids.add(text(node["@id"]))
+        try:
+            item = _item(node, by_id, source)
+        except RowError as error:
+            parsed.reject(file, position, error.field, error.message)
+            continue
+        parsed.add(item, position, file)
+    return parsed
+
+
+def _nodes(document: Any) -> list[Any]:
+    if isinstance(document, dict) and "@graph" in document:
+        graph = document["@graph"]
+        return graph if isinstance(graph, list) else [graph]
+    if isinstance(document, list):
+        nodes: list[Any] = []
+        for entry in document:
+            nodes.extend(
+                _nodes(entry) if isinstance(entry, dict) and "@graph" in entry else [entry]
+            )
+        return nodes
+    return [document]
+
+
+def _types(node: dict[str, Any]) -> list[str]:
+    raw = node.get("@type") or []
+    values = raw if isinstance(raw, list) else [raw]
+    return [re.sub(r"^(https?://schema\.org/|schema:)", "", text(value)) for value in values]
+
+
+def _item(node: Any, by_id: dict[str, Any], source: str) -> CatalogItem:
+    if not isinstance(node, dict):
+        raise RowError("(item)", "is not a JSON object")
+    types = _types(node)
+    if not types:
+        raise RowError("@type", "missing")
+    if any(t in COURSE_TYPES for t in types):
+        kind = "course"
+    elif any(t in EVENT_TYPES for t in types):
+        kind = "event"
+    elif any(t in SPACE_TYPES for t in types):
+        kind = "space"
+    else:
+        raise RowError("@type", f'unknown type "{types[0]}" (expected Course, Event or a Place)')
+    item_id = text(node.get("@id"))
+    if not item_id:
+        raise RowError("@id", "missing")
+    name = _literal(node.get("name"))
+    if not name:
+        raise RowError("name", "missing")
+
+    instances = _list(node.get("hasCourseInstance")) if kind == "course" else []
+    instances = [_resolve(instance, by_id) for instance in instances]
+    place = _place_of(node, instances, by_id) if kind != "space" else node
+    sessions = _sessions(node, instances, kind)
+    offers = [_resolve(offer, by_id) for offer in _list(node.get("offers"))]
+    for instance in instances:
+        offers.extend(_resolve(offer, by_id) for offer in _list(instance.get("offers")))
+    price, free = _price(offers)
+    if isinstance(node.get("isAccessibleForFree"), bool) or text(node.get("isAccessibleForFree")):
+        free = text(node.get("isAccessibleForFree")).lower() in {"true", "1", "yes"}
+    amenities, accessible = _features(node if kind == "space" else place)
+    start = parse_datetime(node.get("startDate"), "startDate") if kind == "event" else None
+    if kind == "event" and start is None:
+        raise RowError("startDate", "missing (an event needs a start)")
+    latitude, longitude = _geo(place)
+    extra = {"schema_type": types[0]}
+    if text(node.get("educationalLevel")):
+        extra["educational_level"] = _literal(node.get("educationalLevel"))
+    return CatalogItem(
+        id=item_id,
+        type=kind,  # type: ignore[arg-type]
+        name=name,
+        description=_literal(node.get("description")),
+        source=source,
+        topics=_topics(node),
+        languages=_languages(node, instances),
+        audiences=unique(
+            normalise_audience(a) for value in _list(node.get("audience")) for a in _audience(value)
+        ),
+        free=free,
+        price=price,
+        place_name=_literal(place.get("name")) if place else "",
+        address=_address_text(place.get("address")) if place else "",
+        district=_district(place) if place else "",
+        latitude=latitude,
+        longitude=longitude,
+        sessions=sessions,
+        opening_hours=_opening_hours(node) if kind == "space" else "",
+        amenities=amenities,
+        accessibility=unique(
+            [normalise_accessibility(v) for v in _list(node.get("accessibilityFeature"))]
+            + accessible
+        ),
+        start=start,
+        end=parse_datetime(node.get("endDate"), "endDate") if kind == "event" else None,
+        url=text(node.get("url")),
+        organizer=_name_of(node.get("provider") or node.get("organizer")),
+        extra=extra,
+    )
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _resolve(value: Any, by_id: dict[str, Any]) -> Any:
+    """A node referenced as {"@id": ...} elsewhere in the same document."""
+    if isinstance(value, dict) and set(value) == {"@id"}:
+        return by_id.get(value["@id"], value)
+    return value
+
+
+def _literal(value: Any) -> str:
+    """Plain text from a string, a {"@value"} object or a list of them (joined with " / ")."""
+    if isinstance(value, list):
+        return " / ".join(part for part in (_literal(v) for v in value) if part)
+    if isinstance(value, dict):
+        return text(value.get("@value") or value.get("name"))
+    return text(value)
+
+
+def _name_of(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(part for part in (_name_of(v) for v in value) if part)
+    return _literal(value.get("name")) if isinstance(value, dict) else text(value)
+
+
+def _topics(node: dict[str, Any]) -> tuple[str, ...]:
+    topics: list[str] = []
+    for key in ("keywords", "about", "teaches", "genre"):
+        for value in _list(node.get(key)):
+            if isinstance(value, str):
+                topics.extend(part.strip() for part in re.split(r"[,，、]", value))
+            else:
+                topics.append(_name_of(value))
+    return unique(topics)
+
+
+def _languages(node: dict[str, Any], instances: list[Any]) -> tuple[str, ...]:
+    values = _list(node.get("inLanguage")) + [
+        language for instance in instances for language in _list(instance.get("inLanguage"))
+    ]
+    codes = []
+    for value in values:
+        if isinstance(value, dict):
+            value = value.get("alternateName") or value.get("name")
+        codes.append(normalise_language(value))
+    return unique(codes)
+
+
+def _audience(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        value = value.get("audienceType") or value.get("educationalRole") or value.get("name")
+    return [part.strip() for part in re.split(r"[,，、]", text(value)) if part.strip()]
+
+
+def _price(offers: list[Any]) -> tuple[str, bool | None]:
+    for offer in offers:
+        if not isinstance(offer, dict):
+            continue
+        amount = text(offer.get("price"))
+        currency = text(offer.get("priceCurrency"))
+        if amount:
+            return f"{amount} {currency}".strip(), free_from_price(amount)
+    return "", None
+
+
+def _place_of(node: dict[str, Any], instances: list[Any], by_id: dict[str, Any]) -> dict[str, Any]:
+    for holder in [*instances, node]:
+        if not isinstance(holder, dict):
+            continue
+        for location in _list(holder.get("location")):
+            location = _resolve(location, by_id)
+            if isinstance(location, str):
+                return {"name": location}
+            if isinstance(location, dict) and "VirtualLocation" in _types(location):
+                return {"name": _literal(location.get("name")) or "online"}
+            if isinstance(location, dict):
+                return location
+    return {}
+
+
+def _geo(place: dict[str, Any]) -> tuple[float | None, float | None]:
+    geo = place.get("geo") if place else None
+    if not isinstance(geo, dict):
+        geo = place or {}
+    return (
+        parse_coordinate(geo.get("latitude"), "latitude", 90),
+        parse_coordinate(geo.get("longitude"), "longitude", 180),
+    )
+
+
+def _address_text(address: Any) -> str:
+    if isinstance(address, dict):
+        parts = [address.get(key) for key in ("streetAddress", "addressLocality", "addressRegion")]
+        return ", ".join(text(part) for part in parts if text(part))
+    return text(address)
+
+
+def _district(place: dict[str, Any]) -> str:
+    address = place.get("address")
+    contained = _name_of(place.get("containedInPlace"))
+    if isinstance(address, dict):
+        return normalise_district(
+            contained, address.get("addressLocality"), address.get("addressRegion")
+        )
+    return normalise_district(contained, text(address) if address else "")
+
+
+def _sessions(node: dict[str, Any], instances: list[Any], kind: str) -> tuple[Session, ...]:
+    sessions = []
+    holders = instances if kind == "course" else [node]
+    for holder in holders:
+        if not isinstance(holder, dict):
+            continue
+        key = "courseSchedule" if kind == "course" else "eventSchedule"
+        schedules = _list(holder.get(key))
+        if not schedules and kind == "course":
+            schedules = [{}]
+        for schedule in schedules:
+            if not isinstance(schedule, dict):
+                continue
+            days = normalise_days(_list(schedule.get("byDay")), "byDay")
+            start = parse_time(schedule.get("startTime"), "startTime")
+            end = parse_time(schedule.get("endTime"), "endTime")
+            start_date = parse_date(
+                schedule.get("startDate") or holder.get("startDate"), "startDate"
+            )
+            end_date = parse_date(schedule.get("endDate") or holder.get("endDate"), "endDate")
+            described = _literal(schedule.get("name")) or _literal(holder.get("name"))
+            text_line = described or describe_schedule(days, start, end)
+            if text_line or start_date or end_date:
+                sessions.append(Session(text_line, days, start, end, start_date, end_date))
+    return tuple(sessions)
+
+
+def _opening_hours(node: dict[str, Any]) -> str:
+    lines = [text(value) for value in _list(node.get("openingHours"))]
+    for spec in _list(node.get("openingHoursSpecification")):
+        if not isinstance(spec, dict):
+            continue
+        days = normalise_days(_list(spec.get("dayOfWeek")), "dayOfWeek")
+        opens = parse_time(spec.get("opens"), "opens")
+        closes = parse_time(spec.get("closes"), "closes")
+        lines.append(describe_schedule(days, opens, closes))
+    return "; ".join(line for line in lines if line)
+
+
+def _features(place: dict[str, Any]) -> tuple[tuple[str, ...], list[str]]:
+    """amenityFeature names split into amenities and accessibility features."""
+    amenities: list[str] = []
+    accessible: list[str] = []
+    for feature in _list(place.get("amenityFeature") if place else None):
+        if isinstance(feature, dict):
+            if feature.get("value") is False or text(feature.get("value")).lower() == "false":
+                continue
+            name = _literal(feature.get("name"))
+        else:
+            name = text(feature)
+        if not name:
+            continue
+        token = normalise_accessibility(name)
+        (accessible if token in _ACCESSIBILITY_WORDS else amenities).append(
+            token if token in _ACCESSIBILITY_WORDS else name
+        )
+    return unique(amenities), accessible
