@@ -13,7 +13,12 @@ HERE = Path(__file__).resolve().parent
 BASE = "https://learn.hailin.example/"
 DISTRICT_ZH = {"Dongcheng": "东城区", "Xicheng": "西城区", "Nanhu": "南湖区", "Beishan": "北山区",
                "Jiangbin": "江滨区", "Xingang": "新港区"}  # fmt: skip
-ACCESS = {"w": "wheelchair accessible", "h": "hearing loop", "t": "accessible toilet", "e": "elevator"}
+ACCESS = {
+    "w": "wheelchair accessible",
+    "h": "hearing loop",
+    "t": "accessible toilet",
+    "e": "elevator",
+}
 AMENITY = {"wifi": "Wi-Fi", "pc": "public computers", "study": "quiet study room",
            "kids": "children's reading room", "kitchen": "teaching kitchen", "maker": "3D printers and tools",
            "cafe": "café", "meet": "bookable meeting rooms", "desk": "newcomer help desk",
@@ -110,7 +115,11 @@ COURSES = [
     ("russian-speaking-parents", "", "Help Desk for Russian and Ukrainian Speaking Families", "", "Advice on school, healthcare and paperwork in Russian and Ukrainian.", "newcomers,school enrolment,help desk", "ru,uk,en", "migrants,parents", 0, "sat 11:00-13:00", "international-hub", "a"),
 ]  # fmt: skip
 
-TERMS = {"a": ("2026-09-07", "2027-01-22"), "s": ("2027-03-01", "2027-06-25"), "w": ("2026-12-05", "2027-03-27")}
+TERMS = {
+    "a": ("2026-09-07", "2027-01-22"),
+    "s": ("2027-03-01", "2027-06-25"),
+    "w": ("2026-12-05", "2027-03-27"),
+}
 DAY = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
        "sat": "Saturday", "sun": "Sunday"}  # fmt: skip
 ORDER = list(DAY)
@@ -129,14 +138,27 @@ EVENTS = [
 
 
 def _space_node(space: tuple) -> dict:
-    sid, zh, en, district, kind, lat, lon, street_zh, street_en, hours, amenities, access, lang = space
+    sid, zh, en, district, kind, lat, lon, street_zh, street_en, hours, amenities, access, lang = (
+        space
+    )
     node = {"@type": kind, "@id": f"{BASE}spaces/{sid}", "name": _names(zh, en)}
     address = {"@type": "PostalAddress", "addressCountry": "CN"}
     if street_zh:
-        address |= {"streetAddress": street_zh, "addressLocality": DISTRICT_ZH[district], "addressRegion": "海林市"}
+        address |= {
+            "streetAddress": street_zh,
+            "addressLocality": DISTRICT_ZH[district],
+            "addressRegion": "海林市",
+        }
     else:
-        address |= {"streetAddress": street_en, "addressLocality": f"{district} District", "addressRegion": "Hailin"}
-    node |= {"address": address, "geo": {"@type": "GeoCoordinates", "latitude": lat, "longitude": lon}}
+        address |= {
+            "streetAddress": street_en,
+            "addressLocality": f"{district} District",
+            "addressRegion": "Hailin",
+        }
+    node |= {
+        "address": address,
+        "geo": {"@type": "GeoCoordinates", "latitude": lat, "longitude": lon},
+    }
     features = [AMENITY[key] for key in amenities.split()] + [ACCESS[key] for key in access]
     node["amenityFeature"] = [
         {"@type": "LocationFeatureSpecification", "name": name, "value": True} for name in features
@@ -182,10 +204,20 @@ def _courses_document() -> dict:
                 "description": _names(dzh, den),
                 "keywords": topics,
                 "inLanguage": langs.split(","),
-                "audience": [{"@type": "Audience", "audienceType": a} for a in audiences.split(",")],
+                "audience": [
+                    {"@type": "Audience", "audienceType": a} for a in audiences.split(",")
+                ],
                 "educationalLevel": "beginner" if term != "s" else "all levels",
-                "provider": {"@type": "Organization", "name": _names(spaces[space][1], spaces[space][2])},
-                "offers": {"@type": "Offer", "price": price, "priceCurrency": "CNY", "category": "Free" if price == 0 else "Paid"},
+                "provider": {
+                    "@type": "Organization",
+                    "name": _names(spaces[space][1], spaces[space][2]),
+                },
+                "offers": {
+                    "@type": "Offer",
+                    "price": price,
+                    "priceCurrency": "CNY",
+                    "category": "Free" if price == 0 else "Paid",
+                },
                 "isAccessibleForFree": price == 0,
                 "accessibilityFeature": ACCESSIBILITY_EXTRA.get(cid, []),
                 "url": f"{BASE}courses/{cid}",
@@ -253,8 +285,13 @@ def _fold(line: str) -> str:
 
 
 def main() -> None:
-    for name, document in (("courses.jsonld", _courses_document()), ("spaces.jsonld", _spaces_document())):
-        (HERE / name).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    for name, document in (
+        ("courses.jsonld", _courses_document()),
+        ("spaces.jsonld", _spaces_document()),
+    ):
+        (HERE / name).write_text(
+            json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
     (HERE / "events.ics").write_text(_ics(), encoding="utf-8", newline="")
     print(f"{len(COURSES)} courses, {len(SPACES)} spaces, {len(EVENTS)} events written to {HERE}")
 
