@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
 from knowledge.documents import CatalogItem, Session
@@ -59,20 +59,28 @@ def upsert_items(
     counts = UpsertCounts()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        existing = {
-            record.id: record
-            for record in session.scalars(select(CatalogRecord).where(CatalogRecord.id.in_(chunk)))
-        }
+        query = select(CatalogRecord.id, CatalogRecord.content_hash).where(
+            CatalogRecord.id.in_(chunk)
+        )
+        stored_hashes = {item_id: digest for item_id, digest in session.execute(query)}
+        new_rows: list[dict[str, Any]] = []
+        changed: dict[str, tuple[CatalogItem, str]] = {}
         for item_id in chunk:
             item = by_id[item_id]
             digest = content_hash(item)
-            record = existing.get(item_id)
-            if record is None:
-                session.add(CatalogRecord(id=item_id, **_columns(item), content_hash=digest))
-                counts.added += 1
-            elif record.content_hash == digest:
+            if item_id not in stored_hashes:
+                new_rows.append({"id": item_id, **_columns(item), "content_hash": digest})
+            elif stored_hashes[item_id] == digest:
                 counts.unchanged += 1
             else:
+                changed[item_id] = (item, digest)
+        if new_rows:
+            session.execute(insert(CatalogRecord), new_rows)
+            counts.added += len(new_rows)
+        if changed:
+            records = session.scalars(select(CatalogRecord).where(CatalogRecord.id.in_(changed)))
+            for record in records:
+                item, digest = changed[record.id]
                 for column, value in _columns(item).items():
                     setattr(record, column, value)
                 record.content_hash = digest
