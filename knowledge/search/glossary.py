@@ -1,0 +1,164 @@
+"""The topic glossary: expands a question with the same topic's words in every language.
+
+The city edits `knowledge/glossary.yml`; a change is picked up on the next search (the file's
+modification time is checked), and no index rebuild is needed because expansion happens on
+the query side only.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+GLOSSARY_PATH = Path(__file__).resolve().parent.parent / "glossary.yml"
+GLOSSARY_LANGUAGES = ("zh", "en", "es", "fr", "ar", "ru", "uk")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+class GlossaryError(ValueError):
+    """The glossary file is malformed; the message names the file, line and entry at fault."""
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What a question says about topics: the concepts found and all their words."""
+
+    concepts: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()  # every term of every concept found, all languages
+    english_terms: tuple[str, ...] = ()  # for the (English-trained) embedding model
+
+
+def normalise_text(text: str) -> str:
+    """NFKC and case-folded, the form every glossary and index comparison uses."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+class Glossary:
+    """Concepts and their terms, with one compiled matcher for the whole file."""
+
+    def __init__(self, concepts: dict[str, dict[str, tuple[str, ...]]]) -> None:
+        self.concepts = concepts
+        self._concepts_by_term: dict[str, set[str]] = {}
+        for key, by_language in concepts.items():
+            for terms in by_language.values():
+                for term in terms:
+                    self._concepts_by_term.setdefault(normalise_text(term), set()).add(key)
+        ordered = sorted(self._concepts_by_term, key=len, reverse=True)
+        cjk_terms = [re.escape(term) for term in ordered if _CJK.search(term)]
+        word_terms = [re.escape(term) for term in ordered if not _CJK.search(term)]
+        parts = []
+        if word_terms:
+            parts.append(r"(?<!\w)(?:" + "|".join(word_terms) + r")(?!\w)")
+        if cjk_terms:
+            parts.append("(?:" + "|".join(cjk_terms) + ")")
+        self._matcher = re.compile("|".join(parts)) if parts else None
+
+    def concepts_in(self, text: str) -> tuple[str, ...]:
+        """The concept keys whose terms occur in `text`, in order of first mention."""
+        if self._matcher is None:
+            return ()
+        found: dict[str, None] = {}
+        for match in self._matcher.finditer(normalise_text(text)):
+            for key in sorted(self._concepts_by_term.get(match.group(0), ())):
+                found[key] = None
+        return tuple(found)
+
+    def expand(self, text: str) -> Expansion:
+        """The concepts mentioned in `text` and every word the glossary has for them."""
+        keys = self.concepts_in(text)
+        terms: dict[str, None] = {}
+        english: dict[str, None] = {}
+        for key in keys:
+            for language, words in self.concepts[key].items():
+                for word in words:
+                    terms[word] = None
+                    if language == "en":
+                        english[word] = None
+        return Expansion(concepts=keys, terms=tuple(terms), english_terms=tuple(english))
+
+
+def load_glossary(path: Path = GLOSSARY_PATH) -> Glossary:
+    """Read and check a glossary file; raise `GlossaryError` naming the file and line at fault."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise GlossaryError(f"{path}: cannot read the glossary ({error})") from error
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as error:
+        raise GlossaryError(f"{path}: not valid YAML: {error}") from error
+    if root is None or not isinstance(root, yaml.MappingNode):
+        raise GlossaryError(f"{path}:1: expected a mapping with the key 'concepts'")
+    concepts_node = _value_of(root, "concepts")
+    if not isinstance(concepts_node, yaml.MappingNode):
+        line = concepts_node.start_mark.line + 1 if concepts_node is not None else 1
+        raise GlossaryError(f"{path}:{line}: 'concepts' must map concept keys to languages")
+    concepts: dict[str, dict[str, tuple[str, ...]]] = {}
+    for key_node, languages_node in concepts_node.value:
+        key = key_node.value
+        where = f"{path}:{key_node.start_mark.line + 1}: concept '{key}'"
+        if key in concepts:
+            raise GlossaryError(f"{where}: defined twice")
+        if not isinstance(languages_node, yaml.MappingNode) or not languages_node.value:
+            raise GlossaryError(
+                f"{where}: expected language codes ({', '.join(GLOSSARY_LANGUAGES)})"
+            )
+        concepts[key] = _read_languages(path, key, languages_node)
+    return Glossary(concepts)
+
+
+def _read_languages(path: Path, key: str, node: yaml.MappingNode) -> dict[str, tuple[str, ...]]:
+    by_language: dict[str, tuple[str, ...]] = {}
+    for language_node, terms_node in node.value:
+        language = language_node.value
+        where = (
+            f"{path}:{language_node.start_mark.line + 1}: concept '{key}', language '{language}'"
+        )
+        if language not in GLOSSARY_LANGUAGES:
+            raise GlossaryError(
+                f"{where}: unknown language code (use {', '.join(GLOSSARY_LANGUAGES)})"
+            )
+        if not isinstance(terms_node, yaml.SequenceNode):
+            raise GlossaryError(f"{where}: expected a list such as [pottery, ceramics]")
+        terms = []
+        for term_node in terms_node.value:
+            term = term_node.value if isinstance(term_node, yaml.ScalarNode) else None
+            if not isinstance(term, str) or not term.strip():
+                line = term_node.start_mark.line + 1
+                raise GlossaryError(
+                    f"{path}:{line}: concept '{key}', language '{language}': empty or nested term"
+                )
+            terms.append(term.strip())
+        by_language[language] = tuple(terms)
+    return by_language
+
+
+def _value_of(mapping: yaml.MappingNode, key: str) -> yaml.Node | None:
+    for key_node, value_node in mapping.value:
+        if key_node.value == key:
+            return value_node
+    return None
+
+
+_cache_lock = threading.Lock()
+_cache: dict[Path, tuple[int, Glossary]] = {}
+
+
+def get_glossary(path: Path = GLOSSARY_PATH) -> Glossary:
+    """The glossary, re-read whenever the file changes (one `stat` per call)."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as error:
+        raise GlossaryError(f"{path}: cannot read the glossary ({error})") from error
+    with _cache_lock:
+        cached = _cache.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        glossary = load_glossary(path)
+        _cache[path] = (stamp, glossary)
+        return glossary

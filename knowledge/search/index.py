@@ -1,0 +1,244 @@
+"""The hybrid index in memory: items by slot, dense and lexical retrievers, filter and geo columns.
+
+Slots are append-only positions shared by every structure; an item's update takes a new slot
+and retires the old one (see `dense.py` for why). Ranking: dense and BM25 candidates are
+fused by reciprocal rank, nearness is mixed in when a location is given, and every hit is
+flagged `matched` or not (see `DENSE_MATCH_THRESHOLD`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from knowledge.documents import CatalogItem
+from knowledge.search import geo
+from knowledge.search.dense import DenseIndex
+from knowledge.search.filters import FilterColumns, SearchFilters, item_features
+from knowledge.search.fusion import best_possible_score, reciprocal_rank_fusion
+from knowledge.search.glossary import Expansion
+from knowledge.search.lexical import LexicalIndex, query_tokens
+from knowledge.search.results import SearchResult
+
+CANDIDATES = 100  # per retriever, before fusion
+EXPANSION_WEIGHT = 0.7  # a glossary word counts a bit less than the citizen's own word
+# A hit with no lexical overlap counts as relevant only if its cosine similarity to the
+# query reaches this (calibrated on tests/knowledge/labelled_queries.yml: relevant pairs
+# score ~0.45-0.8, unrelated topics ~0.05-0.35 with all-MiniLM-L6-v2).
+DENSE_MATCH_THRESHOLD = 0.5
+MODES = ("hybrid", "dense", "lexical")
+
+Encoder = Callable[[str], np.ndarray]
+
+
+@dataclass
+class _Candidate:
+    slot: int
+    relevance: float
+    cosine: float
+    lexical: bool
+
+
+class HybridIndex:
+    """Everything search needs, addressable by slot."""
+
+    def __init__(self, dimension: int) -> None:
+        self.dense = DenseIndex(dimension)
+        self.lexical = LexicalIndex()
+        self.columns = FilterColumns()
+        self.items: list[CatalogItem | None] = []
+        self.slot_of: dict[str, int] = {}
+        self.hashes: dict[str, str] = {}
+        self.alive = np.zeros(0, dtype=bool)
+        self.latitude = np.zeros(0, dtype=np.float64)
+        self.longitude = np.zeros(0, dtype=np.float64)
+
+    def __len__(self) -> int:
+        return len(self.slot_of)
+
+    @property
+    def retired(self) -> int:
+        return len(self.items) - len(self.slot_of)
+
+    def add(self, items: Sequence[CatalogItem], vectors: np.ndarray, hashes: Sequence[str]) -> None:
+        """Append items (new or replacing older versions of the same id) with their vectors."""
+        for item in items:
+            if item.id in self.slot_of:
+                self.retire(item.id)
+        first = len(self.items)
+        if self.dense.add(vectors) != first:
+            raise RuntimeError("dense index and item slots are out of step")
+        self.lexical.add(first, [item.search_text() for item in items])
+        self.columns.append([item_features(item) for item in items])
+        self.items.extend(items)
+        self.alive = np.concatenate([self.alive, np.ones(len(items), dtype=bool)])
+        self.latitude = np.concatenate([self.latitude, [_coordinate(i.latitude) for i in items]])
+        self.longitude = np.concatenate([self.longitude, [_coordinate(i.longitude) for i in items]])
+        for offset, (item, digest) in enumerate(zip(items, hashes, strict=True)):
+            self.slot_of[item.id] = first + offset
+            self.hashes[item.id] = digest
+
+    def retire(self, item_id: str) -> bool:
+        """Take an item out of every result; False if it was not indexed."""
+        slot = self.slot_of.pop(item_id, None)
+        if slot is None:
+            return False
+        self.hashes.pop(item_id, None)
+        self.alive[slot] = False
+        self.items[slot] = None
+        self.lexical.forget(slot)
+        return True
+
+    def get(self, item_id: str) -> CatalogItem | None:
+        slot = self.slot_of.get(item_id)
+        return None if slot is None else self.items[slot]
+
+    def query(
+        self,
+        text: str,
+        encode: Encoder,
+        expansion: Expansion,
+        *,
+        limit: int = 5,
+        filters: SearchFilters | None = None,
+        near: tuple[float, float] | None = None,
+        radius_m: float | None = None,
+        language: str | None = None,
+        mode: str = "hybrid",
+    ) -> list[SearchResult]:
+        """Ranked results for one question; see the module docstring for how."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        allowed = self._allowed(filters, near, radius_m)
+        weighted = query_tokens(text, expansion.terms, EXPANSION_WEIGHT)
+        if not weighted and not expansion.concepts:
+            return self._browse(text, encode, allowed, limit, near)
+        candidates = self._candidates(text, encode, expansion, weighted, allowed, mode)
+        return self._finish(candidates, limit, near, language)
+
+    def _allowed(
+        self,
+        filters: SearchFilters | None,
+        near: tuple[float, float] | None,
+        radius_m: float | None,
+    ) -> np.ndarray:
+        allowed = self.alive.copy()
+        if filters is not None and not filters.is_empty():
+            allowed &= self.columns.mask(filters)
+        if near is not None and radius_m is not None:
+            lat, lon = near
+            # A cheap bounding box first, exact distances only for what is inside it.
+            dlat = math.degrees(radius_m / geo.EARTH_RADIUS_M)
+            dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+            box = (np.abs(self.latitude - lat) <= dlat) & (np.abs(self.longitude - lon) <= dlon)
+            allowed &= box
+            inside = np.flatnonzero(allowed)
+            far = (
+                geo.distances_m(lat, lon, self.latitude[inside], self.longitude[inside]) > radius_m
+            )
+            allowed[inside[far]] = False
+        return allowed
+
+    def _candidates(
+        self,
+        text: str,
+        encode: Encoder,
+        expansion: Expansion,
+        weighted: dict[str, float],
+        allowed: np.ndarray,
+        mode: str,
+    ) -> list[_Candidate]:
+        lexical_slots = np.zeros(0, dtype=np.int64)
+        dense_slots = np.zeros(0, dtype=np.int64)
+        if mode != "dense":
+            lexical_slots, _ = self.lexical.search(weighted, CANDIDATES, allowed)
+        vector = None
+        if mode != "lexical":
+            vector = encode(_dense_text(text, expansion))
+            dense_slots, _ = self.dense.search(vector, CANDIDATES, allowed)
+        rankings = [list(dense_slots), list(lexical_slots)]
+        weights = [1.0, 1.0]
+        fused = reciprocal_rank_fusion(rankings, weights=weights)
+        top_score = best_possible_score(weights if mode == "hybrid" else [1.0])
+        slots = np.fromiter(fused, dtype=np.int64, count=len(fused))
+        if vector is None or not len(slots):
+            cosines = np.zeros(len(slots), dtype=np.float32)
+        else:
+            cosines = self.dense.vectors()[slots] @ vector
+        lexical_hits = set(lexical_slots.tolist())
+        return [
+            _Candidate(int(slot), fused[slot] / top_score, float(cosine), int(slot) in lexical_hits)
+            for slot, cosine in zip(slots, cosines, strict=True)
+        ]
+
+    def _finish(
+        self,
+        candidates: list[_Candidate],
+        limit: int,
+        near: tuple[float, float] | None,
+        language: str | None,
+    ) -> list[SearchResult]:
+        results = []
+        for candidate in candidates:
+            item = self.items[candidate.slot]
+            if item is None:
+                continue
+            matched = candidate.lexical or candidate.cosine >= DENSE_MATCH_THRESHOLD
+            distance = self._distance(candidate.slot, near)
+            score = candidate.relevance
+            if near is not None:
+                score = geo.combine(score, distance)
+            if language and language in item.languages:
+                score *= 1.05  # a tie-breaker towards teaching in the citizen's language
+            results.append(SearchResult(item, score, distance, matched))
+        results.sort(key=lambda r: (r.matched, r.score), reverse=True)
+        relevant = [r for r in results if r.matched]
+        return (relevant or results)[:limit]
+
+    def _browse(
+        self,
+        text: str,
+        encode: Encoder,
+        allowed: np.ndarray,
+        limit: int,
+        near: tuple[float, float] | None,
+    ) -> list[SearchResult]:
+        """No topic asked (blank, or only words such as "free classes"): list what passes the
+        filters, nearest first when a location is known, else by similarity to the words."""
+        if near is not None:
+            passing = np.flatnonzero(allowed & ~np.isnan(self.latitude))
+            far = geo.distances_m(near[0], near[1], self.latitude[passing], self.longitude[passing])
+            order = np.argsort(far, kind="stable")[:limit]
+            return [
+                SearchResult(self.items[s], geo.proximity(float(d)), float(d), True)  # type: ignore[arg-type]
+                for s, d in zip(passing[order], far[order], strict=True)
+            ]
+        if text.strip():
+            slots, scores = self.dense.search(encode(text), limit, allowed)
+        else:
+            slots = np.flatnonzero(allowed)[:limit]
+            scores = np.ones(len(slots), dtype=np.float32)
+        return [
+            SearchResult(self.items[s], float(score), None, True)  # type: ignore[arg-type]
+            for s, score in zip(slots, scores, strict=True)
+        ]
+
+    def _distance(self, slot: int, near: tuple[float, float] | None) -> float | None:
+        if near is None or math.isnan(self.latitude[slot]):
+            return None
+        return geo.haversine_m(near[0], near[1], self.latitude[slot], self.longitude[slot])
+
+
+def _dense_text(text: str, expansion: Expansion) -> str:
+    """The query the embedding model sees: the words plus the glossary's English words, since
+    the default model was trained on English and places Chinese text poorly."""
+    if not expansion.english_terms:
+        return text
+    return f"{text} ({', '.join(expansion.english_terms[:6])})"
+
+
+def _coordinate(value: float | None) -> float:
+    return math.nan if value is None else float(value)

@@ -1,0 +1,196 @@
+"""Lexical retrieval: BM25 over jieba-segmented Chinese and lower-cased words for other scripts.
+
+Chinese runs are cut with jieba's search mode; words of three or more characters also give
+their character bigrams, so "少儿编程班" and "编程" meet. Other scripts give lower-cased
+words with a light plural strip ("classes" -> "class"). Words that fit every course
+("class", "课", "learn", "免费") are dropped: they carry no topic, and keeping them would
+make any question look like a match.
+
+Postings are numpy arrays per token; scoring a query touches only the postings of its tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Iterable
+
+import numpy as np
+
+from knowledge.search.glossary import normalise_text
+
+logger = logging.getLogger(__name__)
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")
+
+_GENERIC_TEXT = """
+    a an and are at be by can do for from have how i in is it me my near nearby of on or the
+    to what where which who with you your want would like any some there this that find looking
+    class course lesson learn learning study free weekend weekends evening evenings morning
+    near me please help about get go need
+    课 课程 班 学 学习 上课 想 想学 我 我们 要 有 吗 的 了 在 哪里 哪儿 哪 什么 怎么 可以 一下 推荐 附近
+    免费 周末 晚上 早上 上午 下午 白天 找 请问 你好 有没有 没有 是 和 与 或 给 去 能 会 报名 一个
+    clase clases curso cursos cours où je un une des de la le el los las en para por que
+    """
+GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
+
+_jieba = None
+
+
+def _cut(text: str) -> list[str]:
+    global _jieba
+    if _jieba is None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        _jieba = jieba
+    return _jieba.lcut_for_search(text)
+
+
+def _stem(word: str) -> str:
+    if len(word) <= 3 or not word.isascii():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses"):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Index tokens of a text (with repeats): jieba words + bigrams for Chinese, words elsewhere."""
+    text = normalise_text(text)
+    tokens: list[str] = []
+    position = 0
+    for run in _CJK_RUN.finditer(text):
+        tokens.extend(_words(text[position : run.start()]))
+        for word in _cut(run.group(0)):
+            if len(word) >= 2 and word not in GENERIC_WORDS:
+                tokens.append(word)
+            if len(word) >= 3:
+                tokens.extend(
+                    word[i : i + 2] for i in range(len(word) - 1) if word[i : i + 2] != word
+                )
+        position = run.end()
+    tokens.extend(_words(text[position:]))
+    return tokens
+
+
+def _words(text: str) -> Iterable[str]:
+    for match in _WORD.finditer(text):
+        word = _stem(match.group(0))
+        if word not in GENERIC_WORDS and (len(word) > 1 or word.isdigit()):
+            yield word
+
+
+class LexicalIndex:
+    """BM25 postings keyed by token; document positions are the index's slots."""
+
+    def __init__(self) -> None:
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.doc_length = np.zeros(0, dtype=np.float32)
+        self.total_length = 0.0
+        self.live_documents = 0
+
+    def add(self, first_slot: int, texts: list[str]) -> None:
+        """Index `texts` as slots first_slot, first_slot + 1, ... (bulk or single)."""
+        gathered: dict[str, tuple[list[int], list[float]]] = {}
+        lengths = np.zeros(len(texts), dtype=np.float32)
+        for offset, text in enumerate(texts):
+            counts: dict[str, int] = {}
+            for token in tokenize(text):
+                counts[token] = counts.get(token, 0) + 1
+            lengths[offset] = sum(counts.values())
+            slot = first_slot + offset
+            for token, count in counts.items():
+                slots, freqs = gathered.setdefault(token, ([], []))
+                slots.append(slot)
+                freqs.append(count)
+        if len(self.doc_length) != first_slot:
+            raise ValueError(f"slots must be added in order: expected {len(self.doc_length)}")
+        self.doc_length = np.concatenate([self.doc_length, lengths])
+        self.total_length += float(lengths.sum())
+        self.live_documents += len(texts)
+        for token, (slots, freqs) in gathered.items():
+            new_slots = np.asarray(slots, dtype=np.int32)
+            new_freqs = np.asarray(freqs, dtype=np.float32)
+            old = self.postings.get(token)
+            if old is not None:
+                new_slots = np.concatenate([old[0], new_slots])
+                new_freqs = np.concatenate([old[1], new_freqs])
+            self.postings[token] = (new_slots, new_freqs)
+
+    def forget(self, slot: int) -> None:
+        """A slot's document is gone: keep statistics right (its postings are masked by the caller)."""
+        self.total_length -= float(self.doc_length[slot])
+        self.doc_length[slot] = 0
+        self.live_documents -= 1
+
+    def search(
+        self,
+        weighted_tokens: dict[str, float],
+        k: int,
+        allowed: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The top-k slots by BM25 (scores > 0 only), best first; `allowed` masks slots out."""
+        slot_count = len(self.doc_length)
+        if not weighted_tokens or slot_count == 0 or self.live_documents <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        average = max(self.total_length / self.live_documents, 1.0)
+        documents = self.live_documents
+        scores = np.zeros(slot_count, dtype=np.float32)
+        for token, weight in weighted_tokens.items():
+            posting = self.postings.get(token)
+            if posting is None:
+                continue
+            slots, freqs = posting
+            frequency = len(slots)
+            idf = math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * self.doc_length[slots] / average)
+            scores[slots] += (weight * idf) * freqs * (BM25_K1 + 1) / (freqs + norm)
+        if allowed is not None:
+            scores[~allowed[:slot_count]] = 0
+        candidates = np.flatnonzero(scores > 0)
+        if len(candidates) > k:
+            top = np.argpartition(-scores[candidates], k - 1)[:k]
+            candidates = candidates[top]
+        order = np.argsort(-scores[candidates], kind="stable")
+        chosen = candidates[order]
+        return chosen.astype(np.int64), scores[chosen]
+
+    def state(self) -> dict:
+        return {
+            "postings": self.postings,
+            "doc_length": self.doc_length,
+            "total_length": self.total_length,
+            "live_documents": self.live_documents,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> LexicalIndex:
+        index = cls()
+        index.postings = state["postings"]
+        index.doc_length = state["doc_length"]
+        index.total_length = state["total_length"]
+        index.live_documents = state["live_documents"]
+        return index
+
+
+def query_tokens(
+    query: str, expansion_terms: Iterable[str], expansion_weight: float
+) -> dict[str, float]:
+    """Weighted tokens for a query: its own words at 1.0, glossary expansions at a lower weight."""
+    weights: dict[str, float] = {}
+    for token in tokenize(query):
+        weights[token] = 1.0
+    for term in expansion_terms:
+        for token in tokenize(term):
+            weights.setdefault(token, expansion_weight)
+    return weights
