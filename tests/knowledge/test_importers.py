@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -292,3 +293,39 @@ def test_sample_city_is_bilingual_located_and_scheduled(sample_city_items: list)
     days = {d for c in courses for s in c.sessions for d in s.days}
     assert {"saturday", "sunday", "monday"} <= days
     assert any(s.start_time >= "18:00" for c in courses for s in c.sessions)
+
+
+def test_out_of_range_coordinates_and_bad_times_are_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "offer.csv"
+    path.write_text(
+        "id,type,name,latitude,longitude,start_time\n"
+        "a,course,A,95,121.4,\n"
+        "b,course,B,31.2,121.4,25:00\n"
+        "c,space,C,31.2,121.4,\n",
+        encoding="utf-8",
+    )
+    parsed = read_file(path)
+    assert [str(r) for r in parsed.rejected] == [
+        'offer.csv row 2, field latitude: "95" is out of range (-90 to 90)',
+        'offer.csv row 3, field start_time: "25:00" is not a time (HH:MM)',
+    ]
+    assert [item.id for item in parsed.items] == ["c"]
+
+
+def test_hsds_bad_schedule_rejects_only_the_service_it_belongs_to(tmp_path: Path) -> None:
+    package = tmp_path / "hsds"
+    shutil.copytree(DATA / "hsds", package)
+    schedules = package / "schedules.csv"
+    schedules.write_text(
+        schedules.read_text(encoding="utf-8").replace("18:30,20:00", "half past six,20:00"),
+        encoding="utf-8",
+    )
+    [parsed] = read_catalog(package)
+    assert 'schedules.csv row 2, field opens_at: "half past six" is not a time (HH:MM)' in [
+        str(r) for r in parsed.rejected
+    ]
+    assert sorted(item.id for item in parsed.items) == [
+        "svc-first-aid@loc-beishan",
+        "svc-first-aid@loc-xingang",
+    ]
+    assert "svc-mandarin" in parsed.listed_ids  # still listed, so prune keeps the stored version
