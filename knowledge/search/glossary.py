@@ -1,12 +1,14 @@
 """The topic glossary: expands a question with the same topic's words in every language.
 
-The city edits `knowledge/glossary.yml`; a change is picked up on the next search (the file's
-modification time is checked), and no index rebuild is needed because expansion happens on
-the query side only.
+The city edits `knowledge/glossary.yml`. Questions are read with the current file (its
+modification time is checked on each search); documents carry the concepts they mention in
+the index, so the glossary's digest is part of the index fingerprint and an edit makes the
+next `ensure_index` (e.g. `learncity run` or a catalog import) rebuild the index.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import unicodedata
@@ -41,8 +43,9 @@ def normalise_text(text: str) -> str:
 class Glossary:
     """Concepts and their terms, with one compiled matcher for the whole file."""
 
-    def __init__(self, concepts: dict[str, dict[str, tuple[str, ...]]]) -> None:
+    def __init__(self, concepts: dict[str, dict[str, tuple[str, ...]]], digest: str = "") -> None:
         self.concepts = concepts
+        self.digest = digest  # of the file's text: part of the index fingerprint
         self._concepts_by_term: dict[str, set[str]] = {}
         for key, by_language in concepts.items():
             for terms in by_language.values():
@@ -109,7 +112,7 @@ def load_glossary(path: Path = GLOSSARY_PATH) -> Glossary:
                 f"{where}: expected language codes ({', '.join(GLOSSARY_LANGUAGES)})"
             )
         concepts[key] = _read_languages(path, key, languages_node)
-    return Glossary(concepts)
+    return Glossary(concepts, hashlib.sha256(text.encode()).hexdigest()[:16])
 
 
 def _read_languages(path: Path, key: str, node: yaml.MappingNode) -> dict[str, tuple[str, ...]]:

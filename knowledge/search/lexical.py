@@ -1,5 +1,8 @@
 """Lexical retrieval: BM25 over jieba-segmented Chinese and lower-cased words for other scripts.
 
+Words are matched as written; across languages, documents and questions also carry a token
+per glossary concept they mention ("§pottery" for both "陶艺" and "pottery").
+
 Chinese runs are cut with jieba's search mode; words of three or more characters also give
 their character bigrams, so "少儿编程班" and "编程" meet. Other scripts give lower-cased
 words with a light plural strip ("classes" -> "class"). Words that fit every course
@@ -31,9 +34,11 @@ _GENERIC_TEXT = """
     a an and are at be by can do for from have how i in is it me my near nearby of on or the
     to what where which who with you your want would like any some there this that find looking
     class course lesson learn learning study free weekend weekends evening evenings morning
-    near me please help about get go need
+    near me please help about get go need training workshop lecture beginner basic basics
+    introduction intro
     课 课程 班 学 学习 上课 想 想学 我 我们 要 有 吗 的 了 在 哪里 哪儿 哪 什么 怎么 可以 一下 推荐 附近
     免费 周末 晚上 早上 上午 下午 白天 找 请问 你好 有没有 没有 是 和 与 或 给 去 能 会 报名 一个
+    培训 讲座 课堂 入门 基础 初级 工作坊
     clase clases curso cursos cours où je un une des de la le el los las en para por que
     """
 GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
@@ -99,13 +104,13 @@ class LexicalIndex:
         self.total_length = 0.0
         self.live_documents = 0
 
-    def add(self, first_slot: int, texts: list[str]) -> None:
-        """Index `texts` as slots first_slot, first_slot + 1, ... (bulk or single)."""
+    def add(self, first_slot: int, documents: list[list[str]]) -> None:
+        """Index token lists (from `tokenize`, plus any concept tokens) as slots first_slot, ..."""
         gathered: dict[str, tuple[list[int], list[float]]] = {}
-        lengths = np.zeros(len(texts), dtype=np.float32)
-        for offset, text in enumerate(texts):
+        lengths = np.zeros(len(documents), dtype=np.float32)
+        for offset, tokens in enumerate(documents):
             counts: dict[str, int] = {}
-            for token in tokenize(text):
+            for token in tokens:
                 counts[token] = counts.get(token, 0) + 1
             lengths[offset] = sum(counts.values())
             slot = first_slot + offset
@@ -117,7 +122,7 @@ class LexicalIndex:
             raise ValueError(f"slots must be added in order: expected {len(self.doc_length)}")
         self.doc_length = np.concatenate([self.doc_length, lengths])
         self.total_length += float(lengths.sum())
-        self.live_documents += len(texts)
+        self.live_documents += len(documents)
         for token, (slots, freqs) in gathered.items():
             new_slots = np.asarray(slots, dtype=np.int32)
             new_freqs = np.asarray(freqs, dtype=np.float32)
@@ -183,14 +188,17 @@ class LexicalIndex:
         return index
 
 
-def query_tokens(
-    query: str, expansion_terms: Iterable[str], expansion_weight: float
-) -> dict[str, float]:
-    """Weighted tokens for a query: its own words at 1.0, glossary expansions at a lower weight."""
-    weights: dict[str, float] = {}
-    for token in tokenize(query):
-        weights[token] = 1.0
-    for term in expansion_terms:
-        for token in tokenize(term):
-            weights.setdefault(token, expansion_weight)
+CONCEPT_PREFIX = "§"  # never produced by `tokenize`, so concept tokens cannot collide with words
+
+
+def concept_tokens(concepts: Iterable[str]) -> list[str]:
+    """Tokens standing for glossary concepts: they match across languages."""
+    return [CONCEPT_PREFIX + concept for concept in concepts]
+
+
+def query_tokens(query: str, concepts: Iterable[str], concept_weight: float) -> dict[str, float]:
+    """Weighted tokens for a query: its own words at 1.0, its glossary concepts at `concept_weight`."""
+    weights: dict[str, float] = dict.fromkeys(tokenize(query), 1.0)
+    for token in concept_tokens(concepts):
+        weights[token] = concept_weight
     return weights

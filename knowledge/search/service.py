@@ -23,7 +23,7 @@ from knowledge.search import store
 from knowledge.search.embedding import Embedder, get_embedder
 from knowledge.search.filters import SearchFilters
 from knowledge.search.glossary import get_glossary
-from knowledge.search.index import HybridIndex
+from knowledge.search.index import HybridIndex, index_text
 from knowledge.search.results import SearchResult
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,8 @@ class SearchService:
         return self._fingerprint(hashes)
 
     def _fingerprint(self, pairs: Sequence[tuple[str, str]]) -> str:
-        digest = hashlib.sha256(f"{self.embedder.identity}|{store.FORMAT_VERSION}\n".encode())
+        identity = f"{self.embedder.identity}|{get_glossary().digest}|{store.FORMAT_VERSION}"
+        digest = hashlib.sha256(f"{identity}\n".encode())
         for item_id, item_hash in pairs:
             digest.update(f"{item_id}\t{item_hash}\n".encode())
         return digest.hexdigest()
@@ -183,11 +184,11 @@ class SearchService:
         fingerprint = fingerprint or self._fingerprint(
             sorted(zip([i.id for i in unique], hashes, strict=True))
         )
-        vectors = self.embedder.encode(
-            [item.search_text() for item in unique], batch_size=batch_size
-        )
+        texts = [index_text(item) for item in unique]
+        vectors = self.embedder.encode(texts, batch_size=batch_size)
+        glossary = get_glossary()
         index = HybridIndex(self.embedder.dimension)
-        index.add(unique, vectors, hashes)
+        index.add(unique, vectors, hashes, [glossary.concepts_in(text) for text in texts])
         manifest = store.Manifest(
             generation=0,
             fingerprint=fingerprint,
@@ -208,13 +209,12 @@ class SearchService:
     def upsert(self, item: CatalogItem) -> None:
         """Add or replace one item: searchable at once, persisted in the journal."""
         digest = content_hash(item)
-        vector = self.embedder.encode([item.search_text()])
         with self._lock:
             self._ensure_loaded()
             assert self._index is not None
             if self._index.hashes.get(item.id) == digest:
                 return
-            self._index.add([item], vector, [digest])
+            self._add_one(item, digest)
             self._journal({"op": "upsert", "item": store.item_to_dict(item), "hash": digest})
 
     def remove(self, item_id: str) -> bool:
@@ -230,8 +230,13 @@ class SearchService:
     def _apply_upsert(self, item: CatalogItem, digest: str) -> None:
         assert self._index is not None
         if self._index.hashes.get(item.id) != digest:
-            vector = self.embedder.encode([item.search_text()])
-            self._index.add([item], vector, [digest])
+            self._add_one(item, digest)
+
+    def _add_one(self, item: CatalogItem, digest: str) -> None:
+        assert self._index is not None
+        text = index_text(item)
+        vector = self.embedder.encode([text])
+        self._index.add([item], vector, [digest], [get_glossary().concepts_in(text)])
 
     def _journal(self, record: dict) -> None:
         assert self._manifest is not None and self._index is not None
@@ -290,6 +295,7 @@ class SearchService:
                 radius_m=radius_m,
                 language=language,
                 mode=mode,
+                multilingual=self.embedder.multilingual,
             )
 
     def nearby(
