@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from core.settings import get_settings
@@ -46,6 +48,7 @@ class SearchService:
         self.index_dir = Path(index_dir or get_settings().index_dir)
         self.model_name = model_name or get_settings().embedding_model
         self.build_count = 0  # full builds made by this service (tests assert on it)
+        self.last_build_steps: dict[str, float] = {}  # seconds per step of the last build
         self._embedder: Embedder | None = None
         self._index: HybridIndex | None = None
         self._manifest: store.Manifest | None = None
@@ -184,11 +187,15 @@ class SearchService:
         fingerprint = fingerprint or self._fingerprint(
             sorted(zip([i.id for i in unique], hashes, strict=True))
         )
+        steps: dict[str, float] = {}
+        started = time.perf_counter()
         texts = [index_text(item) for item in unique]
         vectors = self.embedder.encode(texts, batch_size=batch_size)
+        steps["embedding"] = time.perf_counter() - started
         glossary = get_glossary()
         index = HybridIndex(self.embedder.dimension)
         index.add(unique, vectors, hashes, [glossary.concepts_in(text) for text in texts])
+        steps["indexing"] = time.perf_counter() - started - steps["embedding"]
         manifest = store.Manifest(
             generation=0,
             fingerprint=fingerprint,
@@ -203,6 +210,8 @@ class SearchService:
             self._journal_offset, self._journal_lines = 0, 0
             self._stamp = store.stamp(self.index_dir, self._manifest.generation)
             self.build_count += 1
+        steps["persisting"] = time.perf_counter() - started - sum(steps.values())
+        self.last_build_steps = steps
         logger.info("search index built: %d items, generation %d", len(unique), self.generation)
 
     # -- single-item changes -------------------------------------------------------------
@@ -249,7 +258,15 @@ class SearchService:
             self._journal_lines += 1
             self._stamp = store.stamp(self.index_dir, self._manifest.generation)
             if self._journal_lines >= JOURNAL_COMPACT_AFTER:
-                self._manifest = store.write_generation(self.index_dir, self._index, self._manifest)
+                compacted = store.Manifest(
+                    **{
+                        **asdict(self._manifest),
+                        "fingerprint": self._fingerprint(sorted(self._index.hashes.items())),
+                        "db_fingerprint": "",  # unknown: the database may not have these changes
+                        "count": len(self._index),
+                    }
+                )
+                self._manifest = store.write_generation(self.index_dir, self._index, compacted)
                 self._journal_offset, self._journal_lines = 0, 0
                 self._stamp = store.stamp(self.index_dir, self._manifest.generation)
 

@@ -1,0 +1,293 @@
+"""Search benchmark: build, memory, latency (dense / lexical / hybrid), updates, cold start, recall.
+
+    .venv/bin/python -m bench.search_bench            # 100,000 items (a few minutes on 2 cores)
+    .venv/bin/python -m bench.search_bench --items 5000   # a quick smoke run
+
+The index holds the sample city plus N generated items (deterministic, mixed zh/en). Recall@5
+is measured on the sample city alone, whose items tests/knowledge/labelled_queries.yml labels
+(the generated items are unlabelled, so they would count correct hits as misses). Latency
+includes embedding the question: the query-vector cache is cleared before every query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bench.report import percentile, print_table, write_results
+
+TARGETS = {
+    "hybrid_recall_at_5": 0.95,
+    "p50_ms": 5.0,
+    "p95_ms": 15.0,
+    "build_s": 480.0,
+    "rss_mb": 600.0,
+    "update_visible_ms": 100.0,
+    "cold_start_s": 5.0,
+}
+
+
+def _configure(data_dir: Path) -> None:
+    repository = Path(__file__).resolve().parent.parent
+    os.environ["LEARNCITY_DATA_DIR"] = str(data_dir)
+    # The ONNX export of the embedding model is cached with the other models, not per run.
+    os.environ.setdefault("LEARNCITY_MODELS_DIR", str(repository / ".data" / "models"))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from core.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+def _recall(service: Any) -> dict[str, Any]:
+    from bench.search_catalog import labelled_queries, recall_at
+    from knowledge.search import is_unmet
+
+    queries = labelled_queries()
+    report: dict[str, Any] = {}
+    for mode in ("dense", "lexical", "hybrid"):
+        recalls = {"all": [], "zh": [], "en": [], "cross": []}
+        unmet_right = 0
+        unmet_total = 0
+        for labelled in queries:
+            results = service.search(labelled.query, limit=5, mode=mode)
+            if not labelled.relevant:
+                unmet_total += 1
+                unmet_right += is_unmet(results)
+                continue
+            value = recall_at([r.item.id for r in results], labelled.relevant)
+            recalls["all"].append(value)
+            recalls["zh" if labelled.chinese else "en"].append(value)
+            if labelled.cross_language:
+                recalls["cross"].append(value)
+        report[mode] = {
+            key: round(sum(values) / len(values), 4) if values else None
+            for key, values in recalls.items()
+        }
+        report[mode]["unmet_detected"] = f"{unmet_right}/{unmet_total}"
+        report[mode]["queries"] = len(recalls["all"]) + unmet_total
+    return report
+
+
+def _latency(service: Any, rounds: int) -> dict[str, dict[str, float]]:
+    from bench.search_catalog import labelled_queries
+    from knowledge.search import SearchFilters
+
+    questions = [labelled.query for labelled in labelled_queries()]
+    timings: dict[str, list[float]] = {
+        "dense": [],
+        "lexical": [],
+        "hybrid": [],
+        "hybrid+filters": [],
+        "hybrid+near 3km": [],
+    }
+    filters = SearchFilters(free_only=True, time_of_day="weekend")
+    for _ in range(rounds):
+        for question in questions:
+            for name in timings:
+                service.embedder.clear_cache()
+                mode = name.split("+")[0]
+                started = time.perf_counter()
+                if name == "hybrid+filters":
+                    service.search(question, limit=5, filters=filters)
+                elif name == "hybrid+near 3km":
+                    service.search(question, limit=5, near=(31.23, 121.47), radius_m=3000)
+                else:
+                    service.search(question, limit=5, mode=mode)
+                timings[name].append((time.perf_counter() - started) * 1000)
+    return {
+        name: {
+            "p50_ms": round(percentile(values, 50), 2),
+            "p95_ms": round(percentile(values, 95), 2),
+            "n": len(values),
+        }
+        for name, values in timings.items()
+    }
+
+
+def _updates(service: Any, base_item: Any, count: int = 20) -> dict[str, float]:
+    """Upsert a new item and time until a search for its unique name returns it."""
+    timings = []
+    for number in range(count):
+        name = f"Zymurgy brewing circle {number} bench"
+        item = replace(base_item, id=f"https://bench.hailin.example/update/{number}", name=name)
+        started = time.perf_counter()
+        service.upsert(item)
+        found = [r.item.id for r in service.search(name, limit=5, mode="lexical")]
+        timings.append((time.perf_counter() - started) * 1000)
+        if item.id not in found:
+            raise RuntimeError(f"upserted item {item.id} was not found by search")
+    removed_started = time.perf_counter()
+    service.remove(f"https://bench.hailin.example/update/{count - 1}")
+    remove_ms = (time.perf_counter() - removed_started) * 1000
+    return {
+        "upsert_visible_p50_ms": round(percentile(timings, 50), 2),
+        "upsert_visible_max_ms": round(max(timings), 2),
+        "remove_ms": round(remove_ms, 2),
+    }
+
+
+def _cold_start(data_dir: Path) -> dict[str, float]:
+    """A fresh process loads the persisted model and index and answers one question."""
+    started = time.perf_counter()
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.search_bench", "--cold-start-child", str(data_dir)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    ).stdout
+    wall = time.perf_counter() - started
+    child = json.loads(output.strip().splitlines()[-1])
+    child["process_wall_s"] = round(wall, 2)
+    return child
+
+
+def _cold_start_child(data_dir: Path) -> None:
+    started = time.perf_counter()
+    _configure(data_dir)
+    import psutil
+
+    from knowledge.search import SearchService
+
+    service = SearchService()
+    if not service.load():
+        raise SystemExit("no persisted index to load")
+    results = service.search("pottery class", limit=5)
+    elapsed = time.perf_counter() - started
+    rss = psutil.Process().memory_info().rss / 2**20
+    for _ in range(50):  # warm up, so the memory reading includes a serving process's buffers
+        service.search("英语口语 weekend", limit=5)
+    rss_serving = psutil.Process().memory_info().rss / 2**20
+    print(
+        json.dumps(
+            {
+                "load_and_first_answer_s": round(elapsed, 2),
+                "rss_after_load_mb": round(rss, 1),
+                "rss_serving_mb": round(rss_serving, 1),
+                "first_answer": results[0].item.id if results else None,
+                "items": service.item_count(),
+            }
+        )
+    )
+
+
+def run(items: int, rounds: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="learncity-search-bench-") as folder:
+        data_dir = Path(folder)
+        _configure(data_dir)
+        from bench.search_catalog import generated_items, sample_city_items
+        from knowledge.search import SearchService
+
+        sample = sample_city_items()
+        generated = generated_items(items)
+        service = SearchService()
+        started = time.perf_counter()
+        service.embedder  # noqa: B018 - load (or export) the model outside the build timing
+        model_load_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        service.build(sample)
+        recall = _recall(service)
+        recall_s = time.perf_counter() - started
+
+        catalog = sample + generated
+        started = time.perf_counter()
+        service.build(catalog)
+        build_s = time.perf_counter() - started
+        started = time.perf_counter()
+        unchanged_rebuilt = service.ensure_index(catalog)
+        ensure_unchanged_s = time.perf_counter() - started
+
+        latency = _latency(service, rounds)
+        updates = _updates(service, generated[0] if generated else sample[0])
+        cold = _cold_start(data_dir)
+        return {
+            "items": len(catalog),
+            "embedding_backend": service.embedder.backend,
+            "model": service.embedder.model_name,
+            "model_load_s": round(model_load_s, 2),
+            "build": {
+                "seconds": round(build_s, 1),
+                "items_per_second": round(len(catalog) / build_s, 1),
+                "ensure_unchanged_seconds": round(ensure_unchanged_s, 2),
+                "ensure_unchanged_rebuilt": unchanged_rebuilt,
+                "steps": {
+                    step: round(value, 1) for step, value in service.last_build_steps.items()
+                },
+            },
+            "latency": latency,
+            "updates": updates,
+            "cold_start": cold,
+            "recall_at_5_sample_city": recall,
+            "recall_seconds": round(recall_s, 1),
+            "targets": TARGETS,
+        }
+
+
+def _print(result: dict[str, Any]) -> None:
+    items = result["items"]
+    print(
+        f"\nsearch benchmark: {items} items, embedding {result['model']} via "
+        f"{result['embedding_backend']}, {os.cpu_count()} CPUs"
+    )
+    print_table(
+        f"query latency at {items} items (embedding included, cache cleared per query)",
+        ["mode", "p50 ms", "p95 ms", "queries"],
+        [[mode, v["p50_ms"], v["p95_ms"], v["n"]] for mode, v in result["latency"].items()],
+    )
+    recall = result["recall_at_5_sample_city"]
+    print_table(
+        "recall@5 on the labelled sample-city questions",
+        ["mode", "all", "zh", "en", "cross-language", "unmet detected"],
+        [
+            [mode, *(f"{r[key]:.3f}" for key in ("all", "zh", "en", "cross")), r["unmet_detected"]]
+            for mode, r in recall.items()
+        ],
+    )
+    build, updates, cold = result["build"], result["updates"], result["cold_start"]
+    print_table(
+        "build, memory, updates, cold start",
+        ["measure", "value", "target"],
+        [
+            ["build time s", build["seconds"], f"<= {TARGETS['build_s']:.0f}"],
+            ["build items/s", build["items_per_second"], ""],
+            *[[f"  of which {step} s", seconds, ""] for step, seconds in build["steps"].items()],
+            ["ensure_index unchanged s", build["ensure_unchanged_seconds"], "no rebuild"],
+            ["RSS of a loaded service MB", cold["rss_serving_mb"], f"<= {TARGETS['rss_mb']:.0f}"],
+            ["upsert -> visible p50 ms", updates["upsert_visible_p50_ms"], "<= 100"],
+            ["upsert -> visible max ms", updates["upsert_visible_max_ms"], "<= 100"],
+            ["remove ms", updates["remove_ms"], ""],
+            ["cold start: load + first answer s", cold["load_and_first_answer_s"], "< 5"],
+            ["cold start incl. interpreter s", cold["process_wall_s"], ""],
+        ],
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--items", type=int, default=100_000, help="generated items (default 100000)"
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the question set")
+    parser.add_argument("--cold-start-child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cold_start_child:
+        _cold_start_child(args.cold_start_child)
+        return 0
+    result = run(args.items, args.rounds)
+    _print(result)
+    latest = write_results("search", result)
+    print(f"\nwritten: {latest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Fixtures for the search tests: the sample city and a real index built over it (real model)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from knowledge.documents import CatalogItem
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+BASE = "https://learn.hailin.example/"
+
+
+def item_id(short: str) -> str:
+    return short if "@" in short else BASE + short
+
+
+@pytest.fixture(scope="session")
+def sample_items() -> list[CatalogItem]:
+    from bench.search_catalog import sample_city_items
+
+    items = sample_city_items()
+    assert len(items) > 50, "the sample city should be there"
+    return items
+
+
+@pytest.fixture(scope="session")
+def sample_service(sample_items: list[CatalogItem], tmp_path_factory: pytest.TempPathFactory):
+    """A search service over the sample city, shared by read-only tests."""
+    from knowledge.search import SearchService
+
+    service = SearchService(tmp_path_factory.mktemp("index"))
+    assert service.ensure_index(sample_items) is True
+    return service
+
+
+@pytest.fixture
+def fresh_service(sample_items: list[CatalogItem], tmp_path: Path):
+    """A service over its own index folder, for tests that change the index."""
+    from knowledge.search import SearchService
+
+    service = SearchService(tmp_path / "index")
+    service.ensure_index(sample_items)
+    return service
