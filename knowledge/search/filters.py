@@ -253,6 +253,11 @@ class FilterColumns:
             keep &= (self.time_bits & _TIME_BIT[filters.time_of_day]) != 0
         return keep
 
+    def teaches_in(self, slot: int, language: str) -> bool:
+        """Whether the item in `slot` states `language` as a language of instruction."""
+        bit = self._bits["language"].get(language, 0)
+        return bool(self.language_bits[slot] & bit)
+
     def _extend(self, column: np.ndarray, name: str, values: list[str]) -> np.ndarray:
         codes = self._codes[name]
         new = [codes.setdefault(value, len(codes)) for value in values]

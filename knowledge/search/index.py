@@ -186,12 +186,13 @@ class HybridIndex:
     ) -> list[_Candidate]:
         lexical_slots = np.zeros(0, dtype=np.int64)
         dense_slots = np.zeros(0, dtype=np.int64)
+        restricted = None if allowed.all() else allowed  # unrestricted searches take fast paths
         if mode != "dense":
-            lexical_slots, _ = self.lexical.search(weighted, CANDIDATES, allowed)
+            lexical_slots, _ = self.lexical.search(weighted, CANDIDATES, restricted)
         vector = None
         if mode != "lexical":
             vector = encode(_dense_text(text, expansion))
-            dense_slots, _ = self.dense.search(vector, CANDIDATES, allowed)
+            dense_slots, _ = self.dense.search(vector, CANDIDATES, restricted)
         rankings = [list(dense_slots), list(lexical_slots)]
         trusted = _dense_trusted(text, multilingual)
         weights = [1.0 if trusted else DENSE_WEIGHT_CJK_ENGLISH_ONLY_MODEL, 1.0]
@@ -217,11 +218,10 @@ class HybridIndex:
         language: str | None,
         multilingual: bool,
     ) -> list[SearchResult]:
-        results = []
         dense_can_match = _dense_trusted(text, multilingual)
+        scored = []  # (matched, score, slot, distance), items unpickled only for the chosen few
         for candidate in candidates:
-            item = self.item_at(candidate.slot)
-            if item is None:
+            if not self.alive[candidate.slot]:
                 continue
             matched = candidate.lexical or (
                 dense_can_match and candidate.cosine >= DENSE_MATCH_THRESHOLD
@@ -230,12 +230,15 @@ class HybridIndex:
             score = candidate.relevance
             if near is not None:
                 score = geo.combine(score, distance)
-            if language and language in item.languages:
+            if language and self.columns.teaches_in(candidate.slot, language):
                 score *= 1.05  # a tie-breaker towards teaching in the citizen's language
-            results.append(SearchResult(item, score, distance, matched))
-        results.sort(key=lambda r: (r.matched, r.score), reverse=True)
-        relevant = [r for r in results if r.matched]
-        return (relevant or results)[:limit]
+            scored.append((matched, score, candidate.slot, distance))
+        scored.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+        relevant = [entry for entry in scored if entry[0]]
+        return [
+            SearchResult(self.item_at(slot), score, distance, matched)  # type: ignore[arg-type]
+            for matched, score, slot, distance in (relevant or scored)[:limit]
+        ]
 
     def _browse(
         self,

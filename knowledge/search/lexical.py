@@ -160,9 +160,9 @@ class LexicalIndex:
             idf = math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
             norm = BM25_K1 * (1 - BM25_B + BM25_B * self.doc_length[slots] / average)
             scores[slots] += (weight * idf) * freqs * (BM25_K1 + 1) / (freqs + norm)
-        if allowed is not None:
-            scores[~allowed[:slot_count]] = 0
         candidates = np.flatnonzero(scores > 0)
+        if allowed is not None:
+            candidates = candidates[allowed[candidates]]
         if len(candidates) > k:
             top = np.argpartition(-scores[candidates], k - 1)[:k]
             candidates = candidates[top]
