@@ -1,0 +1,289 @@
+"""The Telegram channel: python-telegram-bot in front of the gateway's `Conversation`.
+
+Two ways to receive updates, chosen by the settings:
+- long polling (development): TELEGRAM_WEBHOOK_URL empty; `lifespan` polls `getUpdates`.
+- webhook (production): TELEGRAM_WEBHOOK_URL set; `lifespan` registers it with `setWebhook`
+  and the gateway serves `POST /telegram/webhook`, checking TELEGRAM_WEBHOOK_SECRET.
+Either way updates are processed concurrently across chats and in order within a chat.
+Nothing here runs when TELEGRAM_BOT_TOKEN is empty. See docs/channels-telegram.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import re
+import weakref
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from telegram import Bot, BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor
+
+from bot.channels.telegram_handlers import ChannelContext, add_handlers
+from bot.channels.telegram_render import CallbackPayloads, Reachability, TelegramRenderer
+from bot.conversation import Conversation
+from bot.messages import Reply
+from core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+MAX_CONCURRENT_UPDATES = 512
+_VALID_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+COMMANDS = {
+    "en": [
+        "Start",
+        "What I can do",
+        "Choose your language",
+        "See what I keep about you",
+        "Erase what I keep about you",
+    ],
+    "zh": [
+        "开始",
+        "我能做什么",
+        "选择语言",
+        "查看我保存的关于你的信息",
+        "删除我保存的关于你的信息",
+    ],
+    "es": [
+        "Empezar",
+        "Qué puedo hacer",
+        "Elegir idioma",
+        "Ver qué guardo sobre ti",
+        "Borrar lo que guardo sobre ti",
+    ],
+    "fr": [
+        "Commencer",
+        "Ce que je peux faire",
+        "Choisir la langue",
+        "Voir ce que je garde sur vous",
+        "Effacer ce que je garde sur vous",
+    ],
+    "ar": [
+        "ابدأ",
+        "ماذا أستطيع أن أفعل",
+        "اختر لغتك",
+        "اعرض ما أحتفظ به عنك",
+        "احذف ما أحتفظ به عنك",
+    ],
+    "ru": [
+        "Начать",
+        "Что я умею",
+        "Выбрать язык",
+        "Что я храню о вас",
+        "Удалить то, что я храню о вас",
+    ],
+    "uk": [
+        "Почати",
+        "Що я вмію",
+        "Обрати мову",
+        "Що я зберігаю про вас",
+        "Видалити те, що я зберігаю про вас",
+    ],
+}
+COMMAND_NAMES = ["start", "help", "language", "mydata", "forget"]
+
+# The registry asks for a gateway's routes and its lifespan separately; both must use the same
+# Application, so it is kept per Conversation (one per gateway) and dropped with it.
+_channels: weakref.WeakKeyDictionary[Conversation, TelegramChannel] = weakref.WeakKeyDictionary()
+
+
+class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
+    """Many chats at once, but one update at a time per chat, so a citizen's turns stay in order."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._chat_locks.setdefault(chat.id, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+                self._chat_locks.pop(chat.id, None)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+class TelegramChannel:
+    """One bot application serving one gateway's conversation."""
+
+    def __init__(self, conversation: Conversation, settings: Settings) -> None:
+        self.settings = settings
+        self.webhook_mode = bool(settings.telegram_webhook_url)
+        builder = (
+            _builder(settings)
+            .concurrent_updates(ChatOrderedUpdateProcessor(MAX_CONCURRENT_UPDATES))
+            .get_updates_read_timeout(30)
+        )
+        if self.webhook_mode:
+            builder = builder.updater(None)
+        self.application = builder.build()
+        reachability = Reachability(conversation.database_url or settings.sqlalchemy_url)
+        renderer = TelegramRenderer(self.application.bot, reachability, CallbackPayloads())
+        add_handlers(self.application, ChannelContext(conversation, renderer, reachability))
+        self._recent_update_ids: OrderedDict[int, None] = OrderedDict()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Initialize, register the webhook or start polling; stop cleanly on exit."""
+        application = self.application
+        await application.initialize()
+        try:
+            await _publish_commands(application.bot)
+            if self.webhook_mode:
+                await application.bot.set_webhook(
+                    url=self.settings.telegram_webhook_url,
+                    secret_token=self.settings.telegram_webhook_secret.get_secret_value(),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                logger.info(
+                    "telegram: webhook registered at %s", self.settings.telegram_webhook_url
+                )
+            await application.start()
+            if not self.webhook_mode:
+                assert application.updater is not None
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=10)
+                logger.info("telegram: long polling as @%s", application.bot.username)
+            yield
+        finally:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+
+    async def receive(self, request: Request) -> Response:
+        """`POST /telegram/webhook`: check the secret, queue the update, answer 200 at once."""
+        expected = self.settings.telegram_webhook_secret.get_secret_value().encode()
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not given or not hmac.compare_digest(given, expected):
+            client = request.client.host if request.client else "unknown"
+            reason = "missing" if not given else "wrong"
+            logger.warning(
+                "telegram webhook: refused a request from %s (%s secret token)", client, reason
+            )
+            return Response(status_code=403)
+        if not self.application.running:
+            return Response(status_code=503)  # Telegram retries later
+        try:
+            update = Update.de_json(await request.json(), self.application.bot)
+        except (ValueError, TypeError, KeyError) as error:
+            logger.warning("telegram webhook: not an Update (%s)", type(error).__name__)
+            return Response(status_code=400)
+        if update is None or self._seen(update.update_id):
+            return Response(status_code=200)  # a redelivery: already being answered
+        await self.application.update_queue.put(update)
+        return Response(status_code=200)
+
+    def _seen(self, update_id: int) -> bool:
+        if update_id in self._recent_update_ids:
+            return True
+        self._recent_update_ids[update_id] = None
+        if len(self._recent_update_ids) > 10_000:
+            self._recent_update_ids.popitem(last=False)
+        return False
+
+
+class TelegramSender:
+    """Pushes replies outside a conversation turn (broadcasts); channel name "telegram"."""
+
+    channel = "telegram"
+
+    def __init__(self, settings: Settings) -> None:
+        self.bot = _builder(settings).updater(None).build().bot
+        reachability = Reachability(settings.sqlalchemy_url)
+        self.renderer = TelegramRenderer(self.bot, reachability, CallbackPayloads())
+        self._ready = asyncio.Lock()
+        self._initialized = False
+
+    async def send(self, recipient_id: str, replies: list[Reply]) -> None:
+        """Raises RecipientUnreachableError (after marking them) if the citizen blocked the bot."""
+        async with self._ready:
+            if not self._initialized:
+                await self.bot.initialize()
+                self._initialized = True
+        await self.renderer.send_replies(int(recipient_id), replies)
+
+    async def close(self) -> None:
+        await self.bot.shutdown()
+
+
+def webhook_routes(conversation: Conversation, settings: Settings) -> list[BaseRoute]:
+    """`POST /telegram/webhook` in webhook mode; nothing when polling or not configured."""
+    if not _configured(settings) or not settings.telegram_webhook_url:
+        return []
+    secret = settings.telegram_webhook_secret.get_secret_value()
+    if not _VALID_SECRET.match(secret):
+        raise ValueError(
+            "TELEGRAM_WEBHOOK_SECRET must be set when TELEGRAM_WEBHOOK_URL is: 1-256 characters "
+            "of A-Z, a-z, 0-9, _ and - (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+    return [Route(WEBHOOK_PATH, _channel(conversation, settings).receive, methods=["POST"])]
+
+
+def lifespan(
+    conversation: Conversation, settings: Settings
+) -> contextlib.AbstractAsyncContextManager[None] | None:
+    """Polling or webhook registration for as long as the gateway runs; None if not configured."""
+    if not _configured(settings):
+        return None
+    return _channel(conversation, settings).running()
+
+
+def sender(settings: Settings) -> TelegramSender | None:
+    return TelegramSender(settings) if _configured(settings) else None
+
+
+def _configured(settings: Settings) -> bool:
+    return bool(settings.telegram_bot_token.get_secret_value())
+
+
+def _channel(conversation: Conversation, settings: Settings) -> TelegramChannel:
+    channel = _channels.get(conversation)
+    if channel is None:
+        channel = _channels[conversation] = TelegramChannel(conversation, settings)
+    return channel
+
+
+def _builder(settings: Settings) -> ApplicationBuilder:  # type: ignore[type-arg]
+    base = settings.telegram_api_base_url.rstrip("/")
+    return (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+    )
+
+
+async def _publish_commands(bot: Bot) -> None:
+    """The command menu in each supported language; a failure here must not stop the bot."""
+    try:
+        for language, descriptions in COMMANDS.items():
+            commands = [BotCommand(n, d) for n, d in zip(COMMAND_NAMES, descriptions, strict=True)]
+            await bot.set_my_commands(
+                commands, language_code=None if language == "en" else language
+            )
+    except TelegramError as error:
+        logger.warning("telegram: could not publish the command menu: %s", error)

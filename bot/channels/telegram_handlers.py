@@ -1,0 +1,193 @@
+"""Telegram handlers: each turns one kind of update into an `IncomingMessage` and sends the replies.
+
+Commands are shortcuts to intents, sent to Rasa as "/intent" payloads:
+/start → greet, /help → help, /language [code] → set_language, /mydata → my_data,
+/forget → forget_me. Any other command is answered as /help. Only private chats are served:
+what a citizen asks (and may consent to store) is not for a group to read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.channels.registry import RecipientUnreachableError
+from bot.channels.telegram_render import BUTTON_EXPIRED, Reachability, TelegramRenderer, in_language
+from bot.conversation import Conversation
+from bot.kind_replies import TRY_AGAIN, kind_text
+from bot.messages import IncomingMessage, Location
+from nlu.language import normalise_language
+
+logger = logging.getLogger(__name__)
+
+COMMAND_PAYLOADS = {
+    "start": "/greet",
+    "help": "/help",
+    "language": "/set_language",
+    "mydata": "/my_data",
+    "forget": "/forget_me",
+}
+_PRIVATE = filters.ChatType.PRIVATE
+
+
+@dataclass
+class ChannelContext:
+    """What every handler needs, kept in `application.bot_data`."""
+
+    conversation: Conversation
+    renderer: TelegramRenderer
+    reachability: Reachability
+
+
+def add_handlers(application: Application, channel: ChannelContext) -> None:  # type: ignore[type-arg]
+    application.bot_data["learncity"] = channel
+    application.add_handler(CommandHandler("start", start, filters=_PRIVATE))
+    application.add_handler(CommandHandler("help", help_command, filters=_PRIVATE))
+    application.add_handler(CommandHandler("language", language_command, filters=_PRIVATE))
+    application.add_handler(CommandHandler("mydata", my_data_command, filters=_PRIVATE))
+    application.add_handler(CommandHandler("forget", forget_command, filters=_PRIVATE))
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & _PRIVATE & filters.COMMAND, help_command)
+    )
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & _PRIVATE & filters.TEXT, text_message)
+    )
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & _PRIVATE & filters.LOCATION, location_message)
+    )
+    application.add_handler(CallbackQueryHandler(button_press))
+    application.add_handler(ChatMemberHandler(chat_member_update, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_error_handler(handler_failed)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _answer(update, context, payload=COMMAND_PAYLOADS["start"])
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _answer(update, context, payload=COMMAND_PAYLOADS["help"])
+
+
+async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/language` asks which language; `/language fr` switches at once."""
+    payload = COMMAND_PAYLOADS["language"]
+    if context.args:
+        chosen = normalise_language(context.args[0]) or context.args[0][:16]
+        payload += json.dumps({"language": chosen})
+    await _answer(update, context, payload=payload)
+
+
+async def my_data_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _answer(update, context, payload=COMMAND_PAYLOADS["mydata"])
+
+
+async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _answer(update, context, payload=COMMAND_PAYLOADS["forget"])
+
+
+async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None
+    await _answer(update, context, text=update.message.text)
+
+
+async def location_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A shared point: ask for what is near it, and take the location keyboard away."""
+    assert update.message is not None and update.message.location is not None
+    point = update.message.location
+    await _answer(update, context, location=Location(point.latitude, point.longitude))
+
+
+async def button_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An inline button: stop the client's spinner, then send the button's payload."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    chat = update.effective_chat
+    if chat is None or chat.type != chat.PRIVATE:
+        return
+    payload = _channel(context).renderer.payloads.decode(query.data)
+    if payload is None:
+        language = query.from_user.language_code if query.from_user else None
+        await _send_text(context, chat.id, in_language(BUTTON_EXPIRED, language))
+        return
+    await _answer(update, context, payload=payload)
+
+
+async def chat_member_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The citizen blocked the bot (no more broadcasts) or unblocked it."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != change.chat.PRIVATE:
+        return
+    sender_id = f"telegram:{change.chat.id}"
+    reachability = _channel(context).reachability
+    if change.new_chat_member.status == ChatMemberStatus.BANNED:  # "kicked"
+        await reachability.citizen_blocked(sender_id)
+    elif change.new_chat_member.status == ChatMemberStatus.MEMBER:
+        await reachability.citizen_wrote(sender_id)
+
+
+async def handler_failed(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log for the operator; tell the citizen, kindly, to try again."""
+    logger.error("telegram update could not be handled", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    language = update.effective_user.language_code if update.effective_user else None
+    text = update.effective_message.text if update.effective_message else None
+    await _send_text(context, update.effective_chat.id, kind_text(TRY_AGAIN, text, language))
+
+
+async def _answer(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    *,
+    text: str | None = None,
+    payload: str | None = None,
+    location: Location | None = None,
+) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None
+    channel = _channel(context)
+    sender_id = f"telegram:{chat.id}"
+    await channel.reachability.citizen_wrote(sender_id)
+    language_hint = user.language_code if user else None
+    message = IncomingMessage(
+        sender_id=sender_id,
+        channel="telegram",
+        text=text,
+        location=location,
+        payload=payload,
+        language_hint=normalise_language(language_hint) or language_hint,
+        message_id=str(update.update_id),
+    )
+    replies = await channel.conversation.handle(message)
+    # A citizen who blocked the bot is logged and recorded by the reachability tracker.
+    with contextlib.suppress(RecipientUnreachableError):
+        await channel.renderer.send_replies(
+            chat.id,
+            replies,
+            language_hint=message.language_hint,
+            remove_location_keyboard=location is not None,
+        )
+
+
+async def _send_text(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+    with contextlib.suppress(RecipientUnreachableError):
+        await _channel(context).renderer.send_text(chat_id, text)
+
+
+def _channel(context: ContextTypes.DEFAULT_TYPE) -> ChannelContext:
+    return context.bot_data["learncity"]  # type: ignore[no-any-return]
