@@ -1,0 +1,69 @@
+"""Shared pieces of the WeChat tests: settings for the fake WeChat servers, a served gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import uvicorn
+from pydantic import SecretStr
+
+from bot.channels import wechat
+from bot.conversation import Conversation
+from bot.stack import free_port, gateway_app
+from core.settings import Settings
+from tests.fakes.wechat_api import FakeWeChatApi, WeChatCallbacks, random_aes_key
+
+WECHAT_TOKEN = "learncityTestToken42"
+
+
+def wechat_settings(
+    api: FakeWeChatApi, data_dir: Path, database_url: str, *, aes_key: str | None = None
+) -> Settings:
+    """Settings for a gateway on a free port whose WeChat account talks to the fake API."""
+    return Settings(
+        learncity_data_dir=data_dir,
+        database_url=database_url,
+        gateway_port=free_port(),
+        wechat_token=SecretStr(WECHAT_TOKEN),
+        wechat_app_id=api.app_id,
+        wechat_app_secret=SecretStr(api.app_secret),
+        wechat_aes_key=SecretStr(aes_key if aes_key is not None else random_aes_key()),
+        wechat_api_base_url=api.base_url,
+    )
+
+
+def callbacks_for(settings: Settings, gateway_url: str) -> WeChatCallbacks:
+    """WeChat's side of the account these settings describe."""
+    return WeChatCallbacks(
+        gateway_url,
+        token=settings.wechat_token.get_secret_value(),
+        app_id=settings.wechat_app_id,
+        encoding_aes_key=settings.wechat_aes_key.get_secret_value(),
+    )
+
+
+@contextlib.asynccontextmanager
+async def serving_gateway(
+    settings: Settings, conversation: Conversation, *, reply_budget_seconds: float | None = None
+) -> AsyncIterator[tuple[str, wechat.WeChatChannel]]:
+    """The real gateway (every configured channel) on loopback, and its WeChat channel."""
+    channel = wechat.channel_for(conversation, settings, reply_budget_seconds=reply_budget_seconds)
+    app = gateway_app(settings, conversation)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=settings.gateway_port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the gateway stopped during start-up")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{settings.gateway_port}", channel
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
