@@ -1,21 +1,38 @@
-"""The local web chat: a static page and a small JSON API the page (and tests) talk to."""
+"""The local web chat: a static page, a small JSON API the page (and tests) talk to, and its outbox.
+
+- `POST /api/chat {"session_id"?, "text"|"payload"|"location", "language"?}`
+  → `{"session_id", "replies": [Reply.as_dict()]}`; 400 `{"error"}` naming the field at fault.
+- `GET /api/updates?session_id=S&after=CURSOR` → `{"session_id", "replies", "cursor"}`: replies
+  pushed outside a turn (broadcasts), which the page polls for.
+- `sender(settings)`: the web chat's `ChannelSender`, which puts replies in that outbox.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot.channels.registry import RecipientUnreachableError
 from bot.conversation import Conversation
-from bot.messages import IncomingMessage, Location
+from bot.messages import IncomingMessage, Location, Reply
+from bot.web_outbox import OutboxUpdate, erase_session, put_replies, updates_after
+from core.database import session_scope
+from core.settings import Settings
 from nlu.language import normalise_language
+
+logger = logging.getLogger(__name__)
 
 WEBCHAT_DIR = Path(__file__).resolve().parent.parent / "webchat"
 MAX_TEXT_LENGTH = 2000
+MAX_LANGUAGE_LENGTH = 35  # a BCP 47 tag such as "zh-Hans-CN" fits easily
 
 
 class _BadRequest(ValueError):
@@ -26,9 +43,12 @@ def _incoming_from_json(body: object) -> IncomingMessage:
     """Validate the page's JSON; every problem names the field at fault."""
     if not isinstance(body, dict):
         raise _BadRequest("the body must be a JSON object")
-    session_id = str(body.get("session_id") or uuid.uuid4().hex)
-    if len(session_id) > 64 or not session_id.replace("-", "").isalnum():
-        raise _BadRequest("field session_id: use letters, digits and dashes (at most 64)")
+    session_id = _session_id(body.get("session_id") or uuid.uuid4().hex)
+    language = body.get("language")
+    if language is not None and (
+        not isinstance(language, str) or len(language) > MAX_LANGUAGE_LENGTH
+    ):
+        raise _BadRequest("field language: a language code such as zh, en, es, fr, ar, ru or uk")
     text, payload, location = body.get("text"), body.get("payload"), None
     if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT_LENGTH):
         raise _BadRequest(f"field text: a string of at most {MAX_TEXT_LENGTH} characters")
@@ -51,12 +71,34 @@ def _incoming_from_json(body: object) -> IncomingMessage:
         text=text,
         payload=payload,
         location=location,
-        language_hint=normalise_language(body.get("language")) or body.get("language"),
+        language_hint=normalise_language(language) or language or None,
     )
 
 
+def _session_id(value: object) -> str:
+    session_id = str(value)
+    if (
+        not (0 < len(session_id) <= 64)
+        or not session_id.replace("-", "").isascii()
+        or not (session_id.replace("-", "").isalnum())
+    ):
+        raise _BadRequest("field session_id: use letters, digits and dashes (at most 64)")
+    return session_id
+
+
+def _cursor(value: str | None) -> int:
+    try:
+        cursor = int(value or 0)
+    except ValueError as error:
+        raise _BadRequest("field after: a whole number, the last cursor you received") from error
+    if cursor < 0:
+        raise _BadRequest("field after: a whole number, the last cursor you received")
+    return cursor
+
+
 def routes(conversation: Conversation) -> list[Route | Mount]:
-    """The page at `/`, its assets at `/static`, and `POST /api/chat`."""
+    """The page at `/`, its assets at `/static`, `POST /api/chat` and `GET /api/updates`."""
+    database_url = conversation.database_url
 
     async def index(_: Request) -> Response:
         return FileResponse(WEBCHAT_DIR / "index.html", media_type="text/html; charset=utf-8")
@@ -67,6 +109,9 @@ def routes(conversation: Conversation) -> list[Route | Mount]:
         except ValueError as error:  # JSONDecodeError is a ValueError too
             return JSONResponse({"error": str(error)}, status_code=400)
         replies = await conversation.handle(message)
+        session_id = message.sender_id.removeprefix("web:")
+        if any(reply.erase_conversation for reply in replies):
+            await asyncio.to_thread(_erase_outbox, database_url, session_id)
         return JSONResponse(
             {
                 "session_id": message.sender_id.removeprefix("web:"),
@@ -74,8 +119,68 @@ def routes(conversation: Conversation) -> list[Route | Mount]:
             }
         )
 
+    async def updates(request: Request) -> Response:
+        try:
+            if "session_id" not in request.query_params:
+                raise _BadRequest("field session_id: required, the id /api/chat gave you")
+            session_id = _session_id(request.query_params["session_id"])
+            after = _cursor(request.query_params.get("after"))
+        except _BadRequest as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        try:
+            waiting = await asyncio.to_thread(_read_outbox, database_url, session_id, after)
+        except SQLAlchemyError:
+            logger.exception("web chat outbox unreadable; is the database upgraded?")
+            return JSONResponse({"error": "updates are unavailable right now"}, status_code=503)
+        return JSONResponse(
+            {
+                "session_id": session_id,
+                "replies": [update.reply for update in waiting],
+                "cursor": waiting[-1].id if waiting else after,
+            }
+        )
+
     return [
         Route("/", index),
         Route("/api/chat", chat, methods=["POST"]),
+        Route("/api/updates", updates, methods=["GET"]),
         Mount("/static", StaticFiles(directory=WEBCHAT_DIR), name="webchat"),
     ]
+
+
+def _read_outbox(database_url: str | None, session_id: str, after: int) -> list[OutboxUpdate]:
+    with session_scope(database_url) as session:
+        return updates_after(session, session_id, after)
+
+
+def _erase_outbox(database_url: str | None, session_id: str) -> None:
+    with session_scope(database_url) as session:
+        erase_session(session, session_id)
+
+
+class WebSender:
+    """Puts replies in the web chat's outbox, where the citizen's page picks them up."""
+
+    channel = "web"
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    async def send(self, recipient_id: str, replies: list[Reply]) -> None:
+        """`recipient_id` is the page's session id; a malformed one can never be reached."""
+        try:
+            session_id = _session_id(recipient_id)
+        except _BadRequest as error:
+            raise RecipientUnreachableError(
+                f"not a web chat session id: {recipient_id!r}"
+            ) from error
+        await asyncio.to_thread(self._put, session_id, replies)
+
+    def _put(self, session_id: str, replies: list[Reply]) -> None:
+        with session_scope(self.database_url) as session:
+            put_replies(session, session_id, replies)
+
+
+def sender(settings: Settings) -> WebSender:
+    """The web chat is always on, so it can always receive broadcasts."""
+    return WebSender(settings.sqlalchemy_url)

@@ -1,0 +1,235 @@
+"""Organizers' broadcasts: the right subscribers, once each, in their language, at a bounded rate."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import citizens
+from bot.broadcasts import Announcement, broadcast
+from bot.channels import web
+from bot.channels.registry import RecipientUnreachableError
+from bot.messages import Reply
+from bot.web_outbox import updates_after
+from core.database import session_scope, upgrade_database
+from core.settings import Settings
+
+POTTERY = Announcement(
+    texts={"en": "Pottery open day in Nanhu on Saturday", "zh": "周六南湖陶艺开放日"},
+    topic="pottery",
+    district="Nanhu",
+    event_id="evt-pottery-open-day",
+)
+
+
+class PlatformStandIn:
+    """A stand-in for a messaging platform: records deliveries, refuses blocked recipients."""
+
+    def __init__(self, channel: str, blocked: set[str] = frozenset()) -> None:
+        self.channel = channel
+        self.blocked = set(blocked)
+        self.delivered: list[tuple[str, str]] = []
+
+    async def send(self, recipient_id: str, replies: list[Reply]) -> None:
+        if recipient_id in self.blocked:
+            raise RecipientUnreachableError(f"{recipient_id} blocked the bot")
+        self.delivered.extend((recipient_id, reply.text) for reply in replies)
+
+
+@pytest.fixture
+def url(database_url: str) -> str:
+    upgrade_database(database_url)
+    return database_url
+
+
+def _subscribe(url: str, sender_id: str, topic: str = "", district: str = "") -> None:
+    with session_scope(url) as session:
+        citizens.subscribe_events(session, sender_id, topic=topic, district=district, consent=True)
+
+
+def _web_inbox(url: str, session_id: str) -> list[str]:
+    with session_scope(url) as session:
+        return [update.reply["text"] for update in updates_after(session, session_id)]
+
+
+async def _broadcast(url: str, announcement: Announcement, senders: dict, **options):
+    with session_scope(url) as session:
+        return await broadcast(announcement, senders, session, **options)
+
+
+def _web_sender(url: str) -> web.WebSender:
+    return web.sender(Settings(database_url=url))
+
+
+async def test_announcement_reaches_only_subscribers_matching_topic_and_district(url: str) -> None:
+    _subscribe(url, "web:potter-nanhu", topic="pottery", district="Nanhu")
+    _subscribe(url, "web:everything")
+    _subscribe(url, "web:python-fan", topic="python")
+    _subscribe(url, "web:beishan-only", district="Beishan")
+
+    report = await _broadcast(url, POTTERY, {"web": _web_sender(url)})
+
+    assert (report.matched, report.delivered, report.failed) == (2, 2, 0)
+    assert _web_inbox(url, "potter-nanhu") == ["Pottery open day in Nanhu on Saturday"]
+    assert _web_inbox(url, "everything") == ["Pottery open day in Nanhu on Saturday"]
+    assert _web_inbox(url, "python-fan") == []
+    assert _web_inbox(url, "beishan-only") == []
+
+
+async def test_each_citizen_gets_the_text_in_their_language_with_english_as_fallback(
+    url: str,
+) -> None:
+    for sender_id, language in [("web:zh-reader", "zh"), ("web:fr-reader", "fr")]:
+        _subscribe(url, sender_id)
+        with session_scope(url) as session:
+            citizens.set_language(session, sender_id, language)
+
+    await _broadcast(url, POTTERY, {"web": _web_sender(url)})
+
+    assert _web_inbox(url, "zh-reader") == ["周六南湖陶艺开放日"]
+    assert _web_inbox(url, "fr-reader") == ["Pottery open day in Nanhu on Saturday"]
+    chinese_only = Announcement(texts={"zh": "读书节开幕"}, event_id="evt-reading")
+    await _broadcast(url, chinese_only, {"web": _web_sender(url)})
+    assert _web_inbox(url, "fr-reader")[-1] == "读书节开幕"
+
+
+async def test_unreachable_citizens_are_marked_and_skipped_next_time(url: str) -> None:
+    _subscribe(url, "telegram:111")
+    _subscribe(url, "telegram:222")
+    _subscribe(url, "telegram:333")
+    with session_scope(url) as session:
+        citizens.mark_unreachable(session, "telegram:333")
+    platform = PlatformStandIn("telegram", blocked={"222"})
+
+    report = await _broadcast(url, POTTERY, {"telegram": platform})
+
+    assert (report.matched, report.delivered, report.unreachable) == (2, 1, 1)
+    assert [recipient for recipient, _ in platform.delivered] == ["111"]
+    with session_scope(url) as session:
+        assert not citizens.is_reachable(session, "telegram:222")
+    later = Announcement(texts={"en": "Reading festival"}, event_id="evt-reading")
+    second = await _broadcast(url, later, {"telegram": platform})
+    assert (second.matched, second.delivered) == (1, 1)
+    assert platform.delivered[-1] == ("111", "Reading festival")
+
+
+async def test_running_the_same_announcement_again_sends_nothing_twice(url: str) -> None:
+    for name in ("one", "two", "three"):
+        _subscribe(url, f"web:{name}")
+
+    first = await _broadcast(url, POTTERY, {"web": _web_sender(url)})
+    again = await _broadcast(url, POTTERY, {"web": _web_sender(url)})
+
+    assert first.delivered == 3
+    assert (again.matched, again.delivered, again.already_sent) == (3, 0, 3)
+    for name in ("one", "two", "three"):
+        assert len(_web_inbox(url, name)) == 1
+    same_text_without_event_id = Announcement(texts={"en": "Open day"}, topic="pottery")
+    await _broadcast(url, same_text_without_event_id, {"web": _web_sender(url)})
+    repeat = await _broadcast(url, same_text_without_event_id, {"web": _web_sender(url)})
+    assert repeat.delivered == 0 and repeat.already_sent == 3
+
+
+async def test_dry_run_counts_recipients_and_sends_or_records_nothing(url: str) -> None:
+    _subscribe(url, "web:curious")
+    _subscribe(url, "telegram:444")
+    platform = PlatformStandIn("telegram")
+
+    dry = await _broadcast(
+        url, POTTERY, {"web": _web_sender(url), "telegram": platform}, dry_run=True
+    )
+
+    assert (dry.matched, dry.would_send, dry.delivered) == (2, 2, 0)
+    assert dry.by_channel == {"telegram": 1, "web": 1}
+    assert _web_inbox(url, "curious") == [] and platform.delivered == []
+    real = await _broadcast(url, POTTERY, {"web": _web_sender(url), "telegram": platform})
+    assert real.delivered == 2, "a dry run must not mark anyone as already sent"
+
+
+async def test_a_channel_without_a_sender_fails_with_a_reason_and_is_retried_later(
+    url: str,
+) -> None:
+    _subscribe(url, "wechat:oABC")
+    _subscribe(url, "web:page")
+
+    report = await _broadcast(url, POTTERY, {"web": _web_sender(url)})
+
+    assert (report.delivered, report.failed) == (1, 1)
+    assert report.failures[0]["sender_id"] == "wechat:oABC"
+    assert "wechat is not configured" in report.failures[0]["reason"]
+    platform = PlatformStandIn("wechat")
+    retry = await _broadcast(url, POTTERY, {"web": _web_sender(url), "wechat": platform})
+    assert (retry.delivered, retry.already_sent, retry.failed) == (1, 1, 0)
+    assert platform.delivered == [("oABC", "Pottery open day in Nanhu on Saturday")]
+
+
+async def test_sending_is_paced_per_channel(url: str) -> None:
+    for index in range(6):
+        _subscribe(url, f"telegram:{index}")
+    platform = PlatformStandIn("telegram")
+
+    started = time.monotonic()
+    report = await _broadcast(url, POTTERY, {"telegram": platform}, rates={"telegram": 10.0})
+    elapsed = time.monotonic() - started
+
+    assert report.delivered == 6
+    assert elapsed >= 0.5, f"6 messages at 10/s took only {elapsed:.2f}s"
+
+
+def test_an_announcement_needs_some_text() -> None:
+    with pytest.raises(ValueError, match="at least one language"):
+        Announcement(texts={"en": "  "})
+
+
+def _run_cli(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    runner = (
+        "import argparse, sys\n"
+        "from bot.broadcast_cli import add_broadcast_parser\n"
+        "parser = argparse.ArgumentParser(prog='learncity')\n"
+        "add_broadcast_parser(parser.add_subparsers(dest='command', required=True))\n"
+        "args = parser.parse_args(sys.argv[1:])\n"
+        "sys.exit(args.handler(args))\n"
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "WECHAT_"))
+    }
+    env.update({"DATABASE_URL": url, "LEARNCITY_DATA_DIR": str(tmp_path / "data")})
+    return subprocess.run(
+        [sys.executable, "-c", runner, "broadcast", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+def test_broadcast_command_dry_run_then_send_with_json_reports(tmp_path: Path, url: str) -> None:
+    _subscribe(url, "web:cli-reader", topic="pottery")
+    _subscribe(url, "web:cli-zh")
+    with session_scope(url) as session:
+        citizens.set_language(session, "web:cli-zh", "zh")
+    common = ["--text", "Pottery fair", "--text-zh", "陶艺集市", "--topic", "pottery", "--json"]
+
+    dry = _run_cli(tmp_path, url, *common, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["would_send"] == 2
+    assert _web_inbox(url, "cli-reader") == []
+
+    sent = _run_cli(tmp_path, url, *common)
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout)["delivered"] == 2
+    assert _web_inbox(url, "cli-reader") == ["Pottery fair"]
+    assert _web_inbox(url, "cli-zh") == ["陶艺集市"]
+
+    missing = _run_cli(tmp_path, url, "--topic", "pottery")
+    assert missing.returncode == 2 and "--text" in missing.stderr
