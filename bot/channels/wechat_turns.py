@@ -38,6 +38,8 @@ class Turn:
     async def passive_answer(self, budget_seconds: float) -> str | None:
         """The text to return in this request's response, or None to answer "success"."""
         self.requests += 1
+        if self.delivery == CUSTOMER_SERVICE:
+            return None  # an earlier request already said "success"; the answer follows
         if not self.ready.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.ready.wait(), timeout=budget_seconds)

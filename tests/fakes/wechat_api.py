@@ -239,8 +239,10 @@ class WeChatCallbacks:
         encrypted: bool = False,
         bad_signature: bool = False,
         timeout: float = 30.0,
+        client: httpx.AsyncClient | None = None,
     ) -> httpx.Response:
-        """POST one callback as WeChat does (safe mode when `encrypted`)."""
+        """POST one callback as WeChat does (safe mode when `encrypted`); pass a `client` to
+        reuse its connections (a load generator should)."""
         body = xml.encode("utf-8") if isinstance(xml, str) else xml
         if not encrypted:
             query = self.signed_query(bad_signature=bad_signature)
@@ -253,10 +255,16 @@ class WeChatCallbacks:
                 f"<xml><ToUserName>{_cdata(self.account)}</ToUserName>"
                 f"<Encrypt>{_cdata(sealed)}</Encrypt></xml>"
             ).encode()
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            return await client.post(
-                self.url, params=query, content=body, headers={"Content-Type": "text/xml"}
-            )
+        arguments: dict[str, Any] = {
+            "params": query,
+            "content": body,
+            "headers": {"Content-Type": "text/xml"},
+            "timeout": timeout,
+        }
+        if client is not None:
+            return await client.post(self.url, **arguments)
+        async with httpx.AsyncClient() as own_client:
+            return await own_client.post(self.url, **arguments)
 
     async def post_with_retries(
         self, xml: str, *, attempts: int = 4, interval: float = 5.0, encrypted: bool = False
