@@ -1,117 +1,250 @@
-// The web chat: posts to /api/chat and renders replies (text, cards, buttons, location requests).
+// The web chat: posts to /api/chat, renders replies (text, cards, buttons, location requests),
+// polls /api/updates for announcements, and speaks the citizen's language (RTL for Arabic).
 "use strict";
 (function () {
+  const WORDS = window.LEARNCITY_I18N;
+  const SUPPORTED = Object.keys(WORDS);
+  const RTL = new Set(["ar"]);
+  const params = new URLSearchParams(window.location.search);
+  const POLL_SECONDS = Math.max(1, Number(params.get("poll")) || 20);
+
   const log = document.getElementById("log");
+  const status = document.getElementById("status");
   const form = document.getElementById("composer");
   const input = document.getElementById("message");
-  const language = document.getElementById("language");
+  const picker = document.getElementById("language");
   const locate = document.getElementById("locate");
   let sessionId = sessionStorage.getItem("learncity-session") || "";
+  let cursor = Number(sessionStorage.getItem("learncity-cursor") || 0);
+  let pending = 0;
 
-  function add(role, build) {
-    const item = document.createElement("li");
-    item.className = "msg " + role;
+  // ---- language -------------------------------------------------------------------------
+  function initialLanguage() {
+    const saved = localStorage.getItem("learncity-language");
+    if (saved && SUPPORTED.includes(saved)) return saved;
+    for (const tag of navigator.languages || [navigator.language || ""]) {
+      const base = String(tag).toLowerCase().split("-")[0];
+      if (SUPPORTED.includes(base)) return base;
+    }
+    return "en";
+  }
+
+  function t(key) {
+    return (WORDS[picker.value] || WORDS.en)[key] || WORDS.en[key] || key;
+  }
+
+  function applyLanguage() {
+    const language = picker.value;
+    document.documentElement.lang = language;
+    document.documentElement.dir = RTL.has(language) ? "rtl" : "ltr";
+    document.querySelectorAll("[data-i18n]").forEach((node) => { node.textContent = t(node.dataset.i18n); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach((node) => {
+      node.placeholder = t(node.dataset.i18nPlaceholder);
+    });
+    localStorage.setItem("learncity-language", language);
+  }
+
+  function markLanguage(node, language) {
+    if (!language) { node.dir = "auto"; return; }
+    node.lang = language;
+    node.dir = RTL.has(language) ? "rtl" : "ltr";
+  }
+
+  // ---- rendering ------------------------------------------------------------------------
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  function addMessage(role, build) {
+    const item = element("li", "msg " + role);
+    const who = role === "citizen" ? "you" : role === "announcement" ? "announcement" : "assistant";
+    // Who is speaking, for screen readers; announcements say so visibly too.
+    item.appendChild(element("span", role === "announcement" ? "label" : "visually-hidden", t(who) + " "));
     build(item);
     log.appendChild(item);
     item.scrollIntoView({ block: "end" });
     return item;
   }
 
-  function addText(role, text, lang) {
-    return add(role, (item) => {
-      item.textContent = text;
-      if (lang) { item.lang = lang; if (lang === "ar") item.dir = "rtl"; }
+  function addText(role, text) {
+    return addMessage(role, (item) => {
+      const p = element("p", "text", text);
+      p.dir = "auto";
+      item.appendChild(p);
     });
   }
 
-  function renderCard(card) {
-    const li = document.createElement("li");
-    li.className = "card";
-    const title = document.createElement("h3");
-    title.textContent = card.name;
-    li.appendChild(title);
-    const lines = [card.place, card.schedule,
-      card.free === true ? "Free / 免费" : (card.price || ""),
-      card.distance_m != null ? Math.round(card.distance_m) + " m" : ""];
-    for (const line of lines.filter(Boolean)) {
-      const p = document.createElement("p");
-      p.textContent = line;
-      li.appendChild(p);
+  function formatDistance(metres) {
+    const format = (value, digits) => new Intl.NumberFormat(picker.value, { maximumFractionDigits: digits }).format(value);
+    return metres < 1000 ? format(Math.round(metres), 0) + " m" : format(metres / 1000, 1) + " km";
+  }
+
+  function renderCard(card, index, replyId) {
+    const li = element("li", "card");
+    const headingId = replyId + "-card-" + index;
+    const heading = element("h3");
+    heading.id = headingId;
+    if (card.url) {
+      const link = element("a", null, card.name);
+      link.href = card.url;
+      link.rel = "noopener noreferrer";
+      link.target = "_blank";
+      heading.appendChild(link);
+    } else {
+      heading.textContent = card.name;
+    }
+    heading.dir = "auto";
+    li.setAttribute("aria-labelledby", headingId);
+    li.appendChild(heading);
+    if (card.type && WORDS.en[card.type]) li.appendChild(element("p", "kind", t(card.type)));
+    const cost = card.free === true ? t("free") : (card.price || "");
+    const facts = [
+      ["where", card.place],
+      ["when", card.schedule],
+      ["cost", cost],
+      ["distance", card.distance_m != null ? formatDistance(card.distance_m) : ""],
+    ].filter(([, value]) => value);
+    if (facts.length) {
+      const list = element("dl", "facts");
+      for (const [key, value] of facts) {
+        list.appendChild(element("dt", null, t(key)));
+        const dd = element("dd", key === "cost" && card.free === true ? "free" : null, value);
+        dd.dir = "auto";
+        list.appendChild(dd);
+      }
+      li.appendChild(list);
     }
     return li;
   }
 
-  function renderReply(reply) {
-    add("assistant", (item) => {
-      if (reply.language) { item.lang = reply.language; if (reply.language === "ar") item.dir = "rtl"; }
-      if (reply.text) { const p = document.createElement("p"); p.textContent = reply.text; item.appendChild(p); }
+  let replyCount = 0;
+  function renderReply(reply, role) {
+    const replyId = "reply-" + (++replyCount);
+    return addMessage(role || "assistant", (item) => {
+      item.id = replyId;
+      markLanguage(item, reply.language);
+      if (reply.text) item.appendChild(element("p", "text", reply.text));
       if (reply.cards && reply.cards.length) {
-        const list = document.createElement("ul");
-        list.className = "cards";
-        list.setAttribute("aria-label", "Results");
-        reply.cards.forEach((card) => list.appendChild(renderCard(card)));
+        const list = element("ul", "cards");
+        list.setAttribute("aria-label", t("results") + " (" + reply.cards.length + ")");
+        reply.cards.forEach((card, index) => list.appendChild(renderCard(card, index, replyId)));
         item.appendChild(list);
       }
-      const choices = (reply.buttons || []).slice();
+      const choices = reply.buttons || [];
       if (choices.length || reply.request_location) {
-        const group = document.createElement("div");
-        group.className = "choices";
+        const group = element("div", "choices");
         group.setAttribute("role", "group");
-        group.setAttribute("aria-label", "Choices");
+        group.setAttribute("aria-label", t("choices"));
         choices.forEach((choice) => {
-          const button = document.createElement("button");
+          const button = element("button", "choice", choice.title);
           button.type = "button";
-          button.textContent = choice.title;
-          button.addEventListener("click", () => send({ payload: choice.payload }, choice.title));
+          button.dir = "auto";
+          button.addEventListener("click", () => send({ payload: choice.payload }, choice.title, true));
           group.appendChild(button);
         });
-        if (reply.request_location) {
-          const button = document.createElement("button");
-          button.type = "button";
-          button.textContent = "📍 " + locate.textContent.replace("📍", "").trim();
-          button.addEventListener("click", shareLocation);
-          group.appendChild(button);
-        }
+        if (reply.request_location) group.appendChild(locationButton("choice"));
         item.appendChild(group);
       }
     });
   }
 
-  async function send(body, shown) {
+  function locationButton(className) {
+    const button = element("button", className);
+    button.type = "button";
+    button.appendChild(locate.querySelector("svg").cloneNode(true));
+    button.appendChild(document.createTextNode(" " + t("locate")));
+    button.addEventListener("click", () => shareLocation(true));
+    return button;
+  }
+
+  // ---- talking to the gateway -------------------------------------------------------------
+  function setBusy(delta) {
+    pending += delta;
+    log.setAttribute("aria-busy", pending > 0 ? "true" : "false");
+    status.textContent = pending > 0 ? t("waiting") : "";
+  }
+
+  function remember(id) {
+    if (!id || id === sessionId) return;
+    sessionId = id;
+    sessionStorage.setItem("learncity-session", sessionId);
+  }
+
+  // `fromChoice`: the citizen pressed a button, so focus follows the conversation.
+  async function send(body, shown, fromChoice) {
     if (shown) addText("citizen", shown);
-    body.session_id = sessionId || undefined;
-    body.language = language.value || navigator.language || "";
+    if (sessionId) body.session_id = sessionId;
+    body.language = picker.value;
+    setBusy(1);
+    const rendered = [];
     try {
       const response = await fetch("/api/chat", {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
       });
       const data = await response.json();
-      if (!response.ok) { addText("assistant", data.error || "Something went wrong."); return; }
-      sessionId = data.session_id;
-      sessionStorage.setItem("learncity-session", sessionId);
-      data.replies.forEach(renderReply);
+      if (!response.ok) { addText("assistant", data.error || t("unreachable")); return; }
+      remember(data.session_id);
+      data.replies.forEach((reply) => rendered.push(renderReply(reply)));
     } catch (error) {
-      addText("assistant", "The assistant cannot be reached. Please try again in a moment.");
+      addText("assistant", t("unreachable"));
+    } finally {
+      setBusy(-1);
+      moveFocus(rendered, fromChoice);
     }
   }
 
-  function shareLocation() {
-    if (!navigator.geolocation) { addText("assistant", "Your browser cannot share a location."); return; }
+  // After a typed message the citizen keeps typing; after a button press, focus goes to the
+  // new answer's first button when it asks a choice, else back to the message box.
+  function moveFocus(rendered, fromChoice) {
+    if (!fromChoice) { if (document.activeElement === document.body) input.focus(); return; }
+    const next = rendered.map((item) => item.querySelector("button")).find(Boolean);
+    (next || input).focus();
+  }
+
+  function shareLocation(fromChoice) {
+    if (!navigator.geolocation) { addText("assistant", t("noGeolocation")); return; }
     navigator.geolocation.getCurrentPosition(
-      (position) => send({ location: { latitude: position.coords.latitude, longitude: position.coords.longitude } }, "📍"),
-      () => addText("assistant", "The location could not be read. You can type your district instead."),
+      (position) => send(
+        { location: { latitude: position.coords.latitude, longitude: position.coords.longitude } },
+        t("myLocation"), fromChoice,
+      ),
+      () => { addText("assistant", t("locationFailed")); input.focus(); },
+      { timeout: 15000, maximumAge: 60000 },
     );
   }
 
+  async function pollUpdates() {
+    if (!sessionId || document.hidden) return;
+    try {
+      const query = new URLSearchParams({ session_id: sessionId, after: String(cursor) });
+      const response = await fetch("/api/updates?" + query);
+      if (!response.ok) return;
+      const data = await response.json();
+      data.replies.forEach((reply) => renderReply(reply, "announcement"));
+      cursor = data.cursor;
+      sessionStorage.setItem("learncity-cursor", String(cursor));
+    } catch (error) {
+      // the next poll tries again; the conversation itself reports unreachable servers
+    }
+  }
+
+  // ---- wiring ---------------------------------------------------------------------------
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    send({ text }, text);
+    send({ text }, text, false);
     input.focus();
   });
-  locate.addEventListener("click", shareLocation);
-  language.addEventListener("change", () => { document.documentElement.lang = language.value || "en"; });
+  locate.addEventListener("click", () => shareLocation(false));
+  picker.addEventListener("change", applyLanguage);
+  picker.value = initialLanguage();
+  applyLanguage();
+  pollUpdates();
+  window.setInterval(pollUpdates, POLL_SECONDS * 1000);
   input.focus();
 })();
