@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import re
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -50,6 +51,7 @@ CALLBACK_PATH = "/wechat"
 DEFAULT_REPLY_BUDGET_SECONDS = 4.0
 GREET_PAYLOAD = "/greet"
 SUCCESS = "success"  # WeChat's "received, nothing to reply now"
+_VALID_TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")
 
 _channels: weakref.WeakKeyDictionary[Conversation, WeChatChannel] = weakref.WeakKeyDictionary()
 # Numbers offered by broadcasts must work when the citizen replies to the channel: one map
@@ -291,6 +293,11 @@ def webhook_routes(conversation: Conversation, settings: Settings) -> list[BaseR
     """`GET/POST /wechat` when WECHAT_TOKEN is set; nothing otherwise."""
     if not _configured(settings):
         return []
+    if not _VALID_TOKEN.match(settings.wechat_token.get_secret_value()):
+        raise ValueError(
+            "WECHAT_TOKEN must be the Token from the Official Account's server configuration: "
+            "3-32 letters and digits (the platform accepts nothing else)"
+        )
     return _channel(conversation, settings).routes()
 
 

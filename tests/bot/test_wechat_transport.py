@@ -363,3 +363,24 @@ def test_nothing_is_served_without_a_token(tmp_path: Path) -> None:
     assert wechat.webhook_routes(conversation, settings) == []
     assert wechat.lifespan(conversation, settings) is None
     assert wechat.sender(settings) is None
+
+
+@pytest.mark.parametrize(
+    ("token", "aes_key", "named"),
+    [
+        ("has spaces in it", "", "WECHAT_TOKEN"),
+        ("goodToken1", "too-short", "WECHAT_AES_KEY"),
+        ("goodToken1", "!" * 43, "WECHAT_AES_KEY"),
+    ],
+)
+def test_a_misconfigured_account_is_refused_naming_the_setting(
+    tmp_path: Path, token: str, aes_key: str, named: str
+) -> None:
+    settings = Settings(
+        learncity_data_dir=tmp_path,
+        wechat_token=SecretStr(token),
+        wechat_aes_key=SecretStr(aes_key),
+        wechat_app_id="wx0000000000000001",
+    )
+    with pytest.raises(ValueError, match=named):
+        wechat.webhook_routes(Conversation("http://127.0.0.1:9"), settings)
