@@ -384,3 +384,18 @@ def test_a_misconfigured_account_is_refused_naming_the_setting(
     )
     with pytest.raises(ValueError, match=named):
         wechat.webhook_routes(Conversation("http://127.0.0.1:9"), settings)
+
+
+async def test_a_safe_mode_message_for_another_appid_is_rejected(
+    gateway: WeChatCallbacks, fake_rasa: FakeRasa, settings: Settings
+) -> None:
+    other_account = WeChatCallbacks(
+        gateway.url.removesuffix("/wechat"),
+        token=WECHAT_TOKEN,
+        app_id="wx9999999999999999",
+        encoding_aes_key=settings.wechat_aes_key.get_secret_value(),
+    )
+    xml = other_account.text("oOTHERAPP", "hello")
+    response = await other_account.post(xml, encrypted=True)
+    assert response.status_code == 400
+    assert fake_rasa.messages_from("wechat:oOTHERAPP") == []
