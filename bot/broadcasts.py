@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -194,6 +194,16 @@ async def _send_on_channel(
             continue
         _record(session, announcement.key, sender_id, DELIVERED, "")
         report.delivered += 1
+
+
+def erase_deliveries(session: Session, sender_id: str) -> int:
+    """Forget which announcements a citizen got (after `forget me`); returns how many rows."""
+    return (
+        session.execute(
+            delete(BroadcastDelivery).where(BroadcastDelivery.sender_id == sender_id)
+        ).rowcount
+        or 0
+    )
 
 
 def _previous_outcomes(session: Session, key: str) -> dict[str, str]:

@@ -154,8 +154,12 @@ def _read_outbox(database_url: str | None, session_id: str, after: int) -> list[
 
 
 def _erase_outbox(database_url: str | None, session_id: str) -> None:
+    """After `forget me`: what waits for this page, and which announcements it got."""
+    from bot.broadcasts import erase_deliveries
+
     with session_scope(database_url) as session:
         erase_session(session, session_id)
+        erase_deliveries(session, f"web:{session_id}")
 
 
 class WebSender:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import citizens
-from bot.broadcasts import Announcement, broadcast
+from bot.broadcasts import Announcement, broadcast, erase_deliveries
 from bot.channels import web
 from bot.channels.registry import RecipientUnreachableError
 from bot.messages import Reply
@@ -233,3 +233,17 @@ def test_broadcast_command_dry_run_then_send_with_json_reports(tmp_path: Path, u
 
     missing = _run_cli(tmp_path, url, "--topic", "pottery")
     assert missing.returncode == 2 and "--text" in missing.stderr
+
+
+async def test_forgetting_a_citizen_forgets_which_announcements_they_got(url: str) -> None:
+    _subscribe(url, "web:forgetful")
+    _subscribe(url, "web:stays")
+    await _broadcast(url, POTTERY, {"web": _web_sender(url)})
+
+    with session_scope(url) as session:
+        erased = erase_deliveries(session, "web:forgetful")
+        citizens.erase_citizen(session, "web:forgetful")
+
+    assert erased == 1
+    again = await _broadcast(url, POTTERY, {"web": _web_sender(url)})
+    assert (again.matched, again.already_sent, again.delivered) == (1, 1, 0)
