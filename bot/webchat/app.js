@@ -171,6 +171,8 @@
     if (!id || id === sessionId) return;
     sessionId = id;
     sessionStorage.setItem("learncity-session", sessionId);
+    cursor = 0; // a new session has its own outbox
+    sessionStorage.setItem("learncity-cursor", "0");
   }
 
   // `fromChoice`: the citizen pressed a button, so focus follows the conversation.
