@@ -1,0 +1,82 @@
+"""my_data shows everything stored about the citizen; forget_me erases it after a yes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk.events import EventType
+
+import citizens
+from actions.base import LearncityAction, Turn
+from actions.messages import LANGUAGE_NAMES
+from core.database import session_scope
+
+YES_NO = (("button_yes_delete", "/affirm"), ("button_no_keep", "/deny"))
+
+
+def describe_data(turn: Turn, data: dict[str, Any]) -> str:
+    """Everything `citizens.export_citizen_data` returned, one readable line per fact."""
+    lines = [turn.say("my_data_intro")]
+    if data.get("language"):
+        lines.append(
+            turn.say(
+                "my_data_language", language=LANGUAGE_NAMES.get(data["language"], data["language"])
+            )
+        )
+    for need in data.get("learning_needs") or []:
+        details = ", ".join(
+            str(need[key])
+            for key in ("district", "preferred_times", "language", "age_group")
+            if need.get(key)
+        )
+        lines.append(turn.say("my_data_need", topic=need["topic"], details=details or "-"))
+    for subscription in data.get("subscriptions") or []:
+        scope = " / ".join(
+            str(subscription[key]) for key in ("topic", "district") if subscription.get(key)
+        )
+        lines.append(turn.say("my_data_subscription", scope=scope or turn.say("scope_all")))
+    if not data.get("reachable", True):
+        lines.append(turn.say("my_data_unreachable"))
+    lines.append(turn.say("my_data_conversation", count=data.get("conversation_events", 0)))
+    if len(lines) == 2 and not data.get("conversation_events"):
+        lines = [turn.say("my_data_nothing")]
+    lines.append(turn.say("my_data_footer"))
+    return "\n".join(lines)
+
+
+class ActionShowMyData(LearncityAction):
+    def name(self) -> str:
+        return "action_show_my_data"
+
+    async def respond(self, turn: Turn) -> list[EventType]:
+        with session_scope() as session:
+            data = citizens.export_citizen_data(session, turn.sender)
+        turn.reply(describe_data(turn, data))
+        return []
+
+
+class ActionForgetMe(LearncityAction):
+    """Asks for confirmation; `action_confirm_forget_me` erases on "yes"."""
+
+    def name(self) -> str:
+        return "action_forget_me"
+
+    async def respond(self, turn: Turn) -> list[EventType]:
+        turn.reply(turn.say("ask_forget_confirm"), buttons=turn.buttons(YES_NO))
+        return []
+
+
+class ActionConfirmForgetMe(LearncityAction):
+    def name(self) -> str:
+        return "action_confirm_forget_me"
+
+    async def respond(self, turn: Turn) -> list[EventType]:
+        if turn.intent != "affirm":
+            turn.reply(turn.say("forget_cancelled"))
+            return []
+        with session_scope() as session:
+            erased = citizens.erase_citizen(session, turn.sender, include_conversation=False)
+        total = sum(erased.values())
+        # The gateway erases Rasa's tracker events once this turn is stored.
+        turn.reply(turn.say("forget_done", count=total), erase_conversation=True)
+        return []

@@ -1,0 +1,170 @@
+"""Search actions: courses, learning spaces, events, "more", follow-ups and "near me"."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import EventType, SlotSet
+
+from actions import search_flow
+from actions.base import LearncityAction, Turn
+from actions.search_flow import SearchPage, SearchState
+
+LAST_SEARCH_SLOT = "last_search"
+PENDING_NEAR_SLOT = "pending_near_search"  # the search waiting for the citizen's location
+UNMET_TOPIC_SLOT = "unmet_topic"  # what a search could not find, offered for registration
+
+_HEADINGS = {"course": "search_results", "space": "spaces_results", "event": "events_results"}
+
+
+def show_page(turn: Turn, page: SearchPage) -> list[EventType]:
+    """Reply with one page of results (or a kind "nothing found"), remember the search."""
+    state = page.state
+    events: list[EventType] = [SlotSet(LAST_SEARCH_SLOT, state.as_slot())]
+    if page.unmet:
+        search_flow.record_unmet(state, turn.language)
+        topic = state.topic or state.query
+        message = "no_results_nearby" if state.near else "no_results"
+        buttons = (
+            turn.buttons([("button_yes_register", search_flow.register_payload(topic))])
+            if topic
+            else []
+        )
+        turn.reply(turn.say(message, query=topic or "…"), buttons=buttons)
+        return [*events, SlotSet(UNMET_TOPIC_SLOT, topic or None)]
+    if not page.results:
+        turn.reply(turn.say("no_more_results"))
+        return events
+    if state.near:
+        heading = turn.say("nearby_results")
+    elif page.browsing or not state.query:
+        heading = turn.say(_HEADINGS[state.kind] if state.kind != "course" else "browse_results")
+    else:
+        heading = turn.say("search_results", query=state.query)
+    turn.reply(
+        heading,
+        cards=[search_flow.card(result) for result in page.results],
+        buttons=turn.buttons(search_flow.follow_up_payloads(page)),
+    )
+    return [*events, SlotSet(UNMET_TOPIC_SLOT, None)]
+
+
+def ask_for_location(turn: Turn, pending: SearchState) -> list[EventType]:
+    turn.reply(turn.say("request_location"), request_location=True)
+    return [SlotSet(PENDING_NEAR_SLOT, pending.as_slot())]
+
+
+class _SearchAction(LearncityAction):
+    kind = "course"
+
+    async def respond(self, turn: Turn) -> list[EventType]:
+        previous = SearchState.from_slot(turn.tracker.get_slot(LAST_SEARCH_SLOT))
+        pending = SearchState.from_slot(turn.tracker.get_slot(PENDING_NEAR_SLOT))
+        refining = turn.intent == "inform"
+        if refining and pending is not None:
+            previous = pending  # "in Nanhu" answers "share your location or name your district"
+        if search_flow.is_near_me(turn.text, turn.entities):
+            wanted = search_flow.plan_search(
+                self.kind, text=None, entities=turn.entities, previous=None
+            ) or SearchState(kind=self.kind)
+            return ask_for_location(
+                turn,
+                SearchState(
+                    kind=wanted.kind,
+                    query=wanted.query or search_flow.strip_near_me(turn.text),
+                    topic=wanted.topic,
+                    filters=wanted.filters,
+                ),
+            )
+        state = search_flow.plan_search(
+            self.kind,
+            text=turn.text,
+            entities=turn.entities,
+            previous=previous,
+            refine_previous=refining,
+        )
+        if state is None:
+            turn.reply(turn.say("ask_what_to_learn"))
+            return []
+        if state.kind == "space" and not (state.query or state.filters or state.near):
+            return ask_for_location(turn, state)  # "learning spaces": nearest ones are the answer
+        page = search_flow.run_search(state, turn.language)
+        return [*show_page(turn, page), SlotSet(PENDING_NEAR_SLOT, None)]
+
+
+class ActionSearchCourses(_SearchAction):
+    """search_course, and bare answers (`inform`) that refine the previous search."""
+
+    kind = "course"
+
+    def name(self) -> str:
+        return "action_search_courses"
+
+
+class ActionFindLearningSpaces(_SearchAction):
+    kind = "space"
+
+    def name(self) -> str:
+        return "action_find_learning_spaces"
+
+
+class ActionListEvents(_SearchAction):
+    kind = "event"
+
+    def name(self) -> str:
+        return "action_list_events"
+
+
+class ActionShowMore(LearncityAction):
+    def name(self) -> str:
+        return "action_show_more"
+
+    async def respond(self, turn: Turn) -> list[EventType]:
+        previous = SearchState.from_slot(turn.tracker.get_slot(LAST_SEARCH_SLOT))
+        if previous is None:
+            turn.reply(turn.say("nothing_to_refine"))
+            return []
+        return show_page(
+            turn, search_flow.run_search(search_flow.next_page(previous), turn.language)
+        )
+
+
+class ActionRequestLocation(LearncityAction):
+    """Ask for the citizen's location; the pending search runs when `share_location` arrives."""
+
+    def name(self) -> str:
+        return "action_request_location"
+
+    async def respond(self, turn: Turn) -> list[EventType]:
+        pending = SearchState.from_slot(turn.tracker.get_slot(PENDING_NEAR_SLOT))
+        return ask_for_location(turn, pending or SearchState(kind="space"))
+
+
+class ActionSearchNearby(LearncityAction):
+    """share_location: run the pending (or last) search around the shared point."""
+
+    def name(self) -> str:
+        return "action_search_nearby"
+
+    async def respond(self, turn: Turn) -> list[EventType]:
+        point = _shared_point(turn)
+        if point is None:
+            return ask_for_location(turn, SearchState(kind="space"))
+        pending = SearchState.from_slot(turn.tracker.get_slot(PENDING_NEAR_SLOT))
+        base = pending or SearchState(kind="space")
+        state = SearchState(
+            kind=base.kind, query=base.query, topic=base.topic, filters=base.filters, near=point
+        )
+        return [
+            *show_page(turn, search_flow.run_search(state, turn.language)),
+            SlotSet(PENDING_NEAR_SLOT, None),
+        ]
+
+
+def _shared_point(turn: Turn) -> tuple[float, float] | None:
+    values = {entity.get("entity"): entity.get("value") for entity in turn.entities}
+    try:
+        latitude, longitude = float(values["latitude"]), float(values["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return latitude, longitude

@@ -1,0 +1,259 @@
+"""The search conversation's rules: what a question asks for, how follow-ups refine it, paging.
+
+Actions keep one `SearchState` per conversation (in the `last_search` slot, as a dict) so
+"more", "only weekends?", "free only" and a shared location continue the previous search.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import knowledge
+from core.database import session_scope
+from knowledge import SearchFilters, SearchResult
+
+PAGE_SIZE = 5
+NEAR_RADII_M = (3000.0, 10000.0)  # "near me" first means a walk, then a short ride
+KIND_TYPES = {"course": ("course", "event"), "space": ("space",), "event": ("event",)}
+KIND_INTENTS = {"course": "search_course", "space": "find_learning_space", "event": "list_events"}
+_FILTER_ENTITIES = ("schedule", "price", "audience", "district")
+_CARD_TEXT_FIELDS = ("name", "place", "schedule", "price", "url")
+
+# "near me" in the seven languages; a district named in the same message wins over these.
+_NEAR_ME = re.compile(
+    r"near me|nearby|near here|close to me|around here|closest|nearest|附近|周边|离我近|我家旁边"
+    r"|cerca de mí|cerca de aquí|cercan[oa]s?|près de moi|à proximité|proche de moi|pas loin"
+    r"|قريب|بالقرب|рядом|поблизости|недалеко|поруч|неподалік|біля мене",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """One search as the conversation remembers it."""
+
+    kind: str = "course"  # course, space, event
+    query: str = ""
+    topic: str | None = None
+    filters: dict[str, Any] = field(default_factory=dict)  # SearchFilters fields that are set
+    offset: int = 0
+    near: tuple[float, float] | None = None
+
+    def search_filters(self) -> SearchFilters:
+        return SearchFilters(types=KIND_TYPES[self.kind], **self.filters)
+
+    def as_slot(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["near"] = list(self.near) if self.near else None
+        return data
+
+    @classmethod
+    def from_slot(cls, value: Mapping[str, Any] | None) -> SearchState | None:
+        if not value:
+            return None
+        near = value.get("near")
+        return cls(
+            kind=value.get("kind", "course"),
+            query=value.get("query", ""),
+            topic=value.get("topic"),
+            filters=dict(value.get("filters") or {}),
+            offset=int(value.get("offset") or 0),
+            near=(float(near[0]), float(near[1])) if near else None,
+        )
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """What one turn shows: up to a page of results, whether there are more, and why."""
+
+    state: SearchState
+    results: list[SearchResult]
+    has_more: bool
+    unmet: bool
+    browsing: bool = False  # no topic matched, showing what the filters allow
+
+
+def filters_from_entities(entities: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """SearchFilters fields from the NLU's normalised entities (schedule, price, audience, district)."""
+    filters: dict[str, Any] = {}
+    for entity in entities:
+        name, value = entity.get("entity"), entity.get("value")
+        if not isinstance(value, str) or not value.strip():
+            continue
+        if name == "schedule":
+            try:
+                filters["time_of_day"] = SearchFilters(time_of_day=value).time_of_day
+            except ValueError:
+                continue  # a time the filters do not know ("afternoon") narrows nothing
+        elif name == "price" and value.lower() == "free":
+            filters["free_only"] = True
+        elif name == "audience":
+            filters["audience"] = value
+        elif name == "district":
+            filters["district"] = value
+    return filters
+
+
+def first_entity(entities: Iterable[Mapping[str, Any]], name: str) -> str | None:
+    for entity in entities:
+        if entity.get("entity") == name and str(entity.get("value") or "").strip():
+            return str(entity["value"]).strip()
+    return None
+
+
+def is_near_me(text: str | None, entities: Sequence[Mapping[str, Any]] = ()) -> bool:
+    """Whether the citizen asked for something near where they are (not near a named district)."""
+    if not text or text.startswith("/") or first_entity(entities, "district"):
+        return False
+    return bool(_NEAR_ME.search(text))
+
+
+def plan_search(
+    kind: str,
+    *,
+    text: str | None,
+    entities: Sequence[Mapping[str, Any]],
+    previous: SearchState | None,
+    refine_previous: bool = False,
+) -> SearchState | None:
+    """The search this message asks for; None when it asks for nothing we can search yet.
+
+    A message with no topic but a filter ("only weekends?", "free", "in Nanhu") refines the
+    previous search of the same kind (or of any kind for a bare `inform` answer).
+    """
+    topic = first_entity(entities, "topic")
+    filters = filters_from_entities(entities)
+    typed = text if text and not text.startswith("/") else None
+    if (
+        previous
+        and not topic
+        and (refine_previous or previous.kind == kind)
+        and (filters or refine_previous)
+    ):
+        merged = {**previous.filters, **filters}
+        return replace(previous, filters=merged, offset=0)
+    if topic:
+        return SearchState(kind=kind, query=topic, topic=topic, filters=filters)
+    if filters or kind in ("space", "event"):
+        return SearchState(kind=kind, query="", filters=filters)
+    if typed and not is_near_me(typed):
+        return SearchState(kind=kind, query=_without_near_me(typed), filters=filters)
+    return None
+
+
+def _without_near_me(text: str) -> str:
+    return " ".join(_NEAR_ME.sub(" ", text).split())
+
+
+def strip_near_me(text: str | None) -> str:
+    """The question without its "near me" words, as the query to run once a point arrives."""
+    return _without_near_me(text or "") if text and not text.startswith("/") else ""
+
+
+def run_search(state: SearchState, language: str | None, page_size: int = PAGE_SIZE) -> SearchPage:
+    """One page of results for `state`, best first (nearest first when it has a point)."""
+    wanted = state.offset + page_size + 1
+    filters = state.search_filters()
+    if state.near is not None:
+        results: list[SearchResult] = []
+        for radius in NEAR_RADII_M:
+            results = knowledge.nearby(
+                state.near[0],
+                state.near[1],
+                radius_m=radius,
+                query=state.query or None,
+                filters=filters,
+                limit=wanted,
+            )
+            if results and not knowledge.is_unmet(results):
+                break
+    else:
+        results = knowledge.search(state.query, limit=wanted, filters=filters, language=language)
+    unmet = knowledge.is_unmet(results)
+    browsing = not state.query
+    if unmet and state.query and not state.topic and state.filters and state.near is None:
+        # The words matched nothing, but the citizen also narrowed by district/time/price:
+        # show what those allow rather than nothing.
+        results = knowledge.search("", limit=wanted, filters=filters, language=language)
+        unmet, browsing = knowledge.is_unmet(results), True
+    matched = [result for result in results if result.matched or state.near is not None]
+    page = matched[state.offset : state.offset + page_size] if not unmet else []
+    return SearchPage(
+        state=state,
+        results=page,
+        has_more=len(matched) > state.offset + page_size,
+        unmet=unmet,
+        browsing=browsing,
+    )
+
+
+def next_page(state: SearchState, page_size: int = PAGE_SIZE) -> SearchState:
+    return replace(state, offset=state.offset + page_size)
+
+
+def card(result: SearchResult) -> dict[str, Any]:
+    """A result as the `cards` entry every channel renders."""
+    data = result.as_dict()
+    shown = {
+        key: data.get(key)
+        for key in (
+            "id",
+            "type",
+            "name",
+            "place",
+            "schedule",
+            "free",
+            "price",
+            "distance_m",
+            "latitude",
+            "longitude",
+            "url",
+        )
+    }
+    for key in _CARD_TEXT_FIELDS:
+        shown[key] = str(shown[key]) if shown[key] is not None else ""
+    if not shown["place"] and data.get("address"):
+        shown["place"] = str(data["address"])
+    return shown
+
+
+def follow_up_payloads(page: SearchPage) -> list[tuple[str, str]]:
+    """(message id of the button title, payload) for the follow-ups that still narrow something."""
+    state = page.state
+    intent = KIND_INTENTS[state.kind]
+    buttons: list[tuple[str, str]] = []
+    if page.has_more:
+        buttons.append(("button_more", "/show_more"))
+    if state.kind == "event":
+        return buttons
+    if state.filters.get("time_of_day") != "weekend":
+        buttons.append(("button_weekends", _payload(intent, {"schedule": "weekend"})))
+    if state.kind == "course" and not state.filters.get("free_only"):
+        buttons.append(("button_free", _payload(intent, {"price": "free"})))
+    if state.kind == "course" and state.filters.get("audience") != "children":
+        buttons.append(("button_for_my_child", _payload(intent, {"audience": "children"})))
+    return buttons
+
+
+def register_payload(topic: str) -> str:
+    return _payload("register_interest", {"topic": topic})
+
+
+def _payload(intent: str, entities: Mapping[str, Any]) -> str:
+    return f"/{intent}{json.dumps(dict(entities), ensure_ascii=False)}"
+
+
+def record_unmet(state: SearchState, language: str | None, database_url: str | None = None) -> None:
+    """Tell planners a search found nothing: the words, language and filters, never who asked."""
+    with session_scope(database_url) as session:
+        knowledge.record_unmet_demand(
+            session,
+            state.query or state.kind,
+            language,
+            state.search_filters().as_dict(),
+            state.filters.get("district"),
+        )

@@ -1,0 +1,71 @@
+"""Festival and event news: subscribe only after a yes, unsubscribe at once."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import EventType, SlotSet
+
+import citizens
+from actions.base import LearncityAction, Turn
+from actions.search_flow import first_entity
+from core.database import session_scope
+
+TOPIC_SLOT, DISTRICT_SLOT = "subscription_topic", "subscription_district"
+YES_NO = (("button_yes_subscribe", "/affirm"), ("button_no_thanks", "/deny"))
+
+
+def _scope(turn: Turn, topic: str | None, district: str | None) -> str:
+    if topic and district:
+        return turn.say("scope_topic_district", topic=topic, district=district)
+    if topic:
+        return turn.say("scope_topic", topic=topic)
+    if district:
+        return turn.say("scope_district", district=district)
+    return turn.say("scope_all")
+
+
+class ActionSubscribeEvents(LearncityAction):
+    """Asks consent first; `action_confirm_subscription` stores it on "yes"."""
+
+    def name(self) -> str:
+        return "action_subscribe_events"
+
+    async def respond(self, turn: Turn) -> list[EventType]:
+        topic = first_entity(turn.entities, "topic")
+        district = first_entity(turn.entities, "district")
+        turn.reply(
+            turn.say("ask_subscribe_consent", scope=_scope(turn, topic, district)),
+            buttons=turn.buttons(YES_NO),
+        )
+        return [SlotSet(TOPIC_SLOT, topic), SlotSet(DISTRICT_SLOT, district)]
+
+
+class ActionConfirmSubscription(LearncityAction):
+    def name(self) -> str:
+        return "action_confirm_subscription"
+
+    async def respond(self, turn: Turn) -> list[EventType]:
+        topic, district = turn.tracker.get_slot(TOPIC_SLOT), turn.tracker.get_slot(DISTRICT_SLOT)
+        cleared: list[EventType] = [SlotSet(TOPIC_SLOT, None), SlotSet(DISTRICT_SLOT, None)]
+        if turn.intent != "affirm":
+            turn.reply(turn.say("subscribe_refused"))
+            return cleared
+        with session_scope() as session:
+            added = citizens.subscribe_events(
+                session, turn.sender, topic=topic, district=district, consent=True
+            )
+        message = "subscribed" if added else "already_subscribed"
+        turn.reply(turn.say(message, scope=_scope(turn, topic, district)))
+        return cleared
+
+
+class ActionUnsubscribeEvents(LearncityAction):
+    def name(self) -> str:
+        return "action_unsubscribe_events"
+
+    async def respond(self, turn: Turn) -> list[EventType]:
+        with session_scope() as session:
+            removed = citizens.unsubscribe_events(
+                session, turn.sender, topic=first_entity(turn.entities, "topic")
+            )
+        turn.reply(turn.say("unsubscribed" if removed else "not_subscribed", count=removed))
+        return []
