@@ -109,7 +109,9 @@ def build_report(examples: list[Example], parses: list[dict[str, Any]]) -> dict[
     overall = _intent_scores([(e.intent, p) for e, _raw, p, _ in rows])
 
     oos = [p for e, _raw, p, _ in rows if e.intent == OUT_OF_SCOPE]
-    in_scope_as_oos = sum(1 for e, _r, p, _ in rows if e.intent != OUT_OF_SCOPE and p == OUT_OF_SCOPE)
+    in_scope_as_oos = sum(
+        1 for e, _r, p, _ in rows if e.intent != OUT_OF_SCOPE and p == OUT_OF_SCOPE
+    )
     confusions = Counter((e.intent, p) for e, _raw, p, _ in rows if e.intent != p)
     confusion_examples: dict[tuple[str, str], str] = {}
     for e, _raw, p, _ in rows:

@@ -9,24 +9,22 @@ entities without a list (topic) keep the words the citizen used.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.extractors.entity_synonyms import EntitySynonymMapper
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
 class TypedEntitySynonymMapper(EntitySynonymMapper):
     """EntitySynonymMapper restricted to each entity's normalised values."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """`normalised_values`: entity name → the values a synonym may map it to."""
         return {"normalised_values": {}}
 
-    def replace_synonyms(self, entities: List[Dict[Text, Any]]) -> None:
+    def replace_synonyms(self, entities: list[dict[str, Any]]) -> None:
         """Replace an entity's value by its synonym when the synonym suits the entity."""
         allowed = {
             name: {str(value).lower(): str(value) for value in values}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -40,7 +40,7 @@ _COURSE_SUFFIXES = ("课程", "培训班", "培训", "课", "班")
 _loaded_dictionaries: set = set()
 
 
-def _load_dictionary(path: Optional[Text]) -> None:
+def _load_dictionary(path: str | None) -> None:
     """Teach jieba the city's words once per process (jieba's dictionary is global)."""
     import jieba
 
@@ -56,14 +56,12 @@ def _load_dictionary(path: Optional[Text]) -> None:
     _loaded_dictionaries.add(key)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
 class MultilingualTokenizer(Tokenizer):
     """Jieba for Han runs, words for Latin, Cyrillic, Arabic and other scripts."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """Same options as Rasa's tokenizers, plus a jieba user dictionary."""
         return {
             "dictionary_path": None,
@@ -74,13 +72,13 @@ class MultilingualTokenizer(Tokenizer):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["jieba"]
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -88,7 +86,7 @@ class MultilingualTokenizer(Tokenizer):
         _load_dictionary(config.get("dictionary_path"))
         return cls(config)
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
         """Split the attribute's text into tokens with their character offsets."""
         text = message.get(attribute) or ""
         return self._apply_token_pattern(split_text(text))
@@ -105,11 +103,11 @@ class MultilingualTokenizer(Tokenizer):
         return training_data
 
 
-def split_text(text: Text) -> List[Token]:
+def split_text(text: str) -> list[Token]:
     """Tokens of `text`: jieba words inside Han runs, whole words elsewhere; no punctuation."""
     import jieba
 
-    tokens: List[Token] = []
+    tokens: list[Token] = []
     for word in _WORD.finditer(text):
         for run in _SCRIPT_RUN.finditer(word.group()):
             start = word.start() + run.start()
@@ -121,7 +119,7 @@ def split_text(text: Text) -> List[Token]:
     return tokens
 
 
-def _without_course_suffix(piece: Text, start: int) -> List[Token]:
+def _without_course_suffix(piece: str, start: int) -> list[Token]:
     for suffix in _COURSE_SUFFIXES:
         if len(piece) > len(suffix) + 1 and piece.endswith(suffix):
             stem = piece[: -len(suffix)]
@@ -129,14 +127,14 @@ def _without_course_suffix(piece: Text, start: int) -> List[Token]:
     return [Token(piece, start)]
 
 
-def _cut_at(tokens: List[Token], edges: set) -> List[Token]:
-    cut: List[Token] = []
+def _cut_at(tokens: list[Token], edges: set) -> list[Token]:
+    cut: list[Token] = []
     for token in tokens:
         inner = sorted(p for p in edges if token.start < p < token.end)
         if not inner:
             cut.append(token)
             continue
         bounds = [token.start, *inner, token.end]
-        for left, right in zip(bounds, bounds[1:]):
+        for left, right in zip(bounds, bounds[1:], strict=False):
             cut.append(Token(token.text[left - token.start : right - token.start], left))
     return cut

@@ -18,16 +18,40 @@ from nlu.nlu_data import (
     read_synonyms,
 )
 
-INTENTS = (
-    "greet goodbye help search_course find_learning_space register_interest subscribe_events "
-    "unsubscribe_events list_events migrant_guidance set_language my_data forget_me affirm deny "
-    "out_of_scope share_location show_more inform"
-).split()
+INTENTS = [
+    "greet",
+    "goodbye",
+    "help",
+    "search_course",
+    "find_learning_space",
+    "register_interest",
+    "subscribe_events",
+    "unsubscribe_events",
+    "list_events",
+    "migrant_guidance",
+    "set_language",
+    "my_data",
+    "forget_me",
+    "affirm",
+    "deny",
+    "out_of_scope",
+    "share_location",
+    "show_more",
+    "inform",
+]
 PAYLOAD_ONLY = {"share_location"}
-REQUIRED_EVERYWHERE = (
-    "greet goodbye help search_course find_learning_space migrant_guidance set_language "
-    "affirm deny out_of_scope"
-).split()
+REQUIRED_EVERYWHERE = [
+    "greet",
+    "goodbye",
+    "help",
+    "search_course",
+    "find_learning_space",
+    "migrant_guidance",
+    "set_language",
+    "affirm",
+    "deny",
+    "out_of_scope",
+]
 ENTITIES = {"topic", "district", "audience", "schedule", "price", "language"}
 NORMALISED = {
     "schedule": {"weekend", "evening", "morning", "daytime", "weekday"},
@@ -63,7 +87,7 @@ def _plain(text: str) -> str:
 def test_domain_declares_every_intent_and_entity_of_the_inventory():
     domain = yaml.safe_load((REPOSITORY_ROOT / "nlu" / "domain" / "intents.yml").read_text())
     assert set(domain["intents"]) == set(INTENTS)
-    assert ENTITIES <= set(domain["entities"])
+    assert set(domain["entities"]) >= ENTITIES
     assert {"latitude", "longitude"} <= set(domain["entities"])
 
 
