@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 DETECTED_LANGUAGE_SLOT = "detected_language"
 CHOSEN_LANGUAGE_SLOT = "reply_language"
+# Short answers ("ok", "no", "more", "Nanhu") say little about the language they are in.
+ANSWER_INTENTS = frozenset({"affirm", "deny", "show_more", "inform", "share_location"})
 
 
 @dataclass
@@ -48,7 +50,7 @@ class Turn:
     def entities(self) -> list[dict[str, Any]]:
         return list(self.tracker.latest_message.get("entities") or [])
 
-    def say(self, message_id: str, **values: object) -> str:
+    def say(self, message_id: str, /, **values: object) -> str:
         return say(message_id, self.language, **values)
 
     def buttons(self, choices: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
@@ -100,7 +102,14 @@ def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:
         except Exception:  # the database being away must not silence the assistant
             logger.exception("could not read the chosen language of a citizen")
     previous = tracker.get_slot(DETECTED_LANGUAGE_SLOT)
-    language = choose_reply_language(chosen=chosen, text=text, previous=previous, hint=hint)
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    language = choose_reply_language(
+        chosen=chosen,
+        text=text,
+        previous=previous,
+        hint=hint,
+        is_answer=intent in ANSWER_INTENTS,
+    )
     events: list[EventType] = []
     if not chosen and language != previous:
         events.append(SlotSet(DETECTED_LANGUAGE_SLOT, language))

@@ -41,7 +41,10 @@ def answers_from_message(
     optional question means "no preference"; leaving the form or refusing at the first
     question cancels it; only "yes" to the consent question is consent.
     """
-    if intent in LEAVING_INTENTS or (intent == "deny" and requested_slot == "need_topic"):
+    # "French" answering "in which language?" may well be parsed as set_language.
+    answering_language = intent == "set_language" and requested_slot == "need_language"
+    leaving = intent in LEAVING_INTENTS and not answering_language
+    if leaving or (intent == "deny" and requested_slot == "need_topic"):
         return cancelled(filled)
     answers: dict[str, Any] = {}
     for slot, entity_name in _ENTITY_FOR_SLOT.items():
@@ -61,7 +64,8 @@ def answers_from_message(
             if code:
                 answers[requested_slot] = code
                 return answers
-        if intent == "deny" and requested_slot != "need_topic":
+        if intent in ("deny", "affirm") and requested_slot != "need_topic":
+            # "no" or a bare "yes" to "which district?" names none: no preference
             answers[requested_slot] = NO_PREFERENCE
         elif typed:
             answers[requested_slot] = typed[:120]

@@ -81,6 +81,10 @@ def describe_need(turn: Turn, slots: dict[str, Any]) -> str:
             return DISTRICTS.get(str(value), str(value))
         if slot == "need_language":
             return LANGUAGE_NAMES.get(str(value), str(value))
+        if slot == "need_times":
+            return ", ".join(_shown_word(turn, "time", word) for word in str(value).split())
+        if slot == "need_age_group":
+            return _shown_word(turn, "audience", str(value))
         return str(value)
 
     return turn.say(
@@ -91,6 +95,17 @@ def describe_need(turn: Turn, slots: dict[str, Any]) -> str:
         language=shown("need_language"),
         age_group=shown("need_age_group"),
     )
+
+
+_TIME_WORDS = {"weekend", "evening", "morning", "daytime"}
+_AUDIENCE_WORDS = {"children", "youth", "seniors"}
+
+
+def _shown_word(turn: Turn, kind: str, value: str) -> str:
+    """A normalised answer ("weekend", "seniors") in the citizen's words; others as typed."""
+    known = _TIME_WORDS if kind == "time" else _AUDIENCE_WORDS
+    value = "daytime" if value == "weekday" and kind == "time" else value
+    return turn.say(f"{kind}_{value}") if value in known else value
 
 
 class _AskAction(LearncityAction):

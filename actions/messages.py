@@ -92,7 +92,7 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def say(message_id: str, language: str, **values: object) -> str:
+def say(message_id: str, language: str, /, **values: object) -> str:
     """The text for `message_id` in `language` (English if not translated), filled with values."""
     catalog = load_catalog()
     template = catalog.get(language, {}).get(message_id) or catalog[DEFAULT_LANGUAGE].get(

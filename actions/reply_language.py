@@ -15,10 +15,11 @@ def choose_reply_language(
     text: str | None,
     previous: str | None,
     hint: str | None,
+    is_answer: bool = True,
 ) -> str:
     """Chosen language (set_language) > language of this message > earlier message > client hint.
 
-    A short Latin-script message ("ok", "more", "Nanhu") keeps the language the conversation
+    A short Latin-script answer ("ok", "more", "Nanhu") keeps the language the conversation
     was already in, since the detector would otherwise call it English.
     """
     chosen = normalise_language(chosen)
@@ -26,7 +27,7 @@ def choose_reply_language(
         return chosen
     detected = detect_language(text or "", hint)
     previous = normalise_language(previous)
-    short = len((text or "").split()) <= _SHORT_MESSAGE_WORDS
+    short = is_answer and len((text or "").split()) <= _SHORT_MESSAGE_WORDS
     if (
         detected
         and previous

@@ -69,7 +69,8 @@ class _SearchAction(LearncityAction):
                 turn,
                 SearchState(
                     kind=wanted.kind,
-                    query=wanted.query or search_flow.strip_near_me(turn.text),
+                    query=wanted.query
+                    or (search_flow.strip_near_me(turn.text) if self.kind == "course" else ""),
                     topic=wanted.topic,
                     filters=wanted.filters,
                 ),

@@ -171,6 +171,15 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
             )
             if results and not knowledge.is_unmet(results):
                 break
+        if knowledge.is_unmet(results) and state.query and not state.topic:
+            # Words typed around "near me" matched nothing: show what is nearest instead.
+            results = knowledge.nearby(
+                state.near[0],
+                state.near[1],
+                radius_m=NEAR_RADII_M[-1],
+                filters=filters,
+                limit=wanted,
+            )
     else:
         results = knowledge.search(state.query, limit=wanted, filters=filters, language=language)
     unmet = knowledge.is_unmet(results)

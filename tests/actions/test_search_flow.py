@@ -1,0 +1,168 @@
+"""The search conversation's rules, run against the real sample city and its index."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import create_engine, text
+
+from actions import search_flow
+from actions.search_flow import SearchState
+
+HAILIN_CENTRE = (31.23, 121.47)
+
+
+def _entity(name: str, value: str) -> dict[str, str]:
+    return {"entity": name, "value": value}
+
+
+def test_filters_come_from_normalised_entities() -> None:
+    filters = search_flow.filters_from_entities(
+        [
+            _entity("schedule", "weekend"),
+            _entity("price", "free"),
+            _entity("audience", "children"),
+            _entity("district", "Nanhu"),
+            _entity("schedule", "afternoon"),  # unknown time: narrows nothing, breaks nothing
+        ]
+    )
+    assert filters == {
+        "time_of_day": "weekend",
+        "free_only": True,
+        "audience": "children",
+        "district": "Nanhu",
+    }
+
+
+def test_a_follow_up_refines_the_previous_search_and_starts_at_the_first_page() -> None:
+    previous = SearchState(kind="course", query="pottery", topic="pottery", offset=5)
+    refined = search_flow.plan_search(
+        "course", text=None, entities=[_entity("schedule", "weekend")], previous=previous
+    )
+    assert refined == SearchState(
+        kind="course", query="pottery", topic="pottery", filters={"time_of_day": "weekend"}
+    )
+    fresh = search_flow.plan_search(
+        "course",
+        text="I want to learn python",
+        entities=[_entity("topic", "python")],
+        previous=refined,
+    )
+    assert fresh is not None and fresh.query == "python" and fresh.filters == {}
+
+
+def test_a_bare_answer_refines_a_search_of_any_kind() -> None:
+    previous = SearchState(kind="space", query="")
+    refined = search_flow.plan_search(
+        "course",
+        text="in Nanhu",
+        entities=[_entity("district", "Nanhu")],
+        previous=previous,
+        refine_previous=True,
+    )
+    assert refined is not None and refined.kind == "space"
+    assert refined.filters == {"district": "Nanhu"}
+
+
+def test_nothing_to_search_yet_when_a_course_search_names_nothing() -> None:
+    assert (
+        search_flow.plan_search("course", text="/search_course", entities=[], previous=None) is None
+    )
+
+
+def test_near_me_in_several_languages_but_not_near_a_named_district() -> None:
+    for question in (
+        "pottery class near me",
+        "附近有图书馆吗",
+        "bibliothèque près de moi",
+        "бібліотека поруч",
+    ):
+        assert search_flow.is_near_me(question), question
+    assert not search_flow.is_near_me("南湖附近有陶艺班吗？", [_entity("district", "Nanhu")])
+    assert not search_flow.is_near_me('/find_learning_space{"schedule": "weekend"}')
+    assert search_flow.strip_near_me("pottery class near me") == "pottery class"
+
+
+def test_pages_follow_one_another_without_repeating(sample_city: str) -> None:
+    first = search_flow.run_search(SearchState(kind="space"), "en", page_size=3)
+    assert len(first.results) == 3 and first.has_more and not first.unmet
+    second = search_flow.run_search(search_flow.next_page(first.state, 3), "en", page_size=3)
+    assert second.results
+    assert not {r.item.id for r in first.results} & {r.item.id for r in second.results}
+    assert all(r.item.type == "space" for r in first.results + second.results)
+
+
+def test_follow_up_buttons_refine_and_drop_filters_already_applied(sample_city: str) -> None:
+    state = SearchState(kind="course", query="English", topic="English")
+    page = search_flow.run_search(state, "en")
+    assert page.results and not page.unmet
+    payloads = dict(search_flow.follow_up_payloads(page))
+    assert payloads["button_weekends"] == '/search_course{"schedule": "weekend"}'
+    assert payloads["button_free"] == '/search_course{"price": "free"}'
+    assert payloads["button_for_my_child"] == '/search_course{"audience": "children"}'
+    weekend = search_flow.run_search(
+        SearchState(
+            kind="course", query="English", topic="English", filters={"time_of_day": "weekend"}
+        ),
+        "en",
+    )
+    assert "button_weekends" not in dict(search_flow.follow_up_payloads(weekend))
+
+
+def test_cards_carry_what_every_channel_renders(sample_city: str) -> None:
+    page = search_flow.run_search(
+        SearchState(kind="course", query="pottery", topic="pottery"), "en"
+    )
+    card = search_flow.card(page.results[0])
+    assert set(card) == {
+        "id",
+        "type",
+        "name",
+        "place",
+        "schedule",
+        "free",
+        "price",
+        "distance_m",
+        "latitude",
+        "longitude",
+        "url",
+    }
+    assert "pottery" in card["name"].lower() or "陶" in card["name"]
+    assert all(isinstance(card[key], str) for key in ("name", "place", "schedule", "price", "url"))
+
+
+def test_near_a_point_results_come_nearest_first_with_distances(sample_city: str) -> None:
+    page = search_flow.run_search(SearchState(kind="space", near=HAILIN_CENTRE), "en")
+    distances = [result.distance_m for result in page.results]
+    assert distances and all(d is not None for d in distances)
+    assert distances == sorted(distances)
+
+
+def test_an_unmet_search_is_recorded_without_who_asked(sample_city: str) -> None:
+    state = SearchState(kind="course", query="beekeeping", topic="beekeeping")
+    page = search_flow.run_search(state, "en")
+    assert page.unmet and page.results == []
+    search_flow.record_unmet(state, "en", sample_city)
+    engine = create_engine(sample_city)
+    with engine.connect() as connection:
+        columns = [row[1] for row in connection.execute(text("PRAGMA table_info(unmet_demand)"))]
+        rows = connection.execute(
+            text("SELECT query, language, filters FROM unmet_demand WHERE query = 'beekeeping'")
+        ).all()
+    engine.dispose()
+    assert not any("sender" in column for column in columns)
+    assert len(rows) == 1 and rows[0][1] == "en"
+    assert json.loads(rows[0][2]) == {"types": ["course", "event"]}
+
+
+def test_the_search_state_survives_the_slot_round_trip() -> None:
+    state = SearchState(
+        kind="space",
+        query="library",
+        topic="library",
+        filters={"free_only": True},
+        offset=5,
+        near=HAILIN_CENTRE,
+    )
+    assert SearchState.from_slot(json.loads(json.dumps(state.as_slot()))) == state
+    assert SearchState.from_slot(None) is None
