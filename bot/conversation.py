@@ -89,8 +89,11 @@ class Conversation:
 
     def _erase_conversation(self, sender_id: str) -> None:
         """After `forget_me`, Rasa has persisted the turn: now erase its tracker events too."""
+        from bot.broadcasts import erase_deliveries  # broadcasts import the channel registry
+
         with session_scope(self.database_url) as session:
             erased = erase_citizen(session, sender_id)
+            erased["broadcast_deliveries"] = erase_deliveries(session, sender_id)
         logger.info("erased citizen data on request: %s", erased)
 
     async def close(self) -> None:
