@@ -42,6 +42,7 @@ class SearchState:
     filters: dict[str, Any] = field(default_factory=dict)  # SearchFilters fields that are set
     offset: int = 0
     near: tuple[float, float] | None = None
+    question: str = ""  # the citizen's own words, tried when the topic alone finds nothing
 
     def search_filters(self) -> SearchFilters:
         return SearchFilters(types=KIND_TYPES[self.kind], **self.filters)
@@ -63,6 +64,7 @@ class SearchState:
             filters=dict(value.get("filters") or {}),
             offset=int(value.get("offset") or 0),
             near=(float(near[0]), float(near[1])) if near else None,
+            question=value.get("question", ""),
         )
 
 
@@ -137,7 +139,10 @@ def plan_search(
         merged = {**previous.filters, **filters}
         return replace(previous, filters=merged, offset=0)
     if topic:
-        return SearchState(kind=kind, query=topic, topic=topic, filters=filters)
+        question = typed if typed and typed.strip().lower() != topic.lower() else ""
+        return SearchState(
+            kind=kind, query=topic, topic=topic, filters=filters, question=question or ""
+        )
     if filters or kind in ("space", "event"):
         return SearchState(kind=kind, query="", filters=filters)
     if typed and not is_near_me(typed):
@@ -183,6 +188,11 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
     else:
         results = knowledge.search(state.query, limit=wanted, filters=filters, language=language)
     unmet = knowledge.is_unmet(results)
+    if unmet and state.question and state.near is None:
+        # The NLU may have caught only part of the topic ("اللغة" of "اللغة الصينية").
+        retried = knowledge.search(state.question, limit=wanted, filters=filters, language=language)
+        if not knowledge.is_unmet(retried):
+            results, unmet = retried, False
     browsing = not state.query
     if unmet and state.query and not state.topic and state.filters and state.near is None:
         # The words matched nothing, but the citizen also narrowed by district/time/price:
