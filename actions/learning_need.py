@@ -54,7 +54,8 @@ def answers_from_message(
             if e.get("entity") == entity_name and str(e.get("value") or "").strip()
         ]
         if values and (filled.get(slot) is None or slot == requested_slot):
-            answers[slot] = " ".join(dict.fromkeys(values))
+            # several times make one answer ("saturday morning"); a topic is the first named
+            answers[slot] = values[0] if slot == "need_topic" else " ".join(dict.fromkeys(values))
     if requested_slot == CONSENT_SLOT:
         return {CONSENT_SLOT: CONSENT_GIVEN if intent == "affirm" else CONSENT_REFUSED}
     if requested_slot in FORM_SLOTS and requested_slot not in answers:

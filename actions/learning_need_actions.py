@@ -69,6 +69,36 @@ class ValidateLearningNeedForm(FormValidationAction):
     async def extract_need_consent(self, d: CollectingDispatcher, t: Tracker, _: dict) -> dict:
         return self._one(t, CONSENT_SLOT)
 
+    # The answers were shaped when extracted; these keep them tidy (and rasa-sdk quiet).
+    def _tidy(self, slot: str, value: Any) -> dict[str, Any]:
+        return {slot: " ".join(str(value).split())[:120] if value is not None else None}
+
+    def validate_need_topic(self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict) -> dict:
+        return self._tidy("need_topic", value)
+
+    def validate_need_district(
+        self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict
+    ) -> dict:
+        return self._tidy("need_district", value)
+
+    def validate_need_times(self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict) -> dict:
+        return self._tidy("need_times", value)
+
+    def validate_need_language(
+        self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict
+    ) -> dict:
+        return self._tidy("need_language", value)
+
+    def validate_need_age_group(
+        self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict
+    ) -> dict:
+        return self._tidy("need_age_group", value)
+
+    def validate_need_consent(
+        self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict
+    ) -> dict:
+        return {CONSENT_SLOT: value}
+
 
 def describe_need(turn: Turn, slots: dict[str, Any]) -> str:
     """The registration as the citizen will read it before and after consenting."""
