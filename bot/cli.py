@@ -60,7 +60,10 @@ def command_run(args: argparse.Namespace) -> int:
                 server.should_exit = True
         else:
             print(f"learncity is running. Web chat: {url}  (Ctrl-C stops everything)", flush=True)
-            serve_gateway(settings, conversation)
+            try:
+                serve_gateway(settings, conversation)
+            except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its own clean shutdown
+                print("stopping …", flush=True)
     return 0
 
 
