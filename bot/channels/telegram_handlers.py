@@ -25,8 +25,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.card_text import in_language
 from bot.channels.registry import RecipientUnreachableError
-from bot.channels.telegram_render import BUTTON_EXPIRED, Reachability, TelegramRenderer, in_language
+from bot.channels.telegram_render import BUTTON_EXPIRED, Reachability, TelegramRenderer
 from bot.conversation import Conversation
 from bot.kind_replies import TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage, Location

@@ -27,12 +27,12 @@ from telegram import (
 )
 from telegram.error import Forbidden, RetryAfter
 
+from bot.channels.card_text import card_lines, distance_text, in_language
 from bot.channels.registry import RecipientUnreachableError
 from bot.messages import Card, Reply
 from bot.text_split import split_text, utf16_length
 from citizens import mark_reachable, mark_unreachable
 from core.database import session_scope
-from nlu.language import DEFAULT_LANGUAGE, normalise_language
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +50,6 @@ SHARE_LOCATION = {
     "ru": "📍 Отправить моё местоположение",
     "uk": "📍 Надіслати моє місцезнаходження",
 }
-FREE = {
-    "zh": "免费",
-    "en": "free",
-    "es": "gratis",
-    "fr": "gratuit",
-    "ar": "مجاني",
-    "ru": "бесплатно",
-    "uk": "безкоштовно",
-}
 BUTTON_EXPIRED = {
     "zh": "这个按钮已过期，请再问一次。",
     "en": "This button has expired. Please ask again.",
@@ -68,10 +59,6 @@ BUTTON_EXPIRED = {
     "ru": "Эта кнопка устарела. Пожалуйста, спросите ещё раз.",
     "uk": "Ця кнопка застаріла. Будь ласка, запитайте ще раз.",
 }
-
-
-def in_language(table: dict[str, str], language: str | None) -> str:
-    return table.get(normalise_language(language) or "", table[DEFAULT_LANGUAGE])
 
 
 class CallbackPayloads:
@@ -171,9 +158,7 @@ class TelegramRenderer:
 
     def _messages_for(self, reply: Reply, language: str | None) -> list[tuple[str, dict[str, Any]]]:
         """The Bot API calls (kind, arguments) that show one reply."""
-        body = "\n\n".join(
-            part for part in (reply.text, _card_lines(reply.cards, language)) if part
-        )
+        body = "\n\n".join(part for part in (reply.text, card_lines(reply.cards, language)) if part)
         inline = self._inline_keyboard(reply)
         location_keyboard = _location_keyboard(language) if reply.request_location else None
         if not body:
@@ -193,7 +178,7 @@ class TelegramRenderer:
                 "latitude": card.latitude,
                 "longitude": card.longitude,
                 "title": card.name[:128],
-                "address": (card.place or _distance(card.distance_m) or card.name)[:256],
+                "address": (card.place or distance_text(card.distance_m) or card.name)[:256],
                 "reply_markup": None,
             }
             messages.append(("venue", venue))
@@ -230,25 +215,6 @@ class TelegramRenderer:
                 await asyncio.sleep(_seconds(error.retry_after))
 
 
-def _card_lines(cards: list[Card], language: str | None) -> str:
-    """Each card as a numbered name with where, when, price and distance beneath."""
-    lines = []
-    for number, card in enumerate(cards, start=1):
-        details = [card.place, card.schedule]
-        if card.free:
-            details.append(in_language(FREE, language))
-        elif card.price:
-            details.append(card.price)
-        details.append(_distance(card.distance_m))
-        lines.append(f"{number}. {card.name}")
-        shown = " · ".join(detail for detail in details if detail)
-        if shown:
-            lines.append(f"   {shown}")
-        if card.url:
-            lines.append(f"   {card.url}")
-    return "\n".join(lines)
-
-
 def _venue_cards(cards: list[Card]) -> list[Card]:
     """Places worth a map pin: answers to "where" (a distance is known, or it is a space)."""
     placed = [
@@ -264,12 +230,6 @@ def _venue_cards(cards: list[Card]) -> list[Card]:
 def _location_keyboard(language: str | None) -> ReplyKeyboardMarkup:
     button = KeyboardButton(in_language(SHARE_LOCATION, language), request_location=True)
     return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
-
-
-def _distance(metres: float | None) -> str:
-    if metres is None:
-        return ""
-    return f"{metres:.0f} m" if metres < 1000 else f"{metres / 1000:.1f} km"
 
 
 def _seconds(value: float | timedelta) -> float:

@@ -12,18 +12,10 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
-from bot.messages import Card, Reply
-from nlu.language import DEFAULT_LANGUAGE, detect_language, normalise_language
+from bot.channels.card_text import card_lines, in_language
+from bot.messages import Reply
+from nlu.language import detect_language
 
-FREE = {
-    "zh": "免费",
-    "en": "free",
-    "es": "gratis",
-    "fr": "gratuit",
-    "ar": "مجاني",
-    "ru": "бесплатно",
-    "uk": "безкоштовно",
-}
 REPLY_NUMBER = {
     "zh": "回复 {number}：{title}",
     "en": "Reply {number} for: {title}",
@@ -46,10 +38,6 @@ UNSUPPORTED = (
     "抱歉，我只能读文字和位置。请用文字提问，或通过「+」→「位置」发送位置。\n"
     "Sorry, I can read text and locations only. Please type your question or send a location."
 )
-
-
-def in_language(table: dict[str, str], language: str | None) -> str:
-    return table.get(normalise_language(language) or "", table[DEFAULT_LANGUAGE])
 
 
 def render_turn(replies: list[Reply]) -> tuple[str, list[str]]:
@@ -76,25 +64,6 @@ def render_turn(replies: list[Reply]) -> tuple[str, list[str]]:
         if parts:
             blocks.append("\n\n".join(parts))
     return "\n\n".join(blocks), payloads
-
-
-def card_lines(cards: list[Card], language: str | None) -> str:
-    """Each card as a numbered name with where, when, price and distance beneath."""
-    lines = []
-    for number, card in enumerate(cards, start=1):
-        details = [card.place, card.schedule]
-        if card.free:
-            details.append(in_language(FREE, language))
-        elif card.price:
-            details.append(card.price)
-        details.append(_distance(card.distance_m))
-        lines.append(f"{number}. {card.name}")
-        shown = " · ".join(detail for detail in details if detail)
-        if shown:
-            lines.append(f"   {shown}")
-        if card.url:
-            lines.append(f"   {card.url}")
-    return "\n".join(lines)
 
 
 class NumberedChoices:
@@ -133,9 +102,3 @@ class NumberedChoices:
 
 
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-
-
-def _distance(metres: float | None) -> str:
-    if metres is None:
-        return ""
-    return f"{metres:.0f} m" if metres < 1000 else f"{metres / 1000:.1f} km"
