@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from pydantic import SecretStr
 
 from bot.conversation import Conversation
 from bot.stack import free_port, gateway_app
 from core.settings import Settings
+from tests.fakes.loopback import serving_in_this_loop
 from tests.fakes.telegram_api import ApiCall, FakeTelegramApi
 
 WEBHOOK_SECRET = "test-secret_4f9a2c"
@@ -38,22 +37,10 @@ def telegram_settings(
 @contextlib.asynccontextmanager
 async def serving_gateway(settings: Settings, conversation: Conversation) -> AsyncIterator[str]:
     """The real gateway app (with every configured channel) served by uvicorn on loopback."""
-    app = gateway_app(settings, conversation)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=settings.gateway_port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("the gateway stopped during start-up")
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{settings.gateway_port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=30)
+    async with serving_in_this_loop(
+        gateway_app(settings, conversation), settings.gateway_port
+    ) as url:
+        yield url
 
 
 def texts(calls: list[ApiCall]) -> str:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import uvicorn
 from pydantic import SecretStr
 
 from bot.channels import wechat
 from bot.conversation import Conversation
 from bot.stack import free_port, gateway_app
 from core.settings import Settings
+from tests.fakes.loopback import serving_in_this_loop
 from tests.fakes.wechat_api import FakeWeChatApi, WeChatCallbacks, random_aes_key
 
 WECHAT_TOKEN = "learncityTestToken42"
@@ -51,19 +50,7 @@ async def serving_gateway(
 ) -> AsyncIterator[tuple[str, wechat.WeChatChannel]]:
     """The real gateway (every configured channel) on loopback, and its WeChat channel."""
     channel = wechat.channel_for(conversation, settings, reply_budget_seconds=reply_budget_seconds)
-    app = gateway_app(settings, conversation)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=settings.gateway_port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("the gateway stopped during start-up")
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{settings.gateway_port}", channel
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=30)
+    async with serving_in_this_loop(
+        gateway_app(settings, conversation), settings.gateway_port
+    ) as url:
+        yield url, channel

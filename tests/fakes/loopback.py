@@ -1,19 +1,37 @@
-"""Serve a small Starlette app with uvicorn on 127.0.0.1 in a daemon thread, for the fakes."""
+"""Serve Starlette apps with uvicorn on 127.0.0.1: fakes in a daemon thread, the gateway in the test's loop."""
 
 from __future__ import annotations
 
-import socket
+import asyncio
+import contextlib
 import threading
 import time
+from collections.abc import AsyncIterator
 
 import uvicorn
 from starlette.applications import Starlette
 
+from bot.stack import free_port
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["LoopbackServer", "free_port", "serving_in_this_loop"]
+
+
+@contextlib.asynccontextmanager
+async def serving_in_this_loop(app: Starlette, port: int) -> AsyncIterator[str]:
+    """Serve `app` from the running event loop (its clients stay bound to the test's loop)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the app stopped during start-up")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
 
 
 class LoopbackServer:
