@@ -21,16 +21,14 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
+from bench.gateway_process import gateway_process
 from bench.report import percentile, print_table, write_results
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
@@ -193,35 +191,6 @@ async def _rasa_only(rasa_url: str, citizens: int, turns: int, think: float) -> 
     return {"messages_per_s": citizens * turns / elapsed, "latencies": latencies}
 
 
-@contextlib.contextmanager
-def _gateway_process(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
-    command = [
-        sys.executable, "-m", "uvicorn", "bench.telegram_bench:gateway_from_environment",
-        "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-        "--no-access-log",
-    ]  # fmt: skip
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            command, cwd=REPOSITORY_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the gateway did not start; see {log}")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/telegram/webhook"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 def _measure(rasa_url: str, database_url: str, data_dir: Path, args: argparse.Namespace) -> dict:
     from bot.stack import free_port
     from tests.fakes.telegram_api import FakeTelegramApi
@@ -241,7 +210,10 @@ def _measure(rasa_url: str, database_url: str, data_dir: Path, args: argparse.Na
                 "LEARNCITY_LOG_LEVEL": "WARNING",
             }
         )
-        with _gateway_process(env, port, data_dir / "gateway.log") as url:
+        with gateway_process(
+            "bench.telegram_bench:gateway_from_environment", env, port, data_dir / "gateway.log"
+        ) as base_url:
+            url = base_url + "/telegram/webhook"
 
             async def scenario() -> tuple[dict, dict, dict]:
                 arrivals = _Arrivals(asyncio.get_running_loop())
