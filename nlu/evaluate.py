@@ -139,6 +139,7 @@ def build_report(examples: list[Example], parses: list[dict[str, Any]]) -> dict[
         ],
         "entities": _entity_scores(rows),
         "errors": errors,
+        "entity_errors": _entity_errors(rows),
     }
 
 
@@ -172,17 +173,39 @@ def _entity_key(entity: str, text: str, value: str) -> tuple[str, str]:
     return entity, text.strip().lower()
 
 
+def _gold_and_found(example: Example, predicted: list[dict[str, Any]]) -> tuple[Counter, Counter]:
+    gold = Counter(_entity_key(e.entity, e.text, e.value) for e in example.entities)
+    found = Counter(
+        _entity_key(
+            e["entity"], example.text[e.get("start", 0) : e.get("end", 0)] or "", e["value"]
+        )
+        for e in predicted
+        if e.get("entity") not in ("latitude", "longitude")
+    )
+    return gold, found
+
+
+def _entity_errors(rows: list) -> list[dict[str, Any]]:
+    """Utterances whose entities differ from the annotation: what was missed, what was extra."""
+    errors = []
+    for example, _raw, _p, predicted in rows:
+        gold, found = _gold_and_found(example, predicted)
+        if gold != found:
+            errors.append(
+                {
+                    "language": example.language,
+                    "text": example.text,
+                    "missed": [f"{name}={value}" for name, value in sorted(gold - found)],
+                    "extra": [f"{name}={value}" for name, value in sorted(found - gold)],
+                }
+            )
+    return errors
+
+
 def _entity_scores(rows: list) -> dict[str, Any]:
     counts: dict[str, Counter] = defaultdict(Counter)
     for example, _raw, _p, predicted in rows:
-        gold = Counter(_entity_key(e.entity, e.text, e.value) for e in example.entities)
-        found = Counter(
-            _entity_key(
-                e["entity"], example.text[e.get("start", 0) : e.get("end", 0)] or "", e["value"]
-            )
-            for e in predicted
-            if e.get("entity") not in ("latitude", "longitude")
-        )
+        gold, found = _gold_and_found(example, predicted)
         for (name, _v), n in (gold & found).items():
             counts[name]["tp"] += n
         for (name, _v), n in (found - gold).items():
@@ -265,6 +288,13 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"got {error['predicted']}"
         )
     if not report["errors"]:
+        lines.append("(none)")
+    lines += ["", "## Entity mistakes", ""]
+    for error in report.get("entity_errors") or []:
+        missed = ", ".join(error["missed"]) or "-"
+        extra = ", ".join(error["extra"]) or "-"
+        lines.append(f"- [{error['language']}] {error['text']} — missed {missed}; extra {extra}")
+    if not report.get("entity_errors"):
         lines.append("(none)")
     return "\n".join(lines) + "\n"
 
