@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,24 @@ logger = logging.getLogger(__name__)
 DEFAULT_DICTIONARY = Path(__file__).with_name("jieba_words.txt")
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# A word: letters/digits of any script, joined by inner apostrophes or hyphens (j'ai, e-mail).
-_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+
+def _combining_marks() -> str:
+    """Character-class ranges of every combining mark in the BMP (Arabic harakat, accents)."""
+    marks = [c for c in range(0x300, 0x10000) if unicodedata.category(chr(c)).startswith("M")]
+    ranges: list[tuple[int, int]] = []
+    for code in marks:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "".join(f"{chr(a)}-{chr(b)}" if a != b else chr(a) for a, b in ranges)
+
+
+# A word: letters/digits of any script with their combining marks (غيّر stays one word).
+# Apostrophes and hyphens separate words, so the topic of "cours d'anglais" and the
+# language of "по-русски" are tokens of their own, as they are annotated.
+_WORD = re.compile(rf"(?:[^\W_]|[{_combining_marks()}])+")
 _SCRIPT_RUN = re.compile(rf"[{_HAN}]+|[^{_HAN}]+")
 _HAN_RUN = re.compile(rf"^[{_HAN}]+$")
 # Chinese course nouns glued to a topic by jieba ("英语课", "陶艺班"); cut them off so the

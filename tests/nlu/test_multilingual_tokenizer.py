@@ -49,8 +49,15 @@ def test_cyrillic_arabic_and_latin_words_stay_whole_and_chinese_is_cut_into_word
     )
     assert [t[0] for t in ukrainian] == ["Хочу", "вивчати", "англійську", "мову"]
     assert [t[0] for t in arabic] == ["أريد", "تعلم", "اللغة", "الإنجليزية"]
-    assert [t[0] for t in french] == ["j'ai", "besoin", "d'aide"]
+    assert [t[0] for t in french] == ["j", "ai", "besoin", "d", "aide"]
     assert [t[0] for t in chinese] == ["周末", "有", "免费", "的", "英语", "课", "吗"]
+
+
+def test_marks_stay_inside_words_and_elisions_and_hyphens_separate_annotated_words():
+    arabic, french, russian = _tokenize(["غيّر اللغة", "cours d'anglais", "говори по-русски"])
+    assert [t[0] for t in arabic] == ["غيّر", "اللغة"]
+    assert [t[0] for t in french] == ["cours", "d", "anglais"]
+    assert [t[0] for t in russian] == ["говори", "по", "русски"]
 
 
 def test_code_switched_text_splits_at_the_script_boundary_with_true_offsets():
