@@ -26,7 +26,7 @@ help:
 	@echo "make run       set up, train if needed, start Rasa + actions + gateway (web chat on http://127.0.0.1:8000)"
 	@echo "make test      set up and run the whole test suite"
 	@echo "make bench     speed and memory benchmarks (table + JSON under bench/results/)"
-	@echo "make nlu-eval  evaluate the NLU on the held-out set (report under .data/reports/)"
+	@echo "make nlu-eval  evaluate the NLU on the held-out and blind sets (reports under .data/reports/)"
 	@echo "make lint      ruff lint and format check"
 
 setup: $(APP_STAMP) $(RASA_STAMP) browser
@@ -71,8 +71,10 @@ test: setup
 bench: setup
 	$(VENV)/bin/python -m bench
 
+# The held-out set (the targets), then the blind set written without seeing any data.
 nlu-eval: setup train
 	$(VENV)/bin/python -m nlu.evaluate
+	$(VENV)/bin/python -m nlu.evaluate --heldout tests/nlu/blind --out .data/reports/blind
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from nlu.nlu_data import HELDOUT_DIR, Example, language_files, read_examples
+from nlu.nlu_data import HELDOUT_DIR, TRAINING_DIR, Example, language_files, read_examples
 
 # The FallbackClassifier answers `nlu_fallback` when unsure; the dialogue treats it like
 # out_of_scope, so the evaluation does too (the report counts how often it happened).
@@ -52,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.monotonic()
     parses = parse_with_model(model, [e.text for e in examples], settings.rasa_venv)
-    report = build_report(examples, parses)
+    training = [e for path in language_files(TRAINING_DIR) for e in read_examples(path)]
+    report = build_report(examples, parses, training_texts=[e.text for e in training])
+    report["test_set"] = str(args.heldout)
     report["model"] = str(model)
     report["parse_seconds"] = round(time.monotonic() - started, 1)
     out = args.out or settings.data_dir / "reports"
@@ -92,8 +95,16 @@ def parse_with_model(model: Path, texts: list[str], rasa_venv: Path) -> list[dic
     return json.loads(completed.stdout.split(marker, 1)[1])
 
 
-def build_report(examples: list[Example], parses: list[dict[str, Any]]) -> dict[str, Any]:
-    """Intent accuracy and macro-F1 per language, confusions, entity scores per entity."""
+def build_report(
+    examples: list[Example],
+    parses: list[dict[str, Any]],
+    training_texts: list[str] | None = None,
+) -> dict[str, Any]:
+    """Intent accuracy and macro-F1 per language, confusions, entity scores per entity.
+
+    With `training_texts`, also the accuracy on the utterances that do not occur verbatim
+    in training (short turns like "yes" naturally do), so memorisation cannot flatter it.
+    """
     rows = []
     for example, parsed in zip(examples, parses, strict=True):
         raw = (parsed.get("intent") or {}).get("name") or FALLBACK_INTENT
@@ -122,8 +133,12 @@ def build_report(examples: list[Example], parses: list[dict[str, Any]]) -> dict[
         for e, raw, p, _ in rows
         if e.intent != p
     ]
+    seen = {_plain(text) for text in training_texts or []}
+    novel = [(e.intent, p) for e, _raw, p, _ in rows if _plain(e.text) not in seen]
     return {
         "utterances": len(rows),
+        "verbatim_in_training": len(rows) - len(novel),
+        "novel_accuracy": _ratio(sum(g == p for g, p in novel), len(novel)),
         "overall": overall,
         "per_language": per_language,
         "out_of_scope": {
@@ -141,6 +156,10 @@ def build_report(examples: list[Example], parses: list[dict[str, Any]]) -> dict[
         "errors": errors,
         "entity_errors": _entity_errors(rows),
     }
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s\W_]+", " ", text.lower()).strip()
 
 
 def _intent_scores(pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -229,10 +248,14 @@ def _entity_scores(rows: list) -> dict[str, Any]:
 def render_markdown(report: dict[str, Any]) -> str:
     """The report as a Markdown page (what `make nlu-eval` prints)."""
     lines = [
-        "# NLU evaluation on the held-out set",
+        f"# NLU evaluation on `{report.get('test_set', 'the held-out set')}`",
         "",
         f"Model: `{Path(report.get('model', '?')).name}` — {report['utterances']} utterances"
         + (f", parsed in {report['parse_seconds']} s" if "parse_seconds" in report else ""),
+        "",
+        f"{report['verbatim_in_training']} of them occur verbatim in the training data; "
+        f"accuracy on the other {report['utterances'] - report['verbatim_in_training']}: "
+        f"{report['novel_accuracy']:.3f}.",
         "",
         "`nlu_fallback` (the FallbackClassifier) counts as out_of_scope.",
         "",

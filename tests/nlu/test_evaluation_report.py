@@ -28,10 +28,12 @@ def test_report_scores_languages_counts_fallback_as_out_of_scope_and_lists_entit
         _parse("search_course", [{"entity": "topic", "start": 0, "end": 7, "value": "pottery"}]),
     ]
 
-    report = build_report(examples, parses)
+    report = build_report(examples, parses, training_texts=["Hello!"])
 
     assert report["per_language"]["zh"]["accuracy"] == 1.0
     assert report["per_language"]["en"]["accuracy"] == 0.5
+    assert report["verbatim_in_training"] == 1
+    assert report["novel_accuracy"] == 1.0
     assert report["out_of_scope"]["recall"] == 1.0
     assert report["out_of_scope"]["fallback_predictions"] == 1
     assert report["confusions"] == [
