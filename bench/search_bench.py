@@ -112,25 +112,74 @@ def _latency(service: Any, rounds: int) -> dict[str, dict[str, float]]:
     }
 
 
-def _updates(service: Any, base_item: Any, count: int = 20) -> dict[str, float]:
-    """Upsert a new item and time until a search for its unique name returns it."""
+def _updates(service: Any, base_item: Any, count: int = 20, prefix: str = "update") -> dict:
+    """Upsert new items one by one, timing each until a search for its unique name returns it.
+    The first is reported apart: it used to pay for FAISS growing its buffers."""
     timings = []
     for number in range(count):
-        name = f"Zymurgy brewing circle {number} bench"
-        item = replace(base_item, id=f"https://bench.hailin.example/update/{number}", name=name)
+        name = f"Zymurgy brewing circle {prefix} {number} bench"
+        item = replace(base_item, id=f"https://bench.hailin.example/{prefix}/{number}", name=name)
         started = time.perf_counter()
         service.upsert(item)
         found = [r.item.id for r in service.search(name, limit=5, mode="lexical")]
         timings.append((time.perf_counter() - started) * 1000)
         if item.id not in found:
             raise RuntimeError(f"upserted item {item.id} was not found by search")
-    removed_started = time.perf_counter()
-    service.remove(f"https://bench.hailin.example/update/{count - 1}")
-    remove_ms = (time.perf_counter() - removed_started) * 1000
+    removals = []  # all of them, so the index holds the catalog again
+    for number in range(count):
+        started = time.perf_counter()
+        service.remove(f"https://bench.hailin.example/{prefix}/{number}")
+        removals.append((time.perf_counter() - started) * 1000)
     return {
+        "upsert_visible_first_ms": round(timings[0], 2),
         "upsert_visible_p50_ms": round(percentile(timings, 50), 2),
         "upsert_visible_max_ms": round(max(timings), 2),
-        "remove_ms": round(remove_ms, 2),
+        "upserts": count,
+        "remove_p50_ms": round(percentile(removals, 50), 2),
+    }
+
+
+def _import_sync(catalog: list[Any], data_dir: Path) -> dict[str, Any]:
+    """The catalog stored in SQLite, then a re-import's changes (3 added, 1 updated, 2 removed)
+    synced into the loaded index the way `learncity catalog import` does it."""
+    from collections import defaultdict
+
+    from core.database import session_scope, upgrade_database
+    from knowledge import ensure_index_from_database, upsert_items
+    from knowledge.catalog import remove_items_not_listed
+
+    url = f"sqlite:///{data_dir / 'catalog.db'}"
+    upgrade_database(url)
+    by_source: dict[str, list[Any]] = defaultdict(list)
+    for item in catalog:
+        by_source[item.source].append(item)
+    started = time.perf_counter()
+    with session_scope(url) as session:
+        for source, items in by_source.items():  # each keeps its source: same content hashes
+            upsert_items(session, items, source)
+    store_s = time.perf_counter() - started
+    unchanged = ensure_index_from_database(url)
+    if unchanged.changed or unchanged.rebuilt:
+        raise RuntimeError(f"the stored catalog should match the index: {unchanged}")
+    generated = by_source[""]
+    added = [
+        replace(generated[n], id=f"https://bench.hailin.example/import/{n}", name=f"Mead {n}")
+        for n in range(3)
+    ]
+    changed = [replace(generated[10], description="Now with kiln firing and glazing.")]
+    gone = {generated[20].id, generated[21].id}
+    with session_scope(url) as session:
+        upsert_items(session, added + changed, "")
+        listed = {item.id for item in generated + added} - gone
+        remove_items_not_listed(session, "", listed)
+    synced = ensure_index_from_database(url)
+    if (synced.added, synced.updated, synced.removed, synced.rebuilt) != (3, 1, 2, False):
+        raise RuntimeError(f"unexpected sync: {synced}")
+    return {
+        "catalog_store_s": round(store_s, 1),
+        "unchanged_sync_ms": round(unchanged.seconds * 1000, 1),
+        "changed_sync_ms": round(synced.seconds * 1000, 1),
+        "changed_sync": str(synced),
     }
 
 
@@ -166,14 +215,20 @@ def _cold_start_child(data_dir: Path) -> None:
     for _ in range(50):  # warm up, so the memory reading includes a serving process's buffers
         service.search("英语口语 weekend", limit=5)
     rss_serving = psutil.Process().memory_info().rss / 2**20
+    items = service.item_count()
+    first_answer = results[0].item.id if results else None
+    base_item = service.search("Python", limit=1)[0].item
+    updates = _updates(service, base_item, count=5, prefix="after-load")
     print(
         json.dumps(
             {
                 "load_and_first_answer_s": round(elapsed, 2),
                 "rss_after_load_mb": round(rss, 1),
                 "rss_serving_mb": round(rss_serving, 1),
-                "first_answer": results[0].item.id if results else None,
-                "items": service.item_count(),
+                "first_answer": first_answer,
+                "items": items,
+                "first_update_after_load_ms": updates["upsert_visible_first_ms"],
+                "updates_after_load_max_ms": updates["upsert_visible_max_ms"],
             }
         )
     )
@@ -184,11 +239,11 @@ def run(items: int, rounds: int) -> dict[str, Any]:
         data_dir = Path(folder)
         _configure(data_dir)
         from bench.search_catalog import generated_items, sample_city_items
-        from knowledge.search import SearchService
+        from knowledge.search import get_search_service
 
         sample = sample_city_items()
         generated = generated_items(items)
-        service = SearchService()
+        service = get_search_service()  # the one `ensure_index_from_database` syncs
         started = time.perf_counter()
         service.embedder  # noqa: B018 - load (or export) the model outside the build timing
         model_load_s = time.perf_counter() - started
@@ -203,11 +258,12 @@ def run(items: int, rounds: int) -> dict[str, Any]:
         service.build(catalog)
         build_s = time.perf_counter() - started
         started = time.perf_counter()
-        unchanged_rebuilt = service.ensure_index(catalog)
+        unchanged = service.ensure_index(catalog)
         ensure_unchanged_s = time.perf_counter() - started
 
         latency = _latency(service, rounds)
         updates = _updates(service, generated[0] if generated else sample[0])
+        import_sync = _import_sync(catalog, data_dir)
         cold = _cold_start(data_dir)
         return {
             "items": len(catalog),
@@ -218,13 +274,14 @@ def run(items: int, rounds: int) -> dict[str, Any]:
                 "seconds": round(build_s, 1),
                 "items_per_second": round(len(catalog) / build_s, 1),
                 "ensure_unchanged_seconds": round(ensure_unchanged_s, 2),
-                "ensure_unchanged_rebuilt": unchanged_rebuilt,
+                "ensure_unchanged_rebuilt": unchanged.rebuilt or unchanged.changed > 0,
                 "steps": {
                     step: round(value, 1) for step, value in service.last_build_steps.items()
                 },
             },
             "latency": latency,
             "updates": updates,
+            "import_sync": import_sync,
             "cold_start": cold,
             "recall_at_5_sample_city": recall,
             "recall_seconds": round(recall_s, 1),
@@ -253,6 +310,7 @@ def _print(result: dict[str, Any]) -> None:
         ],
     )
     build, updates, cold = result["build"], result["updates"], result["cold_start"]
+    synced = result["import_sync"]
     print_table(
         "build, memory, updates, cold start",
         ["measure", "value", "target"],
@@ -262,9 +320,33 @@ def _print(result: dict[str, Any]) -> None:
             *[[f"  of which {step} s", seconds, ""] for step, seconds in build["steps"].items()],
             ["ensure_index unchanged s", build["ensure_unchanged_seconds"], "no rebuild"],
             ["RSS of a loaded service MB", cold["rss_serving_mb"], f"<= {TARGETS['rss_mb']:.0f}"],
-            ["upsert -> visible p50 ms", updates["upsert_visible_p50_ms"], "<= 100"],
-            ["upsert -> visible max ms", updates["upsert_visible_max_ms"], "<= 100"],
-            ["remove ms", updates["remove_ms"], ""],
+            [
+                "upsert -> visible, first after build ms",
+                updates["upsert_visible_first_ms"],
+                "<= 100",
+            ],
+            [
+                f"upsert -> visible p50 of {updates['upserts']} ms",
+                updates["upsert_visible_p50_ms"],
+                "<= 100",
+            ],
+            [
+                f"upsert -> visible max of {updates['upserts']} ms",
+                updates["upsert_visible_max_ms"],
+                "<= 100",
+            ],
+            [
+                "upsert -> visible, first after load ms",
+                cold["first_update_after_load_ms"],
+                "<= 100",
+            ],
+            ["remove p50 ms", updates["remove_p50_ms"], ""],
+            ["import sync, nothing changed ms", synced["unchanged_sync_ms"], "no rebuild"],
+            [
+                "import sync, 3 added 1 updated 2 removed ms",
+                synced["changed_sync_ms"],
+                "no rebuild",
+            ],
             ["cold start: load + first answer s", cold["load_and_first_answer_s"], "< 5"],
             ["cold start incl. interpreter s", cold["process_wall_s"], ""],
         ],

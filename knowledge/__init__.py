@@ -7,6 +7,7 @@ from knowledge.catalog import ImportSummary as ImportSummary
 from knowledge.catalog import UpsertCounts as UpsertCounts
 from knowledge.catalog import all_items as all_items
 from knowledge.catalog import catalog_fingerprint as catalog_fingerprint
+from knowledge.catalog import content_hashes as content_hashes
 from knowledge.catalog import count_items as count_items
 from knowledge.catalog import get_item as get_item
 from knowledge.catalog import import_catalog as import_catalog
@@ -17,6 +18,7 @@ from knowledge.catalog import upsert_items as upsert_items
 from knowledge.documents import CatalogItem as CatalogItem
 from knowledge.documents import Session as Session
 from knowledge.importers.common import Rejection as Rejection
+from knowledge.search import IndexSync as IndexSync
 from knowledge.search import SearchFilters as SearchFilters
 from knowledge.search import SearchResult as SearchResult
 from knowledge.search import SearchService as SearchService

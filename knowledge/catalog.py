@@ -131,8 +131,14 @@ def count_items(session: DbSession, type: str | None = None) -> int:  # noqa: A0
     return int(session.scalar(query) or 0)
 
 
+def content_hashes(session: DbSession) -> dict[str, str]:
+    """Every item's id and content hash (what the search index compares to stay in step)."""
+    rows = session.execute(select(CatalogRecord.id, CatalogRecord.content_hash))
+    return {item_id: item_hash for item_id, item_hash in rows}
+
+
 def catalog_fingerprint(session: DbSession) -> str:
-    """A hash of every id and content hash: changes whenever the catalog does (for index rebuilds)."""
+    """A hash of every id and content hash: changes whenever the catalog does."""
     digest = hashlib.sha256()
     rows = session.execute(
         select(CatalogRecord.id, CatalogRecord.content_hash).order_by(CatalogRecord.id)

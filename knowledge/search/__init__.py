@@ -7,19 +7,22 @@ settings' index folder and is shared by every process through it.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from core.settings import get_settings
 from knowledge.documents import CatalogItem
-from knowledge.search import store
 from knowledge.search.filters import TIMES_OF_DAY, SearchFilters
 from knowledge.search.glossary import GlossaryError, get_glossary
-from knowledge.search.results import SearchResult, is_unmet
+from knowledge.search.results import IndexSync, SearchResult, is_unmet
 from knowledge.search.service import SearchService
 
 __all__ = [
     "TIMES_OF_DAY",
     "GlossaryError",
+    "IndexSync",
     "SearchFilters",
     "SearchResult",
     "SearchService",
@@ -87,36 +90,32 @@ def nearby(
 def build_index_from_database(database_url: str | None = None) -> int:
     """Rebuild the index from every catalog item, unconditionally; return the item count."""
     from core.database import session_scope
-    from knowledge.catalog import all_items, catalog_fingerprint
+    from knowledge.catalog import all_items, content_hashes
 
     with session_scope(database_url) as session:
-        db_fingerprint = catalog_fingerprint(session)
+        hashes = content_hashes(session)
         items: list[CatalogItem] = all_items(session)
-    get_search_service().build(items, db_fingerprint=db_fingerprint)
+    get_search_service().build(items, hashes=hashes)
     return len(items)
 
 
-def ensure_index_from_database(database_url: str | None = None) -> bool:
-    """Bring the index up to date with the catalog; True if it had to be rebuilt.
+def ensure_index_from_database(database_url: str | None = None) -> IndexSync:
+    """Bring the index up to date with the catalog, item by item; say what was done.
 
-    Cheap when nothing changed: the catalog's own fingerprint is compared with the one the
-    index was built from before any item is loaded.
+    Reads every id and content hash (one query), then embeds only the items that are new or
+    changed since the index last saw them and takes out the ones the catalog no longer has.
+    Everything is embedded again only when there is no usable index or the model changed.
     """
     from core.database import session_scope
-    from knowledge.catalog import all_items, catalog_fingerprint
+    from knowledge.catalog import content_hashes, items_by_ids
 
-    service = get_search_service()
+    started = time.perf_counter()
     with session_scope(database_url) as session:
-        db_fingerprint = catalog_fingerprint(session)
-        manifest = store.read_manifest(service.index_dir)
-        if (
-            manifest is not None
-            and manifest.db_fingerprint == db_fingerprint
-            and manifest.model == service.embedder.identity
-            and service.load()
-            and service.fingerprint == manifest.fingerprint
-            and not service.has_local_changes()
-        ):
-            return False
-        items = all_items(session)
-    return service.ensure_index(items, db_fingerprint=db_fingerprint)
+        wanted = content_hashes(session)
+
+    def fetch(ids: Sequence[str]) -> list[CatalogItem]:
+        with session_scope(database_url) as session:  # closed before the embedding starts
+            return items_by_ids(session, ids)
+
+    summary = get_search_service().sync(wanted, fetch)
+    return replace(summary, seconds=time.perf_counter() - started)

@@ -2,8 +2,8 @@
 
 The city edits `knowledge/glossary.yml`. Questions are read with the current file (its
 modification time is checked on each search); documents carry the concepts they mention in
-the index, so the glossary's digest is part of the index fingerprint and an edit makes the
-next `ensure_index` (e.g. `learncity run` or a catalog import) rebuild the index.
+the index, so the index records the glossary's digest and, after an edit, the next sync
+(`learncity run` or a catalog import) re-indexes the documents (nothing is embedded again).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Glossary:
 
     def __init__(self, concepts: dict[str, dict[str, tuple[str, ...]]], digest: str = "") -> None:
         self.concepts = concepts
-        self.digest = digest  # of the file's text: part of the index fingerprint
+        self.digest = digest  # of the file's text: recorded in the index manifest
         self._concepts_by_term: dict[str, set[str]] = {}
         for key, by_language in concepts.items():
             for terms in by_language.values():

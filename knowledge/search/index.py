@@ -1,7 +1,8 @@
 """The hybrid index in memory: items by slot, dense and lexical retrievers, filter and geo columns.
 
 Slots are append-only positions shared by every structure; an item's update takes a new slot
-and retires the old one (see `dense.py` for why). Ranking: dense and BM25 candidates are
+and retires the old one (see `dense.py` for why), and `reindexed` drops retired slots, reusing
+the stored vectors. Ranking: dense and BM25 candidates are
 fused by reciprocal rank, nearness is mixed in when a location is given, and every hit is
 flagged `matched` or not (see `DENSE_MATCH_THRESHOLD`).
 """
@@ -82,7 +83,9 @@ class HybridIndex:
         concepts: Sequence[tuple[str, ...]],
     ) -> None:
         """Append items (new or replacing older versions of the same id) with their vectors and
-        the glossary concepts their text mentions."""
+        the glossary concepts their text mentions. Ids must not repeat within `items`."""
+        if len({item.id for item in items}) != len(items):
+            raise ValueError("an id appears twice in one add")
         for item in items:
             if item.id in self.slot_of:
                 self.retire(item.id)
@@ -115,6 +118,23 @@ class HybridIndex:
         self.items[slot] = None
         self.lexical.forget(slot)
         return True
+
+    def reindexed(self, concepts_in: Callable[[str], tuple[str, ...]]) -> HybridIndex:
+        """A new index of the live items only, built from their stored vectors (nothing is
+        embedded again); `concepts_in(text)` gives a document's glossary concepts."""
+        slots = np.flatnonzero(self.alive)
+        items = [self.item_at(int(slot)) for slot in slots]
+        live = [item for item in items if item is not None]
+        if len(live) != len(slots):
+            raise RuntimeError("a live slot has no item")
+        fresh = HybridIndex(self.dense.dimension)
+        fresh.add(
+            live,
+            self.dense.vectors()[slots].copy(),
+            [self.hashes[item.id] for item in live],
+            [concepts_in(index_text(item)) for item in live],
+        )
+        return fresh
 
     def get(self, item_id: str) -> CatalogItem | None:
         slot = self.slot_of.get(item_id)

@@ -1,4 +1,5 @@
-"""What a search returns: the item, how well it matched, and how far away it is."""
+"""What the search package returns: hits (the item, how well it matched, how far away it is)
+and what bringing the index up to date did."""
 
 from __future__ import annotations
 
@@ -47,3 +48,33 @@ class SearchResult:
 def is_unmet(results: Sequence[SearchResult]) -> bool:
     """True when a search found nothing relevant: no results, or only `matched=False` ones."""
     return not any(result.matched for result in results)
+
+
+@dataclass(frozen=True)
+class IndexSync:
+    """What bringing the index up to date did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    rebuilt: bool = False  # every item embedded again
+    reindexed: bool = False  # stored vectors indexed again (nothing embedded)
+    reason: str = ""  # why it was rebuilt or re-indexed
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated + self.removed
+
+    def __str__(self) -> str:
+        took = f"{self.seconds:.1f} s" if self.seconds >= 10 else f"{self.seconds * 1000:.0f} ms"
+        if self.rebuilt:
+            return f"index: built from scratch ({self.reason}), {self.added} items in {took}"
+        if self.changed:
+            text = f"index: {self.added} added, {self.updated} updated, {self.removed} removed"
+        else:
+            text = f"index: up to date, {self.unchanged} items"
+        if self.reindexed:
+            text += f"; re-indexed ({self.reason})"
+        return f"{text} in {took}"

@@ -1,23 +1,27 @@
 """The search service: one per process, loading the persisted index lazily and keeping it current.
 
-- `ensure_index(items)` rebuilds only when the fingerprint (items' content hashes + embedding
-  model + index format) differs from the one on disk.
+- `sync(wanted, fetch)` (and `ensure_index(items)` over it) makes the index hold exactly the
+  wanted items, compared by content hash: new and changed items are embedded and added,
+  removed ones taken out, unchanged ones left alone. Everything is embedded again only when
+  there is no usable index (none yet, unreadable, another format) or the embedding model
+  changed; an edited glossary re-indexes the stored vectors without embedding anything.
 - `upsert(item)` / `remove(item_id)` change one item: visible to the next search at once and
-  persisted through the journal (see `store.py`), no rebuild.
+  persisted through the journal (see `store.py`).
 - Each search first compares the manifest's mtime and the journal's size with what it loaded
-  (two `stat` calls): a rebuild or update written by another process (the CLI import) is
-  picked up without a restart.
+  (two `stat` calls): a sync or update written by another process (the CLI import) is picked
+  up without a restart.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from core.settings import get_settings
 from knowledge.documents import CatalogItem
@@ -26,12 +30,19 @@ from knowledge.search.embedding import Embedder, get_embedder
 from knowledge.search.filters import SearchFilters
 from knowledge.search.glossary import get_glossary
 from knowledge.search.index import HybridIndex, index_text
-from knowledge.search.results import SearchResult
+from knowledge.search.lexical import tokenize
+from knowledge.search.results import IndexSync, SearchResult
 
 logger = logging.getLogger(__name__)
 
-# Journal lines after which single-item changes are folded into a new generation.
+# Journal lines after which a sync folds them into a new generation (single-item changes never
+# write a generation, so they stay fast; replaying a long journal embeds nothing).
 JOURNAL_COMPACT_AFTER = 2000
+# Retired slots (old versions of changed items, removed items) are dropped by re-indexing the
+# stored vectors once they outnumber half the live items (and at least this many).
+REINDEX_RETIRED_AT_LEAST = 1000
+
+Fetch = Callable[[Sequence[str]], Sequence[CatalogItem]]
 
 
 def content_hash(item: CatalogItem) -> str:
@@ -48,13 +59,16 @@ class SearchService:
         self.index_dir = Path(index_dir or get_settings().index_dir)
         self.model_name = model_name or get_settings().embedding_model
         self.build_count = 0  # full builds made by this service (tests assert on it)
+        self.embedded_count = 0  # items embedded by this service, builds included
         self.last_build_steps: dict[str, float] = {}  # seconds per step of the last build
         self._embedder: Embedder | None = None
         self._index: HybridIndex | None = None
         self._manifest: store.Manifest | None = None
         self._stamp: store.Stamp | None = None
+        self._unusable = ""  # why the index on disk could not be loaded, if it could not
         self._journal_offset = 0
         self._journal_lines = 0
+        self._journal_damaged = False
         self._lock = threading.RLock()
 
     # -- loading -------------------------------------------------------------------------
@@ -63,10 +77,6 @@ class SearchService:
         if self._embedder is None:
             self._embedder = get_embedder(self.model_name)
         return self._embedder
-
-    @property
-    def fingerprint(self) -> str | None:
-        return self._manifest.fingerprint if self._manifest else None
 
     @property
     def generation(self) -> int | None:
@@ -85,17 +95,35 @@ class SearchService:
     def _load_from_disk(self) -> bool:
         for _ in range(3):  # a writer may replace the generation while we read it
             manifest = store.read_manifest(self.index_dir)
-            if manifest is None or manifest.model != self.embedder.identity:
+            if manifest is None:
+                exists = (self.index_dir / store.MANIFEST).exists()
+                self._unusable = "unreadable or older index format" if exists else "no index yet"
+                return False
+            if manifest.model != self.embedder.identity:
+                self._unusable = f"embedding model changed from {manifest.model}"
                 return False
             try:
                 index = store.load_generation(self.index_dir, manifest)
             except OSError:
+                self._unusable = "index files missing"
                 continue
-            self._index, self._manifest = index, manifest
-            self._journal_offset, self._journal_lines = 0, 0
+            except Exception as error:  # any damage to our own files: rebuild from the catalog
+                logger.warning("search index generation %s is unreadable: %r", manifest, error)
+                self._unusable = f"index files unreadable ({type(error).__name__})"
+                return False
+            self._index, self._manifest, self._unusable = index, manifest, ""
+            self._journal_offset, self._journal_lines, self._journal_damaged = 0, 0, False
             self._replay_journal()
+            self._warm_up()
             return True
         return False
+
+    def _warm_up(self) -> None:
+        """Pay one-time costs now rather than on the first update or question: the glossary
+        file is parsed and jieba loads its dictionary on first use (FAISS makes room for new
+        vectors when `DenseIndex` is loaded)."""
+        get_glossary().concepts_in(index_text(CatalogItem(id="", type="course", name="预热")))
+        tokenize("预热 warm up")
 
     def _refresh(self) -> None:
         """Pick up what another process wrote since we last looked (two stat calls)."""
@@ -106,113 +134,179 @@ class SearchService:
         if current == self._stamp:
             return
         manifest = store.read_manifest(self.index_dir)
-        if manifest is not None and manifest.generation != self._manifest.generation:
-            logger.info(
-                "search index changed on disk (generation %s): reloading", manifest.generation
-            )
-            self._load_from_disk()
+        if manifest is None or manifest.generation != self._manifest.generation:
+            logger.info("search index changed on disk: reloading")
+            if not self._load_from_disk():
+                # Keep serving what is loaded; look again when the folder changes again.
+                self._stamp = current
         else:
             self._replay_journal()
 
     def _replay_journal(self) -> None:
         assert self._manifest is not None and self._index is not None
-        records, self._journal_offset = store.read_journal(
+        records, self._journal_offset, damaged = store.read_journal(
             self.index_dir, self._manifest.generation, self._journal_offset
         )
-        for record in records:
-            self._journal_lines += 1
-            if record["op"] == "upsert":
-                item = store.item_from_dict(record["item"])
-                self._apply_upsert(item, record["hash"])
-            elif record["op"] == "remove":
-                self._index.retire(record["id"])
+        self._journal_lines += len(records) + damaged
+        self._journal_damaged = self._journal_damaged or damaged > 0
+        self._apply_records(records)
         self._stamp = store.stamp(self.index_dir, self._manifest.generation)
 
-    # -- building ------------------------------------------------------------------------
-    def fingerprint_of(self, items: Sequence[CatalogItem]) -> str:
-        hashes = sorted((item.id, content_hash(item)) for item in items)
-        return self._fingerprint(hashes)
+    def _apply_records(self, records: list[dict[str, Any]]) -> None:
+        """Apply journal lines: only the last line per item counts, upserts added in one batch."""
+        assert self._index is not None
+        last = {store.record_id(record): record for record in records}
+        upserts = []
+        for item_id, record in last.items():
+            if record["op"] == "remove":
+                self._index.retire(item_id)
+            elif self._index.hashes.get(item_id) != record["hash"]:
+                upserts.append(record)
+        if not upserts:
+            return
+        items = [store.item_from_dict(record["item"]) for record in upserts]
+        dimension = self._index.dense.dimension
+        stored = [store.record_vector(record, dimension) for record in upserts]
+        missing = [position for position, vector in enumerate(stored) if vector is None]
+        if missing:  # lines written without a vector: embed those items
+            fresh = self._embed([items[position] for position in missing])
+            for position, vector in zip(missing, fresh, strict=True):
+                stored[position] = vector
+        vectors = np.vstack(stored).astype(np.float32)  # type: ignore[arg-type]
+        self._add(items, vectors, [record["hash"] for record in upserts])
 
-    def _fingerprint(self, pairs: Sequence[tuple[str, str]]) -> str:
-        identity = f"{self.embedder.identity}|{get_glossary().digest}|{store.FORMAT_VERSION}"
-        digest = hashlib.sha256(f"{identity}\n".encode())
-        for item_id, item_hash in pairs:
-            digest.update(f"{item_id}\t{item_hash}\n".encode())
-        return digest.hexdigest()
+    # -- building and syncing ------------------------------------------------------------
+    def ensure_index(self, items: Sequence[CatalogItem]) -> IndexSync:
+        """Make the index hold exactly `items` (see `sync`)."""
+        by_id = {item.id: item for item in items}
+        wanted = {item_id: content_hash(item) for item_id, item in by_id.items()}
+        return self.sync(wanted, lambda ids: [by_id[i] for i in ids if i in by_id])
 
-    def _current_fingerprint(self) -> str | None:
-        """The fingerprint of what is loaded now, single-item changes included."""
-        if self._manifest is None or self._index is None:
-            return None
-        if self._journal_lines == 0:
-            return self._manifest.fingerprint
-        return self._fingerprint(sorted(self._index.hashes.items()))
+    def sync(self, wanted: Mapping[str, str], fetch: Fetch, *, batch_size: int = 64) -> IndexSync:
+        """Make the index hold exactly the items `wanted` maps (id -> content hash) and persist it.
 
-    def has_local_changes(self) -> bool:
-        """True when single-item changes were made since the last full build."""
-        return self._journal_lines > 0
-
-    def ensure_index(self, items: Sequence[CatalogItem], *, db_fingerprint: str = "") -> bool:
-        """Make the index hold exactly `items`; rebuild only if they changed. True if rebuilt."""
-        fingerprint = self.fingerprint_of(items)
+        `fetch(ids)` returns the items for those ids (unknown ids are skipped); it is asked only
+        for new and changed items, or for all of them when the index must be built from scratch.
+        """
+        started = time.perf_counter()
         with self._lock:
             self._refresh()
-            if self._current_fingerprint() == fingerprint:
-                if (
-                    db_fingerprint
-                    and self._manifest is not None
-                    and self._manifest.db_fingerprint != db_fingerprint
-                    and not self.has_local_changes()
-                ):
-                    with store.folder_lock(self.index_dir):
-                        self._manifest = store.rewrite_manifest(
-                            self.index_dir, self._manifest, db_fingerprint=db_fingerprint
-                        )
-                        self._stamp = store.stamp(self.index_dir, self._manifest.generation)
-                return False
-        self.build(items, fingerprint=fingerprint, db_fingerprint=db_fingerprint)
-        return True
+            rebuild_reason = self._unusable or ("no index yet" if self._index is None else "")
+            if not rebuild_reason:
+                assert self._index is not None
+                indexed = self._index.hashes
+                new = [item_id for item_id in wanted if item_id not in indexed]
+                changed = [i for i, h in wanted.items() if i in indexed and indexed[i] != h]
+                gone = [item_id for item_id in indexed if item_id not in wanted]
+        if rebuild_reason:
+            items = list(fetch(list(wanted)))
+            self.build(items, hashes=wanted)
+            summary = IndexSync(
+                added=len(items),
+                rebuilt=True,
+                reason=rebuild_reason,
+                seconds=time.perf_counter() - started,
+            )
+            logger.info("%s", summary)
+            return summary
+        items = list(fetch(new + changed))  # embedded outside the locks: searches go on
+        vectors = self._embed(items, batch_size=batch_size)
+        with self._lock, store.folder_lock(self.index_dir):
+            self._refresh()
+            if self._unusable:  # meanwhile another process wrote an index we cannot use
+                counts, reason = (0, 0, 0), ""
+            else:
+                fold = (
+                    self._journal_lines + len(items) + len(gone) > JOURNAL_COMPACT_AFTER
+                    or self._journal_damaged
+                )  # into a new generation: then journalling these changes first is wasted
+                digests = [wanted[item.id] for item in items]
+                counts = self._commit(items, digests, vectors, gone, journal=not fold)
+                reason = self._reindex_reason()
+                if reason:
+                    self._reindex()
+                if fold or reason:
+                    self._write_generation()
+        if self._unusable:
+            return self.sync(wanted, fetch, batch_size=batch_size)  # builds from scratch
+        summary = IndexSync(
+            added=counts[0],
+            updated=counts[1],
+            removed=counts[2],
+            unchanged=len(wanted) - len(new) - len(changed),
+            reindexed=bool(reason),
+            reason=reason,
+            seconds=time.perf_counter() - started,
+        )
+        logger.info("%s", summary)
+        return summary
 
     def build(
         self,
         items: Sequence[CatalogItem],
         *,
-        fingerprint: str | None = None,
-        db_fingerprint: str = "",
+        hashes: Mapping[str, str] | None = None,
         batch_size: int = 64,
     ) -> None:
-        """Embed and index every item from scratch, then persist it as a new generation."""
+        """Embed and index every item from scratch, then persist it as a new generation.
+        `hashes`: content hashes by id when the caller has them (the catalog stores them)."""
         unique = list({item.id: item for item in items}.values())
-        hashes = [content_hash(item) for item in unique]
-        fingerprint = fingerprint or self._fingerprint(
-            sorted(zip([i.id for i in unique], hashes, strict=True))
-        )
+        known = hashes or {}
+        digests = [known.get(item.id) or content_hash(item) for item in unique]
         steps: dict[str, float] = {}
         started = time.perf_counter()
         texts = [index_text(item) for item in unique]
-        vectors = self.embedder.encode(texts, batch_size=batch_size)
+        vectors = self._embed(unique, batch_size=batch_size)
         steps["embedding"] = time.perf_counter() - started
         glossary = get_glossary()
         index = HybridIndex(self.embedder.dimension)
-        index.add(unique, vectors, hashes, [glossary.concepts_in(text) for text in texts])
+        index.add(unique, vectors, digests, [glossary.concepts_in(text) for text in texts])
         steps["indexing"] = time.perf_counter() - started - steps["embedding"]
-        manifest = store.Manifest(
-            generation=0,
-            fingerprint=fingerprint,
-            db_fingerprint=db_fingerprint,
-            model=self.embedder.identity,
-            dimension=self.embedder.dimension,
-            count=len(unique),
-        )
         with self._lock, store.folder_lock(self.index_dir):
-            self._manifest = store.write_generation(self.index_dir, index, manifest)
             self._index = index
-            self._journal_offset, self._journal_lines = 0, 0
-            self._stamp = store.stamp(self.index_dir, self._manifest.generation)
+            self._write_generation()
             self.build_count += 1
         steps["persisting"] = time.perf_counter() - started - sum(steps.values())
         self.last_build_steps = steps
         logger.info("search index built: %d items, generation %d", len(unique), self.generation)
+
+    def compact(self) -> None:
+        """Write the index as a new generation without retired slots, folding in the journal.
+        Reuses the stored vectors: nothing is embedded."""
+        with self._lock:
+            self._ensure_loaded()
+            with store.folder_lock(self.index_dir):
+                self._refresh()
+                self._reindex()
+                self._write_generation()
+
+    def _reindex_reason(self) -> str:
+        assert self._index is not None and self._manifest is not None
+        if self._manifest.glossary != get_glossary().digest:
+            return "glossary changed"
+        retired = self._index.retired
+        if retired >= REINDEX_RETIRED_AT_LEAST and retired > len(self._index) // 2:
+            return f"{retired} retired slots"
+        return ""
+
+    def _reindex(self) -> None:
+        assert self._index is not None
+        self._index = self._index.reindexed(get_glossary().concepts_in)
+
+    def _write_generation(self) -> None:
+        """Persist the in-memory index as the next generation (caller holds both locks)."""
+        assert self._index is not None
+        manifest = store.Manifest(
+            generation=0,
+            model=self.embedder.identity,
+            glossary=get_glossary().digest,
+            dimension=self.embedder.dimension,
+            count=len(self._index),
+        )
+        self._manifest = store.write_generation(self.index_dir, self._index, manifest)
+        self._unusable = ""
+        self._journal_offset, self._journal_lines, self._journal_damaged = 0, 0, False
+        self._stamp = store.stamp(self.index_dir, self._manifest.generation)
 
     # -- single-item changes -------------------------------------------------------------
     def upsert(self, item: CatalogItem) -> None:
@@ -223,61 +317,65 @@ class SearchService:
             assert self._index is not None
             if self._index.hashes.get(item.id) == digest:
                 return
-            self._add_one(item, digest)
-            self._journal({"op": "upsert", "item": store.item_to_dict(item), "hash": digest})
+        vector = self._embed([item])  # outside the lock: searches go on meanwhile
+        with self._lock, store.folder_lock(self.index_dir):
+            self._commit([item], [digest], vector, [])
 
     def remove(self, item_id: str) -> bool:
         """Take one item out of search; False if it was not indexed."""
         with self._lock:
             self._ensure_loaded()
-            assert self._index is not None
-            if not self._index.retire(item_id):
-                return False
-            self._journal({"op": "remove", "id": item_id})
-            return True
+            with store.folder_lock(self.index_dir):
+                return self._commit([], [], None, [item_id])[2] == 1
 
-    def _apply_upsert(self, item: CatalogItem, digest: str) -> None:
-        assert self._index is not None
-        if self._index.hashes.get(item.id) != digest:
-            self._add_one(item, digest)
-
-    def _add_one(self, item: CatalogItem, digest: str) -> None:
-        assert self._index is not None
-        text = index_text(item)
-        vector = self.embedder.encode([text])
-        self._index.add([item], vector, [digest], [get_glossary().concepts_in(text)])
-
-    def _journal(self, record: dict) -> None:
-        assert self._manifest is not None and self._index is not None
-        with store.folder_lock(self.index_dir):
-            self._refresh_locked_journal()
-            store.append_journal(self.index_dir, self._manifest.generation, record)
-            self._journal_offset = store.stamp(
-                self.index_dir, self._manifest.generation
-            ).journal_size
-            self._journal_lines += 1
+    def _commit(
+        self,
+        items: Sequence[CatalogItem],
+        digests: Sequence[str],
+        vectors: np.ndarray | None,
+        removals: Sequence[str],
+        *,
+        journal: bool = True,
+    ) -> tuple[int, int, int]:
+        """Apply changes in memory and append them to the journal (unless the caller writes a
+        generation next); return (added, updated, removed). The caller holds both locks; what
+        another process wrote is applied first, and changes it already made are skipped."""
+        self._refresh()
+        assert self._index is not None and self._manifest is not None
+        indexed = self._index.hashes
+        keep = [n for n, item in enumerate(items) if indexed.get(item.id) != digests[n]]
+        updated = sum(1 for n in keep if items[n].id in indexed)
+        gone = [item_id for item_id in dict.fromkeys(removals) if item_id in indexed]
+        records = [store.remove_record(item_id) for item_id in gone]
+        for item_id in gone:
+            self._index.retire(item_id)
+        if keep:
+            assert vectors is not None
+            kept_items = [items[n] for n in keep]
+            kept_vectors = vectors[keep]
+            kept_digests = [digests[n] for n in keep]
+            self._add(kept_items, kept_vectors, kept_digests)
+            records += [
+                store.upsert_record(item, digest, vector)
+                for item, digest, vector in zip(kept_items, kept_digests, kept_vectors, strict=True)
+            ]
+        if records and journal:
+            self._journal_offset = store.append_journal(
+                self.index_dir, self._manifest.generation, records
+            )
+            self._journal_lines += len(records)
             self._stamp = store.stamp(self.index_dir, self._manifest.generation)
-            if self._journal_lines >= JOURNAL_COMPACT_AFTER:
-                compacted = store.Manifest(
-                    **{
-                        **asdict(self._manifest),
-                        "fingerprint": self._fingerprint(sorted(self._index.hashes.items())),
-                        "db_fingerprint": "",  # unknown: the database may not have these changes
-                        "count": len(self._index),
-                    }
-                )
-                self._manifest = store.write_generation(self.index_dir, self._index, compacted)
-                self._journal_offset, self._journal_lines = 0, 0
-                self._stamp = store.stamp(self.index_dir, self._manifest.generation)
+        return len(keep) - updated, updated, len(gone)
 
-    def _refresh_locked_journal(self) -> None:
-        """Before appending, apply lines other processes appended, so offsets stay in step."""
-        assert self._manifest is not None
-        if (
-            store.stamp(self.index_dir, self._manifest.generation).journal_size
-            != self._journal_offset
-        ):
-            self._replay_journal()
+    def _add(self, items: Sequence[CatalogItem], vectors: np.ndarray, digests: list[str]) -> None:
+        assert self._index is not None
+        concepts_in = get_glossary().concepts_in
+        concepts = [concepts_in(index_text(item)) for item in items]
+        self._index.add(items, vectors, digests, concepts)
+
+    def _embed(self, items: Sequence[CatalogItem], *, batch_size: int = 64) -> np.ndarray:
+        self.embedded_count += len(items)
+        return self.embedder.encode([index_text(item) for item in items], batch_size=batch_size)
 
     def _ensure_loaded(self) -> None:
         self._refresh()

@@ -7,11 +7,24 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.documents import CatalogItem
+from knowledge.documents import CatalogItem, Session
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 BASE = "https://learn.hailin.example/"
+# A course the sample city does not have, for tests that add one.
+NEW_COURSE = CatalogItem(
+    id="https://learn.hailin.example/courses/beekeeping",
+    type="course",
+    name="城市养蜂入门 / Urban Beekeeping",
+    description="在屋顶养蜂：蜂箱、采蜜和安全。 Rooftop hives, honey and safety.",
+    topics=("beekeeping", "养蜂"),
+    district="Beishan",
+    free=True,
+    latitude=31.29,
+    longitude=121.46,
+    sessions=(Session("Sat 10:00-12:00", ("saturday",), "10:00", "12:00"),),
+)
 
 
 def item_id(short: str) -> str:
@@ -33,7 +46,7 @@ def sample_service(sample_items: list[CatalogItem], tmp_path_factory: pytest.Tem
     from knowledge.search import SearchService
 
     service = SearchService(tmp_path_factory.mktemp("index"))
-    assert service.ensure_index(sample_items) is True
+    assert service.ensure_index(sample_items).rebuilt
     return service
 
 

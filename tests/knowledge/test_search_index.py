@@ -7,22 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.documents import CatalogItem, Session
 from knowledge.search import SearchService
-from tests.knowledge.search_support import item_id
-
-NEW_COURSE = CatalogItem(
-    id="https://learn.hailin.example/courses/beekeeping",
-    type="course",
-    name="城市养蜂入门 / Urban Beekeeping",
-    description="在屋顶养蜂：蜂箱、采蜜和安全。 Rooftop hives, honey and safety.",
-    topics=("beekeeping", "养蜂"),
-    district="Beishan",
-    free=True,
-    latitude=31.29,
-    longitude=121.46,
-    sessions=(Session("Sat 10:00-12:00", ("saturday",), "10:00", "12:00"),),
-)
+from tests.knowledge.search_support import NEW_COURSE, item_id
 
 
 def _ids(results) -> list[str]:
@@ -32,21 +18,26 @@ def _ids(results) -> list[str]:
 def test_unchanged_catalog_is_loaded_not_rebuilt(fresh_service, sample_items):
     folder = fresh_service.index_dir
     assert fresh_service.build_count == 1
-    assert fresh_service.ensure_index(sample_items) is False
+    again = fresh_service.ensure_index(sample_items)
+    assert (again.rebuilt, again.changed, again.unchanged) == (False, 0, len(sample_items))
     assert fresh_service.build_count == 1
     restarted = SearchService(folder)
-    assert restarted.ensure_index(list(reversed(sample_items))) is False
-    assert restarted.build_count == 0
-    assert restarted.fingerprint == fresh_service.fingerprint
+    summary = restarted.ensure_index(list(reversed(sample_items)))
+    assert not summary.rebuilt and summary.changed == 0
+    assert restarted.build_count == 0 and restarted.embedded_count == 0
+    assert restarted.generation == fresh_service.generation
     assert item_id("courses/tai-chi-morning") in _ids(restarted.search("太极拳"))
 
 
-def test_changed_item_changes_the_fingerprint_and_rebuilds(fresh_service, sample_items):
-    before = fresh_service.fingerprint
-    changed = [replace(sample_items[0], description="changed")] + sample_items[1:]
-    assert fresh_service.ensure_index(changed) is True
-    assert fresh_service.fingerprint != before
-    assert fresh_service.build_count == 2
+def test_changed_item_is_embedded_again_alone_without_rebuild(fresh_service, sample_items):
+    generation, embedded = fresh_service.generation, fresh_service.embedded_count
+    changed = [replace(sample_items[0], description="Glassblowing for beginners.")]
+    summary = fresh_service.ensure_index(changed + sample_items[1:])
+    assert (summary.added, summary.updated, summary.removed) == (0, 1, 0)
+    assert not summary.rebuilt and fresh_service.build_count == 1
+    assert fresh_service.embedded_count == embedded + 1
+    assert fresh_service.generation == generation  # journalled, no new generation
+    assert _ids(fresh_service.search("glassblowing", limit=1)) == [sample_items[0].id]
 
 
 def test_upsert_is_searchable_at_once_without_rebuild(fresh_service):
@@ -81,8 +72,11 @@ def test_single_item_changes_are_persisted_and_seen_by_other_services(fresh_serv
     assert restarted.load()
     assert _ids(restarted.search("beekeeping"))[0] == NEW_COURSE.id
     assert item_id("courses/erhu") not in _ids(restarted.search("二胡", limit=10))
-    # the journal's changes count: the original catalog no longer matches what is indexed
-    assert restarted.ensure_index(sample_items) is True
+    # syncing with the original catalog undoes both changes, one item each way
+    summary = restarted.ensure_index(sample_items)
+    assert (summary.added, summary.updated, summary.removed) == (1, 0, 1)
+    assert not summary.rebuilt
+    assert item_id("courses/erhu") in _ids(fresh_service.search("二胡", limit=10))
 
 
 def test_running_service_reloads_after_another_process_rebuilds(fresh_service, sample_items):
@@ -105,10 +99,11 @@ def test_index_is_built_from_the_database_once(tmp_path: Path, monkeypatch: pyte
         upgrade_database(settings.sqlalchemy_url)
         with session_scope(settings.sqlalchemy_url) as session:
             import_catalog(settings.learncity_catalog_path, session=session)
-        assert ensure_index_from_database() is True
+        assert ensure_index_from_database().rebuilt
         service = get_search_service()
         assert service.index_dir == tmp_path / "index"
-        assert ensure_index_from_database() is False
+        again = ensure_index_from_database()
+        assert not again.rebuilt and again.changed == 0 and again.unchanged > 50
         assert service.build_count == 1
         assert item_id("courses/calligraphy-seniors") in _ids(search("calligraphy", limit=5))
     finally:
