@@ -16,10 +16,19 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from nlu.nlu_data import HELDOUT_DIR, TRAINING_DIR, Example, language_files, read_examples
+from nlu.nlu_data import (
+    HELDOUT_DIR,
+    TRAINING_DIR,
+    Entity,
+    Example,
+    language_files,
+    read_examples,
+    read_synonyms,
+)
 
 # The FallbackClassifier answers `nlu_fallback` when unsure; the dialogue treats it like
 # out_of_scope, so the evaluation does too (the report counts how often it happened).
@@ -192,8 +201,20 @@ def _entity_key(entity: str, text: str, value: str) -> tuple[str, str]:
     return entity, text.strip().lower()
 
 
+@lru_cache(maxsize=1)
+def _synonyms() -> dict[str, str]:
+    return read_synonyms()
+
+
+def _gold_value(entity: Entity) -> str:
+    """An annotation without a value ("[kids](audience)") means what the synonyms make of it."""
+    if entity.entity in NORMALISED_ENTITIES:
+        return _synonyms().get(entity.value.lower(), entity.value)
+    return entity.value
+
+
 def _gold_and_found(example: Example, predicted: list[dict[str, Any]]) -> tuple[Counter, Counter]:
-    gold = Counter(_entity_key(e.entity, e.text, e.value) for e in example.entities)
+    gold = Counter(_entity_key(e.entity, e.text, _gold_value(e)) for e in example.entities)
     found = Counter(
         _entity_key(
             e["entity"], example.text[e.get("start", 0) : e.get("end", 0)] or "", e["value"]

@@ -4,7 +4,9 @@ Rasa's EntitySynonymMapper maps a value whatever its entity, so a synonym
 中文 → zh (for `set_language`) would also turn the topic of "我想学中文" into "zh",
 which search cannot use. This mapper applies a synonym only when its target is one of
 the normalised values allowed for that entity (configured per entity in `config.yml`);
-entities without a list (topic) keep the words the citizen used.
+entities without a list (topic) keep the words the citizen used. A typed entity whose
+value maps to none of its allowed values ("settings" as a schedule) is dropped: the
+actions could not use it, and a wrong filter is worse than none.
 """
 
 from __future__ import annotations
@@ -25,19 +27,25 @@ class TypedEntitySynonymMapper(EntitySynonymMapper):
         return {"normalised_values": {}}
 
     def replace_synonyms(self, entities: list[dict[str, Any]]) -> None:
-        """Replace an entity's value by its synonym when the synonym suits the entity."""
+        """Normalise each typed entity through its synonyms; drop values that map to none."""
         allowed = {
             name: {str(value).lower(): str(value) for value in values}
             for name, values in (self._config or {}).get("normalised_values", {}).items()
         }
+        kept = []
         for entity in entities:
             values = allowed.get(entity.get("entity"))
             if values is None:
+                kept.append(entity)
                 continue
             spoken = str(entity["value"]).lower().strip()
             target = self.synonyms.get(spoken)
             if target is not None and target.lower() in values:
                 entity["value"] = values[target.lower()]
                 self.add_processor_name(entity)
+                kept.append(entity)
             elif spoken in values:
                 entity["value"] = values[spoken]
+                kept.append(entity)
+            # Anything else ("settings" as a schedule) is a guess the actions cannot use.
+        entities[:] = kept
