@@ -288,8 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging("DEBUG" if args.verbose else None)
     try:
+        # Inside the try: a bad setting (read by the logging setup) is one clear line too.
+        configure_logging("DEBUG" if args.verbose else None)
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         return 130

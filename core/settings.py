@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
@@ -50,9 +50,24 @@ class Settings(BaseSettings):
     wechat_app_secret: SecretStr = SecretStr("")
     wechat_aes_key: SecretStr = SecretStr("")
     wechat_api_base_url: str = "https://api.weixin.qq.com"
+    wechat_reply_budget_seconds: float = Field(
+        default=4.0,
+        description="How long a WeChat callback waits for the answer before it answers "
+        "'success' and sends a customer-service message instead; WeChat gives up after 5 s",
+    )
 
     flood_messages_per_second: float = 5.0
     flood_burst: int = 10
+
+    @field_validator("wechat_reply_budget_seconds")
+    @classmethod
+    def _reply_budget_under_wechat_limit(cls, value: float) -> float:
+        if not 0 < value < 5:  # also refuses NaN
+            raise ValueError(
+                f"WECHAT_REPLY_BUDGET_SECONDS must be more than 0 and less than 5 (WeChat drops "
+                f"a callback unanswered after 5 seconds and delivers the message again); got {value}"
+            )
+        return value
 
     @property
     def data_dir(self) -> Path:

@@ -48,7 +48,6 @@ from core.settings import Settings
 logger = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/wechat"
-DEFAULT_REPLY_BUDGET_SECONDS = 4.0
 GREET_PAYLOAD = "/greet"
 SUCCESS = "success"  # WeChat's "received, nothing to reply now"
 _VALID_TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")
@@ -62,21 +61,9 @@ _choices_by_account: dict[str, NumberedChoices] = {}
 class WeChatChannel:
     """One Official Account's callback serving one gateway's conversation."""
 
-    def __init__(
-        self,
-        conversation: Conversation,
-        settings: Settings,
-        *,
-        reply_budget_seconds: float | None = None,
-    ) -> None:
+    def __init__(self, conversation: Conversation, settings: Settings) -> None:
         self.conversation = conversation
-        self.reply_budget_seconds = (
-            reply_budget_seconds
-            if reply_budget_seconds is not None
-            else float(
-                getattr(settings, "wechat_reply_budget_seconds", DEFAULT_REPLY_BUDGET_SECONDS)
-            )
-        )
+        self.reply_budget_seconds = settings.wechat_reply_budget_seconds
         self._token = settings.wechat_token.get_secret_value()
         aes_key = settings.wechat_aes_key.get_secret_value()
         self.crypto = (
@@ -314,13 +301,11 @@ def sender(settings: Settings) -> WeChatSender | None:
     return WeChatSender(settings, api) if api is not None else None
 
 
-def channel_for(
-    conversation: Conversation, settings: Settings, *, reply_budget_seconds: float | None = None
-) -> WeChatChannel:
+def channel_for(conversation: Conversation, settings: Settings) -> WeChatChannel:
     """The gateway's channel object (created once per conversation), e.g. to read its ledger."""
     channel = _channels.get(conversation)
     if channel is None:
-        channel = WeChatChannel(conversation, settings, reply_budget_seconds=reply_budget_seconds)
+        channel = WeChatChannel(conversation, settings)
         _channels[conversation] = channel
     return channel
 

@@ -57,12 +57,15 @@ async def wechat_gateway(
 
 @pytest.fixture
 async def slow_wechat_gateway(
-    assistant: RunningAssistant, settings: Settings
+    assistant: RunningAssistant, fake_wechat: FakeWeChatApi, tmp_path: Path
 ) -> AsyncIterator[tuple[WeChatCallbacks, SlowProxy]]:
     """The real assistant 2.5 s away and a 1 s reply budget: every answer misses the budget."""
+    settings = wechat_settings(
+        fake_wechat, tmp_path, assistant.database_url, reply_budget_seconds=1.0
+    )
     with SlowProxy(assistant.rasa_url, delay_seconds=2.5) as proxy:
         conversation = Conversation(proxy.url, timeout=30, database_url=assistant.database_url)
-        async with serving_gateway(settings, conversation, reply_budget_seconds=1.0) as (url, _):
+        async with serving_gateway(settings, conversation) as (url, _):
             yield callbacks_for(settings, url), proxy
 
 

@@ -275,12 +275,13 @@ async def test_a_long_answer_is_passive_first_then_customer_service_in_order(
 
 @pytest.fixture
 async def slow_gateway(
-    fake_rasa: FakeRasa, settings: Settings, database: str
+    fake_rasa: FakeRasa, fake_wechat: FakeWeChatApi, tmp_path: Path, database: str
 ) -> AsyncIterator[tuple[WeChatCallbacks, SlowProxy]]:
     """The assistant 1.5 s away, the reply budget 0.5 s: every answer goes the slow way."""
+    settings = wechat_settings(fake_wechat, tmp_path, database, reply_budget_seconds=0.5)
     with SlowProxy(fake_rasa.url, delay_seconds=1.5) as proxy:
         conversation = Conversation(proxy.url, database_url=database)
-        async with serving_gateway(settings, conversation, reply_budget_seconds=0.5) as (url, _):
+        async with serving_gateway(settings, conversation) as (url, _):
             yield callbacks_for(settings, url), proxy
 
 
@@ -384,6 +385,25 @@ def test_a_misconfigured_account_is_refused_naming_the_setting(
     )
     with pytest.raises(ValueError, match=named):
         wechat.webhook_routes(Conversation("http://127.0.0.1:9"), settings)
+
+
+@pytest.mark.parametrize("budget", ["0", "-1", "5", "6.5", "nan"])
+def test_a_reply_budget_outside_wechats_five_seconds_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, budget: str
+) -> None:
+    monkeypatch.setenv("WECHAT_REPLY_BUDGET_SECONDS", budget)
+    with pytest.raises(ValueError, match="WECHAT_REPLY_BUDGET_SECONDS must be more than 0"):
+        Settings(learncity_data_dir=tmp_path)
+
+
+def test_the_channel_waits_as_long_as_the_reply_budget_setting_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert Settings(learncity_data_dir=tmp_path).wechat_reply_budget_seconds == 4.0
+    monkeypatch.setenv("WECHAT_REPLY_BUDGET_SECONDS", "2.5")
+    settings = Settings(learncity_data_dir=tmp_path, wechat_token=SecretStr(WECHAT_TOKEN))
+    channel = wechat.channel_for(Conversation("http://127.0.0.1:9"), settings)
+    assert channel.reply_budget_seconds == 2.5
 
 
 async def test_a_safe_mode_message_for_another_appid_is_rejected(

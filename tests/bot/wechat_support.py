@@ -19,7 +19,12 @@ WECHAT_TOKEN = "learncityTestToken42"
 
 
 def wechat_settings(
-    api: FakeWeChatApi, data_dir: Path, database_url: str, *, aes_key: str | None = None
+    api: FakeWeChatApi,
+    data_dir: Path,
+    database_url: str,
+    *,
+    aes_key: str | None = None,
+    reply_budget_seconds: float = 4.0,
 ) -> Settings:
     """Settings for a gateway on a free port whose WeChat account talks to the fake API."""
     return Settings(
@@ -31,6 +36,7 @@ def wechat_settings(
         wechat_app_secret=SecretStr(api.app_secret),
         wechat_aes_key=SecretStr(aes_key if aes_key is not None else random_aes_key()),
         wechat_api_base_url=api.base_url,
+        wechat_reply_budget_seconds=reply_budget_seconds,
     )
 
 
@@ -46,10 +52,10 @@ def callbacks_for(settings: Settings, gateway_url: str) -> WeChatCallbacks:
 
 @contextlib.asynccontextmanager
 async def serving_gateway(
-    settings: Settings, conversation: Conversation, *, reply_budget_seconds: float | None = None
+    settings: Settings, conversation: Conversation
 ) -> AsyncIterator[tuple[str, wechat.WeChatChannel]]:
     """The real gateway (every configured channel) on loopback, and its WeChat channel."""
-    channel = wechat.channel_for(conversation, settings, reply_budget_seconds=reply_budget_seconds)
+    channel = wechat.channel_for(conversation, settings)
     async with serving_in_this_loop(
         gateway_app(settings, conversation), settings.gateway_port
     ) as url:
