@@ -13,8 +13,9 @@ import json
 import logging
 from dataclasses import dataclass
 
-from telegram import Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -113,13 +114,15 @@ async def location_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def button_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An inline button: stop the client's spinner, then send the button's payload."""
+    """An inline button: stop the client's spinner, take the pressed message's buttons away,
+    then send the button's payload."""
     query = update.callback_query
     assert query is not None
     await query.answer()
     chat = update.effective_chat
     if chat is None or chat.type != chat.PRIVATE:
         return
+    await _remove_buttons(query)
     payload = _channel(context).renderer.payloads.decode(query.data)
     if payload is None:
         language = query.from_user.language_code if query.from_user else None
@@ -183,6 +186,18 @@ async def _answer(
             language_hint=message.language_hint,
             remove_location_keyboard=location is not None,
         )
+
+
+async def _remove_buttons(query: CallbackQuery) -> None:
+    """Once pressed, a message's buttons are stale: "more" pages on from the latest search, so
+    an old one would show a page the citizen did not ask for, and a yes/no would answer a
+    question no longer asked. The answer that follows offers fresh buttons where they apply."""
+    if query.inline_message_id is None and not isinstance(query.message, Message):
+        return  # too old for Telegram to show us the message; nothing to edit
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError as error:  # e.g. already removed by a double tap; the answer matters more
+        logger.debug("telegram: the pressed message's buttons stay: %s", error)
 
 
 async def _send_text(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:

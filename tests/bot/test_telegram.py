@@ -127,6 +127,24 @@ async def test_pressing_a_button_answers_the_query_and_continues_the_conversatio
     assert after[-1].params["text"].strip()
 
 
+async def test_more_shows_the_next_page_and_takes_the_old_pages_buttons_away(
+    polling: FakeTelegramApi,
+) -> None:
+    polling.queue_update(polling.text_update(9006, "language classes"))
+    first_page = await polling.wait_until_quiet(9006, quiet=1.0)
+    [with_buttons] = [call for call in first_page if inline_buttons([call])]
+    more = [b for b in inline_buttons([with_buttons]) if b["callback_data"] == "/show_more"]
+    assert more, f"a long list offers more: {inline_buttons(first_page)}"
+    shown = with_buttons.result["message_id"]
+    polling.queue_update(polling.callback_update(9006, "/show_more", message_id=shown))
+    [edit] = await polling.wait_for_calls("editMessageReplyMarkup", chat_id=9006)
+    everything = await polling.wait_until_quiet(9006, quiet=1.0)
+    second_page = texts(everything[len(first_page) :])
+    assert second_page.strip() and second_page != texts(first_page)
+    assert edit.params == {"chat_id": 9006, "message_id": shown}
+    assert "reply_markup" not in polling.bot_message(9006, shown), "the old page's buttons went"
+
+
 @pytest.mark.parametrize("command", ["/start", "/help", "/language", "/mydata"])
 async def test_commands_are_answered_by_the_assistant(
     polling: FakeTelegramApi, command: str

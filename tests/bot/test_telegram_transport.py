@@ -193,6 +193,29 @@ async def test_long_button_payload_survives_the_64_byte_callback_limit(
     assert "expired" in expired[-1].params["text"]
 
 
+async def test_a_pressed_button_takes_the_buttons_under_its_message_away(
+    fake_telegram: FakeTelegramApi, fake_rasa: FakeRasa, tmp_path: Path, database: str
+) -> None:
+    settings = _settings(fake_telegram, tmp_path, database, webhook=False)
+    async with serving_gateway(settings, Conversation(fake_rasa.url, database_url=database)):
+        fake_telegram.queue_update(fake_telegram.text_update(345, "long button"))
+        [asked] = await fake_telegram.wait_until_quiet(345)
+        shown = asked.result["message_id"]
+        [button] = inline_buttons([asked])
+        # A double tap: both presses were made while the buttons were still shown.
+        for _ in range(2):
+            press = fake_telegram.callback_update(345, button["callback_data"], message_id=shown)
+            fake_telegram.queue_update(press)
+        edits = await fake_telegram.wait_for_calls("editMessageReplyMarkup", chat_id=345, count=2)
+        sent = await fake_telegram.wait_for_calls("sendMessage", chat_id=345, count=3)
+    assert edits[0].params == {"chat_id": 345, "message_id": shown}  # no reply_markup: remove
+    assert edits[0].at <= sent[1].at, "the stale buttons go before the answer arrives"
+    assert "reply_markup" not in fake_telegram.bot_message(345, shown)
+    assert edits[1].result is None  # refused: "message is not modified"; still answered
+    long_payload = _scripted("", "long button")[0]["buttons"][0]["payload"]
+    assert fake_rasa.messages_from("telegram:345") == ["long button", long_payload, long_payload]
+
+
 async def test_near_me_asks_for_location_then_pins_three_venues_and_removes_the_keyboard(
     fake_telegram: FakeTelegramApi, fake_rasa: FakeRasa, tmp_path: Path, database: str
 ) -> None:

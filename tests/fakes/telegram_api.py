@@ -3,7 +3,9 @@
 It answers `GET/POST /bot<token>/<method>` with JSON, form or multipart bodies, the way
 api.telegram.org does, records every call so tests can assert what the bot sent, holds
 `getUpdates` long polls until an update is queued, and answers 403 "bot was blocked by the
-user" for chats a test marks blocked. Helpers build real-shaped updates and POST them to a
+user" for chats a test marks blocked. It remembers the messages the bot sent, so
+`editMessageReplyMarkup` edits them (or answers Telegram's 400s) and a button press carries
+the message its button was under. Helpers build real-shaped updates and POST them to a
 webhook with or without the secret header.
 
     with FakeTelegramApi(token="123:abc") as telegram:
@@ -54,6 +56,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    result: Any = None  # what the fake answered, once it did (e.g. the sent Message)
 
 
 class _ApiError(Exception):
@@ -72,6 +75,7 @@ class FakeTelegramApi:
         self.calls: list[ApiCall] = []
         self.blocked_chats: set[int] = set()
         self.webhook: dict[str, Any] = {}
+        self.bot_messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat_id, message_id)
         self._lock = threading.Lock()
         self._pending: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1000)
@@ -126,6 +130,11 @@ class FakeTelegramApi:
                 if call.method == method
                 and (chat_id is None or call.params.get("chat_id") == chat_id)
             ]
+
+    def bot_message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        """A message the bot sent, as it is now (after any edits)."""
+        with self._lock:
+            return self.bot_messages.get((chat_id, message_id))
 
     def sent_to(self, chat_id: int) -> list[ApiCall]:
         """Every message-sending call addressed to one chat, in order."""
@@ -204,8 +213,16 @@ class FakeTelegramApi:
     def callback_update(
         self, chat_id: int, data: str, message_id: int = 1, language_code: str | None = "en"
     ) -> dict[str, Any]:
-        """A press on an inline button under the bot's message `message_id`."""
+        """A press on an inline button under the bot's message `message_id` (the message as
+        the bot sent it when the fake has it, as Telegram includes it)."""
         user = _user(chat_id, language_code, "Citizen")
+        message = self.bot_message(chat_id, message_id) or {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": _chat(chat_id, "Citizen"),
+            "from": BOT_USER,
+            "text": "…",
+        }
         return {
             "update_id": next(self._update_ids),
             "callback_query": {
@@ -213,13 +230,7 @@ class FakeTelegramApi:
                 "from": user,
                 "chat_instance": str(chat_id * 31),
                 "data": data,
-                "message": {
-                    "message_id": message_id,
-                    "date": int(time.time()),
-                    "chat": _chat(chat_id, "Citizen"),
-                    "from": BOT_USER,
-                    "text": "…",
-                },
+                "message": message,
             },
         }
 
@@ -276,6 +287,7 @@ class FakeTelegramApi:
             result = await handler(params)
         except _ApiError as error:
             return _error(error.code, error.description)
+        call.result = result
         return JSONResponse({"ok": True, "result": result})
 
     async def _api_getme(self, _: dict[str, Any]) -> Any:
@@ -355,7 +367,34 @@ class FakeTelegramApi:
         return True
 
     async def _api_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
-        return self._message(params, {"text": "…"})
+        """Replace (or, without `reply_markup`, remove) the inline keyboard of a bot message."""
+        if params.get("inline_message_id"):
+            return True  # messages sent via inline mode: Telegram answers True, not the message
+        chat_id, message_id = params.get("chat_id"), params.get("message_id")
+        if chat_id is None or message_id is None:
+            raise _ApiError(400, "Bad Request: message identifier is not specified")
+        self._check_reachable(params)
+        markup = params.get("reply_markup")
+        if markup is not None and not (isinstance(markup, dict) and "inline_keyboard" in markup):
+            raise _ApiError(400, "Bad Request: inline keyboard expected")
+        _check_markup(markup)
+        with self._lock:
+            message = self.bot_messages.get((chat_id, message_id))
+            if message is None:
+                raise _ApiError(400, "Bad Request: message to edit not found")
+            if message.get("reply_markup") == (markup or None):
+                raise _ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and "
+                    "reply markup are exactly the same as a current content and reply markup "
+                    "of the message",
+                )
+            edited = {key: value for key, value in message.items() if key != "reply_markup"}
+            edited["edit_date"] = int(time.time())
+            if markup and markup.get("inline_keyboard"):
+                edited["reply_markup"] = markup
+            self.bot_messages[(chat_id, message_id)] = edited
+        return edited
 
     async def _api_sendchataction(self, params: dict[str, Any]) -> Any:
         self._check_reachable(params)
@@ -364,7 +403,10 @@ class FakeTelegramApi:
     def _sent_message(self, params: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
         self._check_reachable(params)
         _check_markup(params.get("reply_markup"))
-        return self._message(params, content)
+        message = self._message(params, content)
+        with self._lock:
+            self.bot_messages[(message["chat"]["id"], message["message_id"])] = message
+        return message
 
     def _check_reachable(self, params: dict[str, Any]) -> None:
         if params.get("chat_id") in self.blocked_chats:
