@@ -213,7 +213,8 @@ class SearchService:
         vectors = self._embed(items, batch_size=batch_size)
         with self._lock, store.folder_lock(self.index_dir):
             self._refresh()
-            if self._unusable:  # meanwhile another process wrote an index we cannot use
+            stale = bool(self._unusable)  # another process wrote an index we cannot use
+            if stale:
                 counts, reason = (0, 0, 0), ""
             else:
                 fold = (
@@ -227,7 +228,7 @@ class SearchService:
                     self._reindex()
                 if fold or reason:
                     self._write_generation()
-        if self._unusable:
+        if stale:
             return self.sync(wanted, fetch, batch_size=batch_size)  # builds from scratch
         summary = IndexSync(
             added=counts[0],
