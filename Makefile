@@ -45,7 +45,7 @@ $(APP_STAMP): pyproject.toml requirements/app.lock
 	@$(VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 	@$(VENV)/bin/python -m pip install --quiet -c requirements/app.lock torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true
 	@$(VENV)/bin/python -m pip install --quiet -c requirements/app.lock -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
-	@$(VENV)/bin/python -c "import torch, rasa_sdk, faiss, sentence_transformers, telegram, sqlalchemy" \
+	@$(VENV)/bin/python -c "import torch, rasa_sdk, faiss, sentence_transformers, telegram, sqlalchemy, onnxruntime" \
 		|| { echo "error: the application environment is incomplete; see the pip output above" >&2; exit 1; }
 	@touch $@
 
