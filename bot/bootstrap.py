@@ -46,7 +46,7 @@ def import_catalog_file(path: Path, *, url: str, prune: bool, update_index: bool
 
 
 def prepare_index() -> None:
-    """Build the search index if the catalog or the embedding model changed since the last build."""
+    """Bring the search index in line with the catalog: item by item, or built if unusable."""
     import knowledge
 
     knowledge.ensure_index_from_database()
