@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -14,9 +15,17 @@ import httpx
 from core.settings import REPOSITORY_ROOT
 
 
+@dataclass(frozen=True)
+class RunningGateway:
+    url: str  # e.g. http://127.0.0.1:8123
+    pid: int  # for the CPU accounting
+
+
 @contextlib.contextmanager
-def gateway_process(app_factory: str, env: dict[str, str], port: int, log: Path) -> Iterator[str]:
-    """Start `uvicorn --factory app_factory` on loopback, wait for /health, yield its base URL."""
+def gateway_process(
+    app_factory: str, env: dict[str, str], port: int, log: Path
+) -> Iterator[RunningGateway]:
+    """Start `uvicorn --factory app_factory` on loopback, wait for /health, yield it."""
     command = [
         sys.executable, "-m", "uvicorn", app_factory,
         "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
@@ -35,7 +44,7 @@ def gateway_process(app_factory: str, env: dict[str, str], port: int, log: Path)
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the gateway did not start; see {log}")
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        yield RunningGateway(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.terminate()
         try:

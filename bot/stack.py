@@ -8,6 +8,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
@@ -30,11 +31,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_assistant(settings: Settings, ports: StackPorts | None = None) -> Iterator[Supervisor]:
-    """Prepare everything, start Rasa and the action server, stop them on exit (also on Ctrl-C)."""
+def running_assistant(
+    settings: Settings, ports: StackPorts | None = None, model: Path | None = None
+) -> Iterator[Supervisor]:
+    """Prepare everything, start Rasa and the action server, stop them on exit (also on Ctrl-C).
+
+    `model` serves an already trained model file instead of the one for the current training
+    data (which is trained first if it is missing)."""
     url = prepare_database(settings)
     prepare_index()
-    model = prepare_model(settings)
+    model = model or prepare_model(settings)
     supervisor = Supervisor(settings, model, url, ports or StackPorts.from_settings(settings))
     supervisor.start()
     try:
