@@ -1,12 +1,18 @@
 """Rasa input channel for the gateway: Rasa's REST channel that also passes message metadata.
 
-Runs inside the Rasa server (Python 3.10 venv); it imports only Rasa.
+Runs inside the Rasa server (Python 3.10 venv); it imports only Rasa and its sibling
+`nlu.action_validation`.
 """
 
 from typing import Any
 
 from rasa.core.channels.rest import RestInput
 from sanic.request import Request
+
+from nlu import action_validation
+
+# The server imports this channel at start: the place to prepare the action-response check.
+action_validation.install()
 
 
 class GatewayInput(RestInput):
