@@ -18,9 +18,16 @@ BENCHMARKS = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "names", nargs="*", choices=list(BENCHMARKS), help="which to run (default: all)"
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"which to run: {', '.join(BENCHMARKS)} (default: all)",
     )
     args = parser.parse_args()
+    # argparse refuses an empty list against `choices` with nargs="*", so check here.
+    unknown = [name for name in args.names if name not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     failures = []
     for name in args.names or list(BENCHMARKS):
         print(f"\n=== benchmark: {name} ===", flush=True)
