@@ -38,7 +38,13 @@ class BenchAssistant:
         return self.source == REAL_STACK
 
 
-def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+def add_source_arguments(parser: argparse.ArgumentParser, rasa_servers: int = 1) -> None:
+    parser.add_argument(
+        "--rasa-servers",
+        type=int,
+        default=rasa_servers,
+        help="Rasa servers for the real stack (RASA_SERVERS); citizens are spread by sender",
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--model", type=Path, help="serve this trained model file (default: current training data)"
@@ -61,6 +67,7 @@ def bench_assistant(data_dir: Path, args: argparse.Namespace) -> Iterator[BenchA
     os.environ["LEARNCITY_DATA_DIR"] = str(data_dir)
     os.environ["DATABASE_URL"] = f"sqlite:///{data_dir / 'learncity.db'}"
     os.environ.setdefault("LEARNCITY_MODELS_DIR", str(REPOSITORY_ROOT / ".data" / "models"))
+    os.environ["RASA_SERVERS"] = str(getattr(args, "rasa_servers", 1))
     get_settings.cache_clear()
     settings = get_settings()
     if args.rasa_url or args.fake_rasa:
@@ -78,13 +85,13 @@ def bench_assistant(data_dir: Path, args: argparse.Namespace) -> Iterator[BenchA
     from bot.stack import free_port, running_assistant
     from bot.supervisor import StackPorts
 
-    ports = StackPorts(rasa=free_port(), actions=free_port())
+    ports = StackPorts(rasa=free_port(settings.rasa_servers), actions=free_port())
     with running_assistant(settings, ports, model=args.model) as supervisor:
         assert supervisor.rasa.process and supervisor.actions.process
-        processes = {
-            "Rasa": supervisor.rasa.process.pid,
-            "actions": supervisor.actions.process.pid,
-        }
+        processes = {"actions": supervisor.actions.process.pid}
+        for index, server in enumerate(supervisor.rasa_servers):
+            assert server.process
+            processes["Rasa" if index == 0 else f"Rasa {index + 1}"] = server.process.pid
         yield BenchAssistant(supervisor.rasa_url, settings.sqlalchemy_url, REAL_STACK, processes)
 
 

@@ -47,13 +47,13 @@ def command_run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     with running_assistant(settings) as supervisor:
-        conversation = conversation_for(settings, supervisor.rasa_url)
+        conversation = conversation_for(settings, supervisor.rasa_urls)
         url = f"http://{settings.gateway_host}:{settings.gateway_port}"
         if args.console and sys.stdin.isatty():
             server = serve_gateway_in_thread(settings, conversation)
             print(f"learncity is running. Web chat: {url}  (Ctrl-D or Ctrl-C stops everything)")
             try:
-                asyncio.run(chat_loop(conversation_for(settings, supervisor.rasa_url)))
+                asyncio.run(chat_loop(conversation_for(settings, supervisor.rasa_urls)))
             except KeyboardInterrupt:
                 print("\nstopping …")
             finally:
@@ -79,7 +79,7 @@ def command_chat(args: argparse.Namespace) -> int:
         return 0
     print("starting the assistant (Rasa and the action server) …", file=sys.stderr)
     with running_assistant(settings) as supervisor:
-        asyncio.run(chat_loop(conversation_for(settings, supervisor.rasa_url), args.sender))
+        asyncio.run(chat_loop(conversation_for(settings, supervisor.rasa_urls), args.sender))
     return 0
 
 

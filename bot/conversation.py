@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import zlib
+from collections.abc import Sequence
 
 import httpx
 
@@ -25,17 +27,21 @@ class Conversation:
     If Rasa (or the action server behind it) cannot answer, the citizen gets a kind
     "try again in a moment" in their language and the operator gets a log line; the next
     message simply tries again, so the conversation recovers once the server is back.
+    With several Rasa servers, a citizen always goes to the same one (by a hash of the
+    sender id), so their turns stay in order without a lock shared between servers.
     """
 
     def __init__(
         self,
-        rasa_url: str,
+        rasa_url: str | Sequence[str],
         *,
         timeout: float = 10.0,
         database_url: str | None = None,
         flood_control: FloodControl | None = None,
     ) -> None:
-        self.rasa_url = rasa_url.rstrip("/")
+        urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
+        self.rasa_urls = [url.rstrip("/") for url in urls]
+        self.rasa_url = self.rasa_urls[0]
         self.database_url = database_url
         self.flood_control = flood_control
         self._client = httpx.AsyncClient(timeout=timeout)
@@ -53,15 +59,16 @@ class Conversation:
                 return [Reply(text=kind_text(SLOW_DOWN, message.text, message.language_hint))]
             if verdict == "drop":
                 return []
+        rasa_url = self.rasa_url_for(message.sender_id)
         try:
             response = await self._client.post(
-                f"{self.rasa_url}{WEBHOOK_PATH}",
+                f"{rasa_url}{WEBHOOK_PATH}",
                 json={"sender": message.sender_id, "message": text, "metadata": message.metadata()},
             )
             response.raise_for_status()
             items = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            self._log_unavailable(f"Rasa server at {self.rasa_url} did not answer: {error!r}")
+            self._log_unavailable(f"Rasa server at {rasa_url} did not answer: {error!r}")
             return [self._try_again(message)]
         replies = [Reply.from_rasa(item) for item in items if isinstance(item, dict)]
         if not replies:
@@ -77,6 +84,10 @@ class Conversation:
             for reply in replies
             if reply.text or reply.cards or reply.buttons or reply.request_location
         ]
+
+    def rasa_url_for(self, sender_id: str) -> str:
+        """The Rasa server that holds this citizen's conversation (stable across restarts)."""
+        return self.rasa_urls[zlib.crc32(sender_id.encode("utf-8")) % len(self.rasa_urls)]
 
     def _try_again(self, message: IncomingMessage) -> Reply:
         return Reply(text=kind_text(TRY_AGAIN, message.text, message.language_hint))
@@ -100,10 +111,12 @@ class Conversation:
         await self._client.aclose()
 
 
-def conversation_for(settings: Settings, rasa_url: str | None = None) -> Conversation:
-    """The gateway's conversation as the settings describe it (timeout, flood control)."""
+def conversation_for(
+    settings: Settings, rasa_url: str | Sequence[str] | None = None
+) -> Conversation:
+    """The gateway's conversation as the settings describe it (servers, timeout, flood control)."""
     return Conversation(
-        rasa_url or settings.rasa_url,
+        rasa_url or settings.rasa_urls,
         timeout=settings.rasa_timeout_seconds,
         database_url=settings.sqlalchemy_url,
         flood_control=FloodControl(settings.flood_messages_per_second, settings.flood_burst),

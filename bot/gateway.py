@@ -29,7 +29,9 @@ def create_app(
     """Build the app; channels other than the web chat plug in through `extra_channels`."""
 
     async def health(_: Request) -> Response:
-        rasa_up = await asyncio.to_thread(is_up, conversation.rasa_url, "/status")
+        rasa_up = await asyncio.to_thread(
+            lambda: all(is_up(url, "/status") for url in conversation.rasa_urls)
+        )
         return JSONResponse({"gateway": "up", "rasa": "up" if rasa_up else "down"})
 
     routes: list[BaseRoute] = [Route("/health", health)]

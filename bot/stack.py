@@ -24,10 +24,23 @@ from nlu.training import rasa_environment, rasa_executable
 logger = logging.getLogger(__name__)
 
 
-def free_port() -> int:
+def free_port(count: int = 1) -> int:
+    """A free local port, and the `count - 1` ports after it free too (for several servers)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            first = sock.getsockname()[1]
+        if all(_is_free(first + offset) for offset in range(1, count)):
+            return first
+
+
+def _is_free(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @contextlib.contextmanager

@@ -106,7 +106,7 @@ class StackPorts:
 
 
 class Supervisor:
-    """Runs the action server and the Rasa server; a watchdog restarts either if it crashes."""
+    """Runs the action server and the Rasa server(s); a watchdog restarts any that crashes."""
 
     def __init__(
         self, settings: Settings, model: Path, database_url: str, ports: StackPorts
@@ -134,10 +134,20 @@ class Supervisor:
             log_file=logs / "action-server.log",
             env=app_env,
         )
-        self.rasa = ManagedProcess(
-            name="Rasa server",
+        self.rasa_servers = [
+            self._rasa_process(index, ports.rasa + index, model, endpoints)
+            for index in range(settings.rasa_servers)
+        ]
+        self.rasa = self.rasa_servers[0]
+        self._stopping = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    def _rasa_process(self, index: int, port: int, model: Path, endpoints: Path) -> ManagedProcess:
+        suffix = f" {index + 1}" if self.settings.rasa_servers > 1 else ""
+        return ManagedProcess(
+            name=f"Rasa server{suffix}",
             command=[
-                str(rasa_executable(settings)),
+                str(rasa_executable(self.settings)),
                 "run",
                 "--enable-api",
                 "--model",
@@ -149,22 +159,27 @@ class Supervisor:
                 "--interface",
                 "127.0.0.1",
                 "--port",
-                str(ports.rasa),
+                str(port),
             ],
-            health_url=f"http://127.0.0.1:{ports.rasa}/status",
-            log_file=logs / "rasa-server.log",
+            health_url=f"http://127.0.0.1:{port}/status",
+            log_file=self.settings.data_dir
+            / "logs"
+            / (f"rasa-server-{index + 1}.log" if index else "rasa-server.log"),
             env=rasa_environment(),
         )
-        self._stopping = threading.Event()
-        self._watchdog: threading.Thread | None = None
 
     @property
     def rasa_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.rasa}"
+        return self.rasa_urls[0]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa server, in the order `Conversation` spreads citizens over them."""
+        return [f"http://127.0.0.1:{self.ports.rasa + i}" for i in range(len(self.rasa_servers))]
 
     @property
     def processes(self) -> list[ManagedProcess]:
-        return [self.actions, self.rasa]
+        return [self.actions, *self.rasa_servers]
 
     def start(self) -> None:
         """Start both servers in parallel and wait until each answers its health check."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,11 @@ class Settings(BaseSettings):
     gateway_port: int = 8000
 
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_servers: int = Field(
+        default=1,
+        description="Rasa servers to run, on RASA_URL's port and the ones after it; each "
+        "citizen always talks to the same one (one Rasa server uses one core at most)",
+    )
     rasa_venv: Path = Field(default=REPOSITORY_ROOT / ".venv-rasa")
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     rasa_timeout_seconds: float = 10.0
@@ -58,6 +64,21 @@ class Settings(BaseSettings):
 
     flood_messages_per_second: float = 5.0
     flood_burst: int = 10
+
+    @field_validator("rasa_servers")
+    @classmethod
+    def _rasa_servers_in_range(cls, value: int) -> int:
+        if not 1 <= value <= 8:
+            raise ValueError(f"RASA_SERVERS must be between 1 and 8; got {value}")
+        return value
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa server's URL: RASA_URL's port, then the next RASA_SERVERS - 1 ports."""
+        parts = urlsplit(self.rasa_url.rstrip("/"))
+        port = parts.port or 5005
+        host = parts.hostname or "127.0.0.1"
+        return [f"{parts.scheme}://{host}:{port + i}" for i in range(self.rasa_servers)]
 
     @field_validator("wechat_reply_budget_seconds")
     @classmethod
