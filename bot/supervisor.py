@@ -165,7 +165,7 @@ class Supervisor:
             log_file=self.settings.data_dir
             / "logs"
             / (f"rasa-server-{index + 1}.log" if index else "rasa-server.log"),
-            env=rasa_environment(),
+            env=_serving_environment(),
         )
 
     @property
@@ -212,3 +212,16 @@ class Supervisor:
         self._stopping.set()
         for managed in reversed(self.processes):
             managed.stop()
+
+
+def _serving_environment() -> dict[str, str]:
+    """Rasa's environment for answering: TensorFlow on one thread per server.
+
+    A turn runs a small model on one message; spreading it over threads only adds
+    hand-offs, and with several Rasa servers the threads of one steal the others' cores.
+    """
+    env = rasa_environment()
+    env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
+    env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
