@@ -34,12 +34,26 @@ def import_catalog_file(path: Path, *, url: str, prune: bool, update_index: bool
     """Import one file or folder, print progress to stderr, then bring the index up to date."""
     import knowledge
 
+    # On a terminal the count rewrites one line; in a log file each count is a line of its own.
+    rewrite = sys.stderr.isatty()
+    start_of_line = "\r" if rewrite else ""
+    line_open = False
+
     def progress(done: int, total: int) -> None:
-        print(f"\r  importing {path.name}: {done}/{total}", end="", file=sys.stderr, flush=True)
+        nonlocal line_open
+        finished = done >= total or not rewrite
+        print(
+            f"{start_of_line}  importing {path.name}: {done}/{total}",
+            end="\n" if finished else "",
+            file=sys.stderr,
+            flush=True,
+        )
+        line_open = not finished
 
     with session_scope(url) as session:
         summary = knowledge.import_catalog(path, session=session, prune=prune, progress=progress)
-    print(file=sys.stderr)
+    if line_open:
+        print(file=sys.stderr)
     if update_index:
         prepare_index()
     return summary

@@ -47,6 +47,18 @@ class _ScrubbingFilter(logging.Filter):
         return True
 
 
+class _LibraryChatterFilter(logging.Filter):
+    """Drop the lines onnxruntime's quantizer writes on the root logger (hundreds per export,
+    one per tensor, and advice for model authors); its errors still pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.name == "root"
+            and record.levelno <= logging.WARNING
+            and "onnxruntime" in record.pathname
+        )
+
+
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -76,9 +88,14 @@ def configure_logging(level: str | None = None) -> None:
         handler.setFormatter(_JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_LibraryChatterFilter())
     handler.addFilter(_ScrubbingFilter())
     root.addHandler(handler)
     root.setLevel((level or settings.learncity_log_level).upper())
-    # Third-party clients log full URLs, which for Telegram contain the bot token.
-    for noisy in ("httpx", "httpcore", "telegram", "urllib3", "faiss", "sentence_transformers"):
+    # Third-party clients log full URLs (for Telegram they contain the bot token) or chatter.
+    noisy_loggers = (
+        "httpx", "httpcore", "telegram", "urllib3", "faiss", "sentence_transformers",
+        "alembic.runtime.plugins",
+    )  # fmt: skip
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)

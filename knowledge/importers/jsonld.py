@@ -37,6 +37,16 @@ SPACE_TYPES = {
     "GovernmentBuilding", "GovernmentOffice", "LocalBusiness", "ArtGallery", "Park",
     "SportsActivityLocation", "CommunityCenter", "EventVenue",
 }  # fmt: skip
+# Nodes that only describe another node (its provider, schedule, price, address...). A document's
+# @graph lists them beside the courses that point at them; they are read through those
+# references and are neither items nor errors.
+SUPPORTING_TYPES = {
+    "CourseInstance", "Offer", "AggregateOffer", "Organization", "Person", "PostalAddress",
+    "GeoCoordinates", "GeoShape", "Schedule", "OpeningHoursSpecification", "Audience",
+    "EducationalAudience", "PeopleAudience", "LocationFeatureSpecification", "Language",
+    "VirtualLocation", "DefinedTerm", "ImageObject", "WebPage", "WebSite", "ContactPoint",
+    "EducationalOccupationalCredential", "AlignmentObject", "Review", "AggregateRating",
+}  # fmt: skip
 _ACCESSIBILITY_WORDS = {
     "wheelchair", "hearing_loop", "sign_language", "accessible_toilet", "large_print", "braille",
     "elevator",
@@ -54,10 +64,13 @@ def parse_jsonld(content: str, *, file: str, source: str) -> ParsedFile:
         return parsed
     nodes = _nodes(document)
     by_id = {node["@id"]: node for node in nodes if isinstance(node, dict) and "@id" in node}
+    referenced = _referenced_ids(nodes)
     for index, node in enumerate(nodes):
         position = f"item {index + 1}"
         if isinstance(node, dict) and text(node.get("@id")):
             parsed.listed_ids.add(text(node["@id"]))
+        if _is_supporting(node, referenced):
+            continue
         try:
             item = _item(node, by_id, source)
         except RowError as error:
@@ -79,6 +92,38 @@ def _nodes(document: Any) -> list[Any]:
             )
         return nodes
     return [document]
+
+
+def _referenced_ids(nodes: list[Any]) -> set[str]:
+    """Ids that some node points at with a bare {"@id": ...} reference."""
+    found: set[str] = set()
+
+    def walk(value: Any, top: bool) -> None:
+        if isinstance(value, dict):
+            if not top and set(value) == {"@id"}:
+                found.add(text(value["@id"]))
+                return
+            for key, child in value.items():
+                if key != "@id":
+                    walk(child, False)
+        elif isinstance(value, list):
+            for child in value:
+                walk(child, False)
+
+    for node in nodes:
+        walk(node, True)
+    return found
+
+
+def _is_supporting(node: Any, referenced: set[str]) -> bool:
+    """True for a node that only describes another: a supporting type, or a non-catalog node
+    that another node references (an Organization as provider, a CourseInstance by id)."""
+    if not isinstance(node, dict):
+        return False
+    types = set(_types(node))
+    if types & (COURSE_TYPES | EVENT_TYPES | SPACE_TYPES):
+        return False
+    return bool(types & SUPPORTING_TYPES) or text(node.get("@id")) in referenced
 
 
 def _types(node: dict[str, Any]) -> list[str]:
@@ -135,7 +180,9 @@ def _item(node: Any, by_id: dict[str, Any], source: str) -> CatalogItem:
         topics=_topics(node),
         languages=_languages(node, instances),
         audiences=unique(
-            normalise_audience(a) for value in _list(node.get("audience")) for a in _audience(value)
+            normalise_audience(a)
+            for value in _list(node.get("audience"))
+            for a in _audience(_resolve(value, by_id))
         ),
         free=free,
         price=price,
@@ -154,7 +201,12 @@ def _item(node: Any, by_id: dict[str, Any], source: str) -> CatalogItem:
         start=start,
         end=parse_datetime(node.get("endDate"), "endDate") if kind == "event" else None,
         url=text(node.get("url")),
-        organizer=_name_of(node.get("provider") or node.get("organizer")),
+        organizer=_name_of(
+            [
+                _resolve(value, by_id)
+                for value in _list(node.get("provider") or node.get("organizer"))
+            ]
+        ),
         extra=extra,
     )
 

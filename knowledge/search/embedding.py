@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -248,36 +249,51 @@ def _export_onnx_int8(model_name: str, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         plain = Path(scratch) / "model.onnx"
-        sample = torch.ones(1, 8, dtype=torch.long)
-        axes = {0: "batch", 1: "tokens"}
-        torch.onnx.export(
-            _Hidden(transformer),
-            (sample, sample, torch.zeros_like(sample)),
-            str(plain),
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"],
-            dynamic_axes={
-                "input_ids": axes,
-                "attention_mask": axes,
-                "token_type_ids": axes,
-                "last_hidden_state": axes,
-            },
-            opset_version=17,
-            dynamo=False,
-        )
+        # The tracer warns about constructs that are constant for this model; an operator
+        # cannot act on those warnings, so they stay out of the import's output.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _export_traced(_Hidden(transformer), plain)
         quantised = Path(scratch) / "model-int8.onnx"
         quantize_dynamic(str(plain), str(quantised), weight_type=QuantType.QInt8)
         tokenizer.backend_tokenizer.save(str(folder / "tokenizer.json"))
+        # sentence-transformers 5.x renamed the method; accept both spellings.
+        dimension = getattr(model, "get_embedding_dimension", None) or (
+            model.get_sentence_embedding_dimension
+        )
         meta = {
             "model": model_name,
             "max_length": int(model.max_seq_length or 256),
             "pad_id": int(tokenizer.pad_token_id or 0),
-            "dimension": int(model.get_sentence_embedding_dimension()),
+            "dimension": int(dimension()),
         }
         (folder / "meta.json").write_text(json.dumps(meta, indent=2))
         # Last: the int8 file's presence marks a finished export.
         os.replace(quantised, folder / "model-int8.onnx")
     logger.info("exported %s to ONNX int8 in %s", model_name, folder)
+
+
+def _export_traced(module: Any, target: Path) -> None:
+    """Trace `module` (token ids, mask, type ids -> hidden states) to an ONNX file."""
+    import torch
+
+    sample = torch.ones(1, 8, dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    torch.onnx.export(
+        module,
+        (sample, sample, torch.zeros_like(sample)),
+        str(target),
+        input_names=["input_ids", "attention_mask", "token_type_ids"],
+        output_names=["last_hidden_state"],
+        dynamic_axes={
+            "input_ids": axes,
+            "attention_mask": axes,
+            "token_type_ids": axes,
+            "last_hidden_state": axes,
+        },
+        opset_version=17,
+        dynamo=False,
+    )
 
 
 _shared: dict[str, Embedder] = {}

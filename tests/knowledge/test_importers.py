@@ -94,6 +94,40 @@ def test_jsonld_single_object_and_top_level_list_are_read(tmp_path: Path) -> Non
     ]
 
 
+def test_jsonld_graph_nodes_that_describe_a_course_are_read_through_it_not_rejected(
+    tmp_path: Path,
+) -> None:
+    graph = tmp_path / "flat.jsonld"
+    graph.write_text(
+        """{"@context": "https://schema.org", "@graph": [
+  {"@id": "org", "@type": "Organization", "name": "Adult Education Service"},
+  {"@id": "lib", "@type": "Library", "name": "Riverside Library",
+   "geo": {"@type": "GeoCoordinates", "latitude": 51.5, "longitude": -0.12}},
+  {"@id": "ci", "@type": "CourseInstance", "location": {"@id": "lib"},
+   "courseSchedule": {"@type": "Schedule", "byDay": "https://schema.org/Saturday",
+                      "startTime": "10:00", "endTime": "12:00"},
+   "offers": {"@id": "offer"}},
+  {"@id": "offer", "@type": "Offer", "price": 0},
+  {"@id": "note", "@type": "Comment", "text": "referenced by the course", "name": "n"},
+  {"@id": "watercolour", "@type": "Course", "name": "Watercolour painting",
+   "provider": {"@id": "org"}, "hasCourseInstance": {"@id": "ci"}, "comment": {"@id": "note"}},
+  {"@id": "stray", "@type": "Recipe", "name": "Dumplings"}
+]}""",
+        encoding="utf-8",
+    )
+    parsed = read_file(graph)
+    assert [str(r) for r in parsed.rejected] == [
+        'flat.jsonld item 7, field @type: unknown type "Recipe" (expected Course, Event or a Place)'
+    ]
+    course = _by_id(parsed)["watercolour"]
+    assert sorted(_by_id(parsed)) == ["lib", "watercolour"]
+    assert course.place_name == "Riverside Library"
+    assert (course.latitude, course.longitude) == (51.5, -0.12)
+    assert course.free is True
+    assert course.sessions[0].days == ("saturday",)
+    assert course.organizer == "Adult Education Service"
+
+
 def test_invalid_json_is_rejected_with_its_line_and_nothing_else_happens(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jsonld"
     broken.write_text('{\n  "@graph": [\n    {"name": "x",}\n  ]\n}\n', encoding="utf-8")
