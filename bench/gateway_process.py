@@ -42,7 +42,9 @@ def gateway_process(
                 if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
                     break
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the gateway did not start; see {log}")
+                # The log lives in the benchmark's temporary folder: show its end here.
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+                raise RuntimeError(f"the gateway did not start; the end of {log}:\n{tail}")
             time.sleep(0.2)
         yield RunningGateway(f"http://127.0.0.1:{port}", process.pid)
     finally:

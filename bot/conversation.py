@@ -19,6 +19,7 @@ from core.settings import Settings
 from nlu.serving import WEBHOOK_PATH
 
 logger = logging.getLogger(__name__)
+RASA_CONNECTIONS = 256  # open connections to the Rasa servers, kept for reuse
 
 
 class Conversation:
@@ -44,7 +45,16 @@ class Conversation:
         self.rasa_url = self.rasa_urls[0]
         self.database_url = database_url
         self.flood_control = flood_control
-        self._client = httpx.AsyncClient(timeout=timeout)
+        # Keep a connection per citizen being answered, and drop idle ones after 2 s: Rasa's
+        # server closes them at 5 s, and reusing one it is closing would fail the turn.
+        self._client = httpx.AsyncClient(
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=RASA_CONNECTIONS,
+                max_keepalive_connections=RASA_CONNECTIONS,
+                keepalive_expiry=2.0,
+            ),
+        )
         self._last_failure_logged = 0.0
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:

@@ -1,7 +1,7 @@
 """Rasa input channel for the gateway: Rasa's REST channel that also passes message metadata.
 
-Runs inside the Rasa server (Python 3.10 venv); it imports only Rasa and its sibling
-`nlu.action_validation`.
+Runs inside the Rasa server (Python 3.10 venv); it imports only Rasa and its siblings
+`nlu.action_validation` and `nlu.action_calls`.
 """
 
 from typing import Any
@@ -9,10 +9,11 @@ from typing import Any
 from rasa.core.channels.rest import RestInput
 from sanic.request import Request
 
-from nlu import action_validation
+from nlu import action_calls, action_validation
 
-# The server imports this channel at start: the place to prepare the action-response check.
+# The server imports this channel at start: the place to prepare how actions are called.
 action_validation.install()
+action_calls.install()
 
 
 class GatewayInput(RestInput):

@@ -15,13 +15,22 @@ CREDENTIALS_FILE = REPOSITORY_ROOT / "nlu" / "credentials.yml"
 WEBHOOK_PATH = "/webhooks/learncity/webhook"
 
 
+# Rasa's SQL tracker store that keeps each conversation in memory between its turns, checked
+# against the database on every read and write (nlu/tracker_store.py).
+TRACKER_STORE_TYPE = "nlu.tracker_store.CachingSQLTrackerStore"
+
+
 def tracker_store_config(database_url: str) -> dict[str, Any]:
     """Rasa's SQL tracker store pointed at the project's own database."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": str(Path(url.database or "").resolve())}
+        return {
+            "type": TRACKER_STORE_TYPE,
+            "dialect": "sqlite",
+            "db": str(Path(url.database or "").resolve()),
+        }
     config: dict[str, Any] = {
-        "type": "SQL",
+        "type": TRACKER_STORE_TYPE,
         "dialect": url.get_backend_name(),
         "url": url.host or "127.0.0.1",
         "db": url.database,

@@ -20,12 +20,14 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor
+from telegram.request import HTTPXRequest
 
 from bot.channels.telegram_handlers import ChannelContext, add_handlers
 from bot.channels.telegram_render import CallbackPayloads, Reachability, TelegramRenderer
@@ -39,6 +41,7 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MAX_CONCURRENT_UPDATES = 512
+BOT_API_CONNECTIONS = 256  # open connections to the Bot API, kept for reuse
 _VALID_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 COMMANDS = {
@@ -135,7 +138,8 @@ class TelegramChannel:
         builder = (
             _builder(settings)
             .concurrent_updates(ChatOrderedUpdateProcessor(MAX_CONCURRENT_UPDATES))
-            .get_updates_read_timeout(30)
+            # Long polling holds one request open for up to 30 s.
+            .get_updates_request(HTTPXRequest(connection_pool_size=1, read_timeout=30))
         )
         if self.webhook_mode:
             builder = builder.updater(None)
@@ -269,11 +273,22 @@ def _channel(conversation: Conversation, settings: Settings) -> TelegramChannel:
 
 def _builder(settings: Settings) -> ApplicationBuilder:  # type: ignore[type-arg]
     base = settings.telegram_api_base_url.rstrip("/")
+    # httpx keeps only 20 idle connections by default: with hundreds of chats answered at once,
+    # most sends would open a new connection to the Bot API. Keep as many as may be in use.
+    request = HTTPXRequest(
+        connection_pool_size=BOT_API_CONNECTIONS,
+        httpx_kwargs={
+            "limits": httpx.Limits(
+                max_connections=BOT_API_CONNECTIONS, max_keepalive_connections=BOT_API_CONNECTIONS
+            )
+        },
+    )
     return (
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
+        .request(request)
     )
 
 

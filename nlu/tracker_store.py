@@ -1,0 +1,158 @@
+"""Rasa's SQL tracker store, keeping each conversation's tracker in memory between its turns.
+
+Runs inside the Rasa server (Python 3.10 venv); endpoints.yml names it as the tracker store's
+`type`. Rasa's own `SQLTrackerStore` reloads and replays every event of the conversation at the
+start of each turn, and counts them again (with a sub-query) before storing the new ones:
+under load that was about 40 % of the Rasa server's CPU. This store writes every event to the
+same `events` table as Rasa's does, and asks the database on every read and every write
+whether the conversation's rows are still the ones it saw (their number and highest id: one
+indexed query). Only then does it answer from memory. Anything another process changed (the
+gateway erasing a conversation after "forget me", another Rasa server) makes it read the
+database again, so the database stays the one source of truth.
+
+On SQLite it also keeps its connections open (Rasa's SQLAlchemy 1.4 opens a new one per
+query) and commits with `synchronous=NORMAL`, which in WAL mode cannot corrupt the database
+(a power cut may lose the last turns).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.pool import QueuePool
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CACHE_SIZE = 5000  # conversations kept in memory, least recently used dropped first
+
+# What the database holds for one conversation: (number of rows, highest row id).
+Signature = tuple[int, int | None]
+
+
+@dataclass
+class _Remembered:
+    signature: Signature
+    tracker: DialogueStateTracker  # the latest session's events, as `retrieve` would load them
+
+
+class CachingSQLTrackerStore(SQLTrackerStore):
+    """`SQLTrackerStore` that answers from memory while the database shows no change."""
+
+    def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            self._keep_sqlite_connections_open()
+        self._cache_size = max(0, int(cache_size))
+        self._remembered: OrderedDict[str, _Remembered] = OrderedDict()
+        self._signature_query = sa.select(
+            sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id)
+        ).where(self.SQLEvent.sender_id == sa.bindparam("sender_id"))
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session's tracker: from memory if the database still matches it."""
+        signature = self._signature(sender_id)
+        remembered = self._remembered.get(sender_id)
+        if remembered is not None and remembered.signature == signature:
+            self._remembered.move_to_end(sender_id)
+            return remembered.tracker.copy()
+        tracker = await super().retrieve(sender_id)
+        self._forget(sender_id)
+        if tracker is not None:
+            self._remember(sender_id, signature, tracker)
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the events the database lacks; remember the tracker for the next turn."""
+        sender_id = tracker.sender_id
+        remembered = self._remembered.get(sender_id)
+        signature = self._signature(sender_id)
+        if remembered is None or remembered.signature != signature:
+            # Not loaded by us, or changed elsewhere meanwhile: Rasa counts what is stored.
+            self._forget(sender_id)
+            await super().save(tracker)
+            return
+        await self.stream_events(tracker)
+        stored = len(remembered.tracker.events)
+        new_events = list(tracker.events)[stored:]
+        count, highest = signature
+        with self.session_scope() as session:
+            rows = [self._row(sender_id, event) for event in new_events]
+            session.add_all(rows)
+            session.flush()
+            if rows:
+                highest = rows[-1].id
+            session.commit()
+        self._remember(sender_id, (count + len(rows), highest), tracker)
+
+    def _signature(self, sender_id: str) -> Signature:
+        with self.engine.connect() as connection:
+            count, highest = connection.execute(
+                self._signature_query, {"sender_id": sender_id}
+            ).one()
+        return int(count), highest
+
+    def _row(self, sender_id: str, event: Any) -> Any:
+        """The `events` row Rasa's own store writes for `event`."""
+        import json
+
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
+
+    def _remember(
+        self, sender_id: str, signature: Signature, tracker: DialogueStateTracker
+    ) -> None:
+        if not self._cache_size:
+            return
+        self._remembered[sender_id] = _Remembered(signature, self._latest_session(tracker))
+        self._remembered.move_to_end(sender_id)
+        while len(self._remembered) > self._cache_size:
+            self._remembered.popitem(last=False)
+
+    def _forget(self, sender_id: str) -> None:
+        self._remembered.pop(sender_id, None)
+
+    def _latest_session(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
+        """A copy holding the events from the last `SessionStarted` on: what the database
+        query of `SQLTrackerStore.retrieve` would load for this conversation."""
+        events = list(tracker.events)
+        starts = [index for index, event in enumerate(events) if isinstance(event, SessionStarted)]
+        if not starts or starts[-1] == 0:
+            return tracker.copy()
+        return DialogueStateTracker.from_events(
+            tracker.sender_id, events[starts[-1] :], self.domain.slots
+        )
+
+    def _keep_sqlite_connections_open(self) -> None:
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            url,
+            poolclass=QueuePool,
+            pool_size=2,
+            max_overflow=8,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+
+        @sa.event.listens_for(self.engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)

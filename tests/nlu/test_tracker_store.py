@@ -1,0 +1,67 @@
+"""The caching SQL tracker store reads and writes exactly what Rasa's own SQL store does.
+
+Checked inside the Rasa venv on a temp SQLite file and, when it answers, on PostgreSQL: two
+Rasa servers sharing one conversation, a new session, and a conversation erased behind the
+store's back (what "forget me" does) that must not come back from memory.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from core.settings import REPOSITORY_ROOT, get_settings
+from nlu.serving import TRACKER_STORE_TYPE, tracker_store_config
+from nlu.training import rasa_environment
+
+CHECKS = Path(__file__).with_name("tracker_store_checks.py")
+
+
+def _observe(database_url: str) -> dict:
+    python = get_settings().rasa_venv / "bin" / "python"
+    if not python.exists():
+        message = f"the Rasa venv is missing at {python.parent.parent}; run `make setup`"
+        print(f"\nSKIP: {message}")
+        pytest.skip(message)
+    config = tracker_store_config(database_url)
+    assert config.pop("type") == TRACKER_STORE_TYPE
+    options = make_url(database_url).query.get("options")
+    if options:  # the test schema of a PostgreSQL run
+        config["query"] = {"options": options}
+    if "url" in config:
+        config["host"] = config.pop("url")
+    completed = subprocess.run(
+        [str(python), str(CHECKS)],
+        input=json.dumps(config),
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY_ROOT,
+        env=rasa_environment(),
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.split("@@", 1)[1])
+
+
+def test_caching_store_matches_rasas_own_across_servers_sessions_and_erasure(
+    database_url: str,
+) -> None:
+    seen = _observe(database_url)
+    assert seen["first_turn_equal"] is True
+    assert seen["second_turn_equal"] is True
+    assert seen["slot_after_two_turns"] == "en"
+    assert seen["rows_like_rasas_own"] is True
+    assert seen["sees_other_server_turn"] is True
+    assert seen["slot_from_other_server"] == "zh"
+    assert seen["rows_after_both_servers"] == seen["events_after_both_servers"]
+    assert seen["new_session_equal"] is True
+    assert seen["new_session_first_event"] == "session_started"
+    assert seen["after_erase_server_one"] is None
+    assert seen["after_erase_server_two"] is None
+    assert seen["rows_after_erase_and_new_turn"] == seen["events_after_erase_and_new_turn"]
+    if database_url.startswith("sqlite"):
+        assert seen["sqlite_synchronous"] == 1  # NORMAL
