@@ -27,7 +27,9 @@ class TrainingError(RuntimeError):
 
 def training_inputs() -> list[Path]:
     """Every file whose change means the model must be retrained, in a stable order."""
-    files = [CONFIG_FILE, REPOSITORY_ROOT / "nlu" / "rasa_channel.py"]
+    # The modules the server loads at run time (nlu/rasa_channel.py, nlu/tracker_store.py, …)
+    # are not in the model: changing them needs a restart, not a retrain.
+    files = [CONFIG_FILE]
     for folder in (DOMAIN_DIR, DATA_DIR, COMPONENTS_DIR):
         if folder.exists():
             files.extend(
