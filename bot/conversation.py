@@ -19,7 +19,7 @@ from core.settings import Settings
 from nlu.serving import WEBHOOK_PATH
 
 logger = logging.getLogger(__name__)
-RASA_CONNECTIONS = 256  # open connections to the Rasa servers, kept for reuse
+RASA_CONNECTIONS = 64  # open connections to the Rasa servers, kept for reuse
 
 
 class Conversation:

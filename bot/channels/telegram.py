@@ -41,7 +41,7 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MAX_CONCURRENT_UPDATES = 512
-BOT_API_CONNECTIONS = 256  # open connections to the Bot API, kept for reuse
+BOT_API_CONNECTIONS = 64  # open connections to the Bot API, kept for reuse
 _VALID_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 COMMANDS = {
