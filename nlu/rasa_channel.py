@@ -1,7 +1,7 @@
 """Rasa input channel for the gateway: Rasa's REST channel that also passes message metadata.
 
 Runs inside the Rasa server (Python 3.10 venv); it imports only Rasa and its siblings
-`nlu.action_validation` and `nlu.action_calls`.
+`nlu.action_validation`, `nlu.action_calls` and `nlu.graph_runner`.
 """
 
 from typing import Any
@@ -9,11 +9,13 @@ from typing import Any
 from rasa.core.channels.rest import RestInput
 from sanic.request import Request
 
-from nlu import action_calls, action_validation
+from nlu import action_calls, action_validation, graph_runner
 
-# The server imports this channel at start: the place to prepare how actions are called.
+# The server imports this channel at start: the place to prepare how it runs its model and
+# calls its actions (docs/development.md, "Inside the Rasa server").
 action_validation.install()
 action_calls.install()
+graph_runner.install()
 
 
 class GatewayInput(RestInput):

@@ -1,0 +1,55 @@
+"""Runs inside the Rasa venv (Python 3.10): the planned graph runner against Rasa's dask one.
+
+Usage: python tests/nlu/graph_runner_checks.py MODEL.tar.gz < texts.json
+Prints `@@` and a JSON object: what each runner parsed and predicted, and its time per text.
+"""
+
+import asyncio
+import json
+import sys
+import time
+
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
+
+from nlu import graph_runner
+
+
+async def _observe(agent, texts, tag):
+    seen = []
+    started = time.perf_counter()
+    for index, text in enumerate(texts):
+        parsed = await agent.parse_message(text)
+        sender = f"{tag}-{index}"
+        await agent.processor.log_message(UserMessage(text, sender_id=sender))
+        prediction = await agent.processor.predict_next_for_sender_id(sender)
+        best = max(prediction["scores"], key=lambda score: score["score"])
+        seen.append(
+            {
+                "intent": parsed["intent"]["name"],
+                "confidence": round(parsed["intent"]["confidence"], 5),
+                "entities": [[e["entity"], e.get("value")] for e in parsed["entities"]],
+                "next_action": best["action"],
+                "policy": prediction["policy"],
+            }
+        )
+    return seen, (time.perf_counter() - started) * 1000 / max(1, len(texts))
+
+
+async def main(model, texts):
+    agent = Agent.load(model)
+    await _observe(agent, texts[:3], "warm")
+    dask_seen, dask_ms = await _observe(agent, texts, "dask")
+    graph_runner.install()
+    planned_seen, planned_ms = await _observe(agent, texts, "planned")
+    return {
+        "dask": dask_seen,
+        "planned": planned_seen,
+        "dask_ms": dask_ms,
+        "planned_ms": planned_ms,
+    }
+
+
+if __name__ == "__main__":
+    result = asyncio.run(main(sys.argv[1], json.load(sys.stdin)))
+    sys.stdout.write("@@" + json.dumps(result, ensure_ascii=False))
