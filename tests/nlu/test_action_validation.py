@@ -27,7 +27,8 @@ original = [outcome(case) for case in cases]
 from nlu import action_validation
 action_validation.install()
 prepared = [outcome(case) for case in cases]
-print("@@" + json.dumps([original, prepared]))
+quick = [action_validation.QuickResponseCheck().accepts(case) for case in cases]
+print("@@" + json.dumps([original, prepared, quick]))
 """
 
 _CASES = [
@@ -36,9 +37,29 @@ _CASES = [
         "responses": [{"text": "Here are pottery courses", "custom": {"cards": []}}],
     },
     {"events": [], "responses": []},
+    {
+        "events": [
+            {"event": "slot", "name": "last_search", "value": {"topic": "陶艺", "offset": 5}},
+            {"event": "active_loop", "name": "learning_need_form"},
+            {"event": "followup", "name": "action_listen"},
+            {"event": "bot", "text": "hi", "data": {"custom": {"learncity": {"cards": []}}}},
+            {"event": "action", "name": "action_listen", "timestamp": None},
+            {"event": "reset_slots", "timestamp": 1700000000.5},
+        ],
+        "responses": [],
+    },
     {"events": [{"event": "slot"}], "responses": []},
+    {"events": [{"event": "slot", "name": 7, "value": 1}], "responses": []},
+    {"events": [{"event": "no_such_event"}], "responses": []},
+    {"events": [{"event": 5}], "responses": []},
+    {"events": ["slot"], "responses": []},
+    {"events": [{"name": "topic", "value": "x"}], "responses": []},
+    {"events": [{"event": "slot", "name": "t", "value": 1, "timestamp": "noon"}]},
+    {"events": [{"event": "action", "name": "a", "metadata": "not an object"}]},
     {"events": "not a list", "responses": []},
     {"events": [], "responses": "not a list"},
+    {"events": [], "responses": ["not an object"]},
+    "not an object",
 ]
 
 
@@ -57,7 +78,9 @@ def test_prepared_validator_accepts_and_refuses_what_rasas_own_does():
         env=rasa_environment(),
         check=True,
     )
-    original, prepared = json.loads(completed.stdout.split("@@", 1)[1])
-    assert original[:2] == [True, True]
-    assert all(str(outcome).startswith("refused") for outcome in original[2:])
+    original, prepared, quick = json.loads(completed.stdout.split("@@", 1)[1])
+    assert original[:3] == [True, True, True]
+    assert all(str(outcome).startswith("refused") for outcome in original[3:])
     assert prepared == original
+    # The quick check alone accepts exactly the valid responses; the rest get Rasa's error.
+    assert quick == [outcome is True for outcome in original]
