@@ -23,11 +23,20 @@ from knowledge.search.dense import DenseIndex
 from knowledge.search.filters import FilterColumns, SearchFilters, item_features
 from knowledge.search.fusion import best_possible_score, reciprocal_rank_fusion
 from knowledge.search.glossary import Expansion
-from knowledge.search.lexical import LexicalIndex, concept_tokens, query_tokens, tokenize
+from knowledge.search.lexical import (
+    LexicalIndex,
+    concept_tokens,
+    query_tokens,
+    single_character_topics,
+    tokenize,
+)
 from knowledge.search.results import SearchResult
 
 CANDIDATES = 100  # per retriever, before fusion
 CONCEPT_WEIGHT = 1.0  # a glossary concept in common counts like one shared word
+# A one-character topic ("画") looks for every indexed word holding it (国画, 画画, 漫画); each
+# counts for less than a word the question itself holds.
+SINGLE_CHARACTER_WEIGHT = 0.5
 # A hit with no lexical overlap counts as relevant only if its cosine similarity to the
 # query reaches this (calibrated on tests/knowledge/labelled_queries.yml: relevant pairs
 # score ~0.45-0.8, unrelated topics ~0.05-0.35 with all-MiniLM-L6-v2).
@@ -164,7 +173,11 @@ class HybridIndex:
             raise ValueError(f"mode must be one of {MODES}")
         allowed = self._allowed(filters, near, radius_m)
         weighted = query_tokens(text, expansion.concepts, CONCEPT_WEIGHT)
-        if not weighted and not expansion.concepts:
+        characters = single_character_topics(text)
+        for character in characters:
+            for token in self.lexical.tokens_containing(character):
+                weighted.setdefault(token, SINGLE_CHARACTER_WEIGHT)
+        if not weighted and not expansion.concepts and not characters:
             return self._browse(text, encode, allowed, limit, near)
         candidates = self._candidates(
             text, encode, expansion, weighted, allowed, mode, multilingual

@@ -43,6 +43,15 @@ _GENERIC_TEXT = """
     """
 GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 
+# Single Chinese characters that name no topic. Any other character a question holds on its
+# own ("我想学画", "茶", "有琴课吗") is a topic: it finds the indexed words that contain it
+# (国画, 茶艺, 钢琴), since the index keeps only words of two or more characters.
+_GENERIC_CHARACTERS = frozenset(
+    "的了吗呢吧啊呀么嘛哦我你您他她它们这那哪谁啥学想要有没在是上下去来做教课班个能会可和跟与给用"
+    "找报开到就还也都很好请问说看一不对为从让把被多少几点时天年月日周号里中大小新免费钱元块次门节期"
+    "人家地方近附边前后等再又才只最更太真各每某该应生习员子者"
+)
+
 _jieba = None
 
 
@@ -88,6 +97,23 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+# jieba glues a verb to a one-character topic ("学画", "学舞", "有琴"): the character after
+# one of these is then looked for on its own too.
+_VERB_CHARACTERS = frozenset("学教有想要做上去找报")
+
+
+def single_character_topics(text: str) -> list[str]:
+    """The Chinese characters a question holds on their own that may name a topic."""
+    found: list[str] = []
+    for run in _CJK_RUN.finditer(normalise_text(text)):
+        for word in _cut(run.group(0)):
+            if len(word) == 2 and word[0] in _VERB_CHARACTERS and word not in GENERIC_WORDS:
+                word = word[1]
+            if len(word) == 1 and word not in _GENERIC_CHARACTERS and word not in found:
+                found.append(word)
+    return found
+
+
 def _words(text: str) -> Iterable[str]:
     for match in _WORD.finditer(text):
         word = _stem(match.group(0))
@@ -103,6 +129,20 @@ class LexicalIndex:
         self.doc_length = np.zeros(0, dtype=np.float32)
         self.total_length = 0.0
         self.live_documents = 0
+        self._containing: dict[str, list[str]] = {}  # character -> indexed words holding it
+
+    def tokens_containing(self, character: str, limit: int = 50) -> list[str]:
+        """Indexed words that contain `character`, the most widespread first (at most `limit`)."""
+        found = self._containing.get(character)
+        if found is None:
+            found = [
+                token
+                for token in self.postings
+                if character in token and not token.startswith(CONCEPT_PREFIX)
+            ]
+            found.sort(key=lambda token: (-len(self.postings[token][0]), token))
+            found = self._containing[character] = found[:limit]
+        return found
 
     def add(self, first_slot: int, documents: list[list[str]]) -> None:
         """Index token lists (from `tokenize`, plus any concept tokens) as slots first_slot, ..."""
@@ -123,6 +163,7 @@ class LexicalIndex:
         self.doc_length = np.concatenate([self.doc_length, lengths])
         self.total_length += float(lengths.sum())
         self.live_documents += len(documents)
+        self._containing.clear()
         for token, (slots, freqs) in gathered.items():
             new_slots = np.asarray(slots, dtype=np.int32)
             new_freqs = np.asarray(freqs, dtype=np.float32)

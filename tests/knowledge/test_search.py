@@ -94,3 +94,23 @@ def test_hybrid_recall_at_5_beats_dense_and_lexical_on_labelled_questions(sample
         recall[mode] = sum(values) / len(values)
     assert recall["hybrid"] >= 0.95, recall
     assert recall["hybrid"] >= recall["dense"] and recall["hybrid"] >= recall["lexical"], recall
+
+
+PAINTING = CatalogItem(id="ink", type="course", name="国画花鸟", description="水墨国画入门")
+PIANO = CatalogItem(id="piano", type="course", name="钢琴启蒙", description="儿童钢琴")
+FIRST_AID = CatalogItem(id="aid", type="course", name="婴幼儿急救", description="教你怎么做心肺复苏")
+
+
+def test_a_one_character_topic_finds_the_words_that_hold_it(tmp_path):
+    service = SearchService(tmp_path / "index")
+    service.build([PAINTING, PIANO, FIRST_AID])
+    for question, expected in [("画", "ink"), ("我想学画", "ink"), ("有琴课吗", "piano")]:
+        results = service.search(question, limit=3)
+        assert [r.item.id for r in results if r.matched] == [expected], question
+
+
+def test_a_one_character_topic_the_catalog_lacks_is_unmet_not_a_list_of_everything(tmp_path):
+    service = SearchService(tmp_path / "index")
+    service.build([PAINTING, PIANO, FIRST_AID])
+    assert is_unmet(service.search("茶", limit=3))
+    assert is_unmet(service.search("我想学舞", limit=3))
