@@ -6,6 +6,7 @@ This is the contract between the importers, the catalog tables and the search in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Literal
 
 ItemType = Literal["course", "space", "event"]
@@ -59,10 +60,36 @@ class CatalogItem:
         if self.opening_hours:
             return self.opening_hours
         if self.start:
-            return f"{self.start} – {self.end}" if self.end else self.start
+            return event_when(self.start, self.end)
         return ""
 
     def search_text(self) -> str:
         """The text the lexical and dense indexes see."""
         parts = [self.name, self.description, " ".join(self.topics), self.place_name, self.district]
         return " \n".join(part for part in parts if part)
+
+
+def event_when(start: str, end: str | None = None) -> str:
+    """An event's dates as people read them, in any language: "2027-04-25 09:00–16:00",
+    "2027-04-24 – 2027-04-26"; values that are not ISO dates are shown as written."""
+    first, last = _readable(start), _readable(end) if end else None
+    if first is None or (end and last is None):
+        return f"{start} – {end}" if end else start
+    if last is None:
+        return " ".join(part for part in first if part)
+    if first[0] == last[0] and first[1] and last[1]:
+        return f"{first[0]} {first[1]}–{last[1]}"
+    if first == last:
+        return " ".join(part for part in first if part)
+    return f"{' '.join(p for p in first if p)} – {' '.join(p for p in last if p)}"
+
+
+def _readable(value: str) -> tuple[str, str] | None:
+    """(date, time or "") of an ISO date or date-time; the time zone is the source's own."""
+    try:
+        if "T" in value or " " in value.strip():
+            moment = datetime.fromisoformat(value.strip())
+            return moment.date().isoformat(), moment.strftime("%H:%M")
+        return date.fromisoformat(value.strip()).isoformat(), ""
+    except ValueError:
+        return None
