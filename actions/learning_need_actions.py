@@ -100,30 +100,31 @@ class ValidateLearningNeedForm(FormValidationAction):
         return {CONSENT_SLOT: value}
 
 
+def shown_need_value(turn: Turn, field: str, value: Any) -> str:
+    """One answer of a registration (`district`, `times`, `language`, `age_group`, `topic`) in
+    the citizen's words: "南湖", "周末", "中文" rather than the stored "Nanhu weekend zh"."""
+    if value in (None, "", NO_PREFERENCE):
+        return turn.say("no_preference")
+    if field == "district" and turn.language == "zh":
+        return DISTRICTS.get(str(value), str(value))
+    if field == "language":
+        return LANGUAGE_NAMES.get(str(value), str(value))
+    if field == "times":
+        return ", ".join(_shown_word(turn, "time", word) for word in str(value).split())
+    if field == "age_group":
+        return _shown_word(turn, "audience", str(value))
+    return str(value)
+
+
 def describe_need(turn: Turn, slots: dict[str, Any]) -> str:
     """The registration as the citizen will read it before and after consenting."""
-
-    def shown(slot: str) -> str:
-        value = slots.get(slot)
-        if value in (None, "", NO_PREFERENCE):
-            return turn.say("no_preference")
-        if slot == "need_district" and turn.language == "zh":
-            return DISTRICTS.get(str(value), str(value))
-        if slot == "need_language":
-            return LANGUAGE_NAMES.get(str(value), str(value))
-        if slot == "need_times":
-            return ", ".join(_shown_word(turn, "time", word) for word in str(value).split())
-        if slot == "need_age_group":
-            return _shown_word(turn, "audience", str(value))
-        return str(value)
-
     return turn.say(
         "need_summary",
-        topic=shown("need_topic"),
-        district=shown("need_district"),
-        times=shown("need_times"),
-        language=shown("need_language"),
-        age_group=shown("need_age_group"),
+        topic=shown_need_value(turn, "topic", slots.get("need_topic")),
+        district=shown_need_value(turn, "district", slots.get("need_district")),
+        times=shown_need_value(turn, "times", slots.get("need_times")),
+        language=shown_need_value(turn, "language", slots.get("need_language")),
+        age_group=shown_need_value(turn, "age_group", slots.get("need_age_group")),
     )
 
 

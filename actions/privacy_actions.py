@@ -8,10 +8,20 @@ from rasa_sdk.events import EventType
 
 import citizens
 from actions.base import LearncityAction, Turn
+from actions.learning_need_actions import shown_need_value
 from actions.messages import LANGUAGE_NAMES
 from core.database import session_scope
 
 YES_NO = (("button_yes_delete", "/affirm"), ("button_no_keep", "/deny"))
+
+
+# The stored record's keys, and how the registration form names the same answers.
+_NEED_FIELDS = (
+    ("district", "district"),
+    ("preferred_times", "times"),
+    ("language", "language"),
+    ("age_group", "age_group"),
+)
 
 
 def describe_data(turn: Turn, data: dict[str, Any]) -> str:
@@ -25,9 +35,7 @@ def describe_data(turn: Turn, data: dict[str, Any]) -> str:
         )
     for need in data.get("learning_needs") or []:
         details = ", ".join(
-            str(need[key])
-            for key in ("district", "preferred_times", "language", "age_group")
-            if need.get(key)
+            shown_need_value(turn, field, need[key]) for key, field in _NEED_FIELDS if need.get(key)
         )
         lines.append(turn.say("my_data_need", topic=need["topic"], details=details or "-"))
     for subscription in data.get("subscriptions") or []:

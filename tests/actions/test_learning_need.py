@@ -75,3 +75,34 @@ def test_no_preference_is_stored_as_nothing() -> None:
         "zh",
         None,
     )
+
+
+def _turn(language: str):  # type: ignore[no-untyped-def]
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.base import Turn
+
+    tracker = Tracker("web:t", {}, {"text": "我的数据"}, [], False, None, {}, "action_listen")
+    return Turn(tracker=tracker, dispatcher=CollectingDispatcher(), language=language)
+
+
+def test_my_data_shows_a_stored_need_in_the_citizens_words() -> None:
+    from actions.privacy_actions import describe_data
+
+    stored = {
+        "learning_needs": [
+            {
+                "topic": "古筝",
+                "district": "Nanhu",
+                "preferred_times": "weekend",
+                "language": "zh",
+                "age_group": "seniors",
+            }
+        ],
+        "conversation_events": 3,
+    }
+    chinese = describe_data(_turn("zh"), stored)
+    assert "古筝（南湖, 周末, 中文, 老人）" in chinese
+    english = describe_data(_turn("en"), stored)
+    assert "古筝 (Nanhu, Weekends, 中文, Seniors)" in english
