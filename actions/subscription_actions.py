@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rasa_sdk.events import EventType, SlotSet
 
 import citizens
@@ -11,6 +13,29 @@ from core.database import session_scope
 
 TOPIC_SLOT, DISTRICT_SLOT = "subscription_topic", "subscription_district"
 YES_NO = (("button_yes_subscribe", "/affirm"), ("button_no_thanks", "/deny"))
+
+# Words for the announcements themselves: "festival news" asks for all of them, not for
+# events about a topic called "festival".
+_ANNOUNCEMENT_TEXT = """
+    festival festivals event events news announcement announcements activities activity updates
+    学习节 学习节活动 节日 活动 学习活动 消息 通知 新闻 资讯
+    fiesta fiestas festivales evento eventos noticias actividades
+    fête fêtes événement événements actualités nouvelles activités
+    фестиваль фестиваля фестивалю мероприятия мероприятий события новости
+    заходи заходів події новини
+    مهرجان المهرجان فعاليات الفعاليات أخبار الأخبار الأحداث
+"""
+_ANNOUNCEMENT_WORDS = frozenset(_ANNOUNCEMENT_TEXT.split()) | {
+    "learning festival", "festival news", "event news", "learning events",
+}  # fmt: skip
+
+
+def subscription_topic(entities: list[dict[str, Any]]) -> str | None:
+    """The topic a subscription is narrowed to; None for words that mean the news itself."""
+    topic = first_entity(entities, "topic")
+    if topic is None or " ".join(topic.lower().split()) in _ANNOUNCEMENT_WORDS:
+        return None
+    return topic
 
 
 def _scope(turn: Turn, topic: str | None, district: str | None) -> str:
@@ -30,7 +55,7 @@ class ActionSubscribeEvents(LearncityAction):
         return "action_subscribe_events"
 
     async def respond(self, turn: Turn) -> list[EventType]:
-        topic = first_entity(turn.entities, "topic")
+        topic = subscription_topic(turn.entities)
         district = first_entity(turn.entities, "district")
         turn.reply(
             turn.say("ask_subscribe_consent", scope=_scope(turn, topic, district)),
@@ -65,7 +90,7 @@ class ActionUnsubscribeEvents(LearncityAction):
     async def respond(self, turn: Turn) -> list[EventType]:
         with session_scope() as session:
             removed = citizens.unsubscribe_events(
-                session, turn.sender, topic=first_entity(turn.entities, "topic")
+                session, turn.sender, topic=subscription_topic(turn.entities)
             )
         turn.reply(turn.say("unsubscribed" if removed else "not_subscribed", count=removed))
         return []
