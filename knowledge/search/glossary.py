@@ -35,9 +35,15 @@ class Expansion:
     english_terms: tuple[str, ...] = ()  # for the (English-trained) embedding model
 
 
+# The Arabic article and the letters that join it ("الحاسوب", "والمكتبة", "للأطفال"): a word is
+# compared without them, so "الحاسوب" meets the glossary's "حاسوب".
+_ARABIC_ARTICLE = re.compile(r"(?<!\w)(?:[وفبك]?ال|لل)(?=[\u0621-\u064a]{3,})")
+
+
 def normalise_text(text: str) -> str:
-    """NFKC and case-folded, the form every glossary and index comparison uses."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, case-folded and without Arabic articles: the form every glossary and index
+    comparison uses."""
+    return _ARABIC_ARTICLE.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 class Glossary:

@@ -35,7 +35,9 @@ from knowledge.search.lexical import LexicalIndex
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: manifest names the glossary; journal lines carry vectors
+# 2: manifest names the glossary; journal lines carry vectors. 3: Arabic words indexed
+# without their article.
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 
 

@@ -98,7 +98,9 @@ def test_hybrid_recall_at_5_beats_dense_and_lexical_on_labelled_questions(sample
 
 PAINTING = CatalogItem(id="ink", type="course", name="国画花鸟", description="水墨国画入门")
 PIANO = CatalogItem(id="piano", type="course", name="钢琴启蒙", description="儿童钢琴")
-FIRST_AID = CatalogItem(id="aid", type="course", name="婴幼儿急救", description="教你怎么做心肺复苏")
+FIRST_AID = CatalogItem(
+    id="aid", type="course", name="婴幼儿急救", description="教你怎么做心肺复苏"
+)
 
 
 def test_a_one_character_topic_finds_the_words_that_hold_it(tmp_path):
@@ -114,3 +116,10 @@ def test_a_one_character_topic_the_catalog_lacks_is_unmet_not_a_list_of_everythi
     service.build([PAINTING, PIANO, FIRST_AID])
     assert is_unmet(service.search("茶", limit=3))
     assert is_unmet(service.search("我想学舞", limit=3))
+
+
+def test_arabic_words_with_the_article_meet_the_glossary_without_it(sample_service):
+    for question in ("أبحث عن دورة في الحاسوب", "والحاسوب"):
+        results = sample_service.search(question, limit=5)
+        assert not is_unmet(results), question
+        assert any("电脑" in r.item.name or "Computer" in r.item.name for r in results if r.matched)
