@@ -27,6 +27,7 @@ NEWCOMER_MESSAGES = frozenset(
         "button_register_interest",
         "button_language",
         "search_results",
+        "relaxed_results",
         "browse_results",
         "nearby_results",
         "no_results",

@@ -33,7 +33,10 @@ def show_page(turn: Turn, page: SearchPage) -> list[EventType]:
     if not page.results:
         turn.reply(turn.say("no_more_results"))
         return events
-    if state.near:
+    if page.relaxed:
+        search_flow.record_unmet(state, turn.language)
+        heading = turn.say("relaxed_results", query=state.topic or state.query)
+    elif state.near:
         heading = turn.say("nearby_results")
     elif page.browsing or not state.query:
         heading = turn.say(_HEADINGS[state.kind] if state.kind != "course" else "browse_results")

@@ -77,6 +77,9 @@ class SearchPage:
     has_more: bool
     unmet: bool
     browsing: bool = False  # no topic matched, showing what the filters allow
+    # Nothing passed the citizen's filters, so these results are the topic without them
+    # (the filtered search still counts as unmet demand for the planners).
+    relaxed: bool = False
 
 
 def filters_from_entities(entities: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -199,6 +202,14 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
         # show what those allow rather than nothing.
         results = knowledge.search("", limit=wanted, filters=filters, language=language)
         unmet, browsing = knowledge.is_unmet(results), True
+    relaxed = False
+    if unmet and state.topic and state.filters and state.near is None:
+        # "guitar at weekends" when guitar is only on Fridays: say so and show the Fridays.
+        unfiltered = knowledge.search(
+            state.query, limit=wanted, filters=SearchFilters(types=filters.types), language=language
+        )
+        if not knowledge.is_unmet(unfiltered):
+            results, unmet, relaxed = unfiltered, False, True
     matched = [result for result in results if result.matched or state.near is not None]
     page = matched[state.offset : state.offset + page_size] if not unmet else []
     return SearchPage(
@@ -207,6 +218,7 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
         has_more=len(matched) > state.offset + page_size,
         unmet=unmet,
         browsing=browsing,
+        relaxed=relaxed,
     )
 
 
@@ -247,7 +259,7 @@ def follow_up_payloads(page: SearchPage) -> list[tuple[str, str]]:
     buttons: list[tuple[str, str]] = []
     if page.has_more:
         buttons.append(("button_more", "/show_more"))
-    if state.kind == "event":
+    if state.kind == "event" or page.relaxed:
         return buttons
     if state.filters.get("time_of_day") != "weekend":
         buttons.append(("button_weekends", _payload(intent, {"schedule": "weekend"})))

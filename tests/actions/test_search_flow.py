@@ -155,6 +155,24 @@ def test_an_unmet_search_is_recorded_without_who_asked(sample_city: str) -> None
     assert json.loads(rows[0][2]) == {"types": ["course", "event"]}
 
 
+def test_a_topic_that_no_filter_allows_shows_the_topic_at_other_times(sample_city: str) -> None:
+    unfiltered = search_flow.run_search(SearchState(query="guitar", topic="guitar"), "en")
+    assert not unfiltered.unmet and not unfiltered.relaxed
+    guitar_days = {day for r in unfiltered.results for s in r.item.sessions for day in s.days}
+    assert "saturday" not in guitar_days and "sunday" not in guitar_days  # the premise
+    weekends = SearchState(query="guitar", topic="guitar", filters={"time_of_day": "weekend"})
+    page = search_flow.run_search(weekends, "en")
+    assert page.relaxed and not page.unmet
+    assert [r.item.id for r in page.results] == [r.item.id for r in unfiltered.results]
+    assert search_flow.follow_up_payloads(page) == []  # "only weekends?" again would loop
+
+
+def test_a_topic_the_catalog_lacks_stays_unmet_whatever_the_filters(sample_city: str) -> None:
+    state = SearchState(query="beekeeping", topic="beekeeping", filters={"free_only": True})
+    page = search_flow.run_search(state, "en")
+    assert page.unmet and not page.relaxed and page.results == []
+
+
 def test_the_search_state_survives_the_slot_round_trip() -> None:
     state = SearchState(
         kind="space",
