@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from core.settings import REPOSITORY_ROOT, get_settings
-from nlu.training import rasa_environment
+from tests.nlu.rasa_venv import run_in_rasa_venv
 
 CHECKS = Path(__file__).with_name("action_call_checks.py")
 
 
 @pytest.fixture(scope="module")
 def seen() -> dict:
-    python = get_settings().rasa_venv / "bin" / "python"
-    if not python.exists():
-        message = f"the Rasa venv is missing at {python.parent.parent}; run `make setup`"
-        print(f"\nSKIP: {message}")
-        pytest.skip(message)
-    completed = subprocess.run(
-        [str(python), str(CHECKS)],
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY_ROOT,
-        env=rasa_environment(),
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(completed.stdout.split("@@", 1)[1])
+    return run_in_rasa_venv(CHECKS)
 
 
 def test_an_action_receives_the_events_from_the_latest_user_message_on(seen: dict) -> None:

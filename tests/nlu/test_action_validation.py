@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-
-import pytest
-
-from core.settings import REPOSITORY_ROOT, get_settings
-from nlu.training import rasa_environment
+from tests.nlu.rasa_venv import run_in_rasa_venv
 
 _SCRIPT = """
 import json, sys
@@ -64,21 +58,7 @@ _CASES = [
 
 
 def test_prepared_validator_accepts_and_refuses_what_rasas_own_does():
-    python = get_settings().rasa_venv / "bin" / "python"
-    if not python.exists():
-        message = f"the Rasa venv is missing at {python.parent.parent}; run `make setup`"
-        print(f"\nSKIP: {message}")
-        pytest.skip(message)
-    completed = subprocess.run(
-        [str(python), "-c", _SCRIPT],
-        input=json.dumps(_CASES),
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY_ROOT,
-        env=rasa_environment(),
-        check=True,
-    )
-    original, prepared, quick = json.loads(completed.stdout.split("@@", 1)[1])
+    original, prepared, quick = run_in_rasa_venv(_SCRIPT, stdin=_CASES)
     assert original[:3] == [True, True, True]
     assert all(str(outcome).startswith("refused") for outcome in original[3:])
     assert prepared == original

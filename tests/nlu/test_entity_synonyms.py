@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-
-import pytest
-
-from core.settings import REPOSITORY_ROOT, get_settings
-from nlu.training import rasa_environment
+from tests.nlu.rasa_venv import run_in_rasa_venv
 
 _SCRIPT = """
 import json, sys
@@ -22,21 +16,7 @@ print("@@" + json.dumps([(e["entity"], e["value"]) for e in entities], ensure_as
 
 
 def _map(entities: list[dict]) -> list[list[str]]:
-    python = get_settings().rasa_venv / "bin" / "python"
-    if not python.exists():
-        message = f"the Rasa venv is missing at {python.parent.parent}; run `make setup`"
-        print(f"\nSKIP: {message}")
-        pytest.skip(message)
-    completed = subprocess.run(
-        [str(python), "-c", _SCRIPT],
-        input=json.dumps(entities),
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY_ROOT,
-        env=rasa_environment(),
-        check=True,
-    )
-    return json.loads(completed.stdout.split("@@", 1)[1])
+    return run_in_rasa_venv(_SCRIPT, stdin=entities)
 
 
 def test_synonyms_apply_per_type_and_values_outside_the_list_are_dropped():

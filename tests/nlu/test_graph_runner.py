@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
-from core.settings import REPOSITORY_ROOT
-from nlu.training import model_path, rasa_environment
+from nlu.training import model_path
+from tests.nlu.rasa_venv import run_in_rasa_venv
 
 CHECKS = Path(__file__).with_name("graph_runner_checks.py")
 TEXTS = [
@@ -26,17 +24,9 @@ TEXTS = [
 
 def test_planned_runner_gives_the_same_intents_entities_and_next_actions(assistant) -> None:  # type: ignore[no-untyped-def]
     settings = assistant.settings
-    completed = subprocess.run(
-        [str(settings.rasa_venv / "bin" / "python"), str(CHECKS), str(model_path(settings))],
-        input=json.dumps(TEXTS),
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY_ROOT,
-        env=rasa_environment(),
-        check=False,
+    seen = run_in_rasa_venv(
+        CHECKS, str(model_path(settings)), stdin=TEXTS, python=settings.rasa_venv / "bin" / "python"
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    seen = json.loads(completed.stdout.split("@@", 1)[1])
     assert len(seen["dask"]) == len(TEXTS)
     assert seen["planned"] == seen["dask"]
     print(f"\nper text: dask {seen['dask_ms']:.1f} ms, planned {seen['planned_ms']:.1f} ms")

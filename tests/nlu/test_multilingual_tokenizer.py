@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-
-import pytest
-
-from core.settings import REPOSITORY_ROOT, get_settings
-from nlu.training import rasa_environment
+from tests.nlu.rasa_venv import run_in_rasa_venv
 
 _SCRIPT = """
 import json, sys
@@ -20,22 +14,7 @@ print("@@" + json.dumps([[(t.text, t.start, t.end) for t in split_text(x)] for x
 
 
 def _tokenize(texts: list[str]) -> list[list[tuple[str, int, int]]]:
-    python = get_settings().rasa_venv / "bin" / "python"
-    if not python.exists():
-        message = f"the Rasa venv is missing at {python.parent.parent}; run `make setup`"
-        print(f"\nSKIP: {message}")
-        pytest.skip(message)
-    completed = subprocess.run(
-        [str(python), "-c", _SCRIPT],
-        input=json.dumps(texts),
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY_ROOT,
-        env=rasa_environment(),
-        check=True,
-    )
-    output = completed.stdout.split("@@", 1)[1]
-    return [[tuple(token) for token in tokens] for tokens in json.loads(output)]
+    return [[tuple(token) for token in tokens] for tokens in run_in_rasa_venv(_SCRIPT, stdin=texts)]
 
 
 def test_cyrillic_arabic_and_latin_words_stay_whole_and_chinese_is_cut_into_words():

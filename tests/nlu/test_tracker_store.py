@@ -7,26 +7,17 @@ store's back (what "forget me" does) that must not come back from memory.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
-import pytest
 from sqlalchemy.engine import make_url
 
-from core.settings import REPOSITORY_ROOT, get_settings
 from nlu.serving import TRACKER_STORE_TYPE, tracker_store_config
-from nlu.training import rasa_environment
+from tests.nlu.rasa_venv import run_in_rasa_venv
 
 CHECKS = Path(__file__).with_name("tracker_store_checks.py")
 
 
 def _observe(database_url: str) -> dict:
-    python = get_settings().rasa_venv / "bin" / "python"
-    if not python.exists():
-        message = f"the Rasa venv is missing at {python.parent.parent}; run `make setup`"
-        print(f"\nSKIP: {message}")
-        pytest.skip(message)
     config = tracker_store_config(database_url)
     assert config.pop("type") == TRACKER_STORE_TYPE
     options = make_url(database_url).query.get("options")
@@ -34,17 +25,7 @@ def _observe(database_url: str) -> dict:
         config["query"] = {"options": options}
     if "url" in config:
         config["host"] = config.pop("url")
-    completed = subprocess.run(
-        [str(python), str(CHECKS)],
-        input=json.dumps(config),
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY_ROOT,
-        env=rasa_environment(),
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(completed.stdout.split("@@", 1)[1])
+    return run_in_rasa_venv(CHECKS, stdin=config)
 
 
 def test_caching_store_matches_rasas_own_across_servers_sessions_and_erasure(

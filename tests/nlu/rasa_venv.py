@@ -1,0 +1,42 @@
+"""Run a piece of test code inside the Rasa venv (Python 3.10) and read back what it printed.
+
+The scripts print `@@` followed by one JSON document; everything before it (Rasa's and
+TensorFlow's chatter) is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.settings import REPOSITORY_ROOT, get_settings
+from nlu.training import rasa_environment
+
+
+def run_in_rasa_venv(
+    script: str | Path, *arguments: str, stdin: Any = None, python: Path | None = None
+) -> Any:
+    """Run `script` (code, or a file) in the Rasa venv; skip, saying why, when it is missing."""
+    python = python or get_settings().rasa_venv / "bin" / "python"
+    if not python.exists():
+        message = f"the Rasa venv is missing at {python.parent.parent}; run `make setup`"
+        print(f"\nSKIP: {message}")
+        pytest.skip(message)
+    command = (
+        [str(python), str(script)] if isinstance(script, Path) else [str(python), "-c", script]
+    )
+    completed = subprocess.run(
+        [*command, *arguments],
+        input=None if stdin is None else json.dumps(stdin),
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY_ROOT,
+        env=rasa_environment(),
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.split("@@", 1)[1])
