@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk.events import EventType, SlotSet
 
+import knowledge
 from actions import search_flow
 from actions.base import LearncityAction, Turn
 from actions.search_flow import SearchPage, SearchState
@@ -68,12 +69,14 @@ class _SearchAction(LearncityAction):
             wanted = search_flow.plan_search(
                 self.kind, text=None, entities=turn.entities, previous=None
             ) or SearchState(kind=self.kind)
+            typed = search_flow.strip_near_me(turn.text)
+            if self.kind != "course" and not knowledge.names_a_topic(typed):
+                typed = ""  # "learning spaces near me": the nearest spaces are the answer
             return ask_for_location(
                 turn,
                 SearchState(
                     kind=wanted.kind,
-                    query=wanted.query
-                    or (search_flow.strip_near_me(turn.text) if self.kind == "course" else ""),
+                    query=wanted.query or typed,
                     topic=wanted.topic,
                     filters=wanted.filters,
                 ),

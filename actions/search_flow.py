@@ -26,7 +26,8 @@ _CARD_TEXT_FIELDS = ("name", "place", "schedule", "price", "url")
 # "near me" in the seven languages; a district named in the same message wins over these.
 _NEAR_ME = re.compile(
     r"near me|nearby|near here|close to me|around here|closest|nearest|附近|周边|离我近|我家旁边"
-    r"|cerca de mí|cerca de aquí|cercan[oa]s?|près de moi|à proximité|proche de moi|pas loin"
+    r"|cerca de mí|cerca de aquí|cercan[oa]s?|\bcerca\b|près de moi|près d'ici|à proximité"
+    r"|proche de moi|pas loin"
     r"|قريب|بالقرب|рядом|поблизости|недалеко|поруч|неподалік|біля мене",
     re.IGNORECASE,
 )
@@ -143,9 +144,15 @@ def plan_search(
         return replace(previous, filters=merged, offset=0)
     if topic:
         question = typed if typed and typed.strip().lower() != topic.lower() else ""
+        # The NLU sometimes tags a word that names nothing ("做" in "有教做面包的吗"): then the
+        # citizen's own words are the search.
+        query = topic if knowledge.names_a_topic(topic) or not question else question
         return SearchState(
-            kind=kind, query=topic, topic=topic, filters=filters, question=question or ""
+            kind=kind, query=query, topic=topic, filters=filters, question=question or ""
         )
+    if kind == "space" and typed and knowledge.names_a_topic(_without_near_me(typed)):
+        # "¿hay bibliotecas?", "a quiet study room": the words say which spaces.
+        return SearchState(kind=kind, query=_without_near_me(typed), filters=filters)
     if filters or kind in ("space", "event"):
         return SearchState(kind=kind, query="", filters=filters)
     if typed and not is_near_me(typed):
@@ -176,6 +183,7 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
                 query=state.query or None,
                 filters=filters,
                 limit=wanted,
+                language=language,
             )
             if results and not knowledge.is_unmet(results):
                 break
@@ -197,9 +205,15 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
         if not knowledge.is_unmet(retried):
             results, unmet = retried, False
     browsing = not state.query
-    if unmet and state.query and not state.topic and state.filters and state.near is None:
-        # The words matched nothing, but the citizen also narrowed by district/time/price:
-        # show what those allow rather than nothing.
+    if (
+        unmet
+        and state.query
+        and not state.topic
+        and (state.filters or state.kind == "space")
+        and state.near is None
+    ):
+        # The words matched nothing, but the citizen also narrowed by district/time/price,
+        # or asked for a place to learn: show what those allow rather than nothing.
         results = knowledge.search("", limit=wanted, filters=filters, language=language)
         unmet, browsing = knowledge.is_unmet(results), True
     relaxed = False

@@ -129,9 +129,17 @@ def command_search(args: argparse.Namespace) -> int:
         district=args.district,
         types=tuple(args.type or ()),
     )
+    from nlu.language import detect_language
+
     for query in _inputs(args.query):
+        # The question's own language, as the assistant would pass the citizen's.
         results = knowledge.search(
-            query, limit=args.limit, filters=filters, near=args.near, radius_m=args.radius
+            query,
+            limit=args.limit,
+            filters=filters,
+            near=args.near,
+            radius_m=args.radius,
+            language=detect_language(query),
         )
         if args.json:
             print(

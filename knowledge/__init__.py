@@ -26,5 +26,6 @@ from knowledge.search import build_index_from_database as build_index_from_datab
 from knowledge.search import ensure_index_from_database as ensure_index_from_database
 from knowledge.search import get_search_service as get_search_service
 from knowledge.search import is_unmet as is_unmet
+from knowledge.search import names_a_topic as names_a_topic
 from knowledge.search import nearby as nearby
 from knowledge.search import search as search

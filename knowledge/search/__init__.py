@@ -31,6 +31,7 @@ __all__ = [
     "get_glossary",
     "get_search_service",
     "is_unmet",
+    "names_a_topic",
     "nearby",
     "search",
 ]
@@ -71,6 +72,18 @@ def search(
     )
 
 
+def names_a_topic(text: str, language: str | None = None) -> bool:
+    """Whether `text` holds anything search can look for: a word that is not generic ("课",
+    "做", "class"), a glossary concept, or a one-character Chinese topic ("画")."""
+    from knowledge.search.lexical import query_tokens, single_character_topics
+
+    return bool(
+        query_tokens(text, (), 0.0)
+        or get_glossary().concepts_in(text, language)
+        or single_character_topics(text)
+    )
+
+
 def nearby(
     lat: float,
     lon: float,
@@ -79,12 +92,15 @@ def nearby(
     query: str | None = None,
     filters: SearchFilters | None = None,
     limit: int = 5,
+    language: str | None = None,
 ) -> list[SearchResult]:
     """Items within `radius_m` metres of (lat, lon): nearest first, or best match given a query."""
     service = get_search_service()
     if service.generation is None and not service.load():
         ensure_index_from_database()
-    return service.nearby(lat, lon, radius_m=radius_m, query=query, filters=filters, limit=limit)
+    return service.nearby(
+        lat, lon, radius_m=radius_m, query=query, filters=filters, limit=limit, language=language
+    )
 
 
 def build_index_from_database(database_url: str | None = None) -> int:

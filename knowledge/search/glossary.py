@@ -46,6 +46,47 @@ def normalise_text(text: str) -> str:
     return _ARABIC_ARTICLE.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
+_CYRILLIC_WORD = re.compile(r"^[\u0400-\u04ff]+$")
+_LATIN_WORD = re.compile(r"^[a-z\u00c0-\u024f]+$")
+_CYRILLIC_VOWEL_ENDING = "аяоеёьйыиуюєії"
+
+
+def _inflected(term: str) -> str:
+    """A pattern for `term` with the endings its last word may take: a plural "s"/"es" or
+    "x" for Latin words of four letters or more, case endings for Cyrillic ones (a final
+    vowel may change: библиотека, библиотеки, библиотеку). Other words match as written."""
+    head, _, last = term.rpartition(" ")
+    prefix = re.escape(head + " ") if head else ""
+    if len(last) < 4:
+        return prefix + re.escape(last)
+    if _CYRILLIC_WORD.match(last):
+        stem = last[:-1] if last[-1] in _CYRILLIC_VOWEL_ENDING else last
+        return prefix + re.escape(stem) + r"\w{0,3}"
+    if _LATIN_WORD.match(last):
+        return prefix + re.escape(last) + r"(?:e?s|x)?"
+    return prefix + re.escape(last)
+
+
+class _InflectedTerms:
+    """One language's words with the endings they may take, and the way back to the term."""
+
+    def __init__(self, terms: list[str]) -> None:
+        self._patterns = [(re.compile(_inflected(term)), term) for term in terms]
+        alternatives = "|".join(_inflected(term) for term in terms)
+        self._matcher = re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)") if terms else None
+
+    def terms_in(self, normalised: str) -> list[str]:
+        if self._matcher is None:
+            return []
+        found = []
+        for match in self._matcher.finditer(normalised):
+            for pattern, term in self._patterns:
+                if pattern.fullmatch(match.group(0)):
+                    found.append(term)
+                    break
+        return found
+
+
 class Glossary:
     """Concepts and their terms, with one compiled matcher for the whole file."""
 
@@ -66,20 +107,46 @@ class Glossary:
         if cjk_terms:
             parts.append("(?:" + "|".join(cjk_terms) + ")")
         self._matcher = re.compile("|".join(parts)) if parts else None
+        self._inflected = {
+            language: _InflectedTerms(terms)
+            for language, terms in self._word_terms_by_language().items()
+        }
 
-    def concepts_in(self, text: str) -> tuple[str, ...]:
-        """The concept keys whose terms occur in `text`, in order of first mention."""
+    def _word_terms_by_language(self) -> dict[str, list[str]]:
+        by_language: dict[str, set[str]] = {}
+        for by_lang in self.concepts.values():
+            for language, terms in by_lang.items():
+                for term in terms:
+                    normalised = normalise_text(term)
+                    if not _CJK.search(normalised):
+                        by_language.setdefault(language, set()).add(normalised)
+        return {
+            language: sorted(terms, key=len, reverse=True)
+            for language, terms in by_language.items()
+        }
+
+    def concepts_in(self, text: str, language: str | None = None) -> tuple[str, ...]:
+        """The concept keys whose terms occur in `text`, in order of first mention. With the
+        text's `language`, that language's words also match with their usual endings
+        ("bibliotecas", "библиотеки"); without it (documents, unknown questions) only as
+        written, since an ending in one language can make a word of another ("lectures")."""
         if self._matcher is None:
             return ()
+        normalised = normalise_text(text)
         found: dict[str, None] = {}
-        for match in self._matcher.finditer(normalise_text(text)):
+        for match in self._matcher.finditer(normalised):
             for key in sorted(self._concepts_by_term.get(match.group(0), ())):
                 found[key] = None
+        inflected = self._inflected.get(language or "")
+        if inflected is not None:
+            for term in inflected.terms_in(normalised):
+                for key in sorted(self._concepts_by_term.get(term, ())):
+                    found[key] = None
         return tuple(found)
 
-    def expand(self, text: str) -> Expansion:
+    def expand(self, text: str, language: str | None = None) -> Expansion:
         """The concepts mentioned in `text` and every word the glossary has for them."""
-        keys = self.concepts_in(text)
+        keys = self.concepts_in(text, language)
         terms: dict[str, None] = {}
         english: dict[str, None] = {}
         for key in keys:

@@ -40,6 +40,15 @@ _GENERIC_TEXT = """
     免费 周末 晚上 早上 上午 下午 白天 找 请问 你好 有没有 没有 是 和 与 或 给 去 能 会 报名 一个
     培训 讲座 课堂 入门 基础 初级 工作坊
     clase clases curso cursos cours où je un une des de la le el los las en para por que
+    space spaces place places somewhere lugar lugares espacio espacios lieu lieux endroit
+    endroits espace espaces hay il y a estudiar aprender étudier apprendre lugare
+    con sin del al y o unos unas dónde donde qué cuál quiero busco necesito
+    pour avec sans du au aux et ou veux cherche besoin est
+    для на в с и или где что хочу ищу как з і або де що шукаю
+    في من على إلى عن أين ما هل أريد أبحث
+    места место учиться учёбы учебы обучения місця місце вчитися навчання
+    مكان أماكن اماكن تعلم للتعلم للدراسة دراسة
+    场所 地方 空间 场地 学习场所 学习空间
     """
 GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 

@@ -396,7 +396,7 @@ class SearchService:
         mode: str = "hybrid",
     ) -> list[SearchResult]:
         """Ranked results; see `knowledge.search.index` for how they are ranked and flagged."""
-        expansion = get_glossary().expand(query)
+        expansion = get_glossary().expand(query, language)
         with self._lock:
             self._refresh()
             if self._index is None:
@@ -423,8 +423,14 @@ class SearchService:
         query: str | None = None,
         filters: SearchFilters | None = None,
         limit: int = 5,
+        language: str | None = None,
     ) -> list[SearchResult]:
         """What is within `radius_m` metres, nearest first (or best match first given a query)."""
         return self.search(
-            query or "", limit=limit, filters=filters, near=(lat, lon), radius_m=radius_m
+            query or "",
+            limit=limit,
+            filters=filters,
+            near=(lat, lon),
+            radius_m=radius_m,
+            language=language,
         )

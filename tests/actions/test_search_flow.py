@@ -64,6 +64,37 @@ def test_a_bare_answer_refines_a_search_of_any_kind() -> None:
     assert refined.filters == {"district": "Nanhu"}
 
 
+def test_a_topic_that_names_nothing_gives_way_to_the_citizens_own_words(sample_city) -> None:  # type: ignore[no-untyped-def]
+    state = search_flow.plan_search(
+        "course", text="有教做面包的吗", entities=[_entity("topic", "做")], previous=None
+    )
+    assert state is not None and state.query == "有教做面包的吗" and state.topic == "做"
+    page = search_flow.run_search(state, "zh")
+    assert not page.unmet
+    assert any("Cooking" in r.item.name or "烹饪" in r.item.name for r in page.results)
+    named = search_flow.plan_search(
+        "course", text="我想学陶艺", entities=[_entity("topic", "陶艺")], previous=None
+    )
+    assert named is not None and named.query == "陶艺"
+
+
+def test_words_naming_a_kind_of_space_search_for_it_and_generic_ones_list_all(sample_city) -> None:  # type: ignore[no-untyped-def]
+    libraries = search_flow.plan_search(
+        "space", text="¿hay bibliotecas?", entities=[], previous=None
+    )
+    assert libraries is not None and libraries.query == "¿hay bibliotecas?"
+    page = search_flow.run_search(libraries, "es")
+    assert page.results and all(
+        "图书" in r.item.name or "Library" in r.item.name for r in page.results
+    )
+    anything = search_flow.plan_search("space", text="learning spaces", entities=[], previous=None)
+    assert anything is not None and anything.query == ""
+    quiet = search_flow.run_search(
+        SearchState(kind="space", query="somewhere with ergonomic beanbags"), "en"
+    )
+    assert quiet.results and quiet.browsing and not quiet.unmet  # words found nothing: list
+
+
 def test_nothing_to_search_yet_when_a_course_search_names_nothing() -> None:
     assert (
         search_flow.plan_search("course", text="/search_course", entities=[], previous=None) is None

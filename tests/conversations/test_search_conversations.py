@@ -88,6 +88,20 @@ async def test_french_course_near_me_keeps_the_topic_for_the_shared_point(
     assert all(card.distance_m is not None for card in cards(found))
 
 
+async def test_libraries_near_me_in_spanish_are_libraries_nearest_first(
+    assistant: RunningAssistant,
+) -> None:
+    sender = new_sender()
+    asked = await assistant.talk(sender, "¿hay bibliotecas cerca?")
+    assert any(reply.request_location for reply in asked) and languages(asked) == {"es"}
+    found = await assistant.talk(sender, location=HAILIN_CENTRE)
+    libraries = cards(found)
+    assert libraries and languages(found) == {"es"}
+    assert all("图书" in card.name or "Library" in card.name for card in libraries)
+    distances = [card.distance_m for card in libraries]
+    assert distances == sorted(distances)
+
+
 async def test_nothing_found_is_said_kindly_and_offers_to_register(
     assistant: RunningAssistant,
 ) -> None:

@@ -66,3 +66,19 @@ def test_unparseable_glossary_names_the_file(tmp_path: Path):
     path.write_text("concepts: [unclosed\n", encoding="utf-8")
     with pytest.raises(GlossaryError, match=str(path)):
         load_glossary(path)
+
+
+def test_words_of_the_questions_language_match_with_their_endings():
+    glossary = load_glossary(GLOSSARY_PATH)
+    assert glossary.concepts_in("¿hay bibliotecas cerca?", "es") == ("library",)
+    assert glossary.concepts_in("где библиотеки?", "ru") == ("library",)
+    assert glossary.concepts_in("des cours de poteries", "fr") == ("pottery",)
+    assert glossary.concepts_in("ordinateurs", "fr") == ("digital_skills",)
+
+
+def test_endings_are_not_tried_across_languages_or_without_one():
+    glossary = load_glossary(GLOSSARY_PATH)
+    # French "lecture" (reading) plus an English plural is not reading.
+    assert glossary.concepts_in("quantum computing lectures", "en") == ()
+    assert glossary.concepts_in("bibliotecas") == ()  # documents: as written only
+    assert glossary.concepts_in("biblioteca") == ("library",)
