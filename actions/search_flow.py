@@ -104,6 +104,20 @@ def filters_from_entities(entities: Iterable[Mapping[str, Any]]) -> dict[str, An
     return filters
 
 
+def language_as_topic(entities: Iterable[Mapping[str, Any]], text: str | None) -> str | None:
+    """A language named in a course search ("French lessons", "cursos de inglés") is what the
+    citizen wants to learn: the words they wrote for it, as the topic."""
+    for entity in entities:
+        if entity.get("entity") != "language":
+            continue
+        start, end = entity.get("start"), entity.get("end")
+        if text and isinstance(start, int) and isinstance(end, int) and 0 <= start < end:
+            written = text[start:end].strip()
+            if written:
+                return written
+    return None
+
+
 def first_entity(entities: Iterable[Mapping[str, Any]], name: str) -> str | None:
     for entity in entities:
         if entity.get("entity") == name and str(entity.get("value") or "").strip():
@@ -131,9 +145,11 @@ def plan_search(
     A message with no topic but a filter ("only weekends?", "free", "in Nanhu") refines the
     previous search of the same kind (or of any kind for a bare `inform` answer).
     """
-    topic = first_entity(entities, "topic")
-    filters = filters_from_entities(entities)
     typed = text if text and not text.startswith("/") else None
+    topic = first_entity(entities, "topic")
+    if topic is None and kind == "course":
+        topic = language_as_topic(entities, typed)
+    filters = filters_from_entities(entities)
     if (
         previous
         and not topic

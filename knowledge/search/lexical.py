@@ -49,6 +49,18 @@ _GENERIC_TEXT = """
     места место учиться учёбы учебы обучения місця місце вчитися навчання
     مكان أماكن اماكن تعلم للتعلم للدراسة دراسة
     场所 地方 空间 场地 学习场所 学习空间
+    monday tuesday wednesday thursday friday saturday sunday tonight today tomorrow
+    afternoon night week weekday weekdays daytime after work
+    lunes martes miércoles jueves viernes sábado domingo tarde noche mañana fin semana
+    lundi mardi mercredi jeudi vendredi samedi dimanche soir soirée matin après-midi
+    понедельник вторник среда четверг пятница суббота субботу субботам воскресенье
+    выходные вечером утром понеділок вівторок середа четвер пʼятниця п'ятниця субота
+    суботу суботах неділя вихідні ввечері вранці
+    سبت أحد جمعة مساء صباح نهاية أسبوع
+    cour curso занятия занятие занятий курсы курс курсов уроки урок по заняття курси курс
+    уроки دورة دورات درس دروس
+    周一 周二 周三 周四 周五 周六 周日 周天 星期一 星期二 星期三 星期四 星期五 星期六 星期日 星期天
+    今天 明天 晚间 傍晚 中午 工作日 下班 平时
     """
 GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 

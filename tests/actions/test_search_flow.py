@@ -95,6 +95,19 @@ def test_words_naming_a_kind_of_space_search_for_it_and_generic_ones_list_all(sa
     assert quiet.results and quiet.browsing and not quiet.unmet  # words found nothing: list
 
 
+def test_a_language_named_in_a_course_search_is_the_topic_in_the_citizens_words() -> None:
+    text = "¿hay cursos de inglés en Xicheng?"
+    entities = [
+        {"entity": "language", "value": "en", "start": 15, "end": 21},
+        {"entity": "district", "value": "Xicheng", "start": 25, "end": 32},
+    ]
+    state = search_flow.plan_search("course", text=text, entities=entities, previous=None)
+    assert state is not None and state.topic == "inglés"
+    assert state.filters == {"district": "Xicheng"}
+    spaces = search_flow.plan_search("space", text=text, entities=entities, previous=None)
+    assert spaces is not None and spaces.topic is None
+
+
 def test_nothing_to_search_yet_when_a_course_search_names_nothing() -> None:
     assert (
         search_flow.plan_search("course", text="/search_course", entities=[], previous=None) is None
