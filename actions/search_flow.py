@@ -118,6 +118,25 @@ def language_as_topic(entities: Iterable[Mapping[str, Any]], text: str | None) -
     return None
 
 
+def _without_filter_words(text: str, entities: Iterable[Mapping[str, Any]]) -> str:
+    """The citizen's words without those the NLU read as a district, time, price, audience or
+    language: tried again as a search, "in Nanhu for seniors" would match everything there."""
+    spans = sorted(
+        (entity["start"], entity["end"])
+        for entity in entities
+        if entity.get("entity") in (*_FILTER_ENTITIES, "language")
+        and isinstance(entity.get("start"), int)
+        and isinstance(entity.get("end"), int)
+    )
+    kept, position = [], 0
+    for start, end in spans:
+        if start >= position:
+            kept.append(text[position:start])
+            position = end
+    kept.append(text[position:])
+    return " ".join("".join(kept).split())
+
+
 def first_entity(entities: Iterable[Mapping[str, Any]], name: str) -> str | None:
     for entity in entities:
         if entity.get("entity") == name and str(entity.get("value") or "").strip():
@@ -159,7 +178,8 @@ def plan_search(
         merged = {**previous.filters, **filters}
         return replace(previous, filters=merged, offset=0)
     if topic:
-        question = typed if typed and typed.strip().lower() != topic.lower() else ""
+        question = _without_filter_words(typed, entities) if typed else ""
+        question = question if question.strip().lower() != topic.lower() else ""
         # The NLU sometimes tags a word that names nothing ("做" in "有教做面包的吗"): then the
         # citizen's own words are the search.
         query = topic if knowledge.names_a_topic(topic) or not question else question

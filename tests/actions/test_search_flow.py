@@ -211,6 +211,25 @@ def test_a_topic_that_no_filter_allows_shows_the_topic_at_other_times(sample_cit
     assert search_flow.follow_up_payloads(page) == []  # "only weekends?" again would loop
 
 
+def test_district_and_audience_words_do_not_make_other_courses_look_like_the_topic(
+    sample_city: str,
+) -> None:
+    text = "pottery class in Nanhu for seniors"
+    entities = [
+        {"entity": "topic", "value": "pottery", "start": 0, "end": 7},
+        {"entity": "district", "value": "Nanhu", "start": 17, "end": 22},
+        {"entity": "audience", "value": "seniors", "start": 27, "end": 34},
+    ]
+    state = search_flow.plan_search("course", text=text, entities=entities, previous=None)
+    assert state is not None and "Nanhu" not in state.question and "seniors" not in state.question
+    page = search_flow.run_search(state, "en")
+    assert page.results and page.relaxed
+    assert all(
+        "陶" in r.item.name or "ottery" in r.item.name or "Taster" in r.item.name
+        for r in page.results
+    )
+
+
 def test_a_topic_the_catalog_lacks_stays_unmet_whatever_the_filters(sample_city: str) -> None:
     state = SearchState(query="beekeeping", topic="beekeeping", filters={"free_only": True})
     page = search_flow.run_search(state, "en")
