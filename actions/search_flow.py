@@ -232,6 +232,8 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
                 filters=filters,
                 limit=wanted,
             )
+    elif state.kind == "event" and not state.query:
+        results = knowledge.upcoming_events(limit=wanted, filters=filters)
     else:
         results = knowledge.search(state.query, limit=wanted, filters=filters, language=language)
     unmet = knowledge.is_unmet(results)

@@ -29,3 +29,4 @@ from knowledge.search import is_unmet as is_unmet
 from knowledge.search import names_a_topic as names_a_topic
 from knowledge.search import nearby as nearby
 from knowledge.search import search as search
+from knowledge.search import upcoming_events as upcoming_events

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from core.settings import get_settings
@@ -18,6 +19,10 @@ from knowledge.search.filters import TIMES_OF_DAY, SearchFilters
 from knowledge.search.glossary import GlossaryError, get_glossary
 from knowledge.search.results import IndexSync, SearchResult, is_unmet
 from knowledge.search.service import SearchService
+from knowledge.search.upcoming import still_to_come
+
+# "What's on?" looks at this many events passing the filters, then keeps those still to come.
+EVENTS_CONSIDERED = 5000
 
 __all__ = [
     "TIMES_OF_DAY",
@@ -34,6 +39,7 @@ __all__ = [
     "names_a_topic",
     "nearby",
     "search",
+    "upcoming_events",
 ]
 
 _services: dict[tuple[Path, str], SearchService] = {}
@@ -70,6 +76,14 @@ def search(
     return service.search(
         query, limit=limit, filters=filters, near=near, radius_m=radius_m, language=language
     )
+
+
+def upcoming_events(
+    *, limit: int = 5, filters: SearchFilters | None = None, now: datetime | None = None
+) -> list[SearchResult]:
+    """Events that have not ended, soonest first, among those passing `filters`."""
+    wanted = replace(filters or SearchFilters(), types=("event",))
+    return still_to_come(search("", limit=EVENTS_CONSIDERED, filters=wanted), now)[:limit]
 
 
 def names_a_topic(text: str, language: str | None = None) -> bool:
