@@ -210,9 +210,37 @@ def command_report(args: argparse.Namespace) -> int:
         print(json.dumps(chosen, ensure_ascii=False, indent=2))
     else:
         for name, section in chosen.items():
-            print(f"## {name}")
-            print(json.dumps(section, ensure_ascii=False, indent=2))
+            print(_report_text(_REPORT_TITLES[name], section))
     return 0
+
+
+_REPORT_TITLES = {
+    "needs": "Learning needs registered with consent",
+    "unmet": "Searches that found nothing (no personal data)",
+}
+
+
+def _report_text(title: str, section: dict) -> str:
+    """One report section for a planner: its total, then each breakdown as aligned rows."""
+    lines = [f"## {title}: {section.get('total', 0)}"]
+    for key, counts in section.items():
+        if not isinstance(counts, dict):
+            continue
+        lines.append(f"{key.replace('by_', 'by ').replace('_', ' ')}:")
+        if not counts:
+            lines.append("  (none)")
+        width = max((_shown_width(str(value)) for value in counts), default=0)
+        for value, count in counts.items():
+            padding = " " * (width - _shown_width(str(value)))
+            lines.append(f"  {value}{padding}  {count}")
+    return "\n".join(lines) + "\n"
+
+
+def _shown_width(text: str) -> int:
+    """Columns a terminal gives `text`: Chinese characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def command_db_upgrade(_: argparse.Namespace) -> int:

@@ -179,7 +179,27 @@ def unmet_demand_summary(session: DbSession) -> dict[str, Any]:
         "by_query": dict(Counter(" ".join(r.query.lower().split()) for r in records).most_common()),
         "by_language": dict(Counter(r.language or "unknown" for r in records).most_common()),
         "by_district": dict(Counter(r.district or "unknown" for r in records).most_common()),
+        "by_filter": dict(
+            Counter(wish for r in records for wish in _filter_wishes(r.filters)).most_common()
+        ),
     }
+
+
+def _filter_wishes(filters: Any) -> list[str]:
+    """What a search narrowed to, as planners read it: "time_of_day: weekend", "free_only"."""
+    if isinstance(filters, str):
+        try:
+            filters = json.loads(filters)
+        except ValueError:
+            return []
+    if not isinstance(filters, dict):
+        return []
+    wishes = []
+    for key, value in sorted(filters.items()):
+        if key == "types" or value in (None, False, "", [], ()):
+            continue
+        wishes.append(key if value is True else f"{key}: {value}")
+    return wishes
 
 
 def _columns(item: CatalogItem) -> dict[str, Any]:
