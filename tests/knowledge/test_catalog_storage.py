@@ -200,6 +200,7 @@ def test_unmet_demand_is_counted_without_who_asked(url: str) -> None:
         "by_query": {"sign language for kids": 2, "周末陶艺课": 1},
         "by_language": {"en": 2, "zh": 1},
         "by_district": {"Nanhu": 2, "unknown": 1},
+        "by_filter": {"audience: children": 1, "schedule: weekend": 1},
     }
     assert columns == {"id", "query", "language", "filters", "district", "created_at"}
     assert len(stored_filters) == 3
