@@ -17,6 +17,7 @@ query) and commits with `synchronous=NORMAL`, which in WAL mode cannot corrupt t
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -51,9 +52,11 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             self._keep_sqlite_connections_open()
         self._cache_size = max(0, int(cache_size))
         self._remembered: OrderedDict[str, _Remembered] = OrderedDict()
+        of_sender = self.SQLEvent.sender_id == sa.bindparam("sender_id")
         self._signature_query = sa.select(
             sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id)
-        ).where(self.SQLEvent.sender_id == sa.bindparam("sender_id"))
+        ).where(of_sender)
+        self._highest_query = sa.select(sa.func.max(self.SQLEvent.id)).where(of_sender)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker: from memory if the database still matches it."""
@@ -82,13 +85,13 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         stored = len(remembered.tracker.events)
         new_events = list(tracker.events)[stored:]
         count, highest = signature
-        with self.session_scope() as session:
-            rows = [self._row(sender_id, event) for event in new_events]
-            session.add_all(rows)
-            session.flush()
-            if rows:
-                highest = rows[-1].id
-            session.commit()
+        rows = [self._row(sender_id, event) for event in new_events]
+        if rows:
+            with self.engine.begin() as connection:
+                connection.execute(self.SQLEvent.__table__.insert(), rows)
+                # Another writer's rows in between would make the count disagree next time,
+                # and the conversation would be read again from the database.
+                highest = connection.execute(self._highest_query, {"sender_id": sender_id}).scalar()
         self._remember(sender_id, (count + len(rows), highest), tracker)
 
     def _signature(self, sender_id: str) -> Signature:
@@ -98,19 +101,17 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             ).one()
         return int(count), highest
 
-    def _row(self, sender_id: str, event: Any) -> Any:
+    def _row(self, sender_id: str, event: Any) -> dict[str, Any]:
         """The `events` row Rasa's own store writes for `event`."""
-        import json
-
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
     def _remember(
         self, sender_id: str, signature: Signature, tracker: DialogueStateTracker
