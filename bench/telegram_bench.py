@@ -12,12 +12,14 @@ gave one citizen at a time, beforehand), where the CPU went, and the machine's l
 (other work on the machine skews every number). For comparison the same load then goes
 straight to Rasa's REST webhook: the floor the gateway sits on.
 
-The default load is 200 citizens each sending a message every ~3.3 s: about 60 msg/s
-offered, a fifth above the 50 msg/s the target asks to sustain. `--think-seconds 2.5` offers
+The default load is 200 citizens each sending a message every ~3.6 s: about 55 msg/s
+offered, a tenth above the 50 msg/s the target asks to sustain. `--think-seconds 3.3` offers
+about 60 msg/s, which on 2 cores runs the machine at ~85 % (p95 then varies between runs,
+150-510 ms measured on 2026-12-01); `--think-seconds 2.5` offers
 ~80 msg/s. The real stack runs two Rasa servers (RASA_SERVERS=2, one per core; a single
 Rasa server is single-threaded and tops out near 50 msg/s); `--rasa-servers 1` for one.
 
-    .venv/bin/python -m bench.telegram_bench [--citizens 200] [--turns 10] [--think-seconds 3.3]
+    .venv/bin/python -m bench.telegram_bench [--citizens 200] [--turns 10] [--think-seconds 3.6]
         [--model PATH | --rasa-url URL | --fake-rasa]
 """
 
@@ -389,7 +391,7 @@ def main() -> None:
     parser.add_argument(
         "--think-seconds",
         type=float,
-        default=3.3,
+        default=3.6,
         help="mean pause before each message (uniform 0.5-1.5x); 0 = saturate",
     )
     parser.add_argument(
