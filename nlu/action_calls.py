@@ -22,12 +22,18 @@ import asyncio
 from typing import Any
 
 import aiohttp
-import rasa
-from rasa.core.actions.action import RemoteAction
-from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
-from rasa.shared.core.events import UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
-from rasa.utils.endpoints import EndpointConfig
+
+from nlu.rasa_version import require_tested_rasa
+
+# Before Rasa's internals are imported: on another version they may have moved.
+require_tested_rasa(__name__)
+
+import rasa  # noqa: E402
+from rasa.core.actions.action import RemoteAction  # noqa: E402
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT  # noqa: E402
+from rasa.shared.core.events import UserUttered  # noqa: E402
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity  # noqa: E402
+from rasa.utils.endpoints import EndpointConfig  # noqa: E402
 
 IDLE_CONNECTION_SECONDS = 2.0
 CONNECTIONS_PER_ENDPOINT = 64

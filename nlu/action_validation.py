@@ -18,8 +18,14 @@ full validator, so the error a developer sees is Rasa's own.
 from typing import Any
 
 from jsonschema import ValidationError, exceptions, validators
-from rasa.core.actions.action import RemoteAction
-from rasa.shared.constants import DOCS_BASE_URL
+
+from nlu.rasa_version import require_tested_rasa
+
+# Before Rasa's internals are imported: on another version they may have moved.
+require_tested_rasa(__name__)
+
+from rasa.core.actions.action import RemoteAction  # noqa: E402
+from rasa.shared.constants import DOCS_BASE_URL  # noqa: E402
 
 _HINT = (
     ". Failed to validate Action server response from API, make sure your response from "

@@ -13,8 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.exceptions import GraphRunError
-from rasa.engine.runner.dask import DaskGraphRunner
+from nlu.rasa_version import require_tested_rasa
+
+# Before Rasa's internals are imported: on another version they may have moved.
+require_tested_rasa(__name__)
+
+from rasa.engine.exceptions import GraphRunError  # noqa: E402
+from rasa.engine.runner.dask import DaskGraphRunner  # noqa: E402
 
 
 def _order(schema: Any) -> list[str]:

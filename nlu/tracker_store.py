@@ -24,10 +24,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SessionStarted
-from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.pool import QueuePool
+
+from nlu.rasa_version import require_tested_rasa
+
+# Before Rasa's internals are imported: on another version they may have moved.
+require_tested_rasa(__name__)
+
+from rasa.core.tracker_store import SQLTrackerStore  # noqa: E402
+from rasa.shared.core.events import SessionStarted  # noqa: E402
+from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
