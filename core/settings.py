@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     learncity_catalog_path: Path = Field(default=REPOSITORY_ROOT / "knowledge" / "sample_city")
     learncity_log_level: str = "INFO"
     learncity_log_format: str = Field(default="text", description="text or json")
+    learncity_city_file: Path = Field(
+        default=REPOSITORY_ROOT / "knowledge" / "sample_city" / "city.yml",
+        description="The city's districts and names (docs/city-data.md); default: the sample city",
+    )
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
