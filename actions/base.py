@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ import citizens
 from actions.messages import say
 from actions.reply_language import choose_reply_language
 from core.database import session_scope
+from core.replies import JSON_KEY, Button, Card, Reply, buttons_of, cards_of
 
 logger = logging.getLogger(__name__)
 
@@ -53,30 +54,29 @@ class Turn:
     def say(self, message_id: str, /, **values: object) -> str:
         return say(message_id, self.language, **values)
 
-    def buttons(self, choices: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    def buttons(self, choices: Sequence[tuple[str, str]]) -> list[Button]:
         """Buttons from (message id of the title, payload) pairs."""
-        return [{"title": self.say(title), "payload": payload} for title, payload in choices]
+        return [Button(title=self.say(title), payload=payload) for title, payload in choices]
 
     def reply(
         self,
         text: str,
         *,
-        buttons: Sequence[dict[str, str]] = (),
-        cards: Sequence[dict[str, Any]] = (),
+        buttons: Sequence[Button | Mapping[str, Any]] = (),
+        cards: Sequence[Card | Mapping[str, Any]] = (),
         request_location: bool = False,
         erase_conversation: bool = False,
     ) -> None:
-        """Send one reply as the gateway's `learncity` JSON (text, buttons, cards, language)."""
-        content: dict[str, Any] = {"text": text, "language": self.language}
-        if buttons:
-            content["buttons"] = list(buttons)
-        if cards:
-            content["cards"] = list(cards)
-        if request_location:
-            content["request_location"] = True
-        if erase_conversation:
-            content["erase_conversation"] = True
-        self.dispatcher.utter_message(json_message={"learncity": content})
+        """Send one `Reply` (the shared format in core/replies.py) in this turn's language."""
+        reply = Reply(
+            text=text,
+            buttons=buttons_of(buttons),
+            cards=cards_of(cards),
+            request_location=request_location,
+            language=self.language,
+            erase_conversation=erase_conversation,
+        )
+        self.dispatcher.utter_message(json_message={JSON_KEY: reply.to_json()})
 
 
 def metadata_hint(tracker: Tracker) -> str | None:

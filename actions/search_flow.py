@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import knowledge
 from core.database import session_scope
+from core.replies import Card
 from knowledge import SearchFilters, SearchResult
 
 PAGE_SIZE = 5
@@ -278,30 +279,15 @@ def next_page(state: SearchState, page_size: int = PAGE_SIZE) -> SearchState:
     return replace(state, offset=state.offset + page_size)
 
 
-def card(result: SearchResult) -> dict[str, Any]:
-    """A result as the `cards` entry every channel renders."""
+def card(result: SearchResult) -> Card:
+    """A result as the `Card` every channel renders (texts as strings, never None)."""
     data = result.as_dict()
-    shown = {
-        key: data.get(key)
-        for key in (
-            "id",
-            "type",
-            "name",
-            "place",
-            "schedule",
-            "free",
-            "price",
-            "distance_m",
-            "latitude",
-            "longitude",
-            "url",
-        )
-    }
+    shown = {item.name: data.get(item.name) for item in fields(Card)}
     for key in _CARD_TEXT_FIELDS:
         shown[key] = str(shown[key]) if shown[key] is not None else ""
     if not shown["place"] and data.get("address"):
         shown["place"] = str(data["address"])
-    return shown
+    return Card.from_json(shown)
 
 
 def follow_up_payloads(page: SearchPage) -> list[tuple[str, str]]:

@@ -6,14 +6,15 @@ import asyncio
 import logging
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import httpx
 
+from bot.edge import Refusal, check_incoming, refusal_reply
 from bot.flood import FloodControl
 from bot.kind_replies import SLOW_DOWN, TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage, Reply
-from citizens import erase_citizen
+from citizens import ErasureIncompleteError, erase_citizen, remaining_rows
 from core.database import session_scope
 from core.settings import Settings
 from nlu.serving import WEBHOOK_PATH
@@ -57,8 +58,39 @@ class Conversation:
         )
         self._last_failure_logged = 0.0
 
-    async def handle(self, message: IncomingMessage) -> list[Reply]:
-        """Answer one message; never raises for an unavailable assistant."""
+    async def handle(
+        self,
+        message: IncomingMessage,
+        *,
+        before: Callable[[], Awaitable[None]] | None = None,
+        after: Callable[[list[Reply]], Awaitable[None]] | None = None,
+    ) -> list[Reply]:
+        """Answer one message: the one failure boundary every channel's turn goes through.
+
+        `before` (e.g. recording that the citizen can be reached) and `after` (e.g. clearing a
+        channel's own store after "forget me") run inside the boundary: whatever fails in the
+        turn (Rasa, the database, an erase) gives the citizen a kind "try again" in their
+        language and the operator a log line, never silence and never a reply that claims
+        what did not happen. Never raises (except cancellation)."""
+        try:
+            check_incoming(message)  # size and shape caps, before anything reaches Rasa
+        except Refusal as refusal:
+            logger.info("refused a %s message at the edge: %s", message.channel, refusal.reason)
+            return [refusal_reply(message, refusal)]
+        try:
+            if before is not None:
+                await before()
+            replies = await self._turn(message)
+            if after is not None:
+                await after(replies)
+            return replies
+        except _UnavailableError as error:
+            self._log_failure(str(error), None)
+        except Exception as error:
+            self._log_failure(f"a {message.channel} turn failed: {type(error).__name__}", error)
+        return [self._try_again(message)]
+
+    async def _turn(self, message: IncomingMessage) -> list[Reply]:
         text = message.rasa_text()
         if not text:
             return []
@@ -78,22 +110,21 @@ class Conversation:
             response.raise_for_status()
             items = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            self._log_unavailable(f"Rasa server at {rasa_url} did not answer: {error!r}")
-            return [self._try_again(message)]
+            raise _UnavailableError(
+                f"Rasa server at {rasa_url} did not answer: {error!r}"
+            ) from None
+        if not isinstance(items, list):
+            raise _UnavailableError(f"Rasa server at {rasa_url} answered {type(items).__name__}")
         replies = [Reply.from_rasa(item) for item in items if isinstance(item, dict)]
         if not replies:
             # Every turn of our dialogue answers something: silence means an action failed.
-            self._log_unavailable(
+            raise _UnavailableError(
                 f"Rasa answered nothing for a {message.channel} message; is the action server up?"
             )
-            return [self._try_again(message)]
         if any(reply.erase_conversation for reply in replies):
+            # The reply says "erased": it may only be sent once the erase really happened.
             await asyncio.to_thread(self._erase_conversation, message.sender_id)
-        return [
-            reply
-            for reply in replies
-            if reply.text or reply.cards or reply.buttons or reply.request_location
-        ]
+        return [reply for reply in replies if not reply.is_empty()]
 
     def rasa_url_for(self, sender_id: str) -> str:
         """The Rasa server that holds this citizen's conversation (stable across restarts)."""
@@ -102,23 +133,32 @@ class Conversation:
     def _try_again(self, message: IncomingMessage) -> Reply:
         return Reply(text=kind_text(TRY_AGAIN, message.text, message.language_hint))
 
-    def _log_unavailable(self, detail: str) -> None:
+    def _log_failure(self, detail: str, error: BaseException | None) -> None:
+        """Log once per 30 s with the traceback, quietly in between (an outage is not a flood)."""
         now = time.monotonic()
-        level = logging.ERROR if now - self._last_failure_logged > 30 else logging.DEBUG
-        self._last_failure_logged = now if level == logging.ERROR else self._last_failure_logged
-        logger.log(level, "assistant unavailable, citizen asked to try again: %s", detail)
+        if now - self._last_failure_logged > 30:
+            self._last_failure_logged = now
+            logger.error("citizen asked to try again: %s", detail, exc_info=error)
+        else:
+            logger.debug("citizen asked to try again: %s", detail)
 
     def _erase_conversation(self, sender_id: str) -> None:
-        """After `forget_me`, Rasa has persisted the turn: now erase its tracker events too."""
-        from bot.broadcasts import erase_deliveries  # broadcasts import the channel registry
-
+        """After `forget_me`, Rasa has persisted the turn: now erase everything kept about the
+        citizen (citizens.registry: records, Rasa's events, deliveries, web outbox) in one
+        transaction; raises, so the turn fails into "try again", if anything is left."""
         with session_scope(self.database_url) as session:
             erased = erase_citizen(session, sender_id)
-            erased["broadcast_deliveries"] = erase_deliveries(session, sender_id)
+            left = remaining_rows(session, sender_id)
+            if left:
+                raise ErasureIncompleteError(f"rows left after erasure in {sorted(left)}")
         logger.info("erased citizen data on request: %s", erased)
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+class _UnavailableError(Exception):
+    """The assistant behind the gateway could not answer (already described for the log)."""
 
 
 def conversation_for(

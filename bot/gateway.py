@@ -5,28 +5,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.channels import web
+from bot.channels.base import Channel
+from bot.channels.web import WebChannel
 from bot.conversation import Conversation
+from bot.edge import EdgeMiddleware
 from nlu.serving import is_up
 
 logger = logging.getLogger(__name__)
 
-ChannelRoutes = Callable[[Conversation], list[BaseRoute]]
 
+def create_app(conversation: Conversation, channels: Sequence[Channel] | None = None) -> Starlette:
+    """Build the app around channels built once (`bot.channels.configured.build_channels`).
 
-def create_app(
-    conversation: Conversation,
-    extra_channels: list[ChannelRoutes] | None = None,
-    background: list[contextlib.AbstractAsyncContextManager[object]] | None = None,
-) -> Starlette:
-    """Build the app; channels other than the web chat plug in through `extra_channels`."""
+    Without `channels` the gateway serves the web chat alone. The channels are kept on
+    `app.state.channels` by name, so the process that built the app can reach their senders."""
+    channels = list(channels) if channels is not None else [WebChannel(conversation)]
 
     async def health(_: Request) -> Response:
         rasa_up = await asyncio.to_thread(
@@ -35,15 +36,20 @@ def create_app(
         return JSONResponse({"gateway": "up", "rasa": "up" if rasa_up else "down"})
 
     routes: list[BaseRoute] = [Route("/health", health)]
-    for channel_routes in [web.routes, *(extra_channels or [])]:
-        routes.extend(channel_routes(conversation))
+    for channel in channels:
+        routes.extend(channel.routes())
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with contextlib.AsyncExitStack() as stack:
-            for context in background or []:
-                await stack.enter_async_context(context)
-            yield
-        await conversation.close()
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                for channel in channels:
+                    await stack.enter_async_context(channel.running())
+                yield
+        finally:
+            await conversation.close()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    # Body caps, JSON depth and security headers before any route (bot/edge.py).
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(EdgeMiddleware)])
+    app.state.channels = {channel.name: channel for channel in channels}
+    return app

@@ -7,13 +7,15 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 
 from bot.bootstrap import prepare_database, prepare_index, prepare_model
+from bot.channels.base import Channel
+from bot.channels.configured import build_channels
 from bot.conversation import Conversation
 from bot.gateway import create_app
 from bot.supervisor import ManagedProcess, StackPorts, Supervisor
@@ -62,15 +64,13 @@ def running_assistant(
         supervisor.stop()
 
 
-def gateway_app(settings: Settings, conversation: Conversation) -> Starlette:
-    """The gateway with every configured channel's webhooks and background work."""
-    from bot.channels import registry
-
-    return create_app(
-        conversation,
-        [lambda conv: registry.configured_routes(conv, settings)],
-        registry.configured_lifespans(conversation, settings),
-    )
+def gateway_app(
+    settings: Settings, conversation: Conversation, channels: Sequence[Channel] | None = None
+) -> Starlette:
+    """The gateway with every configured channel (built here once unless given)."""
+    if channels is None:
+        channels = build_channels(conversation, settings)
+    return create_app(conversation, channels)
 
 
 def serve_gateway(settings: Settings, conversation: Conversation) -> None:

@@ -15,7 +15,6 @@ import contextlib
 import hmac
 import logging
 import re
-import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
@@ -97,10 +96,6 @@ COMMANDS = {
 }
 COMMAND_NAMES = ["start", "help", "language", "mydata", "forget"]
 
-# The registry asks for a gateway's routes and its lifespan separately; both must use the same
-# Application, so it is kept per Conversation (one per gateway) and dropped with it.
-_channels: weakref.WeakKeyDictionary[Conversation, TelegramChannel] = weakref.WeakKeyDictionary()
-
 
 class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     """Many chats at once, but one update at a time per chat, so a citizen's turns stay in order."""
@@ -132,9 +127,13 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
 class TelegramChannel:
     """One bot application serving one gateway's conversation."""
 
+    name = "telegram"
+
     def __init__(self, conversation: Conversation, settings: Settings) -> None:
         self.settings = settings
         self.webhook_mode = bool(settings.telegram_webhook_url)
+        if self.webhook_mode:
+            _check_webhook_secret(settings)
         builder = (
             _builder(settings)
             .concurrent_updates(ChatOrderedUpdateProcessor(MAX_CONCURRENT_UPDATES))
@@ -147,7 +146,18 @@ class TelegramChannel:
         reachability = Reachability(conversation.database_url or settings.sqlalchemy_url)
         renderer = TelegramRenderer(self.application.bot, reachability, CallbackPayloads())
         add_handlers(self.application, ChannelContext(conversation, renderer, reachability))
+        self.renderer = renderer
         self._recent_update_ids: OrderedDict[int, None] = OrderedDict()
+
+    def routes(self) -> list[BaseRoute]:
+        """`POST /telegram/webhook` in webhook mode; nothing when polling."""
+        if not self.webhook_mode:
+            return []
+        return [Route(WEBHOOK_PATH, self.receive, methods=["POST"])]
+
+    def sender(self) -> TelegramSender:
+        """Pushes through this channel's bot (initialized while the gateway runs)."""
+        return TelegramSender(self.settings, renderer=self.renderer)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -215,10 +225,15 @@ class TelegramSender:
 
     channel = "telegram"
 
-    def __init__(self, settings: Settings) -> None:
-        self.bot = _builder(settings).updater(None).build().bot
-        reachability = Reachability(settings.sqlalchemy_url)
-        self.renderer = TelegramRenderer(self.bot, reachability, CallbackPayloads())
+    def __init__(self, settings: Settings, renderer: TelegramRenderer | None = None) -> None:
+        self._owns_bot = renderer is None  # a channel's sender leaves its bot to the channel
+        if renderer is None:
+            bot = _builder(settings).updater(None).build().bot
+            renderer = TelegramRenderer(
+                bot, Reachability(settings.sqlalchemy_url), CallbackPayloads()
+            )
+        self.bot = renderer.bot
+        self.renderer = renderer
         self._ready = asyncio.Lock()
         self._initialized = False
 
@@ -231,44 +246,27 @@ class TelegramSender:
         await self.renderer.send_replies(int(recipient_id), replies)
 
     async def close(self) -> None:
-        await self.bot.shutdown()
+        if self._owns_bot:
+            await self.bot.shutdown()
 
 
-def webhook_routes(conversation: Conversation, settings: Settings) -> list[BaseRoute]:
-    """`POST /telegram/webhook` in webhook mode; nothing when polling or not configured."""
-    if not _configured(settings) or not settings.telegram_webhook_url:
-        return []
+def configured(settings: Settings) -> bool:
+    """Whether the settings ask for Telegram (TELEGRAM_BOT_TOKEN is set)."""
+    return bool(settings.telegram_bot_token.get_secret_value())
+
+
+def sender(settings: Settings) -> TelegramSender | None:
+    """A sender for a process without a gateway (the `broadcast` command); None if not set up."""
+    return TelegramSender(settings) if configured(settings) else None
+
+
+def _check_webhook_secret(settings: Settings) -> None:
     secret = settings.telegram_webhook_secret.get_secret_value()
     if not _VALID_SECRET.match(secret):
         raise ValueError(
             "TELEGRAM_WEBHOOK_SECRET must be set when TELEGRAM_WEBHOOK_URL is: 1-256 characters "
             "of A-Z, a-z, 0-9, _ and - (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
         )
-    return [Route(WEBHOOK_PATH, _channel(conversation, settings).receive, methods=["POST"])]
-
-
-def lifespan(
-    conversation: Conversation, settings: Settings
-) -> contextlib.AbstractAsyncContextManager[None] | None:
-    """Polling or webhook registration for as long as the gateway runs; None if not configured."""
-    if not _configured(settings):
-        return None
-    return _channel(conversation, settings).running()
-
-
-def sender(settings: Settings) -> TelegramSender | None:
-    return TelegramSender(settings) if _configured(settings) else None
-
-
-def _configured(settings: Settings) -> bool:
-    return bool(settings.telegram_bot_token.get_secret_value())
-
-
-def _channel(conversation: Conversation, settings: Settings) -> TelegramChannel:
-    channel = _channels.get(conversation)
-    if channel is None:
-        channel = _channels[conversation] = TelegramChannel(conversation, settings)
-    return channel
 
 
 def _builder(settings: Settings) -> ApplicationBuilder:  # type: ignore[type-arg]

@@ -26,8 +26,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.base import RecipientUnreachableError
 from bot.channels.card_text import in_language
-from bot.channels.registry import RecipientUnreachableError
 from bot.channels.telegram_render import BUTTON_EXPIRED, Reachability, TelegramRenderer
 from bot.conversation import Conversation
 from bot.kind_replies import TRY_AGAIN, kind_text
@@ -166,7 +166,6 @@ async def _answer(
     assert chat is not None
     channel = _channel(context)
     sender_id = f"telegram:{chat.id}"
-    await channel.reachability.citizen_wrote(sender_id)
     language_hint = user.language_code if user else None
     message = IncomingMessage(
         sender_id=sender_id,
@@ -177,7 +176,9 @@ async def _answer(
         language_hint=normalise_language(language_hint) or language_hint,
         message_id=str(update.update_id),
     )
-    replies = await channel.conversation.handle(message)
+    replies = await channel.conversation.handle(
+        message, before=lambda: channel.reachability.citizen_wrote(sender_id)
+    )
     # A citizen who blocked the bot is logged and recorded by the reachability tracker.
     with contextlib.suppress(RecipientUnreachableError):
         await channel.renderer.send_replies(

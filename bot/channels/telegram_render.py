@@ -27,8 +27,8 @@ from telegram import (
 )
 from telegram.error import Forbidden, RetryAfter
 
+from bot.channels.base import RecipientUnreachableError
 from bot.channels.card_text import card_lines, distance_text, in_language
-from bot.channels.registry import RecipientUnreachableError
 from bot.messages import Card, Reply
 from bot.text_split import split_text, utf16_length
 from citizens import mark_reachable, mark_unreachable

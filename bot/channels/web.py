@@ -4,12 +4,14 @@
   → `{"session_id", "replies": [Reply.as_dict()]}`; 400 `{"error"}` naming the field at fault.
 - `GET /api/updates?session_id=S&after=CURSOR` → `{"session_id", "replies", "cursor"}`: replies
   pushed outside a turn (broadcasts), which the page polls for.
-- `sender(settings)`: the web chat's `ChannelSender`, which puts replies in that outbox.
+- `WebChannel(conversation)`: those routes as the gateway's always-on channel.
+- `sender(settings)` / `WebChannel.sender()`: the `ChannelSender` that puts replies in the outbox.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from pathlib import Path
@@ -17,11 +19,12 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.channels.registry import RecipientUnreachableError
+from bot.channels.base import RecipientUnreachableError
 from bot.conversation import Conversation
+from bot.edge import payload_problem
 from bot.messages import IncomingMessage, Location, Reply
 from bot.web_outbox import OutboxUpdate, erase_session, put_replies, updates_after
 from core.database import session_scope
@@ -54,6 +57,8 @@ def _incoming_from_json(body: object) -> IncomingMessage:
         raise _BadRequest(f"field text: a string of at most {MAX_TEXT_LENGTH} characters")
     if payload is not None and (not isinstance(payload, str) or not payload.startswith("/")):
         raise _BadRequest("field payload: a button payload starting with '/'")
+    if payload is not None and (problem := payload_problem(payload)):
+        raise _BadRequest(f"field payload: {problem}")
     if body.get("location") is not None:
         try:
             latitude = float(body["location"]["latitude"])
@@ -96,30 +101,50 @@ def _cursor(value: str | None) -> int:
     return cursor
 
 
-def routes(conversation: Conversation) -> list[Route | Mount]:
-    """The page at `/`, its assets at `/static`, `POST /api/chat` and `GET /api/updates`."""
-    database_url = conversation.database_url
+class WebChannel:
+    """The web chat: always on, served by the gateway itself; its sender fills the outbox."""
 
-    async def index(_: Request) -> Response:
+    name = "web"
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        self.database_url = conversation.database_url
+
+    def routes(self) -> list[BaseRoute]:
+        """The page at `/`, its assets at `/static`, `POST /api/chat` and `GET /api/updates`."""
+        return [
+            Route("/", self.index),
+            Route("/api/chat", self.chat, methods=["POST"]),
+            Route("/api/updates", self.updates, methods=["GET"]),
+            Mount("/static", StaticFiles(directory=WEBCHAT_DIR), name="webchat"),
+        ]
+
+    def running(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext()
+
+    def sender(self) -> WebSender:
+        return WebSender(self.database_url)
+
+    async def index(self, _: Request) -> Response:
         return FileResponse(WEBCHAT_DIR / "index.html", media_type="text/html; charset=utf-8")
 
-    async def chat(request: Request) -> Response:
+    async def chat(self, request: Request) -> Response:
         try:
             message = _incoming_from_json(await request.json())
         except ValueError as error:  # JSONDecodeError is a ValueError too
             return JSONResponse({"error": str(error)}, status_code=400)
-        replies = await conversation.handle(message)
         session_id = message.sender_id.removeprefix("web:")
-        if any(reply.erase_conversation for reply in replies):
-            await asyncio.to_thread(_erase_outbox, database_url, session_id)
+
+        async def erase_outbox_if_asked(replies: list[Reply]) -> None:
+            if any(reply.erase_conversation for reply in replies):
+                await asyncio.to_thread(_erase_outbox, self.database_url, session_id)
+
+        replies = await self.conversation.handle(message, after=erase_outbox_if_asked)
         return JSONResponse(
-            {
-                "session_id": message.sender_id.removeprefix("web:"),
-                "replies": [reply.as_dict() for reply in replies],
-            }
+            {"session_id": session_id, "replies": [reply.as_dict() for reply in replies]}
         )
 
-    async def updates(request: Request) -> Response:
+    async def updates(self, request: Request) -> Response:
         try:
             if "session_id" not in request.query_params:
                 raise _BadRequest("field session_id: required, the id /api/chat gave you")
@@ -128,7 +153,7 @@ def routes(conversation: Conversation) -> list[Route | Mount]:
         except _BadRequest as error:
             return JSONResponse({"error": str(error)}, status_code=400)
         try:
-            waiting = await asyncio.to_thread(_read_outbox, database_url, session_id, after)
+            waiting = await asyncio.to_thread(_read_outbox, self.database_url, session_id, after)
         except SQLAlchemyError:
             logger.exception("web chat outbox unreadable; is the database upgraded?")
             return JSONResponse({"error": "updates are unavailable right now"}, status_code=503)
@@ -140,13 +165,6 @@ def routes(conversation: Conversation) -> list[Route | Mount]:
             }
         )
 
-    return [
-        Route("/", index),
-        Route("/api/chat", chat, methods=["POST"]),
-        Route("/api/updates", updates, methods=["GET"]),
-        Mount("/static", StaticFiles(directory=WEBCHAT_DIR), name="webchat"),
-    ]
-
 
 def _read_outbox(database_url: str | None, session_id: str, after: int) -> list[OutboxUpdate]:
     with session_scope(database_url) as session:
@@ -155,7 +173,7 @@ def _read_outbox(database_url: str | None, session_id: str, after: int) -> list[
 
 def _erase_outbox(database_url: str | None, session_id: str) -> None:
     """After `forget me`: what waits for this page, and which announcements it got."""
-    from bot.broadcasts import erase_deliveries
+    from bot.broadcasts import erase_deliveries  # see Conversation._erase_conversation
 
     with session_scope(database_url) as session:
         erase_session(session, session_id)

@@ -16,7 +16,6 @@ import contextlib
 import logging
 import math
 import re
-import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -25,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.channels.registry import RecipientUnreachableError
+from bot.channels.base import RecipientUnreachableError
 from bot.channels.wechat_api import TEXT_LIMIT_BYTES, WeChatApi, WeChatApiError
 from bot.channels.wechat_crypto import MessageCrypto, WeChatCryptoError, signature_matches
 from bot.channels.wechat_render import UNSUPPORTED, NumberedChoices, render_turn
@@ -52,16 +51,19 @@ GREET_PAYLOAD = "/greet"
 SUCCESS = "success"  # WeChat's "received, nothing to reply now"
 _VALID_TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")
 
-_channels: weakref.WeakKeyDictionary[Conversation, WeChatChannel] = weakref.WeakKeyDictionary()
-# Numbers offered by broadcasts must work when the citizen replies to the channel: one map
-# per Official Account in this process.
-_choices_by_account: dict[str, NumberedChoices] = {}
-
 
 class WeChatChannel:
     """One Official Account's callback serving one gateway's conversation."""
 
+    name = "wechat"
+
     def __init__(self, conversation: Conversation, settings: Settings) -> None:
+        if not _VALID_TOKEN.match(settings.wechat_token.get_secret_value()):
+            raise ValueError(
+                "WECHAT_TOKEN must be the Token from the Official Account's server configuration: "
+                "3-32 letters and digits (the platform accepts nothing else)"
+            )
+        self.settings = settings
         self.conversation = conversation
         self.reply_budget_seconds = settings.wechat_reply_budget_seconds
         self._token = settings.wechat_token.get_secret_value()
@@ -76,7 +78,8 @@ class WeChatChannel:
                 "cannot be delivered (customer-service messages need them)",
                 self.reply_budget_seconds,
             )
-        self.choices = _choices_by_account.setdefault(settings.wechat_app_id, NumberedChoices())
+        # Numbers offered by this gateway's pushes must work when the citizen replies.
+        self.choices = NumberedChoices()
         self.database_url = conversation.database_url or settings.sqlalchemy_url
         self.turns = TurnLedger()
         self._locks = SenderLocks()
@@ -85,6 +88,13 @@ class WeChatChannel:
 
     def routes(self) -> list[BaseRoute]:
         return [Route(CALLBACK_PATH, self.callback, methods=["GET", "POST"])]
+
+    def sender(self) -> WeChatSender:
+        """Customer-service pushes sharing this channel's numbered choices."""
+        api = self.api or _api(self.settings)
+        if api is None:
+            raise ValueError("WECHAT_APP_ID and WECHAT_APP_SECRET are needed to push messages")
+        return WeChatSender(self.settings, api, self.choices, owns_api=self.api is None)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -182,8 +192,9 @@ class WeChatChannel:
             if message.msg_type in ("text", "location", "event"):
                 return []  # events without an answer (VIEW, LOCATION reports, SCAN...)
             return [UNSUPPORTED]
-        await self._citizen_wrote(sender_id)
-        replies = await self.conversation.handle(incoming)
+        replies = await self.conversation.handle(
+            incoming, before=lambda: self._citizen_wrote(sender_id)
+        )
         text, payloads = render_turn(replies)
         if replies:
             self.choices.offer(sender_id, payloads)
@@ -252,10 +263,18 @@ class WeChatSender:
 
     channel = "wechat"
 
-    def __init__(self, settings: Settings, api: WeChatApi) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        api: WeChatApi,
+        choices: NumberedChoices | None = None,
+        *,
+        owns_api: bool = True,
+    ) -> None:
         self.api = api
         self.database_url = settings.sqlalchemy_url
-        self.choices = _choices_by_account.setdefault(settings.wechat_app_id, NumberedChoices())
+        self.choices = choices if choices is not None else NumberedChoices()
+        self._owns_api = owns_api
 
     async def send(self, recipient_id: str, replies: list[Reply]) -> None:
         """Raises RecipientUnreachableError (after marking them) if WeChat cannot reach them."""
@@ -273,44 +292,19 @@ class WeChatSender:
             mark_unreachable(session, sender_id)
 
     async def close(self) -> None:
-        await self.api.close()
+        if self._owns_api:
+            await self.api.close()
 
 
-def webhook_routes(conversation: Conversation, settings: Settings) -> list[BaseRoute]:
-    """`GET/POST /wechat` when WECHAT_TOKEN is set; nothing otherwise."""
-    if not _configured(settings):
-        return []
-    if not _VALID_TOKEN.match(settings.wechat_token.get_secret_value()):
-        raise ValueError(
-            "WECHAT_TOKEN must be the Token from the Official Account's server configuration: "
-            "3-32 letters and digits (the platform accepts nothing else)"
-        )
-    return _channel(conversation, settings).routes()
-
-
-def lifespan(
-    conversation: Conversation, settings: Settings
-) -> contextlib.AbstractAsyncContextManager[None] | None:
-    if not _configured(settings):
-        return None
-    return _channel(conversation, settings).running()
+def configured(settings: Settings) -> bool:
+    """Whether the settings ask for WeChat (WECHAT_TOKEN is set)."""
+    return bool(settings.wechat_token.get_secret_value())
 
 
 def sender(settings: Settings) -> WeChatSender | None:
+    """A sender for a process without a gateway (the `broadcast` command); None if not set up."""
     api = _api(settings)
     return WeChatSender(settings, api) if api is not None else None
-
-
-def channel_for(conversation: Conversation, settings: Settings) -> WeChatChannel:
-    """The gateway's channel object (created once per conversation), e.g. to read its ledger."""
-    channel = _channels.get(conversation)
-    if channel is None:
-        channel = WeChatChannel(conversation, settings)
-        _channels[conversation] = channel
-    return channel
-
-
-_channel = channel_for
 
 
 class _RefusedError(Exception):
@@ -321,10 +315,6 @@ def _refuse(request: Request, reason: str, what: str) -> Response:
     client = request.client.host if request.client else "unknown"
     logger.warning("wechat callback: refused a request from %s (%s %s)", client, reason, what)
     return PlainTextResponse("forbidden", status_code=403)
-
-
-def _configured(settings: Settings) -> bool:
-    return bool(settings.wechat_token.get_secret_value())
 
 
 def _api(settings: Settings) -> WeChatApi | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from bot.channels.registry import RecipientUnreachableError
+from bot.channels.base import RecipientUnreachableError
 from bot.text_split import split_text, utf8_length
 
 logger = logging.getLogger(__name__)

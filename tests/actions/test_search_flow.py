@@ -157,7 +157,7 @@ def test_cards_carry_what_every_channel_renders(sample_city: str) -> None:
     page = search_flow.run_search(
         SearchState(kind="course", query="pottery", topic="pottery"), "en"
     )
-    card = search_flow.card(page.results[0])
+    card = search_flow.card(page.results[0]).to_json()
     assert set(card) == {
         "id",
         "type",

@@ -20,7 +20,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.channels import telegram
-from bot.channels.registry import RecipientUnreachableError
+from bot.channels.base import RecipientUnreachableError
+from bot.channels.configured import build_channels
 from bot.conversation import Conversation
 from bot.messages import Reply
 from bot.text_split import utf16_length
@@ -273,8 +274,8 @@ async def test_broadcast_to_a_citizen_who_blocked_the_bot_marks_them_unreachable
 def test_without_a_token_the_channel_stays_off(tmp_path: Path) -> None:
     settings = Settings(learncity_data_dir=tmp_path, telegram_webhook_url="https://x.example/t")
     conversation = Conversation("http://127.0.0.1:9")
-    assert telegram.webhook_routes(conversation, settings) == []
-    assert telegram.lifespan(conversation, settings) is None
+    channels = build_channels(conversation, settings)
+    assert [channel.name for channel in channels] == ["web"]
     assert telegram.sender(settings) is None
 
 
@@ -284,7 +285,7 @@ def test_webhook_mode_without_a_usable_secret_names_the_setting(
     settings = _settings(fake_telegram, tmp_path, database, webhook=True)
     settings.telegram_webhook_secret = SecretStr("")
     with pytest.raises(ValueError, match="TELEGRAM_WEBHOOK_SECRET"):
-        telegram.webhook_routes(Conversation("http://127.0.0.1:9"), settings)
+        build_channels(Conversation("http://127.0.0.1:9"), settings)
 
 
 def _subscribers(database: str) -> list[str]:

@@ -20,7 +20,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.channels import wechat
-from bot.channels.registry import RecipientUnreachableError
+from bot.channels.base import RecipientUnreachableError
+from bot.channels.configured import build_channels
 from bot.conversation import Conversation
 from bot.messages import Button, Reply
 from bot.text_split import utf8_length
@@ -361,8 +362,8 @@ async def test_sender_pushes_customer_service_text_and_reports_unfollowed_citize
 def test_nothing_is_served_without_a_token(tmp_path: Path) -> None:
     settings = Settings(learncity_data_dir=tmp_path, wechat_token=SecretStr(""))
     conversation = Conversation("http://127.0.0.1:9")
-    assert wechat.webhook_routes(conversation, settings) == []
-    assert wechat.lifespan(conversation, settings) is None
+    channels = build_channels(conversation, settings)
+    assert [channel.name for channel in channels] == ["web"]
     assert wechat.sender(settings) is None
 
 
@@ -384,7 +385,7 @@ def test_a_misconfigured_account_is_refused_naming_the_setting(
         wechat_app_id="wx0000000000000001",
     )
     with pytest.raises(ValueError, match=named):
-        wechat.webhook_routes(Conversation("http://127.0.0.1:9"), settings)
+        build_channels(Conversation("http://127.0.0.1:9"), settings)
 
 
 @pytest.mark.parametrize("budget", ["0", "-1", "5", "6.5", "nan"])
@@ -402,7 +403,7 @@ def test_the_channel_waits_as_long_as_the_reply_budget_setting_says(
     assert Settings(learncity_data_dir=tmp_path).wechat_reply_budget_seconds == 4.0
     monkeypatch.setenv("WECHAT_REPLY_BUDGET_SECONDS", "2.5")
     settings = Settings(learncity_data_dir=tmp_path, wechat_token=SecretStr(WECHAT_TOKEN))
-    channel = wechat.channel_for(Conversation("http://127.0.0.1:9"), settings)
+    channel = wechat.WeChatChannel(Conversation("http://127.0.0.1:9"), settings)
     assert channel.reply_budget_seconds == 2.5
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot.channels import wechat
+from bot.channels.web import WebChannel
 from bot.conversation import Conversation
 from bot.stack import free_port, gateway_app
 from core.settings import Settings
@@ -55,8 +56,9 @@ async def serving_gateway(
     settings: Settings, conversation: Conversation
 ) -> AsyncIterator[tuple[str, wechat.WeChatChannel]]:
     """The real gateway (every configured channel) on loopback, and its WeChat channel."""
-    channel = wechat.channel_for(conversation, settings)
+    channel = wechat.WeChatChannel(conversation, settings)
     async with serving_in_this_loop(
-        gateway_app(settings, conversation), settings.gateway_port
+        gateway_app(settings, conversation, [WebChannel(conversation), channel]),
+        settings.gateway_port,
     ) as url:
         yield url, channel
