@@ -87,5 +87,24 @@ def upgrade_database(url: str | None = None) -> None:
     url = url or get_settings().sqlalchemy_url
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(_alembic_config(url), "heads")
+    with _alembic_quiet_unless_debug():
+        command.upgrade(_alembic_config(url), "heads")
     logger.debug("database schema is up to date")
+
+
+@contextmanager
+def _alembic_quiet_unless_debug() -> Iterator[None]:
+    """Alembic logs "Context impl SQLiteImpl." and every migration at INFO on each command;
+    an operator sees those lines only with LEARNCITY_LOG_LEVEL=DEBUG (or `learncity -v`)."""
+    alembic_logger = logging.getLogger("alembic")
+    debugging = (
+        get_settings().learncity_log_level.upper() == "DEBUG"
+        or logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+    )
+    previous = alembic_logger.level
+    if not debugging:
+        alembic_logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        alembic_logger.setLevel(previous)

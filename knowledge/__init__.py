@@ -3,6 +3,14 @@
 Other packages use these names only, never the tables.
 """
 
+import logging as _logging
+
+# faiss's loader logs each instruction set it tries at INFO ("Could not load library with AVX512
+# support due to: ModuleNotFoundError…", six lines in the action server's log on every start).
+# Set here, before `knowledge.search` imports faiss, in every process that searches.
+if _logging.getLogger().getEffectiveLevel() > _logging.DEBUG:
+    _logging.getLogger("faiss.loader").setLevel(_logging.WARNING)
+
 from knowledge.catalog import ImportSummary as ImportSummary
 from knowledge.catalog import UpsertCounts as UpsertCounts
 from knowledge.catalog import all_items as all_items

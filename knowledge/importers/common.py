@@ -1,12 +1,19 @@
-"""What every importer shares: rejections, the parsed-file result, and value normalisers."""
+"""What every importer shares: value parsers and normalisers (rejections: rejections.py)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
-from knowledge.documents import CatalogItem
+from knowledge.city import load_city
+from knowledge.importers.rejections import (  # noqa: F401 - re-exported for importers
+    ParsedFile,
+    Rejection,
+    RowError,
+    RowErrors,
+    RowProblems,
+)
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY_SHORT = {day: day[:3].capitalize() for day in DAYS}
@@ -66,76 +73,7 @@ _ACCESSIBILITY_LOOKUP = {
     alias: canon for canon, aliases in _ACCESSIBILITY_ALIASES.items() for alias in aliases
 }
 
-# Districts of the bundled sample city (Hailin). A city adds its own districts here; values that
-# match no alias are kept as the source wrote them.
-DISTRICT_ALIASES = {
-    "Dongcheng": ("东城", "东城区", "dongcheng", "dongcheng district"),
-    "Xicheng": ("西城", "西城区", "xicheng", "xicheng district"),
-    "Nanhu": ("南湖", "南湖区", "nanhu", "nanhu district"),
-    "Beishan": ("北山", "北山区", "beishan", "beishan district"),
-    "Jiangbin": ("江滨", "江滨区", "jiangbin", "jiangbin district"),
-    "Xingang": ("新港", "新港区", "xingang", "xingang district"),
-}
-_DISTRICT_LOOKUP = {
-    alias: canon for canon, aliases in DISTRICT_ALIASES.items() for alias in aliases
-}
-
 _FREE_WORDS = {"free", "免费", "gratis", "gratuit", "0", "yes", "true"}
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """One malformed row or object: where it is and what is wrong, for the operator."""
-
-    file: str
-    position: str  # "row 7" (spreadsheet row, header is row 1), "item 3", "VEVENT UID x", "line 4"
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file} {self.position}, field {self.field}: {self.message}"
-
-
-@dataclass
-class ParsedFile:
-    """What one importer read from one file or package."""
-
-    source: str
-    items: list[CatalogItem] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)
-    # Ids seen in the file, including rejected rows whose id was readable: prune keeps those.
-    listed_ids: set[str] = field(default_factory=set)
-    # False when the file could not be read at all; prune then leaves its source alone.
-    readable: bool = True
-
-    def add(self, item: CatalogItem, position: str, file: str) -> None:
-        """Keep `item` unless its id was already used earlier in this file."""
-        if item.id in self.positions:
-            self.reject(
-                file,
-                position,
-                "id",
-                f'duplicate id "{item.id}" (first at {self.positions[item.id]})',
-            )
-            return
-        self.positions[item.id] = position
-        self.listed_ids.add(item.id)
-        self.items.append(item)
-
-    def reject(self, file: str, position: str, field_name: str, message: str) -> None:
-        self.rejected.append(Rejection(file, position, field_name, message))
-
-    def __post_init__(self) -> None:
-        self.positions: dict[str, str] = {}
-
-
-class RowError(ValueError):
-    """A value that cannot be used; the importer turns it into a Rejection."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
 
 
 def text(value: object) -> str:
@@ -157,6 +95,22 @@ def unique(values: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))  # type: ignore[union-attr]
 
 
+WEB_SCHEMES = ("http", "https")
+EXPECTED_TIME = "a time HH:MM, 00:00 to 24:00"
+EXPECTED_DATE = "a date YYYY-MM-DD"
+EXPECTED_DATETIME = "an ISO 8601 date or date-time (2026-05-01 or 2026-05-01T10:00:00+08:00)"
+EXPECTED_DAYS = "days of the week: Mo, Monday, 周一, …"
+EXPECTED_BOOL = "true or false, yes or no, 1 or 0"
+
+
+def require(value: object, field_name: str) -> str:
+    """A value that must be there."""
+    raw = text(value)
+    if not raw:
+        raise RowError(field_name, "missing", value="", expected="a value")
+    return raw
+
+
 def parse_number(value: object, field_name: str) -> float | None:
     raw = text(value)
     if not raw:
@@ -164,14 +118,25 @@ def parse_number(value: object, field_name: str) -> float | None:
     try:
         return float(raw)
     except ValueError:
-        raise RowError(field_name, f'"{raw}" is not a number') from None
+        raise RowError(
+            field_name, f'"{raw}" is not a number', value=raw, expected="a number"
+        ) from None
 
 
 def parse_coordinate(value: object, field_name: str, limit: float) -> float | None:
     """A latitude (limit 90) or longitude (limit 180)."""
-    number = parse_number(value, field_name)
+    expected = f"a number from -{limit:g} to {limit:g}"
+    try:
+        number = parse_number(value, field_name)
+    except RowError as error:
+        raise RowError(field_name, error.message, value=error.value, expected=expected) from None
     if number is not None and not -limit <= number <= limit:
-        raise RowError(field_name, f'"{text(value)}" is out of range (-{limit:g} to {limit:g})')
+        raise RowError(
+            field_name,
+            f'"{text(value)}" is out of range (-{limit:g} to {limit:g})',
+            value=text(value),
+            expected=expected,
+        )
     return number
 
 
@@ -182,7 +147,9 @@ def parse_time(value: object, field_name: str) -> str | None:
         return None
     match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", raw)
     if not match or int(match.group(1)) > 24 or int(match.group(2)) > 59:
-        raise RowError(field_name, f'"{raw}" is not a time (HH:MM)')
+        raise RowError(
+            field_name, f'"{raw}" is not a time (HH:MM)', value=raw, expected=EXPECTED_TIME
+        )
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
@@ -192,17 +159,13 @@ def parse_date(value: object, field_name: str) -> str | None:
     if not raw:
         return None
     try:
-        return (
-            date.fromisoformat(raw[:10]).isoformat()
-            if len(raw) >= 10
-            else _bad_date(raw, field_name)
-        )
+        if len(raw) >= 10:
+            return date.fromisoformat(raw[:10]).isoformat()
     except ValueError:
-        return _bad_date(raw, field_name)
-
-
-def _bad_date(raw: str, field_name: str) -> str:
-    raise RowError(field_name, f'"{raw}" is not a date (YYYY-MM-DD)')
+        pass
+    raise RowError(
+        field_name, f'"{raw}" is not a date (YYYY-MM-DD)', value=raw, expected=EXPECTED_DATE
+    )
 
 
 def parse_datetime(value: object, field_name: str) -> str | None:
@@ -215,7 +178,12 @@ def parse_datetime(value: object, field_name: str) -> str | None:
             return date.fromisoformat(raw).isoformat()
         return datetime.fromisoformat(raw.replace("Z", "+00:00")).isoformat()
     except ValueError:
-        raise RowError(field_name, f'"{raw}" is not a date or date-time (ISO 8601)') from None
+        raise RowError(
+            field_name,
+            f'"{raw}" is not a date or date-time (ISO 8601)',
+            value=raw,
+            expected=EXPECTED_DATETIME,
+        ) from None
 
 
 def parse_bool(value: object, field_name: str) -> bool | None:
@@ -226,7 +194,38 @@ def parse_bool(value: object, field_name: str) -> bool | None:
         return True
     if raw in {"false", "no", "0", "n", "否", "收费", "paid"}:
         return False
-    raise RowError(field_name, f'"{text(value)}" is not true or false')
+    raise RowError(
+        field_name,
+        f'"{text(value)}" is not true or false',
+        value=text(value),
+        expected=EXPECTED_BOOL,
+    )
+
+
+def parse_link(value: object, field_name: str, schemes: tuple[str, ...] = WEB_SCHEMES) -> str:
+    """A link citizens may follow: by default only http(s) addresses. `javascript:`, `data:`
+    and every other scheme are refused, since the web chat turns this value into a link;
+    pass `schemes=("tel",)` or `("mailto",)` only for a field that holds a phone or an email."""
+    raw = text(value)
+    if not raw:
+        return ""
+    expected = " or ".join(f"a {scheme}: address" for scheme in schemes)
+    if schemes == WEB_SCHEMES:
+        expected = "an http:// or https:// address"
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        parts = None
+    scheme = parts.scheme.lower() if parts else ""
+    unsafe = any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in raw)
+    web = scheme in WEB_SCHEMES
+    if parts is not None and scheme and scheme not in schemes:
+        problem = f'"{raw}": {scheme}: links are not allowed (expected {expected})'
+    elif parts is None or unsafe or scheme not in schemes or (web and not parts.netloc):
+        problem = f'"{raw}" is not {expected}'
+    else:
+        return raw
+    raise RowError(field_name, problem, value=raw, expected=expected)
 
 
 def free_from_price(price: str) -> bool | None:
@@ -249,13 +248,34 @@ def normalise_day(value: object, field_name: str) -> str:
     key = re.sub(r"^[+-]?\d*(?=[a-z])", "", key)  # RRULE "1MO" -> "mo"
     if key in _DAY_ALIASES:
         return _DAY_ALIASES[key]
-    raise RowError(field_name, f'"{raw}" is not a day of the week')
+    raise RowError(
+        field_name, f'"{raw}" is not a day of the week', value=raw, expected=EXPECTED_DAYS
+    )
 
 
 def normalise_days(values: object, field_name: str) -> tuple[str, ...]:
+    """Every day named; one error lists every part that names no day."""
     parts = values if isinstance(values, list | tuple) else re.split(r"[|,，、\s]+", text(values))
-    days = unique(normalise_day(part, field_name) for part in parts if text(part))
-    return tuple(sorted(days, key=DAYS.index))
+    days, bad = [], []
+    for part in parts:
+        if not text(part):
+            continue
+        try:
+            days.append(normalise_day(part, field_name))
+        except RowError:
+            bad.append(text(part))
+    if bad:
+        quoted = ", ".join(f'"{part}"' for part in bad)
+        verb = "is not a day" if len(bad) == 1 else "are not days"
+        raise RowError(
+            field_name,
+            f"{quoted} {verb} of the week",
+            value=text(values)
+            if not isinstance(values, list | tuple)
+            else " ".join(map(text, values)),
+            expected=EXPECTED_DAYS,
+        )
+    return tuple(sorted(unique(days), key=DAYS.index))
 
 
 def describe_schedule(days: tuple[str, ...], start: str | None, end: str | None) -> str:
@@ -296,14 +316,10 @@ def normalise_accessibility(value: object) -> str:
 
 
 def normalise_district(*candidates: object, strict: bool = False) -> str:
-    """The first candidate naming a known district, else (unless `strict`) the first non-empty one."""
+    """The first candidate naming a district of the city file (knowledge/city.py), also inside
+    longer text ("海林市南湖区"); else, unless `strict`, the first non-empty one as written."""
     values = [text(candidate) for candidate in candidates if text(candidate)]
-    for value in values:
-        canon = _DISTRICT_LOOKUP.get(value.lower())
-        if canon:
-            return canon
-    for value in values:  # "海林市南湖区", "Nanhu District, Hailin"
-        for alias, canon in _DISTRICT_LOOKUP.items():
-            if len(alias) >= 2 and alias in value.lower():
-                return canon
+    key = load_city().district_key(*values)
+    if key:
+        return key
     return values[0] if values and not strict else ""

@@ -21,6 +21,8 @@ from knowledge.importers.common import (
     ParsedFile,
     Rejection,
     RowError,
+    RowErrors,
+    RowProblems,
     describe_schedule,
     free_from_price,
     normalise_accessibility,
@@ -30,10 +32,20 @@ from knowledge.importers.common import (
     normalise_language,
     parse_coordinate,
     parse_date,
+    parse_link,
     parse_time,
+    require,
     text,
     unique,
 )
+
+# Columns without which a table cannot be read at all (the package is then refused as a whole).
+REQUIRED_COLUMNS = {
+    "services.csv": ("id", "name"),
+    "organizations.csv": ("id",),
+    "locations.csv": ("id",),
+    "service_at_location.csv": ("service_id", "location_id"),
+}
 
 
 @dataclass
@@ -45,32 +57,54 @@ class _Row:
     def get(self, key: str) -> str:
         return text(self.values.get(key))
 
-    def rejection(self, error: RowError) -> Rejection:
-        return Rejection(self.file, f"row {self.number}", error.field, error.message)
-
-
-class _Rejected(Exception):
-    def __init__(self, rejection: Rejection) -> None:
-        super().__init__(str(rejection))
-        self.rejection = rejection
+    def rejections(self, error: RowError) -> list[Rejection]:
+        return [
+            Rejection(
+                self.file, f"row {self.number}", one.field, one.message, one.value, one.expected
+            )
+            for one in error.all()
+        ]
 
 
 def parse_hsds_package(folder: Path, *, source: str) -> ParsedFile:
-    """Parse an HSDS package folder into courses; bad rows are rejected, the rest imports."""
+    """Parse an HSDS package folder into courses; every bad field of every row is reported,
+    the services they belong to are left out, and the rest imports."""
     parsed = ParsedFile(source=source)
     tables = _Tables(folder)
+    if _refuse_missing_columns(tables, parsed):
+        return parsed
     services = tables.read("services.csv")
     for service in services:
         if service.get("id"):
             parsed.listed_ids.add(service.get("id"))
     for service in services:
-        try:
-            for position, item in _items_of(service, tables, source, parsed):
-                parsed.add(item, position, service.file)
-        except _Rejected as rejected:
-            if rejected.rejection not in parsed.rejected:
-                parsed.rejected.append(rejected.rejection)
+        items, rejections = _items_of(service, tables, source, parsed)
+        for rejection in rejections:
+            if rejection not in parsed.rejected:  # a shared location is reported once
+                parsed.rejected.append(rejection)
+        for position, item in items:
+            parsed.add(item, position, service.file)
     return parsed
+
+
+def _refuse_missing_columns(tables: _Tables, parsed: ParsedFile) -> bool:
+    """Report every required column missing from any table's header; True when one is."""
+    for name, columns in REQUIRED_COLUMNS.items():
+        header = tables.headers.get(name)
+        if header is None:
+            continue
+        for column in columns:
+            if column not in header:
+                parsed.reject(
+                    name,
+                    "row 1",
+                    column,
+                    "column missing from the header",
+                    expected=f"a header with the columns {', '.join(columns)}",
+                )
+    if parsed.rejected:
+        parsed.readable = False
+    return bool(parsed.rejected)
 
 
 class _Tables:
@@ -78,6 +112,7 @@ class _Tables:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.headers: dict[str, list[str]] = {}
         self.organizations = {row.get("id"): row for row in self.read("organizations.csv")}
         self.locations = {row.get("id"): row for row in self.read("locations.csv")}
         self.at_location = _group(self.read("service_at_location.csv"), "service_id")
@@ -110,6 +145,7 @@ class _Tables:
                 with path.open(encoding="utf-8-sig", newline="") as handle:
                     reader = csv.DictReader(handle)
                     reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
+                    self.headers[name] = list(reader.fieldnames)
                     return [_Row(name, index + 2, row) for index, row in enumerate(reader)]
         return []
 
@@ -123,42 +159,54 @@ def _group(rows: list[_Row], key: str) -> dict[str, list[_Row]]:
 
 def _items_of(
     service: _Row, tables: _Tables, source: str, parsed: ParsedFile
-) -> list[tuple[str, CatalogItem]]:
+) -> tuple[list[tuple[str, CatalogItem]], list[Rejection]]:
+    """The service's items (one per location), or every problem that keeps them out."""
     service_id = service.get("id")
+    problems = RowProblems()
     for column in ("id", "name"):
-        if not service.get(column):
-            raise _Rejected(service.rejection(RowError(column, "missing")))
+        problems.check(require, service.get(column), column)
+    rejections: list[Rejection] = []
+    base = _service_fields(service, tables, problems, rejections)
+    if problems.errors:
+        rejections[:0] = service.rejections(RowErrors(problems.errors))
+    position = f"row {service.number}"
     links = tables.at_location.get(service_id, [])
-    base = _service_fields(service, tables)
     if not links:
-        sessions = _sessions(tables, service_id, "", "")
-        return [(f"row {service.number}", _item(service_id, base, {}, sessions, source))]
+        sessions = _sessions(tables, service_id, "", "", rejections)
+        if rejections:
+            return [], rejections
+        return [(position, _item(service_id, base, {}, sessions, source))], []
     items = []
     for link in links:
         location_id = link.get("location_id")
         item_id = service_id if len(links) == 1 else f"{service_id}@{location_id}"
         parsed.listed_ids.add(item_id)
-        try:
-            if location_id not in tables.locations:
-                raise _Rejected(
-                    link.rejection(RowError("location_id", f'unknown location "{location_id}"'))
-                )
-            place = _place(tables.locations[location_id], tables)
-            sessions = _sessions(tables, service_id, location_id, link.get("id"))
-            extra = {"hsds_location_id": location_id}
-            items.append(
-                (
-                    f"row {service.number}",
-                    _item(item_id, base, place | {"extra": extra}, sessions, source),
+        link_rejections: list[Rejection] = []
+        if location_id not in tables.locations:
+            link_rejections += link.rejections(
+                RowError(
+                    "location_id",
+                    f'unknown location "{location_id}"',
+                    value=location_id,
+                    expected="the id of a row in locations.csv",
                 )
             )
-        except _Rejected as rejected:
-            if rejected.rejection not in parsed.rejected:
-                parsed.rejected.append(rejected.rejection)
-    return items
+            place: dict[str, Any] = {}
+        else:
+            place = _place(tables.locations[location_id], tables, link_rejections)
+        sessions = _sessions(tables, service_id, location_id, link.get("id"), link_rejections)
+        rejections += [r for r in link_rejections if r not in rejections]
+        if not link_rejections:
+            extra = {"hsds_location_id": location_id}
+            items.append(
+                (position, _item(item_id, base, place | {"extra": extra}, sessions, source))
+            )
+    return ([] if problems.errors else items), rejections
 
 
-def _service_fields(service: _Row, tables: _Tables) -> dict[str, Any]:
+def _service_fields(
+    service: _Row, tables: _Tables, problems: RowProblems, rejections: list[Rejection]
+) -> dict[str, Any]:
     service_id = service.get("id")
     organization = tables.organizations.get(service.get("organization_id"))
     costs = tables.costs.get(service_id, [])
@@ -173,12 +221,18 @@ def _service_fields(service: _Row, tables: _Tables) -> dict[str, Any]:
         for row in tables.languages
         if row.get("service_id") == service_id
     ]
+    url = problems.check(parse_link, service.get("url"), "url", default="")
+    if not service.get("url") and organization is not None:
+        column = "url" if organization.get("url") else "website"
+        try:
+            url = parse_link(organization.get(column), column)
+        except RowError as error:
+            rejections.extend(organization.rejections(error))
     return {
         "name": service.get("name"),
         "description": service.get("description"),
         "organizer": organization.get("name") if organization else "",
-        "url": service.get("url")
-        or (organization.get("url") or organization.get("website") if organization else ""),
+        "url": url,
         "price": price,
         "free": free_from_price(price),
         "languages": unique(normalise_language(language) for language in languages),
@@ -192,12 +246,12 @@ def _service_fields(service: _Row, tables: _Tables) -> dict[str, Any]:
     }
 
 
-def _place(location: _Row, tables: _Tables) -> dict[str, Any]:
-    try:
-        latitude = parse_coordinate(location.get("latitude"), "latitude", 90)
-        longitude = parse_coordinate(location.get("longitude"), "longitude", 180)
-    except RowError as error:
-        raise _Rejected(location.rejection(error)) from None
+def _place(location: _Row, tables: _Tables, rejections: list[Rejection]) -> dict[str, Any]:
+    problems = RowProblems()
+    latitude = problems.check(parse_coordinate, location.get("latitude"), "latitude", 90)
+    longitude = problems.check(parse_coordinate, location.get("longitude"), "longitude", 180)
+    if problems.errors:
+        rejections.extend(location.rejections(RowErrors(problems.errors)))
     addresses = tables.addresses.get(location.get("id"), [])
     physical = [a for a in addresses if a.get("address_type") in ("", "physical")] or addresses
     address = physical[0] if physical else None
@@ -218,20 +272,25 @@ def _place(location: _Row, tables: _Tables) -> dict[str, Any]:
 
 
 def _sessions(
-    tables: _Tables, service_id: str, location_id: str, link_id: str
+    tables: _Tables, service_id: str, location_id: str, link_id: str, rejections: list[Rejection]
 ) -> tuple[Session, ...]:
     sessions = []
     for row in tables.schedules:
         if not _schedule_applies(row, service_id, location_id, link_id):
             continue
-        try:
-            days = normalise_days(row.get("byday") or row.get("weekday"), "byday")
-            opens = parse_time(row.get("opens_at"), "opens_at")
-            closes = parse_time(row.get("closes_at"), "closes_at")
-            start_date = parse_date(row.get("valid_from") or row.get("dtstart"), "valid_from")
-            end_date = parse_date(row.get("valid_to") or row.get("until"), "valid_to")
-        except RowError as error:
-            raise _Rejected(row.rejection(error)) from None
+        problems = RowProblems()
+        days = problems.check(
+            normalise_days, row.get("byday") or row.get("weekday"), "byday", default=()
+        )
+        opens = problems.check(parse_time, row.get("opens_at"), "opens_at")
+        closes = problems.check(parse_time, row.get("closes_at"), "closes_at")
+        start_date = problems.check(
+            parse_date, row.get("valid_from") or row.get("dtstart"), "valid_from"
+        )
+        end_date = problems.check(parse_date, row.get("valid_to") or row.get("until"), "valid_to")
+        if problems.errors:
+            rejections.extend(row.rejections(RowErrors(problems.errors)))
+            continue
         schedule = row.get("description") or describe_schedule(days, opens, closes)
         sessions.append(Session(schedule, days, opens, closes, start_date, end_date))
     return tuple(sessions)

@@ -16,17 +16,26 @@ from knowledge.importers.common import (
     DAYS,
     ParsedFile,
     RowError,
+    RowProblems,
     describe_schedule,
     free_from_price,
     normalise_accessibility,
     normalise_audience,
-    normalise_day,
+    normalise_days,
     normalise_district,
     normalise_language,
+    parse_link,
     text,
     unique,
 )
 
+_EXPECTED = {
+    "DTSTART": "a date or date-time (20261201T070000)",
+    "DTEND": "a date or date-time (20261201T080000)",
+    "DURATION": "a duration (PT1H30M)",
+    "GEO": "latitude;longitude (31.17;121.47)",
+    "RRULE": "a recurrence rule (FREQ=WEEKLY;BYDAY=TU,TH)",
+}
 _BROKEN_MESSAGES = {
     "DTSTART": "is not a date or date-time",
     "DTEND": "is not a date or date-time",
@@ -54,24 +63,35 @@ def parse_ical(content: str, *, file: str, source: str) -> ParsedFile:
         try:
             item = _item(event, uid, source)
         except RowError as error:
-            parsed.reject(file, position, error.field, error.message)
+            parsed.reject_error(file, position, error)
             continue
         parsed.add(item, position, file)
     return parsed
 
 
 def _item(event: Any, uid: str, source: str) -> CatalogItem:
+    problems = RowProblems()
     for name, _problem in event.errors:
         raw = event.get(name)
         shown = raw.to_ical().decode() if hasattr(raw, "to_ical") else text(raw)
-        raise RowError(name, f'"{shown}" {_BROKEN_MESSAGES.get(name, "cannot be read")}')
+        problems.add(
+            name,
+            f'"{shown}" {_BROKEN_MESSAGES.get(name, "cannot be read")}',
+            value=shown,
+            expected=_EXPECTED.get(name, "a value as RFC 5545 writes it"),
+        )
+    broken = {name for name, _problem in event.errors}
     if not uid:
-        raise RowError("UID", "missing")
+        problems.add("UID", "missing", value="", expected="a unique id for the event")
     summary = text(event.get("SUMMARY"))
     if not summary:
-        raise RowError("SUMMARY", "missing")
-    if event.get("DTSTART") is None:
-        raise RowError("DTSTART", "missing")
+        problems.add("SUMMARY", "missing", value="", expected="the event's title")
+    if event.get("DTSTART") is None and "DTSTART" not in broken:
+        problems.add("DTSTART", "missing", value="", expected=_EXPECTED["DTSTART"])
+    url = problems.check(parse_link, event.get("URL"), "URL", default="")
+    rule = event.get("RRULE") if "RRULE" not in broken else None
+    days = problems.check(_rule_days, rule, default=())
+    problems.raise_if_any()
     start = event.get("DTSTART").dt
     end = event.get("DTEND").dt if event.get("DTEND") is not None else None
     if end is None and event.get("DURATION") is not None:
@@ -97,13 +117,13 @@ def _item(event: Any, uid: str, source: str) -> CatalogItem:
         or normalise_district(location, strict=True),
         latitude=geo.latitude if geo is not None else None,
         longitude=geo.longitude if geo is not None else None,
-        sessions=_sessions(event, start, end),
+        sessions=_sessions(rule, days, start, end),
         accessibility=unique(
             normalise_accessibility(v) for v in _commas(event, "X-LEARNCITY-ACCESSIBILITY")
         ),
         start=_iso(start),
         end=_iso(end) if end is not None else None,
-        url=text(event.get("URL")),
+        url=url,
         organizer=_organizer(event.get("ORGANIZER")),
     )
 
@@ -137,23 +157,24 @@ def _organizer(value: Any) -> str:
     return text(value.params.get("CN")) or text(value).removeprefix("mailto:")
 
 
+def _rule_days(rule: Any) -> tuple[str, ...]:
+    """The days an RRULE's BYDAY names (empty without a rule or BYDAY)."""
+    if rule is None:
+        return ()
+    return normalise_days(list(rule.get("BYDAY") or []), "RRULE")
+
+
 def _sessions(
-    event: Any, start: date | datetime, end: date | datetime | None
+    rule: Any, days: tuple[str, ...], start: date | datetime, end: date | datetime | None
 ) -> tuple[Session, ...]:
     """A recurring event's pattern; a one-off event's dates are its start and end."""
-    rule = event.get("RRULE")
     if rule is None:
         return ()
     frequency = text((rule.get("FREQ") or [""])[0]).upper()
-    by_day = rule.get("BYDAY") or []
-    if by_day:
-        days = tuple(sorted({normalise_day(day, "RRULE") for day in by_day}, key=DAYS.index))
-    elif frequency == "WEEKLY":
+    if not days and frequency == "WEEKLY":
         days = (DAYS[start.weekday()],)
-    elif frequency == "DAILY":
+    elif not days and frequency == "DAILY":
         days = DAYS
-    else:
-        days = ()
     timed = isinstance(start, datetime)
     start_time = start.strftime("%H:%M") if timed else None
     end_time = end.strftime("%H:%M") if timed and isinstance(end, datetime) else None

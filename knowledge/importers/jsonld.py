@@ -8,8 +8,10 @@ from typing import Any
 
 from knowledge.documents import CatalogItem, Session
 from knowledge.importers.common import (
+    EXPECTED_DATETIME,
     ParsedFile,
     RowError,
+    RowProblems,
     describe_schedule,
     free_from_price,
     normalise_accessibility,
@@ -20,6 +22,7 @@ from knowledge.importers.common import (
     parse_coordinate,
     parse_date,
     parse_datetime,
+    parse_link,
     parse_time,
     text,
     unique,
@@ -74,7 +77,7 @@ def parse_jsonld(content: str, *, file: str, source: str) -> ParsedFile:
         try:
             item = _item(node, by_id, source)
         except RowError as error:
-            parsed.reject(file, position, error.field, error.message)
+            parsed.reject_error(file, position, error)
             continue
         parsed.add(item, position, file)
     return parsed
@@ -134,29 +137,25 @@ def _types(node: dict[str, Any]) -> list[str]:
 
 def _item(node: Any, by_id: dict[str, Any], source: str) -> CatalogItem:
     if not isinstance(node, dict):
-        raise RowError("(item)", "is not a JSON object")
+        raise RowError(
+            "(item)", "is not a JSON object", value=text(node)[:80], expected="a JSON object"
+        )
+    problems = RowProblems()
     types = _types(node)
-    if not types:
-        raise RowError("@type", "missing")
-    if any(t in COURSE_TYPES for t in types):
-        kind = "course"
-    elif any(t in EVENT_TYPES for t in types):
-        kind = "event"
-    elif any(t in SPACE_TYPES for t in types):
-        kind = "space"
-    else:
-        raise RowError("@type", f'unknown type "{types[0]}" (expected Course, Event or a Place)')
+    kind = _kind(types, problems)
     item_id = text(node.get("@id"))
     if not item_id:
-        raise RowError("@id", "missing")
+        problems.add("@id", "missing", value="", expected="the item's own id (a URL)")
     name = _literal(node.get("name"))
     if not name:
-        raise RowError("name", "missing")
+        problems.add("name", "missing", value="", expected="a name")
+    if kind is None:
+        problems.raise_if_any()
 
     instances = _list(node.get("hasCourseInstance")) if kind == "course" else []
     instances = [_resolve(instance, by_id) for instance in instances]
     place = _place_of(node, instances, by_id) if kind != "space" else node
-    sessions = _sessions(node, instances, kind)
+    sessions = _sessions(node, instances, kind, problems)
     offers = [_resolve(offer, by_id) for offer in _list(node.get("offers"))]
     for instance in instances:
         offers.extend(_resolve(offer, by_id) for offer in _list(instance.get("offers")))
@@ -164,10 +163,18 @@ def _item(node: Any, by_id: dict[str, Any], source: str) -> CatalogItem:
     if isinstance(node.get("isAccessibleForFree"), bool) or text(node.get("isAccessibleForFree")):
         free = text(node.get("isAccessibleForFree")).lower() in {"true", "1", "yes"}
     amenities, accessible = _features(node if kind == "space" else place)
-    start = parse_datetime(node.get("startDate"), "startDate") if kind == "event" else None
-    if kind == "event" and start is None:
-        raise RowError("startDate", "missing (an event needs a start)")
-    latitude, longitude = _geo(place)
+    event = kind == "event"
+    start = problems.check(parse_datetime, node.get("startDate"), "startDate") if event else None
+    if event and start is None and not text(node.get("startDate")):
+        problems.add(
+            "startDate", "missing (an event needs a start)", value="", expected=EXPECTED_DATETIME
+        )
+    end = problems.check(parse_datetime, node.get("endDate"), "endDate") if event else None
+    latitude, longitude = _geo(place, problems)
+    opening_hours = _opening_hours(node, problems) if kind == "space" else ""
+    urls = _list(node.get("url"))
+    url = problems.check(parse_link, urls[0] if urls else "", "url", default="")
+    problems.raise_if_any()
     extra = {"schema_type": types[0]}
     if text(node.get("educationalLevel")):
         extra["educational_level"] = _literal(node.get("educationalLevel"))
@@ -192,15 +199,15 @@ def _item(node: Any, by_id: dict[str, Any], source: str) -> CatalogItem:
         latitude=latitude,
         longitude=longitude,
         sessions=sessions,
-        opening_hours=_opening_hours(node) if kind == "space" else "",
+        opening_hours=opening_hours,
         amenities=amenities,
         accessibility=unique(
             [normalise_accessibility(v) for v in _list(node.get("accessibilityFeature"))]
             + accessible
         ),
         start=start,
-        end=parse_datetime(node.get("endDate"), "endDate") if kind == "event" else None,
-        url=text(node.get("url")),
+        end=end,
+        url=url,
         organizer=_name_of(
             [
                 _resolve(value, by_id)
@@ -209,6 +216,27 @@ def _item(node: Any, by_id: dict[str, Any], source: str) -> CatalogItem:
         ),
         extra=extra,
     )
+
+
+def _kind(types: list[str], problems: RowProblems) -> str | None:
+    """course, event or space from the node's @type; None (with the problem kept) otherwise."""
+    expected = "Course, an Event type or a Place type (schema.org)"
+    if not types:
+        problems.add("@type", "missing", value="", expected=expected)
+        return None
+    if any(t in COURSE_TYPES for t in types):
+        return "course"
+    if any(t in EVENT_TYPES for t in types):
+        return "event"
+    if any(t in SPACE_TYPES for t in types):
+        return "space"
+    problems.add(
+        "@type",
+        f'unknown type "{types[0]}" (expected Course, Event or a Place)',
+        value=types[0],
+        expected=expected,
+    )
+    return None
 
 
 def _list(value: Any) -> list[Any]:
@@ -294,13 +322,13 @@ def _place_of(node: dict[str, Any], instances: list[Any], by_id: dict[str, Any])
     return {}
 
 
-def _geo(place: dict[str, Any]) -> tuple[float | None, float | None]:
+def _geo(place: dict[str, Any], problems: RowProblems) -> tuple[float | None, float | None]:
     geo = place.get("geo") if place else None
     if not isinstance(geo, dict):
         geo = place or {}
     return (
-        parse_coordinate(geo.get("latitude"), "latitude", 90),
-        parse_coordinate(geo.get("longitude"), "longitude", 180),
+        problems.check(parse_coordinate, geo.get("latitude"), "latitude", 90),
+        problems.check(parse_coordinate, geo.get("longitude"), "longitude", 180),
     )
 
 
@@ -321,7 +349,9 @@ def _district(place: dict[str, Any]) -> str:
     return normalise_district(contained, text(address) if address else "")
 
 
-def _sessions(node: dict[str, Any], instances: list[Any], kind: str) -> tuple[Session, ...]:
+def _sessions(
+    node: dict[str, Any], instances: list[Any], kind: str, problems: RowProblems
+) -> tuple[Session, ...]:
     sessions = []
     holders = instances if kind == "course" else [node]
     for holder in holders:
@@ -334,13 +364,15 @@ def _sessions(node: dict[str, Any], instances: list[Any], kind: str) -> tuple[Se
         for schedule in schedules:
             if not isinstance(schedule, dict):
                 continue
-            days = normalise_days(_list(schedule.get("byDay")), "byDay")
-            start = parse_time(schedule.get("startTime"), "startTime")
-            end = parse_time(schedule.get("endTime"), "endTime")
-            start_date = parse_date(
-                schedule.get("startDate") or holder.get("startDate"), "startDate"
+            days = problems.check(normalise_days, _list(schedule.get("byDay")), "byDay", default=())
+            start = problems.check(parse_time, schedule.get("startTime"), "startTime")
+            end = problems.check(parse_time, schedule.get("endTime"), "endTime")
+            start_date = problems.check(
+                parse_date, schedule.get("startDate") or holder.get("startDate"), "startDate"
             )
-            end_date = parse_date(schedule.get("endDate") or holder.get("endDate"), "endDate")
+            end_date = problems.check(
+                parse_date, schedule.get("endDate") or holder.get("endDate"), "endDate"
+            )
             described = _literal(schedule.get("name")) or _literal(holder.get("name"))
             text_line = described or describe_schedule(days, start, end)
             if text_line or start_date or end_date:
@@ -348,14 +380,14 @@ def _sessions(node: dict[str, Any], instances: list[Any], kind: str) -> tuple[Se
     return tuple(sessions)
 
 
-def _opening_hours(node: dict[str, Any]) -> str:
+def _opening_hours(node: dict[str, Any], problems: RowProblems) -> str:
     lines = [text(value) for value in _list(node.get("openingHours"))]
     for spec in _list(node.get("openingHoursSpecification")):
         if not isinstance(spec, dict):
             continue
-        days = normalise_days(_list(spec.get("dayOfWeek")), "dayOfWeek")
-        opens = parse_time(spec.get("opens"), "opens")
-        closes = parse_time(spec.get("closes"), "closes")
+        days = problems.check(normalise_days, _list(spec.get("dayOfWeek")), "dayOfWeek", default=())
+        opens = problems.check(parse_time, spec.get("opens"), "opens")
+        closes = problems.check(parse_time, spec.get("closes"), "closes")
         lines.append(describe_schedule(days, opens, closes))
     return "; ".join(line for line in lines if line)
 

@@ -7,8 +7,11 @@ import io
 
 from knowledge.documents import CatalogItem, Session
 from knowledge.importers.common import (
+    EXPECTED_DATETIME,
     ParsedFile,
     RowError,
+    RowErrors,
+    RowProblems,
     describe_schedule,
     free_from_price,
     normalise_accessibility,
@@ -20,7 +23,9 @@ from knowledge.importers.common import (
     parse_coordinate,
     parse_date,
     parse_datetime,
+    parse_link,
     parse_time,
+    require,
     split_list,
     text,
     unique,
@@ -37,14 +42,22 @@ TYPES = {"course": "course", "space": "space", "learning space": "space", "event
 
 
 def parse_plain_csv(content: str, *, file: str, source: str) -> ParsedFile:
-    """Parse every row; a bad row is rejected with its spreadsheet row number (header is row 1)."""
+    """Parse every row; each bad field of a row is reported with its spreadsheet row number
+    (the header is row 1), and a row with any bad field is left out."""
     parsed = ParsedFile(source=source)
     reader = csv.DictReader(io.StringIO(content))
     header = [column.strip().lower() for column in reader.fieldnames or []]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         parsed.readable = False
-        parsed.reject(file, "row 1", missing[0], "column missing from the header")
+        for column in missing:
+            parsed.reject(
+                file,
+                "row 1",
+                column,
+                "column missing from the header",
+                expected=f"a header with the columns {', '.join(REQUIRED_COLUMNS)}",
+            )
         return parsed
     reader.fieldnames = header
     for index, row in enumerate(reader):
@@ -54,29 +67,51 @@ def parse_plain_csv(content: str, *, file: str, source: str) -> ParsedFile:
             parsed.listed_ids.add(row_id)
         try:
             item = _item(row, source)
-        except RowError as error:
-            parsed.reject(file, position, error.field, error.message)
+        except RowError as error:  # the row's bad fields in the order of its columns
+            errors = sorted(error.all(), key=lambda e: _column_order(header, e.field))
+            parsed.reject_error(file, position, RowErrors(errors))
             continue
         parsed.add(item, position, file)
     return parsed
 
 
+def _column_order(header: list[str], column: str) -> int:
+    return header.index(column) if column in header else len(header)
+
+
 def _item(row: dict[str, str | None], source: str) -> CatalogItem:
+    problems = RowProblems()
     if None in row:  # DictReader puts surplus cells under the key None
-        raise RowError("(row)", "more cells than header columns")
+        problems.add(
+            "(row)",
+            "more cells than header columns",
+            value=",".join(text(cell) for cell in row[None] or []),  # type: ignore[index]
+            expected="one cell per header column",
+        )
     for column in REQUIRED_COLUMNS:
-        if not text(row.get(column)):
-            raise RowError(column, "missing")
-    kind = TYPES.get(text(row["type"]).lower())
-    if kind is None:
-        raise RowError(
-            "type", f'unknown type "{text(row["type"])}" (expected course, space or event)'
+        problems.check(require, row.get(column), column)
+    raw_type = text(row.get("type"))
+    kind = TYPES.get(raw_type.lower())
+    if kind is None and raw_type:
+        problems.add(
+            "type",
+            f'unknown type "{raw_type}" (expected course, space or event)',
+            value=raw_type,
+            expected="course, space or event",
         )
     price = text(row.get("price"))
-    free = parse_bool(row.get("free"), "free")
-    start = parse_datetime(row.get("start"), "start")
-    if kind == "event" and start is None:
-        raise RowError("start", "missing (an event needs a start)")
+    free = problems.check(parse_bool, row.get("free"), "free")
+    start = problems.check(parse_datetime, row.get("start"), "start")
+    if kind == "event" and start is None and not text(row.get("start")):
+        problems.add(
+            "start", "missing (an event needs a start)", value="", expected=EXPECTED_DATETIME
+        )
+    latitude = problems.check(parse_coordinate, row.get("latitude"), "latitude", 90)
+    longitude = problems.check(parse_coordinate, row.get("longitude"), "longitude", 180)
+    end = problems.check(parse_datetime, row.get("end"), "end")
+    url = problems.check(parse_link, row.get("url"), "url", default="")
+    sessions = _sessions(row, problems)
+    problems.raise_if_any()
     return CatalogItem(
         id=text(row["id"]),
         type=kind,  # type: ignore[arg-type]
@@ -91,17 +126,17 @@ def _item(row: dict[str, str | None], source: str) -> CatalogItem:
         place_name=text(row.get("place_name")),
         address=text(row.get("address")),
         district=normalise_district(row.get("district")),
-        latitude=parse_coordinate(row.get("latitude"), "latitude", 90),
-        longitude=parse_coordinate(row.get("longitude"), "longitude", 180),
-        sessions=_sessions(row),
+        latitude=latitude,
+        longitude=longitude,
+        sessions=sessions,
         opening_hours=text(row.get("opening_hours")),
         amenities=split_list(row.get("amenities")),
         accessibility=unique(
             normalise_accessibility(v) for v in split_list(row.get("accessibility"))
         ),
         start=start,
-        end=parse_datetime(row.get("end"), "end"),
-        url=text(row.get("url")),
+        end=end,
+        url=url,
         organizer=text(row.get("organizer")),
         extra={
             key: text(value) for key, value in row.items() if key not in COLUMNS and text(value)
@@ -109,12 +144,12 @@ def _item(row: dict[str, str | None], source: str) -> CatalogItem:
     )
 
 
-def _sessions(row: dict[str, str | None]) -> tuple[Session, ...]:
-    days = normalise_days(row.get("days"), "days")
-    start_time = parse_time(row.get("start_time"), "start_time")
-    end_time = parse_time(row.get("end_time"), "end_time")
-    start_date = parse_date(row.get("start_date"), "start_date")
-    end_date = parse_date(row.get("end_date"), "end_date")
+def _sessions(row: dict[str, str | None], problems: RowProblems) -> tuple[Session, ...]:
+    days = problems.check(normalise_days, row.get("days"), "days", default=())
+    start_time = problems.check(parse_time, row.get("start_time"), "start_time")
+    end_time = problems.check(parse_time, row.get("end_time"), "end_time")
+    start_date = problems.check(parse_date, row.get("start_date"), "start_date")
+    end_date = problems.check(parse_date, row.get("end_date"), "end_date")
     schedule = text(row.get("schedule_text")) or describe_schedule(days, start_time, end_time)
     if not (schedule or start_date or end_date):
         return ()

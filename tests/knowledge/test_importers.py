@@ -175,8 +175,10 @@ def test_plain_csv_without_required_columns_is_refused_as_a_whole(tmp_path: Path
     path = tmp_path / "wrong.csv"
     path.write_text("title,when\nPottery,Saturday\n", encoding="utf-8")
     parsed = read_file(path)
-    assert [str(r) for r in parsed.rejected] == [
-        "wrong.csv row 1, field id: column missing from the header"
+    assert [str(r) for r in parsed.rejected] == [  # every missing column, not only the first
+        "wrong.csv row 1, field id: column missing from the header",
+        "wrong.csv row 1, field type: column missing from the header",
+        "wrong.csv row 1, field name: column missing from the header",
     ]
     assert parsed.readable is False
 
