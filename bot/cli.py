@@ -92,26 +92,41 @@ def command_train(args: argparse.Namespace) -> int:
 
 
 def command_catalog_import(args: argparse.Namespace) -> int:
+    """Import (or with --dry-run only check) a catalog; exit 1 when anything was rejected."""
     import knowledge
-    from bot.bootstrap import import_catalog_file
-    from core.database import upgrade_database
 
     settings = get_settings()
     path = Path(args.path)
     if not path.exists():
         print(f"error: {path} does not exist", file=sys.stderr)
         return 2
-    upgrade_database(settings.sqlalchemy_url)
-    summary = import_catalog_file(
-        path, url=settings.sqlalchemy_url, prune=args.prune, update_index=False
-    )
-    for rejection in summary.rejected:
-        print(f"rejected: {rejection}", file=sys.stderr)
-    # The index follows item by item ("index: 3 added, 1 updated, 2 removed in 45 ms"); on
-    # stderr, so stdout stays the one summary line scripts read.
-    print(knowledge.ensure_index_from_database(settings.sqlalchemy_url), file=sys.stderr)
-    print(summary)
-    return 0
+    if args.dry_run:  # read and check only: no database, no index
+        summary = knowledge.import_catalog(path, session=None, dry_run=True)
+    else:
+        from bot.bootstrap import import_catalog_file
+        from core.database import upgrade_database
+
+        upgrade_database(settings.sqlalchemy_url)
+        summary = import_catalog_file(
+            path, url=settings.sqlalchemy_url, prune=args.prune, update_index=False
+        )
+        # The index follows item by item ("index: 3 added, 1 updated, 2 removed in 45 ms"); on
+        # stderr, so stdout stays the one summary line (or JSON object) scripts read.
+        print(knowledge.ensure_index_from_database(settings.sqlalchemy_url), file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        for rejection in summary.rejected:
+            print(f"rejected: {rejection.explained()}", file=sys.stderr)
+        if summary.rejected:
+            kept = "were checked" if args.dry_run else "were imported"
+            print(
+                f"{summary.rejected_rows} row(s) rejected: fix the fields above and import again "
+                f"(the {summary.valid} valid item(s) {kept}).",
+                file=sys.stderr,
+            )
+        print(summary)
+    return 0 if summary.complete else 1
 
 
 def command_search(args: argparse.Namespace) -> int:
@@ -283,6 +298,14 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("path", help="a file or a folder")
     importer.add_argument(
         "--prune", action="store_true", help="remove items the source no longer lists"
+    )
+    importer.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the files and report every bad field; change nothing",
+    )
+    importer.add_argument(
+        "--json", action="store_true", help="print the summary and every rejection as JSON"
     )
     importer.set_defaults(handler=command_catalog_import)
 
