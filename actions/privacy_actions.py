@@ -46,6 +46,10 @@ def describe_data(turn: Turn, data: dict[str, Any]) -> str:
     if not data.get("reachable", True):
         lines.append(turn.say("my_data_unreachable"))
     lines.append(turn.say("my_data_conversation", count=data.get("conversation_events", 0)))
+    if data.get("broadcast_deliveries"):
+        lines.append(turn.say("my_data_broadcasts", count=len(data["broadcast_deliveries"])))
+    if data.get("web_outbox"):
+        lines.append(turn.say("my_data_web_outbox", count=len(data["web_outbox"])))
     if len(lines) == 2 and not data.get("conversation_events"):
         lines = [turn.say("my_data_nothing")]
     lines.append(turn.say("my_data_footer"))
@@ -82,9 +86,11 @@ class ActionConfirmForgetMe(LearncityAction):
         if turn.intent != "affirm":
             turn.reply(turn.say("forget_cancelled"))
             return []
+        # Everything registered in citizens.registry except Rasa's events, which the gateway
+        # erases once this turn is stored (and checks that nothing is left). A database error
+        # here rolls the erasure back and fails into the kind "try again": never "done".
         with session_scope() as session:
             erased = citizens.erase_citizen(session, turn.sender, include_conversation=False)
         total = sum(erased.values())
-        # The gateway erases Rasa's tracker events once this turn is stored.
         turn.reply(turn.say("forget_done", count=total), erase_conversation=True)
         return []

@@ -25,8 +25,11 @@ def add_broadcast_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
         description=(
             "Send an announcement to every citizen whose subscription matches --topic and "
             "--district. Each citizen gets it once, in their language when you give that "
-            "text (else English, else Chinese). Re-running the same announcement only retries "
-            "failed deliveries. Exit status 1 when some deliveries failed."
+            "text (else English, else Chinese). Without --topic or --district it goes to every "
+            "subscriber. Re-running the same announcement retries only failed deliveries; a "
+            "delivery whose outcome is unknown (the run was killed during its send, or the "
+            "platform did not answer in time) is reported, never resent unless you add "
+            "--resend-unknown. Exit status 1 when some deliveries failed or are unknown."
         ),
     )
     parser.add_argument(
@@ -45,9 +48,12 @@ def add_broadcast_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
             metavar="TEXT",
             help=f"the announcement in {language}",
         )
-    parser.add_argument("--topic", help="only citizens subscribed to this topic (or to all)")
     parser.add_argument(
-        "--district", help="only citizens subscribed to this district (or to all), e.g. Nanhu"
+        "--topic", help="only citizens subscribed to this topic (or to all); default: everyone"
+    )
+    parser.add_argument(
+        "--district",
+        help="only citizens subscribed to this district (or to all), e.g. Nanhu; default: everyone",
     )
     parser.add_argument(
         "--event-id",
@@ -55,6 +61,20 @@ def add_broadcast_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="count who would get it; send and record nothing"
+    )
+    parser.add_argument(
+        "--resend-unknown",
+        action="store_true",
+        help=(
+            "also send again to citizens whose earlier delivery has an unknown outcome "
+            "(some of them may then get it twice); without it they are only reported"
+        ),
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        metavar="PER_SECOND",
+        help="messages per second on each channel (default: telegram 25, wechat 10, web 100)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON only")
     parser.set_defaults(handler=command_broadcast)
@@ -64,7 +84,7 @@ def add_broadcast_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
 def command_broadcast(args: argparse.Namespace) -> int:
     """Run one broadcast with the configured channel senders and print the report."""
     from bot.broadcasts import Announcement, broadcast
-    from bot.channels.registry import configured_senders
+    from bot.channels.configured import configured_senders
     from core.database import session_scope, upgrade_database
 
     texts = {
@@ -87,11 +107,24 @@ def command_broadcast(args: argparse.Namespace) -> int:
     settings = get_settings()
     upgrade_database(settings.sqlalchemy_url)
     senders = {} if args.dry_run else configured_senders(settings)
+    rates = None
+    if args.rate is not None:
+        if args.rate <= 0:
+            print("error: --rate must be a positive number of messages per second", file=sys.stderr)
+            return 2
+        rates = dict.fromkeys(("telegram", "wechat", "web", *senders), args.rate)
 
     async def run() -> object:
         try:
             with session_scope(settings.sqlalchemy_url) as session:
-                return await broadcast(announcement, senders, session, dry_run=args.dry_run)
+                return await broadcast(
+                    announcement,
+                    senders,
+                    session,
+                    dry_run=args.dry_run,
+                    resend_unknown=args.resend_unknown,
+                    rates=rates,
+                )
         finally:
             for channel_sender in senders.values():
                 close = getattr(channel_sender, "close", None)
@@ -104,22 +137,38 @@ def command_broadcast(args: argparse.Namespace) -> int:
         print(json.dumps(summary, ensure_ascii=False))
     else:
         _print_summary(summary)
-    return EXIT_SOME_FAILED if summary["failed"] else 0
+    return EXIT_SOME_FAILED if summary["failed"] or summary["unknown"] else 0
 
 
 def _print_summary(summary: dict) -> None:
     channels = ", ".join(f"{name} {count}" for name, count in summary["by_channel"].items())
+    matched = _subscribers(summary["matched"])
     if summary["dry_run"]:
         print(
-            f"dry run: {summary['matched']} subscribers match; would send {summary['would_send']}"
-            f" ({channels or 'none'}); {summary['already_sent']} already had it"
+            f"dry run: {matched}; would send {summary['would_send']} ({channels or 'none'}); "
+            f"{summary['already_sent']} already had it; {summary['unknown']} unknown"
         )
-        return
-    print(
-        f"announcement {summary['announcement_key']}: {summary['matched']} subscribers match; "
-        f"delivered {summary['delivered']}, unreachable {summary['unreachable']}, "
-        f"failed {summary['failed']}, already had it {summary['already_sent']} "
-        f"({summary['seconds']:.1f}s)"
-    )
+    else:
+        print(
+            f"announcement {summary['announcement_key']}: {matched}; "
+            f"delivered {summary['delivered']}, unreachable {summary['unreachable']}, "
+            f"failed {summary['failed']} (retried on the next run), "
+            f"unknown {summary['unknown']}, already had it {summary['already_sent']} "
+            f"({summary['seconds']:.1f}s)"
+        )
+        if summary["resent_unknown"]:
+            print(f"  sent again after an unknown outcome: {summary['resent_unknown']}")
     for failure in summary["failures"]:
         print(f"  failed: {failure['sender_id']}: {failure['reason']}")
+    for unknown in summary["unknowns"]:
+        print(f"  unknown: {unknown['sender_id']}: {unknown['reason']}")
+    if summary["unknowns"]:
+        print(
+            "  unknown deliveries are not sent again; add --resend-unknown to send them "
+            "(those who already got it will get it twice)"
+        )
+
+
+def _subscribers(count: int) -> str:
+    """The count in words: "1 subscriber matches", "2 subscribers match"."""
+    return f"{count} subscriber matches" if count == 1 else f"{count} subscribers match"

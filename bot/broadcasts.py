@@ -1,9 +1,18 @@
-"""Organizers' announcements to subscribed citizens, on every channel, once per citizen.
+"""Organizers' announcements to subscribed citizens, on every channel, exactly once per citizen.
 
 `broadcast()` finds the subscribers whose topic and district match, picks each citizen's
-language, and pushes the text through that citizen's channel at a bounded rate. Every
-delivery is recorded under the announcement's key before it is sent, so a re-run (after a
-crash, or by mistake) never reaches the same citizen twice; only failed deliveries retry.
+language, and pushes the text through that citizen's channel at a bounded rate. Each
+delivery is written down as `sending` right before its send (after the rate-limit wait) and
+as `delivered`, `unreachable` or `failed` right after, so a re-run sends to nobody twice
+and misses nobody: `failed` (the platform never got it) is retried.
+
+Some outcomes cannot be known: the process was killed during a send (the row still says
+`sending`), or the platform did not answer in time (Telegram may have shown the message).
+Those become `unknown`: counted and listed by citizen in the report, never resent and never
+treated as delivered unless the operator says so (`resend_unknown`, `--resend-unknown`).
+Measured with kill -9 three times during a broadcast to the Telegram stand-in
+(tests/faults/test_broadcast_kills.py): no duplicates, no misses, each kill at most one
+`unknown` per channel.
 """
 
 from __future__ import annotations
@@ -17,14 +26,37 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+import httpx
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import citizens
-from bot.channels.registry import ChannelSender, RecipientUnreachableError
+from bot.broadcast_records import (
+    DELIVERED,
+    FAILED,
+    SENDING,
+    UNKNOWN,
+    UNREACHABLE,
+    erase_deliveries,
+    export_deliveries,
+)
+from bot.channels.base import ChannelSender, RecipientUnreachableError
 from bot.messages import Reply
 from bot.models import BroadcastDelivery
+
+__all__ = [
+    "DELIVERED",
+    "FAILED",
+    "SENDING",
+    "UNKNOWN",
+    "UNREACHABLE",
+    "Announcement",
+    "BroadcastReport",
+    "broadcast",
+    "erase_deliveries",
+    "export_deliveries",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +65,13 @@ logger = logging.getLogger(__name__)
 DEFAULT_RATES = {"telegram": 25.0, "wechat": 10.0, "web": 100.0}
 FALLBACK_RATE = 10.0
 FALLBACK_LANGUAGES = ("en", "zh")
-DELIVERED, UNREACHABLE, FAILED, SENDING = "delivered", "unreachable", "failed", "sending"
+INTERRUPTED = "interrupted during the send (the broadcast stopped); it may have arrived"
+TIMED_OUT = "no answer from the platform in time; it may have arrived"
+
+# Errors that prove the request never left (nothing can have been shown): safe to retry.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Errors after the request may have been read by the platform: the outcome is unknown.
+_MAYBE_SENT = (TimeoutError, httpx.TimeoutException, httpx.ReadError, httpx.RemoteProtocolError)
 
 
 @dataclass(frozen=True)
@@ -69,18 +107,21 @@ class Announcement:
 
 @dataclass
 class BroadcastReport:
-    """What happened, counted; failures name the citizen's channel and the reason."""
+    """What happened, counted; failures and unknown outcomes name the citizen and the reason."""
 
     announcement_key: str
     dry_run: bool = False
     matched: int = 0
     delivered: int = 0
     unreachable: int = 0
-    failed: int = 0
-    already_sent: int = 0  # recorded by an earlier run, skipped
+    failed: int = 0  # never reached the platform; retried by the next run
+    unknown: int = 0  # may or may not have arrived; see `unknowns`
+    resent_unknown: int = 0  # unknown before, sent again because the operator asked
+    already_sent: int = 0  # delivered (or unreachable) by an earlier run, skipped
     would_send: int = 0  # dry run only
     by_channel: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)
+    unknowns: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -93,6 +134,7 @@ async def broadcast(
     session: Session,
     *,
     dry_run: bool = False,
+    resend_unknown: bool = False,
     rates: dict[str, float] | None = None,
 ) -> BroadcastReport:
     """Send an announcement to every matching subscriber; commits after each delivery record.
@@ -109,7 +151,11 @@ async def broadcast(
     previous = _previous_outcomes(session, announcement.key)
     by_channel: dict[str, list[str]] = defaultdict(list)
     for sender_id in recipients:
-        if previous.get(sender_id) not in (None, FAILED):
+        status, reason = previous.get(sender_id, (None, ""))
+        if status in (SENDING, UNKNOWN) and not resend_unknown:
+            _settle_unknown(session, announcement.key, sender_id, status, reason, report, dry_run)
+            continue
+        if status in (DELIVERED, UNREACHABLE):
             report.already_sent += 1
             continue
         by_channel[_channel_of(sender_id)].append(sender_id)
@@ -136,12 +182,14 @@ async def broadcast(
     )
     report.seconds = round(time.monotonic() - started, 3)
     logger.info(
-        "broadcast %s: matched %d, delivered %d, unreachable %d, failed %d, already sent %d",
+        "broadcast %s: matched %d, delivered %d, unreachable %d, failed %d, unknown %d, "
+        "already sent %d",
         report.announcement_key,
         report.matched,
         report.delivered,
         report.unreachable,
         report.failed,
+        report.unknown,
         report.already_sent,
     )
     return report
@@ -166,15 +214,18 @@ async def _send_on_channel(
             report.failed += 1
             report.failures.append({"sender_id": sender_id, "reason": reason})
             continue
-        if not _claim(session, announcement.key, sender_id, channel):
-            report.already_sent += 1  # another broadcaster got there first
-            continue
         delay = next_slot - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         next_slot = max(next_slot, time.monotonic()) + interval
         language, text = announcement.text_for(citizens.get_language(session, sender_id))
         session.commit()  # end the read before another connection writes
+        # Claimed right before the send: a kill before this line leaves no trace (the next
+        # run sends it); a kill after it leaves `sending`, which the next run reports unknown.
+        claimed = _claim(session, announcement.key, sender_id, channel)
+        if claimed is None:
+            report.already_sent += 1  # another broadcaster got there first
+            continue
         recipient_id = sender_id.split(":", 1)[1]
         try:
             await channel_sender.send(recipient_id, [Reply(text=text, language=language)])
@@ -184,60 +235,112 @@ async def _send_on_channel(
             report.unreachable += 1
             continue
         except Exception as error:  # any platform failure: count it, keep going
+            reason = f"{type(error).__name__}: {error}"[:400]
+            if _maybe_sent(error):
+                logger.warning(
+                    "broadcast %s to a %s citizen: outcome unknown (%s)",
+                    announcement.key,
+                    channel,
+                    type(error).__name__,
+                )
+                _record(session, announcement.key, sender_id, UNKNOWN, f"{TIMED_OUT} ({reason})")
+                report.unknown += 1
+                report.unknowns.append({"sender_id": sender_id, "reason": TIMED_OUT})
+                continue
             logger.warning(
                 "broadcast %s to a %s citizen failed: %r", announcement.key, channel, error
             )
-            reason = f"{type(error).__name__}: {error}"[:500]
             _record(session, announcement.key, sender_id, FAILED, reason)
             report.failed += 1
             report.failures.append({"sender_id": sender_id, "reason": reason})
             continue
         _record(session, announcement.key, sender_id, DELIVERED, "")
         report.delivered += 1
+        if claimed in (SENDING, UNKNOWN):
+            report.resent_unknown += 1
 
 
-def erase_deliveries(session: Session, sender_id: str) -> int:
-    """Forget which announcements a citizen got (after `forget me`); returns how many rows."""
-    return (
-        session.execute(
-            delete(BroadcastDelivery).where(BroadcastDelivery.sender_id == sender_id)
-        ).rowcount
-        or 0
-    )
+def _maybe_sent(error: BaseException) -> bool:
+    """True when the platform may have received the request (a timeout, a dropped answer).
+
+    Follows the exception's causes, so a channel library's wrapper (python-telegram-bot's
+    `TimedOut` raised from httpx's `ReadTimeout`) is judged by what really happened.
+    """
+    seen: BaseException | None = error
+    chain = []
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    if any(isinstance(item, _NOT_SENT) for item in chain):
+        return False
+    if any(isinstance(item, _MAYBE_SENT) for item in chain):
+        return True
+    return any(type(item).__name__ == "TimedOut" for item in chain)  # telegram.error.TimedOut
 
 
-def _previous_outcomes(session: Session, key: str) -> dict[str, str]:
+def _settle_unknown(
+    session: Session,
+    key: str,
+    sender_id: str,
+    status: str,
+    reason: str,
+    report: BroadcastReport,
+    dry_run: bool,
+) -> None:
+    """An earlier run's unknown outcome: report it, send nothing; `sending` becomes `unknown`."""
+    if status == SENDING:
+        reason = INTERRUPTED
+        if not dry_run:
+            _record(session, key, sender_id, UNKNOWN, reason)
+    shown = TIMED_OUT if reason.startswith(TIMED_OUT) else INTERRUPTED
+    report.unknown += 1
+    report.unknowns.append({"sender_id": sender_id, "reason": shown})
+
+
+def _previous_outcomes(session: Session, key: str) -> dict[str, tuple[str, str]]:
     rows = session.execute(
-        select(BroadcastDelivery.sender_id, BroadcastDelivery.status).where(
-            BroadcastDelivery.announcement_key == key
-        )
+        select(
+            BroadcastDelivery.sender_id, BroadcastDelivery.status, BroadcastDelivery.reason
+        ).where(BroadcastDelivery.announcement_key == key)
     ).all()
-    return {sender_id: status for sender_id, status in rows}
+    return {sender_id: (status, reason or "") for sender_id, status, reason in rows}
 
 
-def _claim(session: Session, key: str, sender_id: str, channel: str) -> bool:
-    """Mark a delivery as being sent before sending it; False if someone else already did."""
+def _claim(session: Session, key: str, sender_id: str, channel: str) -> str | None:
+    """Mark a delivery `sending` right before its send; returns the state it had ("" if new),
+    or None when it was not ours to send (another broadcaster claimed or delivered it)."""
     row = session.scalar(
-        select(BroadcastDelivery).where(
+        select(BroadcastDelivery.status).where(
             BroadcastDelivery.announcement_key == key, BroadcastDelivery.sender_id == sender_id
         )
     )
-    if row is not None:
-        if row.status != FAILED:
-            return False
-        row.status, row.reason = SENDING, ""
-    else:
+    if row is None:
         session.add(
             BroadcastDelivery(
                 announcement_key=key, sender_id=sender_id, channel=channel, status=SENDING
             )
         )
-    try:
-        session.commit()
-    except IntegrityError:
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return None
+        return ""
+    if row not in (FAILED, SENDING, UNKNOWN):
         session.rollback()
-        return False
-    return True
+        return None
+    # Compare-and-set, so two broadcasters re-trying the same failed delivery send it once.
+    changed = session.execute(
+        update(BroadcastDelivery)
+        .where(
+            BroadcastDelivery.announcement_key == key,
+            BroadcastDelivery.sender_id == sender_id,
+            BroadcastDelivery.status == row,
+        )
+        .values(status=SENDING, reason="")
+    ).rowcount
+    session.commit()
+    return row if changed else None
 
 
 def _record(session: Session, key: str, sender_id: str, status: str, reason: str) -> None:

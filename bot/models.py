@@ -24,9 +24,10 @@ class BroadcastDelivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     announcement_key: Mapped[str] = mapped_column(String(120), index=True)
-    sender_id: Mapped[str] = mapped_column(String(160))
+    sender_id: Mapped[str] = mapped_column(String(160), index=True)  # erasure filters on it
     channel: Mapped[str] = mapped_column(String(32))
-    # sending (claimed, outcome unknown), delivered, unreachable, failed (retried on a re-run)
+    # sending (claimed right before its send), delivered, unreachable, failed (never reached
+    # the platform: retried), unknown (interrupted or timed out: reported, resent on request)
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.messages import Reply
 from bot.models import WebOutboxMessage
+from citizens.registry import CitizenData
 
 MAX_PER_SESSION = 50
 MAX_AGE = timedelta(days=14)
@@ -70,6 +71,30 @@ def erase_session(session: Session, session_id: str) -> int:
         ).rowcount
         or 0
     )
+
+
+def _export_waiting(session: Session, sender_id: str) -> dict[str, Any]:
+    """Replies waiting for a web chat page, for "my data" (other channels keep none)."""
+    if not sender_id.startswith("web:"):
+        return {"web_outbox": []}
+    rows = session.scalars(
+        select(WebOutboxMessage)
+        .where(WebOutboxMessage.session_id == sender_id.removeprefix("web:"))
+        .order_by(WebOutboxMessage.id)
+    ).all()
+    return {"web_outbox": [json.loads(row.reply).get("text", "") for row in rows]}
+
+
+def _erase_waiting(session: Session, sender_id: str) -> int:
+    return (
+        erase_session(session, sender_id.removeprefix("web:"))
+        if sender_id.startswith("web:")
+        else 0
+    )
+
+
+# The outbox is keyed by the web chat's session id: the sender id `web:<session id>`.
+CITIZEN_DATA = [CitizenData("web_outbox", ("web_outbox",), _export_waiting, _erase_waiting)]
 
 
 def _prune(session: Session, session_id: str) -> None:

@@ -1,13 +1,13 @@
 """What learncity keeps about a citizen, with consent: preferences, learning needs, subscriptions.
 
-Other packages use the functions re-exported here, never the tables.
+Other packages use the functions re-exported here, never the tables. `export_citizen_data`
+and `erase_citizen` cover everything any package keeps about a citizen (citizens.registry).
 """
 
+from citizens.conversation_events import count_conversation_events
 from citizens.records import (
     ConsentRequiredError,
     LearningNeed,
-    erase_citizen,
-    export_citizen_data,
     get_language,
     is_reachable,
     mark_reachable,
@@ -19,10 +19,18 @@ from citizens.records import (
     subscribers_for,
     unsubscribe_events,
 )
+from citizens.registry import (
+    ErasureIncompleteError,
+    erase_citizen,
+    export_citizen_data,
+    remaining_rows,
+)
 
 __all__ = [
     "ConsentRequiredError",
+    "ErasureIncompleteError",
     "LearningNeed",
+    "count_conversation_events",
     "erase_citizen",
     "export_citizen_data",
     "get_language",
@@ -30,6 +38,7 @@ __all__ = [
     "mark_reachable",
     "mark_unreachable",
     "needs_summary",
+    "remaining_rows",
     "register_learning_need",
     "set_language",
     "subscribe_events",

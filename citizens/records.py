@@ -7,13 +7,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, inspect, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from citizens.models import CitizenProfile, EventSubscription, LearningNeedRecord
-
-# Rasa's SQL tracker store keeps each conversation's events in this table.
-RASA_TRACKER_TABLE = "events"
+from citizens.registry import CitizenData
 
 
 class ConsentRequiredError(ValueError):
@@ -138,7 +136,11 @@ def unsubscribe_events(session: Session, sender_id: str, *, topic: str | None = 
 def subscribers_for(
     session: Session, *, topic: str | None = None, district: str | None = None
 ) -> list[str]:
-    """Reachable senders whose subscriptions match an announcement's topic and district."""
+    """Reachable senders whose subscriptions match an announcement's topic and district.
+
+    An announcement without a topic (or district) is for every topic (district): it reaches
+    every subscriber on that axis, as `learncity broadcast` without `--topic` promises.
+    """
     rows = session.scalars(select(EventSubscription)).all()
     unreachable = set(
         session.scalars(
@@ -147,26 +149,28 @@ def subscribers_for(
     )
     matched: list[str] = []
     for row in rows:
-        topic_ok = not row.topic or (topic is not None and row.topic.lower() in topic.lower())
-        district_ok = not row.district or (district is not None and row.district == district)
+        topic_ok = not topic or not row.topic or row.topic.lower() in topic.lower()
+        district_ok = not district or not row.district or row.district == district
         if topic_ok and district_ok and row.sender_id not in unreachable:
             matched.append(row.sender_id)
     return sorted(set(matched))
 
 
-def export_citizen_data(session: Session, sender_id: str) -> dict[str, Any]:
-    """Everything stored about one citizen, for `my_data`."""
+def _export_profile(session: Session, sender_id: str) -> dict[str, Any]:
     profile = _profile(session, sender_id, create=False)
-    needs = session.scalars(
-        select(LearningNeedRecord).where(LearningNeedRecord.sender_id == sender_id)
-    ).all()
-    subscriptions = session.scalars(
-        select(EventSubscription).where(EventSubscription.sender_id == sender_id)
-    ).all()
     return {
-        "sender_id": sender_id,
         "language": profile.language if profile else None,
         "reachable": profile.reachable if profile else True,
+    }
+
+
+def _export_needs(session: Session, sender_id: str) -> dict[str, Any]:
+    needs = session.scalars(
+        select(LearningNeedRecord)
+        .where(LearningNeedRecord.sender_id == sender_id)
+        .order_by(LearningNeedRecord.id)
+    ).all()
+    return {
         "learning_needs": [
             asdict(
                 LearningNeed(
@@ -178,53 +182,44 @@ def export_citizen_data(session: Session, sender_id: str) -> dict[str, Any]:
                 )
             )
             for need in needs
-        ],
+        ]
+    }
+
+
+def _export_subscriptions(session: Session, sender_id: str) -> dict[str, Any]:
+    rows = session.scalars(
+        select(EventSubscription)
+        .where(EventSubscription.sender_id == sender_id)
+        .order_by(EventSubscription.id)
+    ).all()
+    return {
         "subscriptions": [
-            {"topic": row.topic or None, "district": row.district or None} for row in subscriptions
-        ],
-        "conversation_events": count_conversation_events(session, sender_id),
+            {"topic": row.topic or None, "district": row.district or None} for row in rows
+        ]
     }
 
 
-def count_conversation_events(session: Session, sender_id: str) -> int:
-    """How many events Rasa's tracker store keeps for this sender (0 if there is no store)."""
-    if not inspect(session.get_bind()).has_table(RASA_TRACKER_TABLE):
-        return 0
-    return int(
-        session.execute(
-            text(f"SELECT COUNT(*) FROM {RASA_TRACKER_TABLE} WHERE sender_id = :sender"),
-            {"sender": sender_id},
-        ).scalar_one()
-    )
+def _erase_rows(model: Any) -> Any:
+    def erase(session: Session, sender_id: str) -> int:
+        return session.execute(delete(model).where(model.sender_id == sender_id)).rowcount or 0
+
+    return erase
 
 
-def erase_citizen(
-    session: Session, sender_id: str, *, include_conversation: bool = True
-) -> dict[str, int]:
-    """Erase everything about one citizen; returns how many rows went from each table."""
-    erased = {
-        "learning_needs": session.execute(
-            delete(LearningNeedRecord).where(LearningNeedRecord.sender_id == sender_id)
-        ).rowcount
-        or 0,
-        "event_subscriptions": session.execute(
-            delete(EventSubscription).where(EventSubscription.sender_id == sender_id)
-        ).rowcount
-        or 0,
-        "citizen_profiles": session.execute(
-            delete(CitizenProfile).where(CitizenProfile.sender_id == sender_id)
-        ).rowcount
-        or 0,
-    }
-    if include_conversation and inspect(session.get_bind()).has_table(RASA_TRACKER_TABLE):
-        erased[RASA_TRACKER_TABLE] = (
-            session.execute(
-                text(f"DELETE FROM {RASA_TRACKER_TABLE} WHERE sender_id = :sender"),
-                {"sender": sender_id},
-            ).rowcount
-            or 0
-        )
-    return erased
+CITIZEN_DATA = [
+    CitizenData(
+        "learning_needs", ("learning_needs",), _export_needs, _erase_rows(LearningNeedRecord)
+    ),
+    CitizenData(
+        "event_subscriptions",
+        ("event_subscriptions",),
+        _export_subscriptions,
+        _erase_rows(EventSubscription),
+    ),
+    CitizenData(
+        "citizen_profiles", ("citizen_profiles",), _export_profile, _erase_rows(CitizenProfile)
+    ),
+]
 
 
 def needs_summary(session: Session) -> dict[str, Any]:

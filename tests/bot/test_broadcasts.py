@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -9,13 +10,16 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
+from sqlalchemy import select
 
 import citizens
 from bot.broadcasts import Announcement, broadcast, erase_deliveries
 from bot.channels import web
-from bot.channels.registry import RecipientUnreachableError
+from bot.channels.base import RecipientUnreachableError
 from bot.messages import Reply
+from bot.models import BroadcastDelivery
 from bot.web_outbox import updates_after
 from core.database import session_scope, upgrade_database
 from core.settings import Settings
@@ -247,3 +251,95 @@ async def test_forgetting_a_citizen_forgets_which_announcements_they_got(url: st
     assert erased == 1
     again = await _broadcast(url, POTTERY, {"web": _web_sender(url)})
     assert (again.matched, again.already_sent, again.delivered) == (1, 1, 0)
+
+
+class TimingOutPlatform(PlatformStandIn):
+    """Shows the message, then never answers in time (what a slow Bot API does)."""
+
+    def __init__(self, channel: str, slow: set[str]) -> None:
+        super().__init__(channel)
+        self.slow = slow
+
+    async def send(self, recipient_id: str, replies: list[Reply]) -> None:
+        await super().send(recipient_id, replies)
+        if recipient_id in self.slow:
+            raise httpx.ReadTimeout("timed out waiting for the Bot API")
+
+
+class RefusingPlatform(PlatformStandIn):
+    """The platform cannot be reached at all: nothing can have been shown."""
+
+    async def send(self, recipient_id: str, replies: list[Reply]) -> None:
+        raise httpx.ConnectError("connection refused")
+
+
+async def test_a_send_that_times_out_is_unknown_reported_and_resent_only_on_request(
+    url: str,
+) -> None:
+    for chat in ("1", "2", "3"):
+        _subscribe(url, f"telegram:{chat}")
+    slow = TimingOutPlatform("telegram", slow={"2"})
+
+    first = await _broadcast(url, POTTERY, {"telegram": slow})
+    again = await _broadcast(url, POTTERY, {"telegram": slow})
+
+    assert (first.delivered, first.unknown, first.failed) == (2, 1, 0)
+    assert [u["sender_id"] for u in first.unknowns] == ["telegram:2"]
+    assert (again.delivered, again.unknown, again.already_sent) == (0, 1, 2)
+    assert "may have arrived" in again.unknowns[0]["reason"]
+    assert sorted(chat for chat, _ in slow.delivered) == ["1", "2", "3"], "nothing resent"
+    slow.slow.clear()
+    resent = await _broadcast(url, POTTERY, {"telegram": slow}, resend_unknown=True)
+    assert (resent.delivered, resent.resent_unknown, resent.unknown) == (1, 1, 0)
+    settled = await _broadcast(url, POTTERY, {"telegram": slow})
+    assert (settled.delivered, settled.unknown, settled.already_sent) == (0, 0, 3)
+
+
+async def test_a_send_that_never_left_is_failed_and_retried(url: str) -> None:
+    _subscribe(url, "telegram:5")
+
+    refused = await _broadcast(url, POTTERY, {"telegram": RefusingPlatform("telegram")})
+    platform = PlatformStandIn("telegram")
+    retried = await _broadcast(url, POTTERY, {"telegram": platform})
+
+    assert (refused.failed, refused.unknown) == (1, 0)
+    assert (retried.delivered, retried.unknown) == (1, 0)
+    assert platform.delivered == [("5", "Pottery open day in Nanhu on Saturday")]
+
+
+async def test_stopping_during_the_rate_limit_wait_claims_no_one(url: str) -> None:
+    """The next citizen is marked `sending` only right before their send: a broadcast stopped
+    while it waits for its rate slot leaves them to the next run (it had skipped them)."""
+    for index in range(3):
+        _subscribe(url, f"telegram:{index}")
+    platform = PlatformStandIn("telegram")
+
+    task = asyncio.create_task(
+        _broadcast(url, POTTERY, {"telegram": platform}, rates={"telegram": 1.0})
+    )
+    while not platform.delivered:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)  # well inside the one-second wait for the second citizen
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with session_scope(url) as session:
+        states = session.execute(
+            select(BroadcastDelivery.sender_id, BroadcastDelivery.status)
+        ).all()
+    assert [tuple(row) for row in states] == [("telegram:0", "delivered")]
+    rerun = await _broadcast(url, POTTERY, {"telegram": platform}, rates={"telegram": 100.0})
+    assert (rerun.delivered, rerun.already_sent, rerun.unknown) == (2, 1, 0)
+    assert sorted(chat for chat, _ in platform.delivered) == ["0", "1", "2"]
+
+
+def test_broadcast_command_without_topic_reaches_a_topic_subscriber_in_good_grammar(
+    tmp_path: Path, url: str
+) -> None:
+    _subscribe(url, "web:only-pottery", topic="pottery", district="Nanhu")
+
+    sent = _run_cli(tmp_path, url, "--text", "City learning festival", "--event-id", "fest")
+
+    assert sent.returncode == 0, sent.stderr
+    assert "1 subscriber matches" in sent.stdout and "subscribers" not in sent.stdout
+    assert _web_inbox(url, "only-pottery") == ["City learning festival"]

