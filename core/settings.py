@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     learncity_catalog_path: Path = Field(default=REPOSITORY_ROOT / "knowledge" / "sample_city")
     learncity_log_level: str = "INFO"
     learncity_log_format: str = Field(default="text", description="text or json")
+    learncity_log_repeat_seconds: float = Field(
+        default=60.0, description="the same warning or error is logged at most once per window"
+    )
     learncity_city_file: Path = Field(
         default=REPOSITORY_ROOT / "knowledge" / "sample_city" / "city.yml",
         description="The city's districts and names (docs/city-data.md); default: the sample city",
