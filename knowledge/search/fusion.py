@@ -1,31 +1,60 @@
-"""Reciprocal rank fusion: merge ranked lists from different retrievers without calibrating scores.
+"""Score fusion: one relevance per candidate from the lexical, dense and name-field evidence.
 
-Cormack, Clarke and Buettcher (SIGIR 2009): score(d) = sum over lists of w / (k + rank(d)).
-BM25 scores and cosine similarities live on different scales; ranks do not.
+Reciprocal rank fusion (used before) throws the scores away: a rare exact match ("Albion
+library" among 100 library branches) ranked first lexically but low densely came out below
+generic items ranked well by both. Here each retriever's score is put on a 0..1 scale that
+keeps its meaning, and the three are added with weights:
+
+- lexical: BM25 over the topic text, divided by the best candidate's BM25;
+- dense: cosine similarity above the catalog's background (the mean similarity of the
+  question to a sample of items), divided by the best candidate's margin above it;
+- name fields: the IDF-weighted share of the question's words found in the item's name,
+  address or district (1.0 when every word is there): the exact-match boost.
+
+The weights were chosen on the validation half of the labelled questions
+(`bench/fusion_tuning.py`; the numbers are in docs/search.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 
-RRF_K = 60
-
-
-def reciprocal_rank_fusion(
-    rankings: Sequence[Sequence[Hashable]],
-    *,
-    weights: Sequence[float] | None = None,
-    k: int = RRF_K,
-) -> dict[Hashable, float]:
-    """Fused scores for every key in any ranking (best first in each ranking; rank 1 is the top)."""
-    fused: dict[Hashable, float] = {}
-    for position, ranking in enumerate(rankings):
-        weight = 1.0 if weights is None else weights[position]
-        for rank, key in enumerate(ranking, start=1):
-            fused[key] = fused.get(key, 0.0) + weight / (k + rank)
-    return fused
+import numpy as np
 
 
-def best_possible_score(weights: Sequence[float], *, k: int = RRF_K) -> float:
-    """The fused score of an item ranked first everywhere: used to scale scores into 0..1."""
-    return sum(weight / (k + 1) for weight in weights)
+@dataclass(frozen=True)
+class FusionWeights:
+    lexical: float = 1.0
+    dense: float = 0.5
+    names: float = 1.0
+
+    @property
+    def total(self) -> float:
+        return self.lexical + self.dense + self.names
+
+
+DEFAULT_WEIGHTS = FusionWeights()
+
+
+def scaled_lexical(scores: np.ndarray) -> np.ndarray:
+    """BM25 scores divided by the best one (all zeros stay zeros)."""
+    best = float(scores.max()) if len(scores) else 0.0
+    return scores / best if best > 0 else np.zeros_like(scores)
+
+
+def scaled_dense(cosines: np.ndarray, background: float) -> np.ndarray:
+    """Similarity above the background, divided by the best candidate's margin; 0..1."""
+    margins = np.clip(cosines - background, 0.0, None)
+    best = float(margins.max()) if len(margins) else 0.0
+    return margins / best if best > 0 else np.zeros_like(cosines)
+
+
+def fuse(
+    lexical: np.ndarray,
+    dense: np.ndarray,
+    names: np.ndarray,
+    weights: FusionWeights = DEFAULT_WEIGHTS,
+) -> np.ndarray:
+    """Weighted sum of the scaled evidence, divided by the weights' total: 0..1."""
+    total = weights.total or 1.0
+    return (weights.lexical * lexical + weights.dense * dense + weights.names * names) / total

@@ -2,9 +2,19 @@
 
 Slots are append-only positions shared by every structure; an item's update takes a new slot
 and retires the old one (see `dense.py` for why), and `reindexed` drops retired slots, reusing
-the stored vectors. Ranking: dense and BM25 candidates are
-fused by reciprocal rank, nearness is mixed in when a location is given, and every hit is
-flagged `matched` or not (see `DENSE_MATCH_THRESHOLD`).
+the stored vectors.
+
+Ranking: candidates from BM25 over the topic text, BM25 over the name fields (name, address,
+district) and the dense retriever are scored by `fusion.fuse` (scores, not ranks). A question's
+unknown words also look for the words they are a typo of (`spelling.py`).
+
+`matched` (relevant, or only the closest thing the catalog has) is decided by the evidence:
+the item holds an informative word or glossary concept of the question (one held by at most
+half of the items: "library" in a catalog of libraries is not), or its similarity to the
+question stands clearly above the catalog's background (`DENSE_BACKGROUND_SIGMAS`).
+
+With a location, matched results come nearest first (same place: best match first), then
+the rest.
 """
 
 from __future__ import annotations
@@ -20,10 +30,18 @@ import numpy as np
 from knowledge.documents import CatalogItem
 from knowledge.search import geo
 from knowledge.search.dense import DenseIndex
+from knowledge.search.fields import index_text, name_text
 from knowledge.search.filters import FilterColumns, SearchFilters, item_features
-from knowledge.search.fusion import best_possible_score, reciprocal_rank_fusion
+from knowledge.search.fusion import (
+    DEFAULT_WEIGHTS,
+    FusionWeights,
+    fuse,
+    scaled_dense,
+    scaled_lexical,
+)
 from knowledge.search.glossary import Expansion
 from knowledge.search.lexical import (
+    CONCEPT_PREFIX,
     LexicalIndex,
     concept_tokens,
     query_tokens,
@@ -31,16 +49,25 @@ from knowledge.search.lexical import (
     tokenize,
 )
 from knowledge.search.results import SearchResult
+from knowledge.search.spelling import Speller
+
+__all__ = ["HybridIndex", "index_text", "name_text"]
 
 CANDIDATES = 100  # per retriever, before fusion
 CONCEPT_WEIGHT = 1.0  # a glossary concept in common counts like one shared word
 # A one-character topic ("画") looks for every indexed word holding it (国画, 画画, 漫画); each
 # counts for less than a word the question itself holds.
 SINGLE_CHARACTER_WEIGHT = 0.5
-# A hit with no lexical overlap counts as relevant only if its cosine similarity to the
-# query reaches this (calibrated on tests/knowledge/labelled_queries.yml: relevant pairs
-# score ~0.45-0.8, unrelated topics ~0.05-0.35 with all-MiniLM-L6-v2).
-DENSE_MATCH_THRESHOLD = 0.5
+# A word read as a typo of an indexed word counts for less than a word written right.
+TYPO_WEIGHT = 0.8
+# A hit with no informative word in common is relevant when its cosine similarity stands this
+# many standard deviations above the question's mean similarity to the catalog (its
+# background), and above DENSE_FLOOR; chosen on the labelled questions (docs/search.md).
+DENSE_BACKGROUND_SIGMAS = 3.0
+DENSE_FLOOR = 0.35
+BACKGROUND_SAMPLE = 256  # items the background is measured on
+# Same place ("nearest first, ties by relevance"): distances within this many metres tie.
+SAME_PLACE_M = 10.0
 # For Chinese questions an English-only embedding model (the default all-MiniLM-L6-v2) neither
 # separates topics (unrelated Chinese texts reach cosine 0.5+) nor ranks well: on the labelled
 # set, fusing its ranking at weight 1.0 / 0.3 / 0 gave hybrid recall@5 0.946 / 0.955 / 0.963
@@ -57,8 +84,7 @@ Encoder = Callable[[str], np.ndarray]
 class _Candidate:
     slot: int
     relevance: float
-    cosine: float
-    lexical: bool
+    matched: bool
 
 
 class HybridIndex:
@@ -67,6 +93,8 @@ class HybridIndex:
     def __init__(self, dimension: int) -> None:
         self.dense = DenseIndex(dimension)
         self.lexical = LexicalIndex()
+        self.names = LexicalIndex()  # name, address, district: exact matches
+        self._speller: Speller | None = None  # built on the first unknown word
         self.columns = FilterColumns()
         # Items are kept pickled: a third of the memory of live objects at 100k items, and a
         # faster load; only the few returned per search are unpickled.
@@ -101,13 +129,20 @@ class HybridIndex:
         first = len(self.items)
         if self.dense.add(vectors) != first:
             raise RuntimeError("dense index and item slots are out of step")
+        topic_tokens = [tokenize(index_text(item)) for item in items]
         self.lexical.add(
             first,
             [
-                tokenize(index_text(item)) + concept_tokens(found)
-                for item, found in zip(items, concepts, strict=True)
+                tokens + concept_tokens(found)
+                for tokens, found in zip(topic_tokens, concepts, strict=True)
             ],
         )
+        name_tokens = [tokenize(name_text(item)) for item in items]
+        if len(self.names.doc_length) != first:
+            raise RuntimeError("name index and item slots are out of step")
+        self.names.add(first, name_tokens)
+        if self._speller is not None:
+            self._speller.add(token for tokens in topic_tokens + name_tokens for token in tokens)
         self.columns.append([item_features(item) for item in items])
         self.items.extend(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL) for item in items)
         self.alive = np.concatenate([self.alive, np.ones(len(items), dtype=bool)])
@@ -126,6 +161,7 @@ class HybridIndex:
         self.alive[slot] = False
         self.items[slot] = None
         self.lexical.forget(slot)
+        self.names.forget(slot)
         return True
 
     def reindexed(self, concepts_in: Callable[[str], tuple[str, ...]]) -> HybridIndex:
@@ -153,6 +189,27 @@ class HybridIndex:
         data = self.items[slot]
         return None if data is None else pickle.loads(data)  # our own bytes, from add()
 
+    def corrections(
+        self, text: str, fallback: Speller | None = None, language: str | None = None
+    ) -> list[str]:
+        """Indexed words the question's unknown words may be typos of ("pottry" -> pottery);
+        `fallback` (the glossary's words) is asked when the index has none."""
+        found: list[str] = []
+        for token in dict.fromkeys(tokenize(text)):
+            if token in self.lexical.postings or token in self.names.postings:
+                continue
+            if self._speller is None:
+                self._speller = Speller(
+                    token
+                    for token in (*self.lexical.postings, *self.names.postings)
+                    if not token.startswith(CONCEPT_PREFIX)
+                )
+            fixed = self._speller.corrections(token, language)
+            if not fixed and fallback is not None:
+                fixed = fallback.corrections(token, language)
+            found += [word for word in fixed if word not in found]
+        return found
+
     def query(
         self,
         text: str,
@@ -166,13 +223,18 @@ class HybridIndex:
         language: str | None = None,
         mode: str = "hybrid",
         multilingual: bool = False,
+        corrections: Sequence[str] = (),
+        weights: FusionWeights = DEFAULT_WEIGHTS,
     ) -> list[SearchResult]:
         """Ranked results for one question; see the module docstring for how.
-        `multilingual`: the embedding model understands Chinese as well as English."""
+        `multilingual`: the embedding model understands Chinese as well as English.
+        `corrections`: words the question's typos stand for (see `corrections`)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         allowed = self._allowed(filters, near, radius_m)
         weighted = query_tokens(text, expansion.concepts, CONCEPT_WEIGHT)
+        for word in corrections:
+            weighted.setdefault(word, TYPO_WEIGHT)
         characters = single_character_topics(text)
         for character in characters:
             for token in self.lexical.tokens_containing(character):
@@ -180,9 +242,9 @@ class HybridIndex:
         if not weighted and not expansion.concepts and not characters:
             return self._browse(text, encode, allowed, limit, near)
         candidates = self._candidates(
-            text, encode, expansion, weighted, allowed, mode, multilingual
+            text, encode, expansion, weighted, allowed, mode, multilingual, weights
         )
-        return self._finish(text, candidates, limit, near, language, multilingual)
+        return self._finish(candidates, limit, near, language)
 
     def _allowed(
         self,
@@ -216,57 +278,86 @@ class HybridIndex:
         allowed: np.ndarray,
         mode: str,
         multilingual: bool,
+        weights: FusionWeights,
     ) -> list[_Candidate]:
-        lexical_slots = np.zeros(0, dtype=np.int64)
-        dense_slots = np.zeros(0, dtype=np.int64)
         restricted = None if allowed.all() else allowed  # unrestricted searches take fast paths
+        words = {t: w for t, w in weighted.items() if not t.startswith(CONCEPT_PREFIX)}
+        found: list[np.ndarray] = []
+        lexical_slots = np.zeros(0, dtype=np.int64)
+        lexical_scores = np.zeros(0, dtype=np.float32)
         if mode != "dense":
-            lexical_slots, _ = self.lexical.search(weighted, CANDIDATES, restricted)
+            lexical_slots, lexical_scores = self.lexical.search(weighted, CANDIDATES, restricted)
+            found += [lexical_slots, self.names.search(words, CANDIDATES, restricted)[0]]
         vector = None
+        trusted = _dense_trusted(text, multilingual)
         if mode != "lexical":
             vector = encode(_dense_text(text, expansion))
-            dense_slots, _ = self.dense.search(vector, CANDIDATES, restricted)
-        rankings = [list(dense_slots), list(lexical_slots)]
-        trusted = _dense_trusted(text, multilingual)
-        weights = [1.0 if trusted else DENSE_WEIGHT_CJK_ENGLISH_ONLY_MODEL, 1.0]
-        fused = reciprocal_rank_fusion(rankings, weights=weights)
-        top_score = best_possible_score(weights if mode == "hybrid" else [1.0])
-        slots = np.fromiter(fused, dtype=np.int64, count=len(fused))
-        if vector is None or not len(slots):
-            cosines = np.zeros(len(slots), dtype=np.float32)
-        else:
+            found.append(self.dense.search(vector, CANDIDATES, restricted)[0])
+        slots = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        if not len(slots):
+            return []
+        lexical = np.zeros(len(slots), dtype=np.float64)
+        lexical[np.searchsorted(slots, lexical_slots)] = lexical_scores
+        names = np.zeros(len(slots))
+        matched = np.zeros(len(slots), dtype=bool)
+        if mode != "dense":
+            names = self.names.coverage(words, slots)
+            matched = self.lexical.shares_informative(weighted, slots)
+            matched |= self.names.shares_informative(words, slots)
+        dense = np.zeros(len(slots))
+        if vector is not None:
             cosines = self.dense.vectors()[slots] @ vector
-        lexical_hits = set(lexical_slots.tolist())
+            mean, spread = self._background(vector)
+            dense = scaled_dense(cosines, mean)
+            if trusted:
+                matched |= (cosines >= mean + DENSE_BACKGROUND_SIGMAS * spread) & (
+                    cosines >= DENSE_FLOOR
+                )
+        if mode == "dense":
+            weights = FusionWeights(lexical=0.0, dense=1.0, names=0.0)
+        elif mode == "lexical" or not trusted:
+            weights = FusionWeights(lexical=weights.lexical, dense=0.0, names=weights.names)
+        relevance = fuse(scaled_lexical(lexical), dense, names, weights)
         return [
-            _Candidate(int(slot), fused[slot] / top_score, float(cosine), int(slot) in lexical_hits)
-            for slot, cosine in zip(slots, cosines, strict=True)
+            _Candidate(int(slot), float(score), bool(hit))
+            for slot, score, hit in zip(slots, relevance, matched, strict=True)
         ]
+
+    def _background(self, vector: np.ndarray) -> tuple[float, float]:
+        """Mean and standard deviation of the question's similarity to a sample of items."""
+        live = np.flatnonzero(self.alive)
+        if not len(live):
+            return 0.0, 0.0
+        sample = live[:: max(1, len(live) // BACKGROUND_SAMPLE)]
+        similarities = self.dense.vectors()[sample] @ vector
+        return float(similarities.mean()), float(similarities.std())
 
     def _finish(
         self,
-        text: str,
         candidates: list[_Candidate],
         limit: int,
         near: tuple[float, float] | None,
         language: str | None,
-        multilingual: bool,
     ) -> list[SearchResult]:
-        dense_can_match = _dense_trusted(text, multilingual)
         scored = []  # (matched, score, slot, distance), items unpickled only for the chosen few
         for candidate in candidates:
             if not self.alive[candidate.slot]:
                 continue
-            matched = candidate.lexical or (
-                dense_can_match and candidate.cosine >= DENSE_MATCH_THRESHOLD
-            )
-            distance = self._distance(candidate.slot, near)
             score = candidate.relevance
-            if near is not None:
-                score = geo.combine(score, distance)
             if language and self.columns.teaches_in(candidate.slot, language):
                 score *= 1.05  # a tie-breaker towards teaching in the citizen's language
-            scored.append((matched, score, candidate.slot, distance))
-        scored.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+            distance = self._distance(candidate.slot, near)
+            scored.append((candidate.matched, score, candidate.slot, distance))
+        if near is None:
+            scored.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+        else:  # nearest first; at the same place, best match first; no coordinates last
+            scored.sort(
+                key=lambda entry: (
+                    not entry[0],
+                    math.inf if entry[3] is None else round(entry[3] / SAME_PLACE_M),
+                    -entry[1],
+                )
+            )
         relevant = [entry for entry in scored if entry[0]]
         return [
             SearchResult(self.item_at(slot), score, distance, matched)  # type: ignore[arg-type]
@@ -310,16 +401,6 @@ class HybridIndex:
 def _dense_trusted(text: str, multilingual: bool) -> bool:
     """Whether the embedding model can judge this question (see DENSE_WEIGHT_CJK_...)."""
     return multilingual or not _CJK.search(text)
-
-
-def index_text(item: CatalogItem) -> str:
-    """The text both retrievers see. Unlike `CatalogItem.search_text`, a course's or event's
-    venue is left out: "library" should find libraries, not every course held in one."""
-    parts = [item.name, item.description, " ".join(item.topics)]
-    if item.type == "space":
-        parts += [item.place_name, " ".join(item.amenities)]
-    parts.append(item.district)
-    return " \n".join(part for part in parts if part)
 
 
 def _dense_text(text: str, expansion: Expansion) -> str:

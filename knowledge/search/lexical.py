@@ -10,6 +10,11 @@ words with a light plural strip ("classes" -> "class"). Words that fit every cou
 make any question look like a match.
 
 Postings are numpy arrays per token; scoring a query touches only the postings of its tokens.
+A retired document (an old version of an updated item, a removed one) keeps its postings
+until the index is rebuilt, but is masked out of them when scoring: document frequencies
+count live documents only, so the same catalog scores the same whatever its import history
+(counting retired postings once gave "library" 200 documents against 100 live, and a
+negative weight).
 """
 
 from __future__ import annotations
@@ -150,6 +155,7 @@ class LexicalIndex:
         self.doc_length = np.zeros(0, dtype=np.float32)
         self.total_length = 0.0
         self.live_documents = 0
+        self.live = np.zeros(0, dtype=bool)  # slot -> document still indexed
         self._containing: dict[str, list[str]] = {}  # character -> indexed words holding it
 
     def tokens_containing(self, character: str, limit: int = 50) -> list[str]:
@@ -182,6 +188,7 @@ class LexicalIndex:
         if len(self.doc_length) != first_slot:
             raise ValueError(f"slots must be added in order: expected {len(self.doc_length)}")
         self.doc_length = np.concatenate([self.doc_length, lengths])
+        self.live = np.concatenate([self.live, np.ones(len(documents), dtype=bool)])
         self.total_length += float(lengths.sum())
         self.live_documents += len(documents)
         self._containing.clear()
@@ -195,10 +202,29 @@ class LexicalIndex:
             self.postings[token] = (new_slots, new_freqs)
 
     def forget(self, slot: int) -> None:
-        """A slot's document is gone: keep statistics right (its postings are masked by the caller)."""
+        """A slot's document is gone: its postings no longer count anywhere."""
+        if not self.live[slot]:
+            return
         self.total_length -= float(self.doc_length[slot])
         self.doc_length[slot] = 0
+        self.live[slot] = False
         self.live_documents -= 1
+
+    def live_posting(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(slots, term frequencies) of the live documents holding `token`; None if none do."""
+        posting = self.postings.get(token)
+        if posting is None:
+            return None
+        slots, freqs = posting
+        keep = self.live[slots]
+        if not keep.all():
+            slots, freqs = slots[keep], freqs[keep]
+        return (slots, freqs) if len(slots) else None
+
+    def document_frequency(self, token: str) -> int:
+        """How many live documents hold `token`."""
+        posting = self.postings.get(token)
+        return 0 if posting is None else int(self.live[posting[0]].sum())
 
     def search(
         self,
@@ -214,7 +240,7 @@ class LexicalIndex:
         documents = self.live_documents
         scores = np.zeros(slot_count, dtype=np.float32)
         for token, weight in weighted_tokens.items():
-            posting = self.postings.get(token)
+            posting = self.live_posting(token)
             if posting is None:
                 continue
             slots, freqs = posting
@@ -232,12 +258,52 @@ class LexicalIndex:
         chosen = candidates[order]
         return chosen.astype(np.int64), scores[chosen]
 
+    def informative(self, token: str) -> bool:
+        """Whether holding `token` says something about a document: it is held by one live
+        document, or by at most half of them. "library" in a catalog of libraries is not."""
+        frequency = self.document_frequency(token)
+        return frequency == 1 or 0 < 2 * frequency <= self.live_documents
+
+    def present(self, token: str, slots: np.ndarray) -> np.ndarray:
+        """Which of `slots` (live or not) hold `token`: a boolean per slot."""
+        posting = self.live_posting(token)
+        if posting is None or not len(slots):
+            return np.zeros(len(slots), dtype=bool)
+        held = posting[0]  # ascending: slots are only ever appended
+        where = np.minimum(np.searchsorted(held, slots), len(held) - 1)
+        return held[where] == slots
+
+    def shares_informative(
+        self, weighted_tokens: dict[str, float], slots: np.ndarray
+    ) -> np.ndarray:
+        """Which of `slots` hold at least one informative token of the question."""
+        shared = np.zeros(len(slots), dtype=bool)
+        for token, weight in weighted_tokens.items():
+            if weight > 0 and self.informative(token):
+                shared |= self.present(token, slots)
+        return shared
+
+    def coverage(self, weighted_tokens: dict[str, float], slots: np.ndarray) -> np.ndarray:
+        """The IDF-weighted share of the question's tokens each slot holds (0..1); a token no
+        document holds counts in full, so a question half about something else covers half."""
+        covered = np.zeros(len(slots), dtype=np.float64)
+        total = 0.0
+        documents = max(self.live_documents, 1)
+        for token, weight in weighted_tokens.items():
+            frequency = self.document_frequency(token)
+            idf = weight * math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
+            total += idf
+            if frequency:
+                covered += idf * self.present(token, slots)
+        return covered / total if total > 0 else covered
+
     def state(self) -> dict:
         return {
             "postings": self.postings,
             "doc_length": self.doc_length,
             "total_length": self.total_length,
             "live_documents": self.live_documents,
+            "live": self.live,
         }
 
     @classmethod
@@ -247,6 +313,7 @@ class LexicalIndex:
         index.doc_length = state["doc_length"]
         index.total_length = state["total_length"]
         index.live_documents = state["live_documents"]
+        index.live = state["live"]
         return index
 
 

@@ -27,11 +27,13 @@ from core.settings import get_settings
 from knowledge.documents import CatalogItem
 from knowledge.search import store
 from knowledge.search.embedding import Embedder, get_embedder
+from knowledge.search.fields import index_text
 from knowledge.search.filters import SearchFilters
 from knowledge.search.glossary import get_glossary
-from knowledge.search.index import HybridIndex, index_text
+from knowledge.search.index import HybridIndex
 from knowledge.search.lexical import tokenize
 from knowledge.search.results import IndexSync, SearchResult
+from knowledge.search.spelling import glossary_speller
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +41,10 @@ logger = logging.getLogger(__name__)
 # write a generation, so they stay fast; replaying a long journal embeds nothing).
 JOURNAL_COMPACT_AFTER = 2000
 # Retired slots (old versions of changed items, removed items) are dropped by re-indexing the
-# stored vectors once they outnumber half the live items (and at least this many).
-REINDEX_RETIRED_AT_LEAST = 1000
+# stored vectors once they outnumber half the live items (and at least this many). They no
+# longer count in any statistic (lexical.py), so this is about memory, not ranking; a small
+# city's catalog re-imported once is cleaned up at its next sync.
+REINDEX_RETIRED_AT_LEAST = 32
 
 Fetch = Callable[[Sequence[str]], Sequence[CatalogItem]]
 
@@ -396,11 +400,13 @@ class SearchService:
         mode: str = "hybrid",
     ) -> list[SearchResult]:
         """Ranked results; see `knowledge.search.index` for how they are ranked and flagged."""
-        expansion = get_glossary().expand(query, language)
+        glossary = get_glossary()
         with self._lock:
             self._refresh()
             if self._index is None:
                 return []
+            corrections = self._index.corrections(query, glossary_speller(glossary), language)
+            expansion = glossary.expand(" ".join([query, *corrections]), language)
             return self._index.query(
                 query,
                 self.embedder.encode_query,
@@ -412,6 +418,7 @@ class SearchService:
                 language=language,
                 mode=mode,
                 multilingual=self.embedder.multilingual,
+                corrections=corrections,
             )
 
     def nearby(

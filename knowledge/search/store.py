@@ -36,8 +36,9 @@ from knowledge.search.lexical import LexicalIndex
 logger = logging.getLogger(__name__)
 
 # 2: manifest names the glossary; journal lines carry vectors. 3: Arabic words indexed
-# without their article.
-FORMAT_VERSION = 3
+# without their article. 4: name fields indexed apart, live documents marked in the lexical
+# index, languages of instruction left out of the topic text.
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 
 
@@ -110,6 +111,7 @@ def write_generation(folder: Path, index: HybridIndex, manifest: Manifest) -> Ma
         "longitude": index.longitude,
         "columns": index.columns,
         "lexical": index.lexical.state(),
+        "names": index.names.state(),
     }
 
     def write_state(path: Path) -> None:
@@ -145,6 +147,7 @@ def load_generation(folder: Path, manifest: Manifest) -> HybridIndex:
     index.longitude = state["longitude"]
     index.columns = state["columns"]
     index.lexical = LexicalIndex.from_state(state["lexical"])
+    index.names = LexicalIndex.from_state(state["names"])
     if not len(index.dense) == len(index.items) == len(index.alive):
         raise ValueError(f"generation {generation}: dense index and item slots are out of step")
     return index

@@ -1,0 +1,151 @@
+"""Typo tolerance: a question's unknown words are read as the indexed or glossary words they
+are one or two edits away from ("pottry" -> pottery, "libary" -> library, "Pyhton" -> python,
+"библиотка" -> библиотека).
+
+Works on any alphabetic script (Latin, Cyrillic, Arabic, Greek ...): candidates share at least
+half of the word's character bigrams (with start and end marks) and have a similar length,
+then the optimal-string-alignment distance (an insertion, deletion, substitution or swap of
+two neighbours counts one edit) decides. Words of four to seven letters may be one edit away,
+longer ones two; shorter words are too easily another real word. Chinese is left out: jieba
+cuts a mistyped character into other words, and the index's bigrams already meet most
+near-misses there.
+
+A word the language commonly uses is not a typo even when the catalog lacks it: "scuba
+diving" must not become "driving" and find a driving course. `wordfreq` (word frequencies
+for all seven languages) says which words are common (Zipf frequency at least
+`REAL_WORD_ZIPF`, i.e. about once in 300,000 words), in the question's language or, when that
+is unknown, in the languages written in the word's script.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from knowledge.search.glossary import Glossary
+from knowledge.search.lexical import tokenize
+
+_ALPHABETIC = re.compile(r"^[^\W\d_]+$")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+MIN_LENGTH = 4
+LENGTH_FOR_TWO_EDITS = 8
+MAX_CORRECTIONS = 2  # per unknown word: the closest, ties by how common the word is
+REAL_WORD_ZIPF = 2.5  # "libary" 1.5, "pottry" 0; "diving" 4.0, "scuba" 3.3, "buceo" 3.4
+_SCRIPT_LANGUAGES = (
+    (re.compile(r"[\u0400-\u04ff]"), ("ru", "uk")),
+    (re.compile(r"[\u0600-\u06ff]"), ("ar",)),
+    (re.compile(r"[a-zà-ÿ]"), ("en", "fr", "es")),
+)
+
+
+def is_common_word(word: str, language: str | None = None) -> bool:
+    """Whether `word` is a word people commonly write (so not a typo) in `language`, or, when
+    no language is given, in a language written in its script."""
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:  # without word frequencies every unknown word may be a typo
+        return False
+    if language:
+        languages: tuple[str, ...] = (language,)
+    else:
+        languages = next((found for script, found in _SCRIPT_LANGUAGES if script.search(word)), ())
+    return any(zipf_frequency(word, code) >= REAL_WORD_ZIPF for code in languages)
+
+
+def correctable(word: str) -> bool:
+    """Whether `word` is long enough and alphabetic (not Chinese) to be read as a typo."""
+    return len(word) >= MIN_LENGTH and bool(_ALPHABETIC.match(word)) and not _CJK.search(word)
+
+
+def _bigrams(word: str) -> set[str]:
+    marked = f"^{word}$"
+    return {marked[i : i + 2] for i in range(len(marked) - 1)}
+
+
+def edit_distance(first: str, second: str, limit: int = 2) -> int:
+    """Optimal string alignment distance, or `limit + 1` as soon as it must exceed `limit`."""
+    if abs(len(first) - len(second)) > limit:
+        return limit + 1
+    previous_row: list[int] | None = None
+    row = list(range(len(second) + 1))
+    for i in range(1, len(first) + 1):
+        before, previous_row, row = previous_row, row, [i] + [0] * len(second)
+        for j in range(1, len(second) + 1):
+            cost = 0 if first[i - 1] == second[j - 1] else 1
+            row[j] = min(previous_row[j] + 1, row[j - 1] + 1, previous_row[j - 1] + cost)
+            if (
+                before is not None
+                and i > 1
+                and j > 1
+                and first[i - 1] == second[j - 2]
+                and first[i - 2] == second[j - 1]
+            ):
+                row[j] = min(row[j], before[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+    return row[-1]
+
+
+class Speller:
+    """Known words by (bigram, length), so a lookup only compares words that could be close."""
+
+    def __init__(self, words: Iterable[str] = ()) -> None:
+        self._by_bigram: dict[tuple[str, int], list[str]] = {}
+        self._known: set[str] = set()
+        self.add(words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._known
+
+    def add(self, words: Iterable[str]) -> None:
+        for word in words:
+            if word in self._known or not correctable(word):
+                continue
+            self._known.add(word)
+            for bigram in _bigrams(word):
+                self._by_bigram.setdefault((bigram, len(word)), []).append(word)
+
+    def corrections(self, word: str, language: str | None = None) -> list[str]:
+        """Known words `word` may be a typo of, closest first (empty if it is known, a common
+        word of `language`, or too far from any known word)."""
+        if word in self._known or not correctable(word):
+            return []
+        limit = 2 if len(word) >= LENGTH_FOR_TWO_EDITS else 1
+        grams = _bigrams(word)
+        shared: Counter[str] = Counter()
+        for length in range(len(word) - limit, len(word) + limit + 1):
+            for bigram in grams:
+                shared.update(self._by_bigram.get((bigram, length), ()))
+        needed = max(1, (len(grams) + 1) // 2 - limit)
+        scored = []
+        for candidate, count in shared.items():
+            if count < needed:
+                continue
+            distance = edit_distance(word, candidate, limit)
+            if distance <= limit:
+                scored.append((distance, -count, candidate))
+        if not scored or is_common_word(word, language):
+            return []
+        scored.sort()
+        return [candidate for _, _, candidate in scored[:MAX_CORRECTIONS]]
+
+
+_glossary_spellers: dict[str, Speller] = {}
+
+
+def glossary_speller(glossary: Glossary) -> Speller:
+    """A speller over the glossary's words (as the index tokenizes them), one per version: a
+    typo finds a topic the catalog only names in another language ("pottry" -> 陶艺)."""
+    speller = _glossary_spellers.get(glossary.digest)
+    if speller is None:
+        terms = {
+            term
+            for by_language in glossary.concepts.values()
+            for terms in by_language.values()
+            for term in terms
+        }
+        speller = Speller(token for term in sorted(terms) for token in tokenize(term))
+        _glossary_spellers.clear()
+        _glossary_spellers[glossary.digest] = speller
+    return speller
