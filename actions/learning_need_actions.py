@@ -16,16 +16,10 @@ from actions.conversation_actions import language_code
 from actions.learning_need import CONSENT_GIVEN, CONSENT_SLOT, FORM_SLOTS, NO_PREFERENCE
 from actions.messages import LANGUAGE_NAMES
 from core.database import session_scope
+from core.replies import Button
+from knowledge.city import load_city
 from nlu.language import SUPPORTED_LANGUAGES
 
-DISTRICTS = {
-    "Dongcheng": "东城",
-    "Xicheng": "西城",
-    "Nanhu": "南湖",
-    "Beishan": "北山",
-    "Jiangbin": "江滨",
-    "Xingang": "新港",
-}
 _NO_PREFERENCE_BUTTON = ("button_no_preference", "/deny")
 
 
@@ -105,8 +99,8 @@ def shown_need_value(turn: Turn, field: str, value: Any) -> str:
     the citizen's words: "南湖", "周末", "中文" rather than the stored "Nanhu weekend zh"."""
     if value in (None, "", NO_PREFERENCE):
         return turn.say("no_preference")
-    if field == "district" and turn.language == "zh":
-        return DISTRICTS.get(str(value), str(value))
+    if field == "district":  # the city file's name for it in the citizen's language
+        return load_city().district_name(str(value), turn.language)
     if field == "language":
         return LANGUAGE_NAMES.get(str(value), str(value))
     if field == "times":
@@ -146,7 +140,7 @@ class _AskAction(LearncityAction):
     def name(self) -> str:
         return f"action_ask_{self.slot}"
 
-    def choices(self, turn: Turn) -> list[dict[str, str]]:
+    def choices(self, turn: Turn) -> list[Button]:
         return []
 
     async def respond(self, turn: Turn) -> list[EventType]:
@@ -161,20 +155,20 @@ class ActionAskNeedTopic(_AskAction):
 class ActionAskNeedDistrict(_AskAction):
     slot, question = "need_district", "ask_need_district"
 
-    def choices(self, turn: Turn) -> list[dict[str, str]]:
+    def choices(self, turn: Turn) -> list[Button]:
         return [
-            {
-                "title": zh if turn.language == "zh" else name,
-                "payload": f'/inform{{"district": "{name}"}}',
-            }
-            for name, zh in DISTRICTS.items()
+            Button(
+                title=district.name_in(turn.language),
+                payload=f'/inform{{"district": "{district.key}"}}',
+            )
+            for district in load_city().districts
         ] + turn.buttons([_NO_PREFERENCE_BUTTON])
 
 
 class ActionAskNeedTimes(_AskAction):
     slot, question = "need_times", "ask_need_times"
 
-    def choices(self, turn: Turn) -> list[dict[str, str]]:
+    def choices(self, turn: Turn) -> list[Button]:
         times = ("weekend", "evening", "morning", "daytime")
         return turn.buttons(
             [(f"time_{time}", f'/inform{{"schedule": "{time}"}}') for time in times]
@@ -185,9 +179,9 @@ class ActionAskNeedTimes(_AskAction):
 class ActionAskNeedLanguage(_AskAction):
     slot, question = "need_language", "ask_need_language"
 
-    def choices(self, turn: Turn) -> list[dict[str, str]]:
+    def choices(self, turn: Turn) -> list[Button]:
         return [
-            {"title": LANGUAGE_NAMES[code], "payload": f'/inform{{"language": "{code}"}}'}
+            Button(title=LANGUAGE_NAMES[code], payload=f'/inform{{"language": "{code}"}}')
             for code in SUPPORTED_LANGUAGES
         ] + turn.buttons([_NO_PREFERENCE_BUTTON])
 
@@ -195,7 +189,7 @@ class ActionAskNeedLanguage(_AskAction):
 class ActionAskNeedAgeGroup(_AskAction):
     slot, question = "need_age_group", "ask_need_age_group"
 
-    def choices(self, turn: Turn) -> list[dict[str, str]]:
+    def choices(self, turn: Turn) -> list[Button]:
         groups = ("children", "youth", "seniors")
         return turn.buttons(
             [(f"audience_{group}", f'/inform{{"audience": "{group}"}}') for group in groups]

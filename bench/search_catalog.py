@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from core.settings import REPOSITORY_ROOT
+from knowledge.city import load_city
 from knowledge.documents import CatalogItem, Session
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -67,8 +69,9 @@ _LEVELS = [
     ("Workshop", "工作坊"),
     ("Club", "俱乐部"),
 ]
-_DISTRICTS = [("Dongcheng", "东城"), ("Xicheng", "西城"), ("Nanhu", "南湖"), ("Beishan", "北山"),
-              ("Jiangbin", "江滨"), ("Xingang", "新港")]  # fmt: skip
+# The sample city's districts, (English, Chinese), from its city file.
+SAMPLE_CITY_FILE = REPOSITORY_ROOT / "knowledge" / "sample_city" / "city.yml"
+_DISTRICTS = [(d.names["en"], d.names["zh"]) for d in load_city(SAMPLE_CITY_FILE).districts]
 _PLACES = [("Community Centre", "社区中心"), ("Library", "图书馆"), ("Adult School", "成人学校"),
            ("Cultural Centre", "文化中心"), ("Neighbourhood Hall", "邻里中心")]  # fmt: skip
 _AUDIENCES = [

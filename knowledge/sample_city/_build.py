@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from knowledge.city import load_city
+
 HERE = Path(__file__).resolve().parent
 BASE = "https://learn.hailin.example/"
-DISTRICT_ZH = {"Dongcheng": "东城区", "Xicheng": "西城区", "Nanhu": "南湖区", "Beishan": "北山区",
-               "Jiangbin": "江滨区", "Xingang": "新港区"}  # fmt: skip
+# "南湖区": each district's Chinese name from city.yml, as addresses write it.
+DISTRICT_ZH = {d.key: d.names["zh"] + "区" for d in load_city(HERE / "city.yml").districts}
 ACCESS = {
     "w": "wheelchair accessible",
     "h": "hearing loop",
