@@ -20,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 
-.PHONY: browser help setup run test bench nlu-eval lint format train clean
+.PHONY: browser help setup run test bench nlu-eval lint typecheck validate format train clean
 
 help:
 	@echo "make run       set up, train if needed, start Rasa + actions + gateway (web chat on http://127.0.0.1:8000)"
@@ -28,6 +28,8 @@ help:
 	@echo "make bench     speed and memory benchmarks (table + JSON under bench/results/)"
 	@echo "make nlu-eval  evaluate the NLU on the held-out and blind sets (reports under .data/reports/)"
 	@echo "make lint      ruff lint and format check"
+	@echo "make typecheck mypy on the application packages"
+	@echo "make validate  rasa data validate (domain, training data, config)"
 
 setup: $(APP_STAMP) $(RASA_STAMP) browser
 
@@ -79,6 +81,17 @@ nlu-eval: setup train
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Which packages mypy holds to their types yet: [tool.mypy] in pyproject.toml.
+typecheck: setup
+	$(VENV)/bin/python -m mypy core citizens knowledge bot actions nlu
+
+# The domain, training data and config exactly as `learncity train` passes them (nlu/training.py).
+# Warnings are shown but do not fail: `share_location` is sent only as a payload, never typed.
+validate: setup
+	PYTHONPATH=$(CURDIR) RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 \
+		SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore::DeprecationWarning \
+		$(RASA_VENV)/bin/rasa data validate --config config.yml --domain nlu/domain --data nlu/data
 
 format: setup
 	$(VENV)/bin/ruff format .

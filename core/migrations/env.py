@@ -7,6 +7,8 @@ from core.database import make_engine
 
 config = context.config
 url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+if not url:
+    raise RuntimeError("no database URL for Alembic: call core.database.upgrade_database(url)")
 
 engine = make_engine(url) if url.startswith("sqlite") else None
 if engine is None:
