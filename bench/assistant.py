@@ -32,6 +32,9 @@ class BenchAssistant:
     database_url: str
     source: str  # REAL_STACK, or what else answered
     processes: dict[str, int] = field(default_factory=dict)  # name -> pid, for CPU accounting
+    # The internal secrets the stack was started with (RASA_AUTH_TOKEN, ACTION_SERVER_TOKEN):
+    # a gateway process started by a benchmark needs them in its environment to reach Rasa.
+    secrets: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_real(self) -> bool:
@@ -92,7 +95,23 @@ def bench_assistant(data_dir: Path, args: argparse.Namespace) -> Iterator[BenchA
         for index, server in enumerate(supervisor.rasa_servers):
             assert server.process
             processes["Rasa" if index == 0 else f"Rasa {index + 1}"] = server.process.pid
-        yield BenchAssistant(supervisor.rasa_url, settings.sqlalchemy_url, REAL_STACK, processes)
+        yield BenchAssistant(
+            supervisor.rasa_url,
+            settings.sqlalchemy_url,
+            REAL_STACK,
+            processes,
+            _stack_secrets(supervisor.settings),
+        )
+
+
+def _stack_secrets(settings: object) -> dict[str, str]:
+    """The secrets the supervisor gave its children, as environment variables."""
+    secrets = {}
+    for name in ("rasa_auth_token", "action_server_token"):
+        value = getattr(settings, name, None)
+        if value is not None and value.get_secret_value():
+            secrets[name.upper()] = value.get_secret_value()
+    return secrets
 
 
 class CpuMeter:
