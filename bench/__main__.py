@@ -12,6 +12,7 @@ BENCHMARKS = {
     "e2e": "bench.e2e_bench",
     "telegram": "bench.telegram_bench",
     "wechat": "bench.wechat_bench",
+    "webchat-load": "bench.webchat_load",
 }
 
 
