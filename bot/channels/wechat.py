@@ -5,8 +5,11 @@ every message and event, signed with the account's Token, in plain or safe mode
 (`encrypt_type=aes`, EncodingAESKey). Answers ready within WECHAT_REPLY_BUDGET_SECONDS
 (default 4.0, under WeChat's 5-second limit) go back in the response (a passive reply); slower
 ones are sent as customer-service messages through the API (WECHAT_APP_ID, WECHAT_APP_SECRET).
-WeChat's retries of a message are answered once (see wechat_turns.py). Nothing here runs when
-WECHAT_TOKEN is empty. See docs/channels-wechat.md.
+WeChat's retries of a message are answered once (see wechat_turns.py). A callback is refused
+(403) when its timestamp is stale or its nonce was used with another body (wechat_replay.py),
+and, once WECHAT_AES_KEY is set, when it is not in safe mode or its msg_signature does not
+cover its encrypted body. Nothing here runs when WECHAT_TOKEN is empty. See
+docs/channels-wechat.md.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bot.channels.base import RecipientUnreachableError
 from bot.channels.wechat_api import TEXT_LIMIT_BYTES, WeChatApi, WeChatApiError
 from bot.channels.wechat_crypto import MessageCrypto, WeChatCryptoError, signature_matches
 from bot.channels.wechat_render import UNSUPPORTED, NumberedChoices, render_turn
+from bot.channels.wechat_replay import ReplayGuard
 from bot.channels.wechat_turns import SenderLocks, Turn, TurnLedger
 from bot.channels.wechat_xml import (
     BadCallbackError,
@@ -57,7 +61,12 @@ class WeChatChannel:
 
     name = "wechat"
 
-    def __init__(self, conversation: Conversation, settings: Settings) -> None:
+    def __init__(
+        self,
+        conversation: Conversation,
+        settings: Settings,
+        replay_guard: ReplayGuard | None = None,
+    ) -> None:
         if not _VALID_TOKEN.match(settings.wechat_token.get_secret_value()):
             raise ValueError(
                 "WECHAT_TOKEN must be the Token from the Official Account's server configuration: "
@@ -82,6 +91,7 @@ class WeChatChannel:
         self.choices = NumberedChoices()
         self.database_url = conversation.database_url or settings.sqlalchemy_url
         self.turns = TurnLedger()
+        self.replay_guard = replay_guard if replay_guard is not None else ReplayGuard()
         self._locks = SenderLocks()
         self._deliveries: set[asyncio.Task[None]] = set()
         self._known_reachable: OrderedDict[str, None] = OrderedDict()
@@ -117,8 +127,15 @@ class WeChatChannel:
         if request.method == "GET":
             return PlainTextResponse(params.get("echostr", ""))
         encrypted = params.get("encrypt_type", "raw").lower() == "aes"
+        if self.crypto is not None and not encrypted:
+            # Safe mode is configured: a plain body is a downgrade (no msg_signature covers it).
+            return _refuse(request, "plain body in safe mode,", "no msg_signature")
+        stale = self.replay_guard.stale(timestamp)
+        if stale is not None:
+            return _refuse(request, stale + ",", "possible replay")
+        body = await request.body()
         try:
-            fields = parse_root(await request.body())
+            fields = parse_root(body)
             if encrypted:
                 fields = self._decrypted(fields, timestamp, nonce, params.get("msg_signature", ""))
             message = parse_message(fields)
@@ -127,6 +144,9 @@ class WeChatChannel:
         except (BadCallbackError, WeChatCryptoError) as error:
             logger.warning("wechat callback: rejected a message body: %s", error)
             return PlainTextResponse("bad request", status_code=400)
+        reused = await self.replay_guard.reused(timestamp, nonce, body)
+        if reused is not None:
+            return _refuse(request, reused + ",", "replay")
         answer = await self._answer(message)
         if answer is None:
             return PlainTextResponse(SUCCESS)

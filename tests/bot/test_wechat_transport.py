@@ -22,9 +22,10 @@ from pydantic import SecretStr
 from bot.channels import wechat
 from bot.channels.base import RecipientUnreachableError
 from bot.channels.configured import build_channels
+from bot.channels.wechat_api import TEXT_LIMIT_BYTES
 from bot.conversation import Conversation
 from bot.messages import Button, Reply
-from bot.text_split import utf8_length
+from bot.text_split import split_text, utf8_length
 from citizens import is_reachable, subscribe_events
 from core.database import session_scope, upgrade_database
 from core.settings import Settings
@@ -98,6 +99,17 @@ async def gateway(
         yield callbacks_for(settings, url)
 
 
+@pytest.fixture
+async def plain_gateway(
+    fake_rasa: FakeRasa, fake_wechat: FakeWeChatApi, tmp_path: Path, database: str
+) -> AsyncIterator[WeChatCallbacks]:
+    """An account in plain mode (no WECHAT_AES_KEY): callbacks travel unencrypted."""
+    settings = wechat_settings(fake_wechat, tmp_path, database, aes_key="")
+    conversation = Conversation(fake_rasa.url, database_url=database)
+    async with serving_gateway(settings, conversation) as (url, _):
+        yield callbacks_for(settings, url)
+
+
 async def test_handshake_echoes_with_the_right_signature_only(
     gateway: WeChatCallbacks, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -113,9 +125,11 @@ async def test_handshake_echoes_with_the_right_signature_only(
 
 
 async def test_plain_text_is_answered_passively(
-    gateway: WeChatCallbacks, fake_rasa: FakeRasa
+    plain_gateway: WeChatCallbacks, fake_rasa: FakeRasa
 ) -> None:
+    gateway = plain_gateway
     response = await gateway.post(gateway.text("oPLAIN1", "hello there"))
+    assert "<Encrypt>" not in response.text
     reply = gateway.reply_fields(response)
     assert response.status_code == 200
     assert reply["ToUserName"] == "oPLAIN1" and reply["FromUserName"] == ACCOUNT_ID
@@ -138,8 +152,9 @@ async def test_safe_mode_message_is_answered_encrypted(
 
 @pytest.mark.parametrize("encrypted", [False, True])
 async def test_a_bad_signature_is_refused_and_nothing_is_processed(
-    gateway: WeChatCallbacks, fake_rasa: FakeRasa, encrypted: bool
+    gateway: WeChatCallbacks, plain_gateway: WeChatCallbacks, fake_rasa: FakeRasa, encrypted: bool
 ) -> None:
+    gateway = gateway if encrypted else plain_gateway
     xml = gateway.text("oFORGED", "do not answer me")
     response = await gateway.post(xml, encrypted=encrypted, bad_signature=True)
     assert response.status_code == 403
@@ -186,8 +201,13 @@ DOCTYPE_ONLY = """<?xml version="1.0"?><!DOCTYPE xml SYSTEM "http://127.0.0.1:9/
     "body", [BILLION_LAUGHS, EXTERNAL_ENTITY, DOCTYPE_ONLY], ids=["bomb", "external", "dtd"]
 )
 async def test_xml_with_a_dtd_or_entities_is_rejected(
-    gateway: WeChatCallbacks, fake_rasa: FakeRasa, body: str, encrypted: bool
+    gateway: WeChatCallbacks,
+    plain_gateway: WeChatCallbacks,
+    fake_rasa: FakeRasa,
+    body: str,
+    encrypted: bool,
 ) -> None:
+    gateway = gateway if encrypted else plain_gateway
     response = await gateway.post(body, encrypted=encrypted)
     assert response.status_code == 400
     assert "lol" not in response.text and "root:" not in response.text
@@ -263,12 +283,12 @@ async def test_a_long_answer_is_passive_first_then_customer_service_in_order(
     gateway: WeChatCallbacks, fake_wechat: FakeWeChatApi
 ) -> None:
     reply = gateway.reply_fields(await gateway.post(gateway.text("oLONG", "long please")))
-    rest = await fake_wechat.wait_for_messages("oLONG", count=1)
-    await asyncio.sleep(0.3)
-    pieces = [reply["Content"]] + [m.content for m in fake_wechat.sent_to("oLONG")]
-    assert len(pieces) >= 3 and len(rest) == len(pieces) - 1
-    assert all(utf8_length(piece) <= 2048 for piece in pieces)
     expected = "\n\n".join([LONG_PARAGRAPH] * 6)
+    count = len(split_text(expected, TEXT_LIMIT_BYTES, utf8_length))
+    rest = await fake_wechat.wait_for_messages("oLONG", count=count - 1)
+    pieces = [reply["Content"]] + [m.content for m in rest]
+    assert count >= 3 and len(pieces) == count
+    assert all(utf8_length(piece) <= 2048 for piece in pieces)
     assert "".join(pieces).replace("\n", "").replace(" ", "") == expected.replace("\n", "").replace(
         " ", ""
     )
@@ -316,7 +336,7 @@ async def test_a_retry_after_a_lost_passive_reply_gets_the_same_reply_again(
 ) -> None:
     xml = gateway.text("oLOST", "say it again")
     first = gateway.reply_fields(await gateway.post(xml))
-    again = gateway.reply_fields(await gateway.post(xml, encrypted=True))
+    again = gateway.reply_fields(await gateway.post(xml))
     assert first["Content"] == again["Content"] == "you said: say it again"
     assert fake_rasa.messages_from("wechat:oLOST") == ["say it again"]
     assert fake_wechat.sent_to("oLOST") == []

@@ -217,15 +217,57 @@ class WeChatCallbacks:
 
     # -- delivering them ---------------------------------------------------------------------
 
-    def signed_query(self, *, extra: str = "", bad_signature: bool = False) -> dict[str, str]:
-        timestamp, nonce = str(int(time.time())), str(int.from_bytes(os.urandom(4), "big"))
-        signature = _sha1(self.token, timestamp, nonce)
+    def signed_query(
+        self, *, extra: str = "", bad_signature: bool = False, timestamp: int | None = None
+    ) -> dict[str, str]:
+        timestamp_text = str(timestamp if timestamp is not None else int(time.time()))
+        nonce = str(int.from_bytes(os.urandom(4), "big"))
+        signature = _sha1(self.token, timestamp_text, nonce)
         if bad_signature:
-            signature = _sha1("not-the-token", timestamp, nonce)
-        query = {"signature": signature, "timestamp": timestamp, "nonce": nonce}
+            signature = _sha1("not-the-token", timestamp_text, nonce)
+        query = {"signature": signature, "timestamp": timestamp_text, "nonce": nonce}
         if extra:
-            query["msg_signature"] = _sha1(self.token, timestamp, nonce, extra)
+            query["msg_signature"] = _sha1(self.token, timestamp_text, nonce, extra)
         return query
+
+    def signed_request(
+        self,
+        xml: str | bytes,
+        *,
+        encrypted: bool | None = None,
+        bad_signature: bool = False,
+        timestamp: int | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """The query string and body WeChat would send for this message (safe mode when the
+        account has an EncodingAESKey, or `encrypted` says so); `timestamp` overrides now."""
+        if encrypted is None:
+            encrypted = bool(self._key)
+        body = xml.encode("utf-8") if isinstance(xml, str) else xml
+        if not encrypted:
+            query = self.signed_query(bad_signature=bad_signature, timestamp=timestamp)
+            query["openid"] = _field(body, "FromUserName")
+            return query, body
+        sealed = self.encrypt(body)
+        query = self.signed_query(extra=sealed, bad_signature=bad_signature, timestamp=timestamp)
+        query |= {"encrypt_type": "aes", "openid": _field(body, "FromUserName")}
+        envelope = (
+            f"<xml><ToUserName>{_cdata(self.account)}</ToUserName>"
+            f"<Encrypt>{_cdata(sealed)}</Encrypt></xml>"
+        ).encode()
+        return query, envelope
+
+    async def post_raw(
+        self, query: dict[str, str], body: bytes, *, timeout: float = 30.0
+    ) -> httpx.Response:
+        """POST exactly this query string and body (what an attacker replaying one would do)."""
+        async with httpx.AsyncClient() as client:
+            return await client.post(
+                self.url,
+                params=query,
+                content=body,
+                headers={"Content-Type": "text/xml"},
+                timeout=timeout,
+            )
 
     async def handshake(self, echostr: str, *, bad_signature: bool = False) -> httpx.Response:
         query = self.signed_query(bad_signature=bad_signature) | {"echostr": echostr}
@@ -236,25 +278,15 @@ class WeChatCallbacks:
         self,
         xml: str | bytes,
         *,
-        encrypted: bool = False,
+        encrypted: bool | None = None,
         bad_signature: bool = False,
         timeout: float = 30.0,
         client: httpx.AsyncClient | None = None,
     ) -> httpx.Response:
-        """POST one callback as WeChat does (safe mode when `encrypted`); pass a `client` to
-        reuse its connections (a load generator should)."""
-        body = xml.encode("utf-8") if isinstance(xml, str) else xml
-        if not encrypted:
-            query = self.signed_query(bad_signature=bad_signature)
-            query["openid"] = _field(body, "FromUserName")
-        else:
-            sealed = self.encrypt(body)
-            query = self.signed_query(extra=sealed, bad_signature=bad_signature)
-            query |= {"encrypt_type": "aes", "openid": _field(body, "FromUserName")}
-            body = (
-                f"<xml><ToUserName>{_cdata(self.account)}</ToUserName>"
-                f"<Encrypt>{_cdata(sealed)}</Encrypt></xml>"
-            ).encode()
+        """POST one callback as WeChat does: in safe mode when the account has an
+        EncodingAESKey (or `encrypted` says so), plain otherwise; pass a `client` to reuse its
+        connections (a load generator should)."""
+        query, body = self.signed_request(xml, encrypted=encrypted, bad_signature=bad_signature)
         arguments: dict[str, Any] = {
             "params": query,
             "content": body,
@@ -267,7 +299,12 @@ class WeChatCallbacks:
             return await own_client.post(self.url, **arguments)
 
     async def post_with_retries(
-        self, xml: str, *, attempts: int = 4, interval: float = 5.0, encrypted: bool = False
+        self,
+        xml: str,
+        *,
+        attempts: int = 4,
+        interval: float = 5.0,
+        encrypted: bool | None = None,
     ) -> list[httpx.Response | Exception]:
         """The same callback `attempts` times, `interval` seconds apart, as WeChat redelivers it
         when it did not hear back; every attempt is sent whatever the earlier ones answered."""
