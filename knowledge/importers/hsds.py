@@ -71,9 +71,9 @@ def parse_hsds_package(folder: Path, *, source: str) -> ParsedFile:
     the services they belong to are left out, and the rest imports."""
     parsed = ParsedFile(source=source)
     tables = _Tables(folder)
+    services = tables.read("services.csv")
     if _refuse_missing_columns(tables, parsed):
         return parsed
-    services = tables.read("services.csv")
     for service in services:
         if service.get("id"):
             parsed.listed_ids.add(service.get("id"))

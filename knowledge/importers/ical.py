@@ -30,11 +30,11 @@ from knowledge.importers.common import (
 )
 
 _EXPECTED = {
-    "DTSTART": "a date or date-time (20261201T070000)",
-    "DTEND": "a date or date-time (20261201T080000)",
-    "DURATION": "a duration (PT1H30M)",
-    "GEO": "latitude;longitude (31.17;121.47)",
-    "RRULE": "a recurrence rule (FREQ=WEEKLY;BYDAY=TU,TH)",
+    "DTSTART": "a date or date-time, e.g. 20261201T070000",
+    "DTEND": "a date or date-time, e.g. 20261201T080000",
+    "DURATION": "a duration, e.g. PT1H30M",
+    "GEO": "latitude;longitude, e.g. 31.17;121.47",
+    "RRULE": "a recurrence rule, e.g. FREQ=WEEKLY;BYDAY=TU,TH",
 }
 _BROKEN_MESSAGES = {
     "DTSTART": "is not a date or date-time",
@@ -73,7 +73,7 @@ def _item(event: Any, uid: str, source: str) -> CatalogItem:
     problems = RowProblems()
     for name, _problem in event.errors:
         raw = event.get(name)
-        shown = raw.to_ical().decode() if hasattr(raw, "to_ical") else text(raw)
+        shown = text(raw) if isinstance(raw, str) else _ical_text(raw)
         problems.add(
             name,
             f'"{shown}" {_BROKEN_MESSAGES.get(name, "cannot be read")}',
@@ -126,6 +126,12 @@ def _item(event: Any, uid: str, source: str) -> CatalogItem:
         url=url,
         organizer=_organizer(event.get("ORGANIZER")),
     )
+
+
+def _ical_text(value: Any) -> str:
+    """A property as the file wrote it (icalendar escapes `;` and `,` when writing)."""
+    written = value.to_ical().decode() if hasattr(value, "to_ical") else text(value)
+    return written.replace("\\;", ";").replace("\\,", ",")
 
 
 def _iso(value: date | datetime) -> str:
