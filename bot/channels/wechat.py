@@ -42,6 +42,7 @@ from bot.channels.wechat_xml import (
     text_reply,
 )
 from bot.conversation import Conversation
+from bot.kind_replies import TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage, Location, Reply
 from bot.text_split import split_text, utf8_length
 from citizens import mark_reachable, mark_unreachable
@@ -197,7 +198,11 @@ class WeChatChannel:
                 if pieces:
                     await self._send_pieces(openid, pieces)
         except Exception:
+            # The Conversation already turns a failed turn into "try again"; this catches the
+            # channel's own part (rendering, sending), so the citizen is still not left in silence.
             logger.exception("wechat: answering a %s message failed", message.msg_type)
+            if not turn.ready.is_set():
+                turn.answer = [kind_text(TRY_AGAIN, message.content, None)]
         finally:
             turn.ready.set()
 
