@@ -13,12 +13,23 @@ database again, so the database stays the one source of truth.
 On SQLite it also keeps its connections open (Rasa's SQLAlchemy 1.4 opens a new one per
 query) and commits with `synchronous=NORMAL`, which in WAL mode cannot corrupt the database
 (a power cut may lose the last turns).
+
+A turn the database cannot read or store fails (issue 9, item 10). Rasa wraps every tracker
+store in `FailSafeTrackerStore`, which on any error reads "no conversation yet" and stores
+the turn in an empty in-memory store: with PostgreSQL stopped 25 s under load, 931 replies
+looked normal while 930 turns were never stored and every context was reset. `install()`
+(called on import) makes Rasa's `Agent` use this store unwrapped, so its errors reach the
+turn, which `nlu.rasa_channel` then answers with nothing and the gateway with "try again".
+The outage is logged once when it starts and once when it ends (with its length), and on
+PostgreSQL pooled connections are checked before use, so the first turns after the database
+is back do not fail on connections it closed.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +42,8 @@ from nlu.rasa_version import require_tested_rasa
 # Before Rasa's internals are imported: on another version they may have moved.
 require_tested_rasa(__name__)
 
-from rasa.core.tracker_store import SQLTrackerStore  # noqa: E402
+from rasa.core.agent import Agent  # noqa: E402
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs  # noqa: E402
 from rasa.shared.core.events import SessionStarted  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
@@ -41,6 +53,42 @@ DEFAULT_CACHE_SIZE = 5000  # conversations kept in memory, least recently used d
 
 # What the database holds for one conversation: (number of rows, highest row id).
 Signature = tuple[int, int | None]
+
+
+class ConversationStoreUnavailableError(RuntimeError):
+    """The conversation database could not be read or written: the turn must fail."""
+
+
+class _OutageLog:
+    """Logs a database outage when it starts and when it ends, not once per failed turn."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.failed_turns = 0
+
+    def failed(self, error: Exception) -> None:
+        self.failed_turns += 1
+        if self.since is not None:
+            return
+        self.since = time.monotonic()
+        # The driver's first line only: the statement and its parameters hold citizens' words.
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+        logger.error(
+            "conversation database unavailable (%s: %s): every turn fails into 'try again' "
+            "until it is back",
+            type(error).__name__,
+            reason,
+        )
+
+    def succeeded(self) -> None:
+        if self.since is None:
+            return
+        logger.warning(
+            "conversation database back after %.1f s; %d turns failed into 'try again'",
+            time.monotonic() - self.since,
+            self.failed_turns,
+        )
+        self.since, self.failed_turns = None, 0
 
 
 @dataclass
@@ -56,6 +104,9 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             self._keep_sqlite_connections_open()
+        else:
+            self._check_connections_before_use()
+        self._outage = _OutageLog()
         self._cache_size = max(0, int(cache_size))
         self._remembered: OrderedDict[str, _Remembered] = OrderedDict()
         of_sender = self.SQLEvent.sender_id == sa.bindparam("sender_id")
@@ -65,6 +116,27 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self._highest_query = sa.select(sa.func.max(self.SQLEvent.id)).where(of_sender)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session's tracker; raises `ConversationStoreUnavailableError` when the
+        database cannot say (never "no conversation yet", which would reset the context)."""
+        try:
+            tracker = await self._retrieve_checked(sender_id)
+        except sa.exc.SQLAlchemyError as error:
+            self._outage.failed(error)
+            raise ConversationStoreUnavailableError("conversation database unavailable") from error
+        self._outage.succeeded()
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the turn; raises `ConversationStoreUnavailableError` when it was not stored."""
+        try:
+            await self._save_checked(tracker)
+        except sa.exc.SQLAlchemyError as error:
+            self._forget(tracker.sender_id)
+            self._outage.failed(error)
+            raise ConversationStoreUnavailableError("conversation database unavailable") from error
+        self._outage.succeeded()
+
+    async def _retrieve_checked(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker: from memory if the database still matches it."""
         signature = self._signature(sender_id)
         remembered = self._remembered.get(sender_id)
@@ -77,7 +149,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             self._remember(sender_id, signature, tracker)
         return tracker
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
+    async def _save_checked(self, tracker: DialogueStateTracker) -> None:
         """Store the events the database lacks; remember the tracker for the next turn."""
         sender_id = tracker.sender_id
         remembered = self._remembered.get(sender_id)
@@ -143,6 +215,14 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             tracker.sender_id, events[starts[-1] :], self.domain.slots
         )
 
+    def _check_connections_before_use(self) -> None:
+        """Pre-ping pooled connections (PostgreSQL): after a database restart every pooled
+        connection is dead, and without the check each would fail one citizen's turn."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
     def _keep_sqlite_connections_open(self) -> None:
         url = self.engine.url
         self.engine.dispose()
@@ -163,3 +243,27 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             cursor.close()
 
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+
+def install() -> None:
+    """Make Rasa's `Agent` use this store as it is, not inside `FailSafeTrackerStore`.
+
+    The wrapper turns a failed read into "no conversation yet" and a failed write into a
+    write to memory, both silent to the citizen. Other stores keep Rasa's wrapper.
+    """
+    create = Agent._create_tracker_store
+    if getattr(create, "_learncity_unwrapped", False):
+        return
+
+    def _create_tracker_store(store: Any, domain: Any) -> Any:
+        if isinstance(store, CachingSQLTrackerStore):
+            store.domain = domain
+            return store
+        return create(store, domain)
+
+    _create_tracker_store._learncity_unwrapped = True  # type: ignore[attr-defined]
+    Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[method-assign]
+
+
+# Rasa imports this module (endpoints.yml names the store) before it builds its Agent.
+install()

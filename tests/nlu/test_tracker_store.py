@@ -46,3 +46,37 @@ def test_caching_store_matches_rasas_own_across_servers_sessions_and_erasure(
     assert seen["rows_after_erase_and_new_turn"] == seen["events_after_erase_and_new_turn"]
     if database_url.startswith("sqlite"):
         assert seen["sqlite_synchronous"] == 1  # NORMAL
+
+
+OUTAGE_CHECKS = Path(__file__).with_name("tracker_store_outage_checks.py")
+
+
+def test_a_database_error_fails_the_turn_instead_of_forgetting_the_conversation(
+    database_url: str,
+) -> None:
+    """Rasa's `FailSafeTrackerStore` reads "no conversation" and writes to memory when the
+    database fails (a reset context, a turn never stored, a normal-looking reply); ours
+    raises, so the turn fails, and logs the outage once when it starts and once when it ends."""
+    config = tracker_store_config(database_url)
+    config.pop("type")
+    options = make_url(database_url).query.get("options")
+    if options:
+        config["query"] = {"options": options}
+    if "url" in config:
+        config["host"] = config.pop("url")
+
+    seen = run_in_rasa_venv(OUTAGE_CHECKS, stdin=config)
+
+    assert seen["ours_unwrapped"] == "CachingSQLTrackerStore"
+    assert seen["rasas_wrapped"] is True
+    assert seen["before"] == "returned a tracker"
+    assert seen["ours_retrieve"] == "raised ConversationStoreUnavailableError"
+    assert seen["ours_save"] == "raised ConversationStoreUnavailableError"
+    # What Rasa's own store does with the same error: the silent loss this store refuses.
+    assert seen["rasas_retrieve"] == "returned nothing"
+    assert seen["rasas_save"] == "returned nothing"
+    assert seen["after"] == "returned a tracker"
+    levels = [level for level, _ in seen["log"]]
+    assert levels == ["ERROR", "WARNING"], seen["log"]
+    assert "conversation database unavailable" in seen["log"][0][1]
+    assert "back after" in seen["log"][1][1] and "2 turns failed" in seen["log"][1][1]
