@@ -131,11 +131,15 @@ class HygieneFilter(logging.Filter):
     def __init__(
         self,
         secrets: Iterable[str] | None = None,
-        repeat_window: float | str = DEFAULT_REPEAT_WINDOW_SECONDS,
+        repeat_window: float | str | None = None,
         name: str = "",
     ) -> None:
         super().__init__(name)
         self.secrets = configured_secrets(None if secrets is None else list(secrets))
+        if repeat_window is None:  # the Rasa side has no settings object: its environment
+            repeat_window = os.environ.get(
+                "LEARNCITY_LOG_REPEAT_SECONDS", DEFAULT_REPEAT_WINDOW_SECONDS
+            )
         self.repeat_window = float(repeat_window)
         self._seen: OrderedDict[tuple[object, ...], list[float]] = OrderedDict()
         self._lock = threading.Lock()
@@ -162,14 +166,29 @@ class HygieneFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the line
             message = f"{record.msg!r} {record.args!r}"
-        record.msg = self.clean_text(message)
-        record.args = ()
+        cleaned = self.clean_text(message)
+        if cleaned != message:
+            self._replace_message(record, cleaned)
         if record.exc_info and not record.exc_text:
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
         if record.exc_text:
             record.exc_text = self.clean_text(record.exc_text)
         if record.stack_info:
             record.stack_info = self.clean_text(record.stack_info)
+
+    def _replace_message(self, record: logging.LogRecord, cleaned: str) -> None:
+        """Clean the arguments one by one where that gives the same text, so formatters that
+        read `record.args` (uvicorn's access log) keep working; else keep the cleaned text."""
+        if isinstance(record.msg, str) and isinstance(record.args, tuple) and record.args:
+            args = tuple(self.clean_text(a) if isinstance(a, str) else a for a in record.args)
+            msg = self.clean_text(record.msg)
+            try:
+                if msg % args == cleaned:
+                    record.msg, record.args = msg, args
+                    return
+            except (TypeError, ValueError):
+                pass
+        record.msg, record.args = cleaned, ()
 
     def _repeats_suppressed(self, record: logging.LogRecord) -> int | None:
         """None to drop the record; else how many like it were dropped since the last one."""
