@@ -1,0 +1,56 @@
+"""The action server's log carries no faiss loader chatter ("Could not load library with AVX512
+support…"): a real rasa-sdk action server started the way actions/__init__.py documents."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from core.settings import REPOSITORY_ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_action_server_log_has_no_faiss_loader_lines(tmp_path: Path) -> None:
+    port = _free_port()
+    log = tmp_path / "action-server.log"
+    env = dict(os.environ, LEARNCITY_DATA_DIR=str(tmp_path / "data"))
+    env.pop("LEARNCITY_LOG_LEVEL", None)
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+            cwd=REPOSITORY_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        up = False
+        while not up and time.monotonic() < deadline and server.poll() is None:
+            try:
+                up = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert up, f"the action server did not come up:\n{log.read_text()[-3000:]}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+    lines = log.read_text(encoding="utf-8").splitlines()
+    # The search actions registered, so `knowledge.search` (and with it faiss) was imported.
+    assert any("'action_search_nearby'" in line for line in lines)
+    assert [line for line in lines if "faiss" in line.lower() or "AVX" in line] == []
