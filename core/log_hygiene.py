@@ -64,6 +64,15 @@ _QUOTED_FIELD = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
+# Rasa's warning for a typed "/..." it cannot parse quotes the whole line the citizen wrote;
+# SQLAlchemy's errors list the bound parameters (tracker events hold the citizen's words).
+_QUOTED_LINE = re.compile(
+    r"(?P<key>\bin line ')(?P<value>.*?)(?P<end>'\.)|(?P<key2>\bbut found )(?P<value2>.*?)"
+    r"(?P<end2>\.Continuing)",
+    re.DOTALL,
+)
+_SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
+
 DEFAULT_REPEAT_WINDOW_SECONDS = 60.0
 _MAX_SIGNATURES = 2048
 
@@ -105,11 +114,19 @@ def redact_citizen_text(message: str) -> str:
                 for key, value in entry.items()
             }
             return json.dumps(redacted, ensure_ascii=False, default=str)
+    message = _SQL_PARAMETERS.sub("[parameters: hidden]", message)
+    message = _QUOTED_LINE.sub(_sized_line, message)
     return _QUOTED_FIELD.sub(
         lambda m: m.group("key") + m.group("quote") + f"<{len(m.group('value'))} chars>"
         + m.group("quote"),
         message,
     )  # fmt: skip
+
+
+def _sized_line(match: re.Match[str]) -> str:
+    suffix = "" if match.group("key") else "2"
+    value = match.group("value" + suffix)
+    return match.group("key" + suffix) + f"<{len(value)} chars>" + match.group("end" + suffix)
 
 
 def configured_secrets(values: Iterable[str] | None = None) -> list[str]:
@@ -133,8 +150,11 @@ class HygieneFilter(logging.Filter):
         secrets: Iterable[str] | None = None,
         repeat_window: float | str | None = None,
         name: str = "",
+        capture_warnings: bool = False,
     ) -> None:
         super().__init__(name)
+        if capture_warnings:  # `warnings.warn` text (Rasa's runtime warnings) becomes log records
+            logging.captureWarnings(True)
         self.secrets = configured_secrets(None if secrets is None else list(secrets))
         if repeat_window is None:  # the Rasa side has no settings object: its environment
             repeat_window = os.environ.get(
