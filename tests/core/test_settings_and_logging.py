@@ -67,3 +67,25 @@ def test_secrets_never_reach_the_log(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_scrub_keeps_ordinary_text() -> None:
     assert scrub_secrets("我想学Python near 31.23,121.47") == "我想学Python near 31.23,121.47"
+
+
+def test_every_library_logger_keeps_one_scrubber_through_its_own_logging_config() -> None:
+    """uvicorn (and sanic) install their own handlers after ours: the filter on their loggers
+    survives that, and configuring twice does not stack filters."""
+    import logging.config
+
+    import uvicorn.config
+
+    from core.log_hygiene import HygieneFilter
+    from core.logging_setup import ROUTED_LOGGERS
+
+    configure_logging("INFO")
+    configure_logging("INFO")
+    logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)  # what uvicorn.Config does
+    counts = {
+        name: sum(isinstance(f, HygieneFilter) for f in logging.getLogger(name).filters)
+        for name in ROUTED_LOGGERS
+    }
+    assert counts == dict.fromkeys(ROUTED_LOGGERS, 1)
+    root_handler = next(h for h in logging.getLogger().handlers if getattr(h, "_learncity", False))
+    assert sum(isinstance(f, HygieneFilter) for f in root_handler.filters) == 1
