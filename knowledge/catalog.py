@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from knowledge.documents import CatalogItem, Session
 from knowledge.importers import read_catalog
-from knowledge.importers.common import ParsedFile, Rejection
+from knowledge.importers.common import ParsedFile, Rejection, RowError, parse_link
 from knowledge.models import CatalogRecord, UnmetDemandRecord
 
 logger = logging.getLogger(__name__)
@@ -256,10 +256,20 @@ def _to_item(record: CatalogRecord) -> CatalogItem:
         accessibility=tuple(record.accessibility or ()),
         start=record.starts_at,
         end=record.ends_at,
-        url=record.url or "",
+        url=_web_link_or_nothing(record.url),
         organizer=record.organizer or "",
         extra=dict(record.extra or {}),
     )
+
+
+def _web_link_or_nothing(url: str | None) -> str:
+    """A stored link only if it is an http(s) address. Importers refuse other schemes; this
+    also keeps a `javascript:` link stored before they did from ever reaching a citizen."""
+    try:
+        return parse_link(url, "url")
+    except RowError:
+        logger.warning("catalog: a stored link that is not http(s) was left out: %.80r", url)
+        return ""
 
 
 @dataclass

@@ -12,6 +12,7 @@ import pytest
 
 import knowledge
 from core.database import session_scope, upgrade_database
+from knowledge.documents import CatalogItem
 from knowledge.importers import ParsedFile, read_catalog, read_file
 
 DATA = Path(__file__).parent / "data"
@@ -287,3 +288,22 @@ def test_an_import_keeps_valid_rows_and_lists_every_rejection_as_data(tmp_path: 
     )
     with session_scope(url) as session:
         assert [item.id for item in knowledge.all_items(session)] == ["a"]
+
+
+def test_a_script_link_stored_before_the_importers_refused_it_never_leaves_the_catalog(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    upgrade_database(url)
+    stored = [
+        CatalogItem(id="old", type="course", name="Pottery", url="javascript:alert(1)"),
+        CatalogItem(id="web", type="course", name="Knitting", url="https://example.org/knit"),
+    ]
+    with session_scope(url) as session:
+        knowledge.upsert_items(session, stored, "old/import.csv")
+    with session_scope(url) as session:
+        assert [(item.id, item.url) for item in knowledge.all_items(session)] == [
+            ("old", ""),
+            ("web", "https://example.org/knit"),
+        ]
+        assert knowledge.get_item(session, "old").url == ""
