@@ -17,8 +17,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
+
+if TYPE_CHECKING:
+    from bot.supervisor import Supervisor
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 REAL_STACK = "real stack"  # trained model, Rasa server, action server
@@ -32,9 +36,10 @@ class BenchAssistant:
     database_url: str
     source: str  # REAL_STACK, or what else answered
     processes: dict[str, int] = field(default_factory=dict)  # name -> pid, for CPU accounting
-    # The internal secrets the stack was started with (RASA_AUTH_TOKEN, ACTION_SERVER_TOKEN):
-    # a gateway process started by a benchmark needs them in its environment to reach Rasa.
-    secrets: dict[str, str] = field(default_factory=dict)
+    # What a gateway process started by a benchmark needs in its environment to reach this
+    # stack and judge its readiness: the internal secrets it was started with and where the
+    # action server listens (RASA_AUTH_TOKEN, ACTION_SERVER_TOKEN, ACTION_SERVER_URL).
+    gateway_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_real(self) -> bool:
@@ -100,18 +105,18 @@ def bench_assistant(data_dir: Path, args: argparse.Namespace) -> Iterator[BenchA
             settings.sqlalchemy_url,
             REAL_STACK,
             processes,
-            _stack_secrets(supervisor.settings),
+            _gateway_env(supervisor),
         )
 
 
-def _stack_secrets(settings: object) -> dict[str, str]:
-    """The secrets the supervisor gave its children, as environment variables."""
-    secrets = {}
+def _gateway_env(supervisor: Supervisor) -> dict[str, str]:
+    """The secrets the supervisor gave its children and the action server's URL."""
+    env = {"ACTION_SERVER_URL": f"http://127.0.0.1:{supervisor.ports.actions}/webhook"}
     for name in ("rasa_auth_token", "action_server_token"):
-        value = getattr(settings, name, None)
+        value = getattr(supervisor.settings, name, None)
         if value is not None and value.get_secret_value():
-            secrets[name.upper()] = value.get_secret_value()
-    return secrets
+            env[name.upper()] = value.get_secret_value()
+    return env
 
 
 class CpuMeter:

@@ -266,7 +266,7 @@ def _measure(assistant: BenchAssistant, data_dir: Path, args: argparse.Namespace
                 "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
                 "TELEGRAM_WEBHOOK_SECRET": SECRET,
                 "LEARNCITY_LOG_LEVEL": "WARNING",
-                **assistant.secrets,  # the Rasa API token the stack was started with
+                **assistant.gateway_env,  # the stack's secrets and action server URL
             }
         )
         with gateway_process(

@@ -205,7 +205,7 @@ def _measure(assistant: BenchAssistant, data_dir: Path, args: argparse.Namespace
                 "WECHAT_API_BASE_URL": api.base_url,
                 "WECHAT_REPLY_BUDGET_SECONDS": str(args.reply_budget),
                 "LEARNCITY_LOG_LEVEL": "WARNING",
-                **assistant.secrets,  # the Rasa API token the stack was started with
+                **assistant.gateway_env,  # the stack's secrets and action server URL
             }
         )
         with gateway_process(
