@@ -63,13 +63,15 @@ async def _measure_turns(rasa_url: str, database_url: str, rounds: int) -> list[
     return timings
 
 
-def _measure_parse(rasa_url: str, rounds: int) -> list[float]:
+def _measure_parse(rasa_url: str, rounds: int, token: str) -> list[float]:
     timings: list[float] = []
     with httpx.Client(timeout=30) as client:
         for _ in range(rounds):
             for question in QUESTIONS:
                 started = time.perf_counter()
-                client.post(f"{rasa_url}/model/parse", json={"text": question}).raise_for_status()
+                client.post(
+                    f"{rasa_url}/model/parse", json={"text": question}, params={"token": token}
+                ).raise_for_status()
                 timings.append((time.perf_counter() - started) * 1000)
     return timings
 
@@ -105,7 +107,7 @@ def run(args: argparse.Namespace) -> dict:
             turns = asyncio.run(
                 _measure_turns(supervisor.rasa_url, settings.sqlalchemy_url, rounds)
             )
-            parses = _measure_parse(supervisor.rasa_url, rounds)
+            parses = _measure_parse(supervisor.rasa_url, rounds, supervisor.rasa_token)
             searches = _measure_search(rounds)
     result = {
         "questions": len(turns),

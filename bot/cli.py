@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.broadcast_cli import add_broadcast_parser
 from core.logging_setup import configure_logging
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 
 logger = logging.getLogger("learncity")
 
@@ -41,30 +41,38 @@ def _point(value: str) -> tuple[float, float]:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from bot.channels.console import chat_loop
-    from bot.conversation import conversation_for
-    from bot.stack import running_assistant, serve_gateway, serve_gateway_in_thread
+    """Everything on one machine; SIGTERM or Ctrl-C stops every process and exits 0."""
+    from bot.stack import ensure_stack_ports_free, running_assistant, stopping_on_signals
 
     settings = get_settings()
-    with running_assistant(settings) as supervisor:
-        conversation = conversation_for(settings, supervisor.rasa_urls)
-        url = f"http://{settings.gateway_host}:{settings.gateway_port}"
-        if args.console and sys.stdin.isatty():
-            server = serve_gateway_in_thread(settings, conversation)
-            print(f"learncity is running. Web chat: {url}  (Ctrl-D or Ctrl-C stops everything)")
-            try:
-                asyncio.run(chat_loop(conversation_for(settings, supervisor.rasa_urls)))
-            except KeyboardInterrupt:
-                print("\nstopping …")
-            finally:
-                server.should_exit = True
-        else:
-            print(f"learncity is running. Web chat: {url}  (Ctrl-C stops everything)", flush=True)
-            try:
-                serve_gateway(settings, conversation)
-            except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its own clean shutdown
-                print("stopping …", flush=True)
+    with stopping_on_signals():
+        try:
+            ensure_stack_ports_free(settings)  # before anything starts: a taken port is named
+            with running_assistant(settings) as supervisor:
+                _serve_until_stopped(supervisor.settings, supervisor.rasa_urls, args.console)
+        except KeyboardInterrupt:
+            print("stopped", flush=True)
     return 0
+
+
+def _serve_until_stopped(settings: Settings, rasa_urls: list[str], console: bool) -> None:
+    """The gateway (and the console conversation), with the secrets the supervisor made."""
+    from bot.channels.console import chat_loop
+    from bot.conversation import conversation_for
+    from bot.stack import serve_gateway, serve_gateway_in_thread
+
+    conversation = conversation_for(settings, rasa_urls)
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    if console and sys.stdin.isatty():
+        server = serve_gateway_in_thread(settings, conversation)
+        print(f"learncity is running. Web chat: {url}  (Ctrl-D or Ctrl-C stops everything)")
+        try:
+            asyncio.run(chat_loop(conversation_for(settings, rasa_urls)))
+        finally:
+            server.should_exit = True
+    else:
+        print(f"learncity is running. Web chat: {url}  (Ctrl-C stops everything)", flush=True)
+        serve_gateway(settings, conversation)
 
 
 def command_chat(args: argparse.Namespace) -> int:
@@ -74,7 +82,7 @@ def command_chat(args: argparse.Namespace) -> int:
     from nlu.serving import is_up
 
     settings = get_settings()
-    if is_up(settings.rasa_url, "/status"):
+    if is_up(settings.rasa_url, "/version"):  # a running Rasa; its webhook needs no API token
         asyncio.run(chat_loop(conversation_for(settings), args.sender))
         return 0
     print("starting the assistant (Rasa and the action server) …", file=sys.stderr)
@@ -181,9 +189,9 @@ def command_parse(args: argparse.Namespace) -> int:
     from nlu.serving import parse_text
 
     settings = get_settings()
-    with rasa_for_parsing(settings) as rasa_url, httpx.Client(timeout=30) as client:
+    with rasa_for_parsing(settings) as (rasa_url, token), httpx.Client(timeout=30) as client:
         for text in _inputs(args.text):
-            parsed = parse_text(rasa_url, text, client)
+            parsed = parse_text(rasa_url, text, client, token)
             intent = parsed.get("intent") or {}
             result = {
                 "text": text,

@@ -40,8 +40,10 @@ class Conversation:
         timeout: float = 10.0,
         database_url: str | None = None,
         flood_control: FloodControl | None = None,
+        auth_token: str = "",
     ) -> None:
         urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
+        self.auth_token = auth_token  # RASA_AUTH_TOKEN: Rasa's HTTP API (health) refuses others
         self.rasa_urls = [url.rstrip("/") for url in urls]
         self.rasa_url = self.rasa_urls[0]
         self.database_url = database_url
@@ -170,4 +172,5 @@ def conversation_for(
         timeout=settings.rasa_timeout_seconds,
         database_url=settings.sqlalchemy_url,
         flood_control=FloodControl(settings.flood_messages_per_second, settings.flood_burst),
+        auth_token=settings.rasa_auth_token.get_secret_value(),
     )

@@ -2,40 +2,37 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from bot.channels.base import Channel
 from bot.channels.web import WebChannel
 from bot.conversation import Conversation
 from bot.edge import EdgeMiddleware
-from nlu.serving import is_up
+from bot.health import HealthMonitor, health_routes
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(conversation: Conversation, channels: Sequence[Channel] | None = None) -> Starlette:
+def create_app(
+    conversation: Conversation,
+    channels: Sequence[Channel] | None = None,
+    health: HealthMonitor | None = None,
+) -> Starlette:
     """Build the app around channels built once (`bot.channels.configured.build_channels`).
 
     Without `channels` the gateway serves the web chat alone. The channels are kept on
-    `app.state.channels` by name, so the process that built the app can reach their senders."""
+    `app.state.channels` by name, so the process that built the app can reach their senders.
+    `health` judges readiness (bot/health.py); by default, of the conversation's Rasa servers."""
     channels = list(channels) if channels is not None else [WebChannel(conversation)]
+    health = health or HealthMonitor.for_conversation(conversation)
 
-    async def health(_: Request) -> Response:
-        rasa_up = await asyncio.to_thread(
-            lambda: all(is_up(url, "/status") for url in conversation.rasa_urls)
-        )
-        return JSONResponse({"gateway": "up", "rasa": "up" if rasa_up else "down"})
-
-    routes: list[BaseRoute] = [Route("/health", health)]
+    routes: list[BaseRoute] = health_routes(health)
     for channel in channels:
         routes.extend(channel.routes())
 
@@ -47,6 +44,7 @@ def create_app(conversation: Conversation, channels: Sequence[Channel] | None = 
                     await stack.enter_async_context(channel.running())
                 yield
         finally:
+            health.close()
             await conversation.close()
 
     # Body caps, JSON depth and security headers before any route (bot/edge.py).

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
@@ -18,10 +20,18 @@ from bot.channels.base import Channel
 from bot.channels.configured import build_channels
 from bot.conversation import Conversation
 from bot.gateway import create_app
-from bot.supervisor import ManagedProcess, StackPorts, Supervisor
+from bot.health import HealthMonitor
+from bot.supervisor import (
+    ManagedProcess,
+    StackPorts,
+    Supervisor,
+    ensure_ports_free,
+    rasa_probe,
+    with_internal_secrets,
+)
 from core.settings import Settings
-from nlu.serving import CREDENTIALS_FILE, is_up
-from nlu.training import rasa_environment, rasa_executable
+from nlu.serving import is_up, rasa_run_command
+from nlu.training import rasa_environment
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +53,46 @@ def _is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+@contextlib.contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """SIGTERM (systemd, containers) stops like Ctrl-C: both raise KeyboardInterrupt once.
+
+    uvicorn catches both signals for its own clean shutdown and raises them again afterwards,
+    which reaches this handler, so the `finally` blocks that stop Rasa and the action server
+    run. A second signal while stopping is ignored, so it cannot cut the stopping short."""
+    stopping = False
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        logger.info("received %s; stopping every process", signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def ensure_stack_ports_free(settings: Settings, ports: StackPorts | None = None) -> None:
+    """Refuse to start (PortInUseError naming the port) when any port of the stack is taken."""
+    ports = ports or StackPorts.from_settings(settings)
+    ensure_ports_free(
+        [
+            ("gateway", settings.gateway_host, settings.gateway_port),
+            ("action server", settings.action_server_interface, ports.actions),
+            *(
+                (f"Rasa server {i + 1}", settings.rasa_interface, ports.rasa + i)
+                for i in range(settings.rasa_servers)
+            ),
+        ]
+    )
 
 
 @contextlib.contextmanager
@@ -70,7 +120,7 @@ def gateway_app(
     """The gateway with every configured channel (built here once unless given)."""
     if channels is None:
         channels = build_channels(conversation, settings)
-    return create_app(conversation, channels)
+    return create_app(conversation, channels, HealthMonitor.for_stack(settings, conversation))
 
 
 def serve_gateway(settings: Settings, conversation: Conversation) -> None:
@@ -99,35 +149,30 @@ def serve_gateway_in_thread(settings: Settings, conversation: Conversation) -> u
 
 
 @contextlib.contextmanager
-def rasa_for_parsing(settings: Settings) -> Iterator[str]:
-    """A Rasa server URL to parse with: the configured one if it answers, else a temporary one."""
-    if is_up(settings.rasa_url, "/status"):
-        yield settings.rasa_url
+def rasa_for_parsing(settings: Settings) -> Iterator[tuple[str, str]]:
+    """A Rasa server URL and its API token to parse with: the configured server if it accepts
+    RASA_AUTH_TOKEN, else a temporary one of our own on a free local port."""
+    token = settings.rasa_auth_token.get_secret_value()
+    if token and is_up(settings.rasa_url, "/status", token=token):
+        yield settings.rasa_url, token
         return
     model = prepare_model(settings)
     port = free_port()
+    local = with_internal_secrets(settings.model_copy(update={"rasa_interface": "127.0.0.1"}))
+    token = local.rasa_auth_token.get_secret_value()
+    url = f"http://127.0.0.1:{port}"
+    env = rasa_environment()
+    env["RASA_AUTH_TOKEN"] = token
     server = ManagedProcess(
         name="Rasa server (parse)",
-        command=[
-            str(rasa_executable(settings)),
-            "run",
-            "--enable-api",
-            "--model",
-            str(model),
-            "--credentials",
-            str(CREDENTIALS_FILE),
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        health_url=f"http://127.0.0.1:{port}/status",
+        command=rasa_run_command(local, model, port),
+        probe=rasa_probe(url, token),
         log_file=settings.data_dir / "logs" / "rasa-parse.log",
-        env=rasa_environment(),
+        env=env,
     )
     server.start()
     try:
         server.wait_healthy()
-        yield f"http://127.0.0.1:{port}"
+        yield url, token
     finally:
         server.stop()

@@ -1,66 +1,140 @@
-"""Start, health-check, watch and stop the processes the assistant needs (Rasa, action server)."""
+"""Start, probe, watch and stop the processes the assistant needs (Rasa, action server).
+
+- Each child runs in its own process group (so a restart or stop clears its whole tree) and
+  gets SIGKILL from the kernel if the thread that started it dies (`PR_SET_PDEATHSIG`): a
+  `kill -9` of `learncity run` leaves no orphan holding 5005/5055. The kernel ties that
+  signal to the starting *thread*, so each watchdog thread stops its own child before it ends.
+- Health is probed on the real path: Rasa's `/status` with its API token, and the action
+  server's webhook running a no-op action with its secret (`bot/action_server.py`). A child that
+  exited is restarted at once; one whose probes all fail for `SUPERVISOR_STALL_SECONDS` (a
+  SIGSTOPped or wedged server) is killed, group and all, and restarted. One slow probe under
+  load does not count; restarts in a loop back off up to 30 s.
+- Start-up refuses a port already in use, naming it, before starting anything: a stranger's
+  server on our port is never taken for ours.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import logging
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import psutil
+from pydantic import SecretStr
 
 from core.settings import REPOSITORY_ROOT, Settings
-from nlu.serving import CREDENTIALS_FILE, write_endpoints
+from nlu.serving import rasa_run_command, write_endpoints
 from nlu.training import rasa_environment, rasa_executable
 
 logger = logging.getLogger(__name__)
+
+PROBE_INTERVAL_SECONDS = 2.0
+PROBE_TIMEOUT_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 30.0
+_PR_SET_PDEATHSIG = 1
+# Looked up before any fork, so the child only calls it; None where there is no prctl (not Linux).
+_PRCTL = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+
+Probe = Callable[[float], bool]
 
 
 class ServiceStartError(RuntimeError):
     """A managed process did not become healthy; the message names its log file."""
 
 
+class PortInUseError(ServiceStartError):
+    """A port the assistant needs is taken by another program; the message names it."""
+
+
+def with_internal_secrets(settings: Settings) -> Settings:
+    """These settings with RASA_AUTH_TOKEN and ACTION_SERVER_TOKEN filled in (made up if unset)."""
+    update = {}
+    if not settings.rasa_auth_token.get_secret_value():
+        update["rasa_auth_token"] = SecretStr(secrets.token_urlsafe(32))
+    if not settings.action_server_token.get_secret_value():
+        update["action_server_token"] = SecretStr(secrets.token_urlsafe(32))
+    return settings.model_copy(update=update) if update else settings
+
+
+def ensure_ports_free(ports: Iterable[tuple[str, str, int]]) -> None:
+    """Refuse to start when any `(name, interface, port)` is taken, naming the port."""
+    for name, interface, port in ports:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+            try:
+                sock.bind((interface, port))
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+                raise PortInUseError(
+                    f"port {port} ({name}) is already in use on {interface}: another program "
+                    f"(perhaps an earlier learncity) listens there. Stop it, or choose another "
+                    f"port in the settings."
+                ) from None
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
+    if _PRCTL is None:
+        return None
+
+    def preexec() -> None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
 @dataclass
 class ManagedProcess:
-    """One child process with a health URL and a log file, restarted if it dies."""
+    """One child process with a real-path health probe and a log file."""
 
     name: str
     command: list[str]
-    health_url: str
+    probe: Probe
     log_file: Path
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-    startup_timeout: float = 180.0
+    port: int | None = None
+    interface: str = "127.0.0.1"
+    startup_timeout: float = 400.0  # Rasa took 165 s to load on a shared, busy two-core machine
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
 
     def start(self) -> None:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_file.open("ab")
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=REPOSITORY_ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # so Ctrl-C reaches us first and we stop children in order
-        )
-        log.close()
+        with self.log_file.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=REPOSITORY_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group: we stop it (and its children) ourselves
+                preexec_fn=_die_with_parent(os.getpid()),
+            )
         logger.info("started %s (pid %s), log: %s", self.name, self.process.pid, self.log_file)
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def is_healthy(self) -> bool:
-        try:
-            return httpx.get(self.health_url, timeout=2.0).status_code == 200
-        except httpx.HTTPError:
-            return False
+    def is_healthy(self, timeout: float = PROBE_TIMEOUT_SECONDS) -> bool:
+        """True when the real path answers (see `rasa_probe`, `action_server_probe`)."""
+        return self.probe(timeout)
 
     def wait_healthy(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
@@ -71,7 +145,9 @@ class ManagedProcess:
                     f" while starting; see {self.log_file}"
                 )
             if self.is_healthy():
-                logger.info("%s is up at %s", self.name, self.health_url)
+                logger.info(
+                    "%s is up (pid %s)", self.name, self.process.pid if self.process else "?"
+                )
                 return
             time.sleep(0.5)
         raise ServiceStartError(
@@ -79,16 +155,104 @@ class ManagedProcess:
         )
 
     def stop(self, timeout: float = 15.0) -> None:
-        if not self.is_running():
+        """SIGTERM to the whole group (continued first, in case it was stopped), then SIGKILL."""
+        if self.process is None:
             return
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        tree = self._tree()
+        if self.is_running():
+            _signal_group(self.process.pid, signal.SIGCONT)
+            _signal_group(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                logger.warning("%s ignored SIGTERM for %.0f s; killing it", self.name, timeout)
+        self.kill_tree(tree)
         logger.info("stopped %s", self.name)
+
+    def kill_tree(self, tree: list[psutil.Process] | None = None) -> None:
+        """SIGKILL the group and every descendant, then reap: nothing is left on the port."""
+        if self.process is None:
+            return
+        tree = self._tree() if tree is None else tree
+        _signal_group(self.process.pid, signal.SIGKILL)
+        for child in tree:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        self.process.wait()
+        psutil.wait_procs(tree, timeout=10)
+
+    def _tree(self) -> list[psutil.Process]:
+        if self.process is None:
+            return []
+        try:
+            return psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.Error:
+            return []
+
+    def wait_port_free(self, timeout: float = 15.0) -> bool:
+        if self.port is None:
+            return True
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                ensure_ports_free([(self.name, self.interface, self.port)])
+                return True
+            except PortInUseError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.2)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def _local_host(interface: str) -> str:
+    """Where this machine reaches a server listening on `interface`."""
+    return "127.0.0.1" if interface in ("", "0.0.0.0", "::") else interface
+
+
+def rasa_probe(url: str, token: str) -> Probe:
+    """Rasa answers `/status` with the token (the model is loaded)."""
+
+    def probe(timeout: float) -> bool:
+        try:
+            response = httpx.get(f"{url}/status", params={"token": token}, timeout=timeout)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    return probe
+
+
+def action_server_probe(webhook_url: str, token: str) -> Probe:
+    """The action server runs the no-op action through its webhook, with the secret."""
+    from rasa_sdk import __version__ as sdk_version
+
+    from bot.action_server import PROBE_ACTION
+
+    body = {
+        "next_action": PROBE_ACTION,
+        "sender_id": "supervisor:health-probe",
+        "tracker": {"sender_id": "supervisor:health-probe", "events": [], "slots": {}},
+        "domain": {},
+        "version": sdk_version,
+    }
+
+    def probe(timeout: float) -> bool:
+        try:
+            response = httpx.post(
+                webhook_url,
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=timeout,
+            )
+            return response.status_code == 200 and response.json().get("events") == []
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return False
+
+    return probe
 
 
 @dataclass(frozen=True)
@@ -106,33 +270,38 @@ class StackPorts:
 
 
 class Supervisor:
-    """Runs the action server and the Rasa server(s); a watchdog restarts any that crashes."""
+    """Runs the action server and the Rasa server(s); a watchdog restarts any that dies or stalls.
+
+    `settings` are the operator's; `self.settings` adds the secrets the children were given
+    (pass those to `conversation_for` and the gateway). Create and `start()` it from the thread
+    that will also call `stop()` (the main thread in practice): children die with that thread.
+    """
 
     def __init__(
         self, settings: Settings, model: Path, database_url: str, ports: StackPorts
     ) -> None:
-        self.settings = settings
+        self.settings = with_internal_secrets(settings)
         self.ports = ports
+        self.stall_seconds = settings.supervisor_stall_seconds
+        rasa_executable(settings)  # a clear error when the Rasa venv is missing
         logs = settings.data_dir / "logs"
-        action_url = f"http://127.0.0.1:{ports.actions}/webhook"
-        endpoints = write_endpoints(settings, action_url, database_url)
+        actions_host = _local_host(settings.action_server_interface)
+        action_url = f"http://{actions_host}:{ports.actions}/webhook"
+        endpoints = write_endpoints(settings, action_url, database_url, self.action_token)
         app_env = dict(os.environ)
         app_env["DATABASE_URL"] = database_url
         app_env["LEARNCITY_DATA_DIR"] = str(settings.data_dir)
+        app_env["ACTION_SERVER_TOKEN"] = self.action_token
+        app_env["ACTION_SERVER_INTERFACE"] = settings.action_server_interface
+        app_env.pop("RASA_AUTH_TOKEN", None)  # the action server has no use for it
         self.actions = ManagedProcess(
             name="action server",
-            command=[
-                sys.executable,
-                "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "--port",
-                str(ports.actions),
-            ],
-            health_url=f"http://127.0.0.1:{ports.actions}/health",
+            command=[sys.executable, "-m", "bot.action_server", "--port", str(ports.actions)],
+            probe=action_server_probe(action_url, self.action_token),
             log_file=logs / "action-server.log",
             env=app_env,
+            port=ports.actions,
+            interface=settings.action_server_interface,
         )
         self.rasa_servers = [
             self._rasa_process(index, ports.rasa + index, model, endpoints)
@@ -140,32 +309,31 @@ class Supervisor:
         ]
         self.rasa = self.rasa_servers[0]
         self._stopping = threading.Event()
-        self._watchdog: threading.Thread | None = None
+        self._watchdogs: list[threading.Thread] = []
+
+    @property
+    def rasa_token(self) -> str:
+        return self.settings.rasa_auth_token.get_secret_value()
+
+    @property
+    def action_token(self) -> str:
+        return self.settings.action_server_token.get_secret_value()
 
     def _rasa_process(self, index: int, port: int, model: Path, endpoints: Path) -> ManagedProcess:
         suffix = f" {index + 1}" if self.settings.rasa_servers > 1 else ""
+        env = _serving_environment()
+        env["RASA_AUTH_TOKEN"] = self.rasa_token
+        env.pop("ACTION_SERVER_TOKEN", None)  # Rasa reads it from the endpoints file
         return ManagedProcess(
             name=f"Rasa server{suffix}",
-            command=[
-                str(rasa_executable(self.settings)),
-                "run",
-                "--enable-api",
-                "--model",
-                str(model),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(CREDENTIALS_FILE),
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            health_url=f"http://127.0.0.1:{port}/status",
+            command=rasa_run_command(self.settings, model, port, endpoints),
+            probe=rasa_probe(self.rasa_urls[index], self.rasa_token),
             log_file=self.settings.data_dir
             / "logs"
             / (f"rasa-server-{index + 1}.log" if index else "rasa-server.log"),
-            env=_serving_environment(),
+            env=env,
+            port=port,
+            interface=self.settings.rasa_interface,
         )
 
     @property
@@ -175,41 +343,79 @@ class Supervisor:
     @property
     def rasa_urls(self) -> list[str]:
         """Every Rasa server, in the order `Conversation` spreads citizens over them."""
-        return [f"http://127.0.0.1:{self.ports.rasa + i}" for i in range(len(self.rasa_servers))]
+        host = _local_host(self.settings.rasa_interface)
+        return [f"http://{host}:{self.ports.rasa + i}" for i in range(self.settings.rasa_servers)]
 
     @property
     def processes(self) -> list[ManagedProcess]:
         return [self.actions, *self.rasa_servers]
 
     def start(self) -> None:
-        """Start both servers in parallel and wait until each answers its health check."""
-        for managed in self.processes:
-            managed.start()
+        """Check the ports, start every server, wait until each answers its probe, then watch."""
+        ensure_ports_free(
+            (managed.name, managed.interface, managed.port)
+            for managed in self.processes
+            if managed.port is not None
+        )
         try:
             for managed in self.processes:
+                managed.start()
+            for managed in self.processes:
                 managed.wait_healthy()
-        except ServiceStartError:
+        except BaseException:  # also Ctrl-C or SIGTERM while waiting: leave nothing behind
             self.stop()
             raise
-        self._watchdog = threading.Thread(target=self._watch, name="supervisor", daemon=True)
-        self._watchdog.start()
+        for managed in self.processes:
+            thread = threading.Thread(
+                target=self._watch, args=(managed,), name=f"watch {managed.name}", daemon=True
+            )
+            thread.start()
+            self._watchdogs.append(thread)
 
-    def _watch(self) -> None:
-        while not self._stopping.wait(2.0):
-            for managed in self.processes:
-                if not managed.is_running() and not self._stopping.is_set():
-                    managed.restarts += 1
-                    logger.error(
-                        "%s stopped unexpectedly (exit %s); restarting (restart %d); see %s",
-                        managed.name,
-                        managed.process.returncode if managed.process else "?",
-                        managed.restarts,
-                        managed.log_file,
-                    )
-                    managed.start()
+    def _watch(self, managed: ManagedProcess) -> None:
+        failing_since: float | None = None
+        grace = self.stall_seconds
+        last_restart = -3600.0
+        delay = 0.0
+        while not self._stopping.wait(PROBE_INTERVAL_SECONDS):
+            if not managed.is_running():
+                code = managed.process.returncode if managed.process else "?"
+                reason = f"exited (code {code})"
+            elif managed.is_healthy():
+                failing_since, grace = None, self.stall_seconds
+                continue
+            else:
+                now = time.monotonic()
+                failing_since = failing_since or now
+                if now - failing_since < grace:
+                    continue
+                reason = f"answered no health probe for {now - failing_since:.0f} s (stalled)"
+            if self._stopping.is_set():
+                break
+            recent = time.monotonic() - last_restart < 60
+            delay = min(max(delay * 2, 1.0), MAX_BACKOFF_SECONDS) if recent else 0.0
+            managed.restarts += 1
+            logger.error(
+                "%s %s; restarting it and its process group (restart %d); see %s",
+                managed.name,
+                reason,
+                managed.restarts,
+                managed.log_file,
+            )
+            managed.kill_tree()
+            if not managed.wait_port_free():
+                logger.error("port %s (%s) is still taken; retrying", managed.port, managed.name)
+            if delay and self._stopping.wait(delay):  # restarting in a loop: back off
+                break
+            last_restart = time.monotonic()
+            managed.start()
+            failing_since, grace = time.monotonic(), managed.startup_timeout
+        managed.stop()  # from this thread: its children die with it otherwise
 
     def stop(self) -> None:
         self._stopping.set()
+        for thread in self._watchdogs:
+            thread.join(timeout=PROBE_TIMEOUT_SECONDS + 30)
         for managed in reversed(self.processes):
             managed.stop()
 

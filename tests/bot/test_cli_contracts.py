@@ -21,6 +21,7 @@ def _learncity(assistant: RunningAssistant, *args: str, stdin: str | None = None
     env.update(
         {
             "RASA_URL": assistant.rasa_url,
+            "RASA_AUTH_TOKEN": assistant.supervisor.rasa_token,  # type: ignore[attr-defined]
             "DATABASE_URL": assistant.database_url,
             "LEARNCITY_DATA_DIR": str(assistant.settings.data_dir),
             "LEARNCITY_MODELS_DIR": str(assistant.settings.models_dir),

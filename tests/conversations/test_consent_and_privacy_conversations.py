@@ -100,6 +100,7 @@ async def test_chosen_language_survives_a_restarted_conversation(
         restart = await client.post(
             f"{assistant.rasa_url}/conversations/{sender}/tracker/events",
             json={"event": "restart"},
+            params={"token": assistant.supervisor.rasa_token},  # type: ignore[attr-defined]
         )
         assert restart.status_code == 200
     after = await assistant.talk(sender, "hello")
