@@ -64,7 +64,7 @@ TYPO_WEIGHT = 0.8
 # many standard deviations above the question's mean similarity to the catalog (its
 # background), and above DENSE_FLOOR; chosen on the labelled questions (docs/search.md).
 DENSE_BACKGROUND_SIGMAS = 3.0
-DENSE_FLOOR = 0.35
+DENSE_FLOOR = 0.32
 BACKGROUND_SAMPLE = 256  # items the background is measured on
 # Same place ("nearest first, ties by relevance"): distances within this many metres tie.
 SAME_PLACE_M = 10.0
