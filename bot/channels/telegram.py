@@ -182,6 +182,7 @@ class TelegramChannel:
                 logger.info("telegram: long polling as @%s", application.bot.username)
             yield
         finally:
+            self.renderer.lanes.close()  # sends into a hanging Bot API must not hold the stop
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             if application.running:

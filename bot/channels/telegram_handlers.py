@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -46,6 +47,28 @@ COMMAND_PAYLOADS = {
 _PRIVATE = filters.ChatType.PRIVATE
 
 
+class FailureCount:
+    """Counts Bot API failures and logs one line per `every_seconds`, not one per chat."""
+
+    def __init__(self, every_seconds: float = 30.0) -> None:
+        self.every_seconds = every_seconds
+        self._count = 0
+        self._logged_at = -every_seconds
+
+    def record(self, kind: str) -> None:
+        self._count += 1
+        now = time.monotonic()
+        if now - self._logged_at >= self.every_seconds:
+            logger.warning(
+                "telegram: %d send(s) to the Bot API failed (%s, latest) in the last %.0f s; "
+                "not retried, the citizens are not asked to try again",
+                self._count,
+                kind,
+                now - self._logged_at if self._logged_at >= 0 else 0.0,
+            )
+            self._count, self._logged_at = 0, now
+
+
 @dataclass
 class ChannelContext:
     """What every handler needs, kept in `application.bot_data`."""
@@ -53,6 +76,7 @@ class ChannelContext:
     conversation: Conversation
     renderer: TelegramRenderer
     reachability: Reachability
+    send_failures: FailureCount = field(default_factory=FailureCount)
 
 
 def add_handlers(application: Application, channel: ChannelContext) -> None:  # type: ignore[type-arg]
@@ -145,7 +169,11 @@ async def chat_member_update(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def handler_failed(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log for the operator; tell the citizen, kindly, to try again."""
+    """Log for the operator; tell the citizen, kindly, to try again (unless the Bot API itself
+    is what failed: a message sent into a failing API would fail too, or arrive twice)."""
+    if isinstance(context.error, NetworkError):
+        _channel(context).send_failures.record(type(context.error).__name__)
+        return
     logger.error("telegram update could not be handled", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
@@ -179,14 +207,19 @@ async def _answer(
     replies = await channel.conversation.handle(
         message, before=lambda: channel.reachability.citizen_wrote(sender_id)
     )
-    # A citizen who blocked the bot is logged and recorded by the reachability tracker.
-    with contextlib.suppress(RecipientUnreachableError):
+    try:
         await channel.renderer.send_replies(
             chat.id,
             replies,
             language_hint=message.language_hint,
             remove_location_keyboard=location is not None,
         )
+    except RecipientUnreachableError:
+        pass  # blocked the bot: logged and recorded by the reachability tracker
+    except NetworkError as error:
+        # The Bot API did not answer in time for this chat (or at all): Telegram may have
+        # shown the answer, and a "try again" would only queue behind it. Log, do not resend.
+        channel.send_failures.record(type(error).__name__)
 
 
 async def _remove_buttons(query: CallbackQuery) -> None:

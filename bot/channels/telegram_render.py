@@ -29,6 +29,7 @@ from telegram.error import Forbidden, RetryAfter
 
 from bot.channels.base import RecipientUnreachableError
 from bot.channels.card_text import card_lines, distance_text, in_language
+from bot.channels.telegram_lanes import SendLanes
 from bot.messages import Card, Reply
 from bot.text_split import split_text, utf16_length
 from citizens import mark_reachable, mark_unreachable
@@ -130,10 +131,17 @@ class Reachability:
 class TelegramRenderer:
     """Sends replies to one chat through a Bot; a 403 marks the citizen unreachable."""
 
-    def __init__(self, bot: Bot, reachability: Reachability, payloads: CallbackPayloads) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        reachability: Reachability,
+        payloads: CallbackPayloads,
+        lanes: SendLanes | None = None,
+    ) -> None:
         self.bot = bot
         self.reachability = reachability
         self.payloads = payloads
+        self.lanes = lanes if lanes is not None else SendLanes()
 
     async def send_replies(
         self,
@@ -201,7 +209,7 @@ class TelegramRenderer:
         send = self.bot.send_venue if kind == "venue" else self.bot.send_message
         for attempt in range(2):
             try:
-                await send(chat_id=chat_id, **arguments)
+                await self.lanes.send(chat_id, send, arguments)
                 return
             except Forbidden as error:
                 await self.reachability.citizen_blocked(f"telegram:{chat_id}")

@@ -2,8 +2,9 @@
 
 It answers `GET/POST /bot<token>/<method>` with JSON, form or multipart bodies, the way
 api.telegram.org does, records every call so tests can assert what the bot sent, holds
-`getUpdates` long polls until an update is queued, and answers 403 "bot was blocked by the
-user" for chats a test marks blocked. It remembers the messages the bot sent, so
+`getUpdates` long polls until an update is queued, answers 403 "bot was blocked by the
+user" for chats a test marks blocked, and never answers sends to chats it marks hanging
+(`hanging_chats`, a Bot API stalled for them). It remembers the messages the bot sent, so
 `editMessageReplyMarkup` edits them (or answers Telegram's 400s) and a button press carries
 the message its button was under. Helpers build real-shaped updates and POST them to a
 webhook with or without the secret header.
@@ -74,6 +75,8 @@ class FakeTelegramApi:
         self.port = port or _free_port()
         self.calls: list[ApiCall] = []
         self.blocked_chats: set[int] = set()
+        # Sends to these chats never answer (until the fake stops): a Bot API that hangs.
+        self.hanging_chats: set[int] = set()
         self.webhook: dict[str, Any] = {}
         self.bot_messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat_id, message_id)
         self._lock = threading.Lock()
@@ -280,6 +283,10 @@ class FakeTelegramApi:
             self.calls.append(call)
         for listener in self._listeners:
             listener(call)
+        if method.startswith("send") and params.get("chat_id") in self.hanging_chats:
+            while self._server is not None and not self._server.should_exit:
+                await asyncio.sleep(0.05)
+            return _error(502, "Bad Gateway")
         handler = getattr(self, f"_api_{method.lower()}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
