@@ -133,8 +133,17 @@ def count_items(session: DbSession, type: str | None = None) -> int:  # noqa: A0
 
 def content_hashes(session: DbSession) -> dict[str, str]:
     """Every item's id and content hash (what the search index compares to stay in step)."""
-    rows = session.execute(select(CatalogRecord.id, CatalogRecord.content_hash))
-    return {item_id: item_hash for item_id, item_hash in rows}
+    rows = session.execute(select(CatalogRecord.id, CatalogRecord.content_hash, CatalogRecord.url))
+    return {item_id: _served_hash(item_hash, url) for item_id, item_hash, url in rows}
+
+
+def _served_hash(stored_hash: str, url: str | None) -> str:
+    """The hash of the item as it is served. A stored link that is left out when read (see
+    `_web_link_or_nothing`) changes it, so an index built while the link was served takes the
+    item again, without it."""
+    if _is_web_link(url):
+        return stored_hash
+    return hashlib.sha256(f"{stored_hash}:link left out".encode()).hexdigest()
 
 
 def catalog_fingerprint(session: DbSession) -> str:
@@ -265,11 +274,19 @@ def _to_item(record: CatalogRecord) -> CatalogItem:
 def _web_link_or_nothing(url: str | None) -> str:
     """A stored link only if it is an http(s) address. Importers refuse other schemes; this
     also keeps a `javascript:` link stored before they did from ever reaching a citizen."""
+    if _is_web_link(url):
+        return (url or "").strip()
+    logger.warning("catalog: a stored link that is not http(s) was left out: %.80r", url)
+    return ""
+
+
+def _is_web_link(url: str | None) -> bool:
+    """True for no link at all or an http(s) address."""
     try:
-        return parse_link(url, "url")
+        parse_link(url, "url")
     except RowError:
-        logger.warning("catalog: a stored link that is not http(s) was left out: %.80r", url)
-        return ""
+        return False
+    return True
 
 
 @dataclass

@@ -169,6 +169,7 @@ def _items_of(
     base = _service_fields(service, tables, problems, rejections)
     if problems.errors:
         rejections[:0] = service.rejections(RowErrors(problems.errors))
+    service_rejected = bool(rejections)  # its own row, or the organization link it would use
     position = f"row {service.number}"
     links = tables.at_location.get(service_id, [])
     if not links:
@@ -201,7 +202,7 @@ def _items_of(
             items.append(
                 (position, _item(item_id, base, place | {"extra": extra}, sessions, source))
             )
-    return ([] if problems.errors else items), rejections
+    return ([] if service_rejected else items), rejections
 
 
 def _service_fields(

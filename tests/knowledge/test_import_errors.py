@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import knowledge
 from core.database import session_scope, upgrade_database
+from knowledge.catalog import content_hash
 from knowledge.documents import CatalogItem
 from knowledge.importers import ParsedFile, read_catalog, read_file
 
@@ -307,3 +309,23 @@ def test_a_script_link_stored_before_the_importers_refused_it_never_leaves_the_c
             ("web", "https://example.org/knit"),
         ]
         assert knowledge.get_item(session, "old").url == ""
+        # A search index built while the link was served sees the item as changed and takes
+        # it again (through items_by_ids, without the link); the other item stays as it is.
+        hashes = knowledge.content_hashes(session)
+        served = {item.id: content_hash(replace(item, source="old/import.csv")) for item in stored}
+        assert (hashes["old"] != served["old"], hashes["web"] == served["web"]) == (True, True)
+        assert [item.url for item in knowledge.items_by_ids(session, ["old"])] == [""]
+
+
+def test_an_hsds_organization_link_used_for_a_service_is_checked_in_its_own_file(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / "hsds"
+    shutil.copytree(DATA / "hsds", package)
+    _edit(package / "organizations.csv", "https://adult.example.org,", "javascript:alert(1),")
+    [parsed] = read_catalog(package)
+    # svc-first-aid has no url of its own, so it would link to its organization's.
+    assert ("organizations.csv", "row 2", "url", "javascript:alert(1)") in _problems(parsed)
+    ids = {item.id for item in parsed.items}
+    assert "svc-mandarin" in ids  # links to its own page
+    assert not any(item_id.startswith("svc-first-aid") for item_id in ids)
