@@ -101,4 +101,15 @@ def say(message_id: str, language: str, /, **values: object) -> str:
     )
     if template is None:
         raise KeyError(f"message {message_id!r} is not in {REPLIES_DIR}/{DEFAULT_LANGUAGE}.yml")
+    if "{example_district}" in template and "example_district" not in values:
+        values = {**values, "example_district": _example_district(language)}
     return template.format(**values)
+
+
+def _example_district(language: str) -> str:
+    """A district of the city file, named in `language`, for texts that give an example
+    ("tell me your district, for example “Nanhu”"): the city's data, not the replies'."""
+    from knowledge.city import load_city
+
+    city = load_city()
+    return city.district_name(city.example_district, language)

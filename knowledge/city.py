@@ -49,9 +49,12 @@ class City:
     centre: tuple[float, float] | None
     districts: tuple[District, ...]
     source: Path
+    example_district: str = ""  # named in replies as an example; default the first district
     _lookup: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not self.example_district:
+            object.__setattr__(self, "example_district", self.districts[0].key)
         for district in self.districts:
             for spelling in district.spellings:
                 self._lookup.setdefault(spelling, district.key)
@@ -117,11 +120,15 @@ def _load(path: Path) -> City:
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
         raise CityFileError(f"{path}: district key listed twice: {', '.join(repeated)}")
+    example = str(city.get("example_district") or "") if isinstance(city, dict) else ""
+    if example and example not in keys:
+        raise CityFileError(f"{path}: city: example_district {example} is not a district key")
     return City(
         names=_names(path, "city", city.get("names") if isinstance(city, dict) else None),
         centre=_centre(path, "city", city.get("centre") if isinstance(city, dict) else None),
         districts=districts,
         source=path,
+        example_district=example,
     )
 
 

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import Turn
 from actions.learning_need_actions import ActionAskNeedDistrict, shown_need_value
+from actions.messages import say
 from core.settings import get_settings
 
 
@@ -40,6 +41,9 @@ def test_district_buttons_name_each_district_in_the_citizens_language() -> None:
     ]
     assert shown_need_value(_turn("ar"), "district", "Nanhu") == "نانهو"
     assert shown_need_value(_turn("en"), "district", "Nanhu") == "Nanhu"
+    # The example in "tell me your district" is the city file's, in the citizen's language.
+    assert "«Наньху»" in say("request_location", "ru")
+    assert "“南湖”" in say("request_location", "zh")
 
 
 @pytest.fixture
@@ -65,3 +69,5 @@ def test_another_citys_file_gives_its_own_districts(riverton: None) -> None:
     ]
     # A need stored before the city file changed still reads as it was stored.
     assert shown_need_value(_turn("zh"), "district", "Nanhu") == "Nanhu"
+    assert "“河畔”" in say("request_location", "zh")  # no example named: the first district
+    assert "“Hilltop”" not in say("request_location", "en")

@@ -140,3 +140,16 @@ def test_chinese_district_names_are_whole_words_for_the_tokenizer() -> None:
     }
     city = load_city(SAMPLE_CITY)
     assert [d.names["zh"] for d in city.districts if d.names["zh"] not in words] == []
+
+
+def test_the_example_district_must_be_one_of_the_districts(tmp_path: Path) -> None:
+    path = tmp_path / "city.yml"
+    path.write_text(
+        "city:\n  example_district: Nowhere\ndistricts:\n  - key: North\n", encoding="utf-8"
+    )
+    with pytest.raises(CityFileError) as refused:
+        load_city(path)
+    assert str(refused.value) == (
+        f"{path.resolve()}: city: example_district Nowhere is not a district key"
+    )
+    assert load_city(SAMPLE_CITY).example_district == "Nanhu"
