@@ -271,10 +271,8 @@ async def test_a_citizen_uses_the_page_with_the_keyboard_in_chromium(
             await page.keyboard.press("Space")
         sent = json.loads((await request_info.value).post_data or "{}")
         assert sent["location"] == HAILIN_CENTRE and sent["language"] == "en"
-        await page.wait_for_function(
-            f"document.querySelectorAll('.msg.assistant').length > {replies_before}",
-            timeout=60_000,
-        )
+        # (a locator, not wait_for_function: the page's CSP forbids evaluating strings)
+        await page.locator(".msg.assistant").nth(replies_before).wait_for(timeout=60_000)
 
         # An announcement pushed through the web sender appears on the page.
         session_id = await page.evaluate("sessionStorage.getItem('learncity-session')")
