@@ -27,6 +27,7 @@ from knowledge.importers.common import (
     text,
     unique,
 )
+from knowledge.importers.json_lines import node_lines
 
 COURSE_TYPES = {"Course"}
 EVENT_TYPES = {
@@ -68,6 +69,7 @@ def parse_jsonld(content: str, *, file: str, source: str) -> ParsedFile:
     nodes = _nodes(document)
     by_id = {node["@id"]: node for node in nodes if isinstance(node, dict) and "@id" in node}
     referenced = _referenced_ids(nodes)
+    lines: list[int] | None = None  # found only once something is rejected
     for index, node in enumerate(nodes):
         position = f"item {index + 1}"
         if isinstance(node, dict) and text(node.get("@id")):
@@ -77,6 +79,9 @@ def parse_jsonld(content: str, *, file: str, source: str) -> ParsedFile:
         try:
             item = _item(node, by_id, source)
         except RowError as error:
+            lines = node_lines(content) if lines is None else lines
+            if len(lines) == len(nodes):
+                position = f"{position} (line {lines[index]})"
             parsed.reject_error(file, position, error)
             continue
         parsed.add(item, position, file)

@@ -84,12 +84,12 @@ def test_a_jsonld_object_reports_every_bad_field(tmp_path: Path) -> None:
     path.write_text(json.dumps({"@graph": [course]}), encoding="utf-8")
     parsed = read_file(path)
     assert _problems(parsed) == [
-        ("courses.jsonld", "item 1", "name", ""),
-        ("courses.jsonld", "item 1", "byDay", "Funday"),
-        ("courses.jsonld", "item 1", "startTime", "7pm"),
-        ("courses.jsonld", "item 1", "latitude", "north"),
-        ("courses.jsonld", "item 1", "longitude", "500"),
-        ("courses.jsonld", "item 1", "url", "javascript:alert(document.cookie)"),
+        ("courses.jsonld", "item 1 (line 1)", "name", ""),
+        ("courses.jsonld", "item 1 (line 1)", "byDay", "Funday"),
+        ("courses.jsonld", "item 1 (line 1)", "startTime", "7pm"),
+        ("courses.jsonld", "item 1 (line 1)", "latitude", "north"),
+        ("courses.jsonld", "item 1 (line 1)", "longitude", "500"),
+        ("courses.jsonld", "item 1 (line 1)", "url", "javascript:alert(document.cookie)"),
     ]
     assert parsed.items == []
 
@@ -329,3 +329,23 @@ def test_an_hsds_organization_link_used_for_a_service_is_checked_in_its_own_file
     ids = {item.id for item in parsed.items}
     assert "svc-mandarin" in ids  # links to its own page
     assert not any(item_id.startswith("svc-first-aid") for item_id in ids)
+
+
+def test_a_jsonld_rejection_names_the_line_its_object_starts_on(tmp_path: Path) -> None:
+    graph = [
+        {"@type": "Course", "@id": "a", "name": "Pottery"},
+        [],  # not an object: rejected too
+        {"@type": "Course", "@id": "c", "name": "Weaving", "url": "data:,x"},
+    ]
+    listed = tmp_path / "list.jsonld"
+    listed.write_text(json.dumps(graph, indent=2), encoding="utf-8")
+    wrapped = tmp_path / "graph.jsonld"
+    wrapped.write_text(json.dumps({"@context": "x", "@graph": graph}, indent=1), encoding="utf-8")
+    lines = {
+        path.name: [(r.position, r.field) for r in read_file(path).rejected]
+        for path in (listed, wrapped)
+    }
+    assert lines == {
+        "list.jsonld": [("item 2 (line 7)", "(item)"), ("item 3 (line 8)", "url")],
+        "graph.jsonld": [("item 2 (line 9)", "(item)"), ("item 3 (line 10)", "url")],
+    }

@@ -68,10 +68,10 @@ def test_jsonld_event_subtype_becomes_an_event_with_dates() -> None:
 def test_jsonld_malformed_objects_are_rejected_and_the_rest_imports() -> None:
     parsed = read_file(DATA / "catalog.jsonld")
     assert [str(rejection) for rejection in parsed.rejected] == [
-        "catalog.jsonld item 4, field name: missing",
-        'catalog.jsonld item 5, field latitude: "north" is not a number',
-        'catalog.jsonld item 6, field @type: unknown type "Recipe" (expected Course, Event or a Place)',
-        "catalog.jsonld item 7, field startDate: missing (an event needs a start)",
+        "catalog.jsonld item 4 (line 59), field name: missing",
+        'catalog.jsonld item 5 (line 64), field latitude: "north" is not a number',
+        'catalog.jsonld item 6 (line 70), field @type: unknown type "Recipe" (expected Course, Event or a Place)',
+        "catalog.jsonld item 7 (line 75), field startDate: missing (an event needs a start)",
     ]
     assert len(parsed.items) == 3
 
@@ -117,7 +117,7 @@ def test_jsonld_graph_nodes_that_describe_a_course_are_read_through_it_not_rejec
     )
     parsed = read_file(graph)
     assert [str(r) for r in parsed.rejected] == [
-        'flat.jsonld item 7, field @type: unknown type "Recipe" (expected Course, Event or a Place)'
+        'flat.jsonld item 7 (line 13), field @type: unknown type "Recipe" (expected Course, Event or a Place)'
     ]
     course = _by_id(parsed)["watercolour"]
     assert sorted(_by_id(parsed)) == ["lib", "watercolour"]
