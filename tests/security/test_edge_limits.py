@@ -328,3 +328,57 @@ def test_ten_parallel_100_mb_bodies_leave_the_gateway_memory_flat(fake_rasa: Fak
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+async def test_telegram_updates_too_long_get_a_kind_reply_or_a_413_never_rasa(
+    fake_rasa: FakeRasa, tmp_path: Path, database: str
+) -> None:
+    """Through the real Telegram channel (webhook) and the stand-in Bot API."""
+    from tests.bot.telegram_support import WEBHOOK_SECRET, serving_gateway, telegram_settings
+    from tests.fakes.telegram_api import FakeTelegramApi
+
+    with FakeTelegramApi() as api:
+        settings = telegram_settings(api, tmp_path, database, webhook=True)
+        conversation = Conversation(fake_rasa.url, database_url=database)
+        async with serving_gateway(settings, conversation):
+            url = settings.telegram_webhook_url
+            long_update = api.text_update(401, "我想学陶艺" * 1000, language_code="zh")  # 5,000
+            answered = await api.post_update(url, long_update, secret=WEBHOOK_SECRET)
+            # A 10 MB update: refused from its Content-Length, before any of it is read.
+            refused = await asyncio.to_thread(
+                _upload,
+                url.removesuffix("/telegram/webhook"),
+                "/telegram/webhook",
+                10 * MB,
+                chunked=False,
+            )
+            (reply,) = await api.wait_for_calls("sendMessage", chat_id=401)
+            fine = api.text_update(401, "我想学陶艺")
+            await api.post_update(url, fine, secret=WEBHOOK_SECRET)
+            await api.wait_for_calls("sendMessage", chat_id=401, count=2)
+
+    assert (answered.status_code, refused) == (200, (413, 0))
+    assert reply.params["text"] == TOO_LONG["zh"]
+    assert [m["message"] for m in fake_rasa.received] == ["我想学陶艺"]
+
+
+async def test_a_wechat_text_over_2048_bytes_gets_a_kind_reply_not_a_rasa_turn(
+    fake_rasa: FakeRasa, tmp_path: Path, database: str
+) -> None:
+    """Through the real WeChat channel (safe mode) and the stand-in WeChat servers."""
+    from tests.bot.wechat_support import callbacks_for, serving_gateway, wechat_settings
+    from tests.fakes.wechat_api import FakeWeChatApi
+
+    with FakeWeChatApi() as api:
+        settings = wechat_settings(api, tmp_path, database)
+        conversation = Conversation(fake_rasa.url, database_url=database)
+        async with serving_gateway(settings, conversation) as (url, _):
+            callbacks = callbacks_for(settings, url)
+            too_long = callbacks.text("oEDGE", "我想学陶艺，" * 120)  # 2,160 bytes
+            answer = await callbacks.post(too_long, encrypted=True)
+            at_limit = callbacks.text("oEDGE", "我" * 682)  # 2,046 bytes
+            passed = await callbacks.post(at_limit, encrypted=True)
+
+    assert callbacks.reply_fields(answer)["Content"] == TOO_LONG["zh"]
+    assert callbacks.reply_fields(passed)["Content"].startswith("you said: 我")
+    assert [m["message"] for m in fake_rasa.received] == ["我" * 682]
