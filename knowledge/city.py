@@ -97,12 +97,20 @@ def city_file() -> Path:
 
 
 def load_city(path: Path | None = None) -> City:
-    """The city described by `path` (default: the settings' city file), read once per process."""
-    return _load(Path(path or city_file()).resolve())
+    """The city described by `path` (default: the settings' city file), read once per process.
+
+    Cheap to call for every catalog row: the cache is keyed by the path as given, and
+    resolving it (a few system calls) happens only on the first read."""
+    if path is None:
+        from core.settings import get_settings
+
+        path = get_settings().learncity_city_file
+    return _load(str(path))
 
 
-@lru_cache(maxsize=4)
-def _load(path: Path) -> City:
+@lru_cache(maxsize=8)
+def _load(path_text: str) -> City:
+    path = Path(path_text).resolve()
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as error:
