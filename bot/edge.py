@@ -3,7 +3,8 @@
 - `EdgeMiddleware` (ASGI, wraps the whole app): a request body over its route's cap is
   refused with 413 before more than the cap is read (a declared Content-Length at once; a
   chunked body as soon as it passes the cap), a JSON body nested deeper than `MAX_JSON_DEPTH`
-  gets a clean 400, and every response carries the security headers (`SECURITY_HEADERS`).
+  gets a clean 400, an unexpected exception a short JSON 500, and every response carries the
+  security headers (`SECURITY_HEADERS`).
 - `check_incoming(message)`: the per-field caps every channel's message must meet (text per
   channel, a well-formed intent payload of bounded size, bounded entity values); the
   conversation calls it first, and a refused message gets `refusal_reply` — a short kind
@@ -264,7 +265,20 @@ class EdgeMiddleware:
         ):
             await _refuse(send, 400, f"JSON nested deeper than {self.max_json_depth} levels")
             return
-        await self.app(scope, _replay(body, receive), send)
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, _replay(body, receive), sending)
+        except Exception:
+            # A short JSON 500 with the headers; the traceback goes to the (scrubbed) log.
+            if not started:
+                await _refuse(send, 500, "internal error; the operator's log has the details")
+            raise
 
 
 def _content_length(scope: Scope) -> int | None:

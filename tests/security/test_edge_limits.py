@@ -23,7 +23,13 @@ import httpx
 import pytest
 
 from bot.conversation import Conversation
-from bot.edge import DEFAULT_BODY_LIMIT, SECURITY_HEADERS, TOO_LONG, UNREADABLE
+from bot.edge import (
+    DEFAULT_BODY_LIMIT,
+    SECURITY_HEADERS,
+    TOO_LONG,
+    UNREADABLE,
+    EdgeMiddleware,
+)
 from bot.gateway import create_app
 from bot.messages import IncomingMessage
 from core.database import upgrade_database
@@ -271,6 +277,26 @@ async def test_the_web_chat_works_in_chromium_under_the_policy(
     assert link == "https://example.org/pottery"
     assert [m for m in console if "Content Security Policy" in m] == []
     assert [m["message"] for m in fake_rasa.received] == ["pottery please"]
+
+
+async def test_an_unexpected_error_is_a_short_500_with_the_headers() -> None:
+    """Any route that fails (here a test route) answers JSON without a traceback."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.routing import Route
+
+    async def crash(_: object) -> None:
+        raise RuntimeError("something internal went wrong")
+
+    app = Starlette(routes=[Route("/crash", crash)], middleware=[Middleware(EdgeMiddleware)])
+    async with (
+        serving_in_this_loop(app, free_port()) as url,
+        httpx.AsyncClient(timeout=30) as client,
+    ):
+        answer = await client.get(f"{url}/crash")
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error; the operator's log has the details"}
+    assert {key: answer.headers.get(key) for key in SECURITY_HEADERS} == SECURITY_HEADERS
 
 
 _GATEWAY_PROCESS = textwrap.dedent(
