@@ -1,5 +1,6 @@
 """The action server's log carries no faiss loader chatter ("Could not load library with AVX512
-support…"): a real rasa-sdk action server started the way actions/__init__.py documents."""
+support…"): real action servers, started the way actions/__init__.py documents and the way
+`learncity run` does."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from core.settings import REPOSITORY_ROOT
 
@@ -21,14 +23,22 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_the_action_server_log_has_no_faiss_loader_lines(tmp_path: Path) -> None:
+# rasa-sdk's own entry point, and the one `learncity run` starts (bot/action_server.py).
+ENTRY_POINTS = {
+    "rasa_sdk": ["-m", "rasa_sdk", "--actions", "actions", "--port"],
+    "learncity": ["-m", "bot.action_server", "--port"],
+}
+
+
+@pytest.mark.parametrize("entry_point", sorted(ENTRY_POINTS))
+def test_the_action_server_log_has_no_faiss_loader_lines(entry_point: str, tmp_path: Path) -> None:
     port = _free_port()
     log = tmp_path / "action-server.log"
-    env = dict(os.environ, LEARNCITY_DATA_DIR=str(tmp_path / "data"))
+    env = dict(os.environ, LEARNCITY_DATA_DIR=str(tmp_path / "data"), ACTION_SERVER_TOKEN="t" * 32)
     env.pop("LEARNCITY_LOG_LEVEL", None)
     with log.open("w") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+            [sys.executable, *ENTRY_POINTS[entry_point], str(port)],
             cwd=REPOSITORY_ROOT,
             env=env,
             stdout=output,
