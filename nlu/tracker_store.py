@@ -122,7 +122,9 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             tracker = await self._retrieve_checked(sender_id)
         except sa.exc.SQLAlchemyError as error:
             self._outage.failed(error)
-            raise ConversationStoreUnavailableError("conversation database unavailable") from error
+            raise ConversationStoreUnavailableError(
+                "the conversation store did not answer"
+            ) from error
         self._outage.succeeded()
         return tracker
 
@@ -133,7 +135,9 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         except sa.exc.SQLAlchemyError as error:
             self._forget(tracker.sender_id)
             self._outage.failed(error)
-            raise ConversationStoreUnavailableError("conversation database unavailable") from error
+            raise ConversationStoreUnavailableError(
+                "the conversation store did not answer"
+            ) from error
         self._outage.succeeded()
 
     async def _retrieve_checked(self, sender_id: str) -> DialogueStateTracker | None:
