@@ -343,3 +343,32 @@ def test_broadcast_command_without_topic_reaches_a_topic_subscriber_in_good_gram
     assert sent.returncode == 0, sent.stderr
     assert "1 subscriber matches" in sent.stdout and "subscribers" not in sent.stdout
     assert _web_inbox(url, "only-pottery") == ["City learning festival"]
+
+
+async def test_a_telegram_send_that_hangs_is_reported_unknown_and_not_resent(url: str) -> None:
+    """Through the real Telegram sender and the Bot API stand-in: a send Telegram never
+    answers times out as `unknown` (it may have been shown), and a re-run does not resend it
+    (it had resent 12 of 12 such sends, all duplicates)."""
+    from bot.channels import telegram
+    from tests.fakes.telegram_api import FakeTelegramApi
+
+    for chat in (11, 12, 13):
+        _subscribe(url, f"telegram:{chat}")
+    with FakeTelegramApi(token="4242:hang") as api:
+        api.hanging_chats.add(12)
+        settings = Settings(
+            database_url=url,
+            telegram_bot_token="4242:hang",
+            telegram_api_base_url=api.base_url,
+        )
+        for _ in range(2):
+            sender = telegram.sender(settings)
+            assert sender is not None
+            try:
+                report = await _broadcast(url, POTTERY, {"telegram": sender})
+            finally:
+                await sender.close()
+            sends = sorted(call.params["chat_id"] for call in api.calls_to("sendMessage"))
+            assert sends == [11, 12, 13], "a re-run sent nothing again"
+            assert [u["sender_id"] for u in report.unknowns] == ["telegram:12"]
+        assert (report.unknown, report.failed, report.already_sent) == (1, 0, 2)
