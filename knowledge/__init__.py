@@ -11,18 +11,18 @@ import logging as _logging
 if _logging.getLogger().getEffectiveLevel() > _logging.DEBUG:
     _logging.getLogger("faiss.loader").setLevel(_logging.WARNING)
 
-from knowledge.catalog import ImportSummary as ImportSummary
 from knowledge.catalog import UpsertCounts as UpsertCounts
 from knowledge.catalog import all_items as all_items
 from knowledge.catalog import catalog_fingerprint as catalog_fingerprint
 from knowledge.catalog import content_hashes as content_hashes
 from knowledge.catalog import count_items as count_items
 from knowledge.catalog import get_item as get_item
-from knowledge.catalog import import_catalog as import_catalog
 from knowledge.catalog import items_by_ids as items_by_ids
 from knowledge.catalog import record_unmet_demand as record_unmet_demand
 from knowledge.catalog import unmet_demand_summary as unmet_demand_summary
 from knowledge.catalog import upsert_items as upsert_items
+from knowledge.catalog_import import ImportSummary as ImportSummary
+from knowledge.catalog_import import import_catalog as import_catalog
 from knowledge.documents import CatalogItem as CatalogItem
 from knowledge.documents import Session as Session
 from knowledge.importers.common import Rejection as Rejection

@@ -7,16 +7,14 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
 from knowledge.documents import CatalogItem, Session
-from knowledge.importers import read_catalog
-from knowledge.importers.common import ParsedFile, Rejection, RowError, parse_link
+from knowledge.importers.common import RowError, parse_link
 from knowledge.models import CatalogRecord, UnmetDemandRecord
 
 logger = logging.getLogger(__name__)
@@ -287,128 +285,3 @@ def _is_web_link(url: str | None) -> bool:
     except RowError:
         return False
     return True
-
-
-@dataclass
-class ImportSummary:
-    """What `import_catalog` did (or, in a dry run, would do), and every field it rejected."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    valid: int = 0  # items that passed every check (imported unless dry_run)
-    rejected: list[Rejection] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def rejected_rows(self) -> int:
-        """Rows or objects rejected (a row with three bad fields counts once)."""
-        return len({(r.file, r.position) for r in self.rejected})
-
-    @property
-    def complete(self) -> bool:
-        """True when nothing was rejected: the command then exits 0."""
-        return not self.rejected
-
-    def __str__(self) -> str:
-        files = f"{len(self.sources)} file" + ("" if len(self.sources) == 1 else "s")
-        problems = f"{self.rejected_rows} rejected"
-        if len(self.rejected) > self.rejected_rows:
-            problems += f" ({len(self.rejected)} bad fields)"
-        if self.dry_run:
-            return f"dry run, nothing changed: {files}: {self.valid} valid, {problems}"
-        return (
-            f"{files}: {self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.removed} removed, {problems}"
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """The summary for `learncity catalog import --json`."""
-        return {
-            "dry_run": self.dry_run,
-            "sources": list(self.sources),
-            "valid": self.valid,
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "removed": self.removed,
-            "rejected_rows": self.rejected_rows,
-            "rejected": [rejection.as_dict() for rejection in self.rejected],
-        }
-
-
-def import_catalog(
-    path: str | Path,
-    *,
-    session: DbSession | None,
-    prune: bool = False,
-    dry_run: bool = False,
-    progress: Progress | None = None,
-) -> ImportSummary:
-    """Import a catalog file, an HSDS package folder, or every catalog file in a folder.
-
-    Items are upserted by their source's own id; every bad field of a malformed row is
-    rejected (see `ImportSummary.rejected`) and the other rows still import. With `prune`,
-    items of the same source no longer listed are removed (never for a file that could not be
-    read at all). With `dry_run` the files are only checked: the database (`session` may be
-    None) is not touched. The caller commits. `progress(done, total)` is called every few
-    hundred items.
-    """
-    parsed_files = read_catalog(Path(path))
-    summary = ImportSummary(dry_run=dry_run)
-    _reject_ids_listed_by_two_files(parsed_files)
-    for parsed in parsed_files:
-        summary.sources.append(parsed.source)
-        summary.rejected.extend(parsed.rejected)
-        summary.valid += len(parsed.items)
-    if dry_run:
-        logger.debug("catalog check of %s: %s", path, summary)
-        return summary
-    if session is None:
-        raise ValueError("import_catalog needs a session unless dry_run")
-    total = summary.valid
-    done = 0
-    if progress is not None:
-        progress(0, total)
-    for parsed in parsed_files:
-        offset = done
-        counts = upsert_items(
-            session,
-            parsed.items,
-            parsed.source,
-            progress=(lambda d, _t, offset=offset: progress(offset + d, total))
-            if progress
-            else None,
-        )
-        done += len(parsed.items)
-        summary.added += counts.added
-        summary.updated += counts.updated
-        summary.unchanged += counts.unchanged
-        if prune and parsed.readable:
-            summary.removed += remove_items_not_listed(session, parsed.source, parsed.listed_ids)
-    session.flush()
-    logger.info("catalog import from %s: %s", path, summary)
-    return summary
-
-
-def _reject_ids_listed_by_two_files(parsed_files: list[ParsedFile]) -> None:
-    """An id belongs to one source: a later file listing it again has that row rejected."""
-    first_seen: dict[str, str] = {}
-    for parsed in parsed_files:
-        kept = []
-        for item in parsed.items:
-            if item.id in first_seen and first_seen[item.id] != parsed.source:
-                parsed.reject(
-                    parsed.source.rsplit("/", 1)[-1],
-                    parsed.positions.get(item.id, "item"),
-                    "id",
-                    f'duplicate id "{item.id}" (already in {first_seen[item.id]})',
-                    value=item.id,
-                    expected="an id no other file uses",
-                )
-                continue
-            first_seen[item.id] = parsed.source
-            kept.append(item)
-        parsed.items = kept
