@@ -8,7 +8,9 @@ which records every message that reaches it.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import random
 import select
 import socket
 import subprocess
@@ -29,6 +31,7 @@ from bot.edge import (
     TOO_LONG,
     UNREADABLE,
     EdgeMiddleware,
+    nests_deeper_than,
 )
 from bot.gateway import create_app
 from bot.messages import IncomingMessage
@@ -148,6 +151,39 @@ async def test_json_nested_50k_deep_is_a_clean_400(gateway: str, fake_rasa: Fake
     assert all("Traceback" not in a.text for a in answers)
     assert fine.status_code == 200
     assert [m["message"] for m in fake_rasa.received] == ["[[[ hello ]]]"]
+
+
+def _nesting(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_nesting, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_nesting, value), default=0)
+    return 0
+
+
+def _random_json(rng: random.Random, depth: int) -> object:
+    if depth == 0:
+        return rng.choice([1, None, 'a"[{', "\\]}", 'q\\"[[', ""])
+    children = [_random_json(rng, depth - 1) for _ in range(rng.randint(1, 3))]
+    if rng.random() < 0.5:
+        return children
+    return {f"k{i}]{{": child for i, child in enumerate(children)}
+
+
+def test_json_nesting_check_agrees_with_the_json_module_on_random_bodies() -> None:
+    """The edge's byte-level count and Python's parser see the same nesting."""
+    rng = random.Random(9)
+    for _ in range(300):
+        value = _random_json(rng, rng.randint(0, 9))
+        body = json.dumps(value).encode()
+        expected = _nesting(value)
+        for limit in (0, 1, 2, 5, 32):
+            assert nests_deeper_than(body, limit) == (expected > limit), (limit, body)
+    chain = _random_json(rng, 0)
+    for _ in range(40):
+        chain = [chain] if rng.random() < 0.5 else {"k": chain}
+    assert nests_deeper_than(json.dumps(chain).encode(), 39)
+    assert not nests_deeper_than(json.dumps(chain).encode(), 40)
 
 
 async def test_a_payload_must_be_a_bounded_well_formed_intent_payload(
