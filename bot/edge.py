@@ -201,14 +201,15 @@ def nests_deeper_than(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     brackets = _JSON_STRING.sub(b"", body).translate(_SQUARE_BRACKETS, _NOT_BRACKETS)
     if b"[" * (limit + 1) in brackets:  # the usual attack: one long run of openings
         return True
-    for peeled in range(limit + 1):
+    for peeled in range(limit):
         if not brackets:
             return False
         inner = brackets.replace(b"[]", b"")
         if len(inner) == len(brackets):  # unbalanced (invalid JSON): count what is left
             return peeled + _open_run(brackets, limit + 1 - peeled) > limit
         brackets = inner
-    return bool(brackets)
+    # `limit` levels peeled: anything still nested goes deeper
+    return b"[]" in brackets or _open_run(brackets, 1) > 0
 
 
 def _open_run(brackets: bytes, enough: int) -> int:

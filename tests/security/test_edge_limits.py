@@ -164,7 +164,14 @@ def _nesting(value: object) -> int:
 def _random_json(rng: random.Random, depth: int) -> object:
     if depth == 0:
         return rng.choice([1, None, 'a"[{', "\\]}", 'q\\"[[', ""])
-    children = [_random_json(rng, depth - 1) for _ in range(rng.randint(1, 3))]
+    # One child (anywhere) as deep as asked, the others shallower: the deepest path's
+    # openings are not all next to each other.
+    width = rng.randint(1, 3)
+    deepest = rng.randrange(width)
+    children = [
+        _random_json(rng, depth - 1 if i == deepest else rng.randint(0, depth - 1))
+        for i in range(width)
+    ]
     if rng.random() < 0.5:
         return children
     return {f"k{i}]{{": child for i, child in enumerate(children)}
@@ -173,7 +180,7 @@ def _random_json(rng: random.Random, depth: int) -> object:
 def test_json_nesting_check_agrees_with_the_json_module_on_random_bodies() -> None:
     """The edge's byte-level count and Python's parser see the same nesting."""
     rng = random.Random(9)
-    for _ in range(300):
+    for _ in range(500):
         value = _random_json(rng, rng.randint(0, 9))
         body = json.dumps(value).encode()
         expected = _nesting(value)
