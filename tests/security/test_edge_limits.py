@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot.conversation import Conversation
 from bot.edge import (
@@ -287,6 +288,53 @@ async def test_every_route_carries_the_security_headers(gateway: str) -> None:
         assert headers == SECURITY_HEADERS, name
     policy = SECURITY_HEADERS["content-security-policy"]
     assert "frame-ancestors 'none'" in policy and "'unsafe-inline'" not in policy
+
+
+async def test_every_route_of_the_full_gateway_carries_the_headers(
+    fake_rasa: FakeRasa, tmp_path: Path, database: str
+) -> None:
+    """Every route the gateway registers (web chat, health, Telegram, WeChat), whatever it
+    answers to a stranger's GET and POST, answers with the security headers."""
+    from starlette.routing import Mount, Route
+
+    from bot.channels.configured import build_channels
+    from tests.bot.wechat_support import wechat_settings
+    from tests.fakes.telegram_api import FakeTelegramApi
+    from tests.fakes.wechat_api import FakeWeChatApi
+
+    with FakeTelegramApi() as telegram, FakeWeChatApi() as wechat:
+        settings = wechat_settings(wechat, tmp_path, database).model_copy(
+            update={
+                "telegram_bot_token": SecretStr(telegram.token),
+                "telegram_api_base_url": telegram.base_url,
+                "telegram_webhook_url": "http://127.0.0.1:9/telegram/webhook",
+                "telegram_webhook_secret": SecretStr("edge-test-secret"),
+            }
+        )
+        conversation = Conversation(fake_rasa.url, database_url=database)
+        app = create_app(conversation, build_channels(conversation, settings))
+        paths = []
+        for route in app.routes:
+            if isinstance(route, Mount):
+                paths.append(f"{route.path}/app.js")
+            elif isinstance(route, Route):
+                paths.append(route.path)
+        async with (
+            serving_in_this_loop(app, free_port()) as url,
+            httpx.AsyncClient(timeout=30) as client,
+        ):
+            answers = {
+                (method, path): await client.request(method, f"{url}{path}", content=b"{}")
+                for path in paths
+                for method in ("GET", "POST")
+            }
+    assert {"/", "/api/chat", "/health", "/telegram/webhook", "/wechat"} <= set(paths), paths
+    missing = {
+        key: response.status_code
+        for key, response in answers.items()
+        if {name: response.headers.get(name) for name in SECURITY_HEADERS} != SECURITY_HEADERS
+    }
+    assert missing == {}
 
 
 async def test_the_web_chat_works_in_chromium_under_the_policy(
