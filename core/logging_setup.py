@@ -20,7 +20,8 @@ from core.settings import get_settings
 # carry URLs with tokens and request details: each gets the filter at the logger too.
 ROUTED_LOGGERS = (
     "uvicorn", "uvicorn.error", "uvicorn.access", "sanic.root", "sanic.error", "sanic.access",
-    "rasa", "rasa_sdk", "httpx", "httpcore", "telegram", "telegram.ext", "starlette",
+    "sanic.server", "sanic.websockets", "rasa", "rasa_sdk", "httpx", "httpcore", "telegram",
+    "telegram.ext", "starlette",
 )  # fmt: skip
 
 

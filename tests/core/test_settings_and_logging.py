@@ -81,7 +81,10 @@ def test_every_library_logger_keeps_one_scrubber_through_its_own_logging_config(
 
     configure_logging("INFO")
     configure_logging("INFO")
+    from sanic.logging.default import LOGGING_CONFIG_DEFAULTS
+
     logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)  # what uvicorn.Config does
+    logging.config.dictConfig(LOGGING_CONFIG_DEFAULTS)  # what Sanic() does (action server)
     counts = {
         name: sum(isinstance(f, HygieneFilter) for f in logging.getLogger(name).filters)
         for name in ROUTED_LOGGERS
