@@ -19,6 +19,8 @@ from core.database import session_scope
 from core.settings import Settings
 from nlu.serving import WEBHOOK_PATH
 
+FAILED_TURN_KEY = "learncity_failed_turn"  # what nlu/rasa_channel.py answers a failed turn with
+
 logger = logging.getLogger(__name__)
 RASA_CONNECTIONS = 64  # open connections to the Rasa servers, kept for reuse
 
@@ -117,6 +119,12 @@ class Conversation:
             ) from None
         if not isinstance(items, list):
             raise _UnavailableError(f"Rasa server at {rasa_url} answered {type(items).__name__}")
+        for item in items:  # nlu/rasa_channel.py: the turn failed inside Rasa (e.g. database)
+            custom = item.get("custom") if isinstance(item, dict) else None
+            if isinstance(custom, dict) and FAILED_TURN_KEY in custom:
+                raise _UnavailableError(
+                    f"the turn failed in the Rasa server at {rasa_url}: {custom[FAILED_TURN_KEY]}"
+                )
         replies = [Reply.from_rasa(item) for item in items if isinstance(item, dict)]
         if not replies:
             # Every turn of our dialogue answers something: silence means an action failed.

@@ -41,15 +41,27 @@ def _answer_nothing_when_the_turn_fails(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
 ) -> Callable[[UserMessage], Awaitable[Any]]:
     """A turn that fails after replies were collected (its tracker could not be stored)
-    answers nothing, which the gateway turns into "try again": Rasa's REST channel would
-    send the collected replies, as if the turn had happened (issue 9, item 10)."""
+    answers no reply, only why it failed (`FAILED_TURN_KEY`), which the gateway logs and turns
+    into "try again": Rasa's REST channel would send the collected replies, as if the turn had
+    happened (issue 9, item 10)."""
 
     async def handle(message: UserMessage) -> None:
         try:
             await on_new_message(message)
-        except Exception:
+        except Exception as error:
             if isinstance(message.output_channel, CollectingOutputChannel):
-                message.output_channel.messages.clear()
+                reason = _FAILURES.get(type(error).__name__, type(error).__name__)
+                message.output_channel.messages[:] = [
+                    {
+                        "recipient_id": message.sender_id,
+                        "custom": {FAILED_TURN_KEY: f"{reason} (see rasa-server.log)"},
+                    }
+                ]
             raise
 
     return handle
+
+
+# The gateway (bot/conversation.py) reads this key: the turn failed inside Rasa, and why.
+FAILED_TURN_KEY = "learncity_failed_turn"
+_FAILURES = {"ConversationStoreUnavailableError": "its conversation database is unavailable"}

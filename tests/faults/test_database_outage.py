@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import time
 import uuid
@@ -132,7 +133,7 @@ def _stored_user_texts(url: str, sender: str) -> list[str]:
 
 
 async def test_database_outage_never_answers_normally_without_storing_the_turn(
-    stack_on_own_postgres: tuple,
+    stack_on_own_postgres: tuple, caplog: pytest.LogCaptureFixture
 ) -> None:
     postgres, conversation, data_dir = stack_on_own_postgres
     timeline = Timeline()
@@ -233,6 +234,14 @@ async def test_database_outage_never_answers_normally_without_storing_the_turn(
         f"PostgreSQL took {start_seconds:.1f} s to start; first real answer {first_back:.1f} s "
         f"after it accepted connections, every citizen answered again within {all_back:.1f} s"
     )
+    gateway_errors = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "bot.conversation" and record.levelno >= logging.ERROR
+    ]
+    print(f"gateway log during the outage: {gateway_errors}")
+    assert len(gateway_errors) == 1, gateway_errors  # once, not per turn
+    assert "conversation database is unavailable" in gateway_errors[0]
     assert unstored == [], unstored[:5]
     assert false_forgets == []
     assert kinds["normal"] == 0 and kinds["try again"] > 0
