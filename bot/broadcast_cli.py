@@ -11,6 +11,9 @@ import asyncio
 import json
 import sys
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from core.settings import get_settings
 from nlu.language import SUPPORTED_LANGUAGES
 
@@ -104,34 +107,38 @@ def command_broadcast(args: argparse.Namespace) -> int:
     announcement = Announcement(
         texts=texts, topic=args.topic, district=args.district, event_id=args.event_id
     )
+    if args.rate is not None and args.rate <= 0:
+        print("error: --rate must be a positive number of messages per second", file=sys.stderr)
+        return 2
     settings = get_settings()
-    upgrade_database(settings.sqlalchemy_url)
-    senders = {} if args.dry_run else configured_senders(settings)
-    rates = None
-    if args.rate is not None:
-        if args.rate <= 0:
-            print("error: --rate must be a positive number of messages per second", file=sys.stderr)
-            return 2
-        rates = dict.fromkeys(("telegram", "wechat", "web", *senders), args.rate)
+    try:
+        upgrade_database(settings.sqlalchemy_url)
+        senders = {} if args.dry_run else configured_senders(settings)
+        rates = None
+        if args.rate is not None:
+            rates = dict.fromkeys(("telegram", "wechat", "web", *senders), args.rate)
 
-    async def run() -> object:
-        try:
-            with session_scope(settings.sqlalchemy_url) as session:
-                return await broadcast(
-                    announcement,
-                    senders,
-                    session,
-                    dry_run=args.dry_run,
-                    resend_unknown=args.resend_unknown,
-                    rates=rates,
-                )
-        finally:
-            for channel_sender in senders.values():
-                close = getattr(channel_sender, "close", None)
-                if close is not None:
-                    await close()
+        async def run() -> object:
+            try:
+                with session_scope(settings.sqlalchemy_url) as session:
+                    return await broadcast(
+                        announcement,
+                        senders,
+                        session,
+                        dry_run=args.dry_run,
+                        resend_unknown=args.resend_unknown,
+                        rates=rates,
+                    )
+            finally:
+                for channel_sender in senders.values():
+                    close = getattr(channel_sender, "close", None)
+                    if close is not None:
+                        await close()
 
-    report = asyncio.run(run())
+        report = asyncio.run(run())
+    except SQLAlchemyError as error:
+        print(_database_failed(settings.sqlalchemy_url, error), file=sys.stderr)
+        return EXIT_SOME_FAILED
     summary = report.as_dict()  # type: ignore[attr-defined]
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
@@ -167,6 +174,19 @@ def _print_summary(summary: dict) -> None:
             "  unknown deliveries are not sent again; add --resend-unknown to send them "
             "(those who already got it will get it twice)"
         )
+
+
+def _database_failed(url: str, error: SQLAlchemyError) -> str:
+    """What the operator reads when the database fails: where, why, and what is safe now."""
+    where = make_url(url).render_as_string(hide_password=True)
+    # The driver's first line: the statement and its parameters name citizens.
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]
+    return (
+        f"error: the database at {where} failed ({type(error).__name__}: {reason}). "
+        "Nothing more was sent. Run the same command again once the database is back: "
+        "deliveries already recorded are not repeated, and one interrupted mid-send is "
+        "reported as unknown."
+    )
 
 
 def _subscribers(count: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -372,3 +373,19 @@ async def test_a_telegram_send_that_hangs_is_reported_unknown_and_not_resent(url
             assert sends == [11, 12, 13], "a re-run sent nothing again"
             assert [u["sender_id"] for u in report.unknowns] == ["telegram:12"]
         assert (report.unknown, report.failed, report.already_sent) == (1, 0, 2)
+
+
+def test_broadcast_command_with_the_database_down_says_so_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql+psycopg2://learncity:secret@127.0.0.1:{port}/learncity"
+
+    failed = _run_cli(tmp_path, url, "--text", "Reading festival")
+
+    assert failed.returncode == 1
+    assert f"the database at postgresql+psycopg2://learncity:***@127.0.0.1:{port}" in failed.stderr
+    assert "Run the same command again" in failed.stderr
+    assert "Traceback" not in failed.stderr and "secret" not in failed.stderr
