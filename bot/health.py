@@ -69,6 +69,8 @@ def rasa_outcome(url: str, token: str) -> ProbeOutcome:
 
 def action_server_outcome(webhook_url: str, token: str) -> ProbeOutcome:
     """The action server's webhook running the no-op probe action, with the secret."""
+    from rasa_sdk import __version__ as sdk_version
+
     from bot.action_server import PROBE_ACTION
 
     body = {
@@ -76,6 +78,7 @@ def action_server_outcome(webhook_url: str, token: str) -> ProbeOutcome:
         "sender_id": "gateway:health-probe",
         "tracker": {"sender_id": "gateway:health-probe", "events": [], "slots": {}},
         "domain": {},
+        "version": sdk_version,  # without one, rasa-sdk warns on every call
     }
     headers = {"Authorization": f"Bearer {token}"}
 

@@ -159,7 +159,8 @@ class ManagedProcess:
         if self.process is None:
             return
         tree = self._tree()
-        if self.is_running():
+        was_running = self.is_running()
+        if was_running:
             _signal_group(self.process.pid, signal.SIGCONT)
             _signal_group(self.process.pid, signal.SIGTERM)
             try:
@@ -167,7 +168,8 @@ class ManagedProcess:
             except subprocess.TimeoutExpired:
                 logger.warning("%s ignored SIGTERM for %.0f s; killing it", self.name, timeout)
         self.kill_tree(tree)
-        logger.info("stopped %s", self.name)
+        if was_running or tree:
+            logger.info("stopped %s", self.name)
 
     def kill_tree(self, tree: list[psutil.Process] | None = None) -> None:
         """SIGKILL the group and every descendant, then reap: nothing is left on the port."""
@@ -280,13 +282,17 @@ class Supervisor:
     def __init__(
         self, settings: Settings, model: Path, database_url: str, ports: StackPorts
     ) -> None:
-        self.settings = with_internal_secrets(settings)
+        actions_host = _local_host(settings.action_server_interface)
+        action_url = f"http://{actions_host}:{ports.actions}/webhook"
+        rasa_url = f"http://{_local_host(settings.rasa_interface)}:{ports.rasa}"
+        # What the children were given: secrets, and the URLs of the ports actually used.
+        self.settings = with_internal_secrets(settings).model_copy(
+            update={"action_server_url": action_url, "rasa_url": rasa_url}
+        )
         self.ports = ports
         self.stall_seconds = settings.supervisor_stall_seconds
         rasa_executable(settings)  # a clear error when the Rasa venv is missing
         logs = settings.data_dir / "logs"
-        actions_host = _local_host(settings.action_server_interface)
-        action_url = f"http://{actions_host}:{ports.actions}/webhook"
         endpoints = write_endpoints(settings, action_url, database_url, self.action_token)
         app_env = dict(os.environ)
         app_env["DATABASE_URL"] = database_url
@@ -408,7 +414,10 @@ class Supervisor:
             if delay and self._stopping.wait(delay):  # restarting in a loop: back off
                 break
             last_restart = time.monotonic()
-            managed.start()
+            try:
+                managed.start()
+            except OSError as error:  # e.g. out of memory or file handles: try again later
+                logger.error("could not restart %s: %s", managed.name, error)
             failing_since, grace = time.monotonic(), managed.startup_timeout
         managed.stop()  # from this thread: its children die with it otherwise
 

@@ -32,7 +32,11 @@ class RunningCommand:
         return self.log.read_text(errors="replace")
 
     def children(self) -> list[psutil.Process]:
-        return psutil.Process(self.process.pid).children(recursive=True)
+        """Every process under `learncity run`; none once it has exited."""
+        try:
+            return psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
 
 
 def run_environment(tmp_path: Path, **extra: str) -> dict[str, str]:

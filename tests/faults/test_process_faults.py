@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -24,6 +25,8 @@ import psutil
 import pytest
 
 from bot.kind_replies import TRY_AGAIN
+from bot.stack import free_port
+from bot.supervisor import ManagedProcess
 from tests.bot.test_run_command import RunningCommand, start_run
 
 QUESTION = "where can I learn pottery?"
@@ -137,6 +140,54 @@ def _recover(stack: RunningCommand, load: Load, struck_at: float, old_pid: int, 
 def _assert_no_error_reached_a_citizen(load: Load) -> None:
     assert load.kinds() <= {"answer", "try again"}, load.kinds()
     assert "answer" in load.kinds()
+
+
+_WORKER = """
+import socket, sys, time
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", int(sys.argv[1])))
+listener.listen()
+time.sleep(600)
+"""
+_PARENT = """
+import subprocess, sys, time
+worker = subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2]])
+print(worker.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_restart_clears_the_whole_tree_even_after_the_parent_was_killed(tmp_path: Path) -> None:
+    """rasa-sdk's manager killed with -9 left its worker holding the port, and every restart
+    crash-looped on "address in use"; `kill_tree` clears the group, orphans included."""
+    port = free_port()
+    log = tmp_path / "tree.log"
+    parent = ManagedProcess(
+        name="parent with a worker",
+        command=[sys.executable, "-c", _PARENT, _WORKER, str(port)],
+        probe=lambda _timeout: True,
+        log_file=log,
+        port=port,
+    )
+    parent.start()
+    assert parent.process is not None
+    deadline = time.monotonic() + 60
+    while not log.read_text().strip():
+        assert time.monotonic() < deadline, "the worker did not start"
+        time.sleep(0.1)
+    worker = psutil.Process(int(log.read_text().split()[0]))
+    while parent.wait_port_free(timeout=0):
+        assert time.monotonic() < deadline, "the worker did not listen"
+        time.sleep(0.1)
+    parent.process.kill()  # the parent dies; its worker is orphaned, still on the port
+    parent.process.wait()
+    assert worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE
+    assert not parent.wait_port_free(timeout=0.5)
+    parent.kill_tree()
+    worker.wait(timeout=10)
+    assert not worker.is_running()
+    assert parent.wait_port_free(timeout=5)
 
 
 def test_killed_action_server_is_replaced_and_citizens_get_try_again_at_worst(
