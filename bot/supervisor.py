@@ -144,7 +144,7 @@ class ManagedProcess:
                     f"{self.name} exited with code {self.process.returncode if self.process else '?'}"
                     f" while starting; see {self.log_file}"
                 )
-            if self.is_healthy():
+            if self.is_healthy() and self.listens():
                 logger.info(
                     "%s is up (pid %s)", self.name, self.process.pid if self.process else "?"
                 )
@@ -182,6 +182,24 @@ class ManagedProcess:
                 child.kill()
         self.process.wait()
         psutil.wait_procs(tree, timeout=10)
+
+    def listens(self) -> bool:
+        """True when our own child (not a stranger who took the port) listens on `port`."""
+        if self.port is None or self.process is None:
+            return True
+        try:
+            processes = [psutil.Process(self.process.pid), *self._tree()]
+        except psutil.Error:
+            return False
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                for connection in process.net_connections(kind="inet"):
+                    if (
+                        connection.status == psutil.CONN_LISTEN
+                        and connection.laddr.port == self.port
+                    ):
+                        return True
+        return False
 
     def _tree(self) -> list[psutil.Process]:
         if self.process is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -26,7 +27,7 @@ import pytest
 
 from bot.kind_replies import TRY_AGAIN
 from bot.stack import free_port
-from bot.supervisor import ManagedProcess
+from bot.supervisor import ManagedProcess, ServiceStartError
 from tests.bot.test_run_command import RunningCommand, start_run
 
 QUESTION = "where can I learn pottery?"
@@ -188,6 +189,26 @@ def test_a_restart_clears_the_whole_tree_even_after_the_parent_was_killed(tmp_pa
     worker.wait(timeout=10)
     assert not worker.is_running()
     assert parent.wait_port_free(timeout=5)
+
+
+def test_a_strangers_server_answering_on_our_port_is_never_taken_for_ours(tmp_path: Path) -> None:
+    """The old `make run` found 5005/5055 answered by orphans, called them "up" and used them
+    while its own servers crash-looped. Now "up" also needs our own child on the port."""
+    with socket.socket() as stranger:
+        stranger.bind(("127.0.0.1", 0))
+        stranger.listen()
+        port = stranger.getsockname()[1]
+        ours = ManagedProcess(
+            name="server that lost the port",
+            command=[sys.executable, "-c", "import time; time.sleep(2)"],  # never binds
+            probe=lambda _timeout: True,  # the stranger answers every probe
+            log_file=tmp_path / "ours.log",
+            port=port,
+            startup_timeout=30,
+        )
+        ours.start()
+        with pytest.raises(ServiceStartError, match="exited with code 0 while starting"):
+            ours.wait_healthy()
 
 
 def test_killed_action_server_is_replaced_and_citizens_get_try_again_at_worst(

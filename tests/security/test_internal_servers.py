@@ -18,6 +18,7 @@ import psutil
 import pytest
 
 import citizens
+from bot.kind_replies import TRY_AGAIN
 from bot.stack import free_port
 from core.database import session_scope, upgrade_database
 from tests.conftest import RunningAssistant
@@ -184,3 +185,19 @@ def test_rasa_api_refuses_tracker_and_trigger_intent_without_the_token(
     # The control: the gateway's token opens the same door.
     allowed = httpx.get(tracker, params={"token": token}, timeout=30)
     assert allowed.status_code == 200 and allowed.json()["sender_id"] == victim
+
+
+async def test_the_action_server_the_supervisor_runs_refuses_a_forged_call_too(
+    assistant: RunningAssistant,
+) -> None:
+    supervisor = assistant.supervisor
+    webhook = f"http://127.0.0.1:{supervisor.ports.actions}/webhook"  # type: ignore[attr-defined]
+    forged = _forged_forget_me("telegram:31337")
+    refused = httpx.post(webhook, json=forged, timeout=30)
+    guessed = httpx.post(
+        webhook, json=forged, headers={"Authorization": "Bearer guess"}, timeout=30
+    )
+    assert (refused.status_code, guessed.status_code) == (401, 401)
+    # Rasa holds the secret: a real turn through it still runs the actions.
+    replies = await assistant.talk("web:security-control", "where can I learn pottery?")
+    assert replies and replies[0].text != TRY_AGAIN["en"]
