@@ -6,7 +6,8 @@ own uvicorn process, and the fake WeChat API (tests/fakes/wechat_api.py). The an
 slowed honestly, outside learncity's code: a slow link between the gateway and the Rasa server
 (tests/fakes/slow_proxy.py, default 6 s), so every answer is computed by the real assistant and
 arrives after WeChat's 5 seconds. Then the bench plays WeChat: N citizens send one message
-each at the same moment (half in safe mode, encrypted), and WeChat delivers every message
+each at the same moment (in safe mode, encrypted: with WECHAT_AES_KEY set the gateway refuses
+plain bodies), and WeChat delivers every message
 again 5, 10 and 15 s later, as it does when it hears nothing back (here: as if every response
 were lost, the worst case). Expected: every callback answered "success" within the reply
 budget (WECHAT_REPLY_BUDGET_SECONDS), every citizen gets exactly one answer — the
@@ -102,9 +103,7 @@ async def _phase(
     async with httpx.AsyncClient(limits=limits) as client:  # WeChat keeps connections too
         deliveries = await asyncio.gather(
             *(
-                _deliver(
-                    callbacks, client, openid, QUESTIONS[n % len(QUESTIONS)], n % 2 == 1, attempts
-                )
+                _deliver(callbacks, client, openid, QUESTIONS[n % len(QUESTIONS)], True, attempts)
                 for n, openid in enumerate(openids)
             )
         )
