@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import NetworkError, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -171,7 +171,7 @@ async def chat_member_update(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def handler_failed(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log for the operator; tell the citizen, kindly, to try again (unless the Bot API itself
     is what failed: a message sent into a failing API would fail too, or arrive twice)."""
-    if isinstance(context.error, NetworkError):
+    if isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest):
         _channel(context).send_failures.record(type(context.error).__name__)
         return
     logger.error("telegram update could not be handled", exc_info=context.error)
@@ -217,6 +217,8 @@ async def _answer(
     except RecipientUnreachableError:
         pass  # blocked the bot: logged and recorded by the reachability tracker
     except NetworkError as error:
+        if isinstance(error, BadRequest):
+            raise  # our request was wrong: a bug for the operator (handler_failed logs it)
         # The Bot API did not answer in time for this chat (or at all): Telegram may have
         # shown the answer, and a "try again" would only queue behind it. Log, do not resend.
         channel.send_failures.record(type(error).__name__)

@@ -26,7 +26,7 @@ from bot.channels.base import RecipientUnreachableError
 from bot.conversation import Conversation
 from bot.edge import payload_problem
 from bot.messages import IncomingMessage, Location, Reply
-from bot.web_outbox import OutboxUpdate, erase_session, put_replies, updates_after
+from bot.web_outbox import OutboxUpdate, put_replies, updates_after
 from core.database import session_scope
 from core.settings import Settings
 from nlu.language import normalise_language
@@ -134,12 +134,9 @@ class WebChannel:
         except ValueError as error:  # JSONDecodeError is a ValueError too
             return JSONResponse({"error": str(error)}, status_code=400)
         session_id = message.sender_id.removeprefix("web:")
-
-        async def erase_outbox_if_asked(replies: list[Reply]) -> None:
-            if any(reply.erase_conversation for reply in replies):
-                await asyncio.to_thread(_erase_outbox, self.database_url, session_id)
-
-        replies = await self.conversation.handle(message, after=erase_outbox_if_asked)
+        # "Forget me" erases this page's outbox too: the Conversation erases every registered
+        # kind of citizen data (citizens/registry.py), the outbox among them.
+        replies = await self.conversation.handle(message)
         return JSONResponse(
             {"session_id": session_id, "replies": [reply.as_dict() for reply in replies]}
         )
@@ -169,15 +166,6 @@ class WebChannel:
 def _read_outbox(database_url: str | None, session_id: str, after: int) -> list[OutboxUpdate]:
     with session_scope(database_url) as session:
         return updates_after(session, session_id, after)
-
-
-def _erase_outbox(database_url: str | None, session_id: str) -> None:
-    """After `forget me`: what waits for this page, and which announcements it got."""
-    from bot.broadcasts import erase_deliveries  # see Conversation._erase_conversation
-
-    with session_scope(database_url) as session:
-        erase_session(session, session_id)
-        erase_deliveries(session, f"web:{session_id}")
 
 
 class WebSender:
