@@ -67,15 +67,14 @@ class Conversation:
         message: IncomingMessage,
         *,
         before: Callable[[], Awaitable[None]] | None = None,
-        after: Callable[[list[Reply]], Awaitable[None]] | None = None,
     ) -> list[Reply]:
         """Answer one message: the one failure boundary every channel's turn goes through.
 
-        `before` (e.g. recording that the citizen can be reached) and `after` (e.g. clearing a
-        channel's own store after "forget me") run inside the boundary: whatever fails in the
-        turn (Rasa, the database, an erase) gives the citizen a kind "try again" in their
-        language and the operator a log line, never silence and never a reply that claims
-        what did not happen. Never raises (except cancellation)."""
+        `before` (a channel's own bookkeeping, e.g. recording that the citizen can be reached)
+        runs inside the boundary: whatever fails in the turn (that, Rasa, the database, the
+        erase after "forget me") gives the citizen a kind "try again" in their language and
+        the operator a log line, never silence and never a reply that claims what did not
+        happen. Never raises (except cancellation)."""
         try:
             check_incoming(message)  # size and shape caps, before anything reaches Rasa
         except Refusal as refusal:
@@ -84,10 +83,7 @@ class Conversation:
         try:
             if before is not None:
                 await before()
-            replies = await self._turn(message)
-            if after is not None:
-                await after(replies)
-            return replies
+            return await self._turn(message)
         except _UnavailableError as error:
             self._log_failure(str(error), None)
         except Exception as error:
