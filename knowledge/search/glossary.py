@@ -12,7 +12,7 @@ import hashlib
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -33,6 +33,8 @@ class Expansion:
     concepts: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()  # every term of every concept found, all languages
     english_terms: tuple[str, ...] = ()  # for the (English-trained) embedding model
+    # each concept found -> its terms in every language (which query words it stands for)
+    concept_terms: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
 
 # The Arabic article and the letters that join it ("الحاسوب", "والمكتبة", "للأطفال"): a word is
@@ -52,19 +54,37 @@ _CYRILLIC_VOWEL_ENDING = "аяоеёьйыиуюєії"
 
 
 def _inflected(term: str) -> str:
-    """A pattern for `term` with the endings its last word may take: a plural "s"/"es" or
-    "x" for Latin words of four letters or more, case endings for Cyrillic ones (a final
-    vowel may change: библиотека, библиотеки, библиотеку). Other words match as written."""
-    head, _, last = term.rpartition(" ")
-    prefix = re.escape(head + " ") if head else ""
+    """A pattern for `term` with the endings its words may take: a plural "s"/"es" or "x" for
+    the last word when it is Latin of four letters or more; case endings for every Cyrillic
+    word (up to two final vowels may change: библиотека, библиотеки; китайский язык,
+    китайского языка). Other words match as written."""
+    words = term.split(" ")
+    parts = [_inflected_cyrillic(word) for word in words[:-1]]
+    last = words[-1]
     if len(last) < 4:
-        return prefix + re.escape(last)
-    if _CYRILLIC_WORD.match(last):
-        stem = last[:-1] if last[-1] in _CYRILLIC_VOWEL_ENDING else last
-        return prefix + re.escape(stem) + r"\w{0,3}"
-    if _LATIN_WORD.match(last):
-        return prefix + re.escape(last) + r"(?:e?s|x)?"
-    return prefix + re.escape(last)
+        parts.append(re.escape(last))
+    elif _CYRILLIC_WORD.match(last):
+        parts.append(_inflected_cyrillic(last))
+    elif _LATIN_WORD.match(last):
+        parts.append(re.escape(last) + r"(?:e?s|x)?")
+    else:
+        parts.append(re.escape(last))
+    return " ".join(parts)
+
+
+def _inflected_cyrillic(word: str) -> str:
+    if len(word) < 4 or not _CYRILLIC_WORD.match(word):
+        return re.escape(word)
+    stem = word
+    while len(stem) > len(word) - 2 and len(stem) > 3 and stem[-1] in _CYRILLIC_VOWEL_ENDING:
+        stem = stem[:-1]
+    return re.escape(stem) + r"\w{0,3}"
+
+
+def written_as(term: str, word: str) -> bool:
+    """Whether `word` (one normalised word of a question) is `term` (one word) with an ending
+    the glossary allows ("китайского" for "китайский", "poteries" for "poterie")."""
+    return word == term or re.fullmatch(_inflected(term), word) is not None
 
 
 class _InflectedTerms:
@@ -155,7 +175,15 @@ class Glossary:
                     terms[word] = None
                     if language == "en":
                         english[word] = None
-        return Expansion(concepts=keys, terms=tuple(terms), english_terms=tuple(english))
+        return Expansion(
+            concepts=keys,
+            terms=tuple(terms),
+            english_terms=tuple(english),
+            concept_terms={
+                key: tuple(word for words in self.concepts[key].values() for word in words)
+                for key in keys
+            },
+        )
 
 
 def load_glossary(path: Path = GLOSSARY_PATH) -> Glossary:

@@ -123,6 +123,30 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def token_groups(text: str, topic_characters: Iterable[str] = ()) -> list[list[str]]:
+    """The query's tokens grouped by the word they come from: a long Chinese word with its
+    bigrams ("书法课": 书法课, 书法, 法课), any other word alone. Any token of a group answers
+    that part of the question. A Chinese word made only of characters that name nothing
+    ("我想学") or of those and `topic_characters` (looked for on their own: "学画") is no part."""
+    skip = _GENERIC_CHARACTERS.union(topic_characters)
+    text = normalise_text(text)
+    groups: list[list[str]] = []
+    position = 0
+    for run in _CJK_RUN.finditer(text):
+        groups += [[word] for word in _words(text[position : run.start()])]
+        for word in _cut(run.group(0)):
+            if set(word) <= skip:
+                continue
+            group = [word] if len(word) >= 2 and word not in GENERIC_WORDS else []
+            if len(word) >= 3:
+                group += [word[i : i + 2] for i in range(len(word) - 1) if word[i : i + 2] != word]
+            if group:
+                groups.append(list(dict.fromkeys(group)))
+        position = run.end()
+    groups += [[word] for word in _words(text[position:])]
+    return groups
+
+
 # jieba glues a verb to a one-character topic ("学画", "学舞", "有琴"): the character after
 # one of these is then looked for on its own too.
 _VERB_CHARACTERS = frozenset("学教有想要做上去找报")
@@ -263,6 +287,18 @@ class LexicalIndex:
         document, or by at most half of them. "library" in a catalog of libraries is not."""
         frequency = self.document_frequency(token)
         return frequency == 1 or 0 < 2 * frequency <= self.live_documents
+
+    def evidence_weight(self, token: str) -> float:
+        """How much holding `token` says about a document: the Robertson-Sparck Jones IDF,
+        log((N - n + 0.5) / (n + 0.5)), which is 0 for a token held by half of the documents
+        or more (a single holder always counts); a token nobody holds counts fully (the
+        question asks for something the catalog lacks)."""
+        frequency = self.document_frequency(token)
+        documents = self.live_documents
+        weight = math.log((documents - frequency + 0.5) / (frequency + 0.5))
+        if frequency == 1:
+            weight = max(weight, math.log(1.5))
+        return max(0.0, weight)
 
     def present(self, token: str, slots: np.ndarray) -> np.ndarray:
         """Which of `slots` (live or not) hold `token`: a boolean per slot."""

@@ -29,6 +29,7 @@ from knowledge.search import store
 from knowledge.search.embedding import Embedder, get_embedder
 from knowledge.search.fields import index_text
 from knowledge.search.filters import SearchFilters
+from knowledge.search.fusion import DEFAULT_WEIGHTS, FusionWeights
 from knowledge.search.glossary import get_glossary
 from knowledge.search.index import HybridIndex
 from knowledge.search.lexical import tokenize
@@ -398,15 +399,18 @@ class SearchService:
         radius_m: float | None = None,
         language: str | None = None,
         mode: str = "hybrid",
+        weights: FusionWeights = DEFAULT_WEIGHTS,
     ) -> list[SearchResult]:
-        """Ranked results; see `knowledge.search.index` for how they are ranked and flagged."""
+        """Ranked results; see `knowledge.search.index` for how they are ranked and flagged.
+        `weights`: the fusion's (bench/fusion_tuning.py tries others)."""
         glossary = get_glossary()
         with self._lock:
             self._refresh()
             if self._index is None:
                 return []
             corrections = self._index.corrections(query, glossary_speller(glossary), language)
-            expansion = glossary.expand(" ".join([query, *corrections]), language)
+            fixed = [word for words in corrections.values() for word in words]
+            expansion = glossary.expand(" ".join([query, *fixed]), language)
             return self._index.query(
                 query,
                 self.embedder.encode_query,
@@ -419,6 +423,7 @@ class SearchService:
                 mode=mode,
                 multilingual=self.embedder.multilingual,
                 corrections=corrections,
+                weights=weights,
             )
 
     def nearby(

@@ -87,19 +87,22 @@ def test_an_informative_word_among_branches_matches_the_branches_that_have_it(li
     assert all("3D printers" in r.item.description for r in matched)
 
 
+LIBRARIES = ("spaces/library-central", "spaces/xicheng-library", "spaces/xingang-library")
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("pottry", "courses/pottery-beginners"),
-        ("libary", "spaces/library-central"),
-        ("Pyhton", "courses/python-beginners"),
-        ("calligrapy class", "courses/calligraphy"),
-        ("библиотка", "spaces/library-central"),  # Russian, through the glossary's words
+        ("pottry", ("courses/pottery-beginners",)),
+        ("libary", LIBRARIES),
+        ("Pyhton", ("courses/python-beginners",)),
+        ("calligrapy class", ("courses/calligraphy",)),
+        ("библиотка", LIBRARIES),  # Russian, through the glossary's words
     ],
 )
 def test_a_typo_finds_the_items_of_the_word_meant(sample_service, question, expected):
     results = sample_service.search(question, limit=5)
-    assert item_id(expected) in _ids(results)
+    assert {item_id(short) for short in expected} & set(_ids(results)), _ids(results)
     assert not is_unmet(results)
 
 
