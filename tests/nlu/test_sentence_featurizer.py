@@ -1,0 +1,115 @@
+"""The sentence-embedding featurizer: a real Rasa pipeline trains with it and reads languages it was
+never shown (Rasa venv, real packaged model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.nlu.rasa_venv import run_in_rasa_venv
+
+_TRAIN_AND_PARSE = r"""
+import asyncio, json, sys, tempfile
+from pathlib import Path
+
+from rasa.core.agent import Agent
+from rasa.model_training import train_nlu
+
+work = Path(tempfile.mkdtemp())
+(work / "config.yml").write_text('''
+recipe: default.v1
+language: zh
+assistant_id: sentence_featurizer_test
+pipeline:
+  - name: nlu.components.multilingual_tokenizer.MultilingualTokenizer
+  - name: CountVectorsFeaturizer
+  - name: nlu.components.sentence_featurizer.SentenceEmbeddingFeaturizer
+    model: multilingual-e5-small-q4
+  - name: DIETClassifier
+    epochs: 200
+    number_of_transformer_layers: 0
+    embedding_dimension: 20
+    random_seed: 7
+''')
+(work / "nlu.yml").write_text('''
+version: "3.1"
+nlu:
+- intent: greet
+  examples: |
+    - hello
+    - hi there
+    - good morning
+    - 你好
+    - 早上好
+    - 大家好
+- intent: goodbye
+  examples: |
+    - bye
+    - see you later
+    - goodbye, thanks
+    - 再见
+    - 回头见
+    - 拜拜
+- intent: search_course
+  examples: |
+    - I want a pottery class
+    - are there English courses?
+    - where can I learn to cook
+    - 我想学陶艺
+    - 有英语课吗
+    - 哪里可以学做菜
+- intent: out_of_scope
+  examples: |
+    - what's the weather like
+    - turn on the kitchen light
+    - play some music
+    - 今天天气怎么样
+    - 把灯打开
+    - 放首歌
+''')
+model = train_nlu(str(work / "config.yml"), str(work / "nlu.yml"), str(work / "models"))
+agent = Agent.load(model)
+texts = json.load(sys.stdin)
+parsed = [asyncio.run(agent.parse_message(text)) for text in texts]
+
+from rasa.engine.graph import ExecutionContext
+from rasa.shared.nlu.training_data.message import Message
+from nlu.components.sentence_featurizer import SentenceEmbeddingFeaturizer
+
+featurizer = SentenceEmbeddingFeaturizer.create(
+    {**SentenceEmbeddingFeaturizer.get_default_config()}, None, None,
+    ExecutionContext(graph_schema=None, node_name="sentence_vectors"),
+)
+message = Message(data={"text": "周末有免费的英语课吗"})
+featurizer.process([message])
+features = [
+    {"type": f.type, "origin": f.origin, "shape": list(f.features.shape)} for f in message.features
+]
+print("@@" + json.dumps({
+    "intents": [p["intent"]["name"] for p in parsed],
+    "confidences": [p["intent"]["confidence"] for p in parsed],
+    "features": features,
+}))
+"""
+
+# Languages the tiny training set never shows (it has English and Chinese only).
+UNSEEN = {
+    "Hola, buenos días": "greet",
+    "До побачення, дякую": "goodbye",
+    "أريد دورة في الفخار": "search_course",
+    "Увімкни світло на кухні": "out_of_scope",
+}
+
+
+@pytest.fixture(scope="module")
+def trained() -> dict:
+    return run_in_rasa_venv(_TRAIN_AND_PARSE, stdin=list(UNSEEN))
+
+
+def test_pipeline_with_sentence_vectors_reads_languages_it_was_never_trained_on(trained):
+    assert dict(zip(UNSEEN, trained["intents"], strict=True)) == UNSEEN
+
+
+def test_featurizer_adds_one_sentence_vector_named_after_its_node(trained):
+    assert trained["features"] == [
+        {"type": "sentence", "origin": "sentence_vectors", "shape": [1, 384]}
+    ]
