@@ -163,12 +163,14 @@ class HygieneFilter(logging.Filter):
         self.repeat_window = float(repeat_window)
         self._seen: OrderedDict[tuple[object, ...], list[float]] = OrderedDict()
         self._lock = threading.Lock()
+        self._last_sweep = time.monotonic()
 
     def filter(self, record: logging.LogRecord) -> bool:
         verdict = getattr(record, "_learncity_hygiene", None)
         if verdict is not None:
             return bool(verdict)
         suppressed = self._repeats_suppressed(record)
+        self._report_quiet_repeats()
         if suppressed is None:
             record._learncity_hygiene = False  # type: ignore[attr-defined]
             return False
@@ -210,9 +212,38 @@ class HygieneFilter(logging.Filter):
                 pass
         record.msg, record.args = cleaned, ()
 
+    def _report_quiet_repeats(self) -> None:
+        """Once a storm is over (its window passed with no new line written), say how many
+        were suppressed, so the count is not lost when the errors simply stop. Runs on the
+        next record of any kind, at most once a second."""
+        now = time.monotonic()
+        if self.repeat_window <= 0 or now - self._last_sweep < 1.0:
+            return
+        self._last_sweep = now
+        with self._lock:
+            due = [
+                (key, entry[1])
+                for key, entry in self._seen.items()
+                if entry[1] and now - entry[0] >= self.repeat_window
+            ]
+            for key, _ in due:
+                self._seen[key][1] = 0
+        for key, count in due:
+            name, level, template = key[0], key[1], key[2]
+            logging.getLogger(str(name)).log(
+                int(level),  # type: ignore[call-overload]
+                "%d more like this were suppressed (at most one per %.0f s): %s",
+                count,
+                self.repeat_window,
+                template,
+                extra={"_learncity_summary": True},
+            )
+
     def _repeats_suppressed(self, record: logging.LogRecord) -> int | None:
         """None to drop the record; else how many like it were dropped since the last one."""
         if record.levelno < logging.WARNING or self.repeat_window <= 0:
+            return 0
+        if getattr(record, "_learncity_summary", False):
             return 0
         key = _signature(record)
         now = time.monotonic()

@@ -76,6 +76,23 @@ def test_ten_thousand_identical_errors_make_a_bounded_log(captured_log: io.Strin
     assert len(text.encode()) < 5_000, f"{len(text.encode())} bytes for 10,001 errors"
 
 
+def test_when_a_storm_stops_its_suppressed_count_is_still_written(
+    captured_log: io.StringIO,
+) -> None:
+    for attempt in range(500):
+        _send_reply(attempt)
+    time.sleep(3.1)  # the window passes with no new error of that kind
+    logging.getLogger("bot.gateway").info("something else happened")
+
+    lines = captured_log.getvalue().splitlines()
+    summaries = [line for line in lines if "more like this were suppressed" in line]
+    assert summaries == [
+        summaries[0].split(" ERROR ")[0] + " ERROR bot.channels.telegram: 499 more like this "
+        "were suppressed (at most one per 3 s): telegram: sending a reply failed"
+    ]
+    assert lines[-1].endswith("something else happened")
+
+
 def test_citizen_text_is_redacted_from_messages_and_tracebacks(
     captured_log: io.StringIO, tmp_path: Path
 ) -> None:
