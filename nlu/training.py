@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from core.settings import REPOSITORY_ROOT, Settings
@@ -29,13 +33,30 @@ def training_inputs() -> list[Path]:
     """Every file whose change means the model must be retrained, in a stable order."""
     # The modules the server loads at run time (nlu/rasa_channel.py, nlu/tracker_store.py, …)
     # are not in the model: changing them needs a restart, not a retrain.
+    # A component module counts only when config.yml names it: a new component that is not in
+    # the pipeline yet must not retrain every model. Data files beside them always count.
     files = [CONFIG_FILE]
+    used_components = _components_named_in_config()
     for folder in (DOMAIN_DIR, DATA_DIR, COMPONENTS_DIR):
-        if folder.exists():
-            files.extend(
-                sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-            )
+        if not folder.exists():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file() or "__pycache__" in path.parts:
+                continue
+            if (
+                folder == COMPONENTS_DIR
+                and path.suffix == ".py"
+                and path.stem not in used_components
+            ):
+                continue
+            files.append(path)
     return files
+
+
+def _components_named_in_config() -> set[str]:
+    """Module names of the custom components the pipeline uses (`nlu.components.<module>.<Class>`)."""
+    text = CONFIG_FILE.read_text(encoding="utf-8") if CONFIG_FILE.exists() else ""
+    return set(re.findall(r"nlu\.components\.(\w+)\.", text)) | {"__init__"}
 
 
 def inputs_hash() -> str:
@@ -72,12 +93,38 @@ def rasa_environment() -> dict[str, str]:
 
 
 def ensure_model(settings: Settings, *, force: bool = False) -> Path:
-    """Return the trained model for the current inputs, training it first if needed."""
+    """Return the trained model for the current inputs, training it first if needed.
+
+    Several processes asking for the same model (parallel test runs, `learncity run` beside
+    a test) train it once: the others wait on a lock file and then find it trained.
+    """
     target = model_path(settings)
     if target.exists() and not force:
         logger.info("Rasa model is up to date: %s", target.name)
         return target
     settings.models_dir.mkdir(parents=True, exist_ok=True)
+    with _training_lock(settings.models_dir / f".{target.name}.lock"):
+        if target.exists() and not force:
+            logger.info("Rasa model was trained meanwhile by another process: %s", target.name)
+            return target
+        return _train(settings, target)
+
+
+@contextlib.contextmanager
+def _training_lock(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info("another process is training this model; waiting for it (%s)", path)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _train(settings: Settings, target: Path) -> Path:
     log_file = settings.data_dir / "logs" / "rasa-train.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -132,7 +179,7 @@ def _is_progress_line(line: str) -> bool:
     return any(marker in line for marker in markers)
 
 
-def _remove_old_models(settings: Settings, keep: Path, keep_count: int = 3) -> None:
+def _remove_old_models(settings: Settings, keep: Path, keep_count: int = 5) -> None:
     models = sorted(settings.models_dir.glob("learncity-*.tar.gz"), key=lambda p: p.stat().st_mtime)
     for old in models[:-keep_count]:
         if old != keep:
