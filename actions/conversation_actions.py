@@ -6,6 +6,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 
 import citizens
 from actions.base import CHOSEN_LANGUAGE_SLOT, LearncityAction, Turn
+from actions.clarify import check_reading, follow_pending
 from actions.messages import LANGUAGE_NAMES
 from actions.search_actions import UNMET_TOPIC_SLOT
 from actions.search_flow import first_entity
@@ -21,7 +22,7 @@ MENU = (
 )
 
 # Language names a citizen may type or the NLU may pass through unnormalised.
-_LANGUAGE_WORDS = {
+LANGUAGE_WORDS = {
     "chinese": "zh",
     "mandarin": "zh",
     "english": "en",
@@ -37,7 +38,13 @@ def language_code(value: str | None) -> str | None:
     """A supported language code from an entity value ("fr", "French", "Français")."""
     if not value:
         return None
-    return normalise_language(value) or _LANGUAGE_WORDS.get(value.strip().lower())
+    return normalise_language(value) or LANGUAGE_WORDS.get(value.strip().lower())
+
+
+def names_a_language(text: str | None) -> bool:
+    """Whether the text names a language ("English please", "中文", "in Français")."""
+    lowered = (text or "").lower()
+    return any(word in lowered for word in LANGUAGE_WORDS)
 
 
 class ActionGreet(LearncityAction):
@@ -74,7 +81,17 @@ class ActionSetLanguage(LearncityAction):
         return "action_set_language"
 
     async def respond(self, turn: Turn) -> list[EventType]:
-        chosen = language_code(first_entity(turn.entities, "language"))
+        wanted = language_code(first_entity(turn.entities, "language"))
+        checked = check_reading(
+            turn,
+            "set_language",
+            names_target=names_a_language(turn.text),
+            question="confirm_set_language" if wanted else "confirm_language_choice",
+            question_values={"language": LANGUAGE_NAMES[wanted]} if wanted else {},
+        )
+        if not checked.act:  # "切换到派对模式" names no language: asked, nothing switched
+            return checked.events
+        chosen = language_code(first_entity(checked.entities, "language"))
         if chosen is None:
             turn.reply(
                 turn.say("ask_language"),
@@ -86,14 +103,14 @@ class ActionSetLanguage(LearncityAction):
                     for code in SUPPORTED_LANGUAGES
                 ],
             )
-            return []
+            return checked.events
         with session_scope() as session:
             citizens.set_language(session, turn.sender, chosen)
         turn.language = chosen
         turn.reply(
             turn.say("language_set", language=LANGUAGE_NAMES[chosen]), buttons=turn.buttons(MENU)
         )
-        return [SlotSet(CHOSEN_LANGUAGE_SLOT, chosen)]
+        return [*checked.events, SlotSet(CHOSEN_LANGUAGE_SLOT, chosen)]
 
 
 class ActionOutOfScope(LearncityAction):
@@ -117,13 +134,20 @@ class ActionDefaultFallback(LearncityAction):
 
 
 class ActionAnswerYesNo(LearncityAction):
-    """A "yes"/"no" that answers no question of ours, except the offer to register a search
-    that found nothing: "yes" then opens the learning-need form with that topic."""
+    """A "yes"/"no" to a question no rule follows: "Did you mean ...?" (the confirmed action
+    runs), "Shall we go on registering?" (the form resumes or is dropped), or the offer to
+    register a search that found nothing ("yes" opens the learning-need form with that topic)."""
 
     def name(self) -> str:
         return "action_answer_yes_no"
 
     async def respond(self, turn: Turn) -> list[EventType]:
+        from actions.need_flow_actions import follow_paused_need  # it imports this module
+
+        for follow in (follow_pending, follow_paused_need):
+            events = follow(turn)
+            if events is not None:
+                return events
         unmet = turn.tracker.get_slot(UNMET_TOPIC_SLOT)
         if turn.intent == "affirm" and unmet:
             return [

@@ -1,19 +1,30 @@
-"""register_interest: the learning-need form's questions, answers and consented storage."""
+"""The learning-need form's questions, checked answers and consented storage.
+
+register_interest itself (search first, then the form) is in actions/need_flow_actions.py.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
 import citizens
 from actions import learning_need
-from actions.base import LearncityAction, Turn
+from actions.base import LearncityAction, Turn, resolve_language
 from actions.conversation_actions import language_code
-from actions.learning_need import CONSENT_GIVEN, CONSENT_SLOT, FORM_SLOTS, NO_PREFERENCE
+from actions.learning_need import (
+    CONSENT_GIVEN,
+    CONSENT_SLOT,
+    DAY_PARTS,
+    DAYS,
+    FORM_SLOTS,
+    NO_PREFERENCE,
+    PAUSED,
+    PAUSED_SLOT,
+)
 from actions.messages import LANGUAGE_NAMES
 from core.database import session_scope
 from core.replies import Button
@@ -23,75 +34,36 @@ from nlu.language import SUPPORTED_LANGUAGES
 _NO_PREFERENCE_BUTTON = ("button_no_preference", "/deny")
 
 
-def _answers(tracker: Tracker) -> dict[str, Any]:
-    message = tracker.latest_message
-    return learning_need.answers_from_message(
-        tracker.get_slot("requested_slot"),
-        (message.get("intent") or {}).get("name"),
-        message.get("text") or "",
-        message.get("entities") or [],
-        {slot: tracker.get_slot(slot) for slot in (*FORM_SLOTS, CONSENT_SLOT)},
-        language_code,
-    )
+class ValidateLearningNeedForm(Action):
+    """Fills the form's slots from each answer, checked (`learning_need.answers_from_message`).
 
-
-class ValidateLearningNeedForm(FormValidationAction):
-    """Fills the form's slots from each answer (see `learning_need.answers_from_message`)."""
+    A message that answers nothing asked is met with "that doesn't answer my question" and the
+    question again, with its choices (the form re-asks a slot set back to None).
+    """
 
     def name(self) -> str:
         return "validate_learning_need_form"
 
-    def _one(self, tracker: Tracker, slot: str) -> dict[str, Any]:
-        value = _answers(tracker).get(slot)
-        return {slot: value} if value is not None else {}
-
-    async def extract_need_topic(self, d: CollectingDispatcher, t: Tracker, _: dict) -> dict:
-        return self._one(t, "need_topic")
-
-    async def extract_need_district(self, d: CollectingDispatcher, t: Tracker, _: dict) -> dict:
-        return self._one(t, "need_district")
-
-    async def extract_need_times(self, d: CollectingDispatcher, t: Tracker, _: dict) -> dict:
-        return self._one(t, "need_times")
-
-    async def extract_need_language(self, d: CollectingDispatcher, t: Tracker, _: dict) -> dict:
-        return self._one(t, "need_language")
-
-    async def extract_need_age_group(self, d: CollectingDispatcher, t: Tracker, _: dict) -> dict:
-        return self._one(t, "need_age_group")
-
-    async def extract_need_consent(self, d: CollectingDispatcher, t: Tracker, _: dict) -> dict:
-        return self._one(t, CONSENT_SLOT)
-
-    # The answers were shaped when extracted; these keep them tidy (and rasa-sdk quiet).
-    def _tidy(self, slot: str, value: Any) -> dict[str, Any]:
-        return {slot: " ".join(str(value).split())[:120] if value is not None else None}
-
-    def validate_need_topic(self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict) -> dict:
-        return self._tidy("need_topic", value)
-
-    def validate_need_district(
-        self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict
-    ) -> dict:
-        return self._tidy("need_district", value)
-
-    def validate_need_times(self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict) -> dict:
-        return self._tidy("need_times", value)
-
-    def validate_need_language(
-        self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict
-    ) -> dict:
-        return self._tidy("need_language", value)
-
-    def validate_need_age_group(
-        self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict
-    ) -> dict:
-        return self._tidy("need_age_group", value)
-
-    def validate_need_consent(
-        self, value: Any, d: CollectingDispatcher, t: Tracker, _: dict
-    ) -> dict:
-        return {CONSENT_SLOT: value}
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        message = tracker.latest_message
+        answers = learning_need.answers_from_message(
+            requested,
+            (message.get("intent") or {}).get("name"),
+            message.get("text") or "",
+            message.get("entities") or [],
+            {slot: tracker.get_slot(slot) for slot in (*FORM_SLOTS, CONSENT_SLOT)},
+            language_code,
+        )
+        events: list[EventType] = [SlotSet(slot, value) for slot, value in answers.items()]
+        if requested and requested not in answers:
+            language, language_events = resolve_language(tracker)
+            turn = Turn(tracker=tracker, dispatcher=dispatcher, language=language)
+            turn.reply(turn.say("need_not_an_answer"))
+            events = [*language_events, *events, SlotSet(requested, None)]
+        return events
 
 
 def shown_need_value(turn: Turn, field: str, value: Any) -> str:
@@ -104,7 +76,7 @@ def shown_need_value(turn: Turn, field: str, value: Any) -> str:
     if field == "language":
         return LANGUAGE_NAMES.get(str(value), str(value))
     if field == "times":
-        return ", ".join(_shown_word(turn, "time", word) for word in str(value).split())
+        return _shown_times(turn, str(value))
     if field == "age_group":
         return _shown_word(turn, "audience", str(value))
     return str(value)
@@ -122,15 +94,32 @@ def describe_need(turn: Turn, slots: dict[str, Any]) -> str:
     )
 
 
-_TIME_WORDS = {"weekend", "evening", "morning", "daytime"}
 _AUDIENCE_WORDS = {"children", "youth", "seniors"}
+_TIME_MESSAGES = {
+    "weekday": "time_weekdays",
+    "weekend": "time_weekend",
+    "morning": "time_morning",
+    "daytime": "time_daytime",
+    "evening": "time_evening",
+}
+
+
+def _shown_times(turn: Turn, value: str) -> str:
+    """ "weekday evening" as one time ("Evenings on weekdays", "工作日晚上"); older free
+    text as it was typed."""
+    words = value.split()
+    if not words or any(word not in _TIME_MESSAGES for word in words):
+        return value
+    days = [turn.say(_TIME_MESSAGES[w]) for w in words if w in DAYS]
+    parts = [turn.say(_TIME_MESSAGES[w]) for w in words if w in DAY_PARTS]
+    if days and parts:
+        return turn.say("time_on_days", part=", ".join(parts), days=", ".join(days).lower())
+    return ", ".join(days + parts)
 
 
 def _shown_word(turn: Turn, kind: str, value: str) -> str:
-    """A normalised answer ("weekend", "seniors") in the citizen's words; others as typed."""
-    known = _TIME_WORDS if kind == "time" else _AUDIENCE_WORDS
-    value = "daytime" if value == "weekday" and kind == "time" else value
-    return turn.say(f"{kind}_{value}") if value in known else value
+    """A normalised audience ("seniors") in the citizen's words; others as stored."""
+    return turn.say(f"{kind}_{value}") if value in _AUDIENCE_WORDS else value
 
 
 class _AskAction(LearncityAction):
@@ -221,6 +210,12 @@ class ActionSubmitLearningNeed(LearncityAction):
     async def respond(self, turn: Turn) -> list[EventType]:
         slots = {slot: turn.tracker.get_slot(slot) for slot in (*FORM_SLOTS, CONSENT_SLOT)}
         consent = slots[CONSENT_SLOT]
+        cleared = [SlotSet(slot, None) for slot in (*FORM_SLOTS, CONSENT_SLOT)]
+        if consent == PAUSED:  # another question came in the middle: answer it, offer to go on
+            from actions.need_flow_actions import answer_and_offer_resume  # imports this module
+
+            kept = turn.tracker.get_slot(PAUSED_SLOT) or {}
+            return [*cleared, *await answer_and_offer_resume(turn, kept)]
         need = learning_need.need_from_slots(slots)
         if consent == CONSENT_GIVEN and need.topic:
             with session_scope() as session:
@@ -230,4 +225,4 @@ class ActionSubmitLearningNeed(LearncityAction):
             turn.reply(turn.say("need_cancelled"))
         else:
             turn.reply(turn.say("need_not_stored"))
-        return [SlotSet(slot, None) for slot in (*FORM_SLOTS, CONSENT_SLOT)]
+        return cleared

@@ -8,6 +8,7 @@ from rasa_sdk.events import EventType
 
 import citizens
 from actions.base import LearncityAction, Turn
+from actions.clarify import PENDING_INTENT_SLOT, check_reading, follow_pending
 from actions.learning_need_actions import shown_need_value
 from actions.messages import LANGUAGE_NAMES
 from core.database import session_scope
@@ -74,8 +75,10 @@ class ActionForgetMe(LearncityAction):
         return "action_forget_me"
 
     async def respond(self, turn: Turn) -> list[EventType]:
-        turn.reply(turn.say("ask_forget_confirm"), buttons=turn.buttons(YES_NO))
-        return []
+        checked = check_reading(turn, "forget_me")  # "Supprime la minuterie" is asked about
+        if checked.act:
+            turn.reply(turn.say("ask_forget_confirm"), buttons=turn.buttons(YES_NO))
+        return checked.events
 
 
 class ActionConfirmForgetMe(LearncityAction):
@@ -83,6 +86,8 @@ class ActionConfirmForgetMe(LearncityAction):
         return "action_confirm_forget_me"
 
     async def respond(self, turn: Turn) -> list[EventType]:
+        if turn.tracker.get_slot(PENDING_INTENT_SLOT):  # a yes to "Did you mean", not to erase
+            return follow_pending(turn) or []
         if turn.intent != "affirm":
             turn.reply(turn.say("forget_cancelled"))
             return []

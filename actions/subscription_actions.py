@@ -1,4 +1,8 @@
-"""Festival and event news: subscribe only after a yes, unsubscribe at once."""
+"""Festival and event news: subscribe only after a yes; unsubscribe at once when clearly asked.
+
+Both check the reading first (actions/clarify.py): "включи ночную лампу" or "stop all the timers"
+read as these intents get "Did you mean ...?", never a subscription change.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,13 @@ from rasa_sdk.events import EventType, SlotSet
 
 import citizens
 from actions.base import LearncityAction, Turn
+from actions.clarify import (
+    PENDING_INTENT_SLOT,
+    check_reading,
+    confirmed_entities,
+    follow_pending,
+)
+from actions.intent_guard import ACT, assess
 from actions.search_flow import first_entity
 from core.database import session_scope
 
@@ -55,13 +66,16 @@ class ActionSubscribeEvents(LearncityAction):
         return "action_subscribe_events"
 
     async def respond(self, turn: Turn) -> list[EventType]:
-        topic = subscription_topic(turn.entities)
-        district = first_entity(turn.entities, "district")
+        checked = check_reading(turn, "subscribe_events")
+        if not checked.act:
+            return checked.events
+        topic = subscription_topic(checked.entities)
+        district = first_entity(checked.entities, "district")
         turn.reply(
             turn.say("ask_subscribe_consent", scope=_scope(turn, topic, district)),
             buttons=turn.buttons(YES_NO),
         )
-        return [SlotSet(TOPIC_SLOT, topic), SlotSet(DISTRICT_SLOT, district)]
+        return [*checked.events, SlotSet(TOPIC_SLOT, topic), SlotSet(DISTRICT_SLOT, district)]
 
 
 class ActionConfirmSubscription(LearncityAction):
@@ -69,6 +83,8 @@ class ActionConfirmSubscription(LearncityAction):
         return "action_confirm_subscription"
 
     async def respond(self, turn: Turn) -> list[EventType]:
+        if turn.tracker.get_slot(PENDING_INTENT_SLOT):  # a yes to "Did you mean", not consent
+            return follow_pending(turn) or []
         topic, district = turn.tracker.get_slot(TOPIC_SLOT), turn.tracker.get_slot(DISTRICT_SLOT)
         cleared: list[EventType] = [SlotSet(TOPIC_SLOT, None), SlotSet(DISTRICT_SLOT, None)]
         if turn.intent != "affirm":
@@ -84,13 +100,28 @@ class ActionConfirmSubscription(LearncityAction):
 
 
 class ActionUnsubscribeEvents(LearncityAction):
+    """Unsubscribe needs a subscription to exist and a message about the news (or a yes)."""
+
     def name(self) -> str:
         return "action_unsubscribe_events"
 
     async def respond(self, turn: Turn) -> list[EventType]:
         with session_scope() as session:
+            subscribed = bool(citizens.export_citizen_data(session, turn.sender)["subscriptions"])
+        if not subscribed:
+            # Nothing can change; only a message about the news deserves "you had none".
+            about_news = assess(turn.tracker.latest_message, "unsubscribe_events")
+            clear = about_news.decision == ACT or (
+                confirmed_entities(turn, "unsubscribe_events") is not None
+            )
+            turn.reply(turn.say("not_subscribed" if clear else "fallback", count=0))
+            return [SlotSet(PENDING_INTENT_SLOT, None)]
+        checked = check_reading(turn, "unsubscribe_events")
+        if not checked.act:
+            return checked.events
+        with session_scope() as session:
             removed = citizens.unsubscribe_events(
-                session, turn.sender, topic=subscription_topic(turn.entities)
+                session, turn.sender, topic=subscription_topic(checked.entities)
             )
         turn.reply(turn.say("unsubscribed" if removed else "not_subscribed", count=removed))
-        return []
+        return checked.events

@@ -8,8 +8,10 @@ from actions.learning_need import (
     CONSENT_GIVEN,
     CONSENT_REFUSED,
     NO_PREFERENCE,
+    PAUSED,
     answers_from_message,
     need_from_slots,
+    normalised_times,
 )
 
 EMPTY: dict[str, str | None] = {}
@@ -29,18 +31,50 @@ def test_the_first_message_prefills_what_it_names() -> None:
     assert answers == {"need_topic": "woodworking", "need_district": "Beishan"}
 
 
-def test_a_typed_answer_fills_the_question_asked() -> None:
+def test_a_typed_answer_fills_the_question_asked_only_when_it_answers_it() -> None:
     assert _answer("need_topic", "out_of_scope", "beekeeping") == {"need_topic": "beekeeping"}
-    assert _answer("need_times", "inform", "after work on Tuesdays") == {
-        "need_times": "after work on Tuesdays"
-    }
     assert _answer("need_language", "set_language", "French") == {"need_language": "fr"}
     assert _answer("need_language", "inform", "Français") == {"need_language": "fr"}
+    assert _answer("need_district", "inform", "南湖") == {"need_district": "Nanhu"}
+    assert _answer("need_district", "inform", "Nanhu District please") == {"need_district": "Nanhu"}
+    # Free text that is no time, district, language or age group answers nothing: ask again.
+    assert _answer("need_times", "inform", "after work on Tuesdays") == {}
+    assert _answer("need_district", "inform", "somewhere nice") == {}
+    assert _answer("need_language", "inform", "whatever") == {}
+    assert _answer("need_age_group", "inform", "old") == {}
+
+
+def test_yes_is_no_district_time_language_or_age_group() -> None:
+    for slot in ("need_district", "need_times", "need_language", "need_age_group"):
+        assert _answer(slot, "affirm", "yes") == {}, slot
 
 
 def test_no_to_an_optional_question_means_no_preference() -> None:
     assert _answer("need_district", "deny", "/deny") == {"need_district": NO_PREFERENCE}
-    assert _answer("need_age_group", "affirm", "yes") == {"need_age_group": NO_PREFERENCE}
+    assert _answer("need_age_group", "deny", "/deny") == {"need_age_group": NO_PREFERENCE}
+
+
+def test_weekday_evenings_is_one_time_not_two() -> None:
+    entities = [
+        {"entity": "schedule", "value": "weekday"},
+        {"entity": "schedule", "value": "evening"},
+    ]
+    assert _answer("need_times", "inform", "weekday evenings", entities) == {
+        "need_times": "weekday evening"
+    }
+    assert normalised_times(["evening", "weekday", "evening"]) == "weekday evening"
+    assert normalised_times(["soon"]) is None
+
+
+def test_entities_fill_a_slot_only_with_values_it_can_hold() -> None:
+    entities = [
+        {"entity": "district", "value": "Atlantis"},
+        {"entity": "audience", "value": "festival news"},
+        {"entity": "language", "value": "Klingon"},
+    ]
+    assert _answer("need_age_group", "inform", "festival news", entities) == {}
+    seniors = [{"entity": "audience", "value": "seniors"}]
+    assert _answer("need_age_group", "inform", "seniors", seniors) == {"need_age_group": "seniors"}
 
 
 def test_only_yes_to_the_consent_question_is_consent() -> None:
@@ -49,13 +83,31 @@ def test_only_yes_to_the_consent_question_is_consent() -> None:
     assert _answer("need_consent", "inform", "maybe later") == {"need_consent": CONSENT_REFUSED}
 
 
-def test_leaving_the_form_cancels_it() -> None:
+def test_never_mind_cancels_in_every_language() -> None:
     filled = {"need_topic": "chess"}
-    answers = _answer("need_district", "forget_me", "forget me", filled=filled)
-    assert answers["need_consent"] == CANCELLED
-    assert "need_topic" not in answers and answers["need_district"] == NO_PREFERENCE
+    words = ["never mind", "算了", "annuler", "cancelar", "скасувати", "отмена", "إلغاء", "Cancel!"]
+    for word in words:
+        answers = _answer("need_district", "unsubscribe_events", word, filled=filled)
+        assert answers["need_consent"] == CANCELLED, word
+        assert "need_topic" not in answers and answers["need_district"] == NO_PREFERENCE
     assert _answer("need_topic", "deny", "no")["need_consent"] == CANCELLED
-    assert _answer("need_times", "set_language", "French")["need_consent"] == CANCELLED
+    assert _answer("need_times", "goodbye", "bye")["need_consent"] == CANCELLED
+
+
+def test_another_question_puts_the_form_aside_with_its_answers() -> None:
+    filled = {"need_topic": "chess", "need_district": "Nanhu"}
+    answers = _answer("need_age_group", "subscribe_events", "send me festival news", filled=filled)
+    assert answers["need_consent"] == PAUSED
+    assert answers["paused_need"] == filled
+    assert answers["need_age_group"] == NO_PREFERENCE and "need_topic" not in answers
+    pottery = [{"entity": "topic", "value": "pottery"}]
+    search = _answer("need_language", "search_course", "where can I learn pottery", pottery, filled)
+    assert search["need_consent"] == PAUSED and "need_language" in search
+    assert _answer("need_times", "my_data", "my data", filled=filled)["need_consent"] == PAUSED
+    # "French" at the language question is an answer, not a request to switch language.
+    assert _answer("need_language", "set_language", "French", filled=filled) == {
+        "need_language": "fr"
+    }
 
 
 def test_no_preference_is_stored_as_nothing() -> None:
@@ -106,3 +158,12 @@ def test_my_data_shows_a_stored_need_in_the_citizens_words() -> None:
     assert "古筝（南湖, 周末, 中文, 老人）" in chinese
     english = describe_data(_turn("en"), stored)
     assert "古筝 (Nanhu, Weekends, 中文, Seniors)" in english
+
+
+def test_a_time_of_day_on_weekdays_is_shown_as_one_time() -> None:
+    from actions.learning_need_actions import shown_need_value
+
+    assert shown_need_value(_turn("en"), "times", "weekday evening") == "Evenings on weekdays"
+    assert shown_need_value(_turn("zh"), "times", "weekday evening") == "工作日晚上"
+    assert shown_need_value(_turn("en"), "times", "weekend") == "Weekends"
+    assert shown_need_value(_turn("en"), "times", "after work") == "after work"

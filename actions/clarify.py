@@ -1,0 +1,134 @@
+"""Asking before acting: the "Did you mean ...?" question and the two-best-readings buttons.
+
+State-changing actions call `check_reading` first. When `intent_guard.assess` is unsure, the
+citizen gets Yes/No buttons whose Yes payload carries the confirmed intent and its entities, or
+the two best readings as buttons; a typed "yes" is understood too, through the `pending_intent`
+slot that `action_answer_yes_no` (and the two consent actions) follow back to the action.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+
+from actions.base import Turn
+from actions.intent_guard import ACT, CHOOSE, assess
+
+logger = logging.getLogger(__name__)
+
+PENDING_INTENT_SLOT = "pending_intent"
+
+# The action each state-changing intent runs (rules.yml), for a typed "yes" to "Did you mean".
+ACTION_FOR_INTENT = {
+    "set_language": "action_set_language",
+    "subscribe_events": "action_subscribe_events",
+    "unsubscribe_events": "action_unsubscribe_events",
+    "forget_me": "action_forget_me",
+    "register_interest": "action_register_interest",
+}
+# Button titles for a reading offered as a choice (message ids of actions/replies/).
+READING_LABELS = {
+    "search_course": "button_find_course",
+    "find_learning_space": "button_spaces_near_me",
+    "migrant_guidance": "button_newcomer",
+    "register_interest": "button_register_interest",
+    "set_language": "button_language",
+    "subscribe_events": "reading_subscribe_events",
+    "unsubscribe_events": "reading_unsubscribe_events",
+    "forget_me": "reading_forget_me",
+    "list_events": "reading_list_events",
+    "my_data": "reading_my_data",
+    "help": "reading_help",
+}
+
+
+@dataclass
+class Checked:
+    """What `check_reading` decided: act (with these entities) or the question was asked."""
+
+    act: bool
+    entities: list[dict[str, Any]]
+    events: list[EventType] = field(default_factory=list)
+
+
+def intent_payload(intent: str, entities: Sequence[Mapping[str, Any]]) -> str:
+    """`/intent{"entity": value}` with the first value of each entity (a button's payload)."""
+    values: dict[str, Any] = {}
+    for entity in entities:
+        name = entity.get("entity")
+        if name and name not in values and entity.get("value") not in (None, ""):
+            values[str(name)] = entity["value"]
+    return f"/{intent}{json.dumps(values, ensure_ascii=False)}" if values else f"/{intent}"
+
+
+def confirmed_entities(turn: Turn, intent: str) -> list[dict[str, Any]] | None:
+    """The entities of `intent` if this turn is a typed "yes" to our "Did you mean" about it."""
+    pending = turn.tracker.get_slot(PENDING_INTENT_SLOT)
+    if turn.intent == "affirm" and isinstance(pending, dict) and pending.get("intent") == intent:
+        return list(pending.get("entities") or [])
+    return None
+
+
+def check_reading(
+    turn: Turn, intent: str, *, names_target: bool = False, question: str | None = None,
+    question_values: Mapping[str, object] | None = None,
+) -> Checked:  # fmt: skip
+    """Act, or ask: "Did you mean ...?" (Yes/No) or the two best readings as buttons.
+
+    `question` is the message id of the yes/no question (default `confirm_<intent>`).
+    """
+    confirmed = confirmed_entities(turn, intent)
+    if confirmed is not None:
+        return Checked(True, confirmed, [SlotSet(PENDING_INTENT_SLOT, None)])
+    entities = [e for e in turn.entities if e.get("entity")]
+    message = turn.tracker.latest_message
+    verdict = assess(message, intent, names_target=names_target)
+    clear: list[EventType] = (
+        [SlotSet(PENDING_INTENT_SLOT, None)] if turn.tracker.get_slot(PENDING_INTENT_SLOT) else []
+    )
+    if verdict.decision == ACT:
+        return Checked(True, entities, clear)
+    logger.info("asked before %s: %s", intent, verdict.reason)
+    if verdict.decision == CHOOSE:
+        buttons = [
+            (READING_LABELS[r.intent], intent_payload(r.intent, entities))
+            for r in verdict.readings
+            if r.intent in READING_LABELS
+        ]
+        if len(buttons) == 2:
+            turn.reply(
+                turn.say("choose_reading"),
+                buttons=turn.buttons([*buttons, ("button_none_of_these", "/deny")]),
+            )
+            return Checked(False, entities, clear)
+    turn.reply(
+        turn.say(question or f"confirm_{intent}", **dict(question_values or {})),
+        buttons=turn.buttons(
+            [("button_yes", intent_payload(intent, entities)), ("button_no", "/deny")]
+        ),
+    )
+    pending = {"intent": intent, "entities": [_plain(e) for e in entities]}
+    return Checked(False, entities, [SlotSet(PENDING_INTENT_SLOT, pending)])
+
+
+def follow_pending(turn: Turn) -> list[EventType] | None:
+    """For a "yes"/"no" after "Did you mean ...?": run the confirmed action, or drop it.
+
+    None when no such question is pending.
+    """
+    pending = turn.tracker.get_slot(PENDING_INTENT_SLOT)
+    if not isinstance(pending, dict) or pending.get("intent") not in ACTION_FOR_INTENT:
+        return None
+    if turn.intent == "affirm":
+        return [FollowupAction(ACTION_FOR_INTENT[pending["intent"]])]
+    turn.reply(turn.say("anything_else"))
+    return [SlotSet(PENDING_INTENT_SLOT, None)]
+
+
+def _plain(entity: Mapping[str, Any]) -> dict[str, Any]:
+    return {"entity": entity.get("entity"), "value": entity.get("value")}
