@@ -108,7 +108,8 @@ def nearby(
     limit: int = 5,
     language: str | None = None,
 ) -> list[SearchResult]:
-    """Items within `radius_m` metres of (lat, lon): nearest first, or best match given a query."""
+    """Items within `radius_m` metres of (lat, lon), nearest first (given a query, those
+    matching it, nearest first)."""
     service = get_search_service()
     if service.generation is None and not service.load():
         ensure_index_from_database()

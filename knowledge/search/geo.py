@@ -1,4 +1,8 @@
-"""Distances on the Earth's surface and how nearness combines with text relevance."""
+"""Distances on the Earth's surface, and the score a result has for nearness alone.
+
+With a location, matched results are ordered by distance (`index.py`), not by a mix of
+nearness and relevance: a mix put a 7.4 km result before a 5.2 km one.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import numpy as np
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 PROXIMITY_SCALE_M = 1500.0  # at this distance nearness counts half as much as "right here"
-DISTANCE_WEIGHT = 0.35  # share of the final score that nearness carries when a query is given
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -34,10 +37,3 @@ def distances_m(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> n
 def proximity(distance_m: float) -> float:
     """1.0 here, 0.5 at `PROXIMITY_SCALE_M`, falling smoothly towards 0 further away."""
     return PROXIMITY_SCALE_M / (PROXIMITY_SCALE_M + max(0.0, distance_m))
-
-
-def combine(relevance: float, distance_m: float | None) -> float:
-    """Final score when a citizen gave a location: mostly relevance, partly nearness."""
-    if distance_m is None:
-        return (1 - DISTANCE_WEIGHT) * relevance
-    return (1 - DISTANCE_WEIGHT) * relevance + DISTANCE_WEIGHT * proximity(distance_m)

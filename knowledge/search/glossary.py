@@ -13,6 +13,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -84,7 +85,12 @@ def _inflected_cyrillic(word: str) -> str:
 def written_as(term: str, word: str) -> bool:
     """Whether `word` (one normalised word of a question) is `term` (one word) with an ending
     the glossary allows ("китайского" for "китайский", "poteries" for "poterie")."""
-    return word == term or re.fullmatch(_inflected(term), word) is not None
+    return word == term or _inflected_pattern(term).fullmatch(word) is not None
+
+
+@lru_cache(maxsize=8192)
+def _inflected_pattern(term: str) -> re.Pattern[str]:
+    return re.compile(_inflected(term))
 
 
 class _InflectedTerms:

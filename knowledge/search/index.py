@@ -24,6 +24,7 @@ import pickle
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -458,13 +459,19 @@ def _evidence_groups(
     for concept in expansion.concepts:
         group = concept_tokens([concept])
         for term in expansion.concept_terms.get(concept, ()):
-            term_tokens = tokenize(term)
+            term_tokens = _term_tokens(term)
             absorbed.update(w for w in words if any(written_as(token, w) for token in term_tokens))
         groups.append(group)
     groups += [list(fixed) for fixed in corrections.values()]
     groups += [tokens for tokens in held.values() if tokens]
     groups += [part for part in parts if not absorbed.intersection(part)]
     return groups
+
+
+@lru_cache(maxsize=8192)
+def _term_tokens(term: str) -> tuple[str, ...]:
+    """A glossary term's tokens (terms repeat in every question that names their concept)."""
+    return tuple(tokenize(term))
 
 
 def _dense_trusted(text: str, multilingual: bool) -> bool:

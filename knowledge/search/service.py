@@ -437,7 +437,7 @@ class SearchService:
         limit: int = 5,
         language: str | None = None,
     ) -> list[SearchResult]:
-        """What is within `radius_m` metres, nearest first (or best match first given a query)."""
+        """What is within `radius_m` metres, nearest first (given a query, what matches it)."""
         return self.search(
             query or "",
             limit=limit,
