@@ -267,7 +267,7 @@ def test_after_forget_me_no_log_holds_the_citizens_words(
             rasa_log = logs / "rasa-server.log"
 
             async def hang_up() -> None:
-                async with httpx.AsyncClient(timeout=0.05) as impatient:
+                async with httpx.AsyncClient(timeout=httpx.Timeout(5, read=0.02)) as impatient:
                     with contextlib.suppress(httpx.TimeoutException):
                         await impatient.post(
                             f"{assistant.rasa_url}{WEBHOOK_PATH}",
