@@ -19,13 +19,16 @@ from knowledge.search.filters import TIMES_OF_DAY, SearchFilters
 from knowledge.search.glossary import GlossaryError, get_glossary
 from knowledge.search.results import IndexSync, SearchResult, is_unmet
 from knowledge.search.service import SearchService
-from knowledge.search.upcoming import still_to_come
+from knowledge.search.upcoming import happening_within, still_to_come
+from knowledge.search.when import DEFAULT_TIME_ZONE, DateSpan, resolve_when
 
 # "What's on?" looks at this many events passing the filters, then keeps those still to come.
 EVENTS_CONSIDERED = 5000
 
 __all__ = [
+    "DEFAULT_TIME_ZONE",
     "TIMES_OF_DAY",
+    "DateSpan",
     "GlossaryError",
     "IndexSync",
     "SearchFilters",
@@ -38,6 +41,7 @@ __all__ = [
     "is_unmet",
     "names_a_topic",
     "nearby",
+    "resolve_when",
     "search",
     "upcoming_events",
 ]
@@ -79,11 +83,20 @@ def search(
 
 
 def upcoming_events(
-    *, limit: int = 5, filters: SearchFilters | None = None, now: datetime | None = None
+    *,
+    limit: int = 5,
+    filters: SearchFilters | None = None,
+    now: datetime | None = None,
+    within: DateSpan | None = None,
+    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> list[SearchResult]:
-    """Events that have not ended, soonest first, among those passing `filters`."""
+    """Events that have not ended, soonest first, among those passing `filters`; with
+    `within` (from `resolve_when`), only those held on one of its days in `time_zone`."""
     wanted = replace(filters or SearchFilters(), types=("event",))
-    return still_to_come(search("", limit=EVENTS_CONSIDERED, filters=wanted), now)[:limit]
+    events = still_to_come(search("", limit=EVENTS_CONSIDERED, filters=wanted), now)
+    if within is not None:
+        events = happening_within(events, within, time_zone)
+    return events[:limit]
 
 
 def names_a_topic(text: str, language: str | None = None) -> bool:

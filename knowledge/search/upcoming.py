@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from knowledge.documents import CatalogItem
 from knowledge.search.results import SearchResult
+from knowledge.search.when import DEFAULT_TIME_ZONE, DateSpan
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def still_to_come(
@@ -26,6 +30,50 @@ def still_to_come(
             dated.append((start, result))
     dated.sort(key=lambda pair: pair[0])
     return [result for _, result in dated] + undated
+
+
+def happening_within(
+    results: Iterable[SearchResult], span: DateSpan, tz: str = DEFAULT_TIME_ZONE
+) -> list[SearchResult]:
+    """The events among `results` held on at least one day of `span` (the city's dates, e.g.
+    from `resolve_when("this weekend", ...)`): a one-off event whose dates meet the span, a
+    repeating one whose weekdays fall in it while it runs. Order is kept."""
+    zone = ZoneInfo(tz)
+    kept = []
+    for result in results:
+        item = result.item
+        repeating = [session for session in item.sessions if session.days]
+        if repeating:
+            held = any(
+                _WEEKDAYS[day.weekday()] in session.days
+                and (not session.start_date or session.start_date <= day.isoformat())
+                and (not session.end_date or day.isoformat() <= session.end_date)
+                for session in repeating
+                for day in span.days
+            )
+        else:
+            first = _local_date(item.start, zone)
+            last = _local_date(item.end, zone) or first
+            held = (
+                first is not None and last is not None and first <= span.end and span.start <= last
+            )
+        if held:
+            kept.append(result)
+    return kept
+
+
+def _local_date(value: str | None, zone: ZoneInfo) -> date | None:
+    """The city's date of an ISO date or date-time (a date is taken as the city's own)."""
+    if not value:
+        return None
+    text = value.strip()
+    if "T" not in text and " " not in text:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    moment = _moment(text, end_of_day=False)
+    return None if moment is None else moment.astimezone(zone).date()
 
 
 def _ended(item: CatalogItem, moment: datetime) -> bool:

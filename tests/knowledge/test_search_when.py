@@ -6,6 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from knowledge.documents import CatalogItem, Session
+from knowledge.search import SearchFilters
+from knowledge.search.results import SearchResult
+from knowledge.search.upcoming import happening_within
 from knowledge.search.when import resolve_when
 
 TUESDAY = date(2026, 12, 1)
@@ -130,3 +134,51 @@ def test_today_is_the_city_s_date_not_utc():
 def test_nothing_named_gives_none():
     assert _span("pottery class") is None
     assert _span("陶艺课") is None
+
+
+def _event(item_id: str, start: str, end: str | None = None, sessions=()) -> SearchResult:  # type: ignore[no-untyped-def]
+    item = CatalogItem(
+        id=item_id, type="event", name=item_id, start=start, end=end, sessions=tuple(sessions)
+    )
+    return SearchResult(item, 1.0, None, True)
+
+
+def test_events_held_this_weekend_in_the_city_s_time_zone():
+    events = [
+        _event("fair", "2026-12-12T10:00:00+08:00", "2026-12-12T16:00:00+08:00"),
+        # 23:30 UTC on Friday is Saturday morning in Hailin
+        _event("early-saturday", "2026-12-04T23:30:00+00:00", "2026-12-05T01:00:00+00:00"),
+        _event("friday-night", "2026-12-04T19:00:00+08:00", "2026-12-04T21:00:00+08:00"),
+        _event("week-long", "2026-12-01T09:00:00+08:00", "2026-12-07T17:00:00+08:00"),
+        _event(
+            "tuesday-club",
+            "2026-11-03T18:00:00+08:00",
+            None,
+            [Session("Tue 18:00", ("tuesday",), "18:00", None, "2026-11-03", "2027-01-26")],
+        ),
+        _event(
+            "sunday-walks",
+            "2026-11-01T09:00:00+08:00",
+            None,
+            [Session("Sun 09:00", ("sunday",), "09:00", None, "2026-11-01", "2027-03-28")],
+        ),
+    ]
+    weekend = resolve_when("这周末有什么活动", TUESDAY, "Asia/Shanghai")
+    assert weekend is not None
+    kept = happening_within(events, weekend, "Asia/Shanghai")
+    assert [r.item.id for r in kept] == ["early-saturday", "week-long", "sunday-walks"]
+    next_weekend = resolve_when("next weekend", TUESDAY, "Asia/Shanghai")
+    assert next_weekend is not None
+    assert [r.item.id for r in happening_within(events, next_weekend, "Asia/Shanghai")] == [
+        "fair",
+        "sunday-walks",
+    ]
+
+
+def test_sample_city_events_next_weekend(sample_service):
+    events = sample_service.search("", limit=50, filters=SearchFilters(types=("event",)))
+    span = resolve_when("what's on next weekend", TUESDAY, "Asia/Shanghai")
+    assert span is not None
+    found = [r.item.id for r in happening_within(events, span, "Asia/Shanghai")]
+    assert "newcomers-fair-2026@learn.hailin.example" in found  # Saturday 12 December
+    assert "winter-reading-night@learn.hailin.example" not in found  # the 19th
