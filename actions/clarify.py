@@ -3,7 +3,10 @@
 State-changing actions call `check_reading` first. When `intent_guard.assess` is unsure, the
 citizen gets Yes/No buttons whose Yes payload carries the confirmed intent and its entities, or
 the two best readings as buttons; a typed "yes" is understood too, through the `pending_intent`
-slot that `action_answer_yes_no` (and the two consent actions) follow back to the action.
+slot that `action_answer_yes_no` follows by running the confirmed action in-process (a
+FollowupAction would leave the policies without a rule for the turn after it). Subscribing and
+forgetting have their own consent question, answered by their own rules: when unsure, they ask
+"Did you mean ...?" with their consent buttons instead, so one explicit yes is still needed.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 
 from actions.base import Turn
 from actions.intent_guard import ACT, CHOOSE, assess
@@ -23,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 PENDING_INTENT_SLOT = "pending_intent"
 
-# The action each state-changing intent runs (rules.yml), for a typed "yes" to "Did you mean".
+# The action each state-changing intent runs (rules.yml).
 ACTION_FOR_INTENT = {
     "set_language": "action_set_language",
     "subscribe_events": "action_subscribe_events",
@@ -31,6 +34,7 @@ ACTION_FOR_INTENT = {
     "forget_me": "action_forget_me",
     "register_interest": "action_register_interest",
 }
+_CHOICE_ASKED = {"intent": "", "entities": []}  # a yes to "which of these?" confirms nothing
 # Button titles for a reading offered as a choice (message ids of actions/replies/).
 READING_LABELS = {
     "search_course": "button_find_course",
@@ -77,10 +81,12 @@ def confirmed_entities(turn: Turn, intent: str) -> list[dict[str, Any]] | None:
 def check_reading(
     turn: Turn, intent: str, *, names_target: bool = False, question: str | None = None,
     question_values: Mapping[str, object] | None = None,
+    consent_buttons: Sequence[tuple[str, str]] = (),
 ) -> Checked:  # fmt: skip
     """Act, or ask: "Did you mean ...?" (Yes/No) or the two best readings as buttons.
 
-    `question` is the message id of the yes/no question (default `confirm_<intent>`).
+    `question` is the message id of the yes/no question (default `confirm_<intent>`);
+    `consent_buttons`, when given, answer it instead of Yes/No (the action's own rules follow).
     """
     confirmed = confirmed_entities(turn, intent)
     if confirmed is not None:
@@ -105,7 +111,11 @@ def check_reading(
                 turn.say("choose_reading"),
                 buttons=turn.buttons([*buttons, ("button_none_of_these", "/deny")]),
             )
-            return Checked(False, entities, clear)
+            return Checked(False, entities, [SlotSet(PENDING_INTENT_SLOT, _CHOICE_ASKED)])
+    if consent_buttons:
+        question_text = turn.say(question or f"confirm_{intent}", **dict(question_values or {}))
+        turn.reply(question_text, buttons=turn.buttons(consent_buttons))
+        return Checked(False, entities, clear)
     turn.reply(
         turn.say(question or f"confirm_{intent}", **dict(question_values or {})),
         buttons=turn.buttons(
@@ -116,18 +126,32 @@ def check_reading(
     return Checked(False, entities, [SlotSet(PENDING_INTENT_SLOT, pending)])
 
 
-def follow_pending(turn: Turn) -> list[EventType] | None:
+async def follow_pending(turn: Turn) -> list[EventType] | None:
     """For a "yes"/"no" after "Did you mean ...?": run the confirmed action, or drop it.
 
     None when no such question is pending.
     """
     pending = turn.tracker.get_slot(PENDING_INTENT_SLOT)
-    if not isinstance(pending, dict) or pending.get("intent") not in ACTION_FOR_INTENT:
+    if not isinstance(pending, dict):
         return None
-    if turn.intent == "affirm":
-        return [FollowupAction(ACTION_FOR_INTENT[pending["intent"]])]
+    confirmed = _confirmable_actions().get(str(pending.get("intent")))
+    if turn.intent == "affirm" and confirmed is not None:
+        return await confirmed().respond(turn)  # it reads the entities from `pending_intent`
     turn.reply(turn.say("anything_else"))
     return [SlotSet(PENDING_INTENT_SLOT, None)]
+
+
+def _confirmable_actions() -> dict[str, Any]:
+    """The actions a typed "yes" confirms (imported here: they import this module)."""
+    from actions.conversation_actions import ActionSetLanguage
+    from actions.need_flow_actions import ActionRegisterInterest
+    from actions.subscription_actions import ActionUnsubscribeEvents
+
+    return {
+        "set_language": ActionSetLanguage,
+        "unsubscribe_events": ActionUnsubscribeEvents,
+        "register_interest": ActionRegisterInterest,
+    }
 
 
 def _plain(entity: Mapping[str, Any]) -> dict[str, Any]:

@@ -144,10 +144,11 @@ class ActionAnswerYesNo(LearncityAction):
     async def respond(self, turn: Turn) -> list[EventType]:
         from actions.need_flow_actions import follow_paused_need  # it imports this module
 
-        for follow in (follow_pending, follow_paused_need):
-            events = follow(turn)
-            if events is not None:
-                return events
+        events = await follow_pending(turn)
+        if events is None:
+            events = follow_paused_need(turn)
+        if events is not None:
+            return events
         unmet = turn.tracker.get_slot(UNMET_TOPIC_SLOT)
         if turn.intent == "affirm" and unmet:
             return [

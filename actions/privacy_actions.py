@@ -75,7 +75,8 @@ class ActionForgetMe(LearncityAction):
         return "action_forget_me"
 
     async def respond(self, turn: Turn) -> list[EventType]:
-        checked = check_reading(turn, "forget_me")  # "Supprime la minuterie" is asked about
+        # "Supprime la minuterie": "Did you mean to erase everything?" with the same yes/no
+        checked = check_reading(turn, "forget_me", consent_buttons=YES_NO)
         if checked.act:
             turn.reply(turn.say("ask_forget_confirm"), buttons=turn.buttons(YES_NO))
         return checked.events
@@ -86,8 +87,8 @@ class ActionConfirmForgetMe(LearncityAction):
         return "action_confirm_forget_me"
 
     async def respond(self, turn: Turn) -> list[EventType]:
-        if turn.tracker.get_slot(PENDING_INTENT_SLOT):  # a yes to "Did you mean", not to erase
-            return follow_pending(turn) or []
+        if turn.tracker.get_slot(PENDING_INTENT_SLOT):  # a yes to "which of these?": no erasing
+            return await follow_pending(turn) or []
         if turn.intent != "affirm":
             turn.reply(turn.say("forget_cancelled"))
             return []

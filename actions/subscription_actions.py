@@ -66,15 +66,16 @@ class ActionSubscribeEvents(LearncityAction):
         return "action_subscribe_events"
 
     async def respond(self, turn: Turn) -> list[EventType]:
-        checked = check_reading(turn, "subscribe_events")
-        if not checked.act:
-            return checked.events
+        # When unsure ("включи ночную лампу"), "Did you mean to get the news?" is the consent
+        # question: the same yes/no, answered by the same rules.
+        checked = check_reading(turn, "subscribe_events", consent_buttons=YES_NO)
         topic = subscription_topic(checked.entities)
         district = first_entity(checked.entities, "district")
-        turn.reply(
-            turn.say("ask_subscribe_consent", scope=_scope(turn, topic, district)),
-            buttons=turn.buttons(YES_NO),
-        )
+        if checked.act:
+            turn.reply(
+                turn.say("ask_subscribe_consent", scope=_scope(turn, topic, district)),
+                buttons=turn.buttons(YES_NO),
+            )
         return [*checked.events, SlotSet(TOPIC_SLOT, topic), SlotSet(DISTRICT_SLOT, district)]
 
 
@@ -83,8 +84,8 @@ class ActionConfirmSubscription(LearncityAction):
         return "action_confirm_subscription"
 
     async def respond(self, turn: Turn) -> list[EventType]:
-        if turn.tracker.get_slot(PENDING_INTENT_SLOT):  # a yes to "Did you mean", not consent
-            return follow_pending(turn) or []
+        if turn.tracker.get_slot(PENDING_INTENT_SLOT):  # a yes to "which of these?": no consent
+            return await follow_pending(turn) or []
         topic, district = turn.tracker.get_slot(TOPIC_SLOT), turn.tracker.get_slot(DISTRICT_SLOT)
         cleared: list[EventType] = [SlotSet(TOPIC_SLOT, None), SlotSet(DISTRICT_SLOT, None)]
         if turn.intent != "affirm":
