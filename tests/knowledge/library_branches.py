@@ -36,15 +36,21 @@ def library_branches() -> list[CatalogItem]:
             address = "1515 Albion Road"
         if neighbourhood == "Glenview":  # a neighbour on a street of the same name
             address = "22 Albion Street"
+        description = (
+            f"Public library branch. {_SERVICES[number % len(_SERVICES)]} "
+            "Library card holders can borrow and return items from any library branch."
+        )
+        if neighbourhood == "Albion":  # described by what it does, not as "a library"
+            description = (
+                "Neighbourhood hub with conversation circles for newcomers, free tax clinics, "
+                "a seed exchange and a community garden."
+            )
         items.append(
             CatalogItem(
                 id=f"https://library.example.org/branches/{neighbourhood.lower()}",
                 type="space",
                 name=neighbourhood,  # as big-city libraries publish them: "Albion", "Agincourt"
-                description=(
-                    f"Public library branch. {_SERVICES[number % len(_SERVICES)]} "
-                    "Library card holders can borrow and return items from any library branch."
-                ),
+                description=description,
                 place_name=f"{neighbourhood} Library",
                 address=address,
                 languages=("en",),
