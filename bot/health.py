@@ -67,7 +67,9 @@ def rasa_outcome(url: str, token: str) -> ProbeOutcome:
     return probe
 
 
-def action_server_outcome(webhook_url: str, token: str) -> ProbeOutcome:
+def action_server_outcome(
+    webhook_url: str, token: str, sender_id: str = "gateway:health-probe"
+) -> ProbeOutcome:
     """The action server's webhook running the no-op probe action, with the secret."""
     from rasa_sdk import __version__ as sdk_version
 
@@ -75,8 +77,8 @@ def action_server_outcome(webhook_url: str, token: str) -> ProbeOutcome:
 
     body = {
         "next_action": PROBE_ACTION,
-        "sender_id": "gateway:health-probe",
-        "tracker": {"sender_id": "gateway:health-probe", "events": [], "slots": {}},
+        "sender_id": sender_id,
+        "tracker": {"sender_id": sender_id, "events": [], "slots": {}},
         "domain": {},
         "version": sdk_version,  # without one, rasa-sdk warns on every call
     }

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import psutil
 from pydantic import SecretStr
 
+from bot.health import action_server_outcome, rasa_outcome
 from core.settings import REPOSITORY_ROOT, Settings
 from nlu.serving import rasa_run_command, write_endpoints
 from nlu.training import rasa_environment, rasa_executable
@@ -235,44 +235,14 @@ def _local_host(interface: str) -> str:
 
 def rasa_probe(url: str, token: str) -> Probe:
     """Rasa answers `/status` with the token (the model is loaded)."""
-
-    def probe(timeout: float) -> bool:
-        try:
-            response = httpx.get(f"{url}/status", params={"token": token}, timeout=timeout)
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
-
-    return probe
+    outcome = rasa_outcome(url, token)
+    return lambda timeout: outcome(timeout) == "up"
 
 
 def action_server_probe(webhook_url: str, token: str) -> Probe:
     """The action server runs the no-op action through its webhook, with the secret."""
-    from rasa_sdk import __version__ as sdk_version
-
-    from bot.action_server import PROBE_ACTION
-
-    body = {
-        "next_action": PROBE_ACTION,
-        "sender_id": "supervisor:health-probe",
-        "tracker": {"sender_id": "supervisor:health-probe", "events": [], "slots": {}},
-        "domain": {},
-        "version": sdk_version,
-    }
-
-    def probe(timeout: float) -> bool:
-        try:
-            response = httpx.post(
-                webhook_url,
-                json=body,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=timeout,
-            )
-            return response.status_code == 200 and response.json().get("events") == []
-        except (httpx.HTTPError, ValueError, AttributeError):
-            return False
-
-    return probe
+    outcome = action_server_outcome(webhook_url, token, sender_id="supervisor:health-probe")
+    return lambda timeout: outcome(timeout) == "up"
 
 
 @dataclass(frozen=True)
