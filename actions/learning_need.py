@@ -117,7 +117,9 @@ def paused(filled: Mapping[str, Any]) -> dict[str, Any]:
 def normalised_times(values: Sequence[str]) -> str | None:
     """ "weekday evening" for weekday + evening: days first, then parts of the day, once each;
     None when no value is a time the form knows."""
-    known = [v for v in DAYS + DAY_PARTS if v in {str(value).lower() for value in values}]
+    words = {str(value).lower() for value in values}
+    words |= {word.removesuffix("s") for word in words}  # a typed "evenings", "weekends"
+    known = [v for v in DAYS + DAY_PARTS if v in words]
     return " ".join(known) or None
 
 

@@ -64,6 +64,9 @@ def test_weekday_evenings_is_one_time_not_two() -> None:
     }
     assert normalised_times(["evening", "weekday", "evening"]) == "weekday evening"
     assert normalised_times(["soon"]) is None
+    assert _answer("need_times", "inform", "Evenings, weekends") == {
+        "need_times": "weekend evening"
+    }
 
 
 def test_entities_fill_a_slot_only_with_values_it_can_hold() -> None:
