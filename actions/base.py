@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import citizens
 from actions.messages import say
-from actions.reply_language import choose_reply_language
+from actions.reply_language import choose_reply_language, earlier_citizen_text
 from core.database import session_scope
 from core.replies import JSON_KEY, Button, Card, Reply, buttons_of, cards_of
 
@@ -109,9 +109,13 @@ def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:
         previous=previous,
         hint=hint,
         is_answer=intent in ANSWER_INTENTS,
+        earlier_text=earlier_citizen_text(tracker.events),
     )
     events: list[EventType] = []
-    if not chosen and language != previous:
+    if chosen and language != chosen:
+        # two clear messages in another language: that language is now the conversation's
+        events.append(SlotSet(CHOSEN_LANGUAGE_SLOT, language))
+    elif not chosen and language != previous:
         events.append(SlotSet(DETECTED_LANGUAGE_SLOT, language))
     return language, events
 
