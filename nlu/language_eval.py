@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlu.language import SUPPORTED_LANGUAGES, detect_language
+from nlu.language import SUPPORTED_LANGUAGES, detect_language, load_models
 from nlu.nlu_data import HELDOUT_DIR, REPOSITORY_ROOT, read_examples
 
 TATOEBA_SAMPLE = REPOSITORY_ROOT / "tests" / "nlu" / "language" / "tatoeba_sample.tsv"
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("heldout", "dev"), default="heldout")
     parser.add_argument("--out", type=Path, help="report folder; default: <data dir>/reports")
     args = parser.parse_args(argv)
-    detect_language("warm up the detector")
+    load_models()
     tatoeba = evaluate(read_tatoeba_sample(args.split))
     project = evaluate(read_project_heldout())
     report = "\n".join(
