@@ -16,6 +16,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parents[2]))  # run as a script from anywhere
+
+from nlu.language_eval import length_class  # noqa: E402
+
 _TESTSETS = "datasets/helsinki_nlp/tatoeba/testsets"
 _VERSION = "tatoeba-test-v2021-08-07"
 # our code: (language pair folder, file suffix, Tatoeba labels kept)
@@ -43,7 +47,7 @@ def main(clone: Path) -> None:
             key=_digest,
         )
         for length in ("short", "long"):
-            chosen = [t for t in kept if _length_class(t, language) == length][:_PER_LENGTH]
+            chosen = [t for t in kept if length_class(t) == length][:_PER_LENGTH]
             for text in chosen:
                 split = "dev" if int(_digest(text), 16) % 3 == 0 else "heldout"
                 rows.append(f"{language}\t{split}\t{length}\t{text}")
@@ -52,13 +56,6 @@ def main(clone: Path) -> None:
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _length_class(text: str, language: str) -> str:  # noqa: ARG001
-    sys.path.insert(0, str(HERE.parents[2]))
-    from nlu.language_eval import word_count
-
-    return "short" if word_count(text) <= 4 else "long"
 
 
 if __name__ == "__main__":
