@@ -180,6 +180,7 @@ class LexicalIndex:
         self.total_length = 0.0
         self.live_documents = 0
         self.live = np.zeros(0, dtype=bool)  # slot -> document still indexed
+        self._frequencies: dict[str, int] = {}  # token -> live documents, until the next change
         self._containing: dict[str, list[str]] = {}  # character -> indexed words holding it
 
     def tokens_containing(self, character: str, limit: int = 50) -> list[str]:
@@ -216,6 +217,7 @@ class LexicalIndex:
         self.total_length += float(lengths.sum())
         self.live_documents += len(documents)
         self._containing.clear()
+        self._frequencies.clear()
         for token, (slots, freqs) in gathered.items():
             new_slots = np.asarray(slots, dtype=np.int32)
             new_freqs = np.asarray(freqs, dtype=np.float32)
@@ -233,6 +235,7 @@ class LexicalIndex:
         self.doc_length[slot] = 0
         self.live[slot] = False
         self.live_documents -= 1
+        self._frequencies.clear()
 
     def live_posting(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(slots, term frequencies) of the live documents holding `token`; None if none do."""
@@ -247,8 +250,12 @@ class LexicalIndex:
 
     def document_frequency(self, token: str) -> int:
         """How many live documents hold `token`."""
-        posting = self.postings.get(token)
-        return 0 if posting is None else int(self.live[posting[0]].sum())
+        frequency = self._frequencies.get(token)
+        if frequency is None:
+            posting = self.postings.get(token)
+            frequency = 0 if posting is None else int(self.live[posting[0]].sum())
+            self._frequencies[token] = frequency
+        return frequency
 
     def search(
         self,
@@ -350,6 +357,7 @@ class LexicalIndex:
         index.total_length = state["total_length"]
         index.live_documents = state["live_documents"]
         index.live = state["live"]
+        index._frequencies = {}
         return index
 
 
