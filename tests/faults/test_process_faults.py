@@ -225,6 +225,7 @@ def test_killed_action_server_is_replaced_and_citizens_get_try_again_at_worst(
         )
     print(f"\naction server kill -9: recovered in {seconds:.1f} s; outcomes {load.kinds()}")
     _assert_no_error_reached_a_citizen(load)
+    assert "action server exited (code -9); restarting" in stack.output()
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in tree)
     assert seconds < 120
 
@@ -240,6 +241,8 @@ def test_killed_rasa_is_replaced_and_citizens_get_try_again_at_worst(
         seconds = _recover(stack, load, struck_at, rasa.pid, _rasa)
     print(f"\nRasa kill -9: recovered in {seconds:.1f} s; outcomes {load.kinds()}")
     _assert_no_error_reached_a_citizen(load)
+    # Every restart reaches the operator's log, even right after another server's.
+    assert "Rasa server exited (code -9); restarting" in stack.output()
     assert "try again" in load.kinds()
     assert seconds < 400
 
