@@ -17,6 +17,11 @@ multilingual candidates) it measures, with the model as the search and NLU would
   (all cores), each in a fresh process, several rounds: minimum and median are reported,
   with the load average, because the machine is shared.
 It prints tables and writes bench/results/embedding_models-latest.json.
+
+    .venv/bin/python -m bench.embedding_models --rasa-models A.tar.gz B.tar.gz
+
+times Rasa's own `parse_message` (load, memory, one message at a time) for trained models,
+to compare a pipeline with and without the sentence featurizer.
 """
 
 from __future__ import annotations
@@ -258,6 +263,56 @@ def measure_speed(model: str, rounds: int, processes: int) -> dict[str, Any]:
     return merged
 
 
+_RASA_PARSE_SPEED = r"""
+import asyncio, json, statistics, sys, time
+from pathlib import Path
+
+def rss():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+from rasa.core.agent import Agent
+texts, rounds = json.load(sys.stdin), int(sys.argv[2])
+started = time.perf_counter()
+agent = Agent.load(sys.argv[1])
+asyncio.run(agent.parse_message("hello"))
+load_s = time.perf_counter() - started
+
+async def timed():
+    times = []
+    for _ in range(rounds):
+        for text in texts:
+            tick = time.perf_counter()
+            await agent.parse_message(text)
+            times.append((time.perf_counter() - tick) * 1000)
+    return times
+
+times = asyncio.run(timed())
+print("@@" + json.dumps({"load_s": load_s, "rss_mb": rss(), "parse_ms_min": min(times),
+    "parse_ms_median": statistics.median(times), "parses": len(times)}))
+"""
+
+
+def rasa_parse_speed(model: Path, rounds: int) -> dict[str, Any]:
+    """Load a trained Rasa model in the Rasa venv and time `parse_message`, one at a time."""
+    from nlu.training import rasa_environment
+
+    texts = [e.text for e in _examples(REPOSITORY / "tests/nlu/heldout")][::7][:60]
+    completed = subprocess.run(
+        [str(REPOSITORY / ".venv-rasa/bin/python"), "-c", _RASA_PARSE_SPEED, str(model)]
+        + [str(rounds)],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        env=rasa_environment(),
+        check=True,
+    )
+    result = json.loads(completed.stdout.split("@@", 1)[1])
+    return {**result, "load_average_1min": os.getloadavg()[0]}
+
+
 def package_facts(model: str) -> dict[str, Any]:
     distribution = metadata.distribution(PACKAGES[model])
     size = sum(f.locate().stat().st_size for f in distribution.files or [] if f.locate().exists())
@@ -280,8 +335,21 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="timing rounds per process")
     parser.add_argument("--processes", type=int, default=3, help="fresh processes per model")
+    parser.add_argument(
+        "--rasa-models",
+        nargs="+",
+        type=Path,
+        help="instead: time parse_message of these trained Rasa models (embedding_models-parse)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.rasa_models:
+        parsed = {str(path): rasa_parse_speed(path, args.rounds) for path in args.rasa_models}
+        keys = ["load_s", "rss_mb", "parse_ms_min", "parse_ms_median"]
+        rows = [[path, *[f"{r[k]:.1f}" for k in keys]] for path, r in parsed.items()]
+        print_table("Rasa parse_message, one at a time (machine shared)", ["model", *keys], rows)
+        print(f"\nwritten: {write_results('embedding_models-parse', {'rasa_models': parsed})}")
+        return
     if args.worker:
         rounds = int(os.environ.get("BENCH_ROUNDS", args.rounds))
         print("@@" + json.dumps(speed_worker(args.worker, rounds)))
