@@ -92,6 +92,18 @@ def _cut(text: str) -> list[str]:
     return _jieba.lcut_for_search(text)
 
 
+def in_chinese_dictionary(word: str) -> bool:
+    """Whether jieba's dictionary knows `word` (a real Chinese word, not a typo)."""
+    _cut("")
+    assert _jieba is not None
+    return bool(_jieba.dt.FREQ.get(word))
+
+
+def is_generic_character(character: str) -> bool:
+    """Whether a Chinese character names nothing on its own (的, 学, 课 ...)."""
+    return character in _GENERIC_CHARACTERS
+
+
 def _stem(word: str) -> str:
     if len(word) <= 3 or not word.isascii():
         return word

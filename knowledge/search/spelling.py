@@ -7,9 +7,13 @@ half of the word's character bigrams (with start and end marks) and have a simil
 then the optimal-string-alignment distance (an insertion, deletion, substitution or swap of
 two neighbours counts one edit) decides. Words of four to nine letters may be one edit away,
 longer ones two ("strumming" is two from "streaming"); shorter words are too easily another
-real word. Chinese is left out: jieba
-cuts a mistyped character into other words, and the index's bigrams already meet most
-near-misses there.
+real word.
+
+Chinese: a word of two to four characters that neither the index nor jieba's dictionary
+knows ("陶意") is read as the indexed or glossary words of the same length that differ in one
+character, keeping a character that names something (陶意 -> 陶艺; 意课 stays unread, since
+课 alone names nothing). A word jieba knows ("潜水", "养蜂") is never a typo. A mistyped
+character that jieba cuts off on its own is left to the one-character topics (瑜枷 -> 瑜伽).
 
 A word the language commonly uses is not a typo even when the catalog lacks it: "scuba
 diving" must not become "driving" and find a driving course. `wordfreq` (word frequencies
@@ -26,10 +30,11 @@ from collections import Counter
 from collections.abc import Iterable
 
 from knowledge.search.glossary import Glossary
-from knowledge.search.lexical import tokenize
+from knowledge.search.lexical import in_chinese_dictionary, is_generic_character, tokenize
 
 _ALPHABETIC = re.compile(r"^[^\W\d_]+$")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK_WORD = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]{2,4}$")
 MIN_LENGTH = 4
 LENGTH_FOR_TWO_EDITS = 10
 MAX_CORRECTIONS = 2  # per unknown word: the closest, ties by how common the word is
@@ -94,6 +99,7 @@ class Speller:
 
     def __init__(self, words: Iterable[str] = ()) -> None:
         self._by_bigram: dict[tuple[str, int], list[str]] = {}
+        self._by_pattern: dict[str, list[str]] = {}  # Chinese: "陶?" -> 陶艺, 陶瓷
         self._known: set[str] = set()
         self.add(words)
 
@@ -102,7 +108,14 @@ class Speller:
 
     def add(self, words: Iterable[str]) -> None:
         for word in words:
-            if word in self._known or not correctable(word):
+            if word in self._known:
+                continue
+            if _CJK_WORD.match(word):
+                self._known.add(word)
+                for pattern in _patterns(word):
+                    self._by_pattern.setdefault(pattern, []).append(word)
+                continue
+            if not correctable(word):
                 continue
             self._known.add(word)
             for bigram in _bigrams(word):
@@ -111,7 +124,11 @@ class Speller:
     def corrections(self, word: str, language: str | None = None) -> list[str]:
         """Known words `word` may be a typo of, closest first (empty if it is known, a common
         word of `language`, or too far from any known word)."""
-        if word in self._known or not correctable(word):
+        if word in self._known:
+            return []
+        if _CJK_WORD.match(word):
+            return self._chinese_corrections(word)
+        if not correctable(word):
             return []
         limit = 2 if len(word) >= LENGTH_FOR_TWO_EDITS else 1
         grams = _bigrams(word)
@@ -131,6 +148,22 @@ class Speller:
             return []
         scored.sort()
         return [candidate for _, _, candidate in scored[:MAX_CORRECTIONS]]
+
+    def _chinese_corrections(self, word: str) -> list[str]:
+        if in_chinese_dictionary(word):
+            return []
+        found: list[str] = []
+        for position, pattern in enumerate(_patterns(word)):
+            kept = word[:position] + word[position + 1 :]
+            if all(is_generic_character(character) for character in kept):
+                continue  # "意课" -> "?课" would read any lesson
+            found += [known for known in self._by_pattern.get(pattern, ()) if known not in found]
+        return found[:MAX_CORRECTIONS]
+
+
+def _patterns(word: str) -> list[str]:
+    """The word with each character in turn replaced by "?"."""
+    return [word[:position] + "?" + word[position + 1 :] for position in range(len(word))]
 
 
 _glossary_spellers: dict[str, Speller] = {}

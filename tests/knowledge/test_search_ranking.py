@@ -98,6 +98,8 @@ LIBRARIES = ("spaces/library-central", "spaces/xicheng-library", "spaces/xingang
         ("Pyhton", ("courses/python-beginners",)),
         ("calligrapy class", ("courses/calligraphy",)),
         ("библиотка", LIBRARIES),  # Russian, through the glossary's words
+        ("陶意课", ("courses/pottery-beginners",)),  # 陶艺, one character off
+        ("摄景课", ("courses/photography-smartphone",)),  # 摄影
     ],
 )
 def test_a_typo_finds_the_items_of_the_word_meant(sample_service, question, expected):
@@ -106,9 +108,11 @@ def test_a_typo_finds_the_items_of_the_word_meant(sample_service, question, expe
     assert not is_unmet(results)
 
 
-def test_a_common_word_the_catalog_lacks_is_not_read_as_a_typo(sample_service):
-    # "diving" is one letter from "driving" (Driving Theory in English) but a real word.
-    results = sample_service.search("scuba diving", limit=5)
+@pytest.mark.parametrize("question", ["scuba diving", "潜水课", "养蜂"])
+def test_a_common_word_the_catalog_lacks_is_not_read_as_a_typo(sample_service, question):
+    # "diving" is one letter from "driving" (Driving Theory in English) but a real word;
+    # jieba's dictionary knows 潜水 and 养蜂.
+    results = sample_service.search(question, limit=5)
     assert is_unmet(results), [r.item.name for r in results if r.matched]
 
 
