@@ -118,13 +118,13 @@ def test_exact_wording_names_places_and_typos_stay_above_their_floors(
     measured: dict[str, dict[str, Any]],
 ) -> None:
     hybrid = measured["hybrid"]
-    # Measured 2026-12-01: exact 1.000, name 0.864, place 0.909, typo 1.000, English 0.960.
+    # Measured 2026-12-01: exact 1.000, name 0.864, place 0.909, typo 1.000, English 0.933.
     floors = {
         "kind:exact": 0.9,
         "kind:name": 0.75,
         "kind:place": 0.8,
         "kind:typo": 0.85,
-        "language:en": 0.9,
+        "language:en": 0.85,
     }
     seen = {name: _hit(hybrid, name) for name in floors}
     assert {name: seen[name] >= floor for name, floor in floors.items()} == dict.fromkeys(
@@ -136,7 +136,7 @@ def test_other_languages_and_overall_stay_above_their_floors(
     measured: dict[str, dict[str, Any]],
 ) -> None:
     sets = measured["hybrid"]["sets"]
-    # Measured 2026-12-01: all hit@5 0.891 / recall@5 0.736; other languages than the
+    # Measured 2026-12-01: all hit@5 0.884 / recall@5 0.726; other languages than the
     # catalog's hit@5 0.846 / recall@5 0.613.
     seen = {
         "all hit@5": sets["all"]["hit@5"],
@@ -159,7 +159,7 @@ def test_hybrid_finds_more_than_either_retriever_alone(
     measured: dict[str, dict[str, Any]],
 ) -> None:
     hits = {mode: _hit(result, "all") for mode, result in measured.items()}
-    # Measured 2026-12-01: dense 0.625, lexical 0.578, hybrid 0.891.
+    # Measured 2026-12-01: dense 0.638, lexical 0.551, hybrid 0.884.
     assert hits["hybrid"] > max(hits["dense"], hits["lexical"]), hits
 
 
@@ -167,6 +167,7 @@ def test_unanswerable_questions_are_reported_as_unmet(
     measured: dict[str, dict[str, Any]],
 ) -> None:
     unmet = measured["hybrid"]["unmet"]
-    # Measured 2026-12-01: recall 1.00 (24 of 24), precision 0.29 (60 answerable questions
-    # were also called unmet: `matched` misses good answers on this catalog, see docs/search.md).
-    assert (unmet["recall"] >= 0.9, unmet["precision"] >= 0.25) == (True, True), unmet
+    # Measured 2026-12-01: recall 0.93 (28 of 30), precision 0.29 (68 of 138 answerable
+    # questions were also called unmet: `matched` misses good answers on this catalog, mostly
+    # other-language questions and paraphrases; see docs/search.md).
+    assert (unmet["recall"] >= 0.85, unmet["precision"] >= 0.25) == (True, True), unmet
