@@ -1,7 +1,8 @@
 """Refuse to patch Rasa's internals on a Rasa version the differential tests did not cover.
 
 Runs inside the Rasa server (Python 3.10 venv). `nlu.action_calls`, `nlu.action_validation`,
-`nlu.graph_runner` and `nlu.tracker_store` replace or extend private Rasa methods; each has a
+`nlu.graph_runner`, `nlu.policy_history`, `nlu.tracker_copy` and `nlu.tracker_store` replace or
+extend private Rasa methods; each has a
 differential test (tests/nlu/) that runs our code and Rasa's side by side on the same input.
 A private method can change in any release, so each of those modules calls
 `require_tested_rasa` when it is imported: on another version the Rasa server stops at
@@ -10,7 +11,8 @@ nobody checked against it.
 
 To support a new Rasa version: install it in .venv-rasa, run the differential tests
 (`tests/nlu/test_action_calls.py`, `test_action_validation.py`, `test_graph_runner.py`,
-`test_tracker_store.py`), fix what they show, then add the version below.
+`test_policy_history.py`, `test_tracker_copy.py`, `test_tracker_store.py`), fix what they
+show, then add the version below.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ TESTED_RASA_VERSIONS = frozenset({"3.6.21"})
 
 DIFFERENTIAL_TESTS = (
     "tests/nlu/test_action_calls.py, test_action_validation.py, test_graph_runner.py, "
-    "test_tracker_store.py"
+    "test_policy_history.py, test_tracker_copy.py, test_tracker_store.py"
 )
 
 

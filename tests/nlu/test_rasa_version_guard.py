@@ -14,6 +14,8 @@ PATCHING_MODULES = [
     "nlu.action_calls",
     "nlu.action_validation",
     "nlu.graph_runner",
+    "nlu.policy_history",
+    "nlu.tracker_copy",
     "nlu.tracker_store",
     "nlu.rasa_channel",  # what the Rasa server loads first (credentials.yml)
 ]
