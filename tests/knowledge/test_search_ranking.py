@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.documents import CatalogItem
 from knowledge.search import SearchService, is_unmet
 from knowledge.search.fields import index_text
 from knowledge.search.glossary import get_glossary
@@ -240,3 +241,35 @@ def test_a_re_imported_small_catalog_is_cleaned_up_at_its_next_sync(tmp_path: Pa
 
 
 QUESTIONS = ("library", "Albion library", "library with a 3D printer", "Kingbrook", "pottry")
+
+
+def _course(item_id: str, name: str, latitude: float, longitude: float) -> CatalogItem:
+    return CatalogItem(
+        id=item_id,
+        type="course",
+        name=name,
+        description="Beginners welcome.",
+        latitude=latitude,
+        longitude=longitude,
+    )
+
+
+def test_near_a_point_ties_in_distance_go_to_the_better_match(tmp_path: Path):
+    service = SearchService(tmp_path / "index")
+    service.build(
+        [
+            _course("far-exact", "Pottery wheel throwing", 31.30, 121.47),
+            _course(
+                "hall-weak", "Evening crafts: pottery on the wheel, paper and paint", 31.231, 121.47
+            ),
+            _course("hall-exact", "Pottery wheel throwing for adults", 31.231, 121.47),
+            _course("other", "Chess club", 31.2305, 121.47),
+            *(
+                _course(f"more-{n}", name, 31.25, 121.49)
+                for n, name in enumerate(("Choir", "Knitting circle", "First aid", "Yoga"))
+            ),
+        ]
+    )
+    results = service.search("pottery wheel throwing", limit=5, near=(31.23, 121.47))
+    assert [r.item.id for r in results] == ["hall-exact", "hall-weak", "far-exact"]
+    assert results[0].distance_m == results[1].distance_m < results[2].distance_m
