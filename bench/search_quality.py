@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -248,6 +249,19 @@ def _print_model(model: str, measured: dict[str, Any]) -> None:
         print_table("sample city recall@5", list(MODES), [[f"{city[m]:.3f}" for m in MODES]])
 
 
+def _commit() -> str:
+    """The commit measured, marked when the search code had uncommitted changes."""
+
+    def git(*args: str) -> str:
+        run = subprocess.run(["git", *args], cwd=REPOSITORY, capture_output=True, text=True)
+        return run.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "knowledge/search")
+    return git("rev-parse", "--short", "HEAD") + (
+        " + uncommitted knowledge/search" if dirty else ""
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=list(DEFAULT_MODELS))
@@ -261,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     data_dir = Path(os.environ["LEARNCITY_DATA_DIR"])
     result: dict[str, Any] = {
+        "commit": _commit(),
         "catalog": str(REAL_CATALOG.relative_to(REPOSITORY)),
         "queries": str(REAL_QUERIES.relative_to(REPOSITORY)),
         "models": {},
@@ -276,7 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         result["models"][model] = measured
         _print_model(model, measured)
-    print(f"\nresults: {write_results('search_quality', result)}")
+    print(f"\nmeasured at commit {result['commit']}")
+    print(f"results: {write_results('search_quality', result)}")
     return 0 if result["models"] else 1
 
 
