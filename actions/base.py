@@ -14,7 +14,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import citizens
 from actions.messages import say
-from actions.reply_language import choose_reply_language, earlier_citizen_text
+from actions.reply_language import (
+    choose_reply_language,
+    decided_this_turn,
+    language_to_remember,
+)
 from core.database import session_scope
 from core.replies import JSON_KEY, Button, Card, Reply, buttons_of, cards_of
 
@@ -22,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 DETECTED_LANGUAGE_SLOT = "detected_language"
 CHOSEN_LANGUAGE_SLOT = "reply_language"
+_LANGUAGE_SLOTS = (DETECTED_LANGUAGE_SLOT, CHOSEN_LANGUAGE_SLOT)
 # Short answers ("ok", "no", "more", "Nanhu") say little about the language they are in.
 ANSWER_INTENTS = frozenset({"affirm", "deny", "show_more", "inform", "share_location"})
 
@@ -109,14 +114,17 @@ def resolve_language(tracker: Tracker) -> tuple[str, list[EventType]]:
         previous=previous,
         hint=hint,
         is_answer=intent in ANSWER_INTENTS,
-        earlier_text=earlier_citizen_text(tracker.events),
+        earlier_language=None if decided_this_turn(tracker.events, _LANGUAGE_SLOTS) else previous,
     )
     events: list[EventType] = []
     if chosen and language != chosen:
         # two clear messages in another language: that language is now the conversation's
         events.append(SlotSet(CHOSEN_LANGUAGE_SLOT, language))
-    elif not chosen and language != previous:
-        events.append(SlotSet(DETECTED_LANGUAGE_SLOT, language))
+    remembered = language_to_remember(
+        chosen=chosen, language=language, text=text, hint=hint, choosing=intent == "set_language"
+    )
+    if remembered != previous:
+        events.append(SlotSet(DETECTED_LANGUAGE_SLOT, remembered))
     return language, events
 
 

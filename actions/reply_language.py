@@ -5,6 +5,11 @@ message in another language ("ok", a place name, a quoted English title) does no
 conversation. Two messages in a row that are clearly in the same other language (see
 `LanguageReading.clear`: two words or more and a sure reading) do, and the caller remembers
 the new language as the choice.
+
+The action server sees only the current turn's events (nlu/action_calls.py), so the clear
+language of the citizen's previous message travels in the `detected_language` slot: with a
+choice, that slot holds the clear language of the last message (or nothing); without one, the
+language the conversation is in.
 """
 
 from __future__ import annotations
@@ -25,23 +30,23 @@ def choose_reply_language(
     previous: str | None,
     hint: str | None,
     is_answer: bool = True,
-    earlier_text: str | None = None,
+    earlier_language: str | None = None,
 ) -> str:
     """Chosen language > language of this message > earlier message > client hint.
 
-    `earlier_text` is the citizen's message before this one: with it, a chosen language gives
-    way when both messages clearly read as the same other language. An answer ("ok",
-    "Nanhu", "так") of three words or fewer, or not clearly in another language, keeps the
-    language the conversation was already in, unless it is in another script than Latin
-    that the conversation was not in ("да" in a Spanish conversation is Russian).
+    `earlier_language` is the clear language of the citizen's message before this one: a
+    chosen language gives way when this message clearly reads as that same other language.
+    An answer ("ok", "Nanhu", "так") of three words or fewer, or not clearly in another
+    language, keeps the language the conversation was already in, unless it is in another
+    script than Latin that the conversation was not in ("да" in a Spanish conversation is
+    Russian).
     """
     reading = read_language(text or "", hint)
     chosen = normalise_language(chosen)
     if chosen:
-        if reading.clear and reading.language != chosen and earlier_text:
-            earlier = read_language(earlier_text, hint)
-            if earlier.clear and earlier.language == reading.language:
-                return reading.language or chosen
+        switch = reading.clear and reading.language not in (None, chosen)
+        if switch and reading.language == normalise_language(earlier_language):
+            return reading.language or chosen
         return chosen
     detected = reading.language
     previous = normalise_language(previous)
@@ -56,7 +61,26 @@ def _script(language: str) -> str:
     return _SCRIPTS.get(language, language)
 
 
-def earlier_citizen_text(events: Iterable[Mapping[str, Any]]) -> str | None:
-    """The text of the citizen's message before the latest one in a tracker's events."""
-    texts = [event.get("text") for event in events if event.get("event") == "user"]
-    return texts[-2] if len(texts) >= 2 and isinstance(texts[-2], str) else None
+def language_to_remember(
+    *, chosen: str | None, language: str, text: str | None, hint: str | None, choosing: bool
+) -> str | None:
+    """What the `detected_language` slot keeps after this message (see the module docstring).
+
+    `choosing` (the citizen is setting a language now) forgets what they wrote before, so
+    only messages after a choice can undo it.
+    """
+    if choosing:
+        return None
+    if normalise_language(chosen):
+        reading = read_language(text or "", hint)
+        return reading.language if reading.clear else None
+    return language
+
+
+def decided_this_turn(events: Iterable[Mapping[str, Any]], slots: Iterable[str]) -> bool:
+    """Whether an earlier action of this turn already set one of the language `slots`.
+
+    Then the slot holds this message's reading, not the previous message's.
+    """
+    names = set(slots)
+    return any(event.get("event") == "slot" and event.get("name") in names for event in events)

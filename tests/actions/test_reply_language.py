@@ -11,7 +11,11 @@ from rasa_sdk.events import SlotSet
 
 import citizens
 from actions.base import resolve_language
-from actions.reply_language import choose_reply_language, earlier_citizen_text
+from actions.reply_language import (
+    choose_reply_language,
+    decided_this_turn,
+    language_to_remember,
+)
 from core.database import session_scope, upgrade_database
 from core.settings import get_settings
 
@@ -52,41 +56,63 @@ def test_reply_language(
     )
 
 
-def _reply(chosen: str, text: str, earlier_text: str | None) -> str:
-    return choose_reply_language(
-        chosen=chosen,
-        text=text,
-        previous=chosen,
-        hint=None,
-        is_answer=False,
-        earlier_text=earlier_text,
-    )
+def _conversation(chosen: str, *messages: str) -> list[str]:
+    """Reply languages of a conversation, carrying the slot the way actions/base.py does."""
+    replies, remembered = [], None
+    for text in messages:
+        language = choose_reply_language(
+            chosen=chosen,
+            text=text,
+            previous=remembered,
+            hint=None,
+            is_answer=False,
+            earlier_language=remembered,
+        )
+        remembered = language_to_remember(
+            chosen=chosen, language=language, text=text, hint=None, choosing=False
+        )
+        chosen = language
+        replies.append(language)
+    return replies
 
 
 def test_a_chosen_language_sticks_through_one_message_in_another_language() -> None:
-    assert _reply("zh", "where can I learn pottery on weekends?", "周末有陶艺课吗") == "zh"
-    assert _reply("uk", "ok", "where can I learn pottery?") == "uk"  # "ok" is not clear
+    assert _conversation("zh", "where can I learn pottery on weekends?") == ["zh"]
+    assert _conversation("zh", "周末有陶艺课吗", "where can I learn pottery?") == ["zh", "zh"]
+    assert _conversation("uk", "where can I learn pottery?", "ok") == ["uk", "uk"]  # "ok": unclear
 
 
 def test_two_clear_messages_in_another_language_change_a_chosen_one() -> None:
-    earlier = "where can I learn pottery on weekends?"
-    assert _reply("zh", "are there any free ones near Nanhu?", earlier) == "en"
-    assert _reply("ru", "де можна вивчати англійську мову?", "Я шукаю курси для дітей") == "uk"
+    assert _conversation(
+        "zh", "where can I learn pottery on weekends?", "are there any free ones near Nanhu?", "ok"
+    ) == ["zh", "en", "en"]
+    assert _conversation("ru", "Я шукаю курси для дітей", "де можна вивчати англійську мову?") == [
+        "ru",
+        "uk",
+    ]
 
 
 def test_two_messages_in_two_different_other_languages_keep_the_choice() -> None:
-    assert _reply("zh", "où puis-je apprendre la poterie ?", "where can I learn pottery?") == "zh"
+    assert _conversation(
+        "zh", "where can I learn pottery?", "où puis-je apprendre la poterie ?"
+    ) == ["zh", "zh"]
 
 
-def test_earlier_citizen_text_is_the_message_before_the_latest() -> None:
-    events = [
-        {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": "周末有陶艺课吗"},
-        {"event": "bot", "text": "..."},
+def test_choosing_a_language_forgets_what_was_written_before() -> None:
+    kept = language_to_remember(
+        chosen=None, language="en", text='/set_language{"language": "zh"}', hint=None, choosing=True
+    )
+    assert kept is None
+
+
+def test_a_slot_set_earlier_in_the_turn_means_the_turn_already_decided() -> None:
+    slots = ("detected_language", "reply_language")
+    this_turn = [
         {"event": "user", "text": "where can I learn pottery?"},
+        {"event": "slot", "name": "detected_language", "value": "en"},
     ]
-    assert earlier_citizen_text(events) == "周末有陶艺课吗"
-    assert earlier_citizen_text(events[:2]) is None
+    assert decided_this_turn(this_turn, slots)
+    assert not decided_this_turn(this_turn[:1], slots)
 
 
 @pytest.fixture
@@ -101,9 +127,9 @@ def citizen_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     get_settings.cache_clear()
 
 
-def _tracker(slots: dict, *texts: str) -> Tracker:
-    events = [{"event": "user", "text": text} for text in texts]
-    latest = {"text": texts[-1], "intent": {"name": "search_course"}, "metadata": {}}
+def _tracker(slots: dict, text: str) -> Tracker:
+    latest = {"text": text, "intent": {"name": "search_course"}, "metadata": {}}
+    events = [{"event": "user", "text": text}]  # the action server sees only this turn
     return Tracker("web:language-test", slots, latest, events, False, None, {}, "action_listen")
 
 
@@ -111,10 +137,10 @@ def test_a_remembered_choice_gives_way_after_two_clear_messages(citizen_database
     with session_scope() as session:
         citizens.set_language(session, "web:language-test", "zh")
 
-    one = _tracker({}, "周末有陶艺课吗", "where can I learn pottery on weekends?")
-    assert resolve_language(one) == ("zh", [])
-
-    two = _tracker(
-        {}, "where can I learn pottery on weekends?", "are there any free ones near Nanhu?"
+    first = "where can I learn pottery on weekends?"
+    assert resolve_language(_tracker({}, first)) == (
+        "zh",
+        [SlotSet("detected_language", "en")],
     )
-    assert resolve_language(two) == ("en", [SlotSet("reply_language", "en")])
+    second = _tracker({"detected_language": "en"}, "are there any free ones near Nanhu?")
+    assert resolve_language(second) == ("en", [SlotSet("reply_language", "en")])
