@@ -58,7 +58,10 @@ def _kind(replies: list) -> tuple[str, str]:
     shown = "\n".join(reply.text for reply in replies)
     if not replies:
         return "none", shown
-    if TRY_AGAIN["en"] in shown or say("try_again", "en") in shown:
+    # In any language: the gateway picks it from the citizen's words ("hello 4" may read as
+    # Spanish), the actions from the conversation.
+    kind_sentences = [*TRY_AGAIN.values(), *(say("try_again", lang) for lang in TRY_AGAIN)]
+    if any(sentence in shown for sentence in kind_sentences):
         return "try again", shown
     return "normal", shown
 
@@ -239,8 +242,11 @@ async def test_database_outage_never_answers_normally_without_storing_the_turn(
         for record in caplog.records
         if record.name == "bot.conversation" and record.levelno >= logging.ERROR
     ]
-    print(f"gateway log during the outage: {gateway_errors}")
-    assert len(gateway_errors) == 1, gateway_errors  # once, not per turn
+    print(f"gateway log lines during the outage: {len(gateway_errors)}: {gateway_errors[:1]}")
+    failing = [t.answered_at for t in timeline.turns if t.kind == "try again"]
+    span = max(failing) - min(failing)
+    # Once, not once per turn: the gateway repeats a failure's line at most every 30 s.
+    assert 1 <= len(gateway_errors) <= 1 + int(span // 30), (span, gateway_errors)
     assert "conversation database is unavailable" in gateway_errors[0]
     assert unstored == [], unstored[:5]
     assert false_forgets == []
