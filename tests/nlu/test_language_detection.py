@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.language import detect_language, normalise_language, read_language
+from nlu.language import SUPPORTED_LANGUAGES, detect_language, normalise_language, read_language
 from nlu.language_eval import evaluate, read_tatoeba_sample
 
 
@@ -59,7 +59,9 @@ def test_held_out_tatoeba_sentences_meet_the_targets() -> None:
     """Issue 10 targets: >= 0.97 on 5+ words and >= 0.90 on 1-4 words, every language."""
     result = evaluate(read_tatoeba_sample("heldout"))
     accuracy = {
-        key: round(result["correct"][key] / count, 3) for key, count in result["total"].items()
+        key: round(result["correct"][key] / count, 3)
+        for key, count in result["total"].items()
+        if key[0] in SUPPORTED_LANGUAGES
     }
     below = {
         key: value
@@ -67,4 +69,11 @@ def test_held_out_tatoeba_sentences_meet_the_targets() -> None:
         if value < (0.97 if key[1] == "long" else 0.90)
     }
     assert below == {}, accuracy
-    assert len(accuracy) == 16  # 8 languages (pt included) x 2 lengths
+    assert len(accuracy) == 14  # 7 languages x 2 lengths
+
+
+def test_held_out_portuguese_is_seldom_answered_in_english_or_french() -> None:
+    """Portuguese is not served: unknown (keep the conversation's language) or Spanish is fine."""
+    readings = evaluate(read_tatoeba_sample("heldout"))["confusion"]["pt"]
+    astray = (readings["en"] + readings["fr"]) / sum(readings.values())
+    assert astray <= 0.10, dict(readings)
