@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from bot.admin.staff_cli import add_staff_parser
 from bot.broadcast_cli import add_broadcast_parser
 from core.logging_setup import configure_logging
 from core.settings import Settings, get_settings
@@ -346,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     add_broadcast_parser(commands)
+    add_staff_parser(commands)
     database_commands.add_parser("upgrade", help="apply migrations").set_defaults(
         handler=command_db_upgrade
     )

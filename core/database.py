@@ -20,6 +20,7 @@ MIGRATION_LOCATIONS = [
     REPOSITORY_ROOT / "core" / "migrations" / "versions",
     REPOSITORY_ROOT / "knowledge" / "migrations",
     REPOSITORY_ROOT / "citizens" / "migrations",
+    REPOSITORY_ROOT / "staff" / "migrations",
 ]
 
 
