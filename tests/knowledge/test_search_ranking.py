@@ -42,6 +42,8 @@ def _ids(results) -> list[str]:
         "1515 Albion Rd",
         "where is the Albion library?",
         "библиотека Albion",
+        "Albon library",  # a typo in the name
+        "1515 Albion",
     ],
 )
 def test_exact_and_near_exact_name_or_address_ranks_the_branch_first(library_service, question):
