@@ -26,6 +26,7 @@ Centred on that mean and rescaled to about 1 per dimension, the same pipeline re
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import threading
 from pathlib import Path
@@ -52,9 +53,6 @@ SMALL_BATCH = 4  # at or below this many texts, one thread (as in knowledge.sear
 BATCH_SIZE = 64
 MEAN_SAMPLE = 512  # training sentences the mean is taken over (encoding all would double it)
 MEAN_FILE = "mean_vector.npy"
-
-_loaded: dict[str, _SentenceModel] = {}
-_loaded_lock = threading.Lock()
 
 
 class _SentenceModel:
@@ -94,12 +92,11 @@ class _SentenceModel:
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
+@functools.cache
 def sentence_model(name: str) -> _SentenceModel:
-    """The process-wide model of that name (the server parses with one, training with one)."""
-    with _loaded_lock:
-        if name not in _loaded:
-            _loaded[name] = _SentenceModel(name)
-        return _loaded[name]
+    """The model of that name, loaded once per process: Rasa builds the component for training
+    and again to featurize, and both share the one in memory."""
+    return _SentenceModel(name)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
