@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from bot.admin.routes import admin_routes
 from bot.channels.base import Channel
 from bot.channels.web import WebChannel
 from bot.conversation import Conversation
@@ -35,6 +36,7 @@ def create_app(
     routes: list[BaseRoute] = health_routes(health)
     for channel in channels:
         routes.extend(channel.routes())
+    routes.append(admin_routes(conversation.database_url))  # the staff console (bot/admin)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

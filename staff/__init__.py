@@ -14,7 +14,7 @@ from staff.accounts import (
     remove_staff,
 )
 from staff.audit import AuditEntry, audit_entries, record_action
-from staff.login import LoginRefused, LoginThrottled, log_in
+from staff.login import LoginRefused, LoginResult, LoginThrottled, attempt_login, log_in
 from staff.passwords import generate_password, hash_password, verify_password
 from staff.sessions import SESSION_LIFETIME, StaffSession, end_session, open_session, session_for
 
@@ -23,11 +23,13 @@ __all__ = [
     "SESSION_LIFETIME",
     "AuditEntry",
     "LoginRefused",
+    "LoginResult",
     "LoginThrottled",
     "StaffAccount",
     "StaffError",
     "StaffSession",
     "add_staff",
+    "attempt_login",
     "audit_entries",
     "end_session",
     "generate_password",

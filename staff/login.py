@@ -8,11 +8,13 @@ failures leaves the window, even with the right password; an address gets `ADDRE
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core.database import session_scope
 from staff.accounts import password_hash_of
 from staff.audit import record_action
 from staff.models import LoginFailureRecord
@@ -36,9 +38,23 @@ class LoginThrottled(Exception):
         self.retry_after = retry_after
 
 
-def log_in(session: Session, name: str, password: str, address: str) -> tuple[str, StaffSession]:
-    """Check a login and open a session: (cookie token, session). Raises `LoginThrottled` or
-    `LoginRefused`; every outcome is written to the audit log."""
+@dataclass(frozen=True)
+class LoginResult:
+    """What a login attempt came to: a session, or a refusal (to raise with `.session_or_raise`)."""
+
+    token: str | None = None
+    session: StaffSession | None = None
+    refusal: LoginRefused | LoginThrottled | None = None
+
+    def session_or_raise(self) -> tuple[str, StaffSession]:
+        if self.refusal is not None or self.token is None or self.session is None:
+            raise self.refusal or LoginRefused()
+        return self.token, self.session
+
+
+def attempt_login(session: Session, name: str, password: str, address: str) -> LoginResult:
+    """Check a login and open a session. A refusal is returned, not raised, so the caller's
+    transaction commits the failure count and the audit line along with it."""
     name = name.strip()[:64]
     now = datetime.now(UTC)
     since = now - WINDOW
@@ -46,17 +62,27 @@ def log_in(session: Session, name: str, password: str, address: str) -> tuple[st
     wait = _throttled_for(session, name, address, since, now)
     if wait is not None:
         record_action(session, name or "-", "login_throttled", name, address)
-        raise LoginThrottled(wait)
+        return LoginResult(refusal=LoginThrottled(wait))
     stored = password_hash_of(session, name)
     matches = verify_password(password, stored or dummy_hash())
     if stored is None or not matches:
         session.add(LoginFailureRecord(staff_name=name, address=address[:64], failed_at=now))
         record_action(session, name or "-", "login_failed", name, address)
-        raise LoginRefused()
+        return LoginResult(refusal=LoginRefused())
     session.execute(delete(LoginFailureRecord).where(LoginFailureRecord.staff_name == name))
     token, staff_session = open_session(session, name)
     record_action(session, name, "login", "", address)
-    return token, staff_session
+    return LoginResult(token=token, session=staff_session)
+
+
+def log_in(
+    database_url: str | None, name: str, password: str, address: str
+) -> tuple[str, StaffSession]:
+    """`attempt_login` in its own transaction (so a failure is counted), then the session's
+    cookie token and the session, or the refusal raised: `LoginThrottled` or `LoginRefused`."""
+    with session_scope(database_url) as session:
+        result = attempt_login(session, name, password, address)
+    return result.session_or_raise()
 
 
 def _throttled_for(

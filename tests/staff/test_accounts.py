@@ -55,8 +55,7 @@ def test_a_role_outside_the_list_and_a_short_password_are_refused(url: str) -> N
 
 
 def test_login_opens_a_session_that_logout_ends(url: str) -> None:
-    with session_scope(url) as session:
-        token, opened = staff.log_in(session, "mei", PASSWORD, "10.0.0.1")
+    token, opened = staff.log_in(url, "mei", PASSWORD, "10.0.0.1")
     with session_scope(url) as session:
         found = staff.session_for(session, token)
         assert found == opened and found.role == "planner"
@@ -69,8 +68,7 @@ def test_login_opens_a_session_that_logout_ends(url: str) -> None:
 
 
 def test_an_expired_session_lets_nobody_in(url: str) -> None:
-    with session_scope(url) as session:
-        token, _ = staff.log_in(session, "mei", PASSWORD, "10.0.0.1")
+    token, _ = staff.log_in(url, "mei", PASSWORD, "10.0.0.1")
     past = datetime.now(UTC) - timedelta(minutes=1)
     engine = create_engine(url)
     with engine.begin() as connection:
@@ -83,10 +81,10 @@ def test_an_expired_session_lets_nobody_in(url: str) -> None:
 
 def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(url: str) -> None:
     for attempt in range(ACCOUNT_LIMIT):
-        with session_scope(url) as session, pytest.raises(staff.LoginRefused):
-            staff.log_in(session, "mei", f"wrong {attempt}", f"10.0.0.{attempt}")
-    with session_scope(url) as session, pytest.raises(staff.LoginThrottled) as refused:
-        staff.log_in(session, "mei", PASSWORD, "10.0.0.99")
+        with pytest.raises(staff.LoginRefused):
+            staff.log_in(url, "mei", f"wrong {attempt}", f"10.0.0.{attempt}")
+    with pytest.raises(staff.LoginThrottled) as refused:
+        staff.log_in(url, "mei", PASSWORD, "10.0.0.99")
 
     assert timedelta(minutes=14) < refused.value.retry_after <= timedelta(minutes=15)
     with session_scope(url) as session:
@@ -97,33 +95,30 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(url: str) 
 
 def test_the_lock_lifts_when_the_failures_are_older_than_the_window(url: str) -> None:
     for attempt in range(ACCOUNT_LIMIT):
-        with session_scope(url) as session, pytest.raises(staff.LoginRefused):
-            staff.log_in(session, "mei", f"wrong {attempt}", "10.0.0.1")
+        with pytest.raises(staff.LoginRefused):
+            staff.log_in(url, "mei", f"wrong {attempt}", "10.0.0.1")
     engine = create_engine(url)
     with engine.begin() as connection:
         old = datetime.now(UTC) - timedelta(minutes=16)
         connection.execute(text("UPDATE staff_login_failures SET failed_at = :old"), {"old": old})
     engine.dispose()
 
-    with session_scope(url) as session:
-        token, _ = staff.log_in(session, "mei", PASSWORD, "10.0.0.1")
+    token, _ = staff.log_in(url, "mei", PASSWORD, "10.0.0.1")
     assert token
 
 
 def test_one_address_trying_many_names_is_throttled(url: str) -> None:
     for attempt in range(ADDRESS_LIMIT):
-        with session_scope(url) as session, pytest.raises(staff.LoginRefused):
-            staff.log_in(session, f"guess{attempt}", "password1234", "192.0.2.7")
-    with session_scope(url) as session, pytest.raises(staff.LoginThrottled):
-        staff.log_in(session, "mei", PASSWORD, "192.0.2.7")
-    with session_scope(url) as session:  # another address still gets in
-        token, _ = staff.log_in(session, "mei", PASSWORD, "192.0.2.8")
+        with pytest.raises(staff.LoginRefused):
+            staff.log_in(url, f"guess{attempt}", "password1234", "192.0.2.7")
+    with pytest.raises(staff.LoginThrottled):
+        staff.log_in(url, "mei", PASSWORD, "192.0.2.7")
+    token, _ = staff.log_in(url, "mei", PASSWORD, "192.0.2.8")  # another address gets in
     assert token
 
 
 def test_removing_an_account_ends_its_sessions(url: str) -> None:
-    with session_scope(url) as session:
-        token, _ = staff.log_in(session, "mei", PASSWORD, "10.0.0.1")
+    token, _ = staff.log_in(url, "mei", PASSWORD, "10.0.0.1")
     with session_scope(url) as session:
         assert staff.remove_staff(session, "mei") is True
         assert staff.remove_staff(session, "mei") is False

@@ -37,8 +37,7 @@ def test_staff_add_list_remove_with_the_password_on_stdin(tmp_path: Path) -> Non
     assert "a long secret 42" not in added.stdout + added.stderr
 
     url = f"sqlite:///{tmp_path / 'staff.db'}"
-    with session_scope(url) as session:
-        token, _ = staff.log_in(session, "mei", "a long secret 42", "127.0.0.1")
+    token, _ = staff.log_in(url, "mei", "a long secret 42", "127.0.0.1")
     assert token
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -67,8 +66,7 @@ def test_a_generated_password_is_printed_once_and_works(tmp_path: Path) -> None:
     password = added.stdout.split("keep it safe): ", 1)[1].strip()
     assert len(password) >= 16
 
-    with session_scope(f"sqlite:///{tmp_path / 'staff.db'}") as session:
-        _, opened = staff.log_in(session, "ops", password, "127.0.0.1")
+    _, opened = staff.log_in(f"sqlite:///{tmp_path / 'staff.db'}", "ops", password, "127.0.0.1")
     assert opened.role == "admin"
 
 

@@ -1,0 +1,120 @@
+"""The console's words in Chinese and English, and which language a request gets.
+
+The language comes from the `lang` switch (kept in a cookie), else the browser's
+Accept-Language, else English.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+LANGUAGE_COOKIE = "learncity_admin_lang"
+LANGUAGES = ("en", "zh")
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "console": "Learncity staff console",
+        "skip": "Skip to content",
+        "language": "Language",
+        "login_title": "Log in",
+        "name": "Staff name",
+        "password": "Password",
+        "log_in": "Log in",
+        "log_out": "Log out",
+        "wrong_login": "That name and password do not match. Check both and try again.",
+        "throttled": "Too many failed logins. Try again in {minutes} minutes, or ask an admin.",
+        "home": "Home",
+        "welcome": "Welcome, {name}",
+        "your_role": "Your role: {role}",
+        "tasks": "What you can do here",
+        "audit": "Audit log",
+        "audit_intro": "Every login, failed login, logout and staff action, newest first.",
+        "audit_empty": "Nothing recorded yet.",
+        "when": "When (UTC)",
+        "who": "Who",
+        "what": "What",
+        "target": "Target",
+        "address": "Address",
+        "forbidden": "Your role does not open this page.",
+        "forbidden_title": "Not for your role",
+        "back_home": "Back to the home page",
+        "planner": "Learning needs dashboard",
+        "task_audit": "Read who did what in the console.",
+        "task_planner": "Learning needs and unmet demand, counted by topic, district and language.",
+        "task_organizer": "Announcements: for now, `learncity broadcast` on the command line.",
+        "task_editor": "The catalog: for now, `learncity catalog import` on the command line.",
+        "task_helpdesk": "Taking over conversations is not in the console yet.",
+        "task_staff": "Staff accounts: `learncity staff add|list|remove` on the command line.",
+        "role_organizer": "organizer",
+        "role_planner": "planner",
+        "role_editor": "catalog editor",
+        "role_helpdesk": "help desk",
+        "role_admin": "admin",
+    },
+    "zh": {
+        "console": "学习城市 工作人员后台",
+        "skip": "跳到正文",
+        "language": "语言",
+        "login_title": "登录",
+        "name": "工作人员账号",
+        "password": "密码",
+        "log_in": "登录",
+        "log_out": "退出登录",
+        "wrong_login": "账号和密码不匹配。请检查后再试。",
+        "throttled": "登录失败次数过多。请 {minutes} 分钟后再试，或联系管理员。",
+        "home": "首页",
+        "welcome": "欢迎，{name}",
+        "your_role": "您的角色：{role}",
+        "tasks": "您可以在这里做什么",
+        "audit": "操作日志",
+        "audit_intro": "每次登录、登录失败、退出和工作人员操作，最新的在前。",
+        "audit_empty": "暂无记录。",
+        "when": "时间（UTC）",
+        "who": "谁",
+        "what": "操作",
+        "target": "对象",
+        "address": "地址",
+        "forbidden": "您的角色无权打开此页面。",
+        "forbidden_title": "无权访问",
+        "back_home": "返回首页",
+        "planner": "学习需求看板",
+        "task_audit": "查看谁在后台做了什么。",
+        "task_planner": "按主题、区域和语言统计的学习需求和未满足的需求。",
+        "task_organizer": "发布通知：目前请在命令行使用 `learncity broadcast`。",
+        "task_editor": "课程目录：目前请在命令行使用 `learncity catalog import`。",
+        "task_helpdesk": "接管对话的功能尚未加入后台。",
+        "task_staff": "工作人员账号：在命令行使用 `learncity staff add|list|remove`。",
+        "role_organizer": "活动组织者",
+        "role_planner": "规划人员",
+        "role_editor": "目录编辑",
+        "role_helpdesk": "服务台",
+        "role_admin": "管理员",
+    },
+}
+
+
+def request_language(request: Request) -> str:
+    """The `lang` query switch, else the cookie, else Accept-Language, else English."""
+    chosen = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    return accepted_language(request.headers.get("accept-language", ""))
+
+
+def accepted_language(header: str) -> str:
+    """The console language the browser prefers most (`zh-CN,zh;q=0.9,en;q=0.8` → zh)."""
+    best, best_quality = "en", -1.0
+    for position, part in enumerate(header.split(",")[:20]):
+        tag, _, parameters = part.strip().partition(";")
+        quality = 1.0
+        if parameters.strip().startswith("q="):
+            try:
+                quality = float(parameters.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        language = tag.strip().lower().split("-")[0]
+        # Earlier entries win ties, as the header lists them in preference order.
+        if language in LANGUAGES and quality - position * 1e-6 > best_quality:
+            best, best_quality = language, quality - position * 1e-6
+    return best

@@ -1,0 +1,72 @@
+"""Rendering console pages: one Jinja2 environment over bot/admin/templates, autoescaped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+import staff
+from bot.admin.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, LANGUAGES, WORDS, request_language
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+_ENVIRONMENT = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+# Which home-page tasks each role sees: (words key for the task, link or None).
+ROLE_TASKS: dict[str, list[tuple[str, str | None]]] = {
+    "organizer": [("task_organizer", None)],
+    "planner": [("task_planner", None)],
+    "editor": [("task_editor", None)],
+    "helpdesk": [("task_helpdesk", None)],
+    "admin": [
+        ("task_audit", "/admin/audit"),
+        ("task_planner", None),
+        ("task_organizer", None),
+        ("task_editor", None),
+        ("task_staff", None),
+    ],
+}
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    current: staff.StaffSession | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page in the request's language; a `?lang=` switch is remembered in a cookie."""
+    language = request_language(request)
+    words = WORDS[language]
+    html = _ENVIRONMENT.get_template(template).render(
+        lang=language,
+        t=words,
+        languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        path=request.url.path,
+        current=current,
+        role_name=words.get(f"role_{current.role}", current.role) if current else "",
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["cache-control"] = "no-store"
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            path="/admin",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+    return response

@@ -1,0 +1,154 @@
+"""The console's routes under /admin: login and logout, the home page per role, the audit log.
+
+`admin_routes(database_url)` is the one Mount the gateway adds (bot/gateway.py). Every route
+but the login page and the static files goes through `bot.admin.access.guarded`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+import staff
+from bot.admin.access import (
+    EVERY_ROLE,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    client_address,
+    csrf_refused,
+    guarded,
+    login_csrf_token,
+    read_form,
+    set_cookie,
+    tokens_match,
+)
+from bot.admin.i18n import WORDS, request_language
+from bot.admin.pages import ROLE_TASKS, STATIC, render
+from core.database import session_scope
+
+AUDIT_PAGE_SIZE = 200
+
+
+def admin_routes(database_url: str | None) -> Mount:
+    """Everything under /admin, reading and writing the staff tables at `database_url`."""
+    console = _Console(database_url)
+
+    def page(path: str, handler, roles=EVERY_ROLE, methods=("GET",)) -> Route:  # type: ignore[no-untyped-def]
+        endpoint = guarded(
+            handler, database_url=database_url, roles=roles, forbidden=console.forbidden
+        )
+        return Route(path, endpoint, methods=list(methods), name=handler.__name__)
+
+    return Mount(
+        "/admin",
+        routes=[
+            Route("/login", console.login_page, methods=["GET"], name="login_page"),
+            Route("/login", console.log_in, methods=["POST"], name="log_in"),
+            Mount("/static", app=StaticFiles(directory=STATIC), name="admin_static"),
+            page("/", console.home),
+            page("/logout", console.log_out, methods=("POST",)),
+            page("/audit", console.audit_log, roles=()),
+            page("/api/me", console.me),
+            page("/api/audit", console.audit_api, roles=()),
+        ],
+    )
+
+
+class _Console:
+    """The handlers, sharing the database URL."""
+
+    def __init__(self, database_url: str | None) -> None:
+        self.database_url = database_url
+
+    async def login_page(self, request: Request) -> Response:
+        return self._login_form(request)
+
+    async def log_in(self, request: Request) -> Response:
+        form = await read_form(request)
+        if not tokens_match(form.get("csrf_token"), request.cookies.get(LOGIN_CSRF_COOKIE)):
+            return csrf_refused()
+        name, password = form.get("name", "").strip(), form.get("password", "")
+        try:
+            token, opened = await run_in_threadpool(
+                self._log_in, name, password, client_address(request)
+            )
+        except staff.LoginThrottled as throttled:
+            minutes = max(1, round(throttled.retry_after / timedelta(minutes=1)))
+            words = WORDS[request_language(request)]
+            message = words["throttled"].format(minutes=minutes)
+            return self._login_form(request, error=message, name=name, status_code=429)
+        except staff.LoginRefused:
+            words = WORDS[request_language(request)]
+            return self._login_form(request, error=words["wrong_login"], name=name, status_code=401)
+        response = RedirectResponse("/admin/", status_code=303)
+        set_cookie(
+            request, response, SESSION_COOKIE, token, int(staff.SESSION_LIFETIME.total_seconds())
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin")
+        del opened
+        return response
+
+    async def log_out(self, request: Request, current: staff.StaffSession) -> Response:
+        token = request.cookies.get(SESSION_COOKIE)
+        await run_in_threadpool(self._log_out, token, current, client_address(request))
+        response = RedirectResponse("/admin/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/admin")
+        return response
+
+    async def home(self, request: Request, current: staff.StaffSession) -> Response:
+        return render(
+            request,
+            "home.html",
+            current=current,
+            tasks=ROLE_TASKS.get(current.role, []),
+        )
+
+    async def audit_log(self, request: Request, current: staff.StaffSession) -> Response:
+        entries = await run_in_threadpool(self._audit_entries)
+        return render(request, "audit.html", current=current, entries=entries)
+
+    async def me(self, request: Request, current: staff.StaffSession) -> Response:
+        return JSONResponse(
+            {"name": current.staff_name, "role": current.role, "csrf_token": current.csrf_token}
+        )
+
+    async def audit_api(self, request: Request, current: staff.StaffSession) -> Response:
+        entries = await run_in_threadpool(self._audit_entries)
+        rows = [asdict(entry) | {"at": entry.at.isoformat()} for entry in entries]
+        return JSONResponse({"entries": rows})
+
+    def forbidden(self, request: Request, current: staff.StaffSession) -> Response:
+        return render(request, "forbidden.html", current=current, status_code=403)
+
+    def _login_form(
+        self, request: Request, *, error: str = "", name: str = "", status_code: int = 200
+    ) -> Response:
+        csrf_token = login_csrf_token(request)
+        response = render(
+            request,
+            "login.html",
+            csrf_token=csrf_token,
+            error=error,
+            name=name,
+            status_code=status_code,
+        )
+        set_cookie(request, response, LOGIN_CSRF_COOKIE, csrf_token, 3600)
+        return response
+
+    def _log_in(self, name: str, password: str, address: str) -> tuple[str, staff.StaffSession]:
+        return staff.log_in(self.database_url, name, password, address)
+
+    def _log_out(self, token: str | None, current: staff.StaffSession, address: str) -> None:
+        with session_scope(self.database_url) as session:
+            staff.end_session(session, token)
+            staff.record_action(session, current.staff_name, "logout", "", address)
+
+    def _audit_entries(self) -> list[staff.AuditEntry]:
+        with session_scope(self.database_url) as session:
+            return staff.audit_entries(session, limit=AUDIT_PAGE_SIZE)

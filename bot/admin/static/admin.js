@@ -1,0 +1,7 @@
+// The staff console's only script: move focus to an error message so a screen reader reads it.
+// Everything works without it.
+document.addEventListener("DOMContentLoaded", () => {
+  const error = document.querySelector("[role=alert]");
+  const field = document.getElementById("password");
+  if (error && field) field.focus();
+});

@@ -1,0 +1,190 @@
+"""Every /admin route refuses strangers, other roles and forms without a CSRF token.
+
+The routes are read from the gateway app itself, so a route added later is checked too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+import staff
+from bot.admin.access import SESSION_COOKIE
+from core.database import session_scope
+from staff.login import ACCOUNT_LIMIT
+from tests.admin.console_support import (
+    PASSWORD,
+    admin_routes_of,
+    console_app,
+    csrf_token_in,
+    log_in,
+)
+
+PUBLIC = {("/admin/login", "GET"), ("/admin/login", "POST")}
+ONE_PER_ROLE = {f"staff_{role}": role for role in staff.ROLES}
+
+
+@pytest.fixture
+async def console(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, object, str]]:
+    app, conversation = console_app(database_url, ONE_PER_ROLE)
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.5", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        yield client, app, database_url
+    await conversation.close()
+
+
+def _guarded_routes(app: object) -> list[tuple[str, str, object]]:
+    routes = [(p, m, r) for p, m, r in admin_routes_of(app) if (p, m) not in PUBLIC]
+    assert {path for path, _, _ in routes} >= {"/admin/", "/admin/audit", "/admin/api/me"}
+    return routes
+
+
+async def _request(client: httpx.AsyncClient, method: str, path: str, **kwargs) -> httpx.Response:
+    return await client.request(method, path, follow_redirects=False, **kwargs)
+
+
+async def test_a_stranger_gets_401_from_the_api_and_the_login_page_elsewhere(console) -> None:
+    client, app, _ = console
+    seen = {}
+    for path, method, _ in _guarded_routes(app):
+        response = await _request(client, method, path)
+        if path.startswith("/admin/api/"):
+            seen[(method, path)] = (response.status_code, response.json()["error"][:9])
+        else:
+            seen[(method, path)] = (response.status_code, response.headers.get("location"))
+    expected = {
+        key: (401, "log in fi") if key[1].startswith("/admin/api/") else (303, "/admin/login")
+        for key in seen
+    }
+    assert seen == expected
+
+
+async def test_each_role_is_refused_every_route_its_role_does_not_allow(console) -> None:
+    client, app, _ = console
+    routes = _guarded_routes(app)
+    for name, role in ONE_PER_ROLE.items():
+        client.cookies.clear()
+        assert (await log_in(client, name)).status_code == 303
+        token = csrf_token_in((await client.get("/admin/")).text)
+        seen, expected = {}, {}
+        for path, method, route in routes:
+            if path == "/admin/logout":
+                continue  # every role may log out; checked in its own test
+            data = {"csrf_token": token} if method == "POST" else None
+            response = await _request(client, method, path, data=data)
+            seen[(method, path)] = response.status_code
+            expected[(method, path)] = 200 if role in route.endpoint.allowed_roles else 403
+        assert seen == expected, role
+    # Not every route is open to every role: the check above refused something.
+    assert any(role not in r.endpoint.allowed_roles for _, _, r in routes for role in staff.ROLES)
+
+
+async def test_every_post_without_a_valid_csrf_token_is_refused(console) -> None:
+    client, app, _ = console
+    posts = [(path, route) for path, method, route in admin_routes_of(app) if method == "POST"]
+    assert {path for path, _ in posts} >= {"/admin/login", "/admin/logout"}
+    assert (await log_in(client, "staff_admin")).status_code == 303
+    for path, _ in posts:
+        for data in ({}, {"csrf_token": "forged"}):
+            response = await _request(client, "POST", path, data=data)
+            assert response.status_code == 403, (path, data)
+            assert "security token" in response.json()["error"]
+    assert (await client.get("/admin/api/me")).json()["name"] == "staff_admin", "still logged in"
+
+
+async def test_after_logout_the_old_cookie_opens_nothing(console) -> None:
+    client, app, url = console
+    assert (await log_in(client, "staff_planner")).status_code == 303
+    old_cookie = client.cookies[SESSION_COOKIE]
+    token = csrf_token_in((await client.get("/admin/")).text)
+
+    response = await _request(client, "POST", "/admin/logout", data={"csrf_token": token})
+    assert (response.status_code, response.headers["location"]) == (303, "/admin/login")
+
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, old_cookie, path="/admin")
+    assert (await client.get("/admin/api/me")).status_code == 401
+    with session_scope(url) as session:
+        actions = [entry.action for entry in staff.audit_entries(session)]
+    assert actions[:2] == ["logout", "login"]
+
+
+async def test_the_session_cookie_is_httponly_strict_and_secure_over_https(database_url) -> None:
+    app, conversation = console_app(database_url, {"mei": "planner"})
+    for base_url, secure in (("http://gateway", False), ("https://gateway", True)):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            response = await log_in(client, "mei")
+        cookie = next(
+            value
+            for name, value in response.headers.multi_items()
+            if name == "set-cookie" and value.startswith(f"{SESSION_COOKIE}=")
+        )
+        flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert {"httponly", "samesite=strict", "path=/admin"} <= flags
+        assert ("secure" in flags) == secure, cookie
+    await conversation.close()
+
+
+async def test_five_wrong_passwords_lock_the_login_with_a_clear_message(console) -> None:
+    client, _, url = console
+    for _ in range(ACCOUNT_LIMIT):
+        response = await log_in(client, "staff_editor", "not the password")
+        assert response.status_code == 401
+        assert "do not match" in response.text
+    locked = await log_in(client, "staff_editor", PASSWORD)
+
+    assert locked.status_code == 429
+    assert "Too many failed logins. Try again in 15 minutes" in locked.text
+    assert SESSION_COOKIE not in locked.cookies
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        failures = connection.execute(text("SELECT COUNT(*) FROM staff_login_failures")).scalar()
+    engine.dispose()
+    assert failures == ACCOUNT_LIMIT, "counted in the database, so a restart does not reset it"
+
+
+async def test_the_audit_log_page_shows_logins_and_failures_to_an_admin(console) -> None:
+    client, _, _ = console
+    await log_in(client, "staff_planner", "wrong password")
+    assert (await log_in(client, "staff_admin")).status_code == 303
+
+    page = await client.get("/admin/audit")
+    assert page.status_code == 200
+    assert "login_failed" in page.text and "staff_planner" in page.text
+    entries = (await client.get("/admin/api/audit")).json()["entries"]
+    assert [(e["actor"], e["action"], e["address"]) for e in entries[:2]] == [
+        ("staff_admin", "login", "198.51.100.5"),
+        ("staff_planner", "login_failed", "198.51.100.5"),
+    ]
+    assert PASSWORD not in page.text and "wrong password" not in page.text
+
+
+async def test_pages_follow_accept_language_and_the_switch(console) -> None:
+    client, _, _ = console
+    chinese = await client.get("/admin/login", headers={"accept-language": "zh-CN,zh;q=0.9"})
+    assert '<html lang="zh-Hans">' in chinese.text and "登录" in chinese.text
+    english = await client.get("/admin/login", headers={"accept-language": "en-GB,en;q=0.9"})
+    assert '<html lang="en">' in english.text and "Log in" in english.text
+
+    switched = await client.get("/admin/login?lang=zh", headers={"accept-language": "en"})
+    assert "登录" in switched.text
+    kept = await client.get("/admin/login", headers={"accept-language": "en"})
+    assert "登录" in kept.text, "the switch is remembered"
+
+
+async def test_the_pages_load_only_their_own_files_which_the_policy_allows(console) -> None:
+    client, _, _ = console
+    page = await client.get("/admin/login")
+    policy = page.headers["content-security-policy"]
+
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "<style" not in page.text and " style=" not in page.text and "<script>" not in page.text
+    assert "http://" not in page.text and "https://" not in page.text
+    for asset, kind in (("/admin/static/admin.css", "text/css"), ("/admin/static/admin.js", "")):
+        assert asset in page.text
+        response = await client.get(asset)
+        assert response.status_code == 200 and kind in response.headers["content-type"]
