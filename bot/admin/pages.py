@@ -21,19 +21,21 @@ _ENVIRONMENT = Environment(
     lstrip_blocks=True,
 )
 
-# Which home-page tasks each role sees: (words key for the task, link or None).
-ROLE_TASKS: dict[str, list[tuple[str, str | None]]] = {
-    "organizer": [("task_organizer", None)],
-    "planner": [("task_planner", None)],
-    "editor": [("task_editor", None)],
-    "helpdesk": [("task_helpdesk", None)],
-    "admin": [
-        ("task_audit", "/admin/audit"),
-        ("task_planner", None),
-        ("task_organizer", None),
-        ("task_editor", None),
-        ("task_staff", None),
-    ],
+# The home page's tasks per role: (words key, link or None, command line or None).
+_TASKS: dict[str, tuple[str, str | None, str | None]] = {
+    "audit": ("task_audit", "/admin/audit", None),
+    "planner": ("task_planner", None, "learncity report"),
+    "organizer": ("task_organizer", None, "learncity broadcast"),
+    "editor": ("task_editor", None, "learncity catalog import PATH --dry-run"),
+    "helpdesk": ("task_helpdesk", None, None),
+    "staff": ("task_staff", None, "learncity staff add|list|remove"),
+}
+ROLE_TASKS: dict[str, list[tuple[str, str | None, str | None]]] = {
+    "organizer": [_TASKS["organizer"]],
+    "planner": [_TASKS["planner"]],
+    "editor": [_TASKS["editor"]],
+    "helpdesk": [_TASKS["helpdesk"]],
+    "admin": [_TASKS[name] for name in ("audit", "planner", "organizer", "editor", "staff")],
 }
 
 
