@@ -26,12 +26,15 @@ PORTUGUESE_CONFIDENCE = 0.7  # Portuguese this sure: unknown (keep the conversat
 HINT_MARGIN = 0.1  # a client's language wins when it is this close to the best reading
 CLEAR_CONFIDENCE = 0.8  # this sure, CLEAR_WORDS words or more: "clear" (dev: 0 wrong of 967)
 CLEAR_WORDS = 2
+# One word that no language reads as more likely than not is a guess ("hello" reads as es
+# 0.47, en 0.30): no signal, so the conversation's, the client's or the default language wins.
+ONE_WORD_CONFIDENCE = 0.5
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[^\W\d_]+")  # words of letters: "hello 4" is one word
 
 _CYRILLIC_GROUP = (Language.RUSSIAN, Language.UKRAINIAN)
 _LATIN_GROUP = (Language.ENGLISH, Language.SPANISH, Language.FRENCH, Language.PORTUGUESE)
@@ -107,6 +110,8 @@ def _within_script(
             return LanguageReading(None, scores["pt"], words)
         del scores["pt"]
         best = max(scores, key=lambda code: scores[code])
+    if words <= 1 and scores[best] < ONE_WORD_CONFIDENCE:
+        return LanguageReading(None, scores[best], words)
     return LanguageReading(best, scores[best], words)
 
 

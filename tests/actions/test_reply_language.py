@@ -33,6 +33,8 @@ from core.settings import get_settings
         (None, "так", "uk", None, True, "uk"),
         (None, "да", "uk", None, True, "uk"),  # one Cyrillic word does not tell uk from ru
         (None, "forget me", "zh", None, False, "en"),  # a command in English switches
+        (None, "hello", None, None, False, "en"),  # one word is a guess: the default
+        (None, "hello", "es", None, False, "es"),  # ... or the conversation's language
         (None, "да", "es", None, True, "ru"),  # a script names its language outright
         (None, "Obrigado, onde posso aprender a nadar?", "es", None, False, "es"),  # pt: unknown
         (None, '/search_course{"schedule": "weekend"}', "uk", "en", True, "uk"),

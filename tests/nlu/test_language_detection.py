@@ -33,6 +33,16 @@ def test_portuguese_is_unknown_so_the_conversation_keeps_its_language() -> None:
     assert detect_language("Obrigado, tudo bem? Onde posso aprender a nadar?") is None
 
 
+def test_one_word_guesses_carry_no_language() -> None:
+    # Lingua alone reads "hello" as Spanish (0.47) and "bye" as French (0.45)
+    assert [detect_language(word) for word in ("hello", "hello 4", "bye", "yes")] == [None] * 4
+    assert [detect_language(word) for word in ("bonjour", "gracias", "thanks")] == [
+        "fr",
+        "es",
+        "en",
+    ]
+
+
 def test_payloads_and_empty_text_carry_no_language() -> None:
     assert detect_language('/share_location{"latitude": 1, "longitude": 2}') is None
     assert detect_language("   ") is None
