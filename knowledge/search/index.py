@@ -9,8 +9,8 @@ district) and the dense retriever are scored by `fusion.fuse` (scores, not ranks
 unknown words also look for the words they are a typo of (`spelling.py`).
 
 `matched` (relevant, or only the closest thing the catalog has) is decided by the evidence:
-the item holds an informative word or glossary concept of the question (one held by at most
-half of the items: "library" in a catalog of libraries is not), or its similarity to the
+the item holds enough of what the question asks, each part weighted by how informative it is
+(`evidence.py`: "library" in a catalog of libraries says nothing), or its similarity to the
 question stands clearly above the catalog's background (`DENSE_BACKGROUND_SIGMAS`).
 
 With a location, matched results come nearest first (same place: best match first), then
@@ -24,13 +24,13 @@ import pickle
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from knowledge.documents import CatalogItem
 from knowledge.search import geo
 from knowledge.search.dense import DenseIndex
+from knowledge.search.evidence import MATCH_COVERAGE, question_parts, share_held
 from knowledge.search.fields import index_text, name_text
 from knowledge.search.filters import FilterColumns, SearchFilters, item_features
 from knowledge.search.fusion import (
@@ -40,14 +40,13 @@ from knowledge.search.fusion import (
     scaled_dense,
     scaled_lexical,
 )
-from knowledge.search.glossary import Expansion, written_as
+from knowledge.search.glossary import Expansion
 from knowledge.search.lexical import (
     CONCEPT_PREFIX,
     LexicalIndex,
     concept_tokens,
     query_tokens,
     single_character_topics,
-    token_groups,
     tokenize,
 )
 from knowledge.search.results import SearchResult
@@ -68,16 +67,6 @@ TYPO_WEIGHT = 0.8
 DENSE_BACKGROUND_SIGMAS = 3.5
 DENSE_FLOOR = 0.32
 BACKGROUND_SAMPLE = 256  # items the background is measured on
-# A hit is relevant lexically when it holds at least this share of the question (see
-# `_evidence`), each part weighted by how informative it is. On the labelled questions
-# (labelled_queries.yml, unmet_queries.yml) 0.2-0.5 all found the same unmet questions
-# (precision 1.0, recall 0.955 on unmet_queries.yml); recall@5 fell from 0.965 at 0.25 to
-# 0.938 at 0.5, as items answering part of a question ("programming for kids": robotics for
-# teens) stopped counting.
-MATCH_COVERAGE = 0.25
-# A word no item holds may name what the catalog lacks ("violin") or say in other words what
-# it has ("elderly" for courses "for seniors"): it weighs half of what the rarest word does.
-UNKNOWN_WORD_SHARE = 0.5
 # Same place ("nearest first, ties by relevance"): distances within this many metres tie.
 SAME_PLACE_M = 10.0
 # For Chinese questions an English-only embedding model (the default all-MiniLM-L6-v2) neither
@@ -256,7 +245,7 @@ class HybridIndex:
             held[character] = self.lexical.tokens_containing(character)
             for token in held[character]:
                 weighted.setdefault(token, SINGLE_CHARACTER_WEIGHT)
-        groups = _evidence_groups(text, expansion, corrections, held)
+        groups = question_parts(text, expansion, corrections, held)
         if not weighted and not expansion.concepts and not characters:
             return self._browse(text, encode, allowed, limit, near)
         candidates = self._candidates(
@@ -321,7 +310,7 @@ class HybridIndex:
         matched = np.zeros(len(slots), dtype=bool)
         if mode != "dense":
             names = self.names.coverage(words, slots)
-            matched = self._evidence(groups, slots) >= MATCH_COVERAGE
+            matched = share_held(groups, slots, self.lexical, self.names) >= MATCH_COVERAGE
         dense = np.zeros(len(slots))
         if vector is not None:
             cosines = self.dense.vectors()[slots] @ vector
@@ -340,31 +329,6 @@ class HybridIndex:
             _Candidate(int(slot), float(score), bool(hit))
             for slot, score, hit in zip(slots, relevance, matched, strict=True)
         ]
-
-    def _evidence(self, groups: list[list[str]], slots: np.ndarray) -> np.ndarray:
-        """The share of what the question asks that each slot holds, each part of the question
-        weighted by how informative it is (`LexicalIndex.evidence_weight`): a part is a word,
-        a glossary concept with the words that name it, a typo with its corrections, or a
-        one-character topic with the words holding it."""
-        held = np.zeros(len(slots))
-        total = 0.0
-        for group in groups:
-            weight = max(self._evidence_weight(token) for token in group)
-            if weight <= 0:
-                continue
-            total += weight
-            present = np.zeros(len(slots), dtype=bool)
-            for token in group:
-                present |= self.lexical.present(token, slots) | self.names.present(token, slots)
-            held += weight * present
-        return held / total if total > 0 else held
-
-    def _evidence_weight(self, token: str) -> float:
-        index = self.lexical if token in self.lexical.postings else self.names
-        weight = index.evidence_weight(token)
-        if not index.document_frequency(token):
-            weight *= UNKNOWN_WORD_SHARE
-        return weight
 
     def _background(self, vector: np.ndarray) -> tuple[float, float]:
         """Mean and standard deviation of the question's similarity to a sample of items."""
@@ -439,39 +403,6 @@ class HybridIndex:
         if near is None or math.isnan(self.latitude[slot]):
             return None
         return geo.haversine_m(near[0], near[1], self.latitude[slot], self.longitude[slot])
-
-
-def _evidence_groups(
-    text: str,
-    expansion: Expansion,
-    corrections: Mapping[str, Sequence[str]],
-    held: Mapping[str, list[str]],
-) -> list[list[str]]:
-    """The parts of a question, each a list of tokens any of which answers it: a glossary
-    concept (the words that named it are only the concept: "first" alone is not first aid,
-    "工作" alone is not 找工作; documents carry the concept wherever they hold one of its
-    terms), a typo's corrections, a one-character topic's words, a Chinese word with its
-    bigrams, and every other word on its own."""
-    parts = token_groups(text, held)
-    words = {token for part in parts for token in part}
-    absorbed: set[str] = set(corrections)
-    groups: list[list[str]] = []
-    for concept in expansion.concepts:
-        group = concept_tokens([concept])
-        for term in expansion.concept_terms.get(concept, ()):
-            term_tokens = _term_tokens(term)
-            absorbed.update(w for w in words if any(written_as(token, w) for token in term_tokens))
-        groups.append(group)
-    groups += [list(fixed) for fixed in corrections.values()]
-    groups += [tokens for tokens in held.values() if tokens]
-    groups += [part for part in parts if not absorbed.intersection(part)]
-    return groups
-
-
-@lru_cache(maxsize=8192)
-def _term_tokens(term: str) -> tuple[str, ...]:
-    """A glossary term's tokens (terms repeat in every question that names their concept)."""
-    return tuple(tokenize(term))
 
 
 def _dense_trusted(text: str, multilingual: bool) -> bool:
