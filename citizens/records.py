@@ -222,11 +222,20 @@ CITIZEN_DATA = [
 ]
 
 
-def needs_summary(session: Session) -> dict[str, Any]:
-    """Learning needs counted by topic and by district, with no personal data."""
-    needs = session.scalars(select(LearningNeedRecord)).all()
+def needs_summary(
+    session: Session, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
+    """Learning needs counted by topic, district and language, with no personal data;
+    registered in [since, until) when given (the staff console's date range)."""
+    query = select(LearningNeedRecord)
+    if since is not None:
+        query = query.where(LearningNeedRecord.created_at >= since)
+    if until is not None:
+        query = query.where(LearningNeedRecord.created_at < until)
+    needs = session.scalars(query).all()
     return {
         "total": len(needs),
         "by_topic": dict(Counter(need.topic.lower() for need in needs).most_common()),
         "by_district": dict(Counter(need.district or "unknown" for need in needs).most_common()),
+        "by_language": dict(Counter(need.language or "unknown" for need in needs).most_common()),
     }

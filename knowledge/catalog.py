@@ -8,6 +8,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -178,9 +179,17 @@ def record_unmet_demand(
     session.flush()
 
 
-def unmet_demand_summary(session: DbSession) -> dict[str, Any]:
-    """Searches that found nothing, counted by query, language and district."""
-    records = session.scalars(select(UnmetDemandRecord)).all()
+def unmet_demand_summary(
+    session: DbSession, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
+    """Searches that found nothing, counted by query, language and district; made in
+    [since, until) when given (the staff console's date range)."""
+    query = select(UnmetDemandRecord)
+    if since is not None:
+        query = query.where(UnmetDemandRecord.created_at >= since)
+    if until is not None:
+        query = query.where(UnmetDemandRecord.created_at < until)
+    records = session.scalars(query).all()
     return {
         "total": len(records),
         "by_query": dict(Counter(" ".join(r.query.lower().split()) for r in records).most_common()),

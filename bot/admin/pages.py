@@ -24,7 +24,7 @@ _ENVIRONMENT = Environment(
 # The home page's tasks per role: (words key, link or None, command line or None).
 _TASKS: dict[str, tuple[str, str | None, str | None]] = {
     "audit": ("task_audit", "/admin/audit", None),
-    "planner": ("task_planner", None, "learncity report"),
+    "planner": ("task_planner", "/admin/planner", None),
     "organizer": ("task_organizer", None, "learncity broadcast"),
     "editor": ("task_editor", None, "learncity catalog import PATH --dry-run"),
     "helpdesk": ("task_helpdesk", None, None),

@@ -1,4 +1,5 @@
-"""The console's routes under /admin: login and logout, the home page per role, the audit log.
+"""The console's routes under /admin: login and logout, the home page per role, the audit log,
+the planner dashboard and its CSV export.
 
 `admin_routes(database_url)` is the one Mount the gateway adds (bot/gateway.py). Every route
 but the login page and the static files goes through `bot.admin.access.guarded`.
@@ -28,6 +29,7 @@ from bot.admin.access import (
     set_cookie,
     tokens_match,
 )
+from bot.admin.dashboard import CHARTS, bars, chosen_range, counts_csv, planner_counts
 from bot.admin.i18n import WORDS, request_language
 from bot.admin.pages import ROLE_TASKS, STATIC, render
 from core.database import session_scope
@@ -54,6 +56,8 @@ def admin_routes(database_url: str | None) -> Mount:
             page("/", console.home),
             page("/logout", console.log_out, methods=("POST",)),
             page("/audit", console.audit_log, roles=()),
+            page("/planner", console.planner, roles=("planner",)),
+            page("/planner.csv", console.planner_csv, roles=("planner",)),
             page("/api/me", console.me),
             page("/api/audit", console.audit_api, roles=()),
         ],
@@ -123,6 +127,40 @@ class _Console:
         rows = [asdict(entry) | {"at": entry.at.isoformat()} for entry in entries]
         return JSONResponse({"entries": rows})
 
+    async def planner(self, request: Request, current: staff.StaffSession) -> Response:
+        period, readable = chosen_range(dict(request.query_params))
+        counts = await run_in_threadpool(planner_counts, self.database_url, period)
+        charts = [
+            (f"{section}-{breakdown}", title, bars(counts[section].get(breakdown, {})))
+            for section, breakdown, title in CHARTS
+        ]
+        return render(
+            request,
+            "planner.html",
+            current=current,
+            period=period,
+            range_readable=readable,
+            counts=counts,
+            charts=charts,
+        )
+
+    async def planner_csv(self, request: Request, current: staff.StaffSession) -> Response:
+        period, _ = chosen_range(dict(request.query_params))
+        counts = await run_in_threadpool(planner_counts, self.database_url, period)
+        target = f"planner counts {period.first}..{period.last}"
+        await run_in_threadpool(
+            self._record, current.staff_name, "export_csv", target, client_address(request)
+        )
+        filename = f"learncity-needs-{period.first}-{period.last}.csv"
+        return Response(
+            counts_csv(counts, period),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "content-disposition": f'attachment; filename="{filename}"',
+                "cache-control": "no-store",
+            },
+        )
+
     def forbidden(self, request: Request, current: staff.StaffSession) -> Response:
         return render(request, "forbidden.html", current=current, status_code=403)
 
@@ -148,6 +186,10 @@ class _Console:
         with session_scope(self.database_url) as session:
             staff.end_session(session, token)
             staff.record_action(session, current.staff_name, "logout", "", address)
+
+    def _record(self, actor: str, action: str, target: str, address: str) -> None:
+        with session_scope(self.database_url) as session:
+            staff.record_action(session, actor, action, target, address)
 
     def _audit_entries(self) -> list[staff.AuditEntry]:
         with session_scope(self.database_url) as session:

@@ -1,0 +1,127 @@
+"""The planner dashboard: learning needs and unmet demand counted by topic, district and language
+over a date range, as SVG bars and a CSV export. Counts only: nothing personal is read or shown.
+
+It reads through the `citizens` and `knowledge` packages' summaries, never their tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from core.database import session_scope
+
+DEFAULT_DAYS = 30
+CHART_ROWS = 12  # the longest rows a chart shows; the CSV has every row
+_LABEL_CHARS = 24
+
+# (section, breakdown, words key of the chart's title)
+CHARTS = (
+    ("needs", "by_topic", "needs_by_topic"),
+    ("needs", "by_district", "needs_by_district"),
+    ("needs", "by_language", "needs_by_language"),
+    ("unmet", "by_query", "unmet_by_query"),
+    ("unmet", "by_district", "unmet_by_district"),
+    ("unmet", "by_language", "unmet_by_language"),
+)
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Whole days, `first` to `last` inclusive (UTC)."""
+
+    first: date
+    last: date
+
+    @property
+    def since(self) -> datetime:
+        return datetime(self.first.year, self.first.month, self.first.day, tzinfo=UTC)
+
+    @property
+    def until(self) -> datetime:
+        return datetime(self.last.year, self.last.month, self.last.day, tzinfo=UTC) + timedelta(
+            days=1
+        )
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    short_label: str
+    count: int
+    width: float  # 0..1 of the longest bar
+
+
+def chosen_range(params: dict[str, str], today: date | None = None) -> tuple[DateRange, bool]:
+    """The range from the `from` and `to` fields (YYYY-MM-DD); the last 30 days when absent.
+    Returns (range, whether the fields were readable)."""
+    today = today or datetime.now(UTC).date()
+    default = DateRange(today - timedelta(days=DEFAULT_DAYS - 1), today)
+    first_text, last_text = params.get("from", ""), params.get("to", "")
+    if not first_text and not last_text:
+        return default, True
+    try:
+        first = date.fromisoformat(first_text) if first_text else default.first
+        last = date.fromisoformat(last_text) if last_text else default.last
+    except ValueError:
+        return default, False
+    if first > last:
+        return default, False
+    return DateRange(first, last), True
+
+
+def planner_counts(database_url: str | None, period: DateRange) -> dict[str, Any]:
+    """{"needs": citizens.needs_summary, "unmet": knowledge.unmet_demand_summary} for the range."""
+    import citizens
+    import knowledge  # imported here: it loads the search index's libraries (about 1 s)
+
+    with session_scope(database_url) as session:
+        return {
+            "needs": citizens.needs_summary(session, since=period.since, until=period.until),
+            "unmet": knowledge.unmet_demand_summary(
+                session, since=period.since, until=period.until
+            ),
+        }
+
+
+def bars(counts: dict[str, int], limit: int = CHART_ROWS) -> list[Bar]:
+    """The largest `limit` rows of a breakdown, each with its share of the longest bar."""
+    rows = sorted(counts.items(), key=lambda row: (-row[1], str(row[0])))[:limit]
+    longest = max((count for _, count in rows), default=0) or 1
+    return [
+        Bar(
+            label=str(label),
+            short_label=_shorten(str(label)),
+            count=count,
+            width=count / longest,
+        )
+        for label, count in rows
+    ]
+
+
+def counts_csv(counts: dict[str, Any], period: DateRange) -> str:
+    """Every row of every breakdown: section, breakdown, value, count (plus the totals)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["from", "to", "section", "breakdown", "value", "count"])
+    for section in ("needs", "unmet"):
+        summary = counts[section]
+        writer.writerow([period.first, period.last, section, "total", "", summary["total"]])
+        for breakdown in ("by_topic", "by_query", "by_district", "by_language"):
+            for value, count in summary.get(breakdown, {}).items():
+                row = [period.first, period.last, section, breakdown, _cell(value), count]
+                writer.writerow(row)
+    return out.getvalue()
+
+
+def _cell(value: object) -> str:
+    """A citizen's words as a spreadsheet cell that is never read as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _shorten(label: str) -> str:
+    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"

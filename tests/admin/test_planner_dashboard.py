@@ -1,0 +1,107 @@
+"""The planner dashboard over HTTP: counts by topic, district and language in a date range, the
+SVG bars, the CSV export (audited), and nothing personal on the page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+import citizens
+import knowledge
+import staff
+from core.database import session_scope
+from tests.admin.console_support import console_app, log_in
+
+NEEDS = [  # (sender, topic, district, language)
+    ("telegram:1001", "Sign language", "Nanhu", "zh"),
+    ("telegram:1002", "sign language", "Nanhu", "en"),
+    ("web:3f1c", "古筝", "Dongcheng", "zh"),
+]
+UNMET = [("beekeeping", "en", "Xicheng"), ("=HYPERLINK(1)", "en", None), ("潜水", "zh", None)]
+
+
+@pytest.fixture
+async def planner_client(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    app, conversation = console_app(database_url, {"li": "planner", "ana": "organizer"})
+    with session_scope(database_url) as session:
+        for sender, topic, district, language in NEEDS:
+            need = citizens.LearningNeed(topic=topic, district=district, language=language)
+            citizens.register_learning_need(session, sender, need, consent=True)
+        for query, language, district in UNMET:
+            knowledge.record_unmet_demand(session, query, language, {}, district)
+    # One need registered 90 days ago: outside the default range of the last 30 days.
+    old = datetime.now(UTC) - timedelta(days=90)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE learning_needs SET created_at = :old WHERE sender_id = 'web:3f1c'"),
+            {"old": old},
+        )
+    engine.dispose()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        yield client, database_url
+    await conversation.close()
+
+
+async def test_the_dashboard_counts_the_last_30_days_by_topic_district_and_language(
+    planner_client,
+) -> None:
+    client, _ = planner_client
+    assert (await log_in(client, "li")).status_code == 303
+
+    page = await client.get("/admin/planner")
+    assert page.status_code == 200
+    html = page.text
+    assert 'id="needs-total">2<' in html and 'id="unmet-total">3<' in html
+    # One bar per row: topics 1, districts 1, languages 2; queries 3, districts 2, languages 2.
+    assert html.count("<rect") == 1 + 1 + 2 + 3 + 2 + 2
+    assert "<td>sign language</td><td>2</td>" in html and "古筝" not in html
+    assert "<td>Nanhu</td><td>2</td>" in html and "<td>beekeeping</td><td>1</td>" in html
+    for sender, _, _, _ in NEEDS:
+        assert sender not in html, "nothing personal on the page"
+
+
+async def test_a_date_range_includes_older_needs_and_a_bad_one_says_so(planner_client) -> None:
+    client, _ = planner_client
+    await log_in(client, "li")
+    today = datetime.now(UTC).date()
+    wide = await client.get(f"/admin/planner?from={today - timedelta(days=120)}&to={today}")
+    assert 'id="needs-total">3<' in wide.text and "古筝" in wide.text
+
+    backwards = await client.get(f"/admin/planner?from={today}&to={today - timedelta(days=5)}")
+    assert backwards.status_code == 200
+    assert "could not be read" in backwards.text and 'id="needs-total">2<' in backwards.text
+
+
+async def test_the_csv_export_has_every_count_and_is_audited(planner_client) -> None:
+    client, url = planner_client
+    await log_in(client, "li")
+    response = await client.get("/admin/planner.csv")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    found = {(r["section"], r["breakdown"], r["value"]): int(r["count"]) for r in rows}
+    assert found[("needs", "total", "")] == 2
+    assert found[("needs", "by_topic", "sign language")] == 2
+    assert found[("needs", "by_language", "en")] == 1
+    assert found[("unmet", "by_query", "'=hyperlink(1)")] == 1, "never read as a formula"
+    assert found[("unmet", "by_district", "Xicheng")] == 1
+    with session_scope(url) as session:
+        latest = staff.audit_entries(session)[0]
+    assert (latest.actor, latest.action) == ("li", "export_csv")
+
+
+async def test_an_organizer_is_refused_the_dashboard_and_its_export(planner_client) -> None:
+    client, _ = planner_client
+    await log_in(client, "ana")
+    assert (await client.get("/admin/planner")).status_code == 403
+    assert (await client.get("/admin/planner.csv")).status_code == 403
