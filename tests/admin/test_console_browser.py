@@ -1,4 +1,5 @@
-"""The console in real Chromium: log in with the keyboard, see the home page, take the screenshot."""
+"""The console in real Chromium: log in with the keyboard, see the home page and the planner's
+dashboard on a tablet, and take the screenshots in docs/."""
 
 from __future__ import annotations
 
@@ -10,18 +11,31 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+import citizens
+import knowledge
 from bot.stack import free_port
+from core.database import session_scope
 from core.settings import REPOSITORY_ROOT
 from tests.admin.console_support import PASSWORD, console_app
 from tests.bot.test_webchat import CHROMIUM, CHROMIUM_ARGS
 
 SCREENSHOT = REPOSITORY_ROOT / "docs" / "console.png"
+PLANNER_SCREENSHOT = REPOSITORY_ROOT / "docs" / "console-planner.png"
+SEEDED_NEEDS = [  # (topic, district, language)
+    ("sign language", "Nanhu", "zh"),
+    ("sign language", "Nanhu", "en"),
+    ("古筝", "Dongcheng", "zh"),
+    ("Python", "Xicheng", "zh"),
+    ("sign language", "Beishan", "zh"),
+]
 
 
 @pytest.fixture
-def served_console(tmp_path: Path) -> Iterator[str]:
-    """The gateway on a real port and a real SQLite file, with one admin and one planner."""
-    app, _ = console_app(f"sqlite:///{tmp_path / 'console.db'}", {"mei": "admin", "li": "planner"})
+def served_console(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The gateway on a real port and a real SQLite file, with one admin and one planner:
+    (its address, the database URL)."""
+    database_url = f"sqlite:///{tmp_path / 'console.db'}"
+    app, _ = console_app(database_url, {"mei": "admin", "li": "planner"})
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
@@ -30,14 +44,15 @@ def served_console(tmp_path: Path) -> Iterator[str]:
         if server.started:
             break
         threading.Event().wait(0.05)
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", database_url
     server.should_exit = True
     thread.join(timeout=10)
 
 
 async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
-    served_console: str,
+    served_console: tuple[str, str],
 ) -> None:
+    base_url, _ = served_console
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing (the Makefile installs Debian's chromium); test skipped"
         print(f"\nSKIP: {reason}")
@@ -52,7 +67,7 @@ async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
         page = await context.new_page()
         blocked: list[str] = []
         page.on("console", lambda message: blocked.append(message.text))
-        await page.goto(f"{served_console}/admin/")
+        await page.goto(f"{base_url}/admin/")
 
         assert page.url.endswith("/admin/login"), "a stranger is sent to the login page"
         assert await page.evaluate("document.activeElement.id") == "name"
@@ -85,3 +100,40 @@ async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
         await page.wait_for_url("**/admin/login")
         await browser.close()
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[str, str]) -> None:
+    base_url, database_url = served_console
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing; browser test skipped")
+    from playwright.async_api import async_playwright
+
+    with session_scope(database_url) as session:
+        for number, (topic, district, language) in enumerate(SEEDED_NEEDS):
+            need = citizens.LearningNeed(topic=topic, district=district, language=language)
+            citizens.register_learning_need(session, f"web:{number}", need, consent=True)
+        for query, language in (("beekeeping", "en"), ("潜水", "zh"), ("beekeeping", "en")):
+            knowledge.record_unmet_demand(session, query, language, {}, None)
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        context = await browser.new_context(locale="zh-CN", viewport={"width": 768, "height": 1024})
+        page = await context.new_page()
+        await page.goto(f"{base_url}/admin/login")
+        await page.get_by_label("工作人员账号").fill("li")
+        await page.get_by_label("密码").fill(PASSWORD)
+        await page.get_by_role("button", name="登录").click()
+        await page.wait_for_url("**/admin/")
+        await page.get_by_role("link", name="学习需求看板").first.click()
+        await page.wait_for_url("**/admin/planner")
+
+        assert await page.locator("#needs-total").inner_text() == str(len(SEEDED_NEEDS))
+        chart = page.get_by_role("img", name="学习需求（按主题）")
+        assert await chart.locator("rect").count() == 3
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 768, "no sideways scrolling on a tablet"
+        await page.screenshot(path=str(PLANNER_SCREENSHOT), full_page=True)
+        await browser.close()
+    assert PLANNER_SCREENSHOT.stat().st_size > 10_000
