@@ -1,5 +1,5 @@
 """The planner dashboard: learning needs and unmet demand counted by topic, district and language
-over a date range, as SVG bars and a CSV export. Counts only: nothing personal is read or shown.
+over a date range, as SVG bars, a CSV export and an open-data CSV that leaves out small counts. Counts only: nothing personal is read or shown.
 
 It reads through the `citizens` and `knowledge` packages' summaries, never their tables.
 """
@@ -17,6 +17,8 @@ from core.database import session_scope
 DEFAULT_DAYS = 30
 CHART_ROWS = 12  # the longest rows a chart shows; the CSV has every row
 _LABEL_CHARS = 24
+OPEN_DATA_MINIMUM = 5  # the open-data export leaves out any count under this
+SUPPRESSED_VALUE = "(fewer than 5 each)"
 
 # (section, breakdown, words key of the chart's title)
 CHARTS = (
@@ -115,6 +117,37 @@ def counts_csv(counts: dict[str, Any], period: DateRange) -> str:
                 row = [period.first, period.last, section, breakdown, _cell(value), count]
                 writer.writerow(row)
     return out.getvalue()
+
+
+def open_data_csv(counts: dict[str, Any], period: DateRange) -> str:
+    """The counts for publishing: a row under `OPEN_DATA_MINIMUM` is left out (its value could
+    point to a person, e.g. an unusual question), and the left-out rows appear as one
+    "(fewer than 5 each)" row whose count itself shows only when it reaches the minimum."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["from", "to", "section", "breakdown", "value", "count"])
+    for section in ("needs", "unmet"):
+        summary = counts[section]
+        writer.writerow(
+            [period.first, period.last, section, "total", "", _published(summary["total"])]
+        )
+        for breakdown in ("by_topic", "by_query", "by_district", "by_language"):
+            hidden = 0
+            for value, count in summary.get(breakdown, {}).items():
+                if count < OPEN_DATA_MINIMUM:
+                    hidden += count
+                    continue
+                writer.writerow(
+                    [period.first, period.last, section, breakdown, _cell(value), count]
+                )
+            if hidden:
+                row = [period.first, period.last, section, breakdown, SUPPRESSED_VALUE]
+                writer.writerow([*row, _published(hidden)])
+    return out.getvalue()
+
+
+def _published(count: int) -> str:
+    return str(count) if count >= OPEN_DATA_MINIMUM else f"<{OPEN_DATA_MINIMUM}"
 
 
 def _cell(value: object) -> str:

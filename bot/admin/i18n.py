@@ -53,6 +53,7 @@ WORDS: dict[str, dict[str, str]] = {
         "bad_range": "Those dates could not be read (YYYY-MM-DD, the first not after the last): "
         "showing the last 30 days.",
         "download_csv": "Download these counts as CSV",
+        "download_open_data": "Open data CSV (counts under 5 left out)",
         "needs_total": "Learning needs registered with consent",
         "unmet_total": "Searches that found nothing",
         "needs_by_topic": "Learning needs by topic",
@@ -110,6 +111,7 @@ WORDS: dict[str, dict[str, str]] = {
         "show": "显示",
         "bad_range": "无法读取这些日期（格式 YYYY-MM-DD，开始不晚于结束）：显示最近 30 天。",
         "download_csv": "下载这些计数（CSV）",
+        "download_open_data": "开放数据 CSV（少于 5 的计数不公开）",
         "needs_total": "经同意登记的学习需求",
         "unmet_total": "没有找到结果的搜索",
         "needs_by_topic": "学习需求（按主题）",

@@ -7,6 +7,7 @@ but the login page and the static files goes through `bot.admin.access.guarded`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -29,7 +30,15 @@ from bot.admin.access import (
     set_cookie,
     tokens_match,
 )
-from bot.admin.dashboard import CHARTS, bars, chosen_range, counts_csv, planner_counts
+from bot.admin.dashboard import (
+    CHARTS,
+    DateRange,
+    bars,
+    chosen_range,
+    counts_csv,
+    open_data_csv,
+    planner_counts,
+)
 from bot.admin.i18n import WORDS, request_language
 from bot.admin.pages import ROLE_TASKS, STATIC, render
 from core.database import session_scope
@@ -58,6 +67,7 @@ def admin_routes(database_url: str | None) -> Mount:
             page("/audit", console.audit_log, roles=()),
             page("/planner", console.planner, roles=("planner",)),
             page("/planner.csv", console.planner_csv, roles=("planner",)),
+            page("/planner-open-data.csv", console.planner_open_data, roles=("planner",)),
             page("/api/me", console.me),
             page("/api/audit", console.audit_api, roles=()),
         ],
@@ -145,15 +155,30 @@ class _Console:
         )
 
     async def planner_csv(self, request: Request, current: staff.StaffSession) -> Response:
+        return await self._export(request, current, counts_csv, "export_csv", "needs")
+
+    async def planner_open_data(self, request: Request, current: staff.StaffSession) -> Response:
+        return await self._export(
+            request, current, open_data_csv, "export_open_data", "needs-open-data"
+        )
+
+    async def _export(
+        self,
+        request: Request,
+        current: staff.StaffSession,
+        write: Callable[[dict, DateRange], str],
+        action: str,
+        name: str,
+    ) -> Response:
         period, _ = chosen_range(dict(request.query_params))
         counts = await run_in_threadpool(planner_counts, self.database_url, period)
         target = f"planner counts {period.first}..{period.last}"
         await run_in_threadpool(
-            self._record, current.staff_name, "export_csv", target, client_address(request)
+            self._record, current.staff_name, action, target, client_address(request)
         )
-        filename = f"learncity-needs-{period.first}-{period.last}.csv"
+        filename = f"learncity-{name}-{period.first}-{period.last}.csv"
         return Response(
-            counts_csv(counts, period),
+            write(counts, period),
             media_type="text/csv; charset=utf-8",
             headers={
                 "content-disposition": f'attachment; filename="{filename}"',

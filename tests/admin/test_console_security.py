@@ -188,3 +188,19 @@ async def test_the_pages_load_only_their_own_files_which_the_policy_allows(conso
         assert asset in page.text
         response = await client.get(asset)
         assert response.status_code == 200 and kind in response.headers["content-type"]
+
+
+async def test_passwords_are_never_logged(console, caplog: pytest.LogCaptureFixture) -> None:
+    client, _, url = console
+    caplog.set_level("DEBUG")
+    await log_in(client, "staff_admin", "wrong-but-secret-guess")
+    await log_in(client, "nobody_here", "another-secret-guess")
+    assert (await log_in(client, "staff_admin")).status_code == 303
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/admin/login" in logged, "the requests were logged, so the check means something"
+    for secret in (PASSWORD, "wrong-but-secret-guess", "another-secret-guess"):
+        assert secret not in logged
+    with session_scope(url) as session:
+        audit = " ".join(f"{e.actor} {e.target}" for e in staff.audit_entries(session))
+    assert "secret" not in audit and "nobody_here" in audit

@@ -105,3 +105,38 @@ async def test_an_organizer_is_refused_the_dashboard_and_its_export(planner_clie
     await log_in(client, "ana")
     assert (await client.get("/admin/planner")).status_code == 403
     assert (await client.get("/admin/planner.csv")).status_code == 403
+
+
+async def test_the_open_data_export_leaves_out_every_count_under_five(database_url) -> None:
+    app, conversation = console_app(database_url, {"li": "planner"})
+    with session_scope(database_url) as session:
+        for number in range(6):
+            need = citizens.LearningNeed(topic="sign language", district="Nanhu", language="zh")
+            citizens.register_learning_need(session, f"web:{number}", need, consent=True)
+        for topic, district in (("my neighbour Wang's tutoring", "Beishan"), ("古筝", "Nanhu")):
+            need = citizens.LearningNeed(topic=topic, district=district, language="en")
+            citizens.register_learning_need(session, "web:rare", need, consent=True)
+        knowledge.record_unmet_demand(session, "beekeeping", "en", {}, None)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        await log_in(client, "li")
+        response = await client.get("/admin/planner-open-data.csv")
+    await conversation.close()
+
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    published = {(r["section"], r["breakdown"], r["value"]): r["count"] for r in rows}
+    assert published == {
+        ("needs", "total", ""): "8",
+        ("needs", "by_topic", "sign language"): "6",
+        ("needs", "by_topic", "(fewer than 5 each)"): "<5",
+        ("needs", "by_district", "Nanhu"): "7",
+        ("needs", "by_district", "(fewer than 5 each)"): "<5",
+        ("needs", "by_language", "zh"): "6",
+        ("needs", "by_language", "(fewer than 5 each)"): "<5",
+        ("unmet", "total", ""): "<5",
+        ("unmet", "by_query", "(fewer than 5 each)"): "<5",
+        ("unmet", "by_district", "(fewer than 5 each)"): "<5",
+        ("unmet", "by_language", "(fewer than 5 each)"): "<5",
+    }
+    assert "Wang" not in response.text and "beekeeping" not in response.text
