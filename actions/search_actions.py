@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk.events import EventType, SlotSet
 
 import knowledge
-from actions import search_flow
+from actions import event_dates, search_flow
 from actions.base import LearncityAction, Turn
 from actions.search_flow import SearchPage, SearchState
 
@@ -39,6 +39,12 @@ def show_page(turn: Turn, page: SearchPage) -> list[EventType]:
         heading = turn.say("relaxed_results", query=state.topic or state.query)
     elif state.near:
         heading = turn.say("nearby_results")
+    elif state.kind == "event" and (span := event_dates.span_from_slot(state.dates)):
+        # Say the dates understood, so a wrong reading shows at once.
+        when = event_dates.describe(span, turn.language)
+        heading = turn.say(
+            "no_events_on_dates" if page.dates_missed else "events_on_dates", when=when
+        )
     elif page.browsing or not state.query:
         heading = turn.say(_HEADINGS[state.kind] if state.kind != "course" else "browse_results")
     else:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import knowledge
+from actions import event_dates
 from core.database import session_scope
 from core.replies import Card
 from knowledge import SearchFilters, SearchResult
@@ -45,6 +46,7 @@ class SearchState:
     offset: int = 0
     near: tuple[float, float] | None = None
     question: str = ""  # the citizen's own words, tried when the topic alone finds nothing
+    dates: dict[str, str] | None = None  # events: the days named ("this weekend"), as a slot
 
     def search_filters(self) -> SearchFilters:
         return SearchFilters(types=KIND_TYPES[self.kind], **self.filters)
@@ -67,6 +69,7 @@ class SearchState:
             offset=int(value.get("offset") or 0),
             near=(float(near[0]), float(near[1])) if near else None,
             question=value.get("question", ""),
+            dates=dict(value["dates"]) if isinstance(value.get("dates"), dict) else None,
         )
 
 
@@ -82,6 +85,8 @@ class SearchPage:
     # Nothing passed the citizen's filters, so these results are the topic without them
     # (the filtered search still counts as unmet demand for the planners).
     relaxed: bool = False
+    # No event falls on the dates asked for, so these are the next events after them.
+    dates_missed: bool = False
 
 
 def filters_from_entities(entities: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -170,14 +175,20 @@ def plan_search(
     if topic is None and kind == "course":
         topic = language_as_topic(entities, typed)
     filters = filters_from_entities(entities)
+    span = event_dates.dates_named(typed)
+    dates = event_dates.span_as_slot(span) if span and kind == "event" else None
+    if span and kind == "course" and "time_of_day" not in filters:
+        # Courses repeat: "this weekend" means the ones held at weekends.
+        time_of_day = event_dates.time_of_day_for(span)
+        filters = {**filters, "time_of_day": time_of_day} if time_of_day else filters
     if (
         previous
         and not topic
         and (refine_previous or previous.kind == kind)
-        and (filters or refine_previous)
+        and (filters or refine_previous or dates)
     ):
         merged = {**previous.filters, **filters}
-        return replace(previous, filters=merged, offset=0)
+        return replace(previous, filters=merged, offset=0, dates=dates or previous.dates)
     if topic:
         question = _without_filter_words(typed, entities) if typed else ""
         question = question if question.strip().lower() != topic.lower() else ""
@@ -191,7 +202,7 @@ def plan_search(
         # "¿hay bibliotecas?", "a quiet study room": the words say which spaces.
         return SearchState(kind=kind, query=_without_near_me(typed), filters=filters)
     if filters or kind in ("space", "event"):
-        return SearchState(kind=kind, query="", filters=filters)
+        return SearchState(kind=kind, query="", filters=filters, dates=dates)
     if typed and not is_near_me(typed):
         return SearchState(kind=kind, query=_without_near_me(typed), filters=filters)
     return None
@@ -210,6 +221,7 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
     """One page of results for `state`, best first (nearest first when it has a point)."""
     wanted = state.offset + page_size + 1
     filters = state.search_filters()
+    dates_missed = False
     if state.near is not None:
         results: list[SearchResult] = []
         for radius in NEAR_RADII_M:
@@ -234,7 +246,7 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
                 limit=wanted,
             )
     elif state.kind == "event" and not state.query:
-        results = knowledge.upcoming_events(limit=wanted, filters=filters)
+        results, dates_missed = _upcoming_events(state, filters, wanted)
     else:
         results = knowledge.search(state.query, limit=wanted, filters=filters, language=language)
     unmet = knowledge.is_unmet(results)
@@ -272,7 +284,31 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
         unmet=unmet,
         browsing=browsing,
         relaxed=relaxed,
+        dates_missed=dates_missed,
     )
+
+
+def _upcoming_events(
+    state: SearchState, filters: SearchFilters, wanted: int
+) -> tuple[list[SearchResult], bool]:
+    """The events still to come, on the dates asked for if any; when none falls on them, the
+    next events after them (and True)."""
+    now = event_dates.city_now()
+    span = event_dates.span_from_slot(state.dates)
+    if span is None:
+        return knowledge.upcoming_events(limit=wanted, filters=filters, now=now), False
+    on_dates = knowledge.upcoming_events(
+        limit=wanted,
+        filters=filters,
+        now=now,
+        within=span,
+        time_zone=event_dates.city_time_zone(),
+    )
+    if on_dates:
+        return on_dates, False
+    # "What's on this weekend?" read "weekend" as a schedule too; the next events need not be.
+    others = replace(filters, time_of_day=None)
+    return knowledge.upcoming_events(limit=wanted, filters=others, now=now), True
 
 
 def next_page(state: SearchState, page_size: int = PAGE_SIZE) -> SearchState:

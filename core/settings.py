@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +34,11 @@ class Settings(BaseSettings):
     learncity_city_file: Path = Field(
         default=REPOSITORY_ROOT / "knowledge" / "sample_city" / "city.yml",
         description="The city's districts and names (docs/city-data.md); default: the sample city",
+    )
+    learncity_today: date | None = Field(
+        default=None,
+        description="Pins the city's today (YYYY-MM-DD) for dates such as 'this weekend', for "
+        "tests and demos of dated events; empty: the clock in the city's time zone",
     )
 
     gateway_host: str = "127.0.0.1"

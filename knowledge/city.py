@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 LANGUAGES = ("zh", "en", "es", "fr", "ar", "ru", "uk")
+DEFAULT_TIME_ZONE = "Asia/Shanghai"  # the sample city's, when the file names none
 
 
 class CityFileError(ValueError):
@@ -50,6 +52,7 @@ class City:
     districts: tuple[District, ...]
     source: Path
     example_district: str = ""  # named in replies as an example; default the first district
+    time_zone: str = DEFAULT_TIME_ZONE  # IANA name: what "today" and "this weekend" mean here
     _lookup: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -131,13 +134,28 @@ def _load(path_text: str) -> City:
     example = str(city.get("example_district") or "") if isinstance(city, dict) else ""
     if example and example not in keys:
         raise CityFileError(f"{path}: city: example_district {example} is not a district key")
+    time_zone = _time_zone(path, city.get("time_zone") if isinstance(city, dict) else None)
     return City(
         names=_names(path, "city", city.get("names") if isinstance(city, dict) else None),
         centre=_centre(path, "city", city.get("centre") if isinstance(city, dict) else None),
         districts=districts,
         source=path,
         example_district=example,
+        time_zone=time_zone,
     )
+
+
+def _time_zone(path: Path, value: Any) -> str:
+    if value is None or not str(value).strip():
+        return DEFAULT_TIME_ZONE
+    name = str(value).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CityFileError(
+            f"{path}: city: time_zone {name!r} is not an IANA time zone (e.g. Asia/Shanghai)"
+        ) from None
+    return name
 
 
 def _district(path: Path, index: int, entry: Any) -> District:

@@ -1,0 +1,142 @@
+"""Dates in the search conversation: "this weekend" lists that weekend's events of the sample
+city (knowledge/sample_city/events.ics), with today pinned to Tuesday 1 December 2026."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from actions import event_dates, search_flow
+from core.settings import get_settings
+from knowledge.search import DateSpan
+
+TUESDAY = "2026-12-01"  # this weekend: Sat 5 - Sun 6 December; next: 12-13 December
+
+
+@pytest.fixture
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> Iterator[date]:
+    """LEARNCITY_TODAY set as an operator would set it (the documented setting)."""
+    monkeypatch.setenv("LEARNCITY_TODAY", TUESDAY)
+    get_settings.cache_clear()
+    yield date.fromisoformat(TUESDAY)
+    monkeypatch.delenv("LEARNCITY_TODAY")
+    get_settings.cache_clear()
+
+
+def _entity(name: str, value: str) -> dict[str, str]:
+    return {"entity": name, "value": value}
+
+
+def _event_names(text: str, entities: list[dict[str, str]]) -> tuple[search_flow.SearchPage, set]:
+    state = search_flow.plan_search("event", text=text, entities=entities, previous=None)
+    assert state is not None
+    page = search_flow.run_search(state, "en")
+    return page, {result.item.name for result in page.results}
+
+
+def test_today_is_the_pinned_date_else_the_city_clock(pinned_today: date) -> None:
+    assert event_dates.city_today() == pinned_today
+    assert event_dates.city_time_zone() == "Asia/Shanghai"
+    now = event_dates.city_now()
+    assert now is not None and now.isoformat() == "2026-12-01T00:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "this weekend, 5–6 December"),
+        ("zh", "这周末（12月5日至6日）"),
+        ("es", "este fin de semana, 5–6 de diciembre"),
+        ("fr", "ce week-end, 5–6 décembre"),
+        ("ar", "نهاية هذا الأسبوع، 5–6 ديسمبر"),
+        ("ru", "в эти выходные, 5–6 декабря"),
+        ("uk", "цими вихідними, 5–6 грудня"),
+    ],
+)
+def test_the_dates_understood_are_said_in_the_citizens_language(
+    language: str, expected: str
+) -> None:
+    span = DateSpan(date(2026, 12, 5), date(2026, 12, 6), "this_weekend")
+    assert event_dates.describe(span, language) == expected
+
+
+def test_a_span_across_months_and_a_named_weekday_show_their_dates() -> None:
+    across = DateSpan(date(2026, 12, 28), date(2027, 1, 3), "next_week")
+    assert event_dates.describe(across, "en") == "next week, 28 December – 3 January"
+    saturday = DateSpan(date(2026, 12, 5), date(2026, 12, 5), "weekday")
+    assert event_dates.describe(saturday, "zh") == "12月5日"
+
+
+@pytest.mark.parametrize(
+    ("text", "entities"),
+    [
+        ("what's on this weekend?", []),
+        ("what's on this weekend?", [_entity("schedule", "weekend")]),
+        ("这周末有什么活动", [_entity("schedule", "weekend")]),
+        ("¿qué hay este fin de semana?", []),
+    ],
+)
+def test_this_weekend_lists_only_this_weekends_events(
+    sample_city: str, pinned_today: date, text: str, entities: list[dict[str, str]]
+) -> None:
+    page, names = _event_names(text, entities)
+    assert page.state.dates == {
+        "start": "2026-12-05",
+        "end": "2026-12-06",
+        "meaning": "this_weekend",
+    }
+    assert not page.dates_missed
+    assert names == {"Maker Saturday (monthly)"}
+
+
+def test_next_weekend_lists_next_weekends_events(sample_city: str, pinned_today: date) -> None:
+    page, names = _event_names("anything on next weekend?", [])
+    assert page.state.dates == {
+        "start": "2026-12-12",
+        "end": "2026-12-13",
+        "meaning": "next_weekend",
+    }
+    assert "Newcomers' Welcome Fair" in names
+    assert "冬夜读书会" not in names  # 19 December
+
+
+def test_a_bare_weekend_names_no_date_and_lists_every_upcoming_weekend_event(
+    sample_city: str, pinned_today: date
+) -> None:
+    page, names = _event_names("周末有什么活动", [_entity("schedule", "weekend")])
+    assert page.state.dates is None
+    assert {"Newcomers' Welcome Fair", "Maker Saturday (monthly)"} <= names
+
+
+def test_no_event_on_the_dates_asked_offers_the_next_events(
+    sample_city: str, pinned_today: date
+) -> None:
+    page, names = _event_names("what's on tomorrow?", [])
+    assert page.state.dates == {"start": "2026-12-02", "end": "2026-12-02", "meaning": "tomorrow"}
+    assert page.dates_missed
+    assert "Maker Saturday (monthly)" in names and not page.unmet
+
+
+def test_a_date_narrows_a_course_search_to_the_weekdays_it_falls_on(pinned_today: date) -> None:
+    weekend = search_flow.plan_search(
+        "course", text="pottery this weekend", entities=[_entity("topic", "pottery")], previous=None
+    )
+    tomorrow = search_flow.plan_search(
+        "course", text="python tomorrow", entities=[_entity("topic", "python")], previous=None
+    )
+    week = search_flow.plan_search(
+        "course", text="python next week", entities=[_entity("topic", "python")], previous=None
+    )
+    assert weekend is not None and weekend.filters == {"time_of_day": "weekend"}
+    assert tomorrow is not None and tomorrow.filters == {"time_of_day": "weekday"}
+    assert week is not None and week.filters == {}
+    assert weekend.dates is None  # courses repeat: the weekdays are what narrows them
+
+
+def test_the_dates_survive_the_slot_so_more_pages_keep_them() -> None:
+    state = search_flow.SearchState(
+        kind="event", dates={"start": "2026-12-05", "end": "2026-12-06", "meaning": "this_weekend"}
+    )
+    assert search_flow.SearchState.from_slot(state.as_slot()) == state
