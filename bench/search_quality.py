@@ -217,6 +217,47 @@ def _measure_model(model: str, data_dir: Path, sample_city: bool) -> dict[str, A
     return result
 
 
+# Issue 11's targets: (set, metric, at least). Hybrid must also beat dense and lexical on each.
+TARGETS = [
+    ("all", "recall@5", 0.85),
+    ("other-language-than-catalog", "recall@5", 0.80),
+    *[(f"language:{code}", "hit@5", 0.80) for code in ("zh", "en", "es", "fr", "ar", "ru", "uk")],
+    ("kind:paraphrase", "recall@5", 0.80),
+    ("kind:typo", "recall@5", 0.85),
+    ("kind:name", "hit@5", 1.00),
+]
+
+
+def _beats(hybrid: float, best_other: float) -> str:
+    return "yes" if hybrid > best_other else ("tie" if hybrid == best_other else "no")
+
+
+def targets(measured: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each of issue 11's targets for one model: the value, whether it is met, and whether
+    hybrid beat dense only and lexical only on that set in this run."""
+    modes = measured["modes"]
+    rows = []
+    for name, metric, floor in TARGETS:
+        value = modes["hybrid"]["sets"][name][metric]
+        others = [modes[mode]["sets"][name][metric] for mode in ("dense", "lexical")]
+        rows.append(
+            {
+                "target": f"{name} {metric} >= {floor}",
+                "value": value,
+                "met": value >= floor,
+                "hybrid_beats_both": _beats(value, max(others)),
+            }
+        )
+    unmet = modes["hybrid"]["unmet"]
+    for metric in ("precision", "recall"):
+        value = unmet[metric]
+        rows.append({"target": f"unmet {metric} >= 0.9", "value": value, "met": value >= 0.9})
+    city = measured.get("sample_city_recall@5", {}).get("hybrid")
+    if city is not None:
+        rows.append({"target": "sample city recall@5 >= 0.95", "value": city, "met": city >= 0.95})
+    return rows
+
+
 def _print_model(model: str, measured: dict[str, Any]) -> None:
     from bench.report import print_table
 
@@ -251,6 +292,18 @@ def _print_model(model: str, measured: dict[str, Any]) -> None:
     if "sample_city_recall@5" in measured:
         city = measured["sample_city_recall@5"]
         print_table("sample city recall@5", list(MODES), [[f"{city[m]:.3f}" for m in MODES]])
+    if "targets" in measured:
+        target_rows = [
+            [
+                row["target"],
+                f"{row['value']:.3f}",
+                "met" if row["met"] else "not met",
+                row.get("hybrid_beats_both", "-"),
+            ]
+            for row in measured["targets"]
+        ]
+        header = ["issue 11 target (hybrid)", "value", "", "hybrid > dense and lexical"]
+        print_table(f"{model}: targets", header, target_rows)
 
 
 def _commit() -> str:
@@ -293,6 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result["not_measured"][model] = f"{type(error).__name__}: {error}"
             print(f"not measured: {result['not_measured'][model]}", flush=True)
             continue
+        measured["targets"] = targets(measured)
         result["models"][model] = measured
         _print_model(model, measured)
     print(f"\nmeasured at commit {result['commit']}")
