@@ -28,7 +28,7 @@ _TASKS: dict[str, tuple[str, str | None, str | None]] = {
     "organizer": ("task_organizer", None, "learncity broadcast"),
     "editor": ("task_editor", None, "learncity catalog import PATH --dry-run"),
     "helpdesk": ("task_helpdesk", None, None),
-    "staff": ("task_staff", None, "learncity staff add|list|remove"),
+    "staff": ("task_staff_page", "/admin/staff", "learncity staff add|list|remove"),
 }
 ROLE_TASKS: dict[str, list[tuple[str, str | None, str | None]]] = {
     "organizer": [_TASKS["organizer"]],

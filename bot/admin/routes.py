@@ -1,5 +1,5 @@
 """The console's routes under /admin: login and logout, the home page per role, the audit log,
-the planner dashboard and its CSV export.
+the planner dashboard and its CSV exports, the admins' staff page.
 
 `admin_routes(database_url)` is the one Mount the gateway adds (bot/gateway.py). Every route
 but the login page and the static files goes through `bot.admin.access.guarded`.
@@ -41,6 +41,7 @@ from bot.admin.dashboard import (
 )
 from bot.admin.i18n import WORDS, request_language
 from bot.admin.pages import ROLE_TASKS, STATIC, render
+from bot.admin.staff_pages import StaffPages
 from core.database import session_scope
 
 AUDIT_PAGE_SIZE = 200
@@ -49,6 +50,7 @@ AUDIT_PAGE_SIZE = 200
 def admin_routes(database_url: str | None) -> Mount:
     """Everything under /admin, reading and writing the staff tables at `database_url`."""
     console = _Console(database_url)
+    staff_pages = StaffPages(database_url)
 
     def page(path: str, handler, roles=EVERY_ROLE, methods=("GET",)) -> Route:  # type: ignore[no-untyped-def]
         endpoint = guarded(
@@ -65,6 +67,9 @@ def admin_routes(database_url: str | None) -> Mount:
             page("/", console.home),
             page("/logout", console.log_out, methods=("POST",)),
             page("/audit", console.audit_log, roles=()),
+            page("/staff", staff_pages.staff_list, roles=()),
+            page("/staff/add", staff_pages.staff_add, roles=(), methods=("POST",)),
+            page("/staff/remove", staff_pages.staff_remove, roles=(), methods=("POST",)),
             page("/planner", console.planner, roles=("planner",)),
             page("/planner.csv", console.planner_csv, roles=("planner",)),
             page("/planner-open-data.csv", console.planner_open_data, roles=("planner",)),
