@@ -67,6 +67,11 @@ class RunningAssistant:
     supervisor: object
     _conversation: object | None = field(default=None, repr=False)
 
+    @property
+    def rasa_token(self) -> str:
+        """The secret Rasa's API and webhook ask of the gateway (made up by the supervisor)."""
+        return self.supervisor.rasa_token  # type: ignore[attr-defined]
+
     async def talk(
         self,
         sender_id: str,
@@ -82,7 +87,10 @@ class RunningAssistant:
 
         if self._conversation is None:
             self._conversation = Conversation(
-                self.rasa_url, timeout=30, database_url=self.database_url
+                self.rasa_url,
+                timeout=30,
+                database_url=self.database_url,
+                auth_token=self.rasa_token,
             )
         message = IncomingMessage(
             sender_id=sender_id,
@@ -107,6 +115,8 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
         "LEARNCITY_DATA_DIR": str(data_dir),
         "LEARNCITY_MODELS_DIR": str(SHARED_MODELS_DIR),
         "DATABASE_URL": database_url,
+        # "This weekend" in conversation tests is 5-6 December 2026, whatever day they run.
+        "LEARNCITY_TODAY": "2026-12-01",
     }
     previous = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)

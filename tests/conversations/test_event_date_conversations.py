@@ -1,0 +1,50 @@
+"""Asking what's on at a date: only the events of those days, and the dates said back.
+
+Today is pinned to Tuesday 1 December 2026 (LEARNCITY_TODAY in tests/conftest.py), so "this
+weekend" is 5-6 December; the sample city's events.ics has Maker Saturday on 5 December, the
+Newcomers' Welcome Fair on 12 December and 冬夜读书会 on 19 December.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import RunningAssistant
+from tests.conversations.support import cards, languages, new_sender, texts
+
+pytestmark = pytest.mark.slow
+
+THIS_WEEKENDS_EVENTS = ["Maker Saturday (monthly)"]
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "heading"),
+    [
+        ("what's on this weekend?", "en", "Events for this weekend, 5–6 December:"),
+        ("这周末有什么活动", "zh", "这周末（12月5日至6日）的活动："),
+        (
+            "¿qué hay este fin de semana?",
+            "es",
+            "Actividades para este fin de semana, 5–6 de diciembre:",
+        ),
+    ],
+)
+async def test_whats_on_this_weekend_lists_only_this_weekends_events(
+    assistant: RunningAssistant, question: str, language: str, heading: str
+) -> None:
+    replies = await assistant.talk(new_sender(), question)
+    assert heading in texts(replies).splitlines(), texts(replies)
+    assert [card.name for card in cards(replies)] == THIS_WEEKENDS_EVENTS
+    assert languages(replies) == {language}
+
+
+async def test_no_event_tomorrow_says_so_and_offers_the_next_events(
+    assistant: RunningAssistant,
+) -> None:
+    replies = await assistant.talk(new_sender(), "what events are on tomorrow?")
+    assert (
+        "I found no events for tomorrow, 2 December. Here are the next ones:"
+        in texts(replies).splitlines()
+    ), texts(replies)
+    names = [card.name for card in cards(replies)]
+    assert names[:2] == ["Maker Saturday (monthly)", "Newcomers' Welcome Fair"], names
