@@ -36,7 +36,10 @@ def create_app(
     routes: list[BaseRoute] = health_routes(health)
     for channel in channels:
         routes.extend(channel.routes())
-    routes.append(admin_routes(conversation.database_url))  # the staff console (bot/admin)
+    # The staff console (bot/admin); its health page shows the same monitor and channels.
+    routes.append(
+        admin_routes(conversation.database_url, health, [channel.name for channel in channels])
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

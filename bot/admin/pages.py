@@ -24,6 +24,7 @@ _ENVIRONMENT = Environment(
 # The home page's tasks per role: (words key, link or None, command line or None).
 _TASKS: dict[str, tuple[str, str | None, str | None]] = {
     "audit": ("task_audit", "/admin/audit", None),
+    "health": ("task_health", "/admin/health", None),
     "planner": ("task_planner", "/admin/planner", None),
     "organizer": ("task_organizer", None, "learncity broadcast"),
     "editor": ("task_editor", None, "learncity catalog import PATH --dry-run"),
@@ -35,7 +36,9 @@ ROLE_TASKS: dict[str, list[tuple[str, str | None, str | None]]] = {
     "planner": [_TASKS["planner"]],
     "editor": [_TASKS["editor"]],
     "helpdesk": [_TASKS["helpdesk"]],
-    "admin": [_TASKS[name] for name in ("audit", "planner", "organizer", "editor", "staff")],
+    "admin": [
+        _TASKS[name] for name in ("audit", "health", "planner", "organizer", "editor", "staff")
+    ],
 }
 
 

@@ -1,5 +1,5 @@
 """The console's routes under /admin: login and logout, the home page per role, the audit log,
-the planner dashboard and its CSV exports, the admins' staff page.
+the planner dashboard and its CSV exports, the admins' staff and health pages.
 
 `admin_routes(database_url)` is the one Mount the gateway adds (bot/gateway.py). Every route
 but the login page and the static files goes through `bot.admin.access.guarded`.
@@ -7,7 +7,7 @@ but the login page and the static files goes through `bot.admin.access.guarded`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -42,14 +42,20 @@ from bot.admin.dashboard import (
 from bot.admin.i18n import WORDS, request_language
 from bot.admin.pages import ROLE_TASKS, STATIC, render
 from bot.admin.staff_pages import StaffPages
+from bot.health import HealthMonitor
 from core.database import session_scope
 
 AUDIT_PAGE_SIZE = 200
 
 
-def admin_routes(database_url: str | None) -> Mount:
-    """Everything under /admin, reading and writing the staff tables at `database_url`."""
-    console = _Console(database_url)
+def admin_routes(
+    database_url: str | None,
+    health: HealthMonitor | None = None,
+    channel_names: Sequence[str] = (),
+) -> Mount:
+    """Everything under /admin, reading and writing the staff tables at `database_url`; the
+    admins' health page shows `health`'s servers and the configured `channel_names`."""
+    console = _Console(database_url, health, list(channel_names))
     staff_pages = StaffPages(database_url)
 
     def page(path: str, handler, roles=EVERY_ROLE, methods=("GET",)) -> Route:  # type: ignore[no-untyped-def]
@@ -74,7 +80,9 @@ def admin_routes(database_url: str | None) -> Mount:
             page("/planner.csv", console.planner_csv, roles=("planner",)),
             page("/planner-open-data.csv", console.planner_open_data, roles=("planner",)),
             page("/api/me", console.me),
+            page("/health", console.health_page, roles=()),
             page("/api/audit", console.audit_api, roles=()),
+            page("/api/health", console.health_api, roles=()),
         ],
     )
 
@@ -82,8 +90,12 @@ def admin_routes(database_url: str | None) -> Mount:
 class _Console:
     """The handlers, sharing the database URL."""
 
-    def __init__(self, database_url: str | None) -> None:
+    def __init__(
+        self, database_url: str | None, health: HealthMonitor | None, channel_names: list[str]
+    ) -> None:
         self.database_url = database_url
+        self.health = health
+        self.channel_names = channel_names
 
     async def login_page(self, request: Request) -> Response:
         return self._login_form(request)
@@ -190,6 +202,22 @@ class _Console:
                 "cache-control": "no-store",
             },
         )
+
+    async def health_page(self, request: Request, current: staff.StaffSession) -> Response:
+        servers = await self._servers()
+        return render(
+            request, "health.html", current=current, servers=servers, channels=self.channel_names
+        )
+
+    async def health_api(self, request: Request, current: staff.StaffSession) -> Response:
+        return JSONResponse({"servers": await self._servers(), "channels": self.channel_names})
+
+    async def _servers(self) -> dict[str, str]:
+        """The gateway (answering this) and each server the health monitor probes."""
+        servers = {"gateway": "up"}
+        if self.health is not None:
+            servers.update(await self.health.readiness())
+        return servers
 
     def forbidden(self, request: Request, current: staff.StaffSession) -> Response:
         return render(request, "forbidden.html", current=current, status_code=403)
