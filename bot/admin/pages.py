@@ -26,7 +26,7 @@ _TASKS: dict[str, tuple[str, str | None, str | None]] = {
     "audit": ("task_audit", "/admin/audit", None),
     "health": ("task_health", "/admin/health", None),
     "planner": ("task_planner", "/admin/planner", None),
-    "organizer": ("task_organizer", None, "learncity broadcast"),
+    "organizer": ("task_announce", "/admin/announce", "learncity broadcast"),
     "editor": ("task_editor", None, "learncity catalog import PATH --dry-run"),
     "helpdesk": ("task_helpdesk", None, None),
     "staff": ("task_staff_page", "/admin/staff", "learncity staff add|list|remove"),

@@ -30,6 +30,7 @@ from bot.admin.access import (
     set_cookie,
     tokens_match,
 )
+from bot.admin.announce import AnnouncePages
 from bot.admin.dashboard import (
     CHARTS,
     DateRange,
@@ -57,6 +58,7 @@ def admin_routes(
     admins' health page shows `health`'s servers and the configured `channel_names`."""
     console = _Console(database_url, health, list(channel_names))
     staff_pages = StaffPages(database_url)
+    announce_pages = AnnouncePages(database_url)
 
     def page(path: str, handler, roles=EVERY_ROLE, methods=("GET",)) -> Route:  # type: ignore[no-untyped-def]
         endpoint = guarded(
@@ -73,6 +75,13 @@ def admin_routes(
             page("/", console.home),
             page("/logout", console.log_out, methods=("POST",)),
             page("/audit", console.audit_log, roles=()),
+            page("/announce", announce_pages.announce_form, roles=("organizer",)),
+            page(
+                "/announce/preview",
+                announce_pages.announce_preview,
+                roles=("organizer",),
+                methods=("POST",),
+            ),
             page("/staff", staff_pages.staff_list, roles=()),
             page("/staff/add", staff_pages.staff_add, roles=(), methods=("POST",)),
             page("/staff/remove", staff_pages.staff_remove, roles=(), methods=("POST",)),

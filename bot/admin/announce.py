@@ -1,0 +1,126 @@
+"""The organizers' announcement page: compose per language and preview exactly who would get it.
+
+The preview is `bot.broadcasts.broadcast(..., dry_run=True)`, the same rule and delivery ledger
+as `learncity broadcast --dry-run`: matched subscribers, those an earlier run already reached,
+and how many each channel would send now. Beside each language's text box: how many of the
+recipients chose that language. Sending from the console is not built yet (docs/console.md).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+import citizens
+import staff
+from bot.admin.i18n import request_language
+from bot.admin.pages import render
+from bot.broadcasts import Announcement, broadcast
+from core.database import session_scope
+from nlu.language import SUPPORTED_LANGUAGES
+
+# Each language's own name, so a text box is labelled in the language it is for.
+NATIVE_NAMES = {
+    "zh": "中文",
+    "en": "English",
+    "es": "Español",
+    "fr": "Français",
+    "ar": "العربية",
+    "ru": "Русский",
+    "uk": "Українська",
+}
+MAX_TEXT_CHARS = 4000
+
+
+@dataclass
+class Preview:
+    matched: int = 0
+    already_sent: int = 0
+    would_send: int = 0
+    by_channel: dict[str, int] = field(default_factory=dict)
+    by_language: dict[str, int] = field(default_factory=dict)  # recipients' chosen languages
+
+
+class AnnouncePages:
+    """Handlers for /admin/announce, sharing the database URL."""
+
+    def __init__(self, database_url: str | None) -> None:
+        self.database_url = database_url
+
+    async def announce_form(self, request: Request, current: staff.StaffSession) -> Response:
+        return self._page(request, current, texts={}, topic="", district="")
+
+    async def announce_preview(self, request: Request, current: staff.StaffSession) -> Response:
+        form: dict[str, str] = request.state.form
+        texts = {
+            language: form.get(f"text_{language}", "")[:MAX_TEXT_CHARS]
+            for language in SUPPORTED_LANGUAGES
+        }
+        topic = form.get("topic", "").strip()[:200]
+        district = form.get("district", "").strip()[:120]
+        chosen = {language: text for language, text in texts.items() if text.strip()}
+        if not chosen:
+            return self._page(
+                request,
+                current,
+                texts=texts,
+                topic=topic,
+                district=district,
+                missing_text=True,
+                status_code=400,
+            )
+        announcement = Announcement(texts=chosen, topic=topic or None, district=district or None)
+        preview = await self._preview(announcement)
+        return self._page(
+            request, current, texts=texts, topic=topic, district=district, preview=preview
+        )
+
+    async def _preview(self, announcement: Announcement) -> Preview:
+        with session_scope(self.database_url) as session:
+            report = await broadcast(announcement, {}, session, dry_run=True)
+            recipients = citizens.subscribers_for(
+                session, topic=announcement.topic, district=announcement.district
+            )
+            languages = Counter(
+                citizens.get_language(session, sender_id) or "unknown" for sender_id in recipients
+            )
+        return Preview(
+            matched=report.matched,
+            already_sent=report.already_sent,
+            would_send=report.would_send,
+            by_channel=report.by_channel,
+            by_language=dict(languages),
+        )
+
+    def _page(
+        self,
+        request: Request,
+        current: staff.StaffSession,
+        *,
+        texts: dict[str, str],
+        topic: str,
+        district: str,
+        preview: Preview | None = None,
+        missing_text: bool = False,
+        status_code: int = 200,
+    ) -> Response:
+        from knowledge.city import load_city  # the city's districts, defined once
+
+        city = load_city()
+        language = request_language(request)
+        return render(
+            request,
+            "announce.html",
+            current=current,
+            text_languages=[(code, NATIVE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
+            texts=texts,
+            topic=topic,
+            district=district,
+            districts=[(key, city.district_name(key, language)) for key in city.district_keys],
+            preview=preview,
+            missing_text=missing_text,
+            status_code=status_code,
+        )
