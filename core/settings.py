@@ -96,6 +96,15 @@ class Settings(BaseSettings):
         "'success' and sends a customer-service message instead; WeChat gives up after 5 s",
     )
 
+    redis_url: str = Field(
+        default="",
+        description="redis://host:6379/0 makes gateway replicas share de-duplication, WeChat "
+        "nonces and flood control; empty: each process keeps them in memory",
+    )
+    redis_key_prefix: str = Field(
+        default="learncity:", description="Prefix of every key learncity writes in Redis"
+    )
+
     flood_messages_per_second: float = 5.0
     flood_burst: int = 10
 

@@ -15,7 +15,6 @@ import contextlib
 import hmac
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
@@ -32,6 +31,7 @@ from bot.channels.telegram_handlers import ChannelContext, add_handlers
 from bot.channels.telegram_render import CallbackPayloads, Reachability, TelegramRenderer
 from bot.conversation import Conversation
 from bot.messages import Reply
+from bot.shared_state import seen_once
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MAX_CONCURRENT_UPDATES = 512
+# Telegram redelivers an unanswered webhook update for up to a day.
+UPDATE_ID_TTL_SECONDS = 24 * 3600
 BOT_API_CONNECTIONS = 64  # open connections to the Bot API, kept for reuse
 _VALID_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -147,7 +149,8 @@ class TelegramChannel:
         renderer = TelegramRenderer(self.application.bot, reachability, CallbackPayloads())
         add_handlers(self.application, ChannelContext(conversation, renderer, reachability))
         self.renderer = renderer
-        self._recent_update_ids: OrderedDict[int, None] = OrderedDict()
+        # Shared by every gateway replica when REDIS_URL is set (bot/shared_state.py).
+        self.update_ids = seen_once(settings, "telegram:update")
 
     def routes(self) -> list[BaseRoute]:
         """`POST /telegram/webhook` in webhook mode; nothing when polling."""
@@ -207,18 +210,12 @@ class TelegramChannel:
         except (ValueError, TypeError, KeyError) as error:
             logger.warning("telegram webhook: not an Update (%s)", type(error).__name__)
             return Response(status_code=400)
-        if update is None or self._seen(update.update_id):
+        if update is None or not await self.update_ids.first(
+            str(update.update_id), UPDATE_ID_TTL_SECONDS
+        ):
             return Response(status_code=200)  # a redelivery: already being answered
         await self.application.update_queue.put(update)
         return Response(status_code=200)
-
-    def _seen(self, update_id: int) -> bool:
-        if update_id in self._recent_update_ids:
-            return True
-        self._recent_update_ids[update_id] = None
-        if len(self._recent_update_ids) > 10_000:
-            self._recent_update_ids.popitem(last=False)
-        return False
 
 
 class TelegramSender:

@@ -44,6 +44,7 @@ from bot.channels.wechat_xml import (
 from bot.conversation import Conversation
 from bot.kind_replies import TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage, Location, Reply
+from bot.shared_state import nonce_store, seen_once
 from bot.text_split import split_text, utf8_length
 from citizens import mark_reachable, mark_unreachable
 from core.database import session_scope
@@ -92,7 +93,11 @@ class WeChatChannel:
         self.choices = NumberedChoices()
         self.database_url = conversation.database_url or settings.sqlalchemy_url
         self.turns = TurnLedger()
-        self.replay_guard = replay_guard if replay_guard is not None else ReplayGuard()
+        # Shared by every gateway replica when REDIS_URL is set (bot/shared_state.py).
+        self.message_ids = seen_once(settings, "wechat:msg")
+        if replay_guard is None:
+            replay_guard = ReplayGuard(nonce_store(settings))
+        self.replay_guard = replay_guard
         self._locks = SenderLocks()
         self._deliveries: set[asyncio.Task[None]] = set()
         self._known_reachable: OrderedDict[str, None] = OrderedDict()
@@ -177,6 +182,13 @@ class WeChatChannel:
         """This request's passive reply, starting the turn unless it is a retry."""
         key = message.dedupe_key
         turn = self.turns.get(key)
+        if turn is None:
+            claimed = await self.message_ids.first(key, self.turns.ttl_seconds)
+            turn = self.turns.get(key)  # a retry here may have started it meanwhile
+            if turn is None and not claimed:
+                # Another replica took this message (WeChat retried elsewhere): it answers.
+                logger.debug("wechat: %s is answered by another gateway replica", key)
+                return None
         if turn is None:
             turn = Turn(sender_id=f"wechat:{message.from_user}")
             self.turns.add(key, turn)

@@ -1,0 +1,191 @@
+"""What gateway replicas must share (de-duplication, WeChat nonces, flood control), in Redis or here.
+
+With `REDIS_URL` empty a gateway keeps this state in its own memory, as one machine needs.
+With `REDIS_URL` set every replica behind a load balancer sees the same state:
+- "seen once" keys (a Telegram update id, a WeChat MsgId): `SET key 1 NX EX ttl`, so exactly
+  one replica answers a message the platform delivered twice, to two replicas;
+- WeChat nonces (`NonceStore` of bot/channels/wechat_replay.py): `SET key digest NX EX ttl`,
+  then a comparison, so a nonce replayed to another replica with another body is refused;
+- flood control: the same token bucket as bot/flood.py, kept in a Redis hash and updated by one
+  Lua script (atomic, Redis's clock), so a citizen's messages count on every replica.
+
+Flood control stays synchronous (the `Conversation` calls it without awaiting): one local
+round trip is a fraction of a millisecond. If Redis does not answer, flood control lets the
+message through and says so in the log, rather than silencing every citizen.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections import OrderedDict
+from typing import Protocol
+
+import redis
+import redis.asyncio
+
+from bot.channels.wechat_replay import InProcessNonces, NonceStore
+from bot.flood import FloodControl
+from core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_REDIS_TIMEOUT_SECONDS = 0.5
+_OUTAGE_PAUSE_SECONDS = 5.0  # after a failed flood check, skip Redis this long
+
+
+class SeenOnce(Protocol):
+    async def first(self, key: str, ttl_seconds: float) -> bool:
+        """True for the first caller of `key` within `ttl_seconds` (on any replica)."""
+        ...
+
+
+class Flood(Protocol):
+    def check(self, sender_id: str, now: float | None = None) -> str:
+        """'allow', 'warn' or 'drop' (see bot/flood.py)."""
+        ...
+
+
+class InProcessSeen:
+    """Keys seen by this process, each for `ttl_seconds`, at most `max_keys` at once."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._expires: OrderedDict[str, float] = OrderedDict()
+
+    async def first(self, key: str, ttl_seconds: float) -> bool:
+        now = time.monotonic()
+        while self._expires and next(iter(self._expires.values())) <= now:
+            self._expires.popitem(last=False)
+        if key in self._expires:
+            return False
+        self._expires[key] = now + ttl_seconds
+        while len(self._expires) > self.max_keys:
+            self._expires.popitem(last=False)
+        return True
+
+
+class RedisSeen:
+    """Keys seen by any replica: `SET key 1 NX EX ttl`."""
+
+    def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+
+    async def first(self, key: str, ttl_seconds: float) -> bool:
+        claimed = await self.client.set(
+            f"{self.prefix}{key}", b"1", nx=True, ex=max(1, int(ttl_seconds))
+        )
+        return bool(claimed)
+
+
+class RedisNonces:
+    """WeChat's (timestamp, nonce) pairs remembered for every replica, with their body's digest."""
+
+    def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+
+    async def claim(self, key: str, digest: str, ttl_seconds: float) -> bool:
+        name = f"{self.prefix}{key}"
+        if await self.client.set(name, digest.encode(), nx=True, ex=max(1, int(ttl_seconds))):
+            return True
+        known = await self.client.get(name)
+        # Expired between the two calls: the pair is stale by now, so refusing is safe.
+        return known is not None and hmac.compare_digest(known, digest.encode())
+
+
+# One bucket per sender: KEYS[1] the hash; ARGV rate, burst, ttl. Redis's own clock, so
+# replicas whose clocks disagree still share one bucket. Mirrors FloodControl.check.
+_TOKEN_BUCKET = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'warned')
+local tokens = tonumber(state[1]) or burst
+local updated = tonumber(state[2]) or now
+local warned = state[3] == '1'
+tokens = math.min(burst, tokens + math.max(0, now - updated) * rate)
+if tokens >= burst then warned = false end
+local verdict
+if tokens >= 1 then
+  tokens = tokens - 1
+  verdict = 'allow'
+elseif not warned then
+  warned = true
+  verdict = 'warn'
+else
+  verdict = 'drop'
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now),
+  'warned', warned and '1' or '0')
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return verdict
+"""
+
+
+class RedisFloodControl:
+    """`FloodControl`'s token bucket per sender, kept in Redis for every replica."""
+
+    def __init__(self, client: redis.Redis, prefix: str, rate: float, burst: int) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.rate = rate
+        self.burst = burst
+        # A bucket left alone refills completely within burst / rate seconds; then it is noise.
+        self._ttl = max(1, int(burst / rate) + 1) if rate > 0 else 3600
+        self._script = client.register_script(_TOKEN_BUCKET)
+        self._paused_until = 0.0
+
+    def check(self, sender_id: str, now: float | None = None) -> str:
+        """'allow', 'warn' or 'drop'; `now` is ignored (Redis's clock decides)."""
+        if time.monotonic() < self._paused_until:
+            return "allow"
+        try:
+            verdict = self._script(
+                keys=[f"{self.prefix}{sender_id}"], args=[self.rate, self.burst, self._ttl]
+            )
+        except redis.RedisError as error:
+            self._paused_until = time.monotonic() + _OUTAGE_PAUSE_SECONDS
+            logger.error(
+                "flood control: Redis did not answer (%s); letting messages through for %.0f s",
+                type(error).__name__,
+                _OUTAGE_PAUSE_SECONDS,
+            )
+            return "allow"
+        return verdict.decode() if isinstance(verdict, bytes) else str(verdict)
+
+
+def seen_once(settings: Settings, namespace: str) -> SeenOnce:
+    """De-duplication for one kind of key ("telegram:update", "wechat:msg"): Redis if set."""
+    if not settings.redis_url:
+        return InProcessSeen()
+    client = redis.asyncio.Redis.from_url(
+        settings.redis_url, socket_timeout=_REDIS_TIMEOUT_SECONDS * 4
+    )
+    return RedisSeen(client, f"{settings.redis_key_prefix}{namespace}:")
+
+
+def nonce_store(settings: Settings) -> NonceStore:
+    """WeChat's nonce memory: Redis if REDIS_URL is set, else this process's."""
+    if not settings.redis_url:
+        return InProcessNonces()
+    client = redis.asyncio.Redis.from_url(
+        settings.redis_url, socket_timeout=_REDIS_TIMEOUT_SECONDS * 4
+    )
+    return RedisNonces(client, f"{settings.redis_key_prefix}wechat:nonce:")
+
+
+def flood_control(settings: Settings) -> Flood:
+    """Flood control with the configured rate and burst: Redis if REDIS_URL is set."""
+    rate, burst = settings.flood_messages_per_second, settings.flood_burst
+    if not settings.redis_url:
+        return FloodControl(rate, burst)
+    client = redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=_REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
+    )
+    return RedisFloodControl(client, f"{settings.redis_key_prefix}flood:", rate, burst)
