@@ -1,6 +1,7 @@
 """Choose the fusion weights on a validation split of labelled questions; report the rest.
 
     .venv/bin/python -m bench.fusion_tuning
+    .venv/bin/python -m bench.fusion_tuning --matched [--model NAME]   # bench/matched_tuning.py
 
 Questions: tests/knowledge/labelled_queries.yml over the sample city, split by position
 (even: validation, odd: held-out test), and the names and addresses of the synthetic library
@@ -12,6 +13,7 @@ current defaults (knowledge/search/fusion.py DEFAULT_WEIGHTS).
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import os
 import sys
@@ -21,10 +23,18 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--matched", action="store_true", help="calibrate `matched` instead")
+    parser.add_argument("--model", help="EMBEDDING_MODEL for --matched (default: the settings')")
+    args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["LEARNCITY_DATA_DIR"] = tempfile.mkdtemp(prefix="fusion-tuning-")
     sys.path.insert(0, str(REPOSITORY))
+    if args.matched:
+        from bench.matched_tuning import main as tune_matched
+
+        return tune_matched(args.model)
     from bench.search_catalog import labelled_queries, recall_at, sample_city_items
     from knowledge.search import SearchService
     from knowledge.search.fusion import DEFAULT_WEIGHTS, FusionWeights
