@@ -58,8 +58,8 @@ async def test_the_preview_counts_recipients_per_channel_and_language(organizer)
     assert 'id="matched">3<' in html and 'id="would-send">3<' in html
     assert "<td>telegram</td><td>2</td>" in html and "<td>web</td><td>1</td>" in html
     # Beside the text boxes: zh 1 (telegram:101), en 1 (telegram:102), the other five 0.
-    assert html.count("· 1 recipients chose this language") == 2
-    assert html.count("· 0 recipients chose this language") == 5
+    assert html.count("· recipients who chose it: 1") == 2
+    assert html.count("· recipients who chose it: 0") == 5
     assert "周六南湖书法工作坊</textarea>" in html, "the texts stay in the form"
     engine = create_engine(url)
     with engine.connect() as connection:

@@ -13,6 +13,7 @@ import uvicorn
 
 import citizens
 import knowledge
+import staff
 from bot.stack import free_port
 from core.database import session_scope
 from core.settings import REPOSITORY_ROOT
@@ -21,6 +22,7 @@ from tests.bot.test_webchat import CHROMIUM, CHROMIUM_ARGS
 
 SCREENSHOT = REPOSITORY_ROOT / "docs" / "console.png"
 PLANNER_SCREENSHOT = REPOSITORY_ROOT / "docs" / "console-planner.png"
+ANNOUNCE_SCREENSHOT = REPOSITORY_ROOT / "docs" / "console-announce.png"
 SEEDED_NEEDS = [  # (topic, district, language)
     ("sign language", "Nanhu", "zh"),
     ("sign language", "Nanhu", "en"),
@@ -137,3 +139,40 @@ async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[s
         await page.screenshot(path=str(PLANNER_SCREENSHOT), full_page=True)
         await browser.close()
     assert PLANNER_SCREENSHOT.stat().st_size > 10_000
+
+
+async def test_an_organizer_previews_an_announcement(served_console: tuple[str, str]) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing; browser test skipped")
+    from playwright.async_api import async_playwright
+
+    base_url, database_url = served_console
+    with session_scope(database_url) as session:
+        staff.add_staff(session, "ana", "organizer", PASSWORD)
+        for sender, language in (("telegram:7", "zh"), ("web:b2", "en"), ("wechat:oY", "zh")):
+            citizens.subscribe_events(session, sender, topic="calligraphy", consent=True)
+            citizens.set_language(session, sender, language)
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        context = await browser.new_context(locale="en-GB", viewport={"width": 1024, "height": 800})
+        page = await context.new_page()
+        await page.goto(f"{base_url}/admin/login")
+        await page.get_by_label("Staff name").fill("ana")
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.keyboard.press("Enter")
+        await page.wait_for_url("**/admin/")
+        await page.get_by_role("link", name="Announcements").click()
+        await page.get_by_label("Topic (empty: every subscriber)").fill("Calligraphy workshop")
+        await page.get_by_label("中文").fill("周六书法工作坊")
+        await page.get_by_label("English").fill("Calligraphy workshop on Saturday")
+        await page.get_by_role("button", name="Preview recipients").click()
+        await page.wait_for_url("**/admin/announce/preview")
+
+        assert await page.locator("#matched").inner_text() == "3"
+        assert await page.locator("#would-send").inner_text() == "3"
+        await page.screenshot(path=str(ANNOUNCE_SCREENSHOT), full_page=True)
+        await browser.close()
+    assert ANNOUNCE_SCREENSHOT.stat().st_size > 10_000
