@@ -4,7 +4,7 @@ Usage: python tests/nlu/policy_history_checks.py MODEL.tar.gz < events.json
 Replays a recorded conversation (its events as Rasa stores them) and, before every action in
 it, asks the model for the next action twice: with Rasa's own `past_states` (the whole
 session) and with `nlu.policy_history` installed (the recent window). Prints `@@` and a JSON
-object: both predictions at every point, how many points used a window, and the time per
+object: both predictions at every point (with the states each policy read), how many points used a window, and the time per
 prediction of each over the last 50 points.
 """
 
@@ -49,9 +49,16 @@ async def main(model, recorded):
     rasa_own = (policy_history._rasa_prediction_states, policy_history._rasa_past_states)
     policy_history.install()
     bounded = (Policy._prediction_states, DialogueStateTracker.past_states)
+    policies = [
+        node._component
+        for node in processor.graph_runner._instantiated_nodes.values()
+        if isinstance(node._component, Policy)
+    ]
+    seen_policies = sorted(type(policy).__name__ for policy in policies)
     events = [Event.from_parameters(data) for data in recorded]
     tracker = DialogueStateTracker("differential", domain.slots)
     seen = {"rasa": [], "bounded": [], "windowed": 0, "points": 0, "events": len(events)}
+    seen["policies"] = seen_policies
     timings = {"rasa": [], "bounded": []}
     for index, event in enumerate(events):
         if index > 2 and isinstance(event, ActionExecuted):
@@ -64,7 +71,15 @@ async def main(model, recorded):
                 # A fresh copy each time: predicting consumes a follow-up action.
                 prediction = processor._predict_next_with_tracker(tracker.copy())
                 timings[name].append((time.perf_counter() - started) * 1000)
-                seen[name].append(_described(prediction, domain))
+                described = _described(prediction, domain)
+                # The states each policy reads: the last `states_needed` of what it is given.
+                described["states"] = {
+                    type(policy).__name__: policy._prediction_states(tracker.copy(), domain)[
+                        -policy_history.states_needed(policy) :
+                    ]
+                    for policy in policies
+                }
+                seen[name].append(described)
         tracker.update(event)
     _use(rasa_own)
     for name, values in timings.items():

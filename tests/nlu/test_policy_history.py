@@ -4,7 +4,8 @@ A long real conversation (tests/nlu/long_conversation.py) goes through the runni
 its stored events are then replayed in the Rasa venv, and before
 every action the model predicts the next action with Rasa's own history and with
 `nlu.policy_history`'s window (tests/nlu/policy_history_checks.py). Every prediction must be
-the same: action, policy, probabilities and the events the policy adds.
+the same: action, policy, probabilities, the events the policy adds, and the states each
+policy (RulePolicy, MemoizationPolicy) reads.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ async def test_bounded_history_predicts_what_the_whole_history_predicts(assistan
         f"window; per prediction over the last 50: Rasa's {seen['rasa_ms']:.1f} ms, "
         f"bounded {seen['bounded_ms']:.1f} ms"
     )
+    assert seen["policies"] == ["MemoizationPolicy", "RulePolicy"]
     assert seen["points"] > 150
     assert seen["windowed"] > seen["points"] // 2  # the window was really used
     for index, (rasa_own, bounded) in enumerate(zip(seen["rasa"], seen["bounded"], strict=True)):
