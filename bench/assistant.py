@@ -42,6 +42,12 @@ class BenchAssistant:
     gateway_env: dict[str, str] = field(default_factory=dict)
 
     @property
+    def webhook_headers(self) -> dict[str, str]:
+        """What a direct call to Rasa's webhook must carry (nlu/rasa_channel.py)."""
+        token = self.gateway_env.get("RASA_AUTH_TOKEN", "")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    @property
     def is_real(self) -> bool:
         return self.source == REAL_STACK
 

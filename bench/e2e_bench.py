@@ -43,11 +43,15 @@ def _configure_environment(data_dir: Path) -> None:
     )
 
 
-async def _measure_turns(rasa_url: str, database_url: str, rounds: int) -> list[float]:
+async def _measure_turns(
+    rasa_url: str, database_url: str, rounds: int, rasa_token: str
+) -> list[float]:
     from bot.conversation import Conversation
     from bot.messages import IncomingMessage
 
-    conversation = Conversation(rasa_url, timeout=60, database_url=database_url)
+    conversation = Conversation(
+        rasa_url, timeout=60, database_url=database_url, auth_token=rasa_token
+    )
     timings: list[float] = []
     for round_number in range(rounds):
         for position, question in enumerate(QUESTIONS):
@@ -102,10 +106,16 @@ def run(args: argparse.Namespace) -> dict:
         ports = StackPorts(rasa=free_port(), actions=free_port())
         with running_assistant(settings, ports) as supervisor:
             startup_s = time.perf_counter() - started
-            asyncio.run(_measure_turns(supervisor.rasa_url, settings.sqlalchemy_url, 1))  # warm-up
+            asyncio.run(
+                _measure_turns(
+                    supervisor.rasa_url, settings.sqlalchemy_url, 1, supervisor.rasa_token
+                )
+            )  # warm-up
             rounds = max(1, args.questions // len(QUESTIONS))
             turns = asyncio.run(
-                _measure_turns(supervisor.rasa_url, settings.sqlalchemy_url, rounds)
+                _measure_turns(
+                    supervisor.rasa_url, settings.sqlalchemy_url, rounds, supervisor.rasa_token
+                )
             )
             parses = _measure_parse(supervisor.rasa_url, rounds, supervisor.rasa_token)
             searches = _measure_search(rounds)

@@ -223,7 +223,7 @@ def _sustained_rate(answered_at: list[float]) -> float:
     return (high - low) / max(0.001, ordered[high] - ordered[low])
 
 
-async def _rasa_only(rasa_url: str, args: argparse.Namespace) -> dict:
+async def _rasa_only(rasa_url: str, headers: dict[str, str], args: argparse.Namespace) -> dict:
     """The same load straight at Rasa's REST webhook: the floor the gateway sits on."""
     from nlu.serving import WEBHOOK_PATH
 
@@ -239,6 +239,7 @@ async def _rasa_only(rasa_url: str, args: argparse.Namespace) -> dict:
                 response = await client.post(
                     f"{rasa_url}{WEBHOOK_PATH}",
                     json={"sender": f"bench:rasa-{number}", "message": question, "metadata": {}},
+                    headers=headers,
                 )
                 response.raise_for_status()
                 latencies.append((time.monotonic() - started) * 1000)
@@ -280,7 +281,7 @@ def _measure(assistant: BenchAssistant, data_dir: Path, args: argparse.Namespace
                 telegram.add_listener(arrivals.listener)
                 counts = await _calibrate(telegram, arrivals, url, args.turns)
                 load = await _load(telegram, arrivals, url, counts, args, meter)
-                rasa = await _rasa_only(assistant.rasa_url, args)
+                rasa = await _rasa_only(assistant.rasa_url, assistant.webhook_headers, args)
                 return counts, load, rasa
 
             counts, load, rasa = asyncio.run(scenario())

@@ -170,7 +170,7 @@ async def _phase(
     }
 
 
-def _warm_up(rasa_url: str) -> None:
+def _warm_up(rasa_url: str, headers: dict[str, str]) -> None:
     """Ask each question once beforehand: the first search loads the embedding model, which
     is start-up, not answering."""
     from nlu.serving import WEBHOOK_PATH
@@ -178,7 +178,7 @@ def _warm_up(rasa_url: str) -> None:
     with httpx.Client(timeout=120) as client:
         for number, question in enumerate(QUESTIONS):
             body = {"sender": f"bench:warm-up-{number}", "message": question, "metadata": {}}
-            client.post(f"{rasa_url}{WEBHOOK_PATH}", json=body).raise_for_status()
+            client.post(f"{rasa_url}{WEBHOOK_PATH}", json=body, headers=headers).raise_for_status()
 
 
 def _measure(assistant: BenchAssistant, data_dir: Path, args: argparse.Namespace) -> dict:
@@ -186,7 +186,7 @@ def _measure(assistant: BenchAssistant, data_dir: Path, args: argparse.Namespace
     from tests.fakes.slow_proxy import SlowProxy
     from tests.fakes.wechat_api import FakeWeChatApi, WeChatCallbacks, random_aes_key
 
-    _warm_up(assistant.rasa_url)
+    _warm_up(assistant.rasa_url, assistant.webhook_headers)
     aes_key = random_aes_key()
     with FakeWeChatApi() as api, SlowProxy(assistant.rasa_url, 0.0) as proxy:  # slowed per phase
         port = free_port()

@@ -76,6 +76,23 @@ def _serve_until_stopped(settings: Settings, rasa_urls: list[str], console: bool
         serve_gateway(settings, conversation)
 
 
+def command_serve(args: argparse.Namespace) -> int:
+    """One role in the foreground (bot/roles.py); SIGTERM or Ctrl-C stops it and exits 0."""
+    from bot.roles import MissingSecretError, serve_role
+    from bot.stack import stopping_on_signals
+
+    settings = get_settings()
+    with stopping_on_signals():
+        try:
+            return serve_role(settings, args.role)
+        except MissingSecretError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("stopped", flush=True)
+    return 0
+
+
 def command_chat(args: argparse.Namespace) -> int:
     from bot.channels.console import chat_loop
     from bot.conversation import conversation_for
@@ -83,12 +100,21 @@ def command_chat(args: argparse.Namespace) -> int:
     from nlu.serving import is_up
 
     settings = get_settings()
-    if is_up(settings.rasa_url, "/version"):  # a running Rasa; its webhook needs no API token
+    if is_up(settings.rasa_url, "/version"):  # a running Rasa: its webhook wants its secret
+        if not settings.rasa_auth_token.get_secret_value():
+            print(
+                f"error: a Rasa server already answers at {settings.rasa_url}; set RASA_AUTH_TOKEN"
+                " to the secret it was started with (`learncity run` makes one up at each start"
+                " unless RASA_AUTH_TOKEN is set), or stop it and run `learncity chat` alone",
+                file=sys.stderr,
+            )
+            return 2
         asyncio.run(chat_loop(conversation_for(settings), args.sender))
         return 0
     print("starting the assistant (Rasa and the action server) …", file=sys.stderr)
     with running_assistant(settings) as supervisor:
-        asyncio.run(chat_loop(conversation_for(settings, supervisor.rasa_urls), args.sender))
+        chat = conversation_for(supervisor.settings, supervisor.rasa_urls)
+        asyncio.run(chat_loop(chat, args.sender))
     return 0
 
 
@@ -288,6 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve only; do not open a console conversation",
     )
     run.set_defaults(handler=command_run)
+
+    serve = commands.add_parser(
+        "serve", help="run one role in the foreground (systemd, containers); see docs/operators.md"
+    )
+    serve.add_argument(
+        "role",
+        choices=["gateway", "rasa", "actions"],
+        help="gateway: web chat and webhooks; rasa: the Rasa server; actions: the action server",
+    )
+    serve.set_defaults(handler=command_serve)
 
     chat = commands.add_parser("chat", help="a console conversation with the assistant")
     chat.add_argument("--sender", default=None, help="sender id (default: a new console id)")

@@ -46,6 +46,8 @@ class Conversation:
     ) -> None:
         urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
         self.auth_token = auth_token  # RASA_AUTH_TOKEN: Rasa's HTTP API (health) refuses others
+        # Rasa's webhook (nlu/rasa_channel.py) takes a turn only with the same secret.
+        self._webhook_headers = {"Authorization": f"Bearer {auth_token}"} if auth_token else {}
         self.rasa_urls = [url.rstrip("/") for url in urls]
         self.rasa_url = self.rasa_urls[0]
         self.database_url = database_url
@@ -106,6 +108,7 @@ class Conversation:
             response = await self._client.post(
                 f"{rasa_url}{WEBHOOK_PATH}",
                 json={"sender": message.sender_id, "message": text, "metadata": message.metadata()},
+                headers=self._webhook_headers,
             )
             response.raise_for_status()
             items = response.json()

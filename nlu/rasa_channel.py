@@ -5,13 +5,16 @@ Runs inside the Rasa server (Python 3.10 venv); it imports only Rasa and its sib
 `nlu.tracker_copy`.
 """
 
+import hmac
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from nlu import action_calls, action_validation, graph_runner, policy_history, tracker_copy
 
@@ -37,7 +40,21 @@ class GatewayInput(RestInput):
         return metadata if isinstance(metadata, dict) else {}
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        return super().blueprint(_answer_nothing_when_the_turn_fails(on_new_message))
+        blueprint = super().blueprint(_answer_nothing_when_the_turn_fails(on_new_message))
+        blueprint.middleware("request")(_require_gateway_secret)
+        return blueprint
+
+
+async def _require_gateway_secret(request: Request) -> HTTPResponse | None:
+    """Only the gateway may take a citizen's turn: Rasa's `--auth-token` does not cover
+    channel webhooks, so without this any local process could speak (and "forget me") as
+    any citizen. The secret is the RASA_AUTH_TOKEN the supervisor gives both sides."""
+    expected = os.environ.get("RASA_AUTH_TOKEN", "")
+    given = request.headers.get("Authorization", "")
+    if expected and hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        return None
+    reason = "missing or wrong gateway secret" if expected else "RASA_AUTH_TOKEN is not set"
+    return response.json({"error": f"refused: {reason}"}, status=401)
 
 
 def _answer_nothing_when_the_turn_fails(

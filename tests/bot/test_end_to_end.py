@@ -39,7 +39,9 @@ async def test_english_question_is_answered_with_pottery_courses(
 
 
 async def test_web_chat_api_answers_a_typed_question(assistant: RunningAssistant) -> None:
-    conversation = Conversation(assistant.rasa_url, database_url=assistant.database_url)
+    conversation = Conversation(
+        assistant.rasa_url, database_url=assistant.database_url, auth_token=assistant.rasa_token
+    )
     app = create_app(conversation)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:

@@ -72,7 +72,9 @@ async def test_two_real_rasa_servers_answer_their_own_citizens_from_one_tracker_
         ports = StackPorts(rasa=free_port(2), actions=free_port())
         with running_assistant(settings, ports) as supervisor:
             assert len(supervisor.rasa_servers) == 2
-            conversation = Conversation(supervisor.rasa_urls, database_url=database_url)
+            conversation = Conversation(
+                supervisor.rasa_urls, database_url=database_url, auth_token=supervisor.rasa_token
+            )
             senders = [f"web:two-servers-{n}" for n in range(12)]
             by_server = {conversation.rasa_url_for(sender) for sender in senders}
             assert by_server == set(supervisor.rasa_urls), "the senders cover both servers"

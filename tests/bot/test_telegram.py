@@ -44,7 +44,12 @@ async def polling(
 ) -> AsyncIterator[FakeTelegramApi]:
     """The gateway long-polling the fake Bot API, answering with the real assistant."""
     settings = telegram_settings(fake_telegram, tmp_path, assistant.database_url, webhook=False)
-    conversation = Conversation(assistant.rasa_url, timeout=30, database_url=assistant.database_url)
+    conversation = Conversation(
+        assistant.rasa_url,
+        timeout=30,
+        database_url=assistant.database_url,
+        auth_token=assistant.rasa_token,
+    )
     async with serving_gateway(settings, conversation):
         yield fake_telegram
 
@@ -72,7 +77,12 @@ async def test_webhook_question_with_the_secret_is_answered_and_without_it_refus
     assistant: RunningAssistant, fake_telegram: FakeTelegramApi, tmp_path: Path
 ) -> None:
     settings = telegram_settings(fake_telegram, tmp_path, assistant.database_url, webhook=True)
-    conversation = Conversation(assistant.rasa_url, timeout=30, database_url=assistant.database_url)
+    conversation = Conversation(
+        assistant.rasa_url,
+        timeout=30,
+        database_url=assistant.database_url,
+        auth_token=assistant.rasa_token,
+    )
     question = "where can I learn pottery?"
     async with serving_gateway(settings, conversation):
         url = settings.telegram_webhook_url

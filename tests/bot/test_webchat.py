@@ -54,7 +54,12 @@ async def offline_gateway(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClie
 
 @pytest.fixture
 async def gateway(assistant: RunningAssistant) -> AsyncIterator[httpx.AsyncClient]:
-    conversation = Conversation(assistant.rasa_url, timeout=30, database_url=assistant.database_url)
+    conversation = Conversation(
+        assistant.rasa_url,
+        timeout=30,
+        database_url=assistant.database_url,
+        auth_token=assistant.rasa_token,
+    )
     transport = httpx.ASGITransport(app=create_app(conversation))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield client
@@ -209,7 +214,12 @@ async def test_the_page_and_its_translations_are_served_without_the_internet(
 @pytest.fixture
 def served_gateway(assistant: RunningAssistant) -> Iterator[str]:
     """The gateway on a real port, for the browser."""
-    conversation = Conversation(assistant.rasa_url, timeout=30, database_url=assistant.database_url)
+    conversation = Conversation(
+        assistant.rasa_url,
+        timeout=30,
+        database_url=assistant.database_url,
+        auth_token=assistant.rasa_token,
+    )
     port = free_port()
     config = uvicorn.Config(
         create_app(conversation), host="127.0.0.1", port=port, log_level="warning"

@@ -50,7 +50,12 @@ async def wechat_gateway(
     assistant: RunningAssistant, settings: Settings
 ) -> AsyncIterator[WeChatCallbacks]:
     """The gateway with the WeChat channel, answering with the real assistant."""
-    conversation = Conversation(assistant.rasa_url, timeout=30, database_url=assistant.database_url)
+    conversation = Conversation(
+        assistant.rasa_url,
+        timeout=30,
+        database_url=assistant.database_url,
+        auth_token=assistant.rasa_token,
+    )
     async with serving_gateway(settings, conversation) as (url, _):
         yield callbacks_for(settings, url)
 
@@ -64,7 +69,12 @@ async def slow_wechat_gateway(
         fake_wechat, tmp_path, assistant.database_url, reply_budget_seconds=1.0
     )
     with SlowProxy(assistant.rasa_url, delay_seconds=2.5) as proxy:
-        conversation = Conversation(proxy.url, timeout=30, database_url=assistant.database_url)
+        conversation = Conversation(
+            proxy.url,
+            timeout=30,
+            database_url=assistant.database_url,
+            auth_token=assistant.rasa_token,
+        )
         async with serving_gateway(settings, conversation) as (url, _):
             yield callbacks_for(settings, url), proxy
 

@@ -226,7 +226,9 @@ _GATEWAY = textwrap.dedent(
     from bot.gateway import create_app
     from core.logging_setup import configure_logging
     configure_logging()
-    conversation = Conversation(sys.argv[1], timeout=30, database_url=sys.argv[3])
+    conversation = Conversation(
+        sys.argv[1], timeout=30, database_url=sys.argv[3], auth_token=sys.argv[4]
+    )
     uvicorn.run(create_app(conversation), host="127.0.0.1", port=int(sys.argv[2]))
     """
 )
@@ -250,7 +252,15 @@ def test_after_forget_me_no_log_holds_the_citizens_words(
     env = dict(os.environ, PYTHONPATH=str(REPOSITORY_ROOT))
     with gateway_log.open("wb") as log:
         gateway = subprocess.Popen(
-            [sys.executable, "-c", _GATEWAY, assistant.rasa_url, str(port), assistant.database_url],
+            [
+                sys.executable,
+                "-c",
+                _GATEWAY,
+                assistant.rasa_url,
+                str(port),
+                assistant.database_url,
+                assistant.rasa_token,
+            ],
             cwd=REPOSITORY_ROOT,
             env=env,
             stdout=log,
@@ -272,6 +282,7 @@ def test_after_forget_me_no_log_holds_the_citizens_words(
                         await impatient.post(
                             f"{assistant.rasa_url}{WEBHOOK_PATH}",
                             json={"sender": f"web:{session}", "message": CITIZEN_WORDS * 20},
+                            headers={"Authorization": f"Bearer {assistant.rasa_token}"},
                         )
 
             for _ in range(20):

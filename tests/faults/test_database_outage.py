@@ -91,7 +91,10 @@ def stack_on_own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             ports = StackPorts(rasa=free_port(), actions=free_port())
             with running_assistant(settings, ports) as supervisor:
                 conversation = Conversation(
-                    supervisor.rasa_url, timeout=30, database_url=postgres.url
+                    supervisor.rasa_url,
+                    timeout=30,
+                    database_url=postgres.url,
+                    auth_token=supervisor.rasa_token,
                 )
                 yield postgres, conversation, data_dir
         finally:

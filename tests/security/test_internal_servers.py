@@ -21,6 +21,7 @@ import citizens
 from bot.kind_replies import TRY_AGAIN
 from bot.stack import free_port
 from core.database import session_scope, upgrade_database
+from nlu.serving import WEBHOOK_PATH
 from tests.conftest import RunningAssistant
 
 VICTIM = "telegram:424242"
@@ -180,6 +181,24 @@ def test_rasa_api_refuses_tracker_and_trigger_intent_without_the_token(
             f"{rasa_url}/model/parse", json={"text": "hi"}, timeout=30
         ).status_code,
         "status, no token": httpx.get(f"{rasa_url}/status", timeout=30).status_code,
+        # The channel webhook is outside --auth-token: nlu/rasa_channel.py guards it.
+        "webhook forget me, no secret": httpx.post(
+            f"{rasa_url}{WEBHOOK_PATH}",
+            json={"sender": victim, "message": "/forget_me"},
+            timeout=30,
+        ).status_code,
+        "webhook forget me, wrong secret": httpx.post(
+            f"{rasa_url}{WEBHOOK_PATH}",
+            json={"sender": victim, "message": "/forget_me"},
+            headers={"Authorization": "Bearer guess"},
+            timeout=30,
+        ).status_code,
+        "webhook forget me, secret as a query": httpx.post(
+            f"{rasa_url}{WEBHOOK_PATH}",
+            json={"sender": victim, "message": "/forget_me"},
+            params={"token": token},
+            timeout=30,
+        ).status_code,
     }
     assert refused == dict.fromkeys(refused, 401)
     # The control: the gateway's token opens the same door.
