@@ -17,6 +17,7 @@ from actions import event_dates
 from core.database import session_scope
 from core.replies import Card
 from knowledge import SearchFilters, SearchResult
+from knowledge.search.upcoming import happening_within
 
 PAGE_SIZE = 5
 NEAR_RADII_M = (3000.0, 10000.0)  # "near me" first means a walk, then a short ride
@@ -175,18 +176,17 @@ def plan_search(
     if topic is None and kind == "course":
         topic = language_as_topic(entities, typed)
     filters = filters_from_entities(entities)
+    refines = previous is not None and not topic and (refine_previous or previous.kind == kind)
+    # "and next weekend?" after "what's on?" dates the events; after a course search it
+    # narrows the courses.
+    target = previous.kind if refines and previous is not None else kind
     span = event_dates.dates_named(typed)
-    dates = event_dates.span_as_slot(span) if span and kind == "event" else None
-    if span and kind == "course" and "time_of_day" not in filters:
+    dates = event_dates.span_as_slot(span) if span and target == "event" else None
+    if span and target == "course" and "time_of_day" not in filters:
         # Courses repeat: "this weekend" means the ones held at weekends.
         time_of_day = event_dates.time_of_day_for(span)
         filters = {**filters, "time_of_day": time_of_day} if time_of_day else filters
-    if (
-        previous
-        and not topic
-        and (refine_previous or previous.kind == kind)
-        and (filters or refine_previous or dates)
-    ):
+    if refines and previous is not None and (filters or refine_previous or dates):
         merged = {**previous.filters, **filters}
         return replace(previous, filters=merged, offset=0, dates=dates or previous.dates)
     if topic:
@@ -196,7 +196,12 @@ def plan_search(
         # citizen's own words are the search.
         query = topic if knowledge.names_a_topic(topic) or not question else question
         return SearchState(
-            kind=kind, query=query, topic=topic, filters=filters, question=question or ""
+            kind=kind,
+            query=query,
+            topic=topic,
+            filters=filters,
+            question=question or "",
+            dates=dates,
         )
     if kind == "space" and typed and knowledge.names_a_topic(_without_near_me(typed)):
         # "¿hay bibliotecas?", "a quiet study room": the words say which spaces.
@@ -249,6 +254,8 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
         results, dates_missed = _upcoming_events(state, filters, wanted)
     else:
         results = knowledge.search(state.query, limit=wanted, filters=filters, language=language)
+        if state.kind == "event" and state.dates and results:
+            results, dates_missed = _on_dates(state, results)
     unmet = knowledge.is_unmet(results)
     if unmet and state.question and state.near is None:
         # The NLU may have caught only part of the topic ("اللغة" of "اللغة الصينية").
@@ -286,6 +293,15 @@ def run_search(state: SearchState, language: str | None, page_size: int = PAGE_S
         relaxed=relaxed,
         dates_missed=dates_missed,
     )
+
+
+def _on_dates(state: SearchState, results: list[SearchResult]) -> tuple[list[SearchResult], bool]:
+    """Events found by topic, kept to the dates asked for; none on them: all (and True)."""
+    span = event_dates.span_from_slot(state.dates)
+    if span is None:
+        return results, False
+    on_dates = happening_within(results, span, event_dates.city_time_zone())
+    return (on_dates, False) if on_dates else (results, True)
 
 
 def _upcoming_events(

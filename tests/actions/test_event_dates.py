@@ -140,3 +140,33 @@ def test_the_dates_survive_the_slot_so_more_pages_keep_them() -> None:
         kind="event", dates={"start": "2026-12-05", "end": "2026-12-06", "meaning": "this_weekend"}
     )
     assert search_flow.SearchState.from_slot(state.as_slot()) == state
+
+
+def test_a_date_alone_after_whats_on_dates_the_events(pinned_today: date) -> None:
+    previous = search_flow.SearchState(kind="event")
+    asked = search_flow.plan_search(
+        "course", text="and next weekend?", entities=[], previous=previous, refine_previous=True
+    )
+    assert asked == search_flow.SearchState(
+        kind="event", dates={"start": "2026-12-12", "end": "2026-12-13", "meaning": "next_weekend"}
+    )
+
+
+def test_events_found_by_topic_keep_to_the_dates_asked(
+    sample_city: str, pinned_today: date
+) -> None:
+    def fair(text: str) -> search_flow.SearchPage:
+        state = search_flow.plan_search(
+            "event", text=text, entities=[_entity("topic", "welcome fair")], previous=None
+        )
+        assert state is not None and state.dates is not None
+        return search_flow.run_search(state, "en")
+
+    next_weekend, this_weekend = (
+        fair("welcome fair next weekend"),
+        fair("welcome fair this weekend"),
+    )
+    assert [r.item.name for r in next_weekend.results][:1] == ["Newcomers' Welcome Fair"]
+    assert not next_weekend.dates_missed
+    assert this_weekend.dates_missed  # on 12 December: said, and shown anyway
+    assert "Newcomers' Welcome Fair" in [r.item.name for r in this_weekend.results]
