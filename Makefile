@@ -24,7 +24,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 help:
 	@echo "make run       set up, train if needed, start Rasa + actions + gateway (web chat on http://127.0.0.1:8000)"
-	@echo "make test      set up and run the whole test suite"
+	@echo "make test      set up, then lint, typecheck, validate and run the whole test suite"
 	@echo "make bench     speed and memory benchmarks (table + JSON under bench/results/)"
 	@echo "make nlu-eval  evaluate the NLU on the held-out and blind sets (reports under .data/reports/)"
 	@echo "make lint      ruff lint and format check"
@@ -67,7 +67,11 @@ run: setup
 train: setup
 	$(VENV)/bin/learncity train
 
+# What CI runs (.ci/run), in this order: lint, types, the training data as Rasa reads it, tests.
 test: setup
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory typecheck
+	@$(MAKE) --no-print-directory validate
 	$(VENV)/bin/python -m pytest -q -rs
 
 bench: setup
