@@ -27,7 +27,7 @@ _TASKS: dict[str, tuple[str, str | None, str | None]] = {
     "health": ("task_health", "/admin/health", None),
     "planner": ("task_planner", "/admin/planner", None),
     "organizer": ("task_announce", "/admin/announce", "learncity broadcast"),
-    "editor": ("task_editor", None, "learncity catalog import PATH --dry-run"),
+    "editor": ("task_catalog", "/admin/catalog", "learncity catalog import PATH --dry-run"),
     "helpdesk": ("task_helpdesk", None, None),
     "staff": ("task_staff_page", "/admin/staff", "learncity staff add|list|remove"),
 }

@@ -31,6 +31,7 @@ from bot.admin.access import (
     tokens_match,
 )
 from bot.admin.announce import AnnouncePages
+from bot.admin.catalog_pages import CatalogPages
 from bot.admin.dashboard import (
     CHARTS,
     DateRange,
@@ -59,6 +60,7 @@ def admin_routes(
     console = _Console(database_url, health, list(channel_names))
     staff_pages = StaffPages(database_url)
     announce_pages = AnnouncePages(database_url)
+    catalog_pages = CatalogPages(database_url)
 
     def page(path: str, handler, roles=EVERY_ROLE, methods=("GET",)) -> Route:  # type: ignore[no-untyped-def]
         endpoint = guarded(
@@ -82,6 +84,8 @@ def admin_routes(
                 roles=("organizer",),
                 methods=("POST",),
             ),
+            page("/catalog", catalog_pages.catalog_list, roles=("editor",)),
+            page("/catalog/item", catalog_pages.catalog_item, roles=("editor",)),
             page("/staff", staff_pages.staff_list, roles=()),
             page("/staff/add", staff_pages.staff_add, roles=(), methods=("POST",)),
             page("/staff/remove", staff_pages.staff_remove, roles=(), methods=("POST",)),
