@@ -1,0 +1,202 @@
+"""`learncity serve gateway|rasa|actions`: each role, as a real process, starts and answers its
+health check, refuses to start without the secret it shares with the others, and stops on
+SIGTERM with exit status 0."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.stack import free_port
+from core.settings import REPOSITORY_ROOT, Settings
+from nlu.training import model_path
+from tests.conftest import SHARED_MODELS_DIR
+
+_OWN_SETTINGS = ("LEARNCITY_", "RASA_", "ACTION_SERVER_", "GATEWAY_", "DATABASE_URL", "REDIS_")
+_OWN_SETTINGS += ("TELEGRAM_", "WECHAT_")
+
+
+def _environment(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """This machine's environment without any learncity setting, plus the test's own."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(_OWN_SETTINGS)}
+    env["LEARNCITY_DATA_DIR"] = str(tmp_path)
+    env["LEARNCITY_MODELS_DIR"] = str(SHARED_MODELS_DIR)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'role.db'}"
+    env.update(settings)
+    return env
+
+
+def _serve(role: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", role],
+            cwd=REPOSITORY_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+@pytest.fixture
+def started() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Every role process a test starts; killed (group and all) if the test left it running."""
+    processes: list[subprocess.Popen[bytes]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _wait_until(
+    answers: Callable[[], bool], process: subprocess.Popen[bytes], log: Path, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the role exited ({process.returncode}):\n{log.read_text()}"
+        try:
+            if answers():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"no answer within {timeout:.0f} s:\n{log.read_text()}")
+
+
+def _stop(process: subprocess.Popen[bytes], log: Path) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the role ignored SIGTERM for 60 s:\n{log.read_text()}") from None
+
+
+@pytest.mark.parametrize(
+    ("role", "secret"),
+    [
+        ("gateway", "RASA_AUTH_TOKEN"),
+        ("rasa", "ACTION_SERVER_TOKEN"),
+        ("actions", "ACTION_SERVER_TOKEN"),
+    ],
+)
+def test_a_role_without_its_secret_refuses_to_start_naming_it(
+    role: str, secret: str, tmp_path: Path
+) -> None:
+    env = _environment(
+        tmp_path, RASA_AUTH_TOKEN="rasa-secret-1", ACTION_SERVER_TOKEN="action-secret-1"
+    )
+    env[secret] = ""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", role],
+        cwd=REPOSITORY_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert secret in result.stderr
+    assert "rasa-secret-1" not in result.stderr + result.stdout
+
+
+def test_serve_gateway_answers_its_health_check_and_stops_on_sigterm(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    port = free_port()
+    env = _environment(
+        tmp_path,
+        RASA_AUTH_TOKEN="rasa-secret-2",
+        GATEWAY_PORT=str(port),
+        RASA_URL=f"http://127.0.0.1:{free_port()}",  # nobody there: the gateway still lives
+    )
+    log = tmp_path / "gateway.log"
+    gateway = _serve("gateway", env, log)
+    started.append(gateway)
+    live = f"http://127.0.0.1:{port}/health/live"
+    _wait_until(lambda: httpx.get(live, timeout=2).status_code == 200, gateway, log, 120)
+    assert httpx.get(live, timeout=5).json() == {"gateway": "up"}
+    ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=5)
+    assert ready.status_code == 503  # Rasa is not there, and the gateway says so
+    assert _stop(gateway, log) == 0
+
+
+def test_serve_actions_answers_only_with_its_secret_and_stops_on_sigterm(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    port = free_port()
+    token = "action-secret-3"
+    env = _environment(
+        tmp_path,
+        ACTION_SERVER_TOKEN=token,
+        ACTION_SERVER_URL=f"http://127.0.0.1:{port}/webhook",
+    )
+    log = tmp_path / "actions.log"
+    actions = _serve("actions", env, log)
+    started.append(actions)
+    webhook = f"http://127.0.0.1:{port}/webhook"
+    probe = {
+        "next_action": "action_learncity_health_probe",
+        "sender_id": "test:roles",
+        "tracker": {"sender_id": "test:roles", "slots": {}, "latest_message": {}, "events": []},
+        "domain": {},
+        "version": "3.6.21",
+    }
+
+    def answers_with_secret() -> bool:
+        response = httpx.post(
+            webhook, json=probe, headers={"Authorization": f"Bearer {token}"}, timeout=5
+        )
+        return response.status_code == 200
+
+    _wait_until(answers_with_secret, actions, log, 240)
+    refused = httpx.post(webhook, json=probe, timeout=5)
+    assert refused.status_code == 401
+    assert _stop(actions, log) == 0
+
+
+def test_serve_rasa_answers_status_with_its_token_and_stops_on_sigterm(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    env = _environment(tmp_path)
+    model = model_path(
+        Settings(learncity_data_dir=tmp_path, learncity_models_dir=SHARED_MODELS_DIR)
+    )
+    if not model.exists():
+        reason = (
+            f"no trained model cached for the current inputs ({model.name}): run `learncity train`"
+        )
+        print(reason)
+        pytest.skip(reason)
+    port = free_port()
+    token = "rasa-secret-4"
+    env.update(
+        RASA_AUTH_TOKEN=token,
+        ACTION_SERVER_TOKEN="action-secret-4",
+        RASA_URL=f"http://127.0.0.1:{port}",
+        ACTION_SERVER_URL=f"http://127.0.0.1:{free_port()}/webhook",
+    )
+    log = tmp_path / "rasa-role.log"
+    rasa = _serve("rasa", env, log)
+    started.append(rasa)
+    status = f"http://127.0.0.1:{port}/status"
+    # Loading the model took up to 165 s on a shared, busy two-core machine.
+    _wait_until(
+        lambda: httpx.get(status, params={"token": token}, timeout=5).status_code == 200,
+        rasa,
+        log,
+        420,
+    )
+    assert httpx.get(status, timeout=5).status_code == 401
+    assert _stop(rasa, log) == 0
+    assert (
+        subprocess.run(["pgrep", "-f", "--", f"--port {port}"], capture_output=True).stdout == b""
+    )
