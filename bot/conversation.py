@@ -11,9 +11,10 @@ from collections.abc import Awaitable, Callable, Sequence
 import httpx
 
 from bot.edge import Refusal, check_incoming, refusal_reply
-from bot.flood import FloodControl
 from bot.kind_replies import SLOW_DOWN, TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage, Reply
+from bot.shared_state import Flood
+from bot.shared_state import flood_control as shared_flood_control
 from citizens import ErasureIncompleteError, erase_citizen, remaining_rows
 from core.database import session_scope
 from core.settings import Settings
@@ -41,7 +42,7 @@ class Conversation:
         *,
         timeout: float = 10.0,
         database_url: str | None = None,
-        flood_control: FloodControl | None = None,
+        flood_control: Flood | None = None,
         auth_token: str = "",
     ) -> None:
         urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
@@ -178,6 +179,7 @@ def conversation_for(
         rasa_url or settings.rasa_urls,
         timeout=settings.rasa_timeout_seconds,
         database_url=settings.sqlalchemy_url,
-        flood_control=FloodControl(settings.flood_messages_per_second, settings.flood_burst),
+        # Shared by every gateway replica when REDIS_URL is set (bot/shared_state.py).
+        flood_control=shared_flood_control(settings),
         auth_token=settings.rasa_auth_token.get_secret_value(),
     )

@@ -16,14 +16,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.conversation import Conversation, conversation_for
+from bot.conversation import conversation_for
 from bot.kind_replies import SLOW_DOWN, kind_text
 from bot.messages import IncomingMessage
 from bot.shared_state import (
     RedisFloodControl,
     RedisNonces,
     RedisSeen,
-    flood_control,
     seen_once,
 )
 from bot.stack import free_port
@@ -168,10 +167,7 @@ async def test_flood_control_counts_a_citizen_across_both_replicas(
         flood_burst=3,
         flood_messages_per_second=0.01,  # nothing refills during the test
     )
-    replicas = [
-        Conversation(fake_rasa.url, database_url=database, flood_control=flood_control(settings))
-        for _ in range(2)
-    ]
+    replicas = [conversation_for(settings, fake_rasa.url) for _ in range(2)]
     slow_down = kind_text(SLOW_DOWN, "hello", "en")
     seen = []
     for number in range(6):  # alternating between the two replicas
