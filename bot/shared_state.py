@@ -10,8 +10,10 @@ With `REDIS_URL` set every replica behind a load balancer sees the same state:
   Lua script (atomic, Redis's clock), so a citizen's messages count on every replica.
 
 Flood control stays synchronous (the `Conversation` calls it without awaiting): one local
-round trip is a fraction of a millisecond. If Redis does not answer, flood control lets the
-message through and says so in the log, rather than silencing every citizen.
+round trip is a fraction of a millisecond. If Redis does not answer, nobody is left unanswered:
+flood control lets messages through, and de-duplication and nonces fall back to this process's
+memory (a message redelivered to the *same* replica is still answered once), each saying so in
+the log at most once per 30 s.
 """
 
 from __future__ import annotations
@@ -66,17 +68,41 @@ class InProcessSeen:
         return True
 
 
+class _OutageLog:
+    """One error line per 30 s while Redis does not answer, so an outage is not a log flood."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self._last = -3600.0
+
+    def failed(self, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last > 30:
+            self._last = now
+            logger.error(
+                "%s: Redis did not answer (%s); using this process's memory meanwhile",
+                self.what,
+                type(error).__name__,
+            )
+
+
 class RedisSeen:
-    """Keys seen by any replica: `SET key 1 NX EX ttl`."""
+    """Keys seen by any replica: `SET key 1 NX EX ttl` (this process's memory if Redis fails)."""
 
     def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
+        self._fallback = InProcessSeen()
+        self._outage = _OutageLog(f"de-duplication ({prefix})")
 
     async def first(self, key: str, ttl_seconds: float) -> bool:
-        claimed = await self.client.set(
-            f"{self.prefix}{key}", b"1", nx=True, ex=max(1, int(ttl_seconds))
-        )
+        try:
+            claimed = await self.client.set(
+                f"{self.prefix}{key}", b"1", nx=True, ex=max(1, int(ttl_seconds))
+            )
+        except redis.RedisError as error:
+            self._outage.failed(error)
+            return await self._fallback.first(key, ttl_seconds)
         return bool(claimed)
 
 
@@ -86,12 +112,18 @@ class RedisNonces:
     def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
+        self._fallback = InProcessNonces()
+        self._outage = _OutageLog("WeChat nonces")
 
     async def claim(self, key: str, digest: str, ttl_seconds: float) -> bool:
         name = f"{self.prefix}{key}"
-        if await self.client.set(name, digest.encode(), nx=True, ex=max(1, int(ttl_seconds))):
-            return True
-        known = await self.client.get(name)
+        try:
+            if await self.client.set(name, digest.encode(), nx=True, ex=max(1, int(ttl_seconds))):
+                return True
+            known = await self.client.get(name)
+        except redis.RedisError as error:
+            self._outage.failed(error)
+            return await self._fallback.claim(key, digest, ttl_seconds)
         # Expired between the two calls: the pair is stale by now, so refusing is safe.
         return known is not None and hmac.compare_digest(known, digest.encode())
 
@@ -158,13 +190,20 @@ class RedisFloodControl:
         return verdict.decode() if isinstance(verdict, bytes) else str(verdict)
 
 
+def _async_client(settings: Settings) -> redis.asyncio.Redis:
+    # Short timeouts: WeChat gives a callback 5 s in all, and a lost Redis must not eat them.
+    return redis.asyncio.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=_REDIS_TIMEOUT_SECONDS * 2,
+        socket_connect_timeout=_REDIS_TIMEOUT_SECONDS * 2,
+    )
+
+
 def seen_once(settings: Settings, namespace: str) -> SeenOnce:
     """De-duplication for one kind of key ("telegram:update", "wechat:msg"): Redis if set."""
     if not settings.redis_url:
         return InProcessSeen()
-    client = redis.asyncio.Redis.from_url(
-        settings.redis_url, socket_timeout=_REDIS_TIMEOUT_SECONDS * 4
-    )
+    client = _async_client(settings)
     return RedisSeen(client, f"{settings.redis_key_prefix}{namespace}:")
 
 
@@ -172,9 +211,7 @@ def nonce_store(settings: Settings) -> NonceStore:
     """WeChat's nonce memory: Redis if REDIS_URL is set, else this process's."""
     if not settings.redis_url:
         return InProcessNonces()
-    client = redis.asyncio.Redis.from_url(
-        settings.redis_url, socket_timeout=_REDIS_TIMEOUT_SECONDS * 4
-    )
+    client = _async_client(settings)
     return RedisNonces(client, f"{settings.redis_key_prefix}wechat:nonce:")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from bot.shared_state import (
     RedisFloodControl,
     RedisNonces,
     RedisSeen,
+    nonce_store,
     seen_once,
 )
 from bot.stack import free_port
@@ -229,3 +231,23 @@ def test_flood_control_lets_messages_through_when_redis_does_not_answer() -> Non
     )
     flood = RedisFloodControl(unreachable, "learncity-test:down:", rate=1, burst=1)
     assert [flood.check("web:someone") for _ in range(3)] == ["allow"] * 3
+
+
+async def test_without_an_answering_redis_each_replica_falls_back_to_its_own_memory(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(learncity_data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0")
+    seen = seen_once(settings, "telegram:update")
+    nonces = nonce_store(settings)
+    with caplog.at_level(logging.ERROR, logger="bot.shared_state"):
+        claims = [await seen.first("5", 60) for _ in range(2)]
+        nonce_claims = [
+            await nonces.claim("1700000000:7", digest, 60) for digest in ("a", "a", "b")
+        ]
+    assert isinstance(seen, RedisSeen)
+    assert claims == [True, False]
+    assert nonce_claims == [True, True, False]
+    assert [record.getMessage().split(":")[0] for record in caplog.records] == [
+        "de-duplication (learncity",
+        "WeChat nonces",
+    ]
