@@ -11,6 +11,7 @@ BENCHMARKS = {
     "search": "bench.search_bench",
     "search-quality": "bench.search_quality",
     "e2e": "bench.e2e_bench",
+    "turn-cost": "bench.turn_cost_bench",
     "telegram": "bench.telegram_bench",
     "wechat": "bench.wechat_bench",
     "webchat-load": "bench.webchat_load",
