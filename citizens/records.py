@@ -225,8 +225,9 @@ CITIZEN_DATA = [
 def needs_summary(
     session: Session, since: datetime | None = None, until: datetime | None = None
 ) -> dict[str, Any]:
-    """Learning needs counted by topic, district and language, with no personal data;
-    registered in [since, until) when given (the staff console's date range)."""
+    """Learning needs counted by topic, district, language, preferred time, age group and
+    week (ISO, of registration), with no personal data; registered in [since, until) when
+    given (the staff console's date range)."""
     query = select(LearningNeedRecord)
     if since is not None:
         query = query.where(LearningNeedRecord.created_at >= since)
@@ -238,4 +239,19 @@ def needs_summary(
         "by_topic": dict(Counter(need.topic.lower() for need in needs).most_common()),
         "by_district": dict(Counter(need.district or "unknown" for need in needs).most_common()),
         "by_language": dict(Counter(need.language or "unknown" for need in needs).most_common()),
+        # preferred_times holds words such as "weekday evening": each word is counted.
+        "by_time": dict(
+            Counter(
+                word
+                for need in needs
+                for word in (need.preferred_times or "unknown").replace(",", " ").split()
+            ).most_common()
+        ),
+        "by_age_group": dict(Counter(need.age_group or "unknown" for need in needs).most_common()),
+        "by_week": dict(sorted(Counter(_iso_week(need.created_at) for need in needs).items())),
     }
+
+
+def _iso_week(moment: datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"

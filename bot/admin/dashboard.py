@@ -20,11 +20,23 @@ _LABEL_CHARS = 24
 OPEN_DATA_MINIMUM = 5  # the open-data export leaves out any count under this
 SUPPRESSED_VALUE = "(fewer than 5 each)"
 
+BREAKDOWNS = (
+    "by_topic",
+    "by_query",
+    "by_district",
+    "by_language",
+    "by_time",
+    "by_age_group",
+    "by_week",
+)
 # (section, breakdown, words key of the chart's title)
 CHARTS = (
     ("needs", "by_topic", "needs_by_topic"),
     ("needs", "by_district", "needs_by_district"),
     ("needs", "by_language", "needs_by_language"),
+    ("needs", "by_time", "needs_by_time"),
+    ("needs", "by_age_group", "needs_by_age_group"),
+    ("needs", "by_week", "needs_by_week"),
     ("unmet", "by_query", "unmet_by_query"),
     ("unmet", "by_district", "unmet_by_district"),
     ("unmet", "by_language", "unmet_by_language"),
@@ -89,9 +101,13 @@ def planner_counts(database_url: str | None, period: DateRange) -> dict[str, Any
         }
 
 
-def bars(counts: dict[str, int], limit: int = CHART_ROWS) -> list[Bar]:
-    """The largest `limit` rows of a breakdown, each with its share of the longest bar."""
-    rows = sorted(counts.items(), key=lambda row: (-row[1], str(row[0])))[:limit]
+def bars(counts: dict[str, int], limit: int = CHART_ROWS, *, in_order: bool = False) -> list[Bar]:
+    """The largest `limit` rows of a breakdown (or, `in_order`, the last `limit` rows as given,
+    for weeks), each with its share of the longest bar."""
+    if in_order:
+        rows = list(counts.items())[-limit:]
+    else:
+        rows = sorted(counts.items(), key=lambda row: (-row[1], str(row[0])))[:limit]
     longest = max((count for _, count in rows), default=0) or 1
     return [
         Bar(
@@ -112,7 +128,7 @@ def counts_csv(counts: dict[str, Any], period: DateRange) -> str:
     for section in ("needs", "unmet"):
         summary = counts[section]
         writer.writerow([period.first, period.last, section, "total", "", summary["total"]])
-        for breakdown in ("by_topic", "by_query", "by_district", "by_language"):
+        for breakdown in BREAKDOWNS:
             for value, count in summary.get(breakdown, {}).items():
                 row = [period.first, period.last, section, breakdown, _cell(value), count]
                 writer.writerow(row)
@@ -131,7 +147,7 @@ def open_data_csv(counts: dict[str, Any], period: DateRange) -> str:
         writer.writerow(
             [period.first, period.last, section, "total", "", _published(summary["total"])]
         )
-        for breakdown in ("by_topic", "by_query", "by_district", "by_language"):
+        for breakdown in BREAKDOWNS:
             hidden = 0
             for value, count in summary.get(breakdown, {}).items():
                 if count < OPEN_DATA_MINIMUM:

@@ -171,7 +171,11 @@ class _Console:
         period, readable = chosen_range(dict(request.query_params))
         counts = await run_in_threadpool(planner_counts, self.database_url, period)
         charts = [
-            (f"{section}-{breakdown}", title, bars(counts[section].get(breakdown, {})))
+            (
+                f"{section}-{breakdown}",
+                title,
+                bars(counts[section].get(breakdown, {}), in_order=breakdown == "by_week"),
+            )
             for section, breakdown, title in CHARTS
         ]
         return render(

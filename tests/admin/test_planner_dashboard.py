@@ -18,10 +18,10 @@ import staff
 from core.database import session_scope
 from tests.admin.console_support import console_app, log_in
 
-NEEDS = [  # (sender, topic, district, language)
-    ("telegram:1001", "Sign language", "Nanhu", "zh"),
-    ("telegram:1002", "sign language", "Nanhu", "en"),
-    ("web:3f1c", "古筝", "Dongcheng", "zh"),
+NEEDS = [  # (sender, topic, district, language, preferred times)
+    ("telegram:1001", "Sign language", "Nanhu", "zh", "weekday evening"),
+    ("telegram:1002", "sign language", "Nanhu", "en", "weekend"),
+    ("web:3f1c", "古筝", "Dongcheng", "zh", None),
 ]
 UNMET = [("beekeeping", "en", "Xicheng"), ("=HYPERLINK(1)", "en", None), ("潜水", "zh", None)]
 
@@ -30,8 +30,10 @@ UNMET = [("beekeeping", "en", "Xicheng"), ("=HYPERLINK(1)", "en", None), ("潜�
 async def planner_client(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     app, conversation = console_app(database_url, {"li": "planner", "ana": "organizer"})
     with session_scope(database_url) as session:
-        for sender, topic, district, language in NEEDS:
-            need = citizens.LearningNeed(topic=topic, district=district, language=language)
+        for sender, topic, district, language, times in NEEDS:
+            need = citizens.LearningNeed(
+                topic=topic, district=district, language=language, preferred_times=times
+            )
             citizens.register_learning_need(session, sender, need, consent=True)
         for query, language, district in UNMET:
             knowledge.record_unmet_demand(session, query, language, {}, district)
@@ -60,11 +62,15 @@ async def test_the_dashboard_counts_the_last_30_days_by_topic_district_and_langu
     assert page.status_code == 200
     html = page.text
     assert 'id="needs-total">2<' in html and 'id="unmet-total">3<' in html
-    # One bar per row: topics 1, districts 1, languages 2; queries 3, districts 2, languages 2.
-    assert html.count("<rect") == 1 + 1 + 2 + 3 + 2 + 2
+    # One bar per row: needs by topic 1, district 1, language 2, time 3 (weekday, evening,
+    # weekend), age group 1 (unknown), week 1; unmet by query 3, district 2, language 2.
+    assert html.count("<rect") == 1 + 1 + 2 + 3 + 1 + 1 + 3 + 2 + 2
+    assert "<td>weekday</td><td>1</td>" in html and "<td>weekend</td><td>1</td>" in html
+    this_week = "{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2])
+    assert f"<td>{this_week}</td><td>2</td>" in html
     assert "<td>sign language</td><td>2</td>" in html and "古筝" not in html
     assert "<td>Nanhu</td><td>2</td>" in html and "<td>beekeeping</td><td>1</td>" in html
-    for sender, _, _, _ in NEEDS:
+    for sender, *_ in NEEDS:
         assert sender not in html, "nothing personal on the page"
 
 
@@ -134,6 +140,9 @@ async def test_the_open_data_export_leaves_out_every_count_under_five(database_u
         ("needs", "by_district", "(fewer than 5 each)"): "<5",
         ("needs", "by_language", "zh"): "6",
         ("needs", "by_language", "(fewer than 5 each)"): "<5",
+        ("needs", "by_time", "unknown"): "8",
+        ("needs", "by_age_group", "unknown"): "8",
+        ("needs", "by_week", "{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2])): "8",
         ("unmet", "total", ""): "<5",
         ("unmet", "by_query", "(fewer than 5 each)"): "<5",
         ("unmet", "by_district", "(fewer than 5 each)"): "<5",
