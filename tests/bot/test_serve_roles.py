@@ -9,16 +9,20 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
+from bot.kind_replies import SLOW_DOWN, kind_text
 from bot.stack import free_port
 from core.settings import REPOSITORY_ROOT, Settings
 from nlu.training import model_path
 from tests.conftest import SHARED_MODELS_DIR
+from tests.fakes.rasa_rest import FakeRasa
 
 _OWN_SETTINGS = ("LEARNCITY_", "RASA_", "ACTION_SERVER_", "GATEWAY_", "DATABASE_URL", "REDIS_")
 _OWN_SETTINGS += ("TELEGRAM_", "WECHAT_")
@@ -200,3 +204,60 @@ def test_serve_rasa_answers_status_with_its_token_and_stops_on_sigterm(
     assert (
         subprocess.run(["pgrep", "-f", "--", f"--port {port}"], capture_output=True).stdout == b""
     )
+
+
+def test_two_gateway_processes_on_one_redis_count_a_flooding_citizen_together(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    redis_url = "redis://127.0.0.1:6379/0"
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        reason = f"Redis does not answer at {redis_url} ({type(error).__name__}): test skipped"
+        print(reason)
+        pytest.skip(reason)
+    prefix = f"learncity-test:{uuid.uuid4().hex}:"
+    ports = [free_port(), free_port()]
+    try:
+        with FakeRasa() as rasa:
+            for number, port in enumerate(ports):
+                env = _environment(
+                    tmp_path,
+                    RASA_AUTH_TOKEN="rasa-secret-5",
+                    GATEWAY_PORT=str(port),
+                    RASA_URL=rasa.url,
+                    REDIS_URL=redis_url,
+                    REDIS_KEY_PREFIX=prefix,
+                    FLOOD_BURST="3",
+                    FLOOD_MESSAGES_PER_SECOND="0.01",  # nothing refills during the test
+                )
+                log = tmp_path / f"gateway-{number}.log"
+                gateway = _serve("gateway", env, log)
+                started.append(gateway)
+                live = f"http://127.0.0.1:{port}/health/live"
+                _wait_until(
+                    lambda live=live: httpx.get(live, timeout=2).status_code == 200,
+                    gateway,
+                    log,
+                    120,
+                )
+            answers = []
+            for turn in range(5):  # alternating between the two gateway processes
+                response = httpx.post(
+                    f"http://127.0.0.1:{ports[turn % 2]}/api/chat",
+                    json={"session_id": "flooder-1", "text": "hello", "language": "en"},
+                    timeout=30,
+                )
+                answers.append([reply.get("text") for reply in response.json()["replies"]])
+            codes = [_stop(gateway, tmp_path / "gateway.log") for gateway in started]
+            answered = rasa.messages_from("web:flooder-1")
+    finally:
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
+        client.close()
+    assert answers[:3] == [["you said: hello"]] * 3
+    assert answers[3] == [kind_text(SLOW_DOWN, "hello", "en")]
+    assert answers[4] == []
+    assert answered == ["hello"] * 3
+    assert codes == [0, 0]
