@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -47,7 +47,7 @@ def guarded(
         if current is None:
             if is_api(request):
                 return JSONResponse({"error": "log in first at /admin/login"}, status_code=401)
-            return RedirectResponse("/admin/login", status_code=303)
+            return RedirectResponse(login_url(request), status_code=303)
         if current.role not in allowed:
             if is_api(request):
                 return JSONResponse({"error": "your role does not allow this"}, status_code=403)
@@ -62,6 +62,29 @@ def guarded(
     endpoint.allowed_roles = allowed  # type: ignore[attr-defined]
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+def login_url(request: Request) -> str:
+    """The login page, remembering the page asked for so the login can return to it."""
+    if request.method != "GET":
+        return "/admin/login"
+    asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/admin/login?" + urlencode({"next": asked})
+
+
+def page_after_login(asked: str) -> str:
+    """Where a login goes next: the page asked for when it is a console page, else home
+    (never another site: no `//host`, no backslashes, no control characters)."""
+    if (
+        asked.startswith("/admin/")
+        and not asked.startswith("/admin/login")
+        and "\\" not in asked
+        and "//" not in asked
+        and all(character.isprintable() for character in asked)
+        and len(asked) <= 500
+    ):
+        return asked
+    return "/admin/"
 
 
 def is_api(request: Request) -> bool:

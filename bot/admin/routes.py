@@ -26,6 +26,7 @@ from bot.admin.access import (
     csrf_refused,
     guarded,
     login_csrf_token,
+    page_after_login,
     read_form,
     set_cookie,
     tokens_match,
@@ -126,11 +127,19 @@ class _Console:
             minutes = max(1, round(throttled.retry_after / timedelta(minutes=1)))
             words = WORDS[request_language(request)]
             message = words["throttled"].format(minutes=minutes)
-            return self._login_form(request, error=message, name=name, status_code=429)
+            return self._login_form(
+                request, error=message, name=name, asked=form.get("next", ""), status_code=429
+            )
         except staff.LoginRefused:
             words = WORDS[request_language(request)]
-            return self._login_form(request, error=words["wrong_login"], name=name, status_code=401)
-        response = RedirectResponse("/admin/", status_code=303)
+            return self._login_form(
+                request,
+                error=words["wrong_login"],
+                name=name,
+                asked=form.get("next", ""),
+                status_code=401,
+            )
+        response = RedirectResponse(page_after_login(form.get("next", "")), status_code=303)
         set_cookie(
             request, response, SESSION_COOKIE, token, int(staff.SESSION_LIFETIME.total_seconds())
         )
@@ -240,7 +249,13 @@ class _Console:
         return render(request, "forbidden.html", current=current, status_code=403)
 
     def _login_form(
-        self, request: Request, *, error: str = "", name: str = "", status_code: int = 200
+        self,
+        request: Request,
+        *,
+        error: str = "",
+        name: str = "",
+        asked: str = "",
+        status_code: int = 200,
     ) -> Response:
         csrf_token = login_csrf_token(request)
         response = render(
@@ -249,6 +264,7 @@ class _Console:
             csrf_token=csrf_token,
             error=error,
             name=name,
+            next_page=page_after_login(asked or request.query_params.get("next", "")),
             status_code=status_code,
         )
         set_cookie(request, response, LOGIN_CSRF_COOKIE, csrf_token, 3600)

@@ -71,7 +71,7 @@ async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
         page.on("console", lambda message: blocked.append(message.text))
         await page.goto(f"{base_url}/admin/")
 
-        assert page.url.endswith("/admin/login"), "a stranger is sent to the login page"
+        assert "/admin/login?next=" in page.url, "a stranger is sent to the login page"
         assert await page.evaluate("document.activeElement.id") == "name"
         await page.keyboard.type("mei")
         await page.keyboard.press("Tab")

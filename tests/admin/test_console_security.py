@@ -51,7 +51,9 @@ def _outcome(response: httpx.Response) -> str:
     item page without an id a 404)."""
     if response.status_code == 403:
         return "refused (403)"
-    if response.status_code == 401 or response.headers.get("location") == "/admin/login":
+    if response.status_code == 401 or response.headers.get("location", "").startswith(
+        "/admin/login"
+    ):
         return "sent to log in"
     answered = response.status_code in (200, 303, 400, 404)
     return "answered" if answered else str(response.status_code)
@@ -65,7 +67,8 @@ async def test_a_stranger_gets_401_from_the_api_and_the_login_page_elsewhere(con
         if path.startswith("/admin/api/"):
             seen[(method, path)] = (response.status_code, response.json()["error"][:9])
         else:
-            seen[(method, path)] = (response.status_code, response.headers.get("location"))
+            location = response.headers.get("location", "")
+            seen[(method, path)] = (response.status_code, location.split("?")[0])
     expected = {
         key: (401, "log in fi") if key[1].startswith("/admin/api/") else (303, "/admin/login")
         for key in seen
@@ -216,3 +219,33 @@ async def test_passwords_are_never_logged(console, caplog: pytest.LogCaptureFixt
     with session_scope(url) as session:
         audit = " ".join(f"{e.actor} {e.target}" for e in staff.audit_entries(session))
     assert "secret" not in audit and "nobody_here" in audit
+
+
+async def test_a_login_returns_to_the_page_asked_for_and_never_elsewhere(console) -> None:
+    client, _, _ = console
+    asked = await _request(client, "GET", "/admin/planner?from=2026-11-01")
+    assert asked.headers["location"] == "/admin/login?next=%2Fadmin%2Fplanner%3Ffrom%3D2026-11-01"
+
+    page = await client.get(asked.headers["location"])
+    assert 'name="next" value="/admin/planner?from=2026-11-01"' in page.text
+    for target, expected in (
+        ("/admin/planner?from=2026-11-01", "/admin/planner?from=2026-11-01"),
+        ("https://evil.example/admin/", "/admin/"),
+        ("//evil.example/admin/", "/admin/"),
+        ("/admin//evil.example", "/admin/"),
+        ("/admin/\\evil.example", "/admin/"),
+    ):
+        client.cookies.delete(SESSION_COOKIE)
+        token = csrf_token_in((await client.get("/admin/login")).text)  # one per login
+        response = await _request(
+            client,
+            "POST",
+            "/admin/login",
+            data={
+                "csrf_token": token,
+                "name": "staff_planner",
+                "password": PASSWORD,
+                "next": target,
+            },
+        )
+        assert (response.status_code, response.headers["location"]) == (303, expected), target
