@@ -9,8 +9,9 @@ the question stands `sigmas` standard deviations above the question's background
 least at `floor` (knowledge/search/index.py). This script measures that evidence once per
 question for every live item (both catalogs are smaller than the index's candidate pool, so
 every item is considered), checks that the current rule replayed on it gives exactly what the
-live search says, then tries a grid of (coverage, sigmas, floor). Questions used for choosing:
-the real catalog's `validation` split (tests/knowledge/real_queries.yml) and the sample city's
+live search says, prints the validation questions the current rule gets wrong (share held,
+z-score and cosine of the best right item), then tries a grid of (coverage, sigmas, floor).
+Questions used for choosing: the real catalog's `validation` split (tests/knowledge/real_queries.yml) and the sample city's
 labelled questions (tests/knowledge/unmet_queries.yml, plus the answerable ones of
 labelled_queries.yml). A setting is eligible when the real catalog's unmet recall stays
 >= 0.9 and the sample city's unmet precision >= 0.95 and recall >= 0.9; the best has the
@@ -48,7 +49,8 @@ class Evidence:
     """What `matched` is decided from, for one question and every live item."""
 
     query: str
-    answerable: bool
+    relevant: tuple[str, ...]
+    ids: list[str]  # the live items, in the order of `share` and `cosines`
     share: np.ndarray  # share of the question's weight each item holds
     cosines: np.ndarray
     mean: float  # the question's background: mean and spread of its similarity to the catalog
@@ -63,8 +65,23 @@ class Evidence:
             )
         return not matched.any()
 
+    @property
+    def answerable(self) -> bool:
+        return bool(self.relevant)
 
-def measure(service: Any, query: str, language: str | None, answerable: bool) -> Evidence:
+    def describe(self) -> str:
+        """The best right item's evidence (or, unanswerable, the best item's): why it failed."""
+        z = (self.cosines - self.mean) / (self.spread or 1.0)
+        right = [i for i, item in enumerate(self.ids) if item in self.relevant] or range(len(z))
+        best = max(right, key=lambda i: z[i])
+        return (
+            f"{self.query!r}: share {self.share[list(right)].max():.2f}, "
+            f"z {z[best]:.2f}, cosine {self.cosines[best]:.3f}"
+            + ("" if self.dense_trusted else " (dense not trusted for it)")
+        )
+
+
+def measure(service: Any, query: str, language: str | None, relevant: Sequence[str]) -> Evidence:
     """The evidence the index computes in `_candidates`, over every live item. Reads the
     index's internals (a bench, not an API); `check_replay` proves it agrees with search."""
     from knowledge.search import index as hybrid
@@ -85,7 +102,8 @@ def measure(service: Any, query: str, language: str | None, answerable: bool) ->
     mean, spread = index._background(vector)
     return Evidence(
         query=query,
-        answerable=answerable,
+        relevant=tuple(relevant),
+        ids=[index.item_at(slot).id for slot in slots],
         share=share_held(groups, slots, index.lexical, index.names),
         cosines=index.dense.vectors()[slots] @ vector,
         mean=mean,
@@ -167,21 +185,25 @@ def main(model: str | None = None) -> int:
 
     questions = real_queries()
     validation = [q for q in questions if q.split == "validation"]
-    real = [measure(real_service, q.query, q.language, q.answerable) for q in validation]
+    real = [measure(real_service, q.query, q.language, q.relevant) for q in validation]
     check_replay(real_service, real, [q.language for q in validation])
     city_questions = labelled_queries(UNMET_QUERIES) + [q for q in labelled_queries() if q.relevant]
     city_languages = [detect_language(q.query) for q in city_questions]
     city = [
-        measure(city_service, q.query, language, bool(q.relevant))
+        measure(city_service, q.query, language, q.relevant)
         for q, language in zip(city_questions, city_languages, strict=True)
     ]
     check_replay(city_service, city, city_languages)
 
     current = current_rule()
+    print("validation, current rule: answerable called unmet / unanswerable matched")
+    for question in real:
+        if question.unmet(current) == question.answerable:
+            print(f"  {'unmet' if question.answerable else 'matched'} {question.describe()}")
     chosen, notes = choose(real, city)
     print(*notes, sep="\n")
     test = [
-        measure(real_service, q.query, q.language, q.answerable)
+        measure(real_service, q.query, q.language, q.relevant)
         for q in questions
         if q.split == "test"
     ]
