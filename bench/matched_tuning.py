@@ -4,19 +4,19 @@
     .venv/bin/python -m bench.fusion_tuning --matched --model use-multilingual-v3
 
 A search is unmet when no item it considers is `matched`: an item holds at least `coverage` of
-the question's informative parts (knowledge/search/evidence.py), or its cosine similarity to
-the question stands `sigmas` standard deviations above the question's background and at
-least at `floor` (knowledge/search/index.py). This script measures that evidence once per
-question for every live item (both catalogs are smaller than the index's candidate pool, so
-every item is considered), checks that the current rule replayed on it gives exactly what the
-live search says, prints the validation questions the current rule gets wrong (share held,
-z-score and cosine of the best right item), then tries a grid of (coverage, sigmas, floor).
-Questions used for choosing: the real catalog's `validation` split (tests/knowledge/real_queries.yml) and the sample city's
-labelled questions (tests/knowledge/unmet_queries.yml, plus the answerable ones of
-labelled_queries.yml). A setting is eligible when the real catalog's unmet recall stays
->= 0.9 and the sample city's unmet precision >= 0.95 and recall >= 0.9; the best has the
-highest real-catalog validation precision (ties: nearest the current rule). Only then is the
-real catalog's `test` split scored, for the current rule and the chosen one.
+the question's informative parts (knowledge/search/evidence.py), or its cosine similarity to the
+question stands `sigmas` standard deviations above the question's background and at least at
+`floor` (knowledge/search/index.py). This script measures that evidence once per question for
+every live item (both catalogs are smaller than the index's candidate pool, so every item is
+considered), checks that the current rule replayed on it gives exactly what the live search
+says, prints the validation questions the current rule gets wrong (share held, z-score and
+cosine of the best right item), then tries a grid of (coverage, sigmas, floor). Questions used
+for choosing: the real catalog's `validation` split (tests/knowledge/real_queries.yml) and the
+sample city's labelled questions (tests/knowledge/unmet_queries.yml, plus the answerable ones of
+labelled_queries.yml). A setting is eligible when the real catalog's unmet recall stays >= 0.9
+and the sample city's unmet precision >= 0.95 and recall >= 0.9; the best has the highest
+real-catalog validation precision (ties: nearest the current rule). Only then is the real
+catalog's `test` split scored, for the current rule and the chosen one.
 """
 
 from __future__ import annotations
