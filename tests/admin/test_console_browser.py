@@ -23,6 +23,32 @@ from tests.bot.test_webchat import CHROMIUM, CHROMIUM_ARGS
 SCREENSHOT = REPOSITORY_ROOT / "docs" / "console.png"
 PLANNER_SCREENSHOT = REPOSITORY_ROOT / "docs" / "console-planner.png"
 ANNOUNCE_SCREENSHOT = REPOSITORY_ROOT / "docs" / "console-announce.png"
+# WCAG 2 contrast of every element that holds text, against the first opaque background up
+# its ancestors; lists those under 4.5:1 (an empty list when all pass).
+LOW_CONTRAST_TEXT = """() => {
+  const rgb = (value) => value.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const background = (element) => {
+    for (let node = element; node; node = node.parentElement) {
+      const color = rgb(getComputedStyle(node).backgroundColor);
+      if (color.length < 4 || color[3] > 0) return color.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const element of document.querySelectorAll("body *")) {
+    const own = [...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || element.closest("svg") || !element.getClientRects().length) continue;
+    const style = getComputedStyle(element);
+    const [a, b] = [luminance(rgb(style.color).slice(0, 3)), luminance(background(element))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) low.push(`${element.tagName} "${element.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return low;
+}"""
 SEEDED_NEEDS = [  # (topic, district, language)
     ("sign language", "Nanhu", "zh"),
     ("sign language", "Nanhu", "en"),
@@ -91,6 +117,8 @@ async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
         font = await page.evaluate("getComputedStyle(document.body).fontFamily")
         assert "system-ui" in font, "the console's stylesheet applied (the policy allowed it)"
         assert not [text for text in blocked if "Content Security Policy" in text], blocked
+        low = await page.evaluate(LOW_CONTRAST_TEXT)
+        assert low == [], "every piece of text has a contrast of at least 4.5:1"
         await page.screenshot(path=str(SCREENSHOT), full_page=True)
 
         await page.get_by_role("link", name="中文").click()
@@ -134,6 +162,7 @@ async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[s
         assert await page.locator("#needs-total").inner_text() == str(len(SEEDED_NEEDS))
         chart = page.get_by_role("img", name="学习需求（按主题）")
         assert await chart.locator("rect").count() == 3
+        assert await page.evaluate(LOW_CONTRAST_TEXT) == []
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 768, "no sideways scrolling on a tablet"
         await page.screenshot(path=str(PLANNER_SCREENSHOT), full_page=True)
