@@ -13,7 +13,7 @@ from staff.accounts import (
     list_staff,
     remove_staff,
 )
-from staff.audit import AuditEntry, audit_entries, record_action
+from staff.audit import AuditEntry, audit_actions, audit_entries, record_action
 from staff.login import LoginRefused, LoginResult, LoginThrottled, attempt_login, log_in
 from staff.passwords import generate_password, hash_password, verify_password
 from staff.sessions import SESSION_LIFETIME, StaffSession, end_session, open_session, session_for
@@ -30,6 +30,7 @@ __all__ = [
     "StaffSession",
     "add_staff",
     "attempt_login",
+    "audit_actions",
     "audit_entries",
     "end_session",
     "generate_password",

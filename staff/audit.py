@@ -36,13 +36,22 @@ def record_action(
     session.flush()
 
 
-def audit_entries(session: Session, limit: int = 200, offset: int = 0) -> list[AuditEntry]:
-    """The newest entries first."""
+def audit_entries(
+    session: Session,
+    limit: int = 200,
+    offset: int = 0,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+) -> list[AuditEntry]:
+    """The newest entries first; only one actor's or one kind of action when given."""
+    query = select(AuditRecord)
+    if actor:
+        query = query.where(AuditRecord.actor == actor)
+    if action:
+        query = query.where(AuditRecord.action == action)
     records = session.scalars(
-        select(AuditRecord)
-        .order_by(AuditRecord.at.desc(), AuditRecord.id.desc())
-        .limit(limit)
-        .offset(offset)
+        query.order_by(AuditRecord.at.desc(), AuditRecord.id.desc()).limit(limit).offset(offset)
     )
     return [
         AuditEntry(
@@ -54,6 +63,11 @@ def audit_entries(session: Session, limit: int = 200, offset: int = 0) -> list[A
         )
         for record in records
     ]
+
+
+def audit_actions(session: Session) -> list[str]:
+    """Every kind of action recorded so far (for the audit page's filter)."""
+    return sorted(session.scalars(select(AuditRecord.action).distinct()))
 
 
 def _aware(moment: datetime) -> datetime:

@@ -8,7 +8,7 @@ but the login page and the static files goes through `bot.admin.access.guarded`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from starlette.concurrency import run_in_threadpool
@@ -163,8 +163,17 @@ class _Console:
         )
 
     async def audit_log(self, request: Request, current: staff.StaffSession) -> Response:
-        entries = await run_in_threadpool(self._audit_entries)
-        return render(request, "audit.html", current=current, entries=entries)
+        chosen = _AuditFilter.from_query(dict(request.query_params))
+        entries, actions = await run_in_threadpool(self._audit_entries, chosen)
+        return render(
+            request,
+            "audit.html",
+            current=current,
+            entries=entries[:AUDIT_PAGE_SIZE],
+            more=len(entries) > AUDIT_PAGE_SIZE,
+            chosen=chosen,
+            actions=actions,
+        )
 
     async def me(self, request: Request, current: staff.StaffSession) -> Response:
         return JSONResponse(
@@ -172,9 +181,12 @@ class _Console:
         )
 
     async def audit_api(self, request: Request, current: staff.StaffSession) -> Response:
-        entries = await run_in_threadpool(self._audit_entries)
+        chosen = _AuditFilter.from_query(dict(request.query_params))
+        entries, _ = await run_in_threadpool(self._audit_entries, chosen)
         rows = [asdict(entry) | {"at": entry.at.isoformat()} for entry in entries]
-        return JSONResponse({"entries": rows})
+        return JSONResponse(
+            {"entries": rows[:AUDIT_PAGE_SIZE], "more": len(rows) > AUDIT_PAGE_SIZE}
+        )
 
     async def planner(self, request: Request, current: staff.StaffSession) -> Response:
         period, readable = chosen_range(dict(request.query_params))
@@ -282,6 +294,27 @@ class _Console:
         with session_scope(self.database_url) as session:
             staff.record_action(session, actor, action, target, address)
 
-    def _audit_entries(self) -> list[staff.AuditEntry]:
+    def _audit_entries(self, chosen: _AuditFilter) -> tuple[list[staff.AuditEntry], list[str]]:
+        """One page of entries (and one more, to tell whether there are more) and the actions."""
         with session_scope(self.database_url) as session:
-            return staff.audit_entries(session, limit=AUDIT_PAGE_SIZE)
+            entries = staff.audit_entries(
+                session,
+                limit=AUDIT_PAGE_SIZE + 1,
+                offset=(chosen.page - 1) * AUDIT_PAGE_SIZE,
+                actor=chosen.actor or None,
+                action=chosen.action or None,
+            )
+            return entries, staff.audit_actions(session)
+
+
+@dataclass(frozen=True)
+class _AuditFilter:
+    actor: str = ""
+    action: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> _AuditFilter:
+        page_text = params.get("page", "1")
+        page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 100_000 else 1
+        return cls(params.get("actor", "")[:64], params.get("action", "")[:40], page)
