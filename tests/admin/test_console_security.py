@@ -122,6 +122,9 @@ async def test_after_logout_the_old_cookie_opens_nothing(console) -> None:
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, old_cookie, path="/admin")
     assert (await client.get("/admin/api/me")).status_code == 401
+    for path, method, _ in _guarded_routes(app):  # every route, with the old cookie
+        response = await _request(client, method, path, data={"csrf_token": token})
+        assert _outcome(response) == "sent to log in", (method, path)
     with session_scope(url) as session:
         actions = [entry.action for entry in staff.audit_entries(session)]
     assert actions[:2] == ["logout", "login"]
