@@ -36,9 +36,15 @@ def create_app(
     routes: list[BaseRoute] = health_routes(health)
     for channel in channels:
         routes.extend(channel.routes())
-    # The staff console (bot/admin); its health page shows the same monitor and channels.
+    # The staff console (bot/admin): its health page shows the same monitor and channels, and
+    # organizers send announcements through these channels' senders.
     routes.append(
-        admin_routes(conversation.database_url, health, [channel.name for channel in channels])
+        admin_routes(
+            conversation.database_url,
+            health,
+            [channel.name for channel in channels],
+            senders=lambda: {channel.name: channel.sender() for channel in channels},
+        )
     )
 
     @contextlib.asynccontextmanager

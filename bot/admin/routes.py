@@ -45,6 +45,7 @@ from bot.admin.dashboard import (
 from bot.admin.i18n import WORDS, request_language
 from bot.admin.pages import ROLE_TASKS, STATIC, render
 from bot.admin.staff_pages import StaffPages
+from bot.channels.base import ChannelSender
 from bot.health import HealthMonitor
 from core.database import session_scope
 
@@ -55,12 +56,14 @@ def admin_routes(
     database_url: str | None,
     health: HealthMonitor | None = None,
     channel_names: Sequence[str] = (),
+    senders: Callable[[], dict[str, ChannelSender]] | None = None,
 ) -> Mount:
     """Everything under /admin, reading and writing the staff tables at `database_url`; the
-    admins' health page shows `health`'s servers and the configured `channel_names`."""
+    admins' health page shows `health`'s servers and the configured `channel_names`;
+    organizers send announcements with `senders()` (None: preview only)."""
     console = _Console(database_url, health, list(channel_names))
     staff_pages = StaffPages(database_url)
-    announce_pages = AnnouncePages(database_url)
+    announce_pages = AnnouncePages(database_url, senders)
     catalog_pages = CatalogPages(database_url)
 
     def page(path: str, handler, roles=EVERY_ROLE, methods=("GET",)) -> Route:  # type: ignore[no-untyped-def]
@@ -82,6 +85,12 @@ def admin_routes(
             page(
                 "/announce/preview",
                 announce_pages.announce_preview,
+                roles=("organizer",),
+                methods=("POST",),
+            ),
+            page(
+                "/announce/send",
+                announce_pages.announce_send,
                 roles=("organizer",),
                 methods=("POST",),
             ),

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import citizens
+import staff
 from core.database import session_scope
 from tests.admin.console_support import console_app, csrf_token_in, log_in
 
@@ -76,3 +77,29 @@ async def test_a_preview_without_any_text_says_what_is_missing(organizer) -> Non
     )
     assert response.status_code == 400
     assert "at least one language" in response.text
+
+
+async def test_send_now_reaches_a_web_chat_page_once_and_is_audited(organizer) -> None:
+    client, url = organizer
+    fields = {"topic": "pottery", "text_zh": "陶艺周末开放日", "text_en": "Pottery open weekend"}
+    preview = await client.post(
+        "/admin/announce/preview",
+        data={"csrf_token": csrf_token_in((await client.get("/admin/announce")).text), **fields},
+    )
+    assert 'formaction="/admin/announce/send"' in preview.text and "Send now to 2" in preview.text
+    token = csrf_token_in(preview.text)
+
+    sent = await client.post("/admin/announce/send", data={"csrf_token": token, **fields})
+    assert sent.status_code == 200
+    # pottery reaches wechat:oX1 (no WeChat sender configured here: failed, retried next time)
+    # and web:a1 (any topic, Nanhu) through the web chat's outbox.
+    assert 'id="delivered">1<' in sent.text and 'id="failed">1<' in sent.text
+    updates = (await client.get("/api/updates?session_id=a1")).json()
+    assert [reply["text"] for reply in updates["replies"]] == ["Pottery open weekend"]
+
+    again = await client.post("/admin/announce/send", data={"csrf_token": token, **fields})
+    assert 'id="delivered">0<' in again.text, "each citizen gets an announcement once"
+    assert len((await client.get("/api/updates?session_id=a1")).json()["replies"]) == 1
+    with session_scope(url) as session:
+        sends = [e for e in staff.audit_entries(session) if e.action == "broadcast_send"]
+    assert [(e.actor, "delivered 1" in e.target) for e in sends] == [("ana", False), ("ana", True)]
