@@ -129,7 +129,7 @@ class _Console:
             return csrf_refused()
         name, password = form.get("name", "").strip(), form.get("password", "")
         try:
-            token, opened = await run_in_threadpool(
+            token, _ = await run_in_threadpool(
                 self._log_in, name, password, client_address(request)
             )
         except staff.LoginThrottled as throttled:
@@ -153,7 +153,6 @@ class _Console:
             request, response, SESSION_COOKIE, token, int(staff.SESSION_LIFETIME.total_seconds())
         )
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin")
-        del opened
         return response
 
     async def log_out(self, request: Request, current: staff.StaffSession) -> Response:
