@@ -226,14 +226,12 @@ class Supervisor:
             recent = time.monotonic() - last_restart < 60
             delay = min(max(delay * 2, 1.0), MAX_BACKOFF_SECONDS) if recent else 0.0
             managed.restarts += 1
-            # One logger per server: the log's repeat filter must not fold Rasa's restart into
-            # the action server's (it keys on logger and message template).
+            # Every restart is its own event for the operator: the message is formatted here, so
+            # the log's repeat filter (which keys on the message template) never folds a stall
+            # into an earlier crash, nor one server's restart into another's.
             logger.getChild(managed.name.replace(" ", "_")).error(
-                "%s %s; restarting it and its process group (restart %d); see %s",
-                managed.name,
-                reason,
-                managed.restarts,
-                managed.log_file,
+                f"{managed.name} {reason}; restarting it and its process group"
+                f" (restart {managed.restarts}); see {managed.log_file}"
             )
             managed.kill_tree()
             if not managed.wait_port_free():
