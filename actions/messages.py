@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from nlu.language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from nlu.language import DEFAULT_LANGUAGE, NATIVE_LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 
 REPLIES_DIR = Path(__file__).parent / "replies"
 
@@ -54,15 +54,7 @@ NEWCOMER_MESSAGES = frozenset(
 )
 
 # The citizen-facing names of the languages, each in its own language (for language buttons).
-LANGUAGE_NAMES = {
-    "zh": "中文",
-    "en": "English",
-    "es": "Español",
-    "fr": "Français",
-    "ar": "العربية",
-    "ru": "Русский",
-    "uk": "Українська",
-}
+LANGUAGE_NAMES = NATIVE_LANGUAGE_NAMES
 
 
 class MessageCatalogError(ValueError):

@@ -19,6 +19,16 @@ from functools import cache
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
 SUPPORTED_LANGUAGES = ("zh", "en", "es", "fr", "ar", "ru", "uk")
+# Each language's name in itself: for language buttons and per-language text boxes.
+NATIVE_LANGUAGE_NAMES = {
+    "zh": "中文",
+    "en": "English",
+    "es": "Español",
+    "fr": "Français",
+    "ar": "العربية",
+    "ru": "Русский",
+    "uk": "Українська",
+}
 DEFAULT_LANGUAGE = "en"
 
 # Chosen on the dev split of tests/nlu/language/tatoeba_sample.tsv (never on the held-out one).

@@ -24,18 +24,8 @@ from bot.admin.pages import render
 from bot.broadcasts import Announcement, BroadcastReport, broadcast
 from bot.channels.base import ChannelSender
 from core.database import session_scope
-from nlu.language import SUPPORTED_LANGUAGES
+from nlu.language import NATIVE_LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 
-# Each language's own name, so a text box is labelled in the language it is for.
-NATIVE_NAMES = {
-    "zh": "中文",
-    "en": "English",
-    "es": "Español",
-    "fr": "Français",
-    "ar": "العربية",
-    "ru": "Русский",
-    "uk": "Українська",
-}
 MAX_TEXT_CHARS = 4000
 
 
@@ -146,7 +136,7 @@ class AnnouncePages:
             request,
             "announce.html",
             current=current,
-            text_languages=[(code, NATIVE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
+            text_languages=[(code, NATIVE_LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
             texts=texts,
             topic=topic,
             district=district,
