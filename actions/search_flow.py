@@ -16,8 +16,7 @@ import knowledge
 from actions import event_dates
 from core.database import session_scope
 from core.replies import Card
-from knowledge import SearchFilters, SearchResult
-from knowledge.search.upcoming import happening_within
+from knowledge import SearchFilters, SearchResult, happening_within
 
 PAGE_SIZE = 5
 NEAR_RADII_M = (3000.0, 10000.0)  # "near me" first means a walk, then a short ride

@@ -33,6 +33,7 @@ from knowledge.search import SearchService as SearchService
 from knowledge.search import build_index_from_database as build_index_from_database
 from knowledge.search import ensure_index_from_database as ensure_index_from_database
 from knowledge.search import get_search_service as get_search_service
+from knowledge.search import happening_within as happening_within
 from knowledge.search import is_unmet as is_unmet
 from knowledge.search import names_a_topic as names_a_topic
 from knowledge.search import nearby as nearby

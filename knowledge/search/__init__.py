@@ -38,6 +38,7 @@ __all__ = [
     "ensure_index_from_database",
     "get_glossary",
     "get_search_service",
+    "happening_within",
     "is_unmet",
     "names_a_topic",
     "nearby",
