@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from citizens.models import CitizenProfile, EventSubscription, LearningNeedRecord
 from citizens.registry import CitizenData
+from core.database import created_within
 
 
 class ConsentRequiredError(ValueError):
@@ -237,10 +238,7 @@ def needs_summary(
         LearningNeedRecord.age_group,
         LearningNeedRecord.created_at,
     )
-    if since is not None:
-        query = query.where(LearningNeedRecord.created_at >= since)
-    if until is not None:
-        query = query.where(LearningNeedRecord.created_at < until)
+    query = created_within(query, LearningNeedRecord.created_at, since, until)
     needs = session.execute(query).all()
     return {
         "total": len(needs),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, Select, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from core.settings import REPOSITORY_ROOT, get_settings
@@ -26,6 +28,21 @@ MIGRATION_LOCATIONS = [
 
 class Base(DeclarativeBase):
     """Declarative base shared by every package's models."""
+
+
+def created_within(
+    query: Select[Any],
+    created_at: ColumnElement[datetime],
+    since: datetime | None,
+    until: datetime | None,
+) -> Select[Any]:
+    """`query` kept to rows created in [since, until); an open end where None (the staff
+    console's date ranges)."""
+    if since is not None:
+        query = query.where(created_at >= since)
+    if until is not None:
+        query = query.where(created_at < until)
+    return query
 
 
 def make_engine(url: str) -> Engine:

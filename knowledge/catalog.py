@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
+from core.database import created_within
 from knowledge.documents import CatalogItem, Session
 from knowledge.importers.common import RowError, parse_link
 from knowledge.models import CatalogRecord, UnmetDemandRecord
@@ -191,10 +192,7 @@ def unmet_demand_summary(
         UnmetDemandRecord.district,
         UnmetDemandRecord.filters,
     )
-    if since is not None:
-        query = query.where(UnmetDemandRecord.created_at >= since)
-    if until is not None:
-        query = query.where(UnmetDemandRecord.created_at < until)
+    query = created_within(query, UnmetDemandRecord.created_at, since, until)
     records = session.execute(query).all()
     return {
         "total": len(records),
