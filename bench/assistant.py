@@ -41,6 +41,25 @@ class BenchAssistant:
     # action server listens (RASA_AUTH_TOKEN, ACTION_SERVER_TOKEN, ACTION_SERVER_URL).
     gateway_env: dict[str, str] = field(default_factory=dict)
 
+    def gateway_environment(
+        self, data_dir: Path, rasa_url: str | None = None, **settings: str
+    ) -> dict[str, str]:
+        """The environment of a gateway process a benchmark starts in front of this stack:
+        its data, database and Rasa, quiet logs, the given settings, then the stack's
+        secrets and action server URL."""
+        env = dict(os.environ)
+        env.update(
+            {
+                "LEARNCITY_DATA_DIR": str(data_dir),
+                "DATABASE_URL": self.database_url,
+                "RASA_URL": rasa_url or self.rasa_url,
+                **settings,
+                "LEARNCITY_LOG_LEVEL": "WARNING",
+                **self.gateway_env,
+            }
+        )
+        return env
+
     @property
     def webhook_headers(self) -> dict[str, str]:
         """What a direct call to Rasa's webhook must carry (nlu/rasa_channel.py)."""

@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
 import statistics
 import tempfile
@@ -256,19 +255,12 @@ def _measure(assistant: BenchAssistant, data_dir: Path, args: argparse.Namespace
 
     with FakeTelegramApi(token=TOKEN) as telegram:
         port = free_port()
-        env = dict(os.environ)
-        env.update(
-            {
-                "LEARNCITY_DATA_DIR": str(data_dir),
-                "DATABASE_URL": assistant.database_url,
-                "RASA_URL": assistant.rasa_url,
-                "TELEGRAM_BOT_TOKEN": TOKEN,
-                "TELEGRAM_API_BASE_URL": telegram.base_url,
-                "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
-                "TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "LEARNCITY_LOG_LEVEL": "WARNING",
-                **assistant.gateway_env,  # the stack's secrets and action server URL
-            }
+        env = assistant.gateway_environment(
+            data_dir,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+            TELEGRAM_WEBHOOK_SECRET=SECRET,
         )
         with gateway_process(
             "bench.telegram_bench:gateway_from_environment", env, port, data_dir / "gateway.log"

@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -304,16 +303,7 @@ def _measure(assistant: BenchAssistant, data_dir: Path, args: argparse.Namespace
     from bot.stack import free_port
 
     port = free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "LEARNCITY_DATA_DIR": str(data_dir),
-            "DATABASE_URL": assistant.database_url,
-            "RASA_URL": assistant.rasa_url,
-            "LEARNCITY_LOG_LEVEL": "WARNING",
-            **assistant.gateway_env,
-        }
-    )
+    env = assistant.gateway_environment(data_dir)
     if not assistant.is_real:
         env["RASA_SERVERS"] = "1"  # an external or fake Rasa is one server at RASA_URL
     with gateway_process(

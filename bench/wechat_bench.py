@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -190,22 +189,16 @@ def _measure(assistant: BenchAssistant, data_dir: Path, args: argparse.Namespace
     aes_key = random_aes_key()
     with FakeWeChatApi() as api, SlowProxy(assistant.rasa_url, 0.0) as proxy:  # slowed per phase
         port = free_port()
-        env = dict(os.environ)
-        env.update(
-            {
-                "LEARNCITY_DATA_DIR": str(data_dir),
-                "DATABASE_URL": assistant.database_url,
-                "RASA_URL": proxy.url,
-                "RASA_TIMEOUT_SECONDS": str(args.delay + 30),
-                "WECHAT_TOKEN": TOKEN,
-                "WECHAT_APP_ID": api.app_id,
-                "WECHAT_APP_SECRET": api.app_secret,
-                "WECHAT_AES_KEY": aes_key,
-                "WECHAT_API_BASE_URL": api.base_url,
-                "WECHAT_REPLY_BUDGET_SECONDS": str(args.reply_budget),
-                "LEARNCITY_LOG_LEVEL": "WARNING",
-                **assistant.gateway_env,  # the stack's secrets and action server URL
-            }
+        env = assistant.gateway_environment(
+            data_dir,
+            rasa_url=proxy.url,
+            RASA_TIMEOUT_SECONDS=str(args.delay + 30),
+            WECHAT_TOKEN=TOKEN,
+            WECHAT_APP_ID=api.app_id,
+            WECHAT_APP_SECRET=api.app_secret,
+            WECHAT_AES_KEY=aes_key,
+            WECHAT_API_BASE_URL=api.base_url,
+            WECHAT_REPLY_BUDGET_SECONDS=str(args.reply_budget),
         )
         with gateway_process(
             "bench.wechat_bench:gateway_from_environment", env, port, data_dir / "gateway.log"
