@@ -26,8 +26,12 @@ def run_in_rasa_venv(
         message = f"the Rasa venv is missing at {python.parent.parent}; run `make setup`"
         print(f"\nSKIP: {message}")
         pytest.skip(message)
+    # -u: nothing waits in a buffer, so a library's exit handler cannot cut the JSON short
+    # (seen once: the policy-history checks' 230 KB answer ended mid-string).
     command = (
-        [str(python), str(script)] if isinstance(script, Path) else [str(python), "-c", script]
+        [str(python), "-u", str(script)]
+        if isinstance(script, Path)
+        else [str(python), "-u", "-c", script]
     )
     completed = subprocess.run(
         [*command, *arguments],
@@ -39,4 +43,12 @@ def run_in_rasa_venv(
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(completed.stdout.split("@@", 1)[1])
+    assert "@@" in completed.stdout, f"no @@ answer; stderr: {completed.stderr[-3000:]}"
+    answer = completed.stdout.split("@@", 1)[1]
+    try:
+        return json.loads(answer)
+    except json.JSONDecodeError as error:
+        raise AssertionError(
+            f"the answer ({len(answer)} characters) is not whole JSON: {error}; "
+            f"stderr: {completed.stderr[-3000:]}"
+        ) from error
