@@ -110,6 +110,25 @@ class Settings(BaseSettings):
     flood_messages_per_second: float = 5.0
     flood_burst: int = 10
 
+    telegram_broadcast_rate: float = Field(
+        default=0.0,
+        description="Broadcast messages per second through one Telegram bot, shared by every "
+        "worker; 0: 30 (Telegram's limit), or 1000 with TELEGRAM_ALLOW_PAID_BROADCAST",
+    )
+    telegram_allow_paid_broadcast: bool = Field(
+        default=False,
+        description="Send broadcasts with allow_paid_broadcast (up to 1,000 messages/s, paid in "
+        "Telegram Stars per message)",
+    )
+    wechat_broadcast_rate: float = Field(default=10.0, description="Broadcast messages/s on WeChat")
+    web_broadcast_rate: float = Field(default=200.0, description="Broadcast messages/s to web chats")
+    broadcast_chunk_size: int = Field(
+        default=200, description="Recipients per queued broadcast job (one job = one chunk)"
+    )
+    broadcast_worker_concurrency: int = Field(
+        default=8, description="Chunks one broadcast worker process sends at once"
+    )
+
     @field_validator("rasa_servers")
     @classmethod
     def _rasa_servers_in_range(cls, value: int) -> int:
