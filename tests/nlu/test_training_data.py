@@ -55,7 +55,7 @@ REQUIRED_EVERYWHERE = [
 ENTITIES = {"topic", "district", "audience", "schedule", "price", "language"}
 NORMALISED = {
     "schedule": {"weekend", "evening", "morning", "daytime", "weekday"},
-    "price": {"free"},
+    "price": {"free", "cheaper"},
     "audience": {
         "seniors",
         "children",
