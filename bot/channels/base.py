@@ -20,6 +20,15 @@ class RecipientUnreachableError(RuntimeError):
     """The platform says the citizen cannot be reached (blocked the bot, unfollowed)."""
 
 
+class PlatformBusyError(RuntimeError):
+    """The platform refused a send for now (Telegram's 429): nothing was shown; the sender's
+    whole bot should wait `retry_after` seconds before sending again."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ChannelSender(Protocol):
     """Pushes replies to a citizen outside a conversation turn (broadcasts, late answers)."""
 

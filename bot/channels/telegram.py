@@ -228,8 +228,13 @@ class TelegramSender:
         self._owns_bot = renderer is None  # a channel's sender leaves its bot to the channel
         if renderer is None:
             bot = _builder(settings).updater(None).build().bot
+            # A process without a gateway sends broadcasts: a 429 pauses every worker.
             renderer = TelegramRenderer(
-                bot, Reachability(settings.sqlalchemy_url), CallbackPayloads()
+                bot,
+                Reachability(settings.sqlalchemy_url),
+                CallbackPayloads(),
+                wait_when_rate_limited=False,
+                paid_broadcast=settings.telegram_allow_paid_broadcast,
             )
         self.bot = renderer.bot
         self.renderer = renderer

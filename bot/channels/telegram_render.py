@@ -27,7 +27,7 @@ from telegram import (
 )
 from telegram.error import Forbidden, RetryAfter
 
-from bot.channels.base import RecipientUnreachableError
+from bot.channels.base import PlatformBusyError, RecipientUnreachableError
 from bot.channels.card_text import card_lines, distance_text, in_language
 from bot.channels.telegram_lanes import SendLanes
 from bot.messages import Card, Reply
@@ -137,11 +137,18 @@ class TelegramRenderer:
         reachability: Reachability,
         payloads: CallbackPayloads,
         lanes: SendLanes | None = None,
+        *,
+        wait_when_rate_limited: bool = True,
+        paid_broadcast: bool = False,
     ) -> None:
         self.bot = bot
         self.reachability = reachability
         self.payloads = payloads
         self.lanes = lanes if lanes is not None else SendLanes()
+        # Broadcast workers share one rate limit: a 429 must pause all of them, so it is raised
+        # (PlatformBusyError) instead of waited out here for one chat.
+        self.wait_when_rate_limited = wait_when_rate_limited
+        self.paid_broadcast = paid_broadcast
 
     async def send_replies(
         self,
@@ -207,6 +214,8 @@ class TelegramRenderer:
 
     async def _call(self, chat_id: int, kind: str, arguments: dict[str, Any]) -> None:
         send = self.bot.send_venue if kind == "venue" else self.bot.send_message
+        if self.paid_broadcast:
+            arguments = {**arguments, "allow_paid_broadcast": True}
         for attempt in range(2):
             try:
                 await self.lanes.send(chat_id, send, arguments)
@@ -217,10 +226,13 @@ class TelegramRenderer:
                     f"telegram chat {chat_id}: {error.message}"
                 ) from error
             except RetryAfter as error:
-                if attempt:
-                    raise
+                seconds = _seconds(error.retry_after)
+                if attempt or not self.wait_when_rate_limited:
+                    raise PlatformBusyError(
+                        f"telegram asks to wait {seconds:g} s (429)", seconds
+                    ) from error
                 # Telegram asks us to slow down for this chat; wait once, then retry.
-                await asyncio.sleep(_seconds(error.retry_after))
+                await asyncio.sleep(seconds)
 
 
 def _venue_cards(cards: list[Card]) -> list[Card]:
