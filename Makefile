@@ -88,7 +88,7 @@ lint: setup
 
 # Which packages mypy holds to their types yet: [tool.mypy] in pyproject.toml.
 typecheck: setup
-	$(VENV)/bin/python -m mypy core citizens knowledge bot actions nlu staff
+	$(VENV)/bin/python -m mypy core citizens knowledge bot actions nlu staff helpdesk
 
 # The domain, training data and config exactly as `learncity train` passes them (nlu/training.py).
 # Warnings are shown but do not fail: `share_location` is sent only as a payload, never typed.

@@ -22,6 +22,7 @@ PROVIDERS = (
     "citizens.conversation_events",
     "bot.broadcast_records",
     "bot.web_outbox",
+    "helpdesk.citizen_data",
 )
 
 # Columns that name a citizen (a sender id, or the web chat's session id).

@@ -23,6 +23,7 @@ MIGRATION_LOCATIONS = [
     REPOSITORY_ROOT / "knowledge" / "migrations",
     REPOSITORY_ROOT / "citizens" / "migrations",
     REPOSITORY_ROOT / "staff" / "migrations",
+    REPOSITORY_ROOT / "helpdesk" / "migrations",
 ]
 
 

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         default="learncity:", description="Prefix of every key learncity writes in Redis"
     )
 
+    helpdesk_office_hours: str = Field(
+        default="mon-fri 09:00-17:00",
+        description="When a person answers at the help desk, in the city's time zone, e.g. "
+        "'mon-fri 09:00-17:00; sat 10:00-13:00'; admins may change it in the console",
+    )
+
     flood_messages_per_second: float = 5.0
     flood_burst: int = 10
 

@@ -1,0 +1,70 @@
+"""The city's help desk: a person takes over a conversation when the bot is not enough.
+
+Others use the functions re-exported here, never the tables: the gateway asks `desk_turn` on
+every message, the `action_request_human` action calls `request_person`, the console claims,
+answers, transfers and ends (docs/helpdesk.md).
+"""
+
+from helpdesk.citizen_turn import LEAVE_PAYLOAD, desk_turn, is_handed_over, leave_button
+from helpdesk.delivery import (
+    OutgoingAnswer,
+    add_desk_notice,
+    add_staff_answer,
+    mark_delivered,
+    mark_failed,
+    undelivered,
+)
+from helpdesk.desk import (
+    HELPDESK_ROLES,
+    ChatLine,
+    ChatSummary,
+    DeskError,
+    Ticket,
+    chat_lines,
+    chats_held_by,
+    claim,
+    end,
+    open_chat_for,
+    queue_position,
+    request_person,
+    transfer,
+    visible_chat,
+    waiting_chats,
+)
+from helpdesk.office_hours import OfficeHours, OfficeHoursError, parse_office_hours
+from helpdesk.settings_store import current_office_hours, set_office_hours
+from helpdesk.texts import desk_text
+
+__all__ = [
+    "HELPDESK_ROLES",
+    "LEAVE_PAYLOAD",
+    "ChatLine",
+    "ChatSummary",
+    "DeskError",
+    "OfficeHours",
+    "OfficeHoursError",
+    "OutgoingAnswer",
+    "Ticket",
+    "add_desk_notice",
+    "add_staff_answer",
+    "chat_lines",
+    "chats_held_by",
+    "claim",
+    "current_office_hours",
+    "desk_text",
+    "desk_turn",
+    "end",
+    "is_handed_over",
+    "leave_button",
+    "mark_delivered",
+    "mark_failed",
+    "open_chat_for",
+    "parse_office_hours",
+    "queue_position",
+    "request_person",
+    "set_office_hours",
+    "transfer",
+    "undelivered",
+    "visible_chat",
+    "waiting_chats",
+]

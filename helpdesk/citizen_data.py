@@ -1,0 +1,43 @@
+"""Hand-over chats and messages in "my data", and erased by "forget me" (citizens/registry.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from citizens.registry import CitizenData
+from helpdesk.models import HandoverChat, HandoverMessage
+
+
+def _export(session: Session, sender_id: str) -> dict[str, Any]:
+    chats = session.scalars(
+        select(HandoverChat).where(HandoverChat.sender_id == sender_id).order_by(HandoverChat.id)
+    ).all()
+    messages = session.scalars(
+        select(HandoverMessage)
+        .where(HandoverMessage.sender_id == sender_id)
+        .order_by(HandoverMessage.id)
+    ).all()
+    return {
+        "helpdesk_chats": [
+            {"status": chat.status, "started": chat.created_at.isoformat()} for chat in chats
+        ],
+        "helpdesk_messages": [
+            {"from": message.author, "text": message.text} for message in messages
+        ],
+    }
+
+
+def _erase(session: Session, sender_id: str) -> int:
+    messages = session.execute(
+        delete(HandoverMessage).where(HandoverMessage.sender_id == sender_id)
+    ).rowcount
+    chats = session.execute(
+        delete(HandoverChat).where(HandoverChat.sender_id == sender_id)
+    ).rowcount
+    return (messages or 0) + (chats or 0)
+
+
+CITIZEN_DATA = [CitizenData("helpdesk", ("helpdesk_chats", "helpdesk_messages"), _export, _erase)]

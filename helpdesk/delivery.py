@@ -1,0 +1,110 @@
+"""Staff answers on their way to the citizen: stored first, then sent, then marked delivered.
+
+The console sends a chat's waiting answers in the order they were written and marks each
+one delivered (or why not), so an answer is never lost between the console and the
+channel, and never sent twice. WeChat lets an Official Account write to a follower only
+within 48 hours of the follower's last message (customer-service messages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from helpdesk.desk import MAX_TEXT, DeskError, visible_chat
+from helpdesk.models import HandoverChat, HandoverMessage
+
+WECHAT_WINDOW = timedelta(hours=48)
+
+
+@dataclass(frozen=True)
+class OutgoingAnswer:
+    id: int
+    chat_id: int
+    sender_id: str
+    channel: str
+    text: str
+
+
+def add_staff_answer(session: Session, chat_id: int, staff_name: str, text: str) -> int:
+    """Store an answer to a chat the member of staff holds; DeskError when they do not."""
+    text = text.strip()
+    if not text:
+        raise DeskError("write an answer first")
+    chat = visible_chat(session, chat_id, staff_name)
+    if chat.status != "held":
+        raise DeskError("claim the chat before answering")
+    if chat.channel == "wechat" and datetime.now(UTC) - chat.last_citizen_at > WECHAT_WINDOW:
+        raise DeskError(
+            "WeChat lets us write only within 48 hours of the citizen's last message; "
+            "wait until they write again"
+        )
+    message = HandoverMessage(
+        chat_id=chat_id,
+        sender_id=chat.sender_id,
+        author="staff",
+        staff_name=staff_name,
+        text=text[:MAX_TEXT],
+        created_at=datetime.now(UTC),
+    )
+    session.add(message)
+    session.flush()
+    return message.id
+
+
+def add_desk_notice(session: Session, chat_id: int, text: str) -> int:
+    """Store what the desk itself tells the citizen (the bot is back), sent like an answer."""
+    chat = session.get(HandoverChat, chat_id)
+    if chat is None:
+        raise DeskError(f"no chat {chat_id}")
+    message = HandoverMessage(
+        chat_id=chat_id,
+        sender_id=chat.sender_id,
+        author="desk",
+        text=text[:MAX_TEXT],
+        created_at=datetime.now(UTC),
+    )
+    session.add(message)
+    session.flush()
+    return message.id
+
+
+def undelivered(session: Session, chat_id: int) -> list[OutgoingAnswer]:
+    """The chat's answers not yet delivered nor given up on, oldest first."""
+    rows = session.execute(
+        select(HandoverMessage, HandoverChat.channel)
+        .join(HandoverChat, HandoverChat.id == HandoverMessage.chat_id)
+        .where(
+            HandoverMessage.chat_id == chat_id,
+            HandoverMessage.author != "citizen",
+            HandoverMessage.delivered_at.is_(None),
+            HandoverMessage.delivery_error.is_(None),
+        )
+        .order_by(HandoverMessage.id)
+    ).all()
+    return [
+        OutgoingAnswer(message.id, chat_id, message.sender_id, channel, message.text)
+        for message, channel in rows
+    ]
+
+
+def mark_delivered(session: Session, message_id: int) -> None:
+    session.execute(
+        update(HandoverMessage)
+        .where(HandoverMessage.id == message_id)
+        .values(delivered_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_failed(session: Session, message_id: int, reason: str) -> None:
+    """Give up on one answer (the citizen blocked the bot, the channel is off); the console shows why."""
+    session.execute(
+        update(HandoverMessage)
+        .where(HandoverMessage.id == message_id)
+        .values(delivery_error=reason[:200])
+        .execution_options(synchronize_session=False)
+    )
