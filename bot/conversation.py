@@ -17,6 +17,7 @@ from bot.shared_state import Flood
 from bot.shared_state import flood_control as shared_flood_control
 from citizens import ErasureIncompleteError, erase_citizen, remaining_rows
 from core.database import session_scope
+from helpdesk import desk_turn
 from core.settings import Settings
 from nlu.serving import WEBHOOK_PATH
 
@@ -104,6 +105,11 @@ class Conversation:
                 return [Reply(text=kind_text(SLOW_DOWN, message.text, message.language_hint))]
             if verdict == "drop":
                 return []
+        # While the city's help desk holds (or queues) this citizen the bot is silent: the
+        # message is stored for the person first (helpdesk/citizen_turn.py).
+        desk = await asyncio.to_thread(desk_turn, self.database_url, message.sender_id, text)
+        if desk is not None:
+            return desk
         rasa_url = self.rasa_url_for(message.sender_id)
         try:
             response = await self._client.post(
