@@ -8,14 +8,12 @@ do not depend on the day they run.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from actions.messages import say
-from core.settings import get_settings
 from knowledge.city import load_city
-from knowledge.search import DateSpan, resolve_when
+from knowledge.search import DateSpan, city_calendar, resolve_when
 
 _WEEKEND = {5, 6}
 _LABELLED = {  # meanings said in words before the dates; a named weekday shows its date only
@@ -36,17 +34,13 @@ def city_time_zone() -> str:
 
 def city_today() -> date:
     """Today in the city: LEARNCITY_TODAY when set, else the clock in the city's time zone."""
-    pinned = get_settings().learncity_today
-    return pinned or datetime.now(ZoneInfo(city_time_zone())).date()
+    return city_calendar(city_time_zone())[0]
 
 
 def city_now() -> datetime | None:
     """The moment events are judged "still to come" from: the start of a pinned today in the
     city, or None for the clock."""
-    pinned = get_settings().learncity_today
-    if pinned is None:
-        return None
-    return datetime.combine(pinned, time(0, 0), tzinfo=ZoneInfo(city_time_zone()))
+    return city_calendar(city_time_zone())[1]
 
 
 def dates_named(text: str | None, today: date | None = None) -> DateSpan | None:

@@ -16,11 +16,9 @@ import knowledge
 from actions import event_dates
 from core.database import session_scope
 from core.replies import Card
-from knowledge import SearchFilters, SearchResult, happening_within
+from knowledge import KIND_TYPES, Note, SearchFilters, SearchRequest, SearchResult
 
 PAGE_SIZE = 5
-NEAR_RADII_M = (3000.0, 10000.0)  # "near me" first means a walk, then a short ride
-KIND_TYPES = {"course": ("course", "event"), "space": ("space",), "event": ("event",)}
 KIND_INTENTS = {"course": "search_course", "space": "find_learning_space", "event": "list_events"}
 _FILTER_ENTITIES = ("schedule", "price", "audience", "district")
 _CARD_TEXT_FIELDS = ("name", "place", "schedule", "price", "url")
@@ -47,6 +45,9 @@ class SearchState:
     near: tuple[float, float] | None = None
     question: str = ""  # the citizen's own words, tried when the topic alone finds nothing
     dates: dict[str, str] | None = None  # events: the days named ("this weekend"), as a slot
+    # "cheaper?": only results below this price (free ones always), cheapest first
+    # (actions/follow_up.py); None when the citizen did not ask for cheaper.
+    cheaper_than: float | None = None
 
     def search_filters(self) -> SearchFilters:
         return SearchFilters(types=KIND_TYPES[self.kind], **self.filters)
@@ -70,7 +71,12 @@ class SearchState:
             near=(float(near[0]), float(near[1])) if near else None,
             question=value.get("question", ""),
             dates=dict(value["dates"]) if isinstance(value.get("dates"), dict) else None,
+            cheaper_than=_number(value.get("cheaper_than")),
         )
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ class SearchPage:
     relaxed: bool = False
     # No event falls on the dates asked for, so these are the next events after them.
     dates_missed: bool = False
+    notes: tuple[Note, ...] = ()  # every fallback the search policy took (knowledge.Note)
 
 
 def filters_from_entities(entities: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -222,108 +229,39 @@ def strip_near_me(text: str | None) -> str:
 
 
 def run_search(state: SearchState, language: str | None, page_size: int = PAGE_SIZE) -> SearchPage:
-    """One page of results for `state`, best first (nearest first when it has a point)."""
-    wanted = state.offset + page_size + 1
-    filters = state.search_filters()
-    dates_missed = False
-    if state.near is not None:
-        results: list[SearchResult] = []
-        for radius in NEAR_RADII_M:
-            results = knowledge.nearby(
-                state.near[0],
-                state.near[1],
-                radius_m=radius,
-                query=state.query or None,
-                filters=filters,
-                limit=wanted,
-                language=language,
-            )
-            if results and not knowledge.is_unmet(results):
-                break
-        if knowledge.is_unmet(results) and state.query and not state.topic:
-            # Words typed around "near me" matched nothing: show what is nearest instead.
-            results = knowledge.nearby(
-                state.near[0],
-                state.near[1],
-                radius_m=NEAR_RADII_M[-1],
-                filters=filters,
-                limit=wanted,
-            )
-    elif state.kind == "event" and not state.query:
-        results, dates_missed = _upcoming_events(state, filters, wanted)
-    else:
-        results = knowledge.search(state.query, limit=wanted, filters=filters, language=language)
-        if state.kind == "event" and state.dates and results:
-            results, dates_missed = _on_dates(state, results)
-    unmet = knowledge.is_unmet(results)
-    if unmet and state.question and state.near is None:
-        # The NLU may have caught only part of the topic ("اللغة" of "اللغة الصينية").
-        retried = knowledge.search(state.question, limit=wanted, filters=filters, language=language)
-        if not knowledge.is_unmet(retried):
-            results, unmet = retried, False
-    browsing = not state.query
-    if (
-        unmet
-        and state.query
-        and not state.topic
-        and (state.filters or state.kind == "space")
-        and state.near is None
-    ):
-        # The words matched nothing, but the citizen also narrowed by district/time/price,
-        # or asked for a place to learn: show what those allow rather than nothing.
-        results = knowledge.search("", limit=wanted, filters=filters, language=language)
-        unmet, browsing = knowledge.is_unmet(results), True
-    relaxed = False
-    if unmet and state.topic and state.filters and state.near is None:
-        # "guitar at weekends" when guitar is only on Fridays: say so and show the Fridays.
-        unfiltered = knowledge.search(
-            state.query, limit=wanted, filters=SearchFilters(types=filters.types), language=language
-        )
-        if not knowledge.is_unmet(unfiltered):
-            results, unmet, relaxed = unfiltered, False, True
-    matched = [result for result in results if result.matched or state.near is not None]
-    page = matched[state.offset : state.offset + page_size] if not unmet else []
+    """One page of results for `state` after the search policy's fallbacks
+    (`knowledge.answer_search`, the same the command line runs)."""
+    answer = knowledge.answer_search(search_request(state, language, page_size))
     return SearchPage(
         state=state,
-        results=page,
-        has_more=len(matched) > state.offset + page_size,
-        unmet=unmet,
-        browsing=browsing,
-        relaxed=relaxed,
-        dates_missed=dates_missed,
+        results=answer.results,
+        has_more=answer.has_more,
+        unmet=answer.unmet,
+        browsing=answer.browsing or not state.query,
+        relaxed=answer.relaxed,
+        dates_missed=answer.dates_missed,
+        notes=answer.notes,
     )
 
 
-def _on_dates(state: SearchState, results: list[SearchResult]) -> tuple[list[SearchResult], bool]:
-    """Events found by topic, kept to the dates asked for; none on them: all (and True)."""
-    span = event_dates.span_from_slot(state.dates)
-    if span is None:
-        return results, False
-    on_dates = happening_within(results, span, event_dates.city_time_zone())
-    return (on_dates, False) if on_dates else (results, True)
-
-
-def _upcoming_events(
-    state: SearchState, filters: SearchFilters, wanted: int
-) -> tuple[list[SearchResult], bool]:
-    """The events still to come, on the dates asked for if any; when none falls on them, the
-    next events after them (and True)."""
-    now = event_dates.city_now()
-    span = event_dates.span_from_slot(state.dates)
-    if span is None:
-        return knowledge.upcoming_events(limit=wanted, filters=filters, now=now), False
-    on_dates = knowledge.upcoming_events(
-        limit=wanted,
-        filters=filters,
-        now=now,
-        within=span,
+def search_request(
+    state: SearchState, language: str | None, page_size: int = PAGE_SIZE
+) -> SearchRequest:
+    """The policy's request for the conversation's search, dates and clock read in the city."""
+    return SearchRequest(
+        query=state.query,
+        topic=state.topic,
+        question=state.question,
+        kind=state.kind,
+        filters=state.search_filters(),
+        near=state.near,
+        dates=event_dates.span_from_slot(state.dates) if state.kind == "event" else None,
+        offset=state.offset,
+        page_size=page_size,
+        language=language,
+        now=event_dates.city_now(),
         time_zone=event_dates.city_time_zone(),
     )
-    if on_dates:
-        return on_dates, False
-    # "What's on this weekend?" read "weekend" as a schedule too; the next events need not be.
-    others = replace(filters, time_of_day=None)
-    return knowledge.upcoming_events(limit=wanted, filters=others, now=now), True
 
 
 def next_page(state: SearchState, page_size: int = PAGE_SIZE) -> SearchState:

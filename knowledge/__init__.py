@@ -26,11 +26,17 @@ from knowledge.catalog_import import import_catalog as import_catalog
 from knowledge.documents import CatalogItem as CatalogItem
 from knowledge.documents import Session as Session
 from knowledge.importers.common import Rejection as Rejection
+from knowledge.search import KIND_TYPES as KIND_TYPES
 from knowledge.search import IndexSync as IndexSync
+from knowledge.search import Note as Note
+from knowledge.search import SearchAnswer as SearchAnswer
 from knowledge.search import SearchFilters as SearchFilters
+from knowledge.search import SearchRequest as SearchRequest
 from knowledge.search import SearchResult as SearchResult
 from knowledge.search import SearchService as SearchService
+from knowledge.search import answer_search as answer_search
 from knowledge.search import build_index_from_database as build_index_from_database
+from knowledge.search import city_calendar as city_calendar
 from knowledge.search import ensure_index_from_database as ensure_index_from_database
 from knowledge.search import get_search_service as get_search_service
 from knowledge.search import happening_within as happening_within

@@ -17,6 +17,14 @@ from core.settings import get_settings
 from knowledge.documents import CatalogItem
 from knowledge.search.filters import TIMES_OF_DAY, SearchFilters
 from knowledge.search.glossary import GlossaryError, get_glossary
+from knowledge.search.policy import (
+    KIND_TYPES,
+    Note,
+    SearchAnswer,
+    SearchRequest,
+    answer_search,
+    city_calendar,
+)
 from knowledge.search.results import IndexSync, SearchResult, is_unmet
 from knowledge.search.service import SearchService
 from knowledge.search.upcoming import happening_within, still_to_come
@@ -27,14 +35,20 @@ EVENTS_CONSIDERED = 5000
 
 __all__ = [
     "DEFAULT_TIME_ZONE",
+    "KIND_TYPES",
     "TIMES_OF_DAY",
     "DateSpan",
     "GlossaryError",
     "IndexSync",
+    "Note",
+    "SearchAnswer",
     "SearchFilters",
+    "SearchRequest",
     "SearchResult",
     "SearchService",
+    "answer_search",
     "build_index_from_database",
+    "city_calendar",
     "ensure_index_from_database",
     "get_glossary",
     "get_search_service",
