@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import zlib
 from collections.abc import Awaitable, Callable, Sequence
 
 import httpx
@@ -13,12 +12,13 @@ import httpx
 from bot.edge import Refusal, check_incoming, refusal_reply
 from bot.kind_replies import SLOW_DOWN, TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage, Reply
+from bot.rasa_servers import RasaServers
 from bot.shared_state import Flood
 from bot.shared_state import flood_control as shared_flood_control
 from citizens import ErasureIncompleteError, erase_citizen, remaining_rows
 from core.database import session_scope
-from helpdesk import desk_turn
 from core.settings import Settings
+from helpdesk import desk_turn
 from nlu.serving import WEBHOOK_PATH
 
 FAILED_TURN_KEY = "learncity_failed_turn"  # what nlu/rasa_channel.py answers a failed turn with
@@ -34,7 +34,8 @@ class Conversation:
     "try again in a moment" in their language and the operator gets a log line; the next
     message simply tries again, so the conversation recovers once the server is back.
     With several Rasa servers, a citizen always goes to the same one (by a hash of the
-    sender id), so their turns stay in order without a lock shared between servers.
+    sender id), so their turns stay in order without a lock shared between servers; with
+    `shared_lock` (Rasa's lock store on Redis) any server takes any turn (bot/rasa_servers.py).
     """
 
     def __init__(
@@ -45,12 +46,14 @@ class Conversation:
         database_url: str | None = None,
         flood_control: Flood | None = None,
         auth_token: str = "",
+        shared_lock: bool = False,
     ) -> None:
         urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
         self.auth_token = auth_token  # RASA_AUTH_TOKEN: Rasa's HTTP API (health) refuses others
         # Rasa's webhook (nlu/rasa_channel.py) takes a turn only with the same secret.
         self._webhook_headers = {"Authorization": f"Bearer {auth_token}"} if auth_token else {}
-        self.rasa_urls = [url.rstrip("/") for url in urls]
+        self.servers = RasaServers(urls, shared_lock=shared_lock)
+        self.rasa_urls = self.servers.urls
         self.rasa_url = self.rasa_urls[0]
         self.database_url = database_url
         self.flood_control = flood_control
@@ -110,19 +113,7 @@ class Conversation:
         desk = await asyncio.to_thread(desk_turn, self.database_url, message.sender_id, text)
         if desk is not None:
             return desk
-        rasa_url = self.rasa_url_for(message.sender_id)
-        try:
-            response = await self._client.post(
-                f"{rasa_url}{WEBHOOK_PATH}",
-                json={"sender": message.sender_id, "message": text, "metadata": message.metadata()},
-                headers=self._webhook_headers,
-            )
-            response.raise_for_status()
-            items = response.json()
-        except (httpx.HTTPError, ValueError) as error:
-            raise _UnavailableError(
-                f"Rasa server at {rasa_url} did not answer: {error!r}"
-            ) from None
+        rasa_url, items = await self._ask_rasa(message, text)
         if not isinstance(items, list):
             raise _UnavailableError(f"Rasa server at {rasa_url} answered {type(items).__name__}")
         for item in items:  # nlu/rasa_channel.py: the turn failed inside Rasa (e.g. database)
@@ -142,9 +133,31 @@ class Conversation:
             await asyncio.to_thread(self._erase_conversation, message.sender_id)
         return [reply for reply in replies if not reply.is_empty()]
 
+    async def _ask_rasa(self, message: IncomingMessage, text: str) -> tuple[str, object]:
+        """The turn's answer and the server that gave it. A server that refuses the connection
+        never saw the turn, so the next candidate (if any) is asked instead."""
+        body = {"sender": message.sender_id, "message": text, "metadata": message.metadata()}
+        failure = "no Rasa server"
+        for rasa_url in self.servers.candidates(message.sender_id):
+            try:
+                response = await self._client.post(
+                    f"{rasa_url}{WEBHOOK_PATH}", json=body, headers=self._webhook_headers
+                )
+                response.raise_for_status()
+                return rasa_url, response.json()
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                self.servers.refused(rasa_url)
+                failure = f"Rasa server at {rasa_url} did not answer: {error!r}"
+            except (httpx.HTTPError, ValueError) as error:
+                raise _UnavailableError(
+                    f"Rasa server at {rasa_url} did not answer: {error!r}"
+                ) from None
+        raise _UnavailableError(failure)
+
     def rasa_url_for(self, sender_id: str) -> str:
-        """The Rasa server that holds this citizen's conversation (stable across restarts)."""
-        return self.rasa_urls[zlib.crc32(sender_id.encode("utf-8")) % len(self.rasa_urls)]
+        """The Rasa server that holds this citizen's conversation when there is no shared lock
+        (stable across restarts)."""
+        return self.servers.for_sender(sender_id)
 
     def _try_again(self, message: IncomingMessage) -> Reply:
         return Reply(text=kind_text(TRY_AGAIN, message.text, message.language_hint))
@@ -188,4 +201,6 @@ def conversation_for(
         # Shared by every gateway replica when REDIS_URL is set (bot/shared_state.py).
         flood_control=shared_flood_control(settings),
         auth_token=settings.rasa_auth_token.get_secret_value(),
+        # With Redis the Rasa servers share Rasa's lock store: any of them takes any turn.
+        shared_lock=bool(settings.redis_url),
     )

@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 PROBE_INTERVAL_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 30.0
+TICKET_LOCK_LIFETIME_SECONDS = 20
 # Re-exported: callers know the supervisor, not where its parts live.
 __all__ = [
     "ManagedProcess",
@@ -264,4 +265,9 @@ def _serving_environment() -> dict[str, str]:
     env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
     env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
     env.setdefault("OMP_NUM_THREADS", "1")
+    # Rasa's ticket lock on a conversation (in memory, or shared on Redis) expires after this
+    # long (Rasa's default: 60 s). A server killed during a turn leaves its ticket behind, and
+    # that citizen's next turns wait for it on every server: keep it just past the gateway's
+    # own patience (RASA_TIMEOUT_SECONDS, 10 s by default).
+    env.setdefault("TICKET_LOCK_LIFETIME", str(TICKET_LOCK_LIFETIME_SECONDS))
     return env

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import yaml
@@ -50,6 +51,32 @@ def tracker_store_config(database_url: str) -> dict[str, Any]:
     return config
 
 
+def lock_store_config(redis_url: str, key_prefix: str) -> dict[str, Any]:
+    """Rasa's `RedisLockStore` on REDIS_URL: every Rasa server takes a citizen's turns one at a
+    time and in order (Rasa's ticket lock), so the gateway may send any turn to any server.
+
+    Rasa wants a host, port and db rather than a URL, and an alphanumeric key prefix (it
+    silently drops any other), so `learncity:` becomes `learncity`."""
+    parts = urlsplit(redis_url)
+    if parts.scheme not in ("redis", "rediss"):
+        raise ValueError(f"REDIS_URL must start with redis:// or rediss://; got {parts.scheme!r}")
+    config: dict[str, Any] = {
+        "type": "redis",
+        "url": parts.hostname or "127.0.0.1",
+        "port": parts.port or 6379,
+        "db": int(parts.path.strip("/") or 0),
+        "use_ssl": parts.scheme == "rediss",
+    }
+    if parts.username:
+        config["username"] = unquote(parts.username)
+    if parts.password:
+        config["password"] = unquote(parts.password)
+    prefix = "".join(character for character in key_prefix if character.isalnum())
+    if prefix:
+        config["key_prefix"] = prefix
+    return config
+
+
 # Rasa takes its API secret only as `--auth-token`, which every local user could read in the
 # process list; this launcher adds it from the environment inside the process instead.
 _RASA_LAUNCHER = (
@@ -83,16 +110,19 @@ def rasa_run_command(
 def write_endpoints(
     settings: Settings, action_server_url: str, database_url: str, action_token: str
 ) -> Path:
-    """Write the endpoints file Rasa reads (action server + tracker store) into the data dir.
+    """Write the endpoints file Rasa reads (action server, tracker store, and with REDIS_URL
+    the lock store) into the data dir.
 
     The action server's secret goes in a header (not the URL, which logs would keep)."""
-    endpoints = {
+    endpoints: dict[str, Any] = {
         "action_endpoint": {
             "url": action_server_url,
             "headers": {"Authorization": f"Bearer {action_token}"},
         },
         "tracker_store": tracker_store_config(database_url),
     }
+    if settings.redis_url:
+        endpoints["lock_store"] = lock_store_config(settings.redis_url, settings.redis_key_prefix)
     path = settings.data_dir / "endpoints.yml"
     path.touch(mode=0o600)
     path.chmod(0o600)  # holds the action server's secret, may hold a database password

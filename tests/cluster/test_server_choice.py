@@ -1,0 +1,93 @@
+"""With Rasa's lock store on Redis any Rasa server takes any turn; without it, one per citizen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.conversation import Conversation, conversation_for
+from bot.messages import IncomingMessage
+from bot.stack import free_port
+from core.settings import Settings
+from nlu.serving import lock_store_config, write_endpoints
+from tests.fakes.rasa_rest import FakeRasa
+
+
+def _message(sender: str, text: str) -> IncomingMessage:
+    return IncomingMessage(sender_id=sender, channel="web", text=text)
+
+
+async def test_with_a_shared_lock_one_citizens_turns_spread_over_every_server() -> None:
+    with FakeRasa() as first, FakeRasa() as second:
+        conversation = Conversation([first.url, second.url], shared_lock=True)
+        try:
+            answers = [
+                (await conversation.handle(_message("web:alternating", f"turn {n}")))[0].text
+                for n in range(6)
+            ]
+        finally:
+            await conversation.close()
+    assert answers == [f"you said: turn {n}" for n in range(6)]
+    assert len(first.messages_from("web:alternating")) == 3
+    assert len(second.messages_from("web:alternating")) == 3
+
+
+async def test_a_server_that_refuses_connections_is_passed_over_without_a_try_again() -> None:
+    gone = f"http://127.0.0.1:{free_port()}"  # nobody listens: every connection is refused
+    with FakeRasa() as alive:
+        conversation = Conversation([gone, alive.url], shared_lock=True)
+        try:
+            answers = [
+                (await conversation.handle(_message(f"web:c{n}", "hello")))[0].text
+                for n in range(5)
+            ]
+        finally:
+            await conversation.close()
+        assert answers == ["you said: hello"] * 5
+        assert len(alive.received) == 5
+
+
+async def test_without_a_shared_lock_a_refused_server_is_not_replaced() -> None:
+    """Another server would take the citizen's turn out of order: "try again" instead."""
+    gone = f"http://127.0.0.1:{free_port()}"
+    with FakeRasa() as alive:
+        conversation = Conversation([gone, alive.url])
+        sender = next(
+            f"web:c{n}" for n in range(100) if conversation.rasa_url_for(f"web:c{n}") == gone
+        )
+        try:
+            replies = await conversation.handle(_message(sender, "hello"))
+        finally:
+            await conversation.close()
+        assert alive.received == []
+        assert replies[0].text != "you said: hello"
+
+
+def test_redis_url_gives_rasa_a_redis_lock_store_and_the_gateway_a_shared_lock(
+    tmp_path: Path,
+) -> None:
+    plain = Settings(learncity_data_dir=tmp_path)
+    endpoints = yaml.safe_load(
+        write_endpoints(plain, "http://a/webhook", "sqlite:///x.db", "t").read_text()
+    )
+    assert "lock_store" not in endpoints
+    assert conversation_for(plain).servers.shared_lock is False
+
+    shared = Settings(
+        learncity_data_dir=tmp_path, redis_url="redis://:s%40cret@redis.internal:6380/2"
+    )
+    endpoints = yaml.safe_load(
+        write_endpoints(shared, "http://a/webhook", "sqlite:///x.db", "t").read_text()
+    )
+    assert endpoints["lock_store"] == {
+        "type": "redis",
+        "url": "redis.internal",
+        "port": 6380,
+        "db": 2,
+        "use_ssl": False,
+        "password": "s@cret",
+        "key_prefix": "learncity",
+    }
+    assert conversation_for(shared).servers.shared_lock is True
+    assert lock_store_config("rediss://cache:6379", "")["use_ssl"] is True
