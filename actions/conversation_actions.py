@@ -7,10 +7,12 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 import citizens
 from actions.base import CHOSEN_LANGUAGE_SLOT, LearncityAction, Turn
 from actions.clarify import check_reading, follow_pending
+from actions.handover_actions import failed_before, person_button
 from actions.messages import LANGUAGE_NAMES
 from actions.search_actions import UNMET_TOPIC_SLOT
 from actions.search_flow import first_entity
 from core.database import session_scope
+from core.replies import Button
 from nlu.language import SUPPORTED_LANGUAGES, normalise_language
 
 MENU = (
@@ -118,7 +120,7 @@ class ActionOutOfScope(LearncityAction):
         return "action_out_of_scope"
 
     async def respond(self, turn: Turn) -> list[EventType]:
-        turn.reply(turn.say("out_of_scope"), buttons=turn.buttons(MENU))
+        turn.reply(turn.say("out_of_scope"), buttons=_menu_or_person(turn))
         return []
 
 
@@ -129,8 +131,14 @@ class ActionDefaultFallback(LearncityAction):
         return "action_default_fallback"
 
     async def respond(self, turn: Turn) -> list[EventType]:
-        turn.reply(turn.say("fallback"), buttons=turn.buttons(MENU))
+        turn.reply(turn.say("fallback"), buttons=_menu_or_person(turn))
         return []
+
+
+def _menu_or_person(turn: Turn) -> list[Button]:
+    """The menu; after two turns in a row the bot could not answer, a person is offered first."""
+    menu = turn.buttons(MENU)
+    return [person_button(turn.language), *menu] if failed_before(turn.tracker.events) else menu
 
 
 class ActionAnswerYesNo(LearncityAction):

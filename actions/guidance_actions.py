@@ -6,6 +6,7 @@ from rasa_sdk.events import EventType
 
 from actions import newcomer_guidance, search_flow
 from actions.base import LearncityAction, Turn
+from actions.handover_actions import person_button
 from actions.search_flow import first_entity
 
 
@@ -34,7 +35,9 @@ class ActionMigrantGuidance(LearncityAction):
             for s in steps
             if s.id != step.id
         ]
-        turn.reply(step.text_in(turn.language))
+        # A step the city marks "needs a person" offers its help desk under the guidance.
+        person = [person_button(turn.language, step.id)] if step.needs_person else []
+        turn.reply(step.text_in(turn.language), buttons=person)
         if offers:
             turn.reply(
                 turn.say("migrant_related_offers"),

@@ -30,6 +30,7 @@ class GuidanceStep:
     items: tuple[str, ...] = ()
     search: str | None = None
     keywords: dict[str, tuple[str, ...]] | None = None
+    needs_person: bool = False  # the city marks the step a case for its help desk
 
     def title_in(self, language: str) -> str:
         return self.title.get(language) or self.title["en"]
@@ -68,6 +69,7 @@ def load_steps(path: Path = GUIDANCE_FILE) -> tuple[GuidanceStep, ...]:
                     k: tuple(str(w).lower() for w in v)
                     for k, v in (raw.get("keywords") or {}).items()
                 },
+                needs_person=bool(raw.get("needs_person", False)),
             )
         )
     if not steps:

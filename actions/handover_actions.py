@@ -1,0 +1,102 @@
+"""Asking for a person: the citizen is queued at the city's help desk and told their place.
+
+The work lives in `helpdesk` (the queue, the office hours, the texts); this action reads the
+tracker for the last turns (the staff see them as context) and says where the citizen stands.
+`failed_before` lets the fallback replies offer a person after two turns in a row the bot
+could not answer; `person_button` is the offer itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rasa_sdk.events import EventType
+
+import helpdesk
+from actions.base import LearncityAction, Turn
+from actions.search_flow import first_entity
+from core.database import session_scope
+from core.replies import JSON_KEY, Button
+
+# The actions that mean "the bot could not answer this turn".
+FAILED_TURN_ACTIONS = frozenset({"action_default_fallback", "action_out_of_scope"})
+CONTEXT_TURNS = 8
+
+
+def person_button(language: str, topic: str | None = None) -> Button:
+    """The "Talk to a person" button (with the guidance topic that needs one, if any)."""
+    payload = f'/request_human{{"topic": "{topic}"}}' if topic else "/request_human"
+    return Button(title=helpdesk.desk_text("button_person", language), payload=payload)
+
+
+def failed_before(events: Sequence[dict[str, Any]]) -> bool:
+    """Whether the citizen's previous message was also one the bot could not answer."""
+    users = [index for index, event in enumerate(events) if event.get("event") == "user"]
+    if len(users) < 2:
+        return False
+    answered_by = [
+        event.get("name")
+        for event in events[users[-2] + 1 : users[-1]]
+        if event.get("event") == "action" and event.get("name") != "action_listen"
+    ]
+    return any(name in FAILED_TURN_ACTIONS for name in answered_by)
+
+
+def recent_turns(
+    events: Sequence[dict[str, Any]], limit: int = CONTEXT_TURNS
+) -> list[dict[str, str]]:
+    """The last turns before this one, as the staff read them: who said what."""
+    turns: list[dict[str, str]] = []
+    for event in events:
+        if event.get("event") == "user" and event.get("text"):
+            turns.append({"who": "citizen", "text": str(event["text"])[:500]})
+        elif event.get("event") == "bot":
+            text = event.get("text") or _reply_text(event.get("data") or {})
+            if text:
+                turns.append({"who": "bot", "text": str(text)[:500]})
+    return turns[:-1][-limit:] if turns and turns[-1]["who"] == "citizen" else turns[-limit:]
+
+
+class ActionRequestHuman(LearncityAction):
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def respond(self, turn: Turn) -> list[EventType]:
+        topic = first_entity(turn.entities, "topic")
+        events = list(turn.tracker.events)
+        reason = (
+            f"guidance:{topic}" if topic else ("bot_failed" if failed_before(events) else "asked")
+        )
+        with session_scope() as session:
+            ticket = helpdesk.request_person(
+                session,
+                turn.sender,
+                channel=_channel(turn),
+                language=turn.language,
+                reason=reason,
+                context=recent_turns(events),
+            )
+        text_id = "queued" if ticket.open_now else "closed"
+        turn.reply(
+            helpdesk.desk_text(
+                text_id,
+                turn.language,
+                position=ticket.position,
+                hours=ticket.hours.describe(turn.language),
+            ),
+            buttons=[helpdesk.leave_button(turn.language)],
+        )
+        return []
+
+
+def _channel(turn: Turn) -> str:
+    metadata = turn.tracker.latest_message.get("metadata") or {}
+    channel = metadata.get("channel") if isinstance(metadata, dict) else None
+    return str(channel or turn.sender.split(":", 1)[0])
+
+
+def _reply_text(data: dict[str, Any]) -> str:
+    custom = data.get("custom") if isinstance(data, dict) else None
+    reply = custom.get(JSON_KEY) if isinstance(custom, dict) else None
+    return str(reply.get("text") or "") if isinstance(reply, dict) else ""
