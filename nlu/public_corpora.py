@@ -1,0 +1,298 @@
+"""Rebuild the public out-of-scope text (training part and held-out splits) from its sources.
+
+Our own NLU data and test sets were written by the same hands; these sentences were not. Three
+openly licensed corpora give everyday text that is not about a city's learning offer:
+
+- CLINC150 (clinc/oos-eval, CC BY 3.0; English): 150 assistant intents of ten other domains
+  (banking, travel, work, kitchen, ...) and its own out-of-scope set;
+- xSID (mainlp/xsid 0.7, CC BY-SA 4.0; zh, ar, en): alarm, reminder, weather, music, restaurant
+  and film requests translated from English by people;
+- Tatoeba (via Helsinki-NLP/OPUS-MT-testsets, CC BY 2.0 FR; all seven languages): everyday
+  sentences with an aligned English translation.
+
+Every sentence gets a split from a hash of its English form (the sentence itself for CLINC150):
+6/10 train, 2/10 validation, 2/10 test, so a translation never sits in another split than its
+original. Training sees only `train` (written to `nlu/data/public/<lang>.yml`); thresholds are
+calibrated on `validation`; `test` is only reported (`tests/nlu/public/<split>/<source>/<lang>.yml`).
+Sentences whose English says anything our assistant answers (learning, courses, languages,
+news, greetings, yes/no, ...) are left out, as are the CLINC150 intents that are ours too.
+
+Usage: .venv/bin/python -m nlu.public_corpora --clinc DIR --xsid DIR --tatoeba DIR
+Each DIR is a checkout or a bare clone of the repository (read at the commit in SOURCES.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlu.eval_sources import PROJECT_SETS
+from nlu.nlu_data import REPOSITORY_ROOT, TRAINING_DIR, language_files, read_examples
+
+PUBLIC_TRAINING_DIR = REPOSITORY_ROOT / "nlu" / "data" / "public"
+PUBLIC_TEST_DIR = REPOSITORY_ROOT / "tests" / "nlu" / "public"
+SPLITS = ("train", "validation", "test")
+LANGUAGES = ("zh", "en", "es", "fr", "ar", "ru", "uk")
+
+COMMITS = {
+    "clinc150": "828f8093932c8fe6ca7936c3d2e52903b1c523de",
+    "xsid": "761d926c3f2e9f6bea13192d2f39cec1d04d9777",
+    "tatoeba": "ac0f19c0be3cb4e0d9450fcb2d7a9847c4bdd180",
+}
+# How many sentences each (source, language) keeps per split; training stays a few hundred
+# out-of-scope sentences per language so a training run stays within its time budget.
+QUOTAS: dict[str, dict[str, dict[str, int]]] = {
+    "clinc150": {"en": {"train": 150, "validation": 150, "test": 300}},
+    "xsid": {
+        language: {"train": 60 if language == "en" else 120, "validation": 100, "test": 200}
+        for language in ("zh", "ar", "en")
+    },
+    "tatoeba": {
+        language: {
+            "train": 60 if language == "en" else (100 if language in ("zh", "ar") else 200),
+            "validation": 100,
+            "test": 200,
+        }
+        for language in LANGUAGES
+    },
+}
+# CLINC150 intents that our assistant answers itself (greetings, yes/no, "what can you do",
+# changing the language, cancelling, sharing a location): not out of scope for us.
+CLINC_OURS = frozenset(
+    {
+        "greeting",
+        "goodbye",
+        "thank_you",
+        "yes",
+        "no",
+        "maybe",
+        "what_can_i_ask_you",
+        "change_language",
+        "cancel",
+        "repeat",
+        "share_location",
+        "current_location",
+    }
+)
+# An English form that names what we answer makes a sentence ambiguous, not out of scope.
+_OURS_IN_ENGLISH = re.compile(
+    # stems: any word starting so
+    r"\b(learn|stud(y|ies|ied|ying|ent)|school|class|course|lesson|teach|tutor|universit|"
+    r"college|librar|museum|workshop|language|english|chinese|mandarin|french|spanish|arabic|"
+    r"russian|ukrain|speak|translat|festival|event|newsletter|subscri|news|regist|forget|forgot|"
+    r"delete|erase|privacy|help|goodbye|thank|nearby|closest|nearest|migrant|immigra|refugee|"
+    r"visa|citizenship|passport)"
+    # whole words only
+    r"|\b(data|hello|hi|hey|bye|yes|no|okay|ok|sure|kids?|seniors?|free|cheaper|near me)\b",
+    re.IGNORECASE,
+)
+_TATOEBA = "datasets/helsinki_nlp/tatoeba/testsets"
+_TATOEBA_VERSION = "tatoeba-test-v2021-08-07"
+# our language: (pair folder, file suffix of our side, Tatoeba labels kept)
+_TATOEBA_PAIRS = {
+    "zh": ("eng-zho", "zho", {"cmn_Hans"}),
+    "en": ("eng-ukr", "eng", {"eng"}),
+    "es": ("eng-spa", "spa", {"spa"}),
+    "fr": ("eng-fra", "fra", {"fra"}),
+    "ar": ("ara-eng", "ara", {"ara", "arz", "apc", "ary"}),
+    "ru": ("eng-rus", "rus", {"rus"}),
+    "uk": ("eng-ukr", "ukr", {"ukr"}),
+}
+
+
+@dataclass(frozen=True)
+class PublicSentence:
+    """One public sentence: where it comes from, its language, text, and the key of its split."""
+
+    source: str
+    language: str
+    text: str
+    english: str
+    label: str
+
+    @property
+    def split(self) -> str:
+        return split_of(self.source, self.english)
+
+
+def split_of(source: str, english: str) -> str:
+    """train / validation / test from a hash of the English form (deterministic, per source)."""
+    bucket = int(_digest(f"{source}:{_plain(english)}"), 16) % 10
+    return "train" if bucket < 6 else ("validation" if bucket < 8 else "test")
+
+
+def clinc_sentences(repository: Path) -> Iterator[PublicSentence]:
+    """CLINC150's full set: every split of its in-scope intents but ours, and its out-of-scope set."""
+    data = json.loads(_read(repository, "data/data_full.json", COMMITS["clinc150"]))
+    for part, rows in data.items():
+        for text, intent in rows:
+            if intent not in CLINC_OURS:
+                label = "oos" if part.startswith("oos") else intent
+                yield PublicSentence("clinc150", "en", text.strip(), text.strip(), label)
+
+
+def xsid_sentences(repository: Path) -> Iterator[PublicSentence]:
+    """xSID 0.7 validation and test sentences in Chinese, Arabic and English."""
+    for language in ("zh", "ar", "en"):
+        for part in ("valid", "test"):
+            text = _read(repository, f"data/xSID-0.7/{language}.{part}.conll", COMMITS["xsid"])
+            for block in text.split("\n\n"):
+                fields = dict(
+                    line[2:].split(" = ", 1) for line in block.splitlines() if " = " in line[:40]
+                )
+                if fields.get("text") and fields.get("intent"):
+                    english = fields.get("text-en") or fields["text"]
+                    yield PublicSentence(
+                        "xsid", language, fields["text"].strip(), english.strip(), fields["intent"]
+                    )
+
+
+def tatoeba_sentences(repository: Path) -> Iterator[PublicSentence]:
+    """Tatoeba test-set sentences of our seven languages, each with its English translation."""
+    for language, (pair, suffix, labels) in _TATOEBA_PAIRS.items():
+        base = f"{_TATOEBA}/{pair}/{_TATOEBA_VERSION}"
+        other = "eng" if suffix != "eng" else "ukr"
+        ours = _read(repository, f"{base}.{suffix}", COMMITS["tatoeba"]).splitlines()
+        tags = _read(repository, f"{base}.{suffix}.labels", COMMITS["tatoeba"]).splitlines()
+        english = _read(repository, f"{base}.{other}", COMMITS["tatoeba"]).splitlines()
+        if suffix == "eng":
+            english = ours
+        for text, tag, translation in zip(ours, tags, english, strict=True):
+            if tag in labels and text.strip():
+                yield PublicSentence("tatoeba", language, text.strip(), translation.strip(), "")
+
+
+def select(
+    sentences: Iterable[PublicSentence], exclude: set[str]
+) -> dict[tuple[str, str, str], list[PublicSentence]]:
+    """Keep the sentences that are out of scope for us, bounded per (source, language, split).
+
+    Which sentences are kept depends only on hashes of their text, never on a model's answers.
+    """
+    pools: dict[tuple[str, str, str], dict[str, PublicSentence]] = defaultdict(dict)
+    for sentence in sentences:
+        if not _usable(sentence) or _plain(sentence.text) in exclude:
+            continue
+        pools[(sentence.source, sentence.language, sentence.split)].setdefault(
+            _plain(sentence.text), sentence
+        )
+    chosen = {}
+    for (source, language, split), pool in sorted(pools.items()):
+        quota = QUOTAS.get(source, {}).get(language, {}).get(split, 0)
+        ordered = sorted(pool.values(), key=lambda s: _digest(f"{s.source}:{s.text}"))
+        chosen[(source, language, split)] = ordered[:quota]
+    return chosen
+
+
+def write(chosen: dict[tuple[str, str, str], list[PublicSentence]]) -> list[Path]:
+    """Training files per language (all sources), held-out files per split, source and language."""
+    written = []
+    training: dict[str, list[PublicSentence]] = defaultdict(list)
+    for (source, language, split), sentences in chosen.items():
+        if split == "train":
+            training[language].extend(sentences)
+            continue
+        path = PUBLIC_TEST_DIR / split / source / f"{language}.yml"
+        header = (
+            f"# {source} {split} split ({language}), out of scope for learncity; never trained on.\n"
+            "# Built by `python -m nlu.public_corpora`; sources and licences: "
+            "tests/nlu/public/SOURCES.md\n"
+        )
+        written.append(_write_nlu(path, header, sentences))
+    for language, sentences in sorted(training.items()):
+        path = PUBLIC_TRAINING_DIR / f"{language}.yml"
+        header = (
+            f"# Public out-of-scope training sentences ({language}): the train split of "
+            + ", ".join(sorted({s.source for s in sentences}))
+            + ".\n# Built by `python -m nlu.public_corpora`; sources, licences and splits: "
+            "tests/nlu/public/SOURCES.md. Do not edit by hand.\n"
+        )
+        written.append(_write_nlu(path, header, sentences))
+    return written
+
+
+def project_texts() -> set[str]:
+    """Every utterance the project wrote (training, near-misses, its test sets): never public text."""
+    texts = set()
+    for folder in (TRAINING_DIR, TRAINING_DIR.parent / "near_misses", *PROJECT_SETS.values()):
+        for path in language_files(folder):
+            texts.update(_plain(example.text) for example in read_examples(path))
+    return texts
+
+
+def _usable(sentence: PublicSentence) -> bool:
+    if _OURS_IN_ENGLISH.search(sentence.english):
+        return False
+    if len(sentence.english.split()) < 3 or len(sentence.text) > 160:
+        return False
+    return "\n" not in sentence.text and not sentence.text.startswith(("-", "/", "#"))
+
+
+def _write_nlu(path: Path, header: str, sentences: list[PublicSentence]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [header.rstrip("\n"), 'version: "3.1"', "nlu:", "- intent: out_of_scope"]
+    lines.append("  examples: |")
+    lines += [f"    - {_escape(s.text)}" for s in sentences]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _escape(text: str) -> str:
+    """Rasa reads [..](..) and {..} in an example as entity annotations: keep them as text."""
+    return re.sub(r"[\[\]{}]", " ", text).strip()
+
+
+def _read(repository: Path, relative: str, commit: str) -> str:
+    """A file of a checkout, or of a bare clone at `commit`."""
+    if (repository / relative).is_file():
+        return (repository / relative).read_text(encoding="utf-8")
+    shown = subprocess.run(
+        ["git", f"--git-dir={repository}", "show", f"{commit}:{relative}"],
+        capture_output=True,
+        check=False,
+    )
+    if shown.returncode != 0:
+        raise SystemExit(
+            f"error: {relative} is neither in {repository} nor at commit {commit[:12]} of it: "
+            + shown.stderr.decode(errors="replace").strip()
+        )
+    return shown.stdout.decode("utf-8")
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s\W_]+", " ", text.lower()).strip()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nlu.public_corpora", description=__doc__.splitlines()[0])
+    parser.add_argument("--clinc", type=Path, required=True, help="clinc/oos-eval")
+    parser.add_argument("--xsid", type=Path, required=True, help="mainlp/xsid")
+    parser.add_argument("--tatoeba", type=Path, required=True, help="Helsinki-NLP/OPUS-MT-testsets")
+    args = parser.parse_args(argv)
+    sentences = [
+        *clinc_sentences(args.clinc),
+        *xsid_sentences(args.xsid),
+        *tatoeba_sentences(args.tatoeba),
+    ]
+    chosen = select(sentences, exclude=project_texts())
+    for path in write(chosen):
+        print(path.relative_to(REPOSITORY_ROOT))
+    for (source, language, split), kept in sorted(chosen.items()):
+        print(f"{source}\t{language}\t{split}\t{len(kept)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
