@@ -1,5 +1,8 @@
 """`learncity broadcast`: organizers announce an event to the citizens who subscribed.
 
+The announcement is stored and sent by broadcast workers (docs/broadcasts.md): with REDIS_URL
+by `learncity serve worker` processes (this command waits and prints their report), without it
+by a worker inside this command. `--at` schedules it for later and returns at once.
 Wired into `bot/cli.py` with two lines: `add_broadcast_parser(commands)` in `build_parser`
 (which imports it from here).
 """
@@ -10,14 +13,19 @@ import argparse
 import asyncio
 import json
 import sys
+import threading
+import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from nlu.language import SUPPORTED_LANGUAGES
 
 EXIT_SOME_FAILED = 1
+NO_WORKER_HINT_SECONDS = 15.0
 
 
 def add_broadcast_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -74,10 +82,28 @@ def add_broadcast_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
         ),
     )
     parser.add_argument(
+        "--at",
+        metavar="WHEN",
+        help=(
+            "send later: an ISO date and time, e.g. 2026-12-24T18:00 (the city's time zone "
+            "unless it ends in Z or +08:00); the command stores it and returns"
+        ),
+    )
+    parser.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="store the announcement for the workers and return without waiting for the report",
+    )
+    parser.add_argument(
         "--rate",
         type=float,
         metavar="PER_SECOND",
-        help="messages per second on each channel (default: telegram 25, wechat 10, web 100)",
+        help=(
+            "without REDIS_URL only: messages per second on each channel for this run "
+            "(default: TELEGRAM_BROADCAST_RATE 30, WECHAT_BROADCAST_RATE 10, WEB_BROADCAST_RATE "
+            "200); with Redis the workers' settings decide"
+        ),
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON only")
     parser.set_defaults(handler=command_broadcast)
@@ -86,9 +112,8 @@ def add_broadcast_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
 
 def command_broadcast(args: argparse.Namespace) -> int:
     """Run one broadcast with the configured channel senders and print the report."""
-    from bot.broadcasts import Announcement, broadcast
-    from bot.channels.configured import configured_senders
-    from core.database import session_scope, upgrade_database
+    from bot.broadcasts import Announcement
+    from core.database import upgrade_database
 
     texts = {
         language: getattr(args, f"text_{language}")
@@ -112,48 +137,172 @@ def command_broadcast(args: argparse.Namespace) -> int:
         return 2
     settings = get_settings()
     try:
+        send_at = _send_at(args.at, settings) if args.at else None
+    except ValueError as error:
+        print(f"error: --at {args.at}: {error}", file=sys.stderr)
+        return 2
+    if args.rate is not None:
+        if settings.redis_url:
+            print(
+                "error: --rate applies without REDIS_URL only; the workers share "
+                "TELEGRAM_BROADCAST_RATE (WECHAT_BROADCAST_RATE, WEB_BROADCAST_RATE)",
+                file=sys.stderr,
+            )
+            return 2
+        settings = settings.model_copy(
+            update={
+                "telegram_broadcast_rate": args.rate,
+                "wechat_broadcast_rate": args.rate,
+                "web_broadcast_rate": args.rate,
+            }
+        )
+    try:
         upgrade_database(settings.sqlalchemy_url)
-        senders = {} if args.dry_run else configured_senders(settings)
-        rates = None
-        if args.rate is not None:
-            rates = dict.fromkeys(("telegram", "wechat", "web", *senders), args.rate)
-
-        async def run() -> object:
-            try:
-                with session_scope(settings.sqlalchemy_url) as session:
-                    return await broadcast(
-                        announcement,
-                        senders,
-                        session,
-                        dry_run=args.dry_run,
-                        resend_unknown=args.resend_unknown,
-                        rates=rates,
-                    )
-            finally:
-                for channel_sender in senders.values():
-                    close = getattr(channel_sender, "close", None)
-                    if close is not None:
-                        await close()
-
-        report = asyncio.run(run())
+        if args.dry_run:
+            summary = _dry_run(announcement, settings, args.resend_unknown)
+        else:
+            summary = _submit_and_wait(announcement, settings, args, send_at)
     except SQLAlchemyError as error:
         print(_database_failed(settings.sqlalchemy_url, error), file=sys.stderr)
         return EXIT_SOME_FAILED
-    summary = report.as_dict()  # type: ignore[attr-defined]
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
         _print_summary(summary)
+    if summary.get("status") in ("scheduled", "planning", "sending"):
+        return 0
     return EXIT_SOME_FAILED if summary["failed"] or summary["unknown"] else 0
 
 
+def _dry_run(announcement: object, settings: Settings, resend_unknown: bool) -> dict:
+    from bot.broadcasts import broadcast
+    from core.database import session_scope
+
+    async def run() -> dict:
+        with session_scope(settings.sqlalchemy_url) as session:
+            report = await broadcast(
+                announcement,  # type: ignore[arg-type]
+                {},
+                session,
+                dry_run=True,
+                resend_unknown=resend_unknown,
+            )
+        return report.as_dict()
+
+    return asyncio.run(run())
+
+
+def _submit_and_wait(
+    announcement: object, settings: Settings, args: argparse.Namespace, send_at: datetime | None
+) -> dict:
+    """Store the announcement; then wait for the workers' report (or be the worker)."""
+    from bot.broadcast_jobs import DONE, submit
+    from core.database import session_scope
+
+    started = time.monotonic()
+    with session_scope(settings.sqlalchemy_url) as session:
+        announcement_id = submit(
+            session,
+            announcement,  # type: ignore[arg-type]
+            send_at=send_at,
+            created_by="learncity broadcast",
+            resend_unknown=args.resend_unknown,
+        )
+    if send_at is None and args.wait:
+
+        def done() -> bool:
+            summary = _summary(settings, announcement_id, started)
+            return summary["status"] == DONE
+
+        if settings.redis_url:
+            _wait_for_workers(settings, announcement_id, started, done)
+        else:
+            from bot.broadcast_worker import BroadcastWorker
+
+            asyncio.run(BroadcastWorker(settings).run_in_process(threading.Event(), until=done))
+    return _summary(settings, announcement_id, started)
+
+
+def _wait_for_workers(
+    settings: Settings, announcement_id: int, started: float, done: object
+) -> None:
+    hinted = False
+    while not done():  # type: ignore[operator]
+        summary = _summary(settings, announcement_id, started)
+        waited = time.monotonic() - started
+        if not hinted and summary["status"] == "scheduled" and waited > NO_WORKER_HINT_SECONDS:
+            print(
+                f"waiting for a broadcast worker to take announcement {announcement_id}: is "
+                "`learncity serve worker` running with the same REDIS_URL and DATABASE_URL? "
+                "(Ctrl-C stops waiting; the announcement stays queued)",
+                file=sys.stderr,
+            )
+            hinted = True
+        time.sleep(0.5)
+
+
+def _summary(settings: Settings, announcement_id: int, started: float) -> dict:
+    """The report of one stored announcement, in the shape `--json` has always printed."""
+    from bot.broadcast_jobs import outcomes_listed, progress
+    from bot.broadcast_records import FAILED, UNKNOWN
+    from bot.broadcasts import INTERRUPTED, TIMED_OUT
+    from core.database import session_scope
+
+    with session_scope(settings.sqlalchemy_url) as session:
+        state = progress(session, announcement_id)
+        assert state is not None
+        key = state.announcement_key
+        failures = outcomes_listed(session, key, FAILED)
+        unknowns = [
+            {
+                "sender_id": item["sender_id"],
+                "reason": TIMED_OUT if item["reason"].startswith(TIMED_OUT) else INTERRUPTED,
+            }
+            for item in outcomes_listed(session, key, UNKNOWN)
+        ]
+    return {
+        "id": announcement_id,
+        "announcement_key": key,
+        "status": state.status,
+        "send_at": state.send_at,
+        "dry_run": False,
+        "matched": state.matched,
+        "delivered": state.delivered,
+        "unreachable": state.unreachable,
+        "failed": state.failed,
+        "unknown": state.unknown,
+        "left": state.left,
+        "already_sent": state.already_sent,
+        "failures": failures,
+        "unknowns": unknowns,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def _send_at(value: str, settings: Settings) -> datetime:
+    """--at's moment in UTC; without an offset it is read in the city's time zone."""
+    from knowledge.city import load_city
+
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(load_city().time_zone))
+    return moment.astimezone(UTC)
+
+
 def _print_summary(summary: dict) -> None:
-    channels = ", ".join(f"{name} {count}" for name, count in summary["by_channel"].items())
     matched = _subscribers(summary["matched"])
     if summary["dry_run"]:
+        channels = ", ".join(f"{name} {count}" for name, count in summary["by_channel"].items())
         print(
             f"dry run: {matched}; would send {summary['would_send']} ({channels or 'none'}); "
             f"{summary['already_sent']} already had it; {summary['unknown']} unknown"
+        )
+    elif summary["status"] == "scheduled":
+        print(f"announcement {summary['id']} scheduled for {summary['send_at']} (UTC)")
+    elif summary["status"] != "done":
+        print(
+            f"announcement {summary['id']} queued ({summary['status']}): delivered "
+            f"{summary['delivered']}, {summary['left']} left; the workers send it"
         )
     else:
         print(
@@ -163,8 +312,6 @@ def _print_summary(summary: dict) -> None:
             f"unknown {summary['unknown']}, already had it {summary['already_sent']} "
             f"({summary['seconds']:.1f}s)"
         )
-        if summary["resent_unknown"]:
-            print(f"  sent again after an unknown outcome: {summary['resent_unknown']}")
     for failure in summary["failures"]:
         print(f"  failed: {failure['sender_id']}: {failure['reason']}")
     for unknown in summary["unknowns"]:

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import citizens
+from bot.broadcast_rate import InProcessRate, SendRate
 from bot.broadcast_records import (
     DELIVERED,
     FAILED,
@@ -41,7 +42,7 @@ from bot.broadcast_records import (
     erase_deliveries,
     export_deliveries,
 )
-from bot.channels.base import ChannelSender, RecipientUnreachableError
+from bot.channels.base import ChannelSender, PlatformBusyError, RecipientUnreachableError
 from bot.messages import Reply
 from bot.models import BroadcastDelivery
 
@@ -55,6 +56,7 @@ __all__ = [
     "BroadcastReport",
     "broadcast",
     "erase_deliveries",
+    "send_chunk",
     "export_deliveries",
 ]
 
@@ -62,7 +64,8 @@ logger = logging.getLogger(__name__)
 
 # Messages per second per channel: Telegram allows ~30/s to different chats, WeChat's
 # customer-service API is quota-bound; the web outbox is a database write.
-DEFAULT_RATES = {"telegram": 25.0, "wechat": 10.0, "web": 100.0}
+DEFAULT_RATES = {"telegram": 30.0, "wechat": 10.0, "web": 100.0}
+MAX_BUSY_RETRIES = 20  # 429s in a row for one citizen before their delivery counts as failed
 FALLBACK_RATE = 10.0
 FALLBACK_LANGUAGES = ("en", "zh")
 INTERRUPTED = "interrupted during the send (the broadcast stopped); it may have arrived"
@@ -118,6 +121,7 @@ class BroadcastReport:
     unknown: int = 0  # may or may not have arrived; see `unknowns`
     resent_unknown: int = 0  # unknown before, sent again because the operator asked
     already_sent: int = 0  # delivered (or unreachable) by an earlier run, skipped
+    paused: int = 0  # times the platform said 429 and every sender waited
     would_send: int = 0  # dry run only
     by_channel: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)
@@ -175,7 +179,7 @@ async def broadcast(
                 sender_ids,
                 session,
                 report,
-                rates.get(channel, FALLBACK_RATE),
+                InProcessRate(rates.get(channel, FALLBACK_RATE)),
             )
             for channel, sender_ids in by_channel.items()
         )
@@ -195,6 +199,49 @@ async def broadcast(
     return report
 
 
+async def send_chunk(
+    announcement: Announcement,
+    senders: dict[str, ChannelSender],
+    sender_ids: list[str],
+    session: Session,
+    rates: dict[str, SendRate],
+    *,
+    resend_unknown: bool = False,
+) -> BroadcastReport:
+    """Send to some of an announcement's recipients (a worker's chunk), through shared limiters.
+
+    The ledger decides again for each citizen, so a chunk sent a second time (its first worker
+    was killed) sends nobody anything twice: delivered ones are skipped, one left `sending`
+    by the killed worker becomes `unknown` (unless `resend_unknown`)."""
+    report = BroadcastReport(announcement.key)
+    previous = _previous_outcomes(session, announcement.key, sender_ids)
+    by_channel: dict[str, list[str]] = defaultdict(list)
+    for sender_id in sender_ids:
+        status, reason = previous.get(sender_id, (None, ""))
+        if status in (SENDING, UNKNOWN) and not resend_unknown:
+            _settle_unknown(session, announcement.key, sender_id, status, reason, report, False)
+        elif status in (DELIVERED, UNREACHABLE):
+            report.already_sent += 1
+        else:
+            by_channel[_channel_of(sender_id)].append(sender_id)
+    session.commit()
+    await asyncio.gather(
+        *(
+            _send_on_channel(
+                announcement,
+                senders.get(channel),
+                channel,
+                ids,
+                session,
+                report,
+                rates.get(channel) or InProcessRate(FALLBACK_RATE),
+            )
+            for channel, ids in by_channel.items()
+        )
+    )
+    return report
+
+
 async def _send_on_channel(
     announcement: Announcement,
     channel_sender: ChannelSender | None,
@@ -202,11 +249,9 @@ async def _send_on_channel(
     sender_ids: list[str],
     session: Session,
     report: BroadcastReport,
-    rate: float,
+    rate: SendRate,
 ) -> None:
-    """One channel's queue, one message at a time, no faster than `rate` per second."""
-    interval = 1.0 / rate if rate > 0 else 0.0
-    next_slot = time.monotonic()
+    """One channel's recipients, one message at a time, each after its rate-limit slot."""
     for sender_id in sender_ids:
         if channel_sender is None:
             reason = f"channel {channel} is not configured (see docs/operators.md)"
@@ -214,50 +259,69 @@ async def _send_on_channel(
             report.failed += 1
             report.failures.append({"sender_id": sender_id, "reason": reason})
             continue
-        delay = next_slot - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        next_slot = max(next_slot, time.monotonic()) + interval
-        language, text = announcement.text_for(citizens.get_language(session, sender_id))
-        session.commit()  # end the read before another connection writes
-        # Claimed right before the send: a kill before this line leaves no trace (the next
-        # run sends it); a kill after it leaves `sending`, which the next run reports unknown.
-        claimed = _claim(session, announcement.key, sender_id, channel)
-        if claimed is None:
-            report.already_sent += 1  # another broadcaster got there first
-            continue
-        recipient_id = sender_id.split(":", 1)[1]
-        try:
-            await channel_sender.send(recipient_id, [Reply(text=text, language=language)])
-        except RecipientUnreachableError as error:
-            citizens.mark_unreachable(session, sender_id)
-            _record(session, announcement.key, sender_id, UNREACHABLE, str(error))
-            report.unreachable += 1
-            continue
-        except Exception as error:  # any platform failure: count it, keep going
-            reason = f"{type(error).__name__}: {error}"[:400]
-            if _maybe_sent(error):
-                logger.warning(
-                    "broadcast %s to a %s citizen: outcome unknown (%s)",
-                    announcement.key,
-                    channel,
-                    type(error).__name__,
-                )
-                _record(session, announcement.key, sender_id, UNKNOWN, f"{TIMED_OUT} ({reason})")
-                report.unknown += 1
-                report.unknowns.append({"sender_id": sender_id, "reason": TIMED_OUT})
-                continue
+        for _ in range(MAX_BUSY_RETRIES):
+            if not await _deliver(announcement, channel_sender, sender_id, session, report, rate):
+                break
+
+
+async def _deliver(
+    announcement: Announcement,
+    channel_sender: ChannelSender,
+    sender_id: str,
+    session: Session,
+    report: BroadcastReport,
+    rate: SendRate,
+) -> bool:
+    """Send to one citizen after waiting for a slot; True when the platform said "not now"
+    (429: every sender pauses, and this citizen is tried again)."""
+    channel = _channel_of(sender_id)
+    await rate.wait_turn()
+    language, text = announcement.text_for(citizens.get_language(session, sender_id))
+    session.commit()  # end the read before another connection writes
+    # Claimed right before the send: a kill before this line leaves no trace (the next
+    # run sends it); a kill after it leaves `sending`, which the next run reports unknown.
+    claimed = _claim(session, announcement.key, sender_id, channel)
+    if claimed is None:
+        report.already_sent += 1  # another broadcaster got there first
+        return False
+    recipient_id = sender_id.split(":", 1)[1]
+    try:
+        await channel_sender.send(recipient_id, [Reply(text=text, language=language)])
+    except PlatformBusyError as busy:
+        # Nothing was shown: `failed` until tried again, after the whole bot paused.
+        _record(session, announcement.key, sender_id, FAILED, str(busy))
+        logger.warning("broadcast %s: %s; every sender pauses", announcement.key, busy)
+        report.paused += 1
+        await rate.pause(busy.retry_after)
+        return True
+    except RecipientUnreachableError as error:
+        citizens.mark_unreachable(session, sender_id)
+        _record(session, announcement.key, sender_id, UNREACHABLE, str(error))
+        report.unreachable += 1
+        return False
+    except Exception as error:  # any platform failure: count it, keep going
+        reason = f"{type(error).__name__}: {error}"[:400]
+        if _maybe_sent(error):
             logger.warning(
-                "broadcast %s to a %s citizen failed: %r", announcement.key, channel, error
+                "broadcast %s to a %s citizen: outcome unknown (%s)",
+                announcement.key,
+                channel,
+                type(error).__name__,
             )
-            _record(session, announcement.key, sender_id, FAILED, reason)
-            report.failed += 1
-            report.failures.append({"sender_id": sender_id, "reason": reason})
-            continue
-        _record(session, announcement.key, sender_id, DELIVERED, "")
-        report.delivered += 1
-        if claimed in (SENDING, UNKNOWN):
-            report.resent_unknown += 1
+            _record(session, announcement.key, sender_id, UNKNOWN, f"{TIMED_OUT} ({reason})")
+            report.unknown += 1
+            report.unknowns.append({"sender_id": sender_id, "reason": TIMED_OUT})
+            return False
+        logger.warning("broadcast %s to a %s citizen failed: %r", announcement.key, channel, error)
+        _record(session, announcement.key, sender_id, FAILED, reason)
+        report.failed += 1
+        report.failures.append({"sender_id": sender_id, "reason": reason})
+        return False
+    _record(session, announcement.key, sender_id, DELIVERED, "")
+    report.delivered += 1
+    if claimed in (SENDING, UNKNOWN):
+        report.resent_unknown += 1
+    return False
 
 
 def _maybe_sent(error: BaseException) -> bool:
@@ -297,12 +361,15 @@ def _settle_unknown(
     report.unknowns.append({"sender_id": sender_id, "reason": shown})
 
 
-def _previous_outcomes(session: Session, key: str) -> dict[str, tuple[str, str]]:
-    rows = session.execute(
-        select(
-            BroadcastDelivery.sender_id, BroadcastDelivery.status, BroadcastDelivery.reason
-        ).where(BroadcastDelivery.announcement_key == key)
-    ).all()
+def _previous_outcomes(
+    session: Session, key: str, sender_ids: list[str] | None = None
+) -> dict[str, tuple[str, str]]:
+    query = select(
+        BroadcastDelivery.sender_id, BroadcastDelivery.status, BroadcastDelivery.reason
+    ).where(BroadcastDelivery.announcement_key == key)
+    if sender_ids is not None:
+        query = query.where(BroadcastDelivery.sender_id.in_(sender_ids))
+    rows = session.execute(query).all()
     return {sender_id: (status, reason or "") for sender_id, status, reason in rows}
 
 
