@@ -7,38 +7,19 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.admin.staff_cli import add_staff_parser
 from bot.broadcast_cli import add_broadcast_parser
+from bot.search_cli import add_search_parser, each_input
 from core.logging_setup import configure_logging
 from core.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from bot.conversation import Conversation
+
 logger = logging.getLogger("learncity")
-
-
-def _inputs(value: str) -> Iterator[str]:
-    """One value, or one per line of standard input when the value is `-`."""
-    if value != "-":
-        yield value
-        return
-    for line in sys.stdin:
-        line = line.rstrip("\n")
-        if line.strip():
-            yield line
-
-
-def _point(value: str) -> tuple[float, float]:
-    try:
-        latitude, longitude = (float(part) for part in value.split(","))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            f"--near takes LAT,LON (e.g. 31.23,121.47), not {value!r}"
-        ) from error
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise argparse.ArgumentTypeError(f"--near {value}: latitude or longitude out of range")
-    return latitude, longitude
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -57,13 +38,31 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def _serve_until_stopped(settings: Settings, rasa_urls: list[str], console: bool) -> None:
-    """The gateway (and the console conversation), with the secrets the supervisor made."""
+    """The gateway (and the console conversation), with the secrets the supervisor made, and a
+    broadcast worker beside them."""
+    from bot.broadcast_worker import start_in_thread
+    from bot.conversation import conversation_for
+
+    conversation = conversation_for(settings, rasa_urls)
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    stop_broadcast_worker = start_in_thread(settings)  # announcements sent beside the gateway
+    try:
+        _serve_gateway_and_console(settings, rasa_urls, conversation, url, console)
+    finally:
+        stop_broadcast_worker()
+
+
+def _serve_gateway_and_console(
+    settings: Settings,
+    rasa_urls: list[str],
+    conversation: Conversation,
+    url: str,
+    console: bool,
+) -> None:
     from bot.channels.console import chat_loop
     from bot.conversation import conversation_for
     from bot.stack import serve_gateway, serve_gateway_in_thread
 
-    conversation = conversation_for(settings, rasa_urls)
-    url = f"http://{settings.gateway_host}:{settings.gateway_port}"
     if console and sys.stdin.isatty():
         server = serve_gateway_in_thread(settings, conversation)
         print(f"learncity is running. Web chat: {url}  (Ctrl-D or Ctrl-C stops everything)")
@@ -164,50 +163,6 @@ def command_catalog_import(args: argparse.Namespace) -> int:
     return 0 if summary.complete else 1
 
 
-def command_search(args: argparse.Namespace) -> int:
-    import knowledge
-    from bot.bootstrap import prepare_database, prepare_index
-
-    settings = get_settings()
-    prepare_database(settings)
-    prepare_index()
-    filters = knowledge.SearchFilters(
-        free_only=args.free,
-        audience=args.audience,
-        language=args.language,
-        time_of_day=args.when,
-        district=args.district,
-        types=tuple(args.type or ()),
-    )
-    from nlu.language import detect_language
-
-    for query in _inputs(args.query):
-        # The question's own language, as the assistant would pass the citizen's.
-        results = knowledge.search(
-            query,
-            limit=args.limit,
-            filters=filters,
-            near=args.near,
-            radius_m=args.radius,
-            language=detect_language(query),
-        )
-        if args.json:
-            print(
-                json.dumps([result.as_dict() for result in results], ensure_ascii=False), flush=True
-            )
-            continue
-        print(f"# {query}")
-        for result in results:
-            row = result.as_dict()
-            distance = f" · {row['distance_m']:.0f} m" if row.get("distance_m") is not None else ""
-            print(
-                f"  {row['score']:.3f}  [{row['type']}] {row['name']} — {row.get('place', '')}{distance}"
-            )
-        if not results:
-            print("  (nothing matched)")
-    return 0
-
-
 def command_parse(args: argparse.Namespace) -> int:
     import httpx
 
@@ -217,7 +172,7 @@ def command_parse(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     with rasa_for_parsing(settings) as (rasa_url, token), httpx.Client(timeout=30) as client:
-        for text in _inputs(args.text):
+        for text in each_input(args.text):
             parsed = parse_text(rasa_url, text, client, token)
             intent = parsed.get("intent") or {}
             result = {
@@ -320,8 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "role",
-        choices=["gateway", "rasa", "actions"],
-        help="gateway: web chat and webhooks; rasa: the Rasa server; actions: the action server",
+        choices=["gateway", "rasa", "actions", "worker"],
+        help="gateway: web chat and webhooks; rasa: the Rasa server; actions: the action "
+        "server; worker: sends broadcasts",
     )
     serve.set_defaults(handler=command_serve)
 
@@ -354,21 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.set_defaults(handler=command_catalog_import)
 
-    search = commands.add_parser("search", help="search the catalog ('-' reads queries from stdin)")
-    search.add_argument("query")
-    search.add_argument("--limit", type=int, default=5)
-    search.add_argument("--near", type=_point, default=None, metavar="LAT,LON")
-    search.add_argument("--radius", type=float, default=None, metavar="METRES")
-    search.add_argument("--free", action="store_true", help="free offers only")
-    search.add_argument("--audience", default=None, help="seniors, children, parents, migrants, …")
-    search.add_argument("--language", default=None, help="language of instruction (zh, en, …)")
-    search.add_argument(
-        "--when", default=None, choices=["day", "morning", "evening", "weekend", "weekday"]
-    )
-    search.add_argument("--district", default=None)
-    search.add_argument("--type", action="append", choices=["course", "space", "event"])
-    search.add_argument("--json", action="store_true", help="print JSON only")
-    search.set_defaults(handler=command_search)
+    add_search_parser(commands)
 
     parse = commands.add_parser("parse", help="what the NLU understands ('-' reads stdin)")
     parse.add_argument("text")

@@ -10,6 +10,8 @@ the secrets it needs are set (`MissingSecretError` names them):
   the action server with ACTION_SERVER_TOKEN; it listens on RASA_INTERFACE, RASA_URL's port.
 - `actions` runs the action server, answering only ACTION_SERVER_TOKEN, on
   ACTION_SERVER_INTERFACE, ACTION_SERVER_URL's port.
+- `worker` sends broadcasts (bot/broadcast_worker.py): with REDIS_URL it takes chunks from the
+  shared queue and shares the send rate with the other workers; it needs no secret and no port.
 
 Each role applies the database migrations and refuses a taken port, naming it, as `run` does;
 none fills an empty catalog (import it once with `learncity catalog import`), so replicas
@@ -29,11 +31,12 @@ from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-ROLES = ("gateway", "rasa", "actions")
+ROLES = ("gateway", "rasa", "actions", "worker")
 _SECRETS = {
     "gateway": ("RASA_AUTH_TOKEN",),
     "rasa": ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"),
     "actions": ("ACTION_SERVER_TOKEN",),
+    "worker": (),
 }
 
 
@@ -67,6 +70,8 @@ def serve_role(settings: Settings, role: str) -> int:
         return _serve_rasa(settings)
     if role == "actions":
         return _serve_actions(settings)
+    if role == "worker":
+        return _serve_worker(settings)
     raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
 
 
@@ -82,6 +87,16 @@ def _serve_gateway(settings: Settings) -> None:
         flush=True,
     )
     serve_gateway(settings, conversation_for(settings))
+
+
+def _serve_worker(settings: Settings) -> int:
+    from bot.broadcast_worker import serve_worker
+
+    upgrade_database(settings.sqlalchemy_url)
+    queue = "the Redis queue" if settings.redis_url else "the database (no REDIS_URL: run one)"
+    print(f"learncity broadcast worker, taking work from {queue}", flush=True)
+    serve_worker(settings)
+    return 0
 
 
 def _serve_actions(settings: Settings) -> int:
