@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
 
 from core.settings import REPOSITORY_ROOT, Settings, get_settings
@@ -32,6 +33,28 @@ def _postgres_answers() -> str | None:
         return None
     except Exception as error:  # any driver error means "not available here"
         return f"{type(error).__name__}: {str(error).splitlines()[0]}"
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own on the real Redis; skipped when Redis does not answer."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        reason = f"Redis does not answer at {REDIS_URL} ({type(error).__name__}): test skipped"
+        print(reason)
+        pytest.skip(reason)
+    prefix = f"learncity-test:{uuid.uuid4().hex}:"
+    try:
+        yield prefix
+    finally:
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
+        client.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -31,30 +30,10 @@ from bot.stack import free_port
 from core.database import upgrade_database
 from core.settings import Settings
 from tests.bot import telegram_support, wechat_support
+from tests.conftest import REDIS_URL
 from tests.fakes.rasa_rest import FakeRasa
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.wechat_api import FakeWeChatApi, WeChatCallbacks
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own on the real Redis; skipped when Redis does not answer."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        reason = f"Redis does not answer at {REDIS_URL} ({type(error).__name__}): shared-state tests skipped"
-        print(reason)
-        pytest.skip(reason)
-    prefix = f"learncity-test:{uuid.uuid4().hex}:"
-    try:
-        yield prefix
-    finally:
-        for key in client.scan_iter(match=f"{prefix}*"):
-            client.delete(key)
-        client.close()
 
 
 @pytest.fixture
