@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rasa_sdk.events import EventType, SlotSet
 
 import knowledge
-from actions import event_dates, search_flow
+from actions import event_dates, follow_up, search_flow
 from actions.base import LearncityAction, Turn
 from actions.search_flow import SearchPage, SearchState
 
@@ -32,9 +34,12 @@ def show_page(turn: Turn, page: SearchPage) -> list[EventType]:
         turn.reply(turn.say(message, query=topic or "…"), buttons=buttons)
         return [*events, SlotSet(UNMET_TOPIC_SLOT, topic or None)]
     if not page.results:
-        turn.reply(turn.say("no_more_results"))
+        cheaper_first_page = state.cheaper_than is not None and state.offset == 0
+        turn.reply(turn.say("no_cheaper_results" if cheaper_first_page else "no_more_results"))
         return events
-    if page.relaxed:
+    if state.cheaper_than is not None:
+        heading = turn.say("cheaper_results")
+    elif page.relaxed:
         search_flow.record_unmet(state, turn.language)
         heading = turn.say("relaxed_results", query=state.topic or state.query)
     elif state.near:
@@ -68,15 +73,26 @@ class _SearchAction(LearncityAction):
     async def respond(self, turn: Turn) -> list[EventType]:
         previous = SearchState.from_slot(turn.tracker.get_slot(LAST_SEARCH_SLOT))
         pending = SearchState.from_slot(turn.tracker.get_slot(PENDING_NEAR_SLOT))
-        refining = turn.intent == "inform"
+        topic_named = search_flow.first_entity(turn.entities, "topic") is not None
+        cheaper = follow_up.asks_cheaper(turn.entities)
+        closer = follow_up.asks_closer(turn.text)
+        # "cheaper?" and "closer to me" continue the last search whatever intent they got.
+        refining = turn.intent == "inform" or (not topic_named and (cheaper or closer))
         if refining and pending is not None:
             previous = pending  # "in Nanhu" answers "share your location or name your district"
-        if search_flow.is_near_me(turn.text, turn.entities):
+        if (
+            refining
+            and previous is not None
+            and not topic_named
+            and (closer or search_flow.is_near_me(turn.text, turn.entities))
+        ):
+            return ask_for_location(turn, follow_up.around_the_citizen(previous, turn.entities))
+        if closer or search_flow.is_near_me(turn.text, turn.entities):
             wanted = search_flow.plan_search(
                 self.kind, text=None, entities=turn.entities, previous=None
             ) or SearchState(kind=self.kind)
             typed = search_flow.strip_near_me(turn.text)
-            if self.kind != "course" and not knowledge.names_a_topic(typed):
+            if closer or (self.kind != "course" and not knowledge.names_a_topic(typed)):
                 typed = ""  # "learning spaces near me": the nearest spaces are the answer
             return ask_for_location(
                 turn,
@@ -94,13 +110,20 @@ class _SearchAction(LearncityAction):
             previous=previous,
             refine_previous=refining,
         )
-        if state is None:
-            turn.reply(turn.say("ask_what_to_learn"))
+        if state is None or (refining and previous is None and _names_nothing(state)):
+            turn.reply(turn.say("ask_what_to_learn"))  # "cheaper?" before any search
             return []
+        if cheaper and previous is not None and not topic_named:
+            state = follow_up.refine_cheaper(state, previous, turn.language)
         if state.kind == "space" and not (state.query or state.filters or state.near):
             return ask_for_location(turn, state)  # "learning spaces": nearest ones are the answer
-        page = search_flow.run_search(state, turn.language)
+        page = follow_up.page_for(state, turn.language)
         return [*show_page(turn, page), SlotSet(PENDING_NEAR_SLOT, None)]
+
+
+def _names_nothing(state: SearchState) -> bool:
+    """A course search with no topic and no filter: only the citizen's follow-up words."""
+    return state.kind == "course" and state.topic is None and not state.filters
 
 
 class ActionSearchCourses(_SearchAction):
@@ -135,9 +158,7 @@ class ActionShowMore(LearncityAction):
         if previous is None:
             turn.reply(turn.say("nothing_to_refine"))
             return []
-        return show_page(
-            turn, search_flow.run_search(search_flow.next_page(previous), turn.language)
-        )
+        return show_page(turn, follow_up.page_for(search_flow.next_page(previous), turn.language))
 
 
 class ActionRequestLocation(LearncityAction):
@@ -163,11 +184,9 @@ class ActionSearchNearby(LearncityAction):
             return ask_for_location(turn, SearchState(kind="space"))
         pending = SearchState.from_slot(turn.tracker.get_slot(PENDING_NEAR_SLOT))
         base = pending or SearchState(kind="space")
-        state = SearchState(
-            kind=base.kind, query=base.query, topic=base.topic, filters=base.filters, near=point
-        )
+        state = replace(base, near=point, offset=0)
         return [
-            *show_page(turn, search_flow.run_search(state, turn.language)),
+            *show_page(turn, follow_up.page_for(state, turn.language)),
             SlotSet(PENDING_NEAR_SLOT, None),
         ]
 

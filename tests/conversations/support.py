@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import create_engine, inspect, text
 
 import citizens
+import knowledge
 from actions.messages import say
 from core.database import session_scope
 
@@ -54,6 +55,16 @@ def on_weekend(schedule: str) -> bool:
     if _WEEKEND_DAYS.search(schedule):
         return True
     return any(date.fromisoformat(day).weekday() >= 5 for day in _ISO_DATE.findall(schedule))
+
+
+def shown_items(database_url: str, replies: list) -> list[knowledge.CatalogItem]:
+    """The catalog items behind the cards shown, to check what the cards do not say (district,
+    audience, times)."""
+    with session_scope(database_url) as session:
+        found = [knowledge.get_item(session, card.id) for card in cards(replies)]
+    missing = [card.id for card, item in zip(cards(replies), found, strict=True) if item is None]
+    assert not missing, f"cards for items not in the catalog: {missing}"
+    return [item for item in found if item is not None]
 
 
 def exported(database_url: str, sender_id: str) -> dict[str, Any]:
