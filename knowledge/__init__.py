@@ -27,6 +27,7 @@ from knowledge.documents import CatalogItem as CatalogItem
 from knowledge.documents import Session as Session
 from knowledge.importers.common import Rejection as Rejection
 from knowledge.search import KIND_TYPES as KIND_TYPES
+from knowledge.search import NEAR_RADII_M as NEAR_RADII_M
 from knowledge.search import IndexSync as IndexSync
 from knowledge.search import Note as Note
 from knowledge.search import SearchAnswer as SearchAnswer
@@ -43,5 +44,8 @@ from knowledge.search import happening_within as happening_within
 from knowledge.search import is_unmet as is_unmet
 from knowledge.search import names_a_topic as names_a_topic
 from knowledge.search import nearby as nearby
+from knowledge.search import resolve_when as resolve_when
 from knowledge.search import search as search
 from knowledge.search import upcoming_events as upcoming_events
+from knowledge.unmet_groups import UnmetGroup as UnmetGroup
+from knowledge.unmet_groups import group_unmet_demand as group_unmet_demand

@@ -19,6 +19,7 @@ from knowledge.search.filters import TIMES_OF_DAY, SearchFilters
 from knowledge.search.glossary import GlossaryError, get_glossary
 from knowledge.search.policy import (
     KIND_TYPES,
+    NEAR_RADII_M,
     Note,
     SearchAnswer,
     SearchRequest,
@@ -36,6 +37,7 @@ EVENTS_CONSIDERED = 5000
 __all__ = [
     "DEFAULT_TIME_ZONE",
     "KIND_TYPES",
+    "NEAR_RADII_M",
     "TIMES_OF_DAY",
     "DateSpan",
     "GlossaryError",
