@@ -62,7 +62,9 @@ def test_parse_stdin_prints_one_json_object_per_line(assistant: RunningAssistant
 
 
 def test_search_json_lists_results_with_source_ids(assistant: RunningAssistant) -> None:
-    results = json.loads(_learncity(assistant, "search", "python", "--json", "--limit", "3"))
+    results = json.loads(_learncity(assistant, "search", "python", "--json", "--limit", "3"))[
+        "results"
+    ]
     assert 1 <= len(results) <= 3
     assert {"id", "type", "name", "score"} <= set(results[0])
     assert any("python" in result["name"].lower() for result in results)
@@ -74,7 +76,7 @@ def test_search_stdin_prints_one_list_per_line_and_near_gives_distances(
     output = _learncity(
         assistant, "search", "-", "--json", "--near", "31.23,121.47", stdin="陶艺\nlibrary\n"
     )
-    lists = [json.loads(line) for line in output.splitlines()]
+    lists = [json.loads(line)["results"] for line in output.splitlines()]
     assert len(lists) == 2
     assert all(result["distance_m"] is not None for result in lists[0] + lists[1])
 
@@ -151,7 +153,7 @@ def test_search_json_prints_no_alembic_or_faiss_lines(
     data_dir, _ = imported
     result = _catalog_cli(data_dir, "search", "pottery", "--json")
     assert result.returncode == 0, result.stderr
-    assert [hit["id"] for hit in json.loads(result.stdout)] == ["good"]
+    assert [hit["id"] for hit in json.loads(result.stdout)["results"]] == ["good"]
     assert _noise(result.stderr) == []
 
 
