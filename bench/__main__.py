@@ -15,6 +15,7 @@ BENCHMARKS = {
     "telegram": "bench.telegram_bench",
     "wechat": "bench.wechat_bench",
     "webchat-load": "bench.webchat_load",
+    "dashboard": "bench.dashboard_bench",
 }
 
 

@@ -5,6 +5,7 @@ and `erase_citizen` cover everything any package keeps about a citizen (citizens
 """
 
 from citizens.conversation_events import count_conversation_events
+from citizens.conversation_stats import ConversationTotals, conversation_totals
 from citizens.records import (
     ConsentRequiredError,
     LearningNeed,
@@ -28,8 +29,10 @@ from citizens.registry import (
 
 __all__ = [
     "ConsentRequiredError",
+    "ConversationTotals",
     "ErasureIncompleteError",
     "LearningNeed",
+    "conversation_totals",
     "count_conversation_events",
     "erase_citizen",
     "export_citizen_data",

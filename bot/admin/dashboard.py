@@ -1,5 +1,7 @@
-"""The planner dashboard: learning needs and unmet demand counted by topic, district and language
-over a date range, as SVG bars, a CSV export and an open-data CSV that leaves out small counts. Counts only: nothing personal is read or shown.
+"""The planner dashboard: learning needs and unmet demand counted by topic, district, language,
+time and week over a date range, against totals of use (citizens, conversations, searches);
+as SVG bars, a CSV export and an open-data CSV that leaves out small counts. Counts only:
+nothing personal is read or shown.
 
 It reads through the `citizens` and `knowledge` packages' summaries, never their tables.
 """
@@ -8,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core.database import session_scope
 
@@ -20,6 +23,7 @@ _LABEL_CHARS = 24
 OPEN_DATA_MINIMUM = 5  # the open-data export leaves out any count under this
 SUPPRESSED_VALUE = "(fewer than 5 each)"
 
+USE_TOTALS = ("citizens", "conversations", "messages", "searches")
 BREAKDOWNS = (
     "by_topic",
     "by_query",
@@ -27,19 +31,32 @@ BREAKDOWNS = (
     "by_language",
     "by_time",
     "by_age_group",
+    "by_filter",
     "by_week",
 )
+# The actions that run a catalog search (nlu/domain): each run is one search for the totals.
+SEARCH_ACTIONS = (
+    "action_search_courses",
+    "action_find_learning_spaces",
+    "action_list_events",
+    "action_search_nearby",
+)
+# Breakdowns whose rows are in time order, not largest first.
+IN_TIME_ORDER = ("by_week", "searches_by_week", "messages_by_hour")
 # (section, breakdown, words key of the chart's title)
 CHARTS = (
+    ("conversations", "messages_by_hour", "messages_by_hour"),
+    ("conversations", "searches_by_week", "searches_by_week"),
     ("needs", "by_topic", "needs_by_topic"),
     ("needs", "by_district", "needs_by_district"),
     ("needs", "by_language", "needs_by_language"),
     ("needs", "by_time", "needs_by_time"),
     ("needs", "by_age_group", "needs_by_age_group"),
     ("needs", "by_week", "needs_by_week"),
-    ("unmet", "by_query", "unmet_by_query"),
     ("unmet", "by_district", "unmet_by_district"),
     ("unmet", "by_language", "unmet_by_language"),
+    ("unmet", "by_filter", "unmet_by_filter"),
+    ("unmet", "by_week", "unmet_by_week"),
 )
 
 
@@ -87,18 +104,50 @@ def chosen_range(params: dict[str, str], today: date | None = None) -> tuple[Dat
     return DateRange(first, last), True
 
 
-def planner_counts(database_url: str | None, period: DateRange) -> dict[str, Any]:
-    """{"needs": citizens.needs_summary, "unmet": knowledge.unmet_demand_summary} for the range."""
+def planner_counts(
+    database_url: str | None, period: DateRange, *, open_data: bool = False
+) -> dict[str, Any]:
+    """Everything the dashboard shows for the range: "needs" (citizens.needs_summary; with
+    `open_data`, counted as different citizens), "unmet" (knowledge.unmet_demand_summary),
+    "groups" (the unmet questions grouped across languages and typos), "conversations"
+    (citizens.conversation_totals as a dict) and "answered" (the share of searches that found
+    something, None before any search)."""
     import citizens
     import knowledge  # imported here: it loads the search index's libraries (about 1 s)
 
+    offset = _city_utc_offset()
     with session_scope(database_url) as session:
-        return {
-            "needs": citizens.needs_summary(session, since=period.since, until=period.until),
-            "unmet": knowledge.unmet_demand_summary(
-                session, since=period.since, until=period.until
-            ),
-        }
+        needs = citizens.needs_summary(
+            session, since=period.since, until=period.until, citizens=open_data
+        )
+        unmet = knowledge.unmet_demand_summary(session, since=period.since, until=period.until)
+        totals = citizens.conversation_totals(
+            session, period.since, period.until, SEARCH_ACTIONS, offset
+        )
+    groups = knowledge.group_unmet_demand(unmet["by_query_language"])
+    unmet["by_group"] = {group.label: group.count for group in groups}
+    searches = totals.searches
+    answered = max(0, searches - unmet["total"]) / searches if searches else None
+    return {
+        "needs": needs,
+        "unmet": unmet,
+        "groups": groups,
+        "conversations": asdict(totals),
+        "answered": answered,
+    }
+
+
+def group_queries(counts: dict[str, Any], key: str) -> Any:
+    """The unmet group with this key (its queries and counts), or None."""
+    return next((group for group in counts["groups"] if group.key == key), None)
+
+
+def _city_utc_offset() -> timedelta:
+    """The city's offset from UTC now (hours of the day are the city's)."""
+    from knowledge.city import load_city
+
+    zone = ZoneInfo(load_city().time_zone)
+    return datetime.now(zone).utcoffset() or timedelta(0)
 
 
 def bars(counts: dict[str, int], limit: int = CHART_ROWS, *, in_order: bool = False) -> list[Bar]:
@@ -124,42 +173,59 @@ def counts_csv(counts: dict[str, Any], period: DateRange) -> str:
     """Every row of every breakdown: section, breakdown, value, count (plus the totals)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["from", "to", "section", "breakdown", "value", "count"])
-    for section in ("needs", "unmet"):
-        summary = counts[section]
-        writer.writerow([period.first, period.last, section, "total", "", summary["total"]])
-        for breakdown in BREAKDOWNS:
-            for value, count in summary.get(breakdown, {}).items():
-                row = [period.first, period.last, section, breakdown, _cell(value), count]
-                writer.writerow(row)
+    writer.writerow(CSV_COLUMNS)
+    for section, breakdown, rows in _breakdowns(counts):
+        for value, count in rows.items():
+            writer.writerow([period.first, period.last, section, breakdown, _cell(value), count])
     return out.getvalue()
 
 
 def open_data_csv(counts: dict[str, Any], period: DateRange) -> str:
     """The counts for publishing: a row under `OPEN_DATA_MINIMUM` is left out (its value could
     point to a person, e.g. an unusual question), and the left-out rows appear as one
-    "(fewer than 5 each)" row whose count itself shows only when it reaches the minimum."""
+    "(fewer than 5 each)" row whose count itself shows only when it reaches the minimum.
+    Pass counts from `planner_counts(..., open_data=True)`: needs are then counted as
+    different citizens."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["from", "to", "section", "breakdown", "value", "count"])
-    for section in ("needs", "unmet"):
-        summary = counts[section]
-        writer.writerow(
-            [period.first, period.last, section, "total", "", _published(summary["total"])]
-        )
-        for breakdown in BREAKDOWNS:
-            hidden = 0
-            for value, count in summary.get(breakdown, {}).items():
-                if count < OPEN_DATA_MINIMUM:
-                    hidden += count
-                    continue
+    writer.writerow(CSV_COLUMNS)
+    for section, breakdown, rows in _breakdowns(counts):
+        hidden = 0
+        for value, count in rows.items():
+            if breakdown == "total":
+                writer.writerow(
+                    [period.first, period.last, section, breakdown, value, _published(count)]
+                )
+            elif count < OPEN_DATA_MINIMUM:
+                hidden += count
+            else:
                 writer.writerow(
                     [period.first, period.last, section, breakdown, _cell(value), count]
                 )
-            if hidden:
-                row = [period.first, period.last, section, breakdown, SUPPRESSED_VALUE]
-                writer.writerow([*row, _published(hidden)])
+        if hidden:
+            row = [period.first, period.last, section, breakdown, SUPPRESSED_VALUE]
+            writer.writerow([*row, _published(hidden)])
     return out.getvalue()
+
+
+CSV_COLUMNS = ["from", "to", "section", "breakdown", "value", "count"]
+
+
+def _breakdowns(counts: dict[str, Any]) -> list[tuple[str, str, dict[Any, int]]]:
+    """(section, breakdown, {value: count}) in the exports' order; totals first."""
+    use = counts["conversations"]
+    found = [
+        ("conversations", "total", {name: use[name] for name in USE_TOTALS}),
+        ("conversations", "messages_by_hour", use["messages_by_hour"]),
+        ("conversations", "searches_by_week", use["searches_by_week"]),
+    ]
+    for section in ("needs", "unmet"):
+        summary = counts[section]
+        found.append((section, "total", {"": summary["total"]}))
+        for breakdown in (*BREAKDOWNS, "by_group"):
+            if breakdown in summary:
+                found.append((section, breakdown, summary[breakdown]))
+    return found
 
 
 def _published(count: int) -> str:

@@ -47,7 +47,7 @@ WORDS: dict[str, dict[str, str]] = {
         "task_planner": "Learning needs and unmet demand, counted by topic, district and language.",
         "task_organizer": "Announcements: for now on the command line:",
         "task_editor": "The catalog: for now on the command line:",
-        "task_helpdesk": "Taking over conversations is not in the console yet.",
+        "task_helpdesk": "The help desk: citizens waiting for a person, and your chats.",
         "task_staff": "Staff accounts, on the command line:",
         "dashboard_intro": "Counts only; nothing here names or points to a citizen.",
         "date_from": "From",
@@ -84,6 +84,7 @@ WORDS: dict[str, dict[str, str]] = {
         "no_self_remove": "You cannot remove your own account; ask another admin.",
         "task_staff_page": "Add and remove staff accounts.",
         "health": "Health",
+        "helpdesk": "Help desk",
         "health_intro": "Each server's state as the gateway sees it now (checked every 2 s).",
         "server": "Server",
         "state": "State",
@@ -182,7 +183,7 @@ WORDS: dict[str, dict[str, str]] = {
         "task_planner": "按主题、区域和语言统计的学习需求和未满足的需求。",
         "task_organizer": "发布通知：目前请在命令行使用：",
         "task_editor": "课程目录：目前请在命令行使用：",
-        "task_helpdesk": "接管对话的功能尚未加入后台。",
+        "task_helpdesk": "市民服务台：等待人工服务的市民和您的对话。",
         "task_staff": "工作人员账号：在命令行使用：",
         "dashboard_intro": "只有计数；这里没有任何能指认市民的信息。",
         "date_from": "开始日期",
@@ -218,6 +219,7 @@ WORDS: dict[str, dict[str, str]] = {
         "no_self_remove": "不能删除自己的账号；请另一位管理员操作。",
         "task_staff_page": "添加和删除工作人员账号。",
         "health": "运行状态",
+        "helpdesk": "服务台",
         "health_intro": "网关此刻看到的各服务器状态（每 2 秒检查一次）。",
         "server": "服务器",
         "state": "状态",
@@ -280,6 +282,54 @@ WORDS: dict[str, dict[str, str]] = {
         "role_admin": "管理员",
     },
 }
+
+
+# The planner's, catalog editor's and guidance pages' words (issue 12, items 3-6).
+_PLANNER_EDITOR_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "citizens_total": "Citizens who wrote",
+        "conversations_total": "Conversations",
+        "searches_total": "Searches",
+        "answered_share": "Searches that found something",
+        "messages_by_hour": "Messages by time of day (city time)",
+        "searches_by_week": "Searches per week",
+        "unmet_by_filter": "Unmet demand: what the search narrowed to (audience, time, price)",
+        "unmet_by_week": "Unmet demand per week",
+        "unmet_groups": "Unmet demand: what citizens asked for",
+        "unmet_groups_hint": "One row per topic, across languages, word forms and typos "
+        "(the topic glossary). Open a row to see how it was asked.",
+        "asked_for": "Asked for",
+        "asked_in": "Languages",
+        "forms": "Ways asked",
+        "asked_as": "Asked as",
+        "unmet_group_title": "Unmet demand",
+        "unmet_group_intro": "{count} searches from {first} to {last} found nothing. Counts only.",
+        "unmet_group_missing": "Nothing was asked this way in this period.",
+        "back_to_dashboard": "Back to the dashboard",
+    },
+    "zh": {
+        "citizens_total": "发过消息的市民",
+        "conversations_total": "对话",
+        "searches_total": "搜索",
+        "answered_share": "找到结果的搜索",
+        "messages_by_hour": "消息（按一天中的时间，本市时间）",
+        "searches_by_week": "每周搜索",
+        "unmet_by_filter": "未满足的需求：搜索的限定条件（人群、时间、价格）",
+        "unmet_by_week": "每周未满足的需求",
+        "unmet_groups": "未满足的需求：市民想找什么",
+        "unmet_groups_hint": "每个主题一行，合并了不同语言、词形和错别字（主题词表）。点开一行查看市民的原话。",
+        "asked_for": "想找的内容",
+        "asked_in": "语言",
+        "forms": "说法数",
+        "asked_as": "原话",
+        "unmet_group_title": "未满足的需求",
+        "unmet_group_intro": "{first} 至 {last} 共有 {count} 次搜索没有找到结果。只有计数。",
+        "unmet_group_missing": "这段时间没有这样的搜索。",
+        "back_to_dashboard": "返回看板",
+    },
+}
+for _language, _words in _PLANNER_EDITOR_WORDS.items():
+    WORDS[_language].update(_words)
 
 
 def request_language(request: Request) -> str:

@@ -33,17 +33,10 @@ from bot.admin.access import (
 )
 from bot.admin.announce import AnnouncePages
 from bot.admin.catalog_pages import CatalogPages
-from bot.admin.dashboard import (
-    CHARTS,
-    DateRange,
-    bars,
-    chosen_range,
-    counts_csv,
-    open_data_csv,
-    planner_counts,
-)
+from bot.admin.helpdesk_pages import HelpdeskPages
 from bot.admin.i18n import WORDS, request_language
 from bot.admin.pages import ROLE_TASKS, STATIC, render
+from bot.admin.planner_pages import PlannerPages
 from bot.admin.staff_pages import StaffPages
 from bot.channels.base import ChannelSender
 from bot.health import HealthMonitor
@@ -65,6 +58,8 @@ def admin_routes(
     staff_pages = StaffPages(database_url)
     announce_pages = AnnouncePages(database_url, senders)
     catalog_pages = CatalogPages(database_url)
+    helpdesk_pages = HelpdeskPages(database_url, senders)
+    planner_pages = PlannerPages(database_url)
 
     def page(path: str, handler, roles=EVERY_ROLE, methods=("GET",)) -> Route:  # type: ignore[no-untyped-def]
         endpoint = guarded(
@@ -96,12 +91,14 @@ def admin_routes(
             ),
             page("/catalog", catalog_pages.catalog_list, roles=("editor",)),
             page("/catalog/item", catalog_pages.catalog_item, roles=("editor",)),
+            *helpdesk_pages.routes(page),
             page("/staff", staff_pages.staff_list, roles=()),
             page("/staff/add", staff_pages.staff_add, roles=(), methods=("POST",)),
             page("/staff/remove", staff_pages.staff_remove, roles=(), methods=("POST",)),
-            page("/planner", console.planner, roles=("planner",)),
-            page("/planner.csv", console.planner_csv, roles=("planner",)),
-            page("/planner-open-data.csv", console.planner_open_data, roles=("planner",)),
+            page("/planner", planner_pages.planner, roles=("planner",)),
+            page("/planner/unmet", planner_pages.planner_group, roles=("planner",)),
+            page("/planner.csv", planner_pages.planner_csv, roles=("planner",)),
+            page("/planner-open-data.csv", planner_pages.planner_open_data, roles=("planner",)),
             page("/api/me", console.me),
             page("/health", console.health_page, roles=()),
             page("/api/audit", console.audit_api, roles=()),
@@ -196,59 +193,6 @@ class _Console:
             {"entries": rows[:AUDIT_PAGE_SIZE], "more": len(rows) > AUDIT_PAGE_SIZE}
         )
 
-    async def planner(self, request: Request, current: staff.StaffSession) -> Response:
-        period, readable = chosen_range(dict(request.query_params))
-        counts = await run_in_threadpool(planner_counts, self.database_url, period)
-        charts = [
-            (
-                f"{section}-{breakdown}",
-                title,
-                bars(counts[section].get(breakdown, {}), in_order=breakdown == "by_week"),
-            )
-            for section, breakdown, title in CHARTS
-        ]
-        return render(
-            request,
-            "planner.html",
-            current=current,
-            period=period,
-            range_readable=readable,
-            counts=counts,
-            charts=charts,
-        )
-
-    async def planner_csv(self, request: Request, current: staff.StaffSession) -> Response:
-        return await self._export(request, current, counts_csv, "export_csv", "needs")
-
-    async def planner_open_data(self, request: Request, current: staff.StaffSession) -> Response:
-        return await self._export(
-            request, current, open_data_csv, "export_open_data", "needs-open-data"
-        )
-
-    async def _export(
-        self,
-        request: Request,
-        current: staff.StaffSession,
-        write: Callable[[dict, DateRange], str],
-        action: str,
-        name: str,
-    ) -> Response:
-        period, _ = chosen_range(dict(request.query_params))
-        counts = await run_in_threadpool(planner_counts, self.database_url, period)
-        target = f"planner counts {period.first}..{period.last}"
-        await run_in_threadpool(
-            self._record, current.staff_name, action, target, client_address(request)
-        )
-        filename = f"learncity-{name}-{period.first}-{period.last}.csv"
-        return Response(
-            write(counts, period),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "content-disposition": f'attachment; filename="{filename}"',
-                "cache-control": "no-store",
-            },
-        )
-
     async def health_page(self, request: Request, current: staff.StaffSession) -> Response:
         servers = await self._servers()
         return render(
@@ -297,10 +241,6 @@ class _Console:
         with session_scope(self.database_url) as session:
             staff.end_session(session, token)
             staff.record_action(session, current.staff_name, "logout", "", address)
-
-    def _record(self, actor: str, action: str, target: str, address: str) -> None:
-        with session_scope(self.database_url) as session:
-            staff.record_action(session, actor, action, target, address)
 
     def _audit_entries(self, chosen: _AuditFilter) -> tuple[list[staff.AuditEntry], list[str]]:
         """One page of entries (and one more, to tell whether there are more) and the actions."""

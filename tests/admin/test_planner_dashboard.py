@@ -1,10 +1,12 @@
-"""The planner dashboard over HTTP: counts by topic, district and language in a date range, the
-SVG bars, the CSV export (audited), and nothing personal on the page."""
+"""The planner dashboard over HTTP: counts by topic, district and language in a date range,
+totals of use from Rasa's conversation events, unmet demand grouped across languages and typos
+with a drill-down, the SVG bars, the CSV exports (audited), and nothing personal on the page."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +17,7 @@ from sqlalchemy import create_engine, text
 import citizens
 import knowledge
 import staff
+from bench.dashboard_seed import Conversation, write_conversations
 from core.database import session_scope
 from tests.admin.console_support import console_app, log_in
 
@@ -23,7 +26,22 @@ NEEDS = [  # (sender, topic, district, language, preferred times)
     ("telegram:1002", "sign language", "Nanhu", "en", "weekend"),
     ("web:3f1c", "古筝", "Dongcheng", "zh", None),
 ]
-UNMET = [("beekeeping", "en", "Xicheng"), ("=HYPERLINK(1)", "en", None), ("潜水", "zh", None)]
+UNMET = [
+    ("beekeeping", "en", "Xicheng"),
+    ("=HYPERLINK(1)", "en", None),
+    ("潜水", "zh", None),
+    ("library", "en", None),
+    ("libary", "en", None),
+    ("مكتبة", "ar", None),
+    ("библиотеки", "ru", "Nanhu"),
+]
+NOW = datetime.now(UTC)
+CONVERSATIONS = [  # two citizens, three sessions, 6 turns of which 4 searched
+    Conversation("telegram:1001", NOW - timedelta(hours=3), turns=2, searches=2),
+    Conversation("telegram:1001", NOW - timedelta(days=2), turns=1, searches=0),
+    Conversation("web:3f1c", NOW - timedelta(hours=1), turns=3, searches=2),
+    Conversation("web:3f1c", NOW - timedelta(days=60), turns=5, searches=5),  # out of range
+]
 
 
 @pytest.fixture
@@ -40,6 +58,7 @@ async def planner_client(database_url: str) -> AsyncIterator[tuple[httpx.AsyncCl
     # One need registered 90 days ago: outside the default range of the last 30 days.
     old = datetime.now(UTC) - timedelta(days=90)
     engine = create_engine(database_url)
+    write_conversations(engine, CONVERSATIONS)
     with engine.begin() as connection:
         connection.execute(
             text("UPDATE learning_needs SET created_at = :old WHERE sender_id = 'web:3f1c'"),
@@ -61,15 +80,31 @@ async def test_the_dashboard_counts_the_last_30_days_by_topic_district_and_langu
     page = await client.get("/admin/planner")
     assert page.status_code == 200
     html = page.text
-    assert 'id="needs-total">2<' in html and 'id="unmet-total">3<' in html
-    # One bar per row: needs by topic 1, district 1, language 2, time 3 (weekday, evening,
-    # weekend), age group 1 (unknown), week 1; unmet by query 3, district 2, language 2.
-    assert html.count("<rect") == 1 + 1 + 2 + 3 + 1 + 1 + 3 + 2 + 2
+    assert 'id="needs-total">2<' in html and 'id="unmet-total">7<' in html
+    assert 'id="citizens-total">2<' in html and 'id="conversations-total">3<' in html
+    # 4 searches, 7 of them unmet: more unmet than searches reads as none answered.
+    assert 'id="searches-total">4<' in html and 'id="answered-share">0%<' in html
     assert "<td>weekday</td><td>1</td>" in html and "<td>weekend</td><td>1</td>" in html
     this_week = "{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2])
     assert f"<td>{this_week}</td><td>2</td>" in html
     assert "<td>sign language</td><td>2</td>" in html and "古筝" not in html
-    assert "<td>Nanhu</td><td>2</td>" in html and "<td>beekeeping</td><td>1</td>" in html
+    assert "<td>Nanhu</td><td>2</td>" in html
+    # Library in four languages and a typo is one row; the other questions one row each.
+    groups = re.findall(
+        r"group=([^&]+)&amp;.*?</a></td>\s*<td>([^<]*)</td>\s*<td>(\d+)</td>\s*<td>(\d+)</td>",
+        html,
+        re.S,
+    )
+    assert sorted(groups) == sorted(
+        [
+            ("concept%3Alibrary", "en, ar, ru", "4", "4"),
+            ("words%3Abeekeeping", "en", "1", "1"),
+            ("words%3A%3Dhyperlink%281%29", "en", "1", "1"),
+            ("words%3A%E6%BD%9C%E6%B0%B4", "zh", "1", "1"),
+        ]
+    )
+    messages_chart = re.search(r'id="conversations-messages_by_hour".*?</svg>', html, re.S)
+    assert messages_chart and messages_chart.group(0).count("<rect") >= 1
     for sender, *_ in NEEDS:
         assert sender not in html, "nothing personal on the page"
 
@@ -132,20 +167,67 @@ async def test_the_open_data_export_leaves_out_every_count_under_five(database_u
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.text)))
     published = {(r["section"], r["breakdown"], r["value"]): r["count"] for r in rows}
+    # Needs are counted as different citizens: web:rare's two needs are one citizen.
+    this_week = "{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2])
     assert published == {
-        ("needs", "total", ""): "8",
+        ("conversations", "total", "citizens"): "<5",
+        ("conversations", "total", "conversations"): "<5",
+        ("conversations", "total", "messages"): "<5",
+        ("conversations", "total", "searches"): "<5",
+        ("needs", "total", ""): "7",
         ("needs", "by_topic", "sign language"): "6",
         ("needs", "by_topic", "(fewer than 5 each)"): "<5",
         ("needs", "by_district", "Nanhu"): "7",
         ("needs", "by_district", "(fewer than 5 each)"): "<5",
         ("needs", "by_language", "zh"): "6",
         ("needs", "by_language", "(fewer than 5 each)"): "<5",
-        ("needs", "by_time", "unknown"): "8",
-        ("needs", "by_age_group", "unknown"): "8",
-        ("needs", "by_week", "{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2])): "8",
+        ("needs", "by_time", "unknown"): "7",
+        ("needs", "by_age_group", "unknown"): "7",
+        ("needs", "by_week", this_week): "7",
         ("unmet", "total", ""): "<5",
         ("unmet", "by_query", "(fewer than 5 each)"): "<5",
         ("unmet", "by_district", "(fewer than 5 each)"): "<5",
         ("unmet", "by_language", "(fewer than 5 each)"): "<5",
+        ("unmet", "by_week", "(fewer than 5 each)"): "<5",
+        ("unmet", "by_group", "(fewer than 5 each)"): "<5",
     }
     assert "Wang" not in response.text and "beekeeping" not in response.text
+
+
+async def test_a_group_drills_down_to_how_it_was_asked_in_each_language(planner_client) -> None:
+    client, _ = planner_client
+    await log_in(client, "li")
+    page = await client.get("/admin/planner/unmet?group=concept%3Alibrary&lang=zh")
+    missing = await client.get("/admin/planner/unmet?group=words%3Anever+asked")
+
+    assert page.status_code == 200
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>(\d+)</td></tr>", page.text)
+    assert sorted(rows) == sorted(
+        [
+            ("library", "en", "1"),
+            ("libary", "en", "1"),
+            ("مكتبة", "ar", "1"),
+            ("библиотеки", "ru", "1"),
+        ]
+    )
+    assert "未满足的需求" in page.text
+    for sender, *_ in NEEDS:
+        assert sender not in page.text
+    assert missing.status_code == 404
+
+
+async def test_the_csv_has_the_totals_of_use_and_the_unmet_groups(planner_client) -> None:
+    client, _ = planner_client
+    await log_in(client, "li")
+    response = await client.get("/admin/planner.csv")
+
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    found = {(r["section"], r["breakdown"], r["value"]): int(r["count"]) for r in rows}
+    assert found[("conversations", "total", "citizens")] == 2
+    assert found[("conversations", "total", "conversations")] == 3
+    assert found[("conversations", "total", "searches")] == 4
+    assert found[("unmet", "by_group", "library")] == 4
+    assert (
+        sum(c for (s, b, _), c in found.items() if (s, b) == ("conversations", "searches_by_week"))
+        == 4
+    )

@@ -1,0 +1,112 @@
+"""The planners' pages: the dashboard, the drill-down to one unmet group's questions, and the
+CSV and open-data exports (each audited). Counts only: see bot/admin/dashboard.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+import staff
+from bot.admin.access import client_address
+from bot.admin.dashboard import (
+    CHARTS,
+    IN_TIME_ORDER,
+    DateRange,
+    bars,
+    chosen_range,
+    counts_csv,
+    group_queries,
+    open_data_csv,
+    planner_counts,
+)
+from bot.admin.pages import render
+from core.database import session_scope
+
+GROUPS_SHOWN = 20  # unmet groups in the dashboard's table; the CSV has all
+
+
+class PlannerPages:
+    """Handlers for /admin/planner..., sharing the database URL."""
+
+    def __init__(self, database_url: str | None) -> None:
+        self.database_url = database_url
+
+    async def planner(self, request: Request, current: staff.StaffSession) -> Response:
+        period, readable = chosen_range(dict(request.query_params))
+        counts = await run_in_threadpool(planner_counts, self.database_url, period)
+        charts = [
+            (
+                f"{section}-{breakdown}",
+                title,
+                bars(counts[section].get(breakdown, {}), in_order=breakdown in IN_TIME_ORDER),
+            )
+            for section, breakdown, title in CHARTS
+        ]
+        return render(
+            request,
+            "planner.html",
+            current=current,
+            period=period,
+            range_readable=readable,
+            counts=counts,
+            groups=counts["groups"][:GROUPS_SHOWN],
+            group_bars=bars({group.key: group.count for group in counts["groups"]}),
+            charts=charts,
+        )
+
+    async def planner_group(self, request: Request, current: staff.StaffSession) -> Response:
+        period, _ = chosen_range(dict(request.query_params))
+        key = request.query_params.get("group", "")[:300]
+        counts = await run_in_threadpool(planner_counts, self.database_url, period)
+        group = group_queries(counts, key)
+        queries = sorted(group.queries.items(), key=lambda row: -row[1]) if group else []
+        return render(
+            request,
+            "planner_group.html",
+            current=current,
+            period=period,
+            group=group,
+            queries=queries,
+            status_code=200 if group is not None else 404,
+        )
+
+    async def planner_csv(self, request: Request, current: staff.StaffSession) -> Response:
+        return await self._export(request, current, counts_csv, "export_csv", "needs")
+
+    async def planner_open_data(self, request: Request, current: staff.StaffSession) -> Response:
+        return await self._export(
+            request, current, open_data_csv, "export_open_data", "needs-open-data"
+        )
+
+    async def _export(
+        self,
+        request: Request,
+        current: staff.StaffSession,
+        write: Callable[[dict, DateRange], str],
+        action: str,
+        name: str,
+    ) -> Response:
+        period, _ = chosen_range(dict(request.query_params))
+        counts = await run_in_threadpool(
+            lambda: planner_counts(self.database_url, period, open_data=write is open_data_csv)
+        )
+        target = f"planner counts {period.first}..{period.last}"
+        await run_in_threadpool(
+            self._record, current.staff_name, action, target, client_address(request)
+        )
+        filename = f"learncity-{name}-{period.first}-{period.last}.csv"
+        return Response(
+            write(counts, period),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "content-disposition": f'attachment; filename="{filename}"',
+                "cache-control": "no-store",
+            },
+        )
+
+    def _record(self, actor: str, action: str, target: str, address: str) -> None:
+        with session_scope(self.database_url) as session:
+            staff.record_action(session, actor, action, target, address)

@@ -1,0 +1,77 @@
+"""Unmet demand grouped for planners: one row per thing asked for, across languages and typos.
+
+"library", "bibliotecas", "مكتبة" and "библиотеки" are one row because the topic glossary
+(knowledge/glossary.yml) names them as one concept, with the word endings it allows;
+"libary" joins them because the glossary's speller corrects it. Questions the glossary does
+not know are grouped by their words, a rarer spelling joining a more frequent one an edit or
+two away ("beekeping" -> "beekeeping") or written apart ("bee keeping"). The embedding model is not used here: the dashboard
+must render in 1 s, and embedding a few thousand different questions takes longer than that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from knowledge.search.glossary import get_glossary, normalise_text
+from knowledge.search.spelling import Speller, glossary_speller
+
+CONCEPT_PREFIX = "concept:"
+WORDS_PREFIX = "words:"
+
+
+@dataclass
+class UnmetGroup:
+    """One thing citizens asked for and did not find, with every way they asked it."""
+
+    key: str  # "concept:library" or "words:beekeeping": stable, for drill-down links
+    label: str  # the glossary's English word, else the form asked most often
+    count: int = 0
+    queries: dict[tuple[str, str], int] = field(default_factory=dict)  # (query, language)
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages it was asked in, most asked first."""
+        by_language: dict[str, int] = {}
+        for (_, language), count in self.queries.items():
+            by_language[language] = by_language.get(language, 0) + count
+        return sorted(by_language, key=lambda language: (-by_language[language], language))
+
+
+def group_unmet_demand(by_query_language: Mapping[tuple[str, str], int]) -> list[UnmetGroup]:
+    """Groups of `unmet_demand_summary(...)["by_query_language"]`, most asked first."""
+    glossary = get_glossary()
+    glossary_words = glossary_speller(glossary)
+    asked_words = Speller()  # words of the groups made so far, more frequent first
+    groups: dict[str, UnmetGroup] = {}
+    spaced: dict[str, str] = {}  # words written together -> key ("bee keeping" = "beekeeping")
+    ordered = sorted(by_query_language.items(), key=lambda row: (-row[1], row[0]))
+    for (query, language), count in ordered:
+        concepts = glossary.concepts_in(query, language)
+        words = normalise_text(query).split()
+        if not concepts:
+            corrected = [_first(glossary_words.corrections(word, language), word) for word in words]
+            concepts = glossary.concepts_in(" ".join(corrected), language)
+        if concepts:
+            key = CONCEPT_PREFIX + "+".join(sorted(concepts))
+            label = " + ".join(
+                _english(glossary.concepts[concept], concept) for concept in concepts
+            )
+        else:
+            words = [_first(asked_words.corrections(word, language), word) for word in words]
+            asked_words.add(words)
+            key = spaced.setdefault("".join(words), WORDS_PREFIX + " ".join(words))
+            label = query
+        group = groups.setdefault(key, UnmetGroup(key=key, label=label))
+        group.count += count
+        group.queries[(query, language)] = count
+    return sorted(groups.values(), key=lambda group: (-group.count, group.key))
+
+
+def _first(candidates: list[str], default: str) -> str:
+    return candidates[0] if candidates else default
+
+
+def _english(terms_by_language: Mapping[str, tuple[str, ...]], concept: str) -> str:
+    english = terms_by_language.get("en") or ()
+    return english[0] if english else concept
