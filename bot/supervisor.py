@@ -270,4 +270,8 @@ def _serving_environment() -> dict[str, str]:
     # that citizen's next turns wait for it on every server: keep it just past the gateway's
     # own patience (RASA_TIMEOUT_SECONDS, 10 s by default).
     env.setdefault("TICKET_LOCK_LIFETIME", str(TICKET_LOCK_LIFETIME_SECONDS))
+    # Rasa keeps up to 50 + 100 PostgreSQL connections per server by default; its tracker store
+    # runs one query at a time on its event loop, so a few suffice (docs/deployment.md).
+    env.setdefault("SQL_POOL_SIZE", "2")
+    env.setdefault("SQL_MAX_OVERFLOW", "3")
     return env

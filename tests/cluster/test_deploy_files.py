@@ -1,0 +1,178 @@
+"""deploy/ agrees with the code: every `learncity serve` role has a Compose service and a systemd
+unit, each service is given the secrets its role refuses to start without (from the environment,
+never written in the file), every variable is a setting learncity reads, and the ports the load
+balancer sends to are the ones the roles listen on.
+
+There is no Docker daemon here, so Compose is read as YAML and checked against `bot.roles`;
+`systemd-analyze verify` checks the units where systemd is installed.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.roles import ROLES, MissingSecretError, require_secrets
+from core.settings import REPOSITORY_ROOT, Settings
+
+DEPLOY = REPOSITORY_ROOT / "deploy"
+SETTINGS = {name.upper() for name in Settings.model_fields}
+# Read by Compose, PostgreSQL's image or Rasa itself, not by learncity's settings.
+COMPOSE_ONLY = {
+    "POSTGRES_PASSWORD",
+    "POSTGRES_MAX_CONNECTIONS",
+    "GATEWAY_REPLICAS",
+    "RASA_REPLICAS",
+    "ACTIONS_REPLICAS",
+    "WORKER_REPLICAS",
+    "PUBLIC_PORT",
+}
+SECRETS = {"RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "POSTGRES_PASSWORD"}
+ROLE_PORTS = {"gateway": 8000, "rasa": 5005, "actions": 5055}
+
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+
+
+def _role_services() -> dict[str, dict[str, Any]]:
+    """Role -> its service, for services that run `learncity serve ROLE`."""
+    found = {}
+    for service in _compose()["services"].values():
+        command = service.get("command") or []
+        if command[:2] == ["learncity", "serve"]:
+            found[command[2]] = service
+    return found
+
+
+def _interpolated(value: str) -> str:
+    """What Compose makes of `${NAME:?message}` / `${NAME:-default}` when NAME is set to 'x'."""
+    return re.sub(r"\$\{(\w+)(?::[?-][^}]*)?\}", "x", value)
+
+
+def test_every_role_has_a_compose_service_and_every_service_runs_a_known_role() -> None:
+    services = _role_services()
+    assert sorted(services) == sorted(ROLES)
+    assert {"postgres", "redis", "lb"} <= set(_compose()["services"])
+
+
+def test_each_role_gets_the_secrets_it_needs_from_the_environment_only() -> None:
+    for role, service in _role_services().items():
+        environment = {key: str(value) for key, value in service["environment"].items()}
+        for name in SECRETS & set(environment):
+            assert re.fullmatch(r"\$\{" + name + r":\?[^}]+\}", environment[name]), (
+                f"{role}: {name} must come from the environment and be required"
+            )
+        settings = Settings(
+            **{
+                key.lower(): _interpolated(value)
+                for key, value in environment.items()
+                if key in SETTINGS
+            }
+        )
+        try:
+            require_secrets(settings, role)
+        except MissingSecretError as error:
+            pytest.fail(f"the {role} service would refuse to start: {error}")
+
+
+def test_every_variable_is_a_learncity_setting_or_compose_s_own() -> None:
+    text = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
+    referenced = set(re.findall(r"\$\{(\w+)", text)) - {"LEARNCITY_CATALOG_PATH"}
+    for service in _role_services().values():
+        referenced |= set(service["environment"])
+    example = {
+        line.split("=", 1)[0]
+        for line in (DEPLOY / "learncity.env.example").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
+    assert referenced - SETTINGS - COMPOSE_ONLY == set()
+    assert example - SETTINGS - COMPOSE_ONLY == set()
+    assert example >= SECRETS, "the example names every secret to fill in"
+    secret_values = [
+        line
+        for line in (DEPLOY / "learncity.env.example").read_text(encoding="utf-8").splitlines()
+        if line.split("=", 1)[0] in SECRETS
+    ]
+    assert all(line.endswith("=") for line in secret_values), "no secret written in the example"
+
+
+def test_the_roles_listen_where_the_load_balancer_and_the_other_roles_look() -> None:
+    services = _role_services()
+    for role, port in ROLE_PORTS.items():
+        environment = {key: str(value) for key, value in services[role]["environment"].items()}
+        settings = Settings(
+            **{key.lower(): _interpolated(v) for key, v in environment.items() if key in SETTINGS}
+        )
+        listening = {
+            "gateway": settings.gateway_port,
+            "rasa": int(settings.rasa_url.rsplit(":", 1)[1]),
+            "actions": int(settings.action_server_url.split(":")[2].split("/")[0]),
+        }[role]
+        assert listening == port, role
+        interface = {
+            "gateway": settings.gateway_host,
+            "rasa": settings.rasa_interface,
+            "actions": settings.action_server_interface,
+        }[role]
+        assert interface == "0.0.0.0", f"{role} must listen beyond its container"
+    haproxy = (DEPLOY / "haproxy.cfg").read_text(encoding="utf-8")
+    for role, port in ROLE_PORTS.items():
+        assert re.search(rf"server-template \w+ \d+ {role}:{port} ", haproxy), role
+    gateway_env = services["gateway"]["environment"]
+    rasa_env = services["rasa"]["environment"]
+    assert gateway_env["RASA_URL"] == "http://lb:5005"
+    assert rasa_env["ACTION_SERVER_URL"] == gateway_env["ACTION_SERVER_URL"]
+    assert re.search(r"bind :5005\b", haproxy) and re.search(r"bind :5055\b", haproxy)
+
+
+def _unit(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(path, encoding="utf-8")
+    return parser
+
+
+def test_every_role_has_a_systemd_unit_that_serves_it_and_restarts_on_failure() -> None:
+    units = DEPLOY / "systemd"
+    for role in ROLES:
+        unit = _unit(units / f"learncity-{role}@.service")
+        service = unit["Service"]
+        assert f"learncity serve {role}" in service["ExecStart"]
+        assert service["EnvironmentFile"] == "/etc/learncity/learncity.env"
+        assert service["Restart"] == "on-failure"
+        assert service["KillSignal"] == "SIGTERM"  # every role stops and exits 0 on it
+    for store in ("postgresql", "redis"):
+        assert _unit(units / f"learncity-{store}.service")["Service"]["ExecStart"]
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not here")
+def test_systemd_accepts_the_units(tmp_path: Path) -> None:
+    for path in (DEPLOY / "systemd").iterdir():
+        name = path.name.replace("@.service", "@1.service")
+        (tmp_path / name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    units = sorted(str(path) for path in tmp_path.iterdir() if path.suffix == ".service")
+    checked = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *units],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # The units name /opt/learncity and users that exist only where learncity is installed.
+    problems = [
+        line
+        for line in checked.stderr.splitlines()
+        if line.strip()
+        and "/opt/learncity" not in line
+        and "/usr/lib/postgresql" not in line
+        and "/usr/bin/redis-server" not in line
+    ]
+    assert problems == []
