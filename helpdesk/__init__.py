@@ -5,6 +5,7 @@ every message, the `action_request_human` action calls `request_person`, the con
 answers, transfers and ends (docs/helpdesk.md).
 """
 
+from helpdesk.canned import CannedAnswer, canned_answers, canned_text
 from helpdesk.citizen_turn import LEAVE_PAYLOAD, desk_turn, is_handed_over, leave_button
 from helpdesk.delivery import (
     OutgoingAnswer,
@@ -32,12 +33,13 @@ from helpdesk.desk import (
     waiting_chats,
 )
 from helpdesk.office_hours import OfficeHours, OfficeHoursError, parse_office_hours
-from helpdesk.settings_store import current_office_hours, set_office_hours
+from helpdesk.settings_store import current_office_hours, is_open_now, set_office_hours
 from helpdesk.texts import desk_text
 
 __all__ = [
     "HELPDESK_ROLES",
     "LEAVE_PAYLOAD",
+    "CannedAnswer",
     "ChatLine",
     "ChatSummary",
     "DeskError",
@@ -47,6 +49,8 @@ __all__ = [
     "Ticket",
     "add_desk_notice",
     "add_staff_answer",
+    "canned_answers",
+    "canned_text",
     "chat_lines",
     "chats_held_by",
     "claim",
@@ -54,6 +58,7 @@ __all__ = [
     "desk_text",
     "desk_turn",
     "end",
+    "is_open_now",
     "is_handed_over",
     "leave_button",
     "mark_delivered",

@@ -26,7 +26,13 @@ class OutgoingAnswer:
     chat_id: int
     sender_id: str
     channel: str
+    language: str
     text: str
+
+    @property
+    def recipient_id(self) -> str:
+        """The id on the citizen's own channel (the sender id without its channel prefix)."""
+        return self.sender_id.split(":", 1)[1] if ":" in self.sender_id else self.sender_id
 
 
 def add_staff_answer(session: Session, chat_id: int, staff_name: str, text: str) -> int:
@@ -75,7 +81,7 @@ def add_desk_notice(session: Session, chat_id: int, text: str) -> int:
 def undelivered(session: Session, chat_id: int) -> list[OutgoingAnswer]:
     """The chat's answers not yet delivered nor given up on, oldest first."""
     rows = session.execute(
-        select(HandoverMessage, HandoverChat.channel)
+        select(HandoverMessage, HandoverChat.channel, HandoverChat.language)
         .join(HandoverChat, HandoverChat.id == HandoverMessage.chat_id)
         .where(
             HandoverMessage.chat_id == chat_id,
@@ -86,8 +92,8 @@ def undelivered(session: Session, chat_id: int) -> list[OutgoingAnswer]:
         .order_by(HandoverMessage.id)
     ).all()
     return [
-        OutgoingAnswer(message.id, chat_id, message.sender_id, channel, message.text)
-        for message, channel in rows
+        OutgoingAnswer(message.id, chat_id, message.sender_id, channel, language, message.text)
+        for message, channel, language in rows
     ]
 
 

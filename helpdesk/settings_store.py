@@ -45,6 +45,11 @@ def set_office_hours(session: Session, hours: str, staff_name: str) -> OfficeHou
     return parsed
 
 
+def is_open_now(session: Session, now: datetime | None = None) -> bool:
+    """Whether a person answers now (the console shows it; citizens are told in their reply)."""
+    return current_office_hours(session).is_open(now or datetime.now(UTC), desk_time_zone())
+
+
 def desk_time_zone() -> str:
     """The city's time zone (the city file), in which the office hours are read."""
     from knowledge.city import load_city

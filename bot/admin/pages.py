@@ -28,7 +28,7 @@ _TASKS: dict[str, tuple[str, str | None, str | None]] = {
     "planner": ("task_planner", "/admin/planner", None),
     "organizer": ("task_announce", "/admin/announce", "learncity broadcast"),
     "editor": ("task_catalog", "/admin/catalog", "learncity catalog import PATH --dry-run"),
-    "helpdesk": ("task_helpdesk", None, None),
+    "helpdesk": ("task_helpdesk", "/admin/helpdesk", None),
     "staff": ("task_staff_page", "/admin/staff", "learncity staff add|list|remove"),
 }
 ROLE_TASKS: dict[str, list[tuple[str, str | None, str | None]]] = {
@@ -37,7 +37,8 @@ ROLE_TASKS: dict[str, list[tuple[str, str | None, str | None]]] = {
     "editor": [_TASKS["editor"]],
     "helpdesk": [_TASKS["helpdesk"]],
     "admin": [
-        _TASKS[name] for name in ("audit", "health", "planner", "organizer", "editor", "staff")
+        _TASKS[name]
+        for name in ("audit", "health", "planner", "organizer", "editor", "helpdesk", "staff")
     ],
 }
 

@@ -1,0 +1,313 @@
+"""The help desk in the console: the queue, a chat, claim, answer, transfer, end, office hours.
+
+Every page and form goes through `bot.admin.access.guarded` (role `helpdesk`, and admins);
+every claim, transfer and end is in the audit log. Answers are stored first, then sent over
+the citizen's own channel (`senders()`), one chat at a time in the order written, and marked
+delivered, so none is lost or sent twice. The page polls `/admin/api/helpdesk` (helpdesk.js)
+for live updates; everything also works without the script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+import helpdesk
+import staff
+from bot.admin.access import client_address
+from bot.admin.helpdesk_words import HELPDESK_WORDS
+from bot.admin.i18n import request_language
+from bot.admin.pages import render
+from bot.channels.base import ChannelSender, RecipientUnreachableError
+from core.database import session_scope
+from core.replies import Reply
+from helpdesk.desk import ChatSummary
+
+logger = logging.getLogger(__name__)
+ROLES = ("helpdesk",)  # and admins, as everywhere in the console
+PageFactory = Callable[..., Route]
+
+
+class HelpdeskPages:
+    """The help-desk handlers, sharing the database URL and the channels' senders."""
+
+    def __init__(
+        self, database_url: str | None, senders: Callable[[], dict[str, ChannelSender]] | None
+    ) -> None:
+        self.database_url = database_url
+        self.senders = senders
+        self._sending: dict[int, asyncio.Lock] = {}
+
+    def routes(self, page: PageFactory) -> list[Route]:
+        """The routes, each made by the console's guarded `page` factory."""
+        post = {"roles": ROLES, "methods": ("POST",)}
+        return [
+            page("/helpdesk", self.helpdesk_queue, roles=ROLES),
+            page("/helpdesk/chat", self.helpdesk_chat, roles=ROLES),
+            page("/helpdesk/claim", self.helpdesk_claim, **post),
+            page("/helpdesk/reply", self.helpdesk_reply, **post),
+            page("/helpdesk/transfer", self.helpdesk_transfer, **post),
+            page("/helpdesk/end", self.helpdesk_end, **post),
+            page("/helpdesk/hours", self.helpdesk_hours, roles=(), methods=("POST",)),
+            page("/api/helpdesk", self.helpdesk_api, roles=ROLES),
+        ]
+
+    async def helpdesk_queue(self, request: Request, current: staff.StaffSession) -> Response:
+        state = await run_in_threadpool(self._state, current.staff_name, None)
+        return render(
+            request,
+            "helpdesk.html",
+            current=current,
+            h=_words(request),
+            notice=_notice(request),
+            **state,
+        )
+
+    async def helpdesk_chat(self, request: Request, current: staff.StaffSession) -> Response:
+        chat_id = _chat_id(request.query_params.get("id"))
+        if chat_id is None:
+            return _problem(request, "not_yours", status_code=404)
+        state = await run_in_threadpool(self._state, current.staff_name, chat_id)
+        if state["chat"] is None:
+            return _problem(request, "not_yours", status_code=404)
+        return render(
+            request,
+            "helpdesk_chat.html",
+            current=current,
+            h=_words(request),
+            notice=_notice(request),
+            canned=helpdesk.canned_answers(),
+            **state,
+        )
+
+    async def helpdesk_api(self, request: Request, current: staff.StaffSession) -> Response:
+        """The queue, the caller's chats and (with `?chat=`) one chat's messages, for polling."""
+        chat_id = _chat_id(request.query_params.get("chat"))
+        state = await run_in_threadpool(self._state, current.staff_name, chat_id)
+        now = datetime.now(UTC)
+        chat: ChatSummary | None = state["chat"]
+        return JSONResponse(
+            {
+                "queue": [summary.as_dict(now) for summary in state["queue"]],
+                "mine": [summary.as_dict(now) for summary in state["mine"]],
+                "chat": chat.as_dict(now) if chat is not None else None,
+                "messages": [_line(line) for line in state["lines"]],
+            },
+            headers={"cache-control": "no-store"},
+        )
+
+    async def helpdesk_claim(self, request: Request, current: staff.StaffSession) -> Response:
+        chat_id = _chat_id(request.state.form.get("chat_id"))
+        if chat_id is None:
+            return _bad_form("chat_id")
+        claimed = await run_in_threadpool(
+            self._change, current, "helpdesk_claim", chat_id, helpdesk.claim
+        )
+        if not claimed:
+            return _to_queue("taken")
+        return _to_chat(chat_id, "claimed")
+
+    async def helpdesk_reply(self, request: Request, current: staff.StaffSession) -> Response:
+        form = request.state.form
+        chat_id = _chat_id(form.get("chat_id"))
+        if chat_id is None:
+            return _bad_form("chat_id")
+        try:
+            await run_in_threadpool(
+                self._answer, chat_id, current.staff_name, form.get("text", ""), form.get("canned")
+            )
+        except helpdesk.DeskError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        await self.deliver(chat_id)
+        return _to_chat(chat_id, None)
+
+    async def helpdesk_transfer(self, request: Request, current: staff.StaffSession) -> Response:
+        form = request.state.form
+        chat_id, colleague = _chat_id(form.get("chat_id")), form.get("colleague", "").strip()
+        if chat_id is None or not colleague:
+            return _bad_form("chat_id" if chat_id is None else "colleague")
+
+        def move(session: Any, chat: int, name: str) -> bool:
+            return helpdesk.transfer(session, chat, name, colleague)
+
+        try:
+            moved = await run_in_threadpool(
+                self._change, current, "helpdesk_transfer", chat_id, move, f" to {colleague}"
+            )
+        except helpdesk.DeskError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        return _to_queue("transferred" if moved else "not_yours")
+
+    async def helpdesk_end(self, request: Request, current: staff.StaffSession) -> Response:
+        chat_id = _chat_id(request.state.form.get("chat_id"))
+        if chat_id is None:
+            return _bad_form("chat_id")
+        ended = await run_in_threadpool(self._end, current, chat_id, client_address(request))
+        if not ended:
+            return _to_queue("not_yours")
+        await self.deliver(chat_id)
+        return _to_queue("ended")
+
+    async def helpdesk_hours(self, request: Request, current: staff.StaffSession) -> Response:
+        hours = request.state.form.get("hours", "")
+        try:
+            await run_in_threadpool(self._set_hours, current, hours, client_address(request))
+        except helpdesk.OfficeHoursError as error:
+            return JSONResponse({"error": f"field hours: {error}"}, status_code=400)
+        return _to_queue("hours_saved")
+
+    async def deliver(self, chat_id: int) -> None:
+        """Send the chat's waiting answers in order; one sender at a time per chat."""
+        lock = self._sending.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            answers = await run_in_threadpool(self._undelivered, chat_id)
+            senders = self.senders() if self.senders is not None else {}
+            for answer in answers:
+                sender = senders.get(answer.channel)
+                if sender is None:
+                    await run_in_threadpool(
+                        self._mark, answer.id, f"the {answer.channel} channel is not configured"
+                    )
+                    continue
+                reply = Reply(text=answer.text, language=answer.language)
+                try:
+                    await sender.send(answer.recipient_id, [reply])
+                except RecipientUnreachableError as error:
+                    await run_in_threadpool(self._mark, answer.id, str(error) or "unreachable")
+                    continue
+                except Exception:
+                    # Kept undelivered: the next answer or end tries again, still in order.
+                    logger.exception("a help-desk answer could not be sent on %s", answer.channel)
+                    return
+                await run_in_threadpool(self._mark, answer.id, None)
+
+    # --- database work, run in the thread pool ---
+
+    def _state(self, staff_name: str, chat_id: int | None) -> dict[str, Any]:
+        with session_scope(self.database_url) as session:
+            chat, lines = None, []
+            if chat_id is not None:
+                try:
+                    chat = helpdesk.visible_chat(session, chat_id, staff_name)
+                    lines = helpdesk.chat_lines(session, chat_id)
+                except helpdesk.DeskError:
+                    chat = None
+            colleagues = [
+                account.name
+                for account in staff.list_staff(session)
+                if account.role in helpdesk.HELPDESK_ROLES and account.name != staff_name
+            ]
+            hours = helpdesk.current_office_hours(session)
+            return {
+                "queue": helpdesk.waiting_chats(session),
+                "mine": helpdesk.chats_held_by(session, staff_name),
+                "chat": chat,
+                "lines": lines,
+                "colleagues": colleagues,
+                "hours": hours,
+                "open_now": helpdesk.is_open_now(session),
+                "now": datetime.now(UTC),
+            }
+
+    def _change(
+        self,
+        current: staff.StaffSession,
+        action: str,
+        chat_id: int,
+        change: Callable[[Any, int, str], bool],
+        detail: str = "",
+    ) -> bool:
+        with session_scope(self.database_url) as session:
+            done = change(session, chat_id, current.staff_name)
+            if done:
+                staff.record_action(session, current.staff_name, action, f"chat {chat_id}{detail}")
+            return done
+
+    def _answer(self, chat_id: int, staff_name: str, text: str, canned: str | None) -> None:
+        with session_scope(self.database_url) as session:
+            if not text.strip() and canned:
+                chat = helpdesk.visible_chat(session, chat_id, staff_name)
+                text = helpdesk.canned_text(canned, chat.language) or ""
+            helpdesk.add_staff_answer(session, chat_id, staff_name, text)
+
+    def _end(self, current: staff.StaffSession, chat_id: int, address: str) -> bool:
+        with session_scope(self.database_url) as session:
+            ended = helpdesk.end(session, chat_id, current.staff_name)
+            if ended is None:
+                return False
+            helpdesk.add_desk_notice(
+                session, chat_id, helpdesk.desk_text("resumed", ended.language)
+            )
+            staff.record_action(
+                session, current.staff_name, "helpdesk_end", f"chat {chat_id}", address
+            )
+            return True
+
+    def _set_hours(self, current: staff.StaffSession, hours: str, address: str) -> None:
+        with session_scope(self.database_url) as session:
+            saved = helpdesk.set_office_hours(session, hours, current.staff_name)
+            staff.record_action(
+                session, current.staff_name, "helpdesk_hours", saved.source, address
+            )
+
+    def _undelivered(self, chat_id: int) -> list[helpdesk.OutgoingAnswer]:
+        with session_scope(self.database_url) as session:
+            return helpdesk.undelivered(session, chat_id)
+
+    def _mark(self, message_id: int, error: str | None) -> None:
+        with session_scope(self.database_url) as session:
+            if error is None:
+                helpdesk.mark_delivered(session, message_id)
+            else:
+                helpdesk.mark_failed(session, message_id, error)
+
+
+def _words(request: Request) -> dict[str, str]:
+    return HELPDESK_WORDS[request_language(request)]
+
+
+def _chat_id(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 12 else None
+
+
+def _notice(request: Request) -> str | None:
+    notice = request.query_params.get("notice")
+    return notice if notice in HELPDESK_WORDS["en"] else None
+
+
+def _line(line: helpdesk.ChatLine) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "author": line.author,
+        "staff_name": line.staff_name,
+        "text": line.text,
+        "at": line.at.isoformat(),
+        "delivered": line.delivered,
+        "error": line.delivery_error,
+    }
+
+
+def _to_chat(chat_id: int, notice: str | None) -> Response:
+    query = {"id": str(chat_id)} | ({"notice": notice} if notice else {})
+    return RedirectResponse(f"/admin/helpdesk/chat?{urlencode(query)}", status_code=303)
+
+
+def _to_queue(notice: str) -> Response:
+    return RedirectResponse(f"/admin/helpdesk?{urlencode({'notice': notice})}", status_code=303)
+
+
+def _bad_form(field: str) -> Response:
+    return JSONResponse({"error": f"field {field}: missing or not a chat number"}, status_code=400)
+
+
+def _problem(_: Request, key: str, status_code: int) -> Response:
+    return JSONResponse({"error": HELPDESK_WORDS["en"][key]}, status_code=status_code)
