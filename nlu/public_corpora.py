@@ -11,8 +11,8 @@ openly licensed corpora give everyday text that is not about a city's learning o
   sentences with an aligned English translation.
 
 Every sentence gets a split from a hash of its English form (the sentence itself for CLINC150):
-6/10 train, 2/10 validation, 2/10 test, so a translation never sits in another split than its
-original. Training sees only `train` (written to `nlu/data/public/<lang>.yml`); thresholds are
+6/10 train, 2/10 validation, 2/10 test; sentences sharing a text or an English form share a
+split, so neither a sentence nor its translation sits in two splits. Training sees only `train` (written to `nlu/data/public/<lang>.yml`); thresholds are
 calibrated on `validation`; `test` is only reported (`tests/nlu/public/<split>/<source>/<lang>.yml`).
 Sentences whose English says anything our assistant answers (learning, courses, languages,
 news, greetings, yes/no, ...) are left out, as are the CLINC150 intents that are ours too.
@@ -110,7 +110,7 @@ _TATOEBA_PAIRS = {
 
 @dataclass(frozen=True)
 class PublicSentence:
-    """One public sentence: where it comes from, its language, text, and the key of its split."""
+    """One public sentence: where it comes from, its language, text, English form and label."""
 
     source: str
     language: str
@@ -118,15 +118,38 @@ class PublicSentence:
     english: str
     label: str
 
-    @property
-    def split(self) -> str:
-        return split_of(self.source, self.english)
 
-
-def split_of(source: str, english: str) -> str:
-    """train / validation / test from a hash of the English form (deterministic, per source)."""
-    bucket = int(_digest(f"{source}:{_plain(english)}"), 16) % 10
+def split_of(english: str) -> str:
+    """train / validation / test from a hash of an English form (deterministic)."""
+    bucket = int(_digest(plain_text(english)), 16) % 10
     return "train" if bucket < 6 else ("validation" if bucket < 8 else "test")
+
+
+def assign_splits(sentences: list[PublicSentence]) -> list[str]:
+    """The split of each sentence: sentences linked by a shared English form or a shared text
+    (Tatoeba gives one sentence several translations) form a group, and a group's split is that
+    of its first English form in sorted order, so no text or translation crosses splits."""
+    parent: dict[str, str] = {}
+
+    def root(node: str) -> str:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for sentence in sentences:
+        english, text = f"en:{plain_text(sentence.english)}", _text_node(sentence)
+        parent[root(text)] = root(english)
+    first: dict[str, str] = {}
+    for sentence in sentences:
+        group = root(_text_node(sentence))
+        english = plain_text(sentence.english)
+        first[group] = min(first.get(group, english), english)
+    return [split_of(first[root(_text_node(s))]) for s in sentences]
+
+
+def _text_node(sentence: PublicSentence) -> str:
+    return f"{sentence.language}:{plain_text(sentence.text)}"
 
 
 def clinc_sentences(repository: Path) -> Iterator[PublicSentence]:
@@ -175,20 +198,23 @@ def select(
 ) -> dict[tuple[str, str, str], list[PublicSentence]]:
     """Keep the sentences that are out of scope for us, bounded per (source, language, split).
 
-    Which sentences are kept depends only on hashes of their text, never on a model's answers.
+    Which sentences are kept depends only on hashes of their text, never on a model's answers;
+    a text is kept once per language, whatever sources hold it.
     """
-    pools: dict[tuple[str, str, str], dict[str, PublicSentence]] = defaultdict(dict)
-    for sentence in sentences:
-        if not _usable(sentence) or _plain(sentence.text) in exclude:
-            continue
-        pools[(sentence.source, sentence.language, sentence.split)].setdefault(
-            _plain(sentence.text), sentence
-        )
+    usable = [s for s in sentences if _usable(s) and plain_text(s.text) not in exclude]
+    pools: dict[tuple[str, str, str], list[PublicSentence]] = defaultdict(list)
+    for sentence, split in zip(usable, assign_splits(usable), strict=True):
+        pools[(sentence.source, sentence.language, split)].append(sentence)
     chosen = {}
+    seen: set[str] = set()
     for (source, language, split), pool in sorted(pools.items()):
         quota = QUOTAS.get(source, {}).get(language, {}).get(split, 0)
-        ordered = sorted(pool.values(), key=lambda s: _digest(f"{s.source}:{s.text}"))
-        chosen[(source, language, split)] = ordered[:quota]
+        kept = []
+        for sentence in sorted(pool, key=lambda s: (_digest(f"{s.source}:{s.text}"), s.english)):
+            if len(kept) < quota and _text_node(sentence) not in seen:
+                seen.add(_text_node(sentence))
+                kept.append(sentence)
+        chosen[(source, language, split)] = kept
     return chosen
 
 
@@ -221,10 +247,10 @@ def write(chosen: dict[tuple[str, str, str], list[PublicSentence]]) -> list[Path
 
 def project_texts() -> set[str]:
     """Every utterance the project wrote (training, near-misses, its test sets): never public text."""
-    texts = set()
+    texts: set[str] = set()
     for folder in (TRAINING_DIR, TRAINING_DIR.parent / "near_misses", *PROJECT_SETS.values()):
         for path in language_files(folder):
-            texts.update(_plain(example.text) for example in read_examples(path))
+            texts.update(plain_text(example.text) for example in read_examples(path))
     return texts
 
 
@@ -267,7 +293,8 @@ def _read(repository: Path, relative: str, commit: str) -> str:
     return shown.stdout.decode("utf-8")
 
 
-def _plain(text: str) -> str:
+def plain_text(text: str) -> str:
+    """Lower case, words only: how two sentences are compared."""
     return re.sub(r"[\s\W_]+", " ", text.lower()).strip()
 
 
