@@ -4,7 +4,9 @@ It answers `GET/POST /bot<token>/<method>` with JSON, form or multipart bodies, 
 api.telegram.org does, records every call so tests can assert what the bot sent, holds
 `getUpdates` long polls until an update is queued, answers 403 "bot was blocked by the
 user" for chats a test marks blocked, and never answers sends to chats it marks hanging
-(`hanging_chats`, a Bot API stalled for them). It remembers the messages the bot sent, so
+(`hanging_chats`, a Bot API stalled for them). `too_many_requests(count, retry_after)` makes
+the next sends answer 429 "Too Many Requests: retry after N" with `parameters.retry_after`,
+as Telegram does to a bot that sends too fast; `refused_sends` counts them. It remembers the messages the bot sent, so
 `editMessageReplyMarkup` edits them (or answers Telegram's 400s) and a button press carries
 the message its button was under. Helpers build real-shaped updates and POST them to a
 webhook with or without the secret header.
@@ -77,6 +79,9 @@ class FakeTelegramApi:
         self.blocked_chats: set[int] = set()
         # Sends to these chats never answer (until the fake stops): a Bot API that hangs.
         self.hanging_chats: set[int] = set()
+        self._throttled_sends = 0  # the next this many sends answer 429
+        self._retry_after = 1
+        self.refused_sends: list[ApiCall] = []  # sends answered 429
         self.webhook: dict[str, Any] = {}
         self.bot_messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat_id, message_id)
         self._lock = threading.Lock()
@@ -124,6 +129,11 @@ class FakeTelegramApi:
     def add_listener(self, listener: Callable[[ApiCall], None]) -> None:
         """Call `listener(call)` from the server thread for every recorded call."""
         self._listeners.append(listener)
+
+    def too_many_requests(self, count: int, retry_after: int = 1) -> None:
+        """Answer the next `count` sends with 429 and `retry_after` (whole seconds, as Telegram)."""
+        with self._lock:
+            self._throttled_sends, self._retry_after = count, retry_after
 
     def calls_to(self, method: str, chat_id: int | None = None) -> list[ApiCall]:
         with self._lock:
@@ -279,6 +289,22 @@ class FakeTelegramApi:
         method = request.path_params["method"]
         params = await _read_params(request)
         call = ApiCall(method, params)
+        if method.startswith("send"):
+            with self._lock:
+                throttled = self._throttled_sends > 0
+                self._throttled_sends -= 1 if throttled else 0
+                if throttled:
+                    self.refused_sends.append(call)
+            if throttled:
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {self._retry_after}",
+                        "parameters": {"retry_after": self._retry_after},
+                    },
+                    status_code=429,
+                )
         with self._lock:
             self.calls.append(call)
         for listener in self._listeners:
