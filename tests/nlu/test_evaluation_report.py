@@ -52,3 +52,52 @@ def test_report_scores_languages_counts_fallback_as_out_of_scope_and_lists_entit
     markdown = render_markdown(report)
     assert "pottery for kids — missed audience=children; extra topic=pottery" in markdown
     assert "| zh | 2 | 1.000" in markdown
+
+
+def _ranked(text: str, *ranking: tuple[str, float]) -> dict:
+    return {
+        "text": text,
+        "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+        "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+        "entities": [],
+    }
+
+
+def test_sources_count_fallback_as_turned_down_and_flag_state_changes_and_confident_mistakes():
+    from nlu.eval_sources import render_table, score
+
+    examples = [
+        _example("stop all the timers", "out_of_scope", "en"),
+        _example("unsubscribe me from the festival news", "out_of_scope", "en"),
+        _example("what is the capital of peru", "out_of_scope", "en"),
+        _example("pottery for kids", "search_course", "en"),
+        _example("切换到派对模式", "out_of_scope", "zh"),
+    ]
+    parses = [
+        _ranked("stop all the timers", ("unsubscribe_events", 0.95), ("out_of_scope", 0.03)),
+        _ranked(
+            "unsubscribe me from the festival news", ("unsubscribe_events", 0.97), ("greet", 0.01)
+        ),
+        _ranked("what is the capital of peru", ("nlu_fallback", 0.45), ("help", 0.40)),
+        _ranked("pottery for kids", ("search_course", 0.99), ("list_events", 0.01)),
+        _ranked("切换到派对模式", ("out_of_scope", 0.92), ("set_language", 0.05)),
+    ]
+
+    scores = score(examples, parses)
+
+    assert list(scores) == ["zh", "en", "all"]
+    assert scores["en"] == {
+        "utterances": 4,
+        "in_scope": 1,
+        "in_scope_accuracy": 1.0,
+        "out_of_scope": 3,
+        "oos_turned_down": 0.3333,
+        "oos_state_changing": 0.6667,
+        # "stop all the timers" names no news: the guard asks first; the other one it acts on.
+        "oos_acted_on": 0.3333,
+        "confident_wrong": 0.5,
+    }
+    assert scores["zh"]["oos_turned_down"] == 1.0
+    assert "| s | en | 4 | 1.000 | 0.333 ✗ | 0.667 ✗ | 0.333 | 0.500 ✗ |" in render_table(
+        {"s": scores}
+    )
