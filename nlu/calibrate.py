@@ -180,18 +180,22 @@ def choose_guard(found: list[Item], fallback: tuple[float, float]) -> dict[str, 
     return chosen
 
 
-def write_values(fallback: dict[str, Any], guard: dict[str, Any]) -> None:
+def write_values(
+    fallback: dict[str, Any],
+    guard: dict[str, Any],
+    config_file: Path = CONFIG_FILE,
+    guard_file: Path = GUARD_FILE,
+) -> None:
     """Put the chosen numbers into config.yml and intent_guard.yml, keeping every comment."""
-    config = CONFIG_FILE.read_text(encoding="utf-8")
+    config = config_file.read_text(encoding="utf-8")
     config, found = re.subn(
         r"(- name: FallbackClassifier\n\s+threshold: )[0-9.]+(\n\s+ambiguity_threshold: )[0-9.]+",
         rf"\g<1>{fallback['threshold']:.2f}\g<2>{fallback['ambiguity_threshold']:.2f}",
         config,
     )
     if found != 1:
-        raise SystemExit(f"error: {CONFIG_FILE}: no FallbackClassifier threshold lines to update")
-    CONFIG_FILE.write_text(config, encoding="utf-8")
-    text = GUARD_FILE.read_text(encoding="utf-8")
+        raise SystemExit(f"error: {config_file}: no FallbackClassifier threshold lines to update")
+    text = guard_file.read_text(encoding="utf-8")
     for group, values in guard.items():
         text, found = re.subn(
             rf"(\n  {group}:\n    min_confidence: )[0-9.]+(.*\n    min_margin: )[0-9.]+",
@@ -199,8 +203,9 @@ def write_values(fallback: dict[str, Any], guard: dict[str, Any]) -> None:
             text,
         )
         if found != 1:
-            raise SystemExit(f"error: {GUARD_FILE}: no thresholds.{group} lines to update")
-    GUARD_FILE.write_text(text, encoding="utf-8")
+            raise SystemExit(f"error: {guard_file}: no thresholds.{group} lines to update")
+    config_file.write_text(config, encoding="utf-8")
+    guard_file.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    examples = [e for path in language_files(args.heldout) for e in read_examples(path)]
-    examples = examples[: args.limit * 7] if args.limit else examples
+    examples = [
+        e for path in language_files(args.heldout) for e in read_examples(path)[: args.limit]
+    ]
     if not examples:
         print(f"error: no held-out utterances under {args.heldout}", file=sys.stderr)
         return 2

@@ -101,3 +101,36 @@ def test_sources_count_fallback_as_turned_down_and_flag_state_changes_and_confid
     assert "| s | en | 4 | 1.000 | 0.333 ✗ | 0.667 ✗ | 0.333 | 0.500 ✗ |" in render_table(
         {"s": scores}
     )
+
+
+def test_calibration_replays_the_fallback_rule_and_writes_only_the_threshold_numbers(tmp_path):
+    import shutil
+
+    from nlu.calibrate import CONFIG_FILE, GUARD_FILE, Item, fallback_reading, write_values
+
+    sure = Item("help", "en", {}, (("help", 0.80), ("greet", 0.10)))
+    close_call = Item("help", "en", {}, (("help", 0.50), ("greet", 0.45)))
+    assert fallback_reading(sure, 0.6, 0.1) == ("help", 0.80)
+    assert fallback_reading(sure, 0.85, 0.1) == ("nlu_fallback", 0.85)
+    assert fallback_reading(close_call, 0.4, 0.1) == ("nlu_fallback", 0.4)
+
+    config, guard = tmp_path / "config.yml", tmp_path / "intent_guard.yml"
+    shutil.copy(CONFIG_FILE, config)
+    shutil.copy(GUARD_FILE, guard)
+    write_values(
+        {"threshold": 0.7, "ambiguity_threshold": 0.1},
+        {
+            "default": {"min_confidence": 0.85, "min_margin": 0.3},
+            "forget_me": {"min_confidence": 0.95, "min_margin": 0.5},
+        },
+        config,
+        guard,
+    )
+
+    assert "- name: FallbackClassifier\n    threshold: 0.70\n    ambiguity_threshold: 0.10" in (
+        config.read_text(encoding="utf-8")
+    )
+    written = guard.read_text(encoding="utf-8")
+    assert "  forget_me:\n    min_confidence: 0.95\n    min_margin: 0.50" in written
+    assert "  default:\n    min_confidence: 0.85" in written
+    assert len(written.splitlines()) == len(GUARD_FILE.read_text(encoding="utf-8").splitlines())
