@@ -209,7 +209,7 @@ def select(
     seen: set[str] = set()
     for (source, language, split), pool in sorted(pools.items()):
         quota = QUOTAS.get(source, {}).get(language, {}).get(split, 0)
-        kept = []
+        kept: list[PublicSentence] = []
         for sentence in sorted(pool, key=lambda s: (_digest(f"{s.source}:{s.text}"), s.english)):
             if len(kept) < quota and _text_node(sentence) not in seen:
                 seen.add(_text_node(sentence))
