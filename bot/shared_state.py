@@ -2,8 +2,12 @@
 
 With `REDIS_URL` empty a gateway keeps this state in its own memory, as one machine needs.
 With `REDIS_URL` set every replica behind a load balancer sees the same state:
-- "seen once" keys (a Telegram update id, a WeChat MsgId): `SET key 1 NX EX ttl`, so exactly
-  one replica answers a message the platform delivered twice, to two replicas;
+- "seen once" keys (a WeChat MsgId): `SET key 1 NX EX ttl`, so exactly one replica answers a
+  message the platform delivered twice, to two replicas;
+- turn claims (a Telegram update id): `SET key busy NX EX lease`, then `SET key done EX ttl`
+  once answered. A replica killed while answering leaves only its lease, which lapses, so
+  Telegram's next delivery of that update (it got no 200) is answered by another replica;
+  one that arrives while the first replica still answers is told to come back later;
 - WeChat nonces (`NonceStore` of bot/channels/wechat_replay.py): `SET key digest NX EX ttl`,
   then a comparison, so a nonce replayed to another replica with another body is refused;
 - flood control: the same token bucket as bot/flood.py, kept in a Redis hash and updated by one
@@ -68,6 +72,45 @@ class InProcessSeen:
         return True
 
 
+NEW, BUSY, DONE = "new", "busy", "done"
+
+
+class TurnClaims(Protocol):
+    async def claim(self, key: str, lease_seconds: float) -> str:
+        """NEW: this caller answers `key`; BUSY: another caller is answering it now (for up to
+        `lease_seconds`); DONE: it was answered."""
+        ...
+
+    async def finish(self, key: str, ttl_seconds: float) -> None:
+        """`key` was answered: DONE for `ttl_seconds`."""
+        ...
+
+
+class InProcessClaims:
+    """Turn claims of this process only, each kept at most `ttl`, at most `max_keys` at once."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._claims: OrderedDict[str, tuple[str, float]] = OrderedDict()  # key -> (state, until)
+
+    async def claim(self, key: str, lease_seconds: float) -> str:
+        now = time.monotonic()
+        state, until = self._claims.get(key, (NEW, 0.0))
+        if until > now:
+            return state
+        self._set(key, BUSY, now + lease_seconds)
+        return NEW
+
+    async def finish(self, key: str, ttl_seconds: float) -> None:
+        self._set(key, DONE, time.monotonic() + ttl_seconds)
+
+    def _set(self, key: str, state: str, until: float) -> None:
+        self._claims.pop(key, None)
+        self._claims[key] = (state, until)
+        while len(self._claims) > self.max_keys:
+            self._claims.popitem(last=False)
+
+
 class _OutageLog:
     """One error line per 30 s while Redis does not answer, so an outage is not a log flood."""
 
@@ -104,6 +147,35 @@ class RedisSeen:
             self._outage.failed(error)
             return await self._fallback.first(key, ttl_seconds)
         return bool(claimed)
+
+
+class RedisClaims:
+    """Turn claims every replica sees (this process's memory while Redis does not answer)."""
+
+    def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self._fallback = InProcessClaims()
+        self._outage = _OutageLog(f"turn claims ({prefix})")
+
+    async def claim(self, key: str, lease_seconds: float) -> str:
+        name = f"{self.prefix}{key}"
+        try:
+            if await self.client.set(name, BUSY, nx=True, ex=max(1, int(lease_seconds))):
+                return NEW
+            state = await self.client.get(name)
+        except redis.RedisError as error:
+            self._outage.failed(error)
+            return await self._fallback.claim(key, lease_seconds)
+        # Gone between the two calls (the lease lapsed): come back later, then it is free.
+        return DONE if state == DONE.encode() else BUSY
+
+    async def finish(self, key: str, ttl_seconds: float) -> None:
+        try:
+            await self.client.set(f"{self.prefix}{key}", DONE, ex=max(1, int(ttl_seconds)))
+        except redis.RedisError as error:
+            self._outage.failed(error)
+            await self._fallback.finish(key, ttl_seconds)
 
 
 class RedisNonces:
@@ -205,6 +277,13 @@ def seen_once(settings: Settings, namespace: str) -> SeenOnce:
         return InProcessSeen()
     client = _async_client(settings)
     return RedisSeen(client, f"{settings.redis_key_prefix}{namespace}:")
+
+
+def turn_claims(settings: Settings, namespace: str) -> TurnClaims:
+    """Who answers a message delivered again until answered ("telegram:update"): Redis if set."""
+    if not settings.redis_url:
+        return InProcessClaims()
+    return RedisClaims(_async_client(settings), f"{settings.redis_key_prefix}{namespace}:")
 
 
 def nonce_store(settings: Settings) -> NonceStore:

@@ -31,7 +31,7 @@ from bot.channels.telegram_handlers import ChannelContext, add_handlers
 from bot.channels.telegram_render import CallbackPayloads, Reachability, TelegramRenderer
 from bot.conversation import Conversation
 from bot.messages import Reply
-from bot.shared_state import seen_once
+from bot.shared_state import BUSY, DONE, turn_claims
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ MAX_CONCURRENT_UPDATES = 512
 # Redeliveries of an unacknowledged update come within minutes; an hour of ids is ~30 MB of
 # Redis at 100 updates a second.
 UPDATE_ID_TTL_SECONDS = 3600
+# Longer than a turn can take (Rasa's timeout, then the sends): a replica killed while answering
+# holds an update this long before another replica may answer Telegram's next delivery of it.
+UPDATE_LEASE_SECONDS = 30
 BOT_API_CONNECTIONS = 64  # open connections to the Bot API, kept for reuse
 _VALID_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -151,7 +154,7 @@ class TelegramChannel:
         add_handlers(self.application, ChannelContext(conversation, renderer, reachability))
         self.renderer = renderer
         # Shared by every gateway replica when REDIS_URL is set (bot/shared_state.py).
-        self.update_ids = seen_once(settings, "telegram:update")
+        self.update_ids = turn_claims(settings, "telegram:update")
 
     def routes(self) -> list[BaseRoute]:
         """`POST /telegram/webhook` in webhook mode; nothing when polling."""
@@ -194,7 +197,8 @@ class TelegramChannel:
             await application.shutdown()
 
     async def receive(self, request: Request) -> Response:
-        """`POST /telegram/webhook`: check the secret, queue the update, answer 200 at once."""
+        """`POST /telegram/webhook`: check the secret, answer the update, then say 200 (so an
+        update whose gateway died is delivered again; each is answered once by any replica)."""
         expected = self.settings.telegram_webhook_secret.get_secret_value().encode()
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not given or not hmac.compare_digest(given, expected):
@@ -211,11 +215,21 @@ class TelegramChannel:
         except (ValueError, TypeError, KeyError) as error:
             logger.warning("telegram webhook: not an Update (%s)", type(error).__name__)
             return Response(status_code=400)
-        if update is None or not await self.update_ids.first(
-            str(update.update_id), UPDATE_ID_TTL_SECONDS
-        ):
-            return Response(status_code=200)  # a redelivery: already being answered
-        await self.application.update_queue.put(update)
+        if update is None:
+            return Response(status_code=200)
+        key = str(update.update_id)
+        claim = await self.update_ids.claim(key, UPDATE_LEASE_SECONDS)
+        if claim == DONE:
+            return Response(status_code=200)  # a redelivery of an answered update
+        if claim == BUSY:
+            return Response(status_code=503)  # another replica answers it: Telegram retries later
+        # Answered before the 200: if this gateway dies meanwhile, Telegram delivers the update
+        # again and another replica answers it once the lease lapses (bot/shared_state.py).
+        application = self.application
+        await application.update_processor.process_update(
+            update, application.process_update(update)
+        )
+        await self.update_ids.finish(key, UPDATE_ID_TTL_SECONDS)
         return Response(status_code=200)
 
 
