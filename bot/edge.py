@@ -35,7 +35,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEFAULT_BODY_LIMIT = 64 * 1024
 # A Telegram update may quote the message it answers (two texts of 4,096 characters, JSON-escaped).
-BODY_LIMITS = {"/telegram/": 256 * 1024}
+# The console's catalog upload takes files up to 5 MB (bot/admin/catalog_import_pages.py).
+BODY_LIMITS = {"/telegram/": 256 * 1024, "/admin/catalog/import/check": 5 * 1024 * 1024 + 64 * 1024}
 MAX_JSON_DEPTH = 32
 
 # Text caps per channel: Telegram's own 4,096 characters, WeChat's 2,048 bytes (UTF-8), the web

@@ -21,8 +21,15 @@ from knowledge.catalog import items_by_ids as items_by_ids
 from knowledge.catalog import record_unmet_demand as record_unmet_demand
 from knowledge.catalog import unmet_demand_summary as unmet_demand_summary
 from knowledge.catalog import upsert_items as upsert_items
+from knowledge.catalog_import import EDITABLE_FIELDS as EDITABLE_FIELDS
+from knowledge.catalog_import import ImportRecord as ImportRecord
 from knowledge.catalog_import import ImportSummary as ImportSummary
+from knowledge.catalog_import import ItemEditRejected as ItemEditRejected
+from knowledge.catalog_import import ItemNotFound as ItemNotFound
+from knowledge.catalog_import import edit_item as edit_item
+from knowledge.catalog_import import editable_values as editable_values
 from knowledge.catalog_import import import_catalog as import_catalog
+from knowledge.catalog_import import import_history as import_history
 from knowledge.documents import CatalogItem as CatalogItem
 from knowledge.documents import Session as Session
 from knowledge.importers.common import Rejection as Rejection

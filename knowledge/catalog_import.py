@@ -7,15 +7,20 @@ Storage itself (upsert, prune, reads) is `knowledge/catalog.py`; reading each fo
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from knowledge.catalog import Progress, remove_items_not_listed, upsert_items
+from knowledge.catalog import Progress, get_item, remove_items_not_listed, upsert_items
+from knowledge.documents import CatalogItem
 from knowledge.importers import read_catalog
-from knowledge.importers.common import ParsedFile, Rejection
+from knowledge.importers.common import ParsedFile, Rejection, RowError
+from knowledge.importers.plain_csv import item_from_row
+from knowledge.models import CatalogImportRecord
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +82,7 @@ def import_catalog(
     prune: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    actor: str = "",
 ) -> ImportSummary:
     """Import a catalog file, an HSDS package folder, or every catalog file in a folder.
 
@@ -85,7 +91,7 @@ def import_catalog(
     items of the same source no longer listed are removed (never for a file that could not be
     read at all). With `dry_run` the files are only checked: the database (`session` may be
     None) is not touched. The caller commits. `progress(done, total)` is called every few
-    hundred items.
+    hundred items. An import that writes is kept in the import history under `actor`.
     """
     parsed_files = read_catalog(Path(path))
     summary = ImportSummary(dry_run=dry_run)
@@ -119,9 +125,121 @@ def import_catalog(
         summary.unchanged += counts.unchanged
         if prune and parsed.readable:
             summary.removed += remove_items_not_listed(session, parsed.source, parsed.listed_ids)
+    session.add(
+        CatalogImportRecord(
+            actor=actor[:120],
+            sources=list(summary.sources),
+            added=summary.added,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+            removed=summary.removed,
+            rejected_rows=summary.rejected_rows,
+        )
+    )
     session.flush()
     logger.info("catalog import from %s: %s", path, summary)
     return summary
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """One import in the history, newest first from `import_history`."""
+
+    at: datetime
+    actor: str
+    sources: list[str]
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    rejected_rows: int
+
+
+def import_history(session: DbSession, limit: int = 100) -> list[ImportRecord]:
+    """The latest imports that wrote to the catalog, newest first."""
+    records = session.scalars(
+        select(CatalogImportRecord)
+        .order_by(CatalogImportRecord.at.desc(), CatalogImportRecord.id.desc())
+        .limit(limit)
+    )
+    return [
+        ImportRecord(
+            at=record.at,
+            actor=record.actor,
+            sources=list(record.sources or []),
+            added=record.added,
+            updated=record.updated,
+            unchanged=record.unchanged,
+            removed=record.removed,
+            rejected_rows=record.rejected_rows,
+        )
+        for record in records
+    ]
+
+
+# What an editor may change in the console; sessions (several per item in HSDS or schema.org)
+# and the id, type and source stay as imported.
+EDITABLE_FIELDS = (
+    "name", "description", "topics", "languages", "audiences", "free", "price", "place_name",
+    "address", "district", "latitude", "longitude", "opening_hours", "start", "end", "url",
+    "organizer",
+)  # fmt: skip
+_LIST_FIELDS = ("topics", "languages", "audiences", "amenities", "accessibility")
+
+
+class ItemNotFound(KeyError):
+    """No catalog item has this id."""
+
+
+class ItemEditRejected(ValueError):
+    """The edited values have bad fields; `rejections` names each one (as an import would)."""
+
+    def __init__(self, rejections: list[Rejection]) -> None:
+        super().__init__("; ".join(str(rejection) for rejection in rejections))
+        self.rejections = rejections
+
+
+def editable_values(item: CatalogItem) -> dict[str, str]:
+    """The item's editable fields as the form (and the plain CSV format) writes them."""
+    values: dict[str, str] = {}
+    for name in EDITABLE_FIELDS:
+        value = getattr(item, name)
+        if name in _LIST_FIELDS:
+            values[name] = " | ".join(value)
+        elif name == "free":
+            values[name] = "" if value is None else ("yes" if value else "no")
+        else:
+            values[name] = "" if value is None else str(value)
+    return values
+
+
+def edit_item(session: DbSession, item_id: str, changes: dict[str, str]) -> CatalogItem:
+    """Change an item's editable fields, checked as an imported CSV row is; the caller commits
+    and then brings the search index up to date (`ensure_index_from_database`). Raises
+    ItemNotFound, or ItemEditRejected naming every bad field."""
+    current = get_item(session, item_id)
+    if current is None:
+        raise ItemNotFound(item_id)
+    row: dict[str, str | None] = dict(current.extra)
+    row |= {"id": current.id, "type": current.type, "amenities": " | ".join(current.amenities)}
+    row |= {"accessibility": " | ".join(current.accessibility)}
+    row |= editable_values(current)
+    row |= {name: str(value) for name, value in changes.items() if name in EDITABLE_FIELDS}
+    try:
+        edited = item_from_row(row, current.source)
+    except RowError as error:
+        raise ItemEditRejected(
+            [
+                Rejection(
+                    "(console)", current.id, e.field, e.message, value=e.value, expected=e.expected
+                )
+                for e in error.all()
+            ]
+        ) from error
+    edited = replace(edited, sessions=current.sessions, extra=dict(current.extra))
+    upsert_items(session, [edited], current.source)
+    session.flush()
+    return edited
 
 
 def _reject_ids_listed_by_two_files(parsed_files: list[ParsedFile]) -> None:

@@ -67,3 +67,19 @@ class UnmetDemandRecord(Base):
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     district: Mapped[str | None] = mapped_column(String(120), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+class CatalogImportRecord(Base):
+    """One catalog import that wrote to the catalog (command line or console), for its history."""
+
+    __tablename__ = "catalog_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    actor: Mapped[str] = mapped_column(String(120), default="")  # staff name or "cli:<user>"
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_rows: Mapped[int] = mapped_column(Integer, default=0)

@@ -92,8 +92,13 @@ def is_api(request: Request) -> bool:
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """A urlencoded form's fields (first value of each); anything else reads as empty."""
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+    """A urlencoded form's fields (first value of each); a multipart form's text fields (its
+    one file stays in `await request.form()`, which Starlette keeps); anything else is empty."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        multipart = await request.form(max_files=1, max_fields=50)
+        return {key: value for key, value in multipart.items() if isinstance(value, str)}
+    if not content_type.startswith("application/x-www-form-urlencoded"):
         return {}
     body = (await request.body()).decode("utf-8", errors="replace")
     form: dict[str, str] = {}

@@ -1,18 +1,21 @@
-"""The catalog editors' pages: list and filter the learning offer, read one item in full.
+"""The catalog editors' pages: list and filter the learning offer, read one item in full, edit
+it (searchable at once). Uploading files is bot/admin/catalog_import_pages.py.
 
-Read through `knowledge`'s public functions (`all_items`, `get_item`), never its tables.
-Editing an item and uploading a file with a dry run are not built yet (docs/console.md).
+Through `knowledge`'s public functions (`all_items`, `get_item`, `edit_item`), never its
+tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 import staff
+from bot.admin.access import client_address
 from bot.admin.pages import render
 from core.database import session_scope
 
@@ -95,8 +98,68 @@ class CatalogPages:
             current=current,
             item=item,
             item_id=item_id,
+            saved=request.query_params.get("saved") == "1",
             status_code=200 if item is not None else 404,
         )
+
+    async def catalog_edit_form(self, request: Request, current: staff.StaffSession) -> Response:
+        item_id = request.query_params.get("id", "")[:500]
+        item = await run_in_threadpool(self._item, item_id)
+        if item is None:
+            return await self.catalog_item(request, current)
+        return await run_in_threadpool(self._edit_page, request, current, item, None, None)
+
+    async def catalog_edit(self, request: Request, current: staff.StaffSession) -> Response:
+        import knowledge
+
+        form: dict[str, str] = request.state.form
+        item_id = form.get("id", "")[:500]
+        changes = {name: form.get(name, "") for name in knowledge.EDITABLE_FIELDS}
+        try:
+            await run_in_threadpool(
+                self._edit, current.staff_name, item_id, changes, client_address(request)
+            )
+        except knowledge.ItemNotFound:
+            return await self.catalog_item(request, current)
+        except knowledge.ItemEditRejected as rejected:
+            item = await run_in_threadpool(self._item, item_id)
+            return await run_in_threadpool(
+                self._edit_page, request, current, item, changes, rejected.rejections
+            )
+        return RedirectResponse(
+            f"/admin/catalog/item?{urlencode({'id': item_id, 'saved': 1})}", 303
+        )
+
+    def _edit_page(
+        self,
+        request: Request,
+        current: staff.StaffSession,
+        item: object,
+        values: dict[str, str] | None,
+        rejections: list | None,
+    ) -> Response:
+        import knowledge
+
+        return render(
+            request,
+            "catalog_edit.html",
+            current=current,
+            item=item,
+            fields=knowledge.EDITABLE_FIELDS,
+            values=values or knowledge.editable_values(item),  # type: ignore[arg-type]
+            problems={rejection.field: rejection for rejection in rejections or []},
+            status_code=400 if rejections else 200,
+        )
+
+    def _edit(self, actor: str, item_id: str, changes: dict[str, str], address: str) -> None:
+        """Save the change, then bring the search index up to date: only this item is embedded
+        again, and the index on disk is what every process (the action server too) reads."""
+        import knowledge
+
+        with session_scope(self.database_url) as session:
+            knowledge.edit_item(session, item_id, changes)
+            staff.record_action(session, actor, "catalog_edit", item_id, address)
+        knowledge.ensure_index_from_database(self.database_url)
 
     def _items(self) -> tuple[list, list[str]]:
         import knowledge  # loads the search libraries (about 1 s) the first time only

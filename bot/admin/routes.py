@@ -32,6 +32,7 @@ from bot.admin.access import (
     tokens_match,
 )
 from bot.admin.announce import AnnouncePages
+from bot.admin.catalog_import_pages import CatalogImportPages
 from bot.admin.catalog_pages import CatalogPages
 from bot.admin.helpdesk_pages import HelpdeskPages
 from bot.admin.i18n import WORDS, request_language
@@ -60,6 +61,7 @@ def admin_routes(
     catalog_pages = CatalogPages(database_url)
     helpdesk_pages = HelpdeskPages(database_url, senders)
     planner_pages = PlannerPages(database_url)
+    import_pages = CatalogImportPages(database_url)
 
     def page(path: str, handler, roles=EVERY_ROLE, methods=("GET",)) -> Route:  # type: ignore[no-untyped-def]
         endpoint = guarded(
@@ -91,6 +93,21 @@ def admin_routes(
             ),
             page("/catalog", catalog_pages.catalog_list, roles=("editor",)),
             page("/catalog/item", catalog_pages.catalog_item, roles=("editor",)),
+            page("/catalog/edit", catalog_pages.catalog_edit_form, roles=("editor",)),
+            page("/catalog/edit", catalog_pages.catalog_edit, roles=("editor",), methods=("POST",)),
+            page("/catalog/import", import_pages.catalog_import_page, roles=("editor",)),
+            page(
+                "/catalog/import/check",
+                import_pages.catalog_import_check,
+                roles=("editor",),
+                methods=("POST",),
+            ),
+            page(
+                "/catalog/import/run",
+                import_pages.catalog_import_run,
+                roles=("editor",),
+                methods=("POST",),
+            ),
             *helpdesk_pages.routes(page),
             page("/staff", staff_pages.staff_list, roles=()),
             page("/staff/add", staff_pages.staff_add, roles=(), methods=("POST",)),

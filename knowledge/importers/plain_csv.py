@@ -79,6 +79,12 @@ def _column_order(header: list[str], column: str) -> int:
     return header.index(column) if column in header else len(header)
 
 
+def item_from_row(row: dict[str, str | None], source: str) -> CatalogItem:
+    """One item from a row of this format's columns; raises RowErrors with every bad field
+    (the console's edit form checks an edited item exactly as an imported row)."""
+    return _item(row, source)
+
+
 def _item(row: dict[str, str | None], source: str) -> CatalogItem:
     problems = RowProblems()
     if None in row:  # DictReader puts surplus cells under the key None
