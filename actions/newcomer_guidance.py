@@ -10,6 +10,7 @@ import yaml
 
 import knowledge
 from core.database import session_scope
+from core.settings import get_settings
 from knowledge import SearchFilters, SearchResult
 from nlu.language import SUPPORTED_LANGUAGES
 
@@ -39,9 +40,24 @@ class GuidanceStep:
         return self.text.get(language) or self.text["en"]
 
 
-@functools.cache
-def load_steps(path: Path = GUIDANCE_FILE) -> tuple[GuidanceStep, ...]:
-    """The steps in file order; raises GuidanceContentError naming what is missing where."""
+def guidance_file() -> Path:
+    """The guidance file in use: LEARNCITY_GUIDANCE_FILE, by default GUIDANCE_FILE."""
+    return get_settings().learncity_guidance_file
+
+
+def load_steps(path: Path | None = None) -> tuple[GuidanceStep, ...]:
+    """The steps in file order, read again whenever the file changes (the staff console edits
+    it while the action server runs); raises GuidanceContentError naming what is missing where."""
+    path = path or guidance_file()
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as error:
+        raise GuidanceContentError(f"{path}: cannot read the guidance file ({error})") from error
+    return _read_steps(path, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_steps(path: Path, stamp: int) -> tuple[GuidanceStep, ...]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         default=REPOSITORY_ROOT / "knowledge" / "sample_city" / "city.yml",
         description="The city's districts and names (docs/city-data.md); default: the sample city",
     )
+    learncity_guidance_file: Path = Field(
+        default=REPOSITORY_ROOT / "actions" / "guidance" / "newcomers.yml",
+        description="The newcomer guidance steps (docs/guidance-content.md); the staff "
+        "console's guidance page writes it",
+    )
     learncity_today: date | None = Field(
         default=None,
         description="Pins the city's today (YYYY-MM-DD) for dates such as 'this weekend', for "

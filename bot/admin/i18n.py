@@ -371,6 +371,21 @@ _PLANNER_EDITOR_WORDS: dict[str, dict[str, str]] = {
         "error_upload_too_big": "The file is larger than 5 MB: split it, or import it with "
         "learncity catalog import.",
         "error_upload_gone": "That upload is no longer here: upload the file again.",
+        "guidance": "Newcomer guidance",
+        "guidance_intro": "The first steps the assistant shows newcomers: each step's button "
+        "title and text in all seven languages. Preview it as a citizen sees it, then save: "
+        "the assistant uses the new text from the next message on.",
+        "guidance_steps": "Guidance steps",
+        "guidance_title_field": "Button title",
+        "guidance_text_field": "Guidance text",
+        "guidance_preview_in": "Preview in",
+        "guidance_preview": "Preview",
+        "guidance_save": "Save all languages",
+        "guidance_preview_title": "As a citizen sees it",
+        "guidance_not_saved_yet": "not saved yet",
+        "guidance_saved": "Saved. Newcomers get the new text from their next message on.",
+        "guidance_not_saved": "Nothing was saved:",
+        "task_guidance": "Edit the newcomer guidance texts in every language, with a preview.",
     },
     "zh": {
         "citizens_total": "发过消息的市民",
@@ -449,6 +464,19 @@ _PLANNER_EDITOR_WORDS: dict[str, dict[str, str]] = {
         "error_upload_kind": "这种文件不能导入：请使用 .csv、.jsonld、.json 或 .ics。",
         "error_upload_too_big": "文件超过 5 MB：请拆分，或用 learncity catalog import 导入。",
         "error_upload_gone": "这个上传已不在：请重新上传文件。",
+        "guidance": "新市民指引",
+        "guidance_intro": "助手向新市民展示的第一步：每一步的按钮标题和说明文字，共七种语言。先按市民看到的样子预览，再保存：助手从下一条消息起使用新文字。",
+        "guidance_steps": "指引步骤",
+        "guidance_title_field": "按钮标题",
+        "guidance_text_field": "指引文字",
+        "guidance_preview_in": "预览语言",
+        "guidance_preview": "预览",
+        "guidance_save": "保存所有语言",
+        "guidance_preview_title": "市民看到的样子",
+        "guidance_not_saved_yet": "尚未保存",
+        "guidance_saved": "已保存。新市民从下一条消息起看到新文字。",
+        "guidance_not_saved": "没有保存：",
+        "task_guidance": "编辑各语言的新市民指引文字，并可预览。",
     },
 }
 for _language, _words in _PLANNER_EDITOR_WORDS.items():

@@ -28,17 +28,27 @@ _TASKS: dict[str, tuple[str, str | None, str | None]] = {
     "planner": ("task_planner", "/admin/planner", None),
     "organizer": ("task_announce", "/admin/announce", "learncity broadcast"),
     "editor": ("task_catalog", "/admin/catalog", "learncity catalog import PATH --dry-run"),
+    "guidance": ("task_guidance", "/admin/guidance", None),
     "helpdesk": ("task_helpdesk", "/admin/helpdesk", None),
     "staff": ("task_staff_page", "/admin/staff", "learncity staff add|list|remove"),
 }
 ROLE_TASKS: dict[str, list[tuple[str, str | None, str | None]]] = {
     "organizer": [_TASKS["organizer"]],
     "planner": [_TASKS["planner"]],
-    "editor": [_TASKS["editor"]],
+    "editor": [_TASKS["editor"], _TASKS["guidance"]],
     "helpdesk": [_TASKS["helpdesk"]],
     "admin": [
         _TASKS[name]
-        for name in ("audit", "health", "planner", "organizer", "editor", "helpdesk", "staff")
+        for name in (
+            "audit",
+            "health",
+            "planner",
+            "organizer",
+            "editor",
+            "guidance",
+            "helpdesk",
+            "staff",
+        )
     ],
 }
 

@@ -34,6 +34,7 @@ from bot.admin.access import (
 from bot.admin.announce import AnnouncePages
 from bot.admin.catalog_import_pages import CatalogImportPages
 from bot.admin.catalog_pages import CatalogPages
+from bot.admin.guidance_pages import GuidancePages
 from bot.admin.helpdesk_pages import HelpdeskPages
 from bot.admin.i18n import WORDS, request_language
 from bot.admin.pages import ROLE_TASKS, STATIC, render
@@ -62,6 +63,7 @@ def admin_routes(
     helpdesk_pages = HelpdeskPages(database_url, senders)
     planner_pages = PlannerPages(database_url)
     import_pages = CatalogImportPages(database_url)
+    guidance_pages = GuidancePages(database_url)
 
     def page(path: str, handler, roles=EVERY_ROLE, methods=("GET",)) -> Route:  # type: ignore[no-untyped-def]
         endpoint = guarded(
@@ -109,6 +111,16 @@ def admin_routes(
                 methods=("POST",),
             ),
             *helpdesk_pages.routes(page),
+            page("/guidance", guidance_pages.guidance, roles=("editor",)),
+            page(
+                "/guidance/preview",
+                guidance_pages.guidance_preview,
+                roles=("editor",),
+                methods=("POST",),
+            ),
+            page(
+                "/guidance/save", guidance_pages.guidance_save, roles=("editor",), methods=("POST",)
+            ),
             page("/staff", staff_pages.staff_list, roles=()),
             page("/staff/add", staff_pages.staff_add, roles=(), methods=("POST",)),
             page("/staff/remove", staff_pages.staff_remove, roles=(), methods=("POST",)),
