@@ -187,25 +187,30 @@ def write_values(
     guard_file: Path = GUARD_FILE,
 ) -> None:
     """Put the chosen numbers into config.yml and intent_guard.yml, keeping every comment."""
-    config = config_file.read_text(encoding="utf-8")
-    config, found = re.subn(
+    config = _set_pair(
+        config_file,
+        config_file.read_text(encoding="utf-8"),
         r"(- name: FallbackClassifier\n\s+threshold: )[0-9.]+(\n\s+ambiguity_threshold: )[0-9.]+",
-        rf"\g<1>{fallback['threshold']:.2f}\g<2>{fallback['ambiguity_threshold']:.2f}",
-        config,
+        (fallback["threshold"], fallback["ambiguity_threshold"]),
     )
-    if found != 1:
-        raise SystemExit(f"error: {config_file}: no FallbackClassifier threshold lines to update")
     text = guard_file.read_text(encoding="utf-8")
     for group, values in guard.items():
-        text, found = re.subn(
-            rf"(\n  {group}:\n    min_confidence: )[0-9.]+(.*\n    min_margin: )[0-9.]+",
-            rf"\g<1>{values['min_confidence']:.2f}\g<2>{values['min_margin']:.2f}",
+        text = _set_pair(
+            guard_file,
             text,
+            rf"(\n  {group}:\n    min_confidence: )[0-9.]+(.*\n    min_margin: )[0-9.]+",
+            (values["min_confidence"], values["min_margin"]),
         )
-        if found != 1:
-            raise SystemExit(f"error: {guard_file}: no thresholds.{group} lines to update")
     config_file.write_text(config, encoding="utf-8")
     guard_file.write_text(text, encoding="utf-8")
+
+
+def _set_pair(path: Path, text: str, pattern: str, numbers: tuple[float, float]) -> str:
+    """The two numbers matched by `pattern` replaced; the file named when they are not there."""
+    replaced, found = re.subn(pattern, rf"\g<1>{numbers[0]:.2f}\g<2>{numbers[1]:.2f}", text)
+    if found != 1:
+        raise SystemExit(f"error: {path}: the lines `{pattern}` should update are not there")
+    return replaced
 
 
 def main(argv: list[str] | None = None) -> int:
