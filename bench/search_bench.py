@@ -1,12 +1,25 @@
-"""Search benchmark: build, memory, latency (dense / lexical / hybrid), updates, cold start, recall.
+"""Search benchmark: import rate, build, memory, latency (dense / lexical / hybrid), updates,
+cold start, recall, against issue 11's targets at 100k items on 2 cores.
 
-    .venv/bin/python -m bench.search_bench            # 100,000 items (a few minutes on 2 cores)
-    .venv/bin/python -m bench.search_bench --items 5000   # a quick smoke run
+    nice .venv/bin/python -m bench.search_bench                  # 100,000 items
+    nice .venv/bin/python -m bench.search_bench --items 5000 --embed-sample 500   # a smoke run
 
 The index holds the sample city plus N generated items (deterministic, mixed zh/en). Recall@5
 is measured on the sample city alone, whose items tests/knowledge/labelled_queries.yml labels
 (the generated items are unlabelled, so they would count correct hits as misses). Latency
-includes embedding the question: the query-vector cache is cleared before every query.
+includes embedding the question: the query-vector cache is cleared before every query. Each
+latency is also taken in CPU time of the searching thread, which a loaded machine does not
+inflate the way it inflates wall time (the 1-minute load average is recorded at start and end).
+
+Import: `--embed-sample` generated items are embedded for real, from an empty vector cache,
+as an import of new items does (wall and CPU time, items a second); the import of the whole
+catalog is projected from that rate plus the measured build of the rest. With a slow model
+(multilingual e5: tens of ms an item) embedding 100k items takes longer than a benchmark run
+should, so the other generated items get **synthetic vectors**: a real sample vector plus
+noise (cosine ~0.9 to it), stored in the run's vector cache before the build, which then reads
+them as an import reads cached vectors. Index size, graph, memory, search and update costs do
+not depend on what the vectors mean; recall is measured on the sample city, embedded for real.
+`--embed-sample 0` embeds every item for real.
 """
 
 from __future__ import annotations
@@ -24,26 +37,74 @@ from typing import Any
 
 from bench.report import percentile, print_table, write_results
 
+# Issue 11's targets at 100k items on 2 cores.
 TARGETS = {
     "hybrid_recall_at_5": 0.95,
-    "p50_ms": 5.0,
-    "p95_ms": 15.0,
-    "build_s": 480.0,
-    "rss_mb": 600.0,
+    "p50_ms": 15.0,
+    "p95_ms": 40.0,
+    "import_s": 900.0,
+    "rss_mb": 1024.0,
     "update_visible_ms": 100.0,
     "cold_start_s": 5.0,
 }
+SYNTHETIC_COSINE = 0.9  # how close a synthetic vector stays to the real one it was made from
 
 
 def _configure(data_dir: Path) -> None:
     repository = Path(__file__).resolve().parent.parent
     os.environ["LEARNCITY_DATA_DIR"] = str(data_dir)
-    # The ONNX export of the embedding model is cached with the other models, not per run.
-    os.environ.setdefault("LEARNCITY_MODELS_DIR", str(repository / ".data" / "models"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from core.packaged_models import PACKAGES
     from core.settings import get_settings
 
     get_settings.cache_clear()
+    if get_settings().embedding_model in PACKAGES:  # nothing to export: a fresh vector cache
+        os.environ["LEARNCITY_MODELS_DIR"] = str(data_dir / "models")
+    else:  # the ONNX export of the model is cached with the other models, not per run
+        os.environ.setdefault("LEARNCITY_MODELS_DIR", str(repository / ".data" / "models"))
+    get_settings.cache_clear()
+
+
+def _load_average() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def _import_rate(service: Any, items: list[Any]) -> dict[str, Any]:
+    """Embed `items` as an import of new items does (empty cache), in wall and CPU time."""
+    from knowledge.search.fields import index_text
+
+    texts = [index_text(item) for item in items]
+    encoded = service.embedder.encoded_count
+    wall, cpu = time.perf_counter(), time.process_time()
+    vectors = service.embedder.encode(texts)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    embedded = service.embedder.encoded_count - encoded
+    return {
+        "items": len(items),
+        "embedded": embedded,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "items_per_second": round(embedded / wall, 1) if wall else None,
+        "cpu_ms_per_item": round(cpu / max(embedded, 1) * 1000, 1),
+        "chars_per_item": round(sum(map(len, texts)) / max(len(texts), 1), 1),
+        "vectors": vectors,
+    }
+
+
+def _seed_synthetic_vectors(service: Any, items: list[Any], real: Any, seed: int = 7) -> None:
+    """Store vectors for `items` in the vector cache: a real vector each plus noise."""
+    import numpy as np
+
+    from knowledge.search.fields import index_text
+
+    rng = np.random.default_rng(seed)
+    base = real[rng.integers(0, len(real), size=len(items))]
+    noise = rng.normal(size=base.shape).astype(np.float32)
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    angle = np.arccos(SYNTHETIC_COSINE)
+    vectors = np.cos(angle) * base + np.sin(angle) * noise
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    service.embedder.vector_cache().add([index_text(item) for item in items], vectors)
 
 
 def _recall(service: Any) -> dict[str, Any]:
@@ -88,12 +149,21 @@ def _latency(service: Any, rounds: int) -> dict[str, dict[str, float]]:
         "hybrid+filters": [],
         "hybrid+near 3km": [],
     }
+    cpu: dict[str, list[float]] = {name: [] for name in timings}
+    encoding: list[float] = []
+    encoding_cpu: list[float] = []
     filters = SearchFilters(free_only=True, time_of_day="weekend")
     for _ in range(rounds):
         for question in questions:
+            service.embedder.clear_cache()
+            started, started_cpu = time.perf_counter(), time.thread_time()
+            service.embedder.encode_query(question)
+            encoding.append((time.perf_counter() - started) * 1000)
+            encoding_cpu.append((time.thread_time() - started_cpu) * 1000)
             for name in timings:
                 service.embedder.clear_cache()
                 mode = name.split("+")[0]
+                started_cpu = time.thread_time()
                 started = time.perf_counter()
                 if name == "hybrid+filters":
                     service.search(question, limit=5, filters=filters)
@@ -102,10 +172,14 @@ def _latency(service: Any, rounds: int) -> dict[str, dict[str, float]]:
                 else:
                     service.search(question, limit=5, mode=mode)
                 timings[name].append((time.perf_counter() - started) * 1000)
+                cpu[name].append((time.thread_time() - started_cpu) * 1000)
+    timings["query encoding alone"], cpu["query encoding alone"] = encoding, encoding_cpu
     return {
         name: {
             "p50_ms": round(percentile(values, 50), 2),
             "p95_ms": round(percentile(values, 95), 2),
+            "cpu_p50_ms": round(percentile(cpu[name], 50), 2),
+            "cpu_p95_ms": round(percentile(cpu[name], 95), 2),
             "n": len(values),
         }
         for name, values in timings.items()
@@ -234,7 +308,8 @@ def _cold_start_child(data_dir: Path) -> None:
     )
 
 
-def run(items: int, rounds: int) -> dict[str, Any]:
+def run(items: int, rounds: int, embed_sample: int) -> dict[str, Any]:
+    load_at_start = _load_average()
     with tempfile.TemporaryDirectory(prefix="learncity-search-bench-") as folder:
         data_dir = Path(folder)
         _configure(data_dir)
@@ -253,10 +328,19 @@ def run(items: int, rounds: int) -> dict[str, Any]:
         recall = _recall(service)
         recall_s = time.perf_counter() - started
 
+        real = generated[:embed_sample] if 0 < embed_sample < len(generated) else generated
+        import_rate = _import_rate(service, real)
+        real_vectors = import_rate.pop("vectors")
+        synthetic = len(generated) - len(real)
+        if synthetic:
+            _seed_synthetic_vectors(service, generated[len(real) :], real_vectors)
+
         catalog = sample + generated
         started = time.perf_counter()
         service.build(catalog)
         build_s = time.perf_counter() - started
+        embedding_s = len(catalog) / import_rate["items_per_second"]
+        projected_import_s = embedding_s + build_s
         started = time.perf_counter()
         unchanged = service.ensure_index(catalog)
         ensure_unchanged_s = time.perf_counter() - started
@@ -270,6 +354,18 @@ def run(items: int, rounds: int) -> dict[str, Any]:
             "embedding_backend": service.embedder.backend,
             "model": service.embedder.model_name,
             "model_load_s": round(model_load_s, 2),
+            "load_average_1min": {"start": load_at_start, "end": _load_average()},
+            "cpus": os.cpu_count(),
+            "import": {
+                **import_rate,
+                "synthetic_vectors": synthetic,
+                "projected_import_s": round(projected_import_s, 1),
+                "projected_embedding_s": round(embedding_s, 1),
+                "projected_embedding_idle_s": round(
+                    len(catalog) * import_rate["cpu_ms_per_item"] / 1000 / (os.cpu_count() or 1),
+                    1,
+                ),
+            },
             "build": {
                 "seconds": round(build_s, 1),
                 "items_per_second": round(len(catalog) / build_s, 1),
@@ -291,14 +387,48 @@ def run(items: int, rounds: int) -> dict[str, Any]:
 
 def _print(result: dict[str, Any]) -> None:
     items = result["items"]
+    load = result["load_average_1min"]
     print(
         f"\nsearch benchmark: {items} items, embedding {result['model']} via "
-        f"{result['embedding_backend']}, {os.cpu_count()} CPUs"
+        f"{result['embedding_backend']}, {os.cpu_count()} CPUs, 1-minute load average "
+        f"{load['start']} at start, {load['end']} at end"
     )
     print_table(
-        f"query latency at {items} items (embedding included, cache cleared per query)",
-        ["mode", "p50 ms", "p95 ms", "queries"],
-        [[mode, v["p50_ms"], v["p95_ms"], v["n"]] for mode, v in result["latency"].items()],
+        f"query latency at {items} items (embedding included, cache cleared per query; "
+        f"target p50 <= {TARGETS['p50_ms']:.0f} ms, p95 <= {TARGETS['p95_ms']:.0f} ms)",
+        ["mode", "p50 ms", "p95 ms", "CPU p50 ms", "CPU p95 ms", "queries"],
+        [
+            [mode, v["p50_ms"], v["p95_ms"], v["cpu_p50_ms"], v["cpu_p95_ms"], v["n"]]
+            for mode, v in result["latency"].items()
+        ],
+    )
+    imported = result["import"]
+    print_table(
+        f"import of new items (embedding from an empty cache; "
+        f"{imported['synthetic_vectors']} items got synthetic vectors)",
+        ["measure", "value", "target"],
+        [
+            ["items embedded for real", imported["embedded"], ""],
+            ["mean characters an item", imported["chars_per_item"], ""],
+            ["embedding wall s", imported["wall_s"], ""],
+            ["embedding items/s", imported["items_per_second"], ""],
+            ["embedding CPU ms an item", imported["cpu_ms_per_item"], ""],
+            [
+                f"import of {items} items, projected s",
+                imported["projected_import_s"],
+                f"<= {TARGETS['import_s']:.0f}",
+            ],
+            [
+                "  of which embedding at this load s",
+                imported["projected_embedding_s"],
+                "",
+            ],
+            [
+                "  embedding if CPU-bound on every core (idle machine) s",
+                imported["projected_embedding_idle_s"],
+                "",
+            ],
+        ],
     )
     recall = result["recall_at_5_sample_city"]
     print_table(
@@ -315,7 +445,7 @@ def _print(result: dict[str, Any]) -> None:
         "build, memory, updates, cold start",
         ["measure", "value", "target"],
         [
-            ["build time s", build["seconds"], f"<= {TARGETS['build_s']:.0f}"],
+            ["build time, vectors cached s", build["seconds"], ""],
             ["build items/s", build["items_per_second"], ""],
             *[[f"  of which {step} s", seconds, ""] for step, seconds in build["steps"].items()],
             ["ensure_index unchanged s", build["ensure_unchanged_seconds"], "no rebuild"],
@@ -347,7 +477,11 @@ def _print(result: dict[str, Any]) -> None:
                 synced["changed_sync_ms"],
                 "no rebuild",
             ],
-            ["cold start: load + first answer s", cold["load_and_first_answer_s"], "< 5"],
+            [
+                "cold start: load + first answer s",
+                cold["load_and_first_answer_s"],
+                f"<= {TARGETS['cold_start_s']:.0f}",
+            ],
             ["cold start incl. interpreter s", cold["process_wall_s"], ""],
         ],
     )
@@ -359,12 +493,18 @@ def main() -> int:
         "--items", type=int, default=100_000, help="generated items (default 100000)"
     )
     parser.add_argument("--rounds", type=int, default=2, help="passes over the question set")
+    parser.add_argument(
+        "--embed-sample",
+        type=int,
+        default=2000,
+        help="generated items embedded for real; the rest get synthetic vectors (0: all real)",
+    )
     parser.add_argument("--cold-start-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cold_start_child:
         _cold_start_child(args.cold_start_child)
         return 0
-    result = run(args.items, args.rounds)
+    result = run(args.items, args.rounds, args.embed_sample)
     _print(result)
     latest = write_results("search", result)
     print(f"\nwritten: {latest}")

