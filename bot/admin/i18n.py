@@ -386,6 +386,12 @@ _PLANNER_EDITOR_WORDS: dict[str, dict[str, str]] = {
         "guidance_saved": "Saved. Newcomers get the new text from their next message on.",
         "guidance_not_saved": "Nothing was saved:",
         "task_guidance": "Edit the newcomer guidance texts in every language, with a preview.",
+        "last_errors": "Last errors",
+        "last_errors_hint": "The newest 20 errors logged by this gateway and in the servers' log "
+        "files (Rasa, action server), newest first; secrets are hidden.",
+        "error_where": "Where",
+        "error_message": "Message",
+        "no_errors": "No errors logged.",
     },
     "zh": {
         "citizens_total": "发过消息的市民",
@@ -477,6 +483,11 @@ _PLANNER_EDITOR_WORDS: dict[str, dict[str, str]] = {
         "guidance_saved": "已保存。新市民从下一条消息起看到新文字。",
         "guidance_not_saved": "没有保存：",
         "task_guidance": "编辑各语言的新市民指引文字，并可预览。",
+        "last_errors": "最近的错误",
+        "last_errors_hint": "本网关和各服务器日志文件（Rasa、动作服务器）中最近的 20 条错误，最新的在前；密钥已隐藏。",
+        "error_where": "来源",
+        "error_message": "内容",
+        "no_errors": "没有记录到错误。",
     },
 }
 for _language, _words in _PLANNER_EDITOR_WORDS.items():

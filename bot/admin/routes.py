@@ -35,6 +35,7 @@ from bot.admin.announce import AnnouncePages
 from bot.admin.catalog_import_pages import CatalogImportPages
 from bot.admin.catalog_pages import CatalogPages
 from bot.admin.guidance_pages import GuidancePages
+from bot.admin.health_errors import GatewayErrors, last_errors
 from bot.admin.helpdesk_pages import HelpdeskPages
 from bot.admin.i18n import WORDS, request_language
 from bot.admin.pages import ROLE_TASKS, STATIC, render
@@ -43,6 +44,7 @@ from bot.admin.staff_pages import StaffPages
 from bot.channels.base import ChannelSender
 from bot.health import HealthMonitor
 from core.database import session_scope
+from core.settings import get_settings
 
 AUDIT_PAGE_SIZE = 200
 
@@ -144,6 +146,7 @@ class _Console:
     ) -> None:
         self.database_url = database_url
         self.health = health
+        self.errors = GatewayErrors.install()
         self.channel_names = channel_names
 
     async def login_page(self, request: Request) -> Response:
@@ -225,11 +228,23 @@ class _Console:
     async def health_page(self, request: Request, current: staff.StaffSession) -> Response:
         servers = await self._servers()
         return render(
-            request, "health.html", current=current, servers=servers, channels=self.channel_names
+            request,
+            "health.html",
+            current=current,
+            servers=servers,
+            channels=self.channel_names,
+            errors=await run_in_threadpool(self._last_errors),
         )
 
     async def health_api(self, request: Request, current: staff.StaffSession) -> Response:
-        return JSONResponse({"servers": await self._servers(), "channels": self.channel_names})
+        errors = [asdict(error) for error in await run_in_threadpool(self._last_errors)]
+        return JSONResponse(
+            {"servers": await self._servers(), "channels": self.channel_names, "errors": errors}
+        )
+
+    def _last_errors(self) -> list:
+        """The gateway's own last errors and those in the servers' log files."""
+        return last_errors(get_settings().data_dir / "logs", self.errors)
 
     async def _servers(self) -> dict[str, str]:
         """The gateway (answering this) and each server the health monitor probes."""

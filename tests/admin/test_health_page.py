@@ -1,13 +1,27 @@
-"""The admins' health page: the gateway's own health monitor and channels, as staff read them."""
+"""The admins' health page: the gateway's own health monitor and channels, and the last errors
+of the gateway and of the servers' log files, as staff read them."""
 
 from __future__ import annotations
 
-import httpx
+import logging
+from pathlib import Path
 
+import httpx
+import pytest
+
+from core.settings import get_settings
 from tests.admin.console_support import console_app, log_in
 
 
-async def test_an_admin_sees_rasa_down_when_nothing_answers_its_port(tmp_path) -> None:
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LEARNCITY_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+async def test_an_admin_sees_rasa_down_when_nothing_answers_its_port(tmp_path, data_dir) -> None:
     # console_app points the conversation at a free port where no Rasa listens.
     app, conversation = console_app(f"sqlite:///{tmp_path / 'h.db'}", {"mei": "admin"})
     transport = httpx.ASGITransport(app=app)
@@ -20,4 +34,40 @@ async def test_an_admin_sees_rasa_down_when_nothing_answers_its_port(tmp_path) -
     assert page.status_code == 200
     assert '<td>rasa</td><td class="state-down">停止</td>' in page.text
     assert '<td>gateway</td><td class="state-up">正常</td>' in page.text
-    assert api.json() == {"servers": {"gateway": "up", "rasa": "down"}, "channels": ["web"]}
+    assert api.json()["servers"] == {"gateway": "up", "rasa": "down"}
+    assert api.json()["channels"] == ["web"]
+
+
+async def test_the_last_errors_of_the_gateway_and_the_servers_logs_show_without_secrets(
+    tmp_path, data_dir
+) -> None:
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True)
+    (logs / "action-server.log").write_text(
+        "2026-12-01 08:00:01,100 INFO rasa_sdk.endpoint: Action endpoint is up\n"
+        "2026-12-01 08:00:05,200 ERROR actions.base: search failed: database is locked\n"
+        "Traceback (most recent call last):\n"
+        '{"time": "2026-12-01T08:00:07+00:00", "level": "ERROR", "logger": "bot.gateway", '
+        '"message": "token 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw refused"}\n',
+        encoding="utf-8",
+    )
+    (logs / "rasa-server.log").write_text(
+        "2026-12-01 07:59:00 ERROR    rasa.core.agent  - Could not load model\n", encoding="utf-8"
+    )
+    app, conversation = console_app(f"sqlite:///{tmp_path / 'h.db'}", {"mei": "admin"})
+    logging.getLogger("bot.webchat").error("reply to %s failed: %s", "web", "connection reset")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        await log_in(client, "mei")
+        page = await client.get("/admin/health")
+        api = await client.get("/admin/api/health")
+    await conversation.close()
+
+    errors = [(e["where"], e["message"]) for e in api.json()["errors"]]
+    assert errors[0] == ("gateway", "bot.webchat: reply to web failed: connection reset")
+    assert errors[1:] == [
+        ("action-server.log", "bot.gateway: token *** refused"),
+        ("action-server.log", "actions.base: search failed: database is locked"),
+        ("rasa-server.log", "rasa.core.agent  - Could not load model"),
+    ]
+    assert "AAHdqTcv" not in page.text and "database is locked" in page.text
