@@ -71,7 +71,8 @@ def refine_cheaper(state: SearchState, previous: SearchState, language: str | No
 
 def page_for(state: SearchState, language: str | None, page_size: int = PAGE_SIZE) -> SearchPage:
     """One page of `state`: the search as it is, or, after "cheaper?", the results below its
-    price, cheapest first (at one price, the better match first)."""
+    price, cheapest first (at one price, the better match first; around a point, nearest
+    first)."""
     if state.cheaper_than is None:
         return search_flow.run_search(state, language, page_size)
     pool = search_flow.run_search(replace(state, offset=0), language, CHEAPER_POOL)
@@ -81,7 +82,9 @@ def page_for(state: SearchState, language: str | None, page_size: int = PAGE_SIZ
         for position, result in enumerate(pool.results)
         if (amount := price_amount(result)) is not None and (amount == 0 or amount < bound)
     ]
-    ordered = [result for _, _, result in sorted(cheaper, key=lambda row: (row[0], row[1]))]
+    if state.near is None:
+        cheaper.sort(key=lambda row: (row[0], row[1]))
+    ordered = [result for _, _, result in cheaper]
     end = state.offset + page_size
     return replace(
         pool, state=state, results=ordered[state.offset : end], has_more=len(ordered) > end

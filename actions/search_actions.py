@@ -37,7 +37,7 @@ def show_page(turn: Turn, page: SearchPage) -> list[EventType]:
         cheaper_first_page = state.cheaper_than is not None and state.offset == 0
         turn.reply(turn.say("no_cheaper_results" if cheaper_first_page else "no_more_results"))
         return events
-    if state.cheaper_than is not None:
+    if state.cheaper_than is not None and not state.near:
         heading = turn.say("cheaper_results")
     elif page.relaxed:
         search_flow.record_unmet(state, turn.language)

@@ -87,3 +87,12 @@ def test_closer_runs_the_last_search_without_its_district_plus_what_is_named_now
 def test_the_price_bound_survives_the_slot_round_trip() -> None:
     state = SearchState(kind="course", query="English", topic="English", cheaper_than=150.0)
     assert SearchState.from_slot(json.loads(json.dumps(state.as_slot()))) == state
+
+
+def test_cheaper_around_a_point_keeps_the_nearest_first(sample_city: str) -> None:
+    state = SearchState(kind="course", near=(31.23, 121.47), cheaper_than=200.0)
+    page = follow_up.page_for(state, "en")
+    distances = [result.distance_m for result in page.results]
+    amounts = [follow_up.price_amount(result) for result in page.results]
+    assert page.results and distances == sorted(distances)  # type: ignore[type-var]
+    assert all(amount is not None and amount < 200 for amount in amounts), amounts
