@@ -3,52 +3,33 @@ dashboard on a tablet, and take the screenshots in docs/."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
+from sqlalchemy import create_engine
 
 import citizens
 import knowledge
 import staff
-from bot.stack import free_port
+from bench.dashboard_seed import Conversation, write_conversations
 from core.database import session_scope
 from core.settings import REPOSITORY_ROOT
+from tests.admin.browser_support import LOW_CONTRAST_TEXT, served
 from tests.admin.console_support import PASSWORD, console_app
 from tests.bot.test_webchat import CHROMIUM, CHROMIUM_ARGS
 
 SCREENSHOT = REPOSITORY_ROOT / "docs" / "console.png"
 PLANNER_SCREENSHOT = REPOSITORY_ROOT / "docs" / "console-planner.png"
 ANNOUNCE_SCREENSHOT = REPOSITORY_ROOT / "docs" / "console-announce.png"
-# WCAG 2 contrast of every element that holds text, against the first opaque background up
-# its ancestors; lists those under 4.5:1 (an empty list when all pass).
-LOW_CONTRAST_TEXT = """() => {
-  const rgb = (value) => value.match(/[\\d.]+/g).map(Number);
-  const luminance = ([r, g, b]) => {
-    const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-  };
-  const background = (element) => {
-    for (let node = element; node; node = node.parentElement) {
-      const color = rgb(getComputedStyle(node).backgroundColor);
-      if (color.length < 4 || color[3] > 0) return color.slice(0, 3);
-    }
-    return [255, 255, 255];
-  };
-  const low = [];
-  for (const element of document.querySelectorAll("body *")) {
-    const own = [...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-    if (!own || element.closest("svg") || !element.getClientRects().length) continue;
-    const style = getComputedStyle(element);
-    const [a, b] = [luminance(rgb(style.color).slice(0, 3)), luminance(background(element))];
-    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    if (ratio < 4.5) low.push(`${element.tagName} "${element.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
-  }
-  return low;
-}"""
+SEEDED_UNMET = [
+    ("beekeeping", "en"),
+    ("潜水", "zh"),
+    ("beekeeping", "en"),
+    ("مكتبة", "ar"),
+    ("libary", "en"),
+]
 SEEDED_NEEDS = [  # (topic, district, language)
     ("sign language", "Nanhu", "zh"),
     ("sign language", "Nanhu", "en"),
@@ -64,17 +45,8 @@ def served_console(tmp_path: Path) -> Iterator[tuple[str, str]]:
     (its address, the database URL)."""
     database_url = f"sqlite:///{tmp_path / 'console.db'}"
     app, _ = console_app(database_url, {"mei": "admin", "li": "planner"})
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    yield f"http://127.0.0.1:{port}", database_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as base_url:
+        yield base_url, database_url
 
 
 async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
@@ -142,8 +114,16 @@ async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[s
         for number, (topic, district, language) in enumerate(SEEDED_NEEDS):
             need = citizens.LearningNeed(topic=topic, district=district, language=language)
             citizens.register_learning_need(session, f"web:{number}", need, consent=True)
-        for query, language in (("beekeeping", "en"), ("潜水", "zh"), ("beekeeping", "en")):
+        for query, language in SEEDED_UNMET:
             knowledge.record_unmet_demand(session, query, language, {}, None)
+    now = datetime.now(UTC)
+    write_conversations(
+        create_engine(database_url),
+        [
+            Conversation(f"telegram:{n}", now - timedelta(hours=n), turns=3, searches=2)
+            for n in range(6)
+        ],
+    )
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -160,12 +140,34 @@ async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[s
         await page.wait_for_url("**/admin/planner")
 
         assert await page.locator("#needs-total").inner_text() == str(len(SEEDED_NEEDS))
+        assert await page.locator("#citizens-total").inner_text() == "6"
+        assert await page.locator("#conversations-total").inner_text() == "6"
+        assert await page.locator("#searches-total").inner_text() == "12"
+        # 12 searches, 5 unmet: 7 of 12 found something.
+        assert await page.locator("#answered-share").inner_text() == "58%"
         chart = page.get_by_role("img", name="学习需求（按主题）")
         assert await chart.locator("rect").count() == 3
+        hours = page.get_by_role("img", name="消息（按一天中的时间，本市时间）")
+        assert await hours.locator("rect").count() >= 1
+        groups = await page.locator("#unmet-groups tbody tr").all_inner_texts()
+        assert [row.split("\t")[0] for row in groups] == ["library", "beekeeping", "潜水"]
         assert await page.evaluate(LOW_CONTRAST_TEXT) == []
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 768, "no sideways scrolling on a tablet"
         await page.screenshot(path=str(PLANNER_SCREENSHOT), full_page=True)
+
+        async with page.expect_download() as download_info:
+            await page.get_by_role("link", name="开放数据 CSV（少于 5 的计数不公开）").click()
+        published = Path(await (await download_info.value).path()).read_text(encoding="utf-8")
+        assert "conversations,total,citizens,6" in published
+        assert "unmet,by_group,(fewer than 5 each),5" in published, "3 groups under 5: one row"
+        assert "beekeeping" not in published and "telegram:" not in published
+
+        await page.get_by_role("link", name="library").click()
+        await page.wait_for_url("**/admin/planner/unmet?group=concept%3Alibrary*")
+        asked = await page.locator("#group-queries tbody tr").all_inner_texts()
+        assert sorted(row.split("\t")[0] for row in asked) == ["libary", "مكتبة"]
+        assert await page.evaluate(LOW_CONTRAST_TEXT) == []
         await browser.close()
     assert PLANNER_SCREENSHOT.stat().st_size > 10_000
 
