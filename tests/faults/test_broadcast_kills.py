@@ -1,5 +1,10 @@
-"""A real `learncity broadcast` killed with SIGKILL midway, three times, then run to the end:
-every subscriber gets the announcement exactly once, or is reported `unknown` by citizen.
+"""Broadcasts killed with SIGKILL midway: every subscriber gets the announcement exactly once,
+or is reported `unknown` by citizen.
+
+Two stories. Without Redis, a real `learncity broadcast` (its own in-process worker) killed
+three times, then run to the end. With Redis, three `learncity serve worker` processes on
+PostgreSQL, one of them killed -9 at a random moment three times (and started again, as systemd
+would) while the command waits for the report.
 
 The Telegram stand-in (tests/fakes/telegram_api.py) counts what each chat really received.
 The three kills land where a broadcast can die: while a send is in flight (the platform got
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -25,6 +31,14 @@ import pytest
 import citizens
 from core.database import session_scope, upgrade_database
 from core.settings import REPOSITORY_ROOT
+from tests.bot.broadcast_support import (
+    duplicates_and_missing,
+    sends_per_chat,
+    start_worker,
+    stop_workers,
+    subscribe_telegram_chats,
+    worker_environment,
+)
 from tests.fakes.telegram_api import ApiCall, FakeTelegramApi
 
 SUBSCRIBERS = 40
@@ -139,3 +153,69 @@ def test_broadcast_killed_three_times_sends_each_citizen_once_and_reports_unknow
     accounted = report["delivered"] + report["already_sent"] + report["unknown"]
     assert accounted == SUBSCRIBERS, report
     assert final.returncode == 1, "unknown outcomes are not 'everything done'"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_workers_killed_at_random_three_times_send_each_citizen_once(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
+    if not LEARNCITY.exists():
+        pytest.skip(f"the learncity command is not installed next to {sys.executable}")
+    upgrade_database(database_url)
+    chats = list(range(5001, 5301))
+    subscribe_telegram_chats(database_url, chats)
+    seed = int(os.environ.get("LEARNCITY_KILL_SEED", time.time_ns() % 100_000))
+    rng = random.Random(seed)
+    with FakeTelegramApi(token="4242:WORKERS-test") as telegram:
+        env = worker_environment(
+            database_url,
+            telegram,
+            tmp_path / "data",
+            redis_prefix,
+            TELEGRAM_BROADCAST_RATE="30",
+            BROADCAST_CHUNK_SIZE="20",
+        )
+        workers = [start_worker(env, tmp_path / f"worker{i}.log") for i in range(3)]
+        command = [str(LEARNCITY), "broadcast", "--text", "Learning festival", "--json"]
+        waiting = subprocess.Popen(
+            command + ["--event-id", "evt-workers-killed"],
+            env=env,
+            cwd=REPOSITORY_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        kills = []
+        try:
+            for kill in range(3):
+                # at a random moment once a growing share of the chats has it
+                while sum(sends_per_chat(telegram).values()) < (kill + 1) * len(chats) // 5:
+                    time.sleep(0.05)
+                time.sleep(rng.uniform(0.0, 0.5))
+                victim = rng.randrange(len(workers))
+                workers[victim].send_signal(signal.SIGKILL)
+                workers[victim].wait(timeout=10)
+                kills.append((victim, workers[victim].returncode))
+                workers[victim] = start_worker(env, tmp_path / f"worker{victim}.log")
+            stdout, stderr = waiting.communicate(timeout=300)
+        finally:
+            stop_workers(workers)
+            if waiting.poll() is None:
+                waiting.kill()
+        sends = sends_per_chat(telegram)
+
+    report = json.loads(stdout)
+    unknown = {int(item["sender_id"].split(":")[1]) for item in report["unknowns"]}
+    duplicates, missing = duplicates_and_missing(sends, chats)
+    print(
+        f"\n3 workers, {len(chats)} subscribers at 30/s, kill -9 three times (seed {seed}): "
+        f"{sum(sends.values())} messages, duplicates {len(duplicates)}, never sent "
+        f"{len(missing)} (all reported unknown: {set(missing) <= unknown}), unknown reported "
+        f"{len(unknown)}, {report['seconds']:.1f}s"
+    )
+    assert [code for _, code in kills] == [-signal.SIGKILL] * 3
+    assert duplicates == []
+    assert set(missing) <= unknown, "a citizen who got nothing is named in the report"
+    assert report["delivered"] + report["unknown"] == len(chats), report
+    assert report["status"] == "done" and report["left"] == 0
