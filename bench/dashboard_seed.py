@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, text
 
+from nlu.tracker_indexes import ensure_events_index
+
 RASA_EVENTS_TABLE_SQL = (
     "CREATE TABLE IF NOT EXISTS events (id {id_type} PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
     "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
@@ -51,7 +53,8 @@ class Conversation:
 
 
 def create_rasa_events_table(engine: Engine) -> None:
-    """Rasa's `events` table (its columns and sender index), when Rasa has not made it."""
+    """Rasa's `events` table (its columns and sender index) and the index our tracker store
+    adds when Rasa starts, when Rasa has not made them."""
     postgres = engine.dialect.name == "postgresql"
     with engine.begin() as connection:
         id_type = "SERIAL" if postgres else "INTEGER"
@@ -59,6 +62,7 @@ def create_rasa_events_table(engine: Engine) -> None:
         connection.execute(
             text("CREATE INDEX IF NOT EXISTS ix_events_sender_id ON events (sender_id)")
         )
+        ensure_events_index(connection)
 
 
 def write_conversations(engine: Engine, conversations: Sequence[Conversation]) -> int:

@@ -1,9 +1,12 @@
 """Totals of the conversations Rasa keeps (its `events` table), for planners: counts only.
 
-Planners compare unmet demand against how much the assistant was used: how many citizens
-wrote, how many conversations (Rasa sessions) they had, how many searches ran, and when in
-the day citizens write. Each is one aggregate query over the date range; no sender id, text
-or event ever leaves this module.
+Planners compare unmet demand against how much the assistant was used: how many conversations
+(Rasa sessions) started, how many citizens started them, when in the day, and how many
+searches ran. A Rasa session ends after 60 idle minutes (nlu/domain/dialogue.yml), so every
+citizen who wrote in a range started a session in it (or in the hour before). Each count reads
+only session starts or search actions, through the index nlu/tracker_indexes.py adds: with a
+million events, user messages (half the table) are never read. No sender id, text or event
+ever leaves this module.
 """
 
 from __future__ import annotations
@@ -26,11 +29,10 @@ _DAY_SECONDS = 86_400
 class ConversationTotals:
     """How much the assistant was used in a date range."""
 
-    citizens: int = 0  # different senders who wrote at least once
+    citizens: int = 0  # different senders who started a conversation
     conversations: int = 0  # Rasa sessions started
-    messages: int = 0  # messages citizens wrote
     searches: int = 0  # runs of the search actions named by the caller
-    messages_by_hour: dict[str, int] = field(default_factory=dict)  # "00".."23", city time
+    conversations_by_hour: dict[str, int] = field(default_factory=dict)  # "00".."23", city time
     searches_by_week: dict[str, int] = field(default_factory=dict)  # ISO weeks, oldest first
 
 
@@ -41,49 +43,52 @@ def conversation_totals(
     search_actions: Sequence[str],
     utc_offset: timedelta = timedelta(0),
 ) -> ConversationTotals:
-    """The totals for events in [since, until); hours of the day shifted by `utc_offset` (the
+    """The totals for events in [since, until); hours and days shifted by `utc_offset` (the
     city's). Zero everywhere when Rasa has not created its table yet."""
     if not inspect(session.get_bind()).has_table(RASA_TRACKER_TABLE):
         return ConversationTotals()
     window = {"since": since.timestamp(), "until": until.timestamp()}
-    actions = {f"action_{i}": name for i, name in enumerate(search_actions)}
-    searched = ", ".join(f":{key}" for key in actions) or "NULL"
+    in_window = "timestamp >= :since AND timestamp < :until"
     # Day and hour as whole numbers of the shifted epoch: the same SQL on SQLite and PostgreSQL.
     offset = int(utc_offset.total_seconds())
     day = _whole(session, f"(timestamp + {offset}) / {_DAY_SECONDS}")
     hour = _whole(session, f"(timestamp + {offset}) / 3600") + " % 24"
-    rows = session.execute(
-        text(
-            f"SELECT {day} AS day, {hour} AS hour, type_name, COUNT(*) FROM {RASA_TRACKER_TABLE} "
-            "WHERE timestamp >= :since AND timestamp < :until AND (type_name = 'user' "
-            f"OR type_name = 'session_started' OR (type_name = 'action' AND action_name IN ({searched}))) "
-            "GROUP BY 1, 2, 3"
-        ),
-        window | actions,
-    ).all()
+    started = "type_name = 'session_started'"
     totals = ConversationTotals()
     by_hour: Counter[str] = Counter()
-    by_week: Counter[str] = Counter()
-    for day_number, hour_number, kind, count in rows:
-        if kind == "user":
-            totals.messages += count
-            by_hour[f"{int(hour_number):02d}"] += count
-        elif kind == "session_started":
-            totals.conversations += count
-        else:
-            totals.searches += count
-            by_week[iso_week(_day(int(day_number)))] += count
-    totals.messages_by_hour = dict(sorted(by_hour.items()))
-    totals.searches_by_week = dict(sorted(by_week.items()))
+    for hour_number, count in session.execute(
+        text(
+            f"SELECT {hour}, COUNT(*) FROM {RASA_TRACKER_TABLE} "
+            f"WHERE {started} AND {in_window} GROUP BY 1"
+        ),
+        window,
+    ):
+        by_hour[f"{int(hour_number):02d}"] += count
+        totals.conversations += count
+    totals.conversations_by_hour = dict(sorted(by_hour.items()))
     totals.citizens = int(
         session.execute(
             text(
-                f"SELECT COUNT(DISTINCT sender_id) FROM {RASA_TRACKER_TABLE} WHERE type_name = 'user' "
-                "AND timestamp >= :since AND timestamp < :until"
+                f"SELECT COUNT(DISTINCT sender_id) FROM {RASA_TRACKER_TABLE} "
+                f"WHERE {started} AND {in_window}"
             ),
             window,
         ).scalar_one()
     )
+    actions = {f"action_{i}": name for i, name in enumerate(search_actions)}
+    if actions:
+        named = ", ".join(f":{key}" for key in actions)
+        by_week: Counter[str] = Counter()
+        for day_number, count in session.execute(
+            text(
+                f"SELECT {day}, COUNT(*) FROM {RASA_TRACKER_TABLE} WHERE type_name = 'action' "
+                f"AND action_name IN ({named}) AND {in_window} GROUP BY 1"
+            ),
+            window | actions,
+        ):
+            by_week[iso_week(_day(int(day_number)))] += count
+            totals.searches += count
+        totals.searches_by_week = dict(sorted(by_week.items()))
     return totals
 
 

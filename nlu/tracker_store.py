@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import QueuePool
 
 from nlu.rasa_version import require_tested_rasa
+from nlu.tracker_indexes import ensure_events_index
 
 # Before Rasa's internals are imported: on another version they may have moved.
 require_tested_rasa(__name__)
@@ -102,6 +103,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._add_planners_index()
         if self.engine.dialect.name == "sqlite":
             self._keep_sqlite_connections_open()
         else:
@@ -114,6 +116,14 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id)
         ).where(of_sender)
         self._highest_query = sa.select(sa.func.max(self.SQLEvent.id)).where(of_sender)
+
+    def _add_planners_index(self) -> None:
+        """The staff console's index on this table (nlu/tracker_indexes.py), once per start."""
+        try:
+            with self.engine.begin() as connection:
+                ensure_events_index(connection)
+        except sa.exc.SQLAlchemyError as error:  # the dashboard is slower, nothing else
+            logger.warning("could not add the planners' index to the events table: %s", error)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker; raises `ConversationStoreUnavailableError` when the

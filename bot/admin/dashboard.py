@@ -23,7 +23,7 @@ _LABEL_CHARS = 24
 OPEN_DATA_MINIMUM = 5  # the open-data export leaves out any count under this
 SUPPRESSED_VALUE = "(fewer than 5 each)"
 
-USE_TOTALS = ("citizens", "conversations", "messages", "searches")
+USE_TOTALS = ("citizens", "conversations", "searches")
 BREAKDOWNS = (
     "by_topic",
     "by_query",
@@ -42,10 +42,10 @@ SEARCH_ACTIONS = (
     "action_search_nearby",
 )
 # Breakdowns whose rows are in time order, not largest first.
-IN_TIME_ORDER = ("by_week", "searches_by_week", "messages_by_hour")
+IN_TIME_ORDER = ("by_week", "searches_by_week", "conversations_by_hour")
 # (section, breakdown, words key of the chart's title)
 CHARTS = (
-    ("conversations", "messages_by_hour", "messages_by_hour"),
+    ("conversations", "conversations_by_hour", "conversations_by_hour"),
     ("conversations", "searches_by_week", "searches_by_week"),
     ("needs", "by_topic", "needs_by_topic"),
     ("needs", "by_district", "needs_by_district"),
@@ -216,7 +216,7 @@ def _breakdowns(counts: dict[str, Any]) -> list[tuple[str, str, dict[Any, int]]]
     use = counts["conversations"]
     found = [
         ("conversations", "total", {name: use[name] for name in USE_TOTALS}),
-        ("conversations", "messages_by_hour", use["messages_by_hour"]),
+        ("conversations", "conversations_by_hour", use["conversations_by_hour"]),
         ("conversations", "searches_by_week", use["searches_by_week"]),
     ]
     for section in ("needs", "unmet"):

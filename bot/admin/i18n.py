@@ -287,11 +287,11 @@ WORDS: dict[str, dict[str, str]] = {
 # The planner's, catalog editor's and guidance pages' words (issue 12, items 3-6).
 _PLANNER_EDITOR_WORDS: dict[str, dict[str, str]] = {
     "en": {
-        "citizens_total": "Citizens who wrote",
+        "citizens_total": "Citizens who started a conversation",
         "conversations_total": "Conversations",
         "searches_total": "Searches",
         "answered_share": "Searches that found something",
-        "messages_by_hour": "Messages by time of day (city time)",
+        "conversations_by_hour": "Conversations by the hour they started (city time)",
         "searches_by_week": "Searches per week",
         "unmet_by_filter": "Unmet demand: what the search narrowed to (audience, time, price)",
         "unmet_by_week": "Unmet demand per week",
@@ -394,11 +394,11 @@ _PLANNER_EDITOR_WORDS: dict[str, dict[str, str]] = {
         "no_errors": "No errors logged.",
     },
     "zh": {
-        "citizens_total": "发过消息的市民",
+        "citizens_total": "开始过对话的市民",
         "conversations_total": "对话",
         "searches_total": "搜索",
         "answered_share": "找到结果的搜索",
-        "messages_by_hour": "消息（按一天中的时间，本市时间）",
+        "conversations_by_hour": "对话（按开始的钟点，本市时间）",
         "searches_by_week": "每周搜索",
         "unmet_by_filter": "未满足的需求：搜索的限定条件（人群、时间、价格）",
         "unmet_by_week": "每周未满足的需求",

@@ -147,7 +147,7 @@ async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[s
         assert await page.locator("#answered-share").inner_text() == "58%"
         chart = page.get_by_role("img", name="学习需求（按主题）")
         assert await chart.locator("rect").count() == 3
-        hours = page.get_by_role("img", name="消息（按一天中的时间，本市时间）")
+        hours = page.get_by_role("img", name="对话（按开始的钟点，本市时间）")
         assert await hours.locator("rect").count() >= 1
         groups = await page.locator("#unmet-groups tbody tr").all_inner_texts()
         assert [row.split("\t")[0] for row in groups] == ["library", "beekeeping", "潜水"]
