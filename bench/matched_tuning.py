@@ -104,7 +104,7 @@ def measure(service: Any, query: str, language: str | None, relevant: Sequence[s
         query=query,
         relevant=tuple(relevant),
         ids=[index.item_at(slot).id for slot in slots],
-        share=share_held(groups, slots, index.lexical, index.names),
+        share=share_held(groups, slots, index.lexical, index.names, language),
         cosines=index.dense.vectors()[slots] @ vector,
         mean=mean,
         spread=spread,

@@ -24,6 +24,11 @@ from knowledge.search.lexical import LexicalIndex, concept_tokens, token_groups,
 # 0.938 at 0.5, as items answering part of a question ("programming for kids": robotics for
 # teens) stopped counting.
 MATCH_COVERAGE = 0.25
+# A part held by half of the items or more tells them apart by nothing, but it is there: it
+# weighs this little, so a question made only of such parts ("free computer classes" where
+# every branch has public computers) is answered, and one that also asks for something no
+# item holds ("adult hockey league") is not.
+COMMON_PART_WEIGHT = 0.1
 # A word no item holds may name what the catalog lacks ("violin") or say in other words what
 # it has ("elderly" for courses "for seniors"): it weighs half of what the rarest word does.
 UNKNOWN_WORD_SHARE = 0.5
@@ -56,13 +61,20 @@ def question_parts(
 
 
 def share_held(
-    groups: list[list[str]], slots: np.ndarray, topics: LexicalIndex, names: LexicalIndex
+    groups: list[list[str]],
+    slots: np.ndarray,
+    topics: LexicalIndex,
+    names: LexicalIndex,
+    language: str | None = None,
 ) -> np.ndarray:
-    """The share of the question's weight each slot holds, in its topic text or its names."""
+    """The share of the question's weight each slot holds, in its topic text or its names.
+    A word no item holds counts only when the catalog is written in the question's
+    `language` (catalog_language.py); otherwise it may just be a word of another language."""
+    absent_counts = language is None or topics.written_in(language)
     held = np.zeros(len(slots))
     total = 0.0
     for group in groups:
-        weight = max(_weight(token, topics, names) for token in group)
+        weight = max(_weight(token, topics, names, absent_counts) for token in group)
         if weight <= 0:
             continue
         total += weight
@@ -73,12 +85,12 @@ def share_held(
     return held / total if total > 0 else held
 
 
-def _weight(token: str, topics: LexicalIndex, names: LexicalIndex) -> float:
+def _weight(token: str, topics: LexicalIndex, names: LexicalIndex, absent_counts: bool) -> float:
     index = topics if token in topics.postings else names
     weight = index.evidence_weight(token)
     if not index.document_frequency(token):
-        weight *= UNKNOWN_WORD_SHARE
-    return weight
+        return weight * UNKNOWN_WORD_SHARE if absent_counts else 0.0
+    return max(weight, COMMON_PART_WEIGHT)
 
 
 @lru_cache(maxsize=8192)

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from knowledge.search.catalog_language import written_in
 from knowledge.search.glossary import normalise_text
 
 logger = logging.getLogger(__name__)
@@ -194,6 +195,9 @@ class LexicalIndex:
         self.live = np.zeros(0, dtype=bool)  # slot -> document still indexed
         self._frequencies: dict[str, int] = {}  # token -> live documents, until the next change
         self._containing: dict[str, list[str]] = {}  # character -> indexed words holding it
+        self._languages: dict[
+            str, tuple[int, bool]
+        ] = {}  # language -> (vocabulary size, written in)
 
     def tokens_containing(self, character: str, limit: int = 50) -> list[str]:
         """Indexed words that contain `character`, the most widespread first (at most `limit`)."""
@@ -207,6 +211,16 @@ class LexicalIndex:
             found.sort(key=lambda token: (-len(self.postings[token][0]), token))
             found = self._containing[character] = found[:limit]
         return found
+
+    def written_in(self, language: str) -> bool:
+        """Whether the indexed documents are written (partly) in `language`
+        (`catalog_language.py`); judged again once the vocabulary has grown by a tenth."""
+        size = len(self.postings)
+        cached = self._languages.get(language)
+        if cached is None or size > cached[0] * 1.1 + 10:
+            words = [token for token in self.postings if not token.startswith(CONCEPT_PREFIX)]
+            cached = self._languages[language] = (size, written_in(words, language))
+        return cached[1]
 
     def add(self, first_slot: int, documents: list[list[str]]) -> None:
         """Index token lists (from `tokenize`, plus any concept tokens) as slots first_slot, ..."""
