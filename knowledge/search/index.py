@@ -249,7 +249,16 @@ class HybridIndex:
         if not weighted and not expansion.concepts and not characters:
             return self._browse(text, encode, allowed, limit, near)
         candidates = self._candidates(
-            text, encode, expansion, weighted, groups, allowed, mode, multilingual, weights
+            text,
+            encode,
+            expansion,
+            weighted,
+            groups,
+            allowed,
+            mode,
+            multilingual,
+            weights,
+            language,
         )
         return self._finish(candidates, limit, near, language)
 
@@ -287,6 +296,7 @@ class HybridIndex:
         mode: str,
         multilingual: bool,
         weights: FusionWeights,
+        language: str | None = None,
     ) -> list[_Candidate]:
         restricted = None if allowed.all() else allowed  # unrestricted searches take fast paths
         words = {t: w for t, w in weighted.items() if not t.startswith(CONCEPT_PREFIX)}
@@ -310,7 +320,8 @@ class HybridIndex:
         matched = np.zeros(len(slots), dtype=bool)
         if mode != "dense":
             names = self.names.coverage(words, slots)
-            matched = share_held(groups, slots, self.lexical, self.names) >= MATCH_COVERAGE
+            share = share_held(groups, slots, self.lexical, self.names, language)
+            matched = share >= MATCH_COVERAGE
         dense = np.zeros(len(slots))
         if vector is not None:
             cosines = self.dense.vectors()[slots] @ vector
