@@ -102,10 +102,11 @@ class BroadcastWorker:
     async def run_in_process(
         self, stop: threading.Event, until: Callable[[], bool] | None = None
     ) -> None:
-        """Without Redis: plan, claim and send chunks here until `stop` (or `until()`)."""
+        """Without Redis: plan, claim and send chunks here until `stop`, or until `until()` is
+        true with nothing left to send here (`until=lambda: True`: until idle)."""
         running: set[asyncio.Task[None]] = set()
         try:
-            while not stop.is_set() and not (until is not None and not running and until()):
+            while not stop.is_set():
                 self.plan_due()
                 while len(running) < max(1, self.settings.broadcast_worker_concurrency):
                     with session_scope(self.url) as session:
@@ -115,6 +116,8 @@ class BroadcastWorker:
                     task = asyncio.create_task(self._send_claimed(chunk))
                     running.add(task)
                     task.add_done_callback(running.discard)
+                if until is not None and not running and until():
+                    break
                 await asyncio.sleep(TICK_SECONDS if not running else 0.2)
         finally:
             for task in running:

@@ -1,10 +1,13 @@
-"""The organizers' announcement page: compose per language and preview exactly who would get it.
+"""The organizers' announcement pages: compose, preview, send or schedule, watch, look back.
 
 The preview is `bot.broadcasts.broadcast(..., dry_run=True)`, the same rule and delivery ledger
 as `learncity broadcast --dry-run`: matched subscribers, those an earlier run already reached,
 and how many each channel would send now. Beside each language's text box: how many of the
-recipients chose that language. **Send now** runs the same `broadcast` with the gateway's
-channel senders and shows its report; every send goes into the audit log.
+recipients chose that language. **Send** stores the announcement for the broadcast workers
+(`bot.broadcast_jobs.submit`, now or at the time given, in the city's time zone), writes the
+audit log and opens its progress page, which polls `/admin/api/announcement?id=` (a small
+script of our own, allowed by the console's `script-src 'self'`) until it is sent. The past
+announcements page lists every one with its report.
 """
 
 from __future__ import annotations
@@ -12,17 +15,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 import citizens
 import staff
 from bot.admin.access import client_address
+from bot.admin.announce_words import announce_words
 from bot.admin.i18n import request_language
 from bot.admin.pages import render
-from bot.broadcasts import Announcement, BroadcastReport, broadcast
-from bot.channels.base import ChannelSender
+from bot.broadcast_jobs import progress, recent_announcements, submit
+from bot.broadcasts import Announcement, broadcast
 from core.database import session_scope
 from nlu.language import NATIVE_LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 
@@ -39,25 +48,77 @@ class Preview:
 
 
 class AnnouncePages:
-    """Handlers for /admin/announce, sharing the database URL and the gateway's channel senders
-    (`senders()` builds them, as `learncity broadcast` does; None: sending is not offered)."""
+    """Handlers for /admin/announce…, sharing the database URL. Sending is the broadcast
+    workers' job: these pages store, preview and read the ledger."""
 
-    def __init__(
-        self,
-        database_url: str | None,
-        senders: Callable[[], dict[str, ChannelSender]] | None = None,
-    ) -> None:
+    def __init__(self, database_url: str | None) -> None:
         self.database_url = database_url
-        self.senders = senders
+
+    def routes(self, page: Callable[..., Route]) -> list[Route]:
+        """The routes, each made by the console's guarded `page` factory (organizers)."""
+        organizers: dict[str, Any] = {"roles": ("organizer",)}
+        post: dict[str, Any] = {"roles": ("organizer",), "methods": ("POST",)}
+        return [
+            page("/announce", self.announce_form, **organizers),
+            page("/announce/preview", self.announce_preview, **post),
+            page("/announce/send", self.announce_send, **post),
+            page("/announce/progress", self.announce_progress, **organizers),
+            page("/announcements", self.announcements, **organizers),
+            page("/api/announcement", self.announcement_api, **organizers),
+        ]
 
     async def announce_form(self, request: Request, current: staff.StaffSession) -> Response:
-        return self._page(request, current, texts={}, topic="", district="")
+        return self._page(request, current, texts={}, topic="", district="", send_at="")
 
     async def announce_preview(self, request: Request, current: staff.StaffSession) -> Response:
         return await self._preview_or_send(request, current, send=False)
 
     async def announce_send(self, request: Request, current: staff.StaffSession) -> Response:
         return await self._preview_or_send(request, current, send=True)
+
+    async def announce_progress(self, request: Request, current: staff.StaffSession) -> Response:
+        """One announcement's progress; the page's script keeps it current."""
+        state = await run_in_threadpool(self._progress, request.query_params.get("id", ""))
+        if state is None:
+            return RedirectResponse("/admin/announcements", status_code=303)
+        return render(
+            request,
+            "announce_progress.html",
+            current=current,
+            b=announce_words(request),
+            state=state,
+        )
+
+    async def announcement_api(self, request: Request, current: staff.StaffSession) -> Response:
+        """The progress as JSON: delivered / unreachable / failed / unknown / left and the rate."""
+        state = await run_in_threadpool(self._progress, request.query_params.get("id", ""))
+        if state is None:
+            return JSONResponse({"error": "no such announcement"}, status_code=404)
+        response = JSONResponse(state)
+        response.headers["cache-control"] = "no-store"
+        return response
+
+    async def announcements(self, request: Request, current: staff.StaffSession) -> Response:
+        """Past (and scheduled) announcements, newest first, each with its report."""
+
+        def read() -> list[dict[str, Any]]:
+            with session_scope(self.database_url) as session:
+                return [item.as_dict() for item in recent_announcements(session)]
+
+        return render(
+            request,
+            "announcements.html",
+            current=current,
+            b=announce_words(request),
+            items=await run_in_threadpool(read),
+        )
+
+    def _progress(self, announcement_id: str) -> dict[str, Any] | None:
+        if not announcement_id.isdigit() or len(announcement_id) > 12:
+            return None
+        with session_scope(self.database_url) as session:
+            state = progress(session, int(announcement_id))
+        return state.as_dict() if state else None
 
     async def _preview_or_send(
         self, request: Request, current: staff.StaffSession, *, send: bool
@@ -69,34 +130,46 @@ class AnnouncePages:
         }
         topic = form.get("topic", "").strip()[:200]
         district = form.get("district", "").strip()[:120]
+        send_at_text = form.get("send_at", "").strip()[:40]
         chosen = {language: text for language, text in texts.items() if text.strip()}
-        fields = {"texts": texts, "topic": topic, "district": district}
+        fields = {"texts": texts, "topic": topic, "district": district, "send_at": send_at_text}
         if not chosen:
             return self._page(request, current, **fields, missing_text=True, status_code=400)
+        try:
+            send_at = _city_time(send_at_text) if send_at_text else None
+        except ValueError:
+            return self._page(request, current, **fields, bad_send_at=True, status_code=400)
         announcement = Announcement(texts=chosen, topic=topic or None, district=district or None)
-        report = None
-        if send and self.senders is not None:
-            report = await self._send(announcement, current, client_address(request))
+        if send:
+            announcement_id = await run_in_threadpool(
+                self._submit, announcement, send_at, current, client_address(request)
+            )
+            return RedirectResponse(
+                f"/admin/announce/progress?id={announcement_id}", status_code=303
+            )
         preview = await self._preview(announcement)
-        return self._page(request, current, **fields, preview=preview, report=report)
+        return self._page(request, current, **fields, preview=preview)
 
-    async def _send(
-        self, announcement: Announcement, current: staff.StaffSession, address: str
-    ) -> BroadcastReport:
-        """Send now, through the same ledger as the CLI (each citizen once per announcement)."""
-        # The gateway's channels' own senders: they share the channels' connections, which
-        # the gateway closes when it stops, so they are not closed here.
-        senders = self.senders() if self.senders is not None else {}
+    def _submit(
+        self,
+        announcement: Announcement,
+        send_at: datetime | None,
+        current: staff.StaffSession,
+        address: str,
+    ) -> int:
+        """Store it for the workers (same ledger as the CLI: each citizen once), and audit it."""
         with session_scope(self.database_url) as session:
-            report = await broadcast(announcement, senders, session)
-        with session_scope(self.database_url) as session:
+            announcement_id = submit(
+                session, announcement, send_at=send_at, created_by=current.staff_name
+            )
+            when = send_at.isoformat(timespec="minutes") if send_at else "now"
             target = (
-                f"{announcement.key} topic={announcement.topic or '-'} "
-                f"district={announcement.district or '-'}: delivered {report.delivered}, "
-                f"unreachable {report.unreachable}, failed {report.failed}"
+                f"announcement {announcement_id} {announcement.key} "
+                f"topic={announcement.topic or '-'} district={announcement.district or '-'} "
+                f"at={when}"
             )
             staff.record_action(session, current.staff_name, "broadcast_send", target, address)
-        return report
+        return announcement_id
 
     async def _preview(self, announcement: Announcement) -> Preview:
         with session_scope(self.database_url) as session:
@@ -123,9 +196,10 @@ class AnnouncePages:
         texts: dict[str, str],
         topic: str,
         district: str,
+        send_at: str,
         preview: Preview | None = None,
-        report: BroadcastReport | None = None,
         missing_text: bool = False,
+        bad_send_at: bool = False,
         status_code: int = 200,
     ) -> Response:
         from knowledge.city import load_city  # the city's districts, defined once
@@ -136,14 +210,25 @@ class AnnouncePages:
             request,
             "announce.html",
             current=current,
+            b=announce_words(request),
             text_languages=[(code, NATIVE_LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
             texts=texts,
             topic=topic,
             district=district,
+            send_at=send_at,
             districts=[(key, city.district_name(key, language)) for key in city.district_keys],
             preview=preview,
-            report=report,
-            can_send=self.senders is not None,
             missing_text=missing_text,
+            bad_send_at=bad_send_at,
             status_code=status_code,
         )
+
+
+def _city_time(value: str) -> datetime:
+    """A `datetime-local` value ("2026-12-24T18:00") read in the city's time zone, in UTC."""
+    from knowledge.city import load_city
+
+    moment = datetime.fromisoformat(value.replace(" ", "T"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(load_city().time_zone))
+    return moment.astimezone(UTC)

@@ -57,10 +57,11 @@ def admin_routes(
 ) -> Mount:
     """Everything under /admin, reading and writing the staff tables at `database_url`; the
     admins' health page shows `health`'s servers and the configured `channel_names`;
-    organizers send announcements with `senders()` (None: preview only)."""
+    the help desk pushes replies with `senders()` (organizers' announcements go to the
+    broadcast workers)."""
     console = _Console(database_url, health, list(channel_names))
     staff_pages = StaffPages(database_url)
-    announce_pages = AnnouncePages(database_url, senders)
+    announce_pages = AnnouncePages(database_url)
     catalog_pages = CatalogPages(database_url)
     helpdesk_pages = HelpdeskPages(database_url, senders)
     planner_pages = PlannerPages(database_url)
@@ -82,19 +83,7 @@ def admin_routes(
             page("/", console.home),
             page("/logout", console.log_out, methods=("POST",)),
             page("/audit", console.audit_log, roles=()),
-            page("/announce", announce_pages.announce_form, roles=("organizer",)),
-            page(
-                "/announce/preview",
-                announce_pages.announce_preview,
-                roles=("organizer",),
-                methods=("POST",),
-            ),
-            page(
-                "/announce/send",
-                announce_pages.announce_send,
-                roles=("organizer",),
-                methods=("POST",),
-            ),
+            *announce_pages.routes(page),
             page("/catalog", catalog_pages.catalog_list, roles=("editor",)),
             page("/catalog/item", catalog_pages.catalog_item, roles=("editor",)),
             page("/catalog/edit", catalog_pages.catalog_edit_form, roles=("editor",)),

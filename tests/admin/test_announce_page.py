@@ -1,8 +1,10 @@
-"""The organizers' announcement page: compose per language, preview exactly who would get it,
-with the same rule as `learncity broadcast --dry-run`; nothing is sent or recorded."""
+"""The organizers' announcement pages: compose per language, preview exactly who would get it
+(the same rule as `learncity broadcast --dry-run`, nothing sent or recorded), send or schedule
+it for the broadcast workers, read its progress and the past announcements."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 
 import httpx
@@ -11,7 +13,9 @@ from sqlalchemy import create_engine, text
 
 import citizens
 import staff
+from bot.broadcast_worker import BroadcastWorker
 from core.database import session_scope
+from core.settings import Settings
 from tests.admin.console_support import console_app, csrf_token_in, log_in
 
 SUBSCRIBERS = [  # (sender, topic, district, chosen language)
@@ -79,6 +83,14 @@ async def test_a_preview_without_any_text_says_what_is_missing(organizer) -> Non
     assert "at least one language" in response.text
 
 
+async def _run_worker_until_sent(url: str, client: httpx.AsyncClient, announcement_id: str) -> dict:
+    """A real broadcast worker (no Redis: the chunk table is its queue) until it is idle."""
+
+    stop = threading.Event()
+    await BroadcastWorker(Settings(database_url=url)).run_in_process(stop, until=lambda: True)
+    return (await client.get(f"/admin/api/announcement?id={announcement_id}")).json()
+
+
 async def test_send_now_reaches_a_web_chat_page_once_and_is_audited(organizer) -> None:
     client, url = organizer
     fields = {"topic": "pottery", "text_zh": "陶艺周末开放日", "text_en": "Pottery open weekend"}
@@ -86,20 +98,54 @@ async def test_send_now_reaches_a_web_chat_page_once_and_is_audited(organizer) -
         "/admin/announce/preview",
         data={"csrf_token": csrf_token_in((await client.get("/admin/announce")).text), **fields},
     )
-    assert 'formaction="/admin/announce/send"' in preview.text and "Send now to 2" in preview.text
+    assert 'formaction="/admin/announce/send"' in preview.text and "Send to 2" in preview.text
     token = csrf_token_in(preview.text)
 
     sent = await client.post("/admin/announce/send", data={"csrf_token": token, **fields})
-    assert sent.status_code == 200
+    assert sent.status_code == 303
+    page = await client.get(sent.headers["location"])
+    assert 'data-progress-url="/admin/api/announcement?id=' in page.text
+    assert '<script src="/admin/static/announce_progress.js"' in page.text
+    announcement_id = sent.headers["location"].split("id=")[1]
+    state = await _run_worker_until_sent(url, client, announcement_id)
     # pottery reaches wechat:oX1 (no WeChat sender configured here: failed, retried next time)
     # and web:a1 (any topic, Nanhu) through the web chat's outbox.
-    assert 'id="delivered">1<' in sent.text and 'id="failed">1<' in sent.text
+    assert (state["status"], state["delivered"], state["failed"], state["left"]) == (
+        "done",
+        1,
+        1,
+        0,
+    )
     updates = (await client.get("/api/updates?session_id=a1")).json()
     assert [reply["text"] for reply in updates["replies"]] == ["Pottery open weekend"]
 
     again = await client.post("/admin/announce/send", data={"csrf_token": token, **fields})
-    assert 'id="delivered">0<' in again.text, "each citizen gets an announcement once"
+    second = again.headers["location"].split("id=")[1]
+    state = await _run_worker_until_sent(url, client, second)
+    assert (state["delivered"], state["already_sent"]) == (0, 1), "each citizen gets it once"
     assert len((await client.get("/api/updates?session_id=a1")).json()["replies"]) == 1
     with session_scope(url) as session:
         sends = [e for e in staff.audit_entries(session) if e.action == "broadcast_send"]
-    assert [(e.actor, "delivered 1" in e.target) for e in sends] == [("ana", False), ("ana", True)]
+    assert [e.actor for e in sends] == ["ana", "ana"]
+    assert f"announcement {announcement_id} " in sends[-1].target
+    past = await client.get("/admin/announcements")
+    assert f'href="/admin/announce/progress?id={second}"' in past.text
+    assert past.text.count("<tr>") == 3  # the header and two announcements
+
+
+async def test_a_scheduled_announcement_waits_for_its_time(organizer) -> None:
+    client, _ = organizer
+    token = csrf_token_in((await client.get("/admin/announce")).text)
+    fields = {"text_en": "Winter school", "send_at": "2099-12-24T18:00"}
+
+    sent = await client.post("/admin/announce/send", data={"csrf_token": token, **fields})
+    state = (
+        await client.get(sent.headers["location"].replace("announce/progress", "api/announcement"))
+    ).json()
+
+    # Asia/Shanghai (the sample city) is UTC+8
+    assert (state["status"], state["send_at"]) == ("scheduled", "2099-12-24T10:00:00+00:00")
+    bad = await client.post(
+        "/admin/announce/send", data={"csrf_token": token, "text_en": "x", "send_at": "soon"}
+    )
+    assert bad.status_code == 400 and "must be a date and a time" in bad.text

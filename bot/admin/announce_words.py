@@ -1,0 +1,70 @@
+"""The announcement pages' own words (scheduling, live progress, past announcements), in the
+console's languages; the shared ones (delivered, unreachable, …) stay in bot/admin/i18n.py."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from bot.admin.i18n import request_language
+
+ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "send_at": "Send at (city time)",
+        "send_at_hint": "Leave empty to send now. A scheduled announcement waits in the database "
+        "and is sent when its time comes, even after a restart.",
+        "send_at_invalid": "The send time must be a date and a time, e.g. 2026-12-24 18:00.",
+        "send": "Send to {count} (now or at the time above)",
+        "progress": "Progress",
+        "live": "This page updates itself while the announcement is being sent.",
+        "status": "State",
+        "status_scheduled": "scheduled",
+        "status_planning": "being prepared",
+        "status_sending": "sending",
+        "status_done": "sent",
+        "to_send": "To send in this run",
+        "left": "Left",
+        "rate": "Messages per second",
+        "failed": "Failed (tried again by the next send)",
+        "unknown": "Unsure: may have arrived (not sent again)",
+        "past": "Past announcements",
+        "past_intro": "Every announcement sent or scheduled from here or the command line, "
+        "newest first, with its report.",
+        "none_yet": "No announcements yet.",
+        "send_at_column": "Send at (UTC)",
+        "by": "By",
+        "text": "Text",
+        "report": "Report",
+        "compose": "Compose another announcement",
+    },
+    "zh": {
+        "send_at": "发送时间（城市时间）",
+        "send_at_hint": "留空则立即发送。定时通知保存在数据库中，到时发送，重启后也不会丢失。",
+        "send_at_invalid": "发送时间须为日期和时间，例如 2026-12-24 18:00。",
+        "send": "发送给 {count} 人（立即或在上面的时间）",
+        "progress": "进度",
+        "live": "发送期间本页会自动更新。",
+        "status": "状态",
+        "status_scheduled": "已定时",
+        "status_planning": "准备中",
+        "status_sending": "发送中",
+        "status_done": "已发送",
+        "to_send": "本次待发送",
+        "left": "剩余",
+        "rate": "每秒消息数",
+        "failed": "失败（下次发送时重试）",
+        "unknown": "不确定：可能已送达（不再重发）",
+        "past": "以往通知",
+        "past_intro": "在这里或命令行发送或定时的所有通知，最新的在前，附报告。",
+        "none_yet": "还没有通知。",
+        "send_at_column": "发送时间（UTC）",
+        "by": "发送人",
+        "text": "内容",
+        "report": "报告",
+        "compose": "撰写新通知",
+    },
+}
+
+
+def announce_words(request: Request) -> dict[str, str]:
+    """The announcement pages' words in the request's console language."""
+    return ANNOUNCE_WORDS[request_language(request)]
