@@ -48,7 +48,7 @@ async def editor(
 
 def _form(html: str, **changes: str) -> dict[str, str]:
     """The page's form as a browser would send it, with `changes`."""
-    fields = dict(re.findall(r'name="(title_\w+)" value="([^"]*)"', html))
+    fields = dict(re.findall(r'name="(title_\w+)"[^>]*value="([^"]*)"', html))
     fields |= dict(re.findall(r'name="(text_\w+)"[^>]*>([^<]*)</textarea>', html))
     fields = {
         name: value.replace("&#39;", "'").replace("&amp;", "&") for name, value in fields.items()
