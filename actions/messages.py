@@ -30,6 +30,7 @@ NEWCOMER_MESSAGES = frozenset(
         "relaxed_results",
         "browse_results",
         "nearby_results",
+        "nearby_widened_results",
         "no_results",
         "no_results_nearby",
         "no_more_results",

@@ -42,6 +42,13 @@ def show_page(turn: Turn, page: SearchPage) -> list[EventType]:
     elif page.relaxed:
         search_flow.record_unmet(state, turn.language)
         heading = turn.say("relaxed_results", query=state.topic or state.query)
+    elif state.near and (widened := page.noted("widened")):
+        # The radius grew (3 km found nothing): say how far these are looked for.
+        heading = turn.say(
+            "nearby_widened_results",
+            first=f"{widened.values['from_m'] / 1000:g}",
+            km=f"{widened.values['radius_m'] / 1000:g}",
+        )
     elif state.near:
         heading = turn.say("nearby_results")
     elif state.kind == "event" and (span := event_dates.span_from_slot(state.dates)):

@@ -95,6 +95,10 @@ class SearchPage:
     dates_missed: bool = False
     notes: tuple[Note, ...] = ()  # every fallback the search policy took (knowledge.Note)
 
+    def noted(self, code: str) -> Note | None:
+        """The policy's note of that kind ("widened", "relaxed", ...), if it took that step."""
+        return next((note for note in self.notes if note.code == code), None)
+
 
 def filters_from_entities(entities: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """SearchFilters fields from the NLU's normalised entities (schedule, price, audience, district)."""
