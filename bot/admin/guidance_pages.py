@@ -43,20 +43,7 @@ class GuidancePages:
         )
 
     async def guidance_preview(self, request: Request, current: staff.StaffSession) -> Response:
-        steps = await run_in_threadpool(load_steps)
-        form: dict[str, str] = request.state.form
-        step = _chosen(steps, form.get("step", ""))
-        titles, texts = _posted(form)
-        return self._page(
-            request,
-            current,
-            steps,
-            step,
-            titles=titles,
-            texts=texts,
-            preview=_language(form.get("preview", "")),
-            previewed=True,
-        )
+        return await self._posted_page(request, current, previewed=True)
 
     async def guidance_save(self, request: Request, current: staff.StaffSession) -> Response:
         steps = await run_in_threadpool(load_steps)
@@ -66,20 +53,28 @@ class GuidancePages:
         try:
             await run_in_threadpool(save_step_texts, step.id, titles, texts)
         except GuidanceContentError as error:
-            return self._page(
-                request,
-                current,
-                steps,
-                step,
-                titles=titles,
-                texts=texts,
-                preview=_language(form.get("preview", "")),
-                error=str(error),
-                status_code=400,
-            )
+            return await self._posted_page(request, current, error=str(error), status_code=400)
         await run_in_threadpool(self._record, current.staff_name, step.id, request)
         query = urlencode({"step": step.id, "saved": 1})
         return RedirectResponse(f"/admin/guidance?{query}", status_code=303)
+
+    async def _posted_page(
+        self, request: Request, current: staff.StaffSession, **context: object
+    ) -> Response:
+        """The page showing the texts as the form sent them (a preview, or a refused save)."""
+        steps = await run_in_threadpool(load_steps)
+        form: dict[str, str] = request.state.form
+        titles, texts = _posted(form)
+        return self._page(
+            request,
+            current,
+            steps,
+            _chosen(steps, form.get("step", "")),
+            titles=titles,
+            texts=texts,
+            preview=_language(form.get("preview", "")),
+            **context,
+        )
 
     def _page(
         self,
