@@ -7,10 +7,13 @@ store's back (what "forget me" does) that must not come back from memory.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+import citizens
+from core.database import session_scope
 from nlu.serving import TRACKER_STORE_TYPE, tracker_store_config
 from tests.nlu.rasa_venv import run_in_rasa_venv
 
@@ -44,6 +47,18 @@ def test_caching_store_matches_rasas_own_across_servers_sessions_and_erasure(
     assert seen["after_erase_server_one"] is None
     assert seen["after_erase_server_two"] is None
     assert seen["rows_after_erase_and_new_turn"] == seen["events_after_erase_and_new_turn"]
+    # The index the planners' totals read (nlu/tracker_indexes.py), added when Rasa starts.
+    assert seen["planners_index"] == [["type_name", "action_name", "timestamp", "sender_id"]]
+    with session_scope(database_url) as session:
+        totals = citizens.conversation_totals(
+            session,
+            datetime.now(UTC) - timedelta(hours=1),
+            datetime.now(UTC) + timedelta(hours=1),
+            ("action_search_courses",),
+        )
+    # Rows Rasa itself wrote: web:1 was erased ("forget me"), so only the search in
+    # web:reference's copy of its first two turns is left; that copy never started a session.
+    assert (totals.citizens, totals.conversations, totals.searches) == (0, 0, 1)
     if database_url.startswith("sqlite"):
         assert seen["sqlite_synchronous"] == 1  # NORMAL
 

@@ -122,6 +122,11 @@ async def main(config):
     seen["rows_after_erase_and_new_turn"] = len(_rows(server_one.engine, "web:1"))
     seen["events_after_erase_and_new_turn"] = len(fresh.events)
 
+    seen["planners_index"] = [
+        index["column_names"]
+        for index in sa.inspect(server_one.engine).get_indexes("events")
+        if index["name"] == "ix_events_kind_time"
+    ]
     with server_one.engine.connect() as connection:
         seen["sqlite_synchronous"] = (
             connection.exec_driver_sql("PRAGMA synchronous").scalar()
