@@ -4,11 +4,14 @@
     .venv/bin/python -m bench.fusion_tuning --matched [--model NAME]   # bench/matched_tuning.py
 
 Questions: tests/knowledge/labelled_queries.yml over the sample city, split by position
-(even: validation, odd: held-out test), and the names and addresses of the synthetic library
-branches (tests/knowledge/library_branches.py), whose named branch must come first. Each
-weight setting is scored on the validation half (recall@5, exact-name hit@1); the best one
-that puts every named branch first is reported with its held-out recall@5, next to the
-current defaults (knowledge/search/fusion.py DEFAULT_WEIGHTS).
+(even: validation, odd: held out), the real catalog's labelled questions
+(tests/knowledge/real_queries.yml: its `validation` split chooses, its `test` split is held
+out), and the names and addresses of the synthetic library branches
+(tests/knowledge/library_branches.py), whose named branch must come first. Each weight
+setting is scored on the validation questions of both catalogs together (recall@5) and on
+the named branches (hit@1); the best one that puts every named branch first is reported with
+its held-out recall@5 on each catalog, next to the current defaults
+(knowledge/search/fusion.py DEFAULT_WEIGHTS).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--matched", action="store_true", help="calibrate `matched` instead")
-    parser.add_argument("--model", help="EMBEDDING_MODEL for --matched (default: the settings')")
+    parser.add_argument("--model", help="EMBEDDING_MODEL (default: the settings')")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["LEARNCITY_DATA_DIR"] = tempfile.mkdtemp(prefix="fusion-tuning-")
@@ -36,18 +39,37 @@ def main(argv: list[str] | None = None) -> int:
 
         return tune_matched(args.model)
     from bench.search_catalog import labelled_queries, recall_at, sample_city_items
+    from bench.search_quality import real_catalog_items, real_queries
     from knowledge.search import SearchService
     from knowledge.search.fusion import DEFAULT_WEIGHTS, FusionWeights
     from tests.knowledge.library_branches import ALBION_ID, library_branches
 
     data = Path(os.environ["LEARNCITY_DATA_DIR"])
-    city = SearchService(data / "city")
+    city = SearchService(data / "city", args.model)
     city.build(sample_city_items())
+    real = SearchService(data / "real", args.model)
+    real.build(real_catalog_items())
     branches = library_branches()
-    library = SearchService(data / "library")
+    library = SearchService(data / "library", args.model)
     library.build(branches)
+    print(f"model {city.model_name}", flush=True)
     answerable = [q for q in labelled_queries() if q.relevant]
-    validation, held_out = answerable[0::2], answerable[1::2]
+    # (service, question, language, relevant): the sample city's even questions and the real
+    # catalog's validation split choose; the rest is reported.
+    city_questions = [(city, q.query, None, q.relevant) for q in answerable]
+    real_questions = {
+        split: [
+            (real, q.query, q.language, q.relevant)
+            for q in real_queries()
+            if q.relevant and q.split == split
+        ]
+        for split in ("validation", "test")
+    }
+    validation = city_questions[0::2] + real_questions["validation"]
+    held_out = {
+        "sample city odd half": city_questions[1::2],
+        "real test split": real_questions["test"],
+    }
     named = (
         [(b.name, b.id) for b in branches]
         + [(f"{b.name} library", b.id) for b in branches[::10]]
@@ -57,9 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     def recall(questions, weights: FusionWeights) -> float:
         values = [
             recall_at(
-                [r.item.id for r in city.search(q.query, limit=5, weights=weights)], q.relevant
+                [
+                    r.item.id
+                    for r in service.search(text, limit=5, language=language, weights=weights)
+                ],
+                relevant,
             )
-            for q in questions
+            for service, text, language, relevant in questions
         ]
         return sum(values) / len(values)
 
@@ -71,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         return sum(hits) / len(hits)
 
     rows = []
-    for dense, names in itertools.product((0.0, 0.25, 0.5, 0.75, 1.0), (0.0, 0.5, 1.0, 1.5)):
+    for dense, names in itertools.product((0.25, 0.5, 0.75, 1.0, 1.5), (0.5, 1.0, 1.5, 2.0, 3.0)):
         weights = FusionWeights(lexical=1.0, dense=dense, names=names)
         rows.append((recall(validation, weights), names_first(weights), weights))
         print(
@@ -81,12 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     eligible = [row for row in rows if row[1] == 1.0] or rows
     best = max(eligible, key=lambda row: (row[0], row[1]))
-    print(f"best on validation: {best[2]} -> held-out recall@5 {recall(held_out, best[2]):.4f}")
-    print(
-        f"defaults {DEFAULT_WEIGHTS}: validation {recall(validation, DEFAULT_WEIGHTS):.4f}, "
-        f"held-out {recall(held_out, DEFAULT_WEIGHTS):.4f}, "
-        f"all {recall(answerable, DEFAULT_WEIGHTS):.4f}, names first {names_first(DEFAULT_WEIGHTS):.3f}"
-    )
+    for name, weights in (("best on validation", best[2]), ("defaults", DEFAULT_WEIGHTS)):
+        reported = ", ".join(f"{part} {recall(qs, weights):.4f}" for part, qs in held_out.items())
+        print(
+            f"{name} {weights}: validation recall@5 {recall(validation, weights):.4f}; "
+            f"held out: {reported}; names first {names_first(weights):.3f}"
+        )
     return 0
 
 

@@ -32,7 +32,9 @@ from collections.abc import Iterable
 from knowledge.search.glossary import Glossary
 from knowledge.search.lexical import in_chinese_dictionary, is_generic_character, tokenize
 
-_ALPHABETIC = re.compile(r"^[^\W\d_]+$")
+# Letters, with apostrophes inside a word (Ukrainian "комп'ютер", French "aujourd'hui"): a
+# word missing its apostrophe ("компютер") is one edit from the right one.
+_ALPHABETIC = re.compile(r"^[^\W\d_]+(?:['’][^\W\d_]+)*$")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _CJK_WORD = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]{2,4}$")
 MIN_LENGTH = 4
