@@ -29,6 +29,7 @@ from bot.messages import IncomingMessage, Location, Reply
 from bot.web_outbox import OutboxUpdate, put_replies, updates_after
 from core.database import session_scope
 from core.settings import Settings
+from helpdesk import is_handed_over
 from nlu.language import normalise_language
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ logger = logging.getLogger(__name__)
 WEBCHAT_DIR = Path(__file__).resolve().parent.parent / "webchat"
 MAX_TEXT_LENGTH = 2000
 MAX_LANGUAGE_LENGTH = 35  # a BCP 47 tag such as "zh-Hans-CN" fits easily
+# While a person of the help desk holds the chat, the page polls this often (an answer shows
+# within 2 s); otherwise at its own pace (20 s).
+HANDOVER_POLL_SECONDS = 1
 
 
 class _BadRequest(ValueError):
@@ -139,6 +143,7 @@ class WebChannel:
         replies = await self.conversation.handle(message)
         return JSONResponse(
             {"session_id": session_id, "replies": [reply.as_dict() for reply in replies]}
+            | await self._poll_hint(message.sender_id)
         )
 
     async def updates(self, request: Request) -> Response:
@@ -160,7 +165,16 @@ class WebChannel:
                 "replies": [update.reply for update in waiting],
                 "cursor": waiting[-1].id if waiting else after,
             }
+            | await self._poll_hint(f"web:{session_id}")
         )
+
+    async def _poll_hint(self, sender_id: str) -> dict[str, int]:
+        """`poll_seconds` while the help desk has the chat, so a person's answer shows at once."""
+        try:
+            held = await asyncio.to_thread(is_handed_over, self.database_url, sender_id)
+        except SQLAlchemyError:
+            return {}
+        return {"poll_seconds": HANDOVER_POLL_SECONDS} if held else {}
 
 
 def _read_outbox(database_url: str | None, session_id: str, after: int) -> list[OutboxUpdate]:

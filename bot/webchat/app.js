@@ -60,9 +60,10 @@
 
   function addMessage(role, build) {
     const item = element("li", "msg " + role);
-    const who = role === "citizen" ? "you" : role === "announcement" ? "announcement" : "assistant";
-    // Who is speaking, for screen readers; announcements say so visibly too.
-    item.appendChild(element("span", role === "announcement" ? "label" : "visually-hidden", t(who) + " "));
+    const who = role === "citizen" ? "you" : ["announcement", "helpdesk"].includes(role) ? role : "assistant";
+    // Who is speaking, for screen readers; announcements and the help desk say so visibly too.
+    const visible = role === "announcement" || role === "helpdesk";
+    item.appendChild(element("span", visible ? "label" : "visually-hidden", t(who) + " "));
     build(item);
     log.appendChild(item);
     item.scrollIntoView({ block: "end" });
@@ -189,6 +190,7 @@
       const data = await response.json();
       if (!response.ok) { addText("assistant", data.error || t("unreachable")); return; }
       remember(data.session_id);
+      setPollSeconds(data.poll_seconds);
       data.replies.forEach((reply) => rendered.push(renderReply(reply)));
     } catch (error) {
       addText("assistant", t("unreachable"));
@@ -225,12 +227,28 @@
       const response = await fetch("/api/updates?" + query);
       if (!response.ok) return;
       const data = await response.json();
-      data.replies.forEach((reply) => renderReply(reply, "announcement"));
+      // While the help desk has the chat, what arrives is a person's answer, not an announcement.
+      const from = data.poll_seconds || pollSeconds < POLL_SECONDS ? "helpdesk" : "announcement";
+      data.replies.forEach((reply) => renderReply(reply, from));
       cursor = data.cursor;
       sessionStorage.setItem("learncity-cursor", String(cursor));
+      setPollSeconds(data.poll_seconds);
     } catch (error) {
       // the next poll tries again; the conversation itself reports unreachable servers
     }
+  }
+
+  // The gateway says `poll_seconds` while a person of the help desk has the chat: poll faster
+  // then, so their answer shows within 2 s; back to the page's own pace afterwards.
+  let pollSeconds = POLL_SECONDS;
+  let pollTimer = 0;
+  function schedulePoll() {
+    window.clearTimeout(pollTimer);
+    pollTimer = window.setTimeout(async () => { await pollUpdates(); schedulePoll(); }, pollSeconds * 1000);
+  }
+  function setPollSeconds(seconds) {
+    const next = seconds ? Math.min(POLL_SECONDS, Math.max(1, Number(seconds))) : POLL_SECONDS;
+    if (next !== pollSeconds) { pollSeconds = next; schedulePoll(); }
   }
 
   // ---- wiring ---------------------------------------------------------------------------
@@ -247,6 +265,6 @@
   picker.value = initialLanguage();
   applyLanguage();
   pollUpdates();
-  window.setInterval(pollUpdates, POLL_SECONDS * 1000);
+  schedulePoll();
   input.focus();
 })();
