@@ -81,9 +81,15 @@ def command_serve(args: argparse.Namespace) -> int:
     from bot.stack import stopping_on_signals
 
     settings = get_settings()
+    if args.model is not None and (args.role != "rasa" or not args.model.is_file()):
+        print(
+            f"error: --model {args.model}: only for `serve rasa`, a trained model file",
+            file=sys.stderr,
+        )
+        return 2
     with stopping_on_signals():
         try:
-            return serve_role(settings, args.role)
+            return serve_role(settings, args.role, model=args.model)
         except MissingSecretError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -278,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["gateway", "rasa", "actions", "worker"],
         help="gateway: web chat and webhooks; rasa: the Rasa server; actions: the action "
         "server; worker: sends broadcasts",
+    )
+    serve.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="rasa: serve this trained model file (default: the one for this checkout's "
+        "training data, trained first if missing)",
     )
     serve.set_defaults(handler=command_serve)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from bot.managed_process import ManagedProcess, ensure_ports_free
 from bot.supervisor import StackPorts, rasa_probe
@@ -60,14 +61,17 @@ def require_secrets(settings: Settings, role: str) -> None:
         )
 
 
-def serve_role(settings: Settings, role: str) -> int:
-    """Run one role until SIGTERM or Ctrl-C (KeyboardInterrupt, see `stopping_on_signals`)."""
+def serve_role(settings: Settings, role: str, model: Path | None = None) -> int:
+    """Run one role until SIGTERM or Ctrl-C (KeyboardInterrupt, see `stopping_on_signals`).
+
+    `model` (rasa only): serve this trained model file instead of the one for the training
+    data in this checkout (trained first if missing), so every replica serves the same one."""
     require_secrets(settings, role)
     if role == "gateway":
         _serve_gateway(settings)
         return 0
     if role == "rasa":
-        return _serve_rasa(settings)
+        return _serve_rasa(settings, model)
     if role == "actions":
         return _serve_actions(settings)
     if role == "worker":
@@ -112,7 +116,7 @@ def _serve_actions(settings: Settings) -> int:
     return action_server.main(["--port", str(port)])
 
 
-def _serve_rasa(settings: Settings) -> int:
+def _serve_rasa(settings: Settings, model: Path | None = None) -> int:
     """Rasa as a child (Rasa's own Python), stopped with its whole group when we stop."""
     from bot.bootstrap import prepare_model
     from bot.supervisor import _serving_environment
@@ -122,7 +126,7 @@ def _serve_rasa(settings: Settings) -> int:
     ensure_ports_free([("Rasa server", settings.rasa_interface, port)])
     database_url = settings.sqlalchemy_url
     upgrade_database(database_url)  # Rasa's conversation store (table `events`) included
-    model = prepare_model(settings)
+    model = model or prepare_model(settings)
     token = settings.rasa_auth_token.get_secret_value()
     endpoints = write_endpoints(
         settings,

@@ -13,6 +13,7 @@ import configparser
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,17 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
         and "/usr/bin/redis-server" not in line
     ]
     assert problems == []
+
+
+def test_serve_rasa_refuses_a_model_file_that_is_not_there(tmp_path: Path) -> None:
+    learncity = Path(sys.executable).with_name("learncity")
+    missing = tmp_path / "learncity-0000.tar.gz"
+    refused = subprocess.run(
+        [str(learncity), "serve", "rasa", "--model", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert f"--model {missing}" in refused.stderr
