@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from citizens.models import CitizenProfile, EventSubscription, LearningNeedRecord
 from citizens.registry import CitizenData
 from core.database import created_within
-from core.grouped_counts import grouped_counts, merged, utc_day, weekly
+from core.grouped_counts import grouped_counts_by, merged, utc_day, weekly
 
 
 class ConsentRequiredError(ValueError):
@@ -235,14 +235,25 @@ def needs_summary(
     week (ISO, of registration), with no personal data; registered in [since, until) when
     given (the staff console's date range). With `citizens`, each count is of different
     citizens rather than registrations (open data leaves out cells under 5 citizens)."""
-    # One GROUP BY per breakdown (core.grouped_counts), not every row read into Python.
+    # Counted in SQL (core.grouped_counts; one scan on PostgreSQL), not row by row in Python.
     created = LearningNeedRecord.created_at
     distinct = LearningNeedRecord.sender_id if citizens else None
-
-    def count(column: Any) -> list[tuple[Any, int]]:
-        return grouped_counts(session, column, created, since, until, distinct)
-
-    by_district = merged(count(LearningNeedRecord.district), lambda v: v or "unknown")
+    rows = grouped_counts_by(
+        session,
+        {
+            "topic": LearningNeedRecord.topic,
+            "district": LearningNeedRecord.district,
+            "language": LearningNeedRecord.language,
+            "times": LearningNeedRecord.preferred_times,
+            "age_group": LearningNeedRecord.age_group,
+            "day": utc_day(session, created),
+        },
+        created,
+        since,
+        until,
+        distinct,
+    )
+    by_district = merged(rows["district"], lambda v: v or "unknown")
     total = sum(by_district.values())
     if citizens:  # a citizen may have needs in two districts: counted once in the total
         counted = func.count(LearningNeedRecord.sender_id.distinct())
@@ -251,13 +262,13 @@ def needs_summary(
     return {
         "total": total,
         # Topics as citizens typed them; case folded in Python (SQLite's lower() is ASCII only).
-        "by_topic": merged(count(LearningNeedRecord.topic), lambda v: str(v).lower()),
+        "by_topic": merged(rows["topic"], lambda v: str(v).lower()),
         "by_district": by_district,
-        "by_language": merged(count(LearningNeedRecord.language), lambda v: v or "unknown"),
+        "by_language": merged(rows["language"], lambda v: v or "unknown"),
         # preferred_times holds words such as "weekday evening": each word is counted.
-        "by_time": _words_counted(count(LearningNeedRecord.preferred_times)),
-        "by_age_group": merged(count(LearningNeedRecord.age_group), lambda v: v or "unknown"),
-        "by_week": weekly(count(utc_day(session, created))),
+        "by_time": _words_counted(rows["times"]),
+        "by_age_group": merged(rows["age_group"], lambda v: v or "unknown"),
+        "by_week": weekly(rows["day"]),
     }
 
 

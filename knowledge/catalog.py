@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
-from core.database import created_within
-from core.grouped_counts import grouped_counts, merged, utc_day, weekly
+from core.grouped_counts import grouped_counts_by, merged, utc_day, weekly
 from knowledge.documents import CatalogItem, Session
 from knowledge.importers.common import RowError, parse_link
 from knowledge.models import CatalogRecord, UnmetDemandRecord
@@ -187,38 +186,42 @@ def unmet_demand_summary(
     """Searches that found nothing, counted by query, language, district, filter and week;
     made in [since, until) when given (the staff console's date range). `by_query_language`
     keys are (query, language) pairs, for `group_unmet_demand`."""
-    # One GROUP BY per breakdown (core.grouped_counts): 100,000 searches in about 0.2 s.
+    # Counted in SQL (core.grouped_counts; one scan on PostgreSQL), not row by row in Python.
     created = UnmetDemandRecord.created_at
-
-    def count(*columns: Any) -> list[tuple[Any, int]]:
-        if len(columns) == 1:
-            return grouped_counts(session, columns[0], created, since, until)
-        query = select(*columns, func.count()).group_by(*columns)
-        rows = session.execute(created_within(query, created, since, until)).all()
-        return [(tuple(row[:-1]), int(row[-1])) for row in rows]
-
+    rows = grouped_counts_by(
+        session,
+        {
+            "query": (UnmetDemandRecord.query, UnmetDemandRecord.language),
+            "district": UnmetDemandRecord.district,
+            # JSON has no equality on PostgreSQL: grouped as its text.
+            "filters": cast(UnmetDemandRecord.filters, Text),
+            "day": utc_day(session, created),
+        },
+        created,
+        since,
+        until,
+    )
     by_query_language = merged(
-        count(UnmetDemandRecord.query, UnmetDemandRecord.language),
+        rows["query"],
         lambda pair: (" ".join(str(pair[0]).lower().split()), pair[1] or "unknown"),
     )
     by_query: Counter[str] = Counter()
-    for (query_text, _), n in by_query_language.items():  # type: ignore[misc]
+    by_language: Counter[str] = Counter()
+    for (query_text, language), n in by_query_language.items():  # type: ignore[misc]
         by_query[query_text] += n
-    by_language = merged(count(UnmetDemandRecord.language), lambda v: v or "unknown")
-    # JSON has no equality on PostgreSQL: grouped as its text.
-    filters = count(cast(UnmetDemandRecord.filters, Text))
+        by_language[language] += n
     by_filter: Counter[str] = Counter()
-    for value, n in filters:
+    for value, n in rows["filters"]:
         for wish in _filter_wishes(value):
             by_filter[wish] += n
     return {
         "total": sum(by_language.values()),
         "by_query": dict(by_query.most_common()),
         "by_query_language": by_query_language,
-        "by_language": by_language,
-        "by_district": merged(count(UnmetDemandRecord.district), lambda v: v or "unknown"),
+        "by_language": dict(by_language.most_common()),
+        "by_district": merged(rows["district"], lambda v: v or "unknown"),
         "by_filter": dict(by_filter.most_common()),
-        "by_week": weekly(count(utc_day(session, created))),
+        "by_week": weekly(rows["day"]),
     }
 
 
