@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 import citizens
+import helpdesk
 from bot.broadcasts import Announcement, broadcast
 from bot.channels import web
 from citizens.registry import CITIZEN_COLUMNS, registered
@@ -82,6 +83,8 @@ async def test_my_data_and_forget_me_cover_records_conversation_deliveries_and_o
             text("INSERT INTO events (id, sender_id, data) VALUES (1, :s, '{}'), (2, :s, '{}')"),
             {"s": sender},
         )
+        helpdesk.request_person(session, sender, channel="web", language="zh")
+    helpdesk.desk_turn(url, sender, "请找人帮我")
     announcement = Announcement(texts={"zh": "陶艺节"}, event_id="evt-registry")
     with session_scope(url) as session:
         report = await broadcast(
@@ -97,6 +100,7 @@ async def test_my_data_and_forget_me_cover_records_conversation_deliveries_and_o
     assert shown["conversation_events"] == 2
     assert [d["status"] for d in shown["broadcast_deliveries"]] == ["delivered"]
     assert shown["web_outbox"] == ["陶艺节"]
+    assert shown["helpdesk_messages"] == [{"from": "citizen", "text": "请找人帮我"}]
 
     with session_scope(url) as session:
         erased = citizens.erase_citizen(session, sender)
@@ -108,6 +112,7 @@ async def test_my_data_and_forget_me_cover_records_conversation_deliveries_and_o
         "events": 2,
         "broadcast_deliveries": 1,
         "web_outbox": 1,
+        "helpdesk": 2,
     }
     assert left_in_transaction == {}
     assert {name: n for name, n in _rows_naming(url, sender).items() if n} == {}
