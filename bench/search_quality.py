@@ -10,9 +10,10 @@ embedding model (the default and each packaged multilingual EMBEDDING_MODEL that
 and each mode (dense only, lexical only, hybrid) it measures recall@5 and hit@5 per kind, per
 question language, for questions in a language other than the catalog's (English), on the
 validation and test splits; the precision and recall of unmet demand (a search is unmet when
-nothing it returned is `matched`); and recall@5 on the sample city
-(tests/knowledge/labelled_queries.yml). Each question is asked with its language, as the chat
-does. Prints tables and writes bench/results/search_quality-latest.json.
+nothing it returned is `matched`), overall and per split; recall@5 on the sample city
+(tests/knowledge/labelled_queries.yml) and its unmet demand (tests/knowledge/unmet_queries.yml,
+per split). Each question is asked with its language, as the chat does. Prints tables and
+writes bench/results/search_quality-latest.json (`make bench` runs it).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ import yaml
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 REAL_QUERIES = REPOSITORY / "tests" / "knowledge" / "real_queries.yml"
+UNMET_QUERIES = REPOSITORY / "tests" / "knowledge" / "unmet_queries.yml"
 REAL_DATA = REPOSITORY / "tests" / "knowledge" / "data" / "real"
 REAL_CATALOG = REAL_DATA / "tpl_branches.csv"
 REAL_SOURCE = REAL_DATA / "_source" / "tpl-branch-general-information.csv"
@@ -131,6 +133,7 @@ def evaluate(service: Any, queries: Sequence[RealQuery], mode: str) -> dict[str,
     """recall@5 / hit@5 per set of questions, and unmet demand, for one service and mode."""
     sets: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"recall": [], "hit": []})
     unmet = {"true_positive": 0, "false_positive": 0, "false_negative": 0, "true_negative": 0}
+    by_split: dict[str, Counter[str]] = defaultdict(Counter)  # the same counts per split
     misses = []
     wrongly_unmet: Counter[str] = Counter()
     matched_wrongly: list[str] = []  # unanswerable questions given a "matched" answer
@@ -138,11 +141,14 @@ def evaluate(service: Any, queries: Sequence[RealQuery], mode: str) -> dict[str,
         results = service.search(question.query, limit=K, mode=mode, language=question.language)
         said_unmet = not any(result.matched for result in results)
         if question.answerable:
-            unmet["false_positive" if said_unmet else "true_negative"] += 1
+            outcome = "false_positive" if said_unmet else "true_negative"
             if said_unmet:
                 wrongly_unmet[question.kind] += 1
         else:
-            unmet["true_positive" if said_unmet else "false_negative"] += 1
+            outcome = "true_positive" if said_unmet else "false_negative"
+        unmet[outcome] += 1
+        by_split[question.split][outcome] += 1
+        if not question.answerable:
             if not said_unmet:
                 matched_wrongly.append(question.query)
             continue
@@ -163,8 +169,6 @@ def evaluate(service: Any, queries: Sequence[RealQuery], mode: str) -> dict[str,
             sets[name]["hit"].append(hit)
         if hit == 0.0:
             misses.append({"query": question.query, "kind": question.kind, "top": found[:3]})
-    told = unmet["true_positive"] + unmet["false_positive"]
-    actual = unmet["true_positive"] + unmet["false_negative"]
     return {
         "sets": {
             name: {
@@ -176,12 +180,26 @@ def evaluate(service: Any, queries: Sequence[RealQuery], mode: str) -> dict[str,
         },
         "unmet": {
             **unmet,
-            "precision": round(unmet["true_positive"] / told, 4) if told else None,
-            "recall": round(unmet["true_positive"] / actual, 4) if actual else None,
+            **precision_recall(unmet),
+            "by_split": {
+                split: {**counts, **precision_recall(counts)}
+                for split, counts in sorted(by_split.items())
+            },
             "answerable_called_unmet_by_kind": dict(sorted(wrongly_unmet.items())),
             "unanswerable_called_matched": matched_wrongly,
         },
         "misses": misses,
+    }
+
+
+def precision_recall(counts: Mapping[str, int]) -> dict[str, float | None]:
+    """Unmet demand's precision and recall (positive: the catalog has nothing for it)."""
+    right = counts.get("true_positive", 0)
+    told = right + counts.get("false_positive", 0)
+    actual = right + counts.get("false_negative", 0)
+    return {
+        "precision": round(right / told, 4) if told else None,
+        "recall": round(right / actual, 4) if actual else None,
     }
 
 
@@ -195,6 +213,32 @@ def sample_city_recall(service: Any, mode: str) -> float | None:
             found = [r.item.id for r in service.search(labelled.query, limit=K, mode=mode)]
             values.append(recall_at(found, labelled.relevant))
     return _mean(values)
+
+
+def sample_city_unmet(service: Any) -> dict[str, Any]:
+    """Unmet demand's precision and recall on the sample city's labelled answerable and
+    unanswerable questions (tests/knowledge/unmet_queries.yml), overall and per split; each
+    asked in the language detected from its words, as the command line does."""
+    from nlu.language import detect_language
+
+    data = yaml.safe_load(UNMET_QUERIES.read_text(encoding="utf-8"))
+    counts: Counter[str] = Counter()
+    by_split: dict[str, Counter[str]] = defaultdict(Counter)
+    for entry in data["queries"]:
+        query = entry["query"]
+        results = service.search(query, limit=K, language=detect_language(query))
+        said_unmet = not any(result.matched for result in results)
+        if entry["relevant"]:
+            outcome = "false_positive" if said_unmet else "true_negative"
+        else:
+            outcome = "true_positive" if said_unmet else "false_negative"
+        counts[outcome] += 1
+        by_split[entry["split"]][outcome] += 1
+    return {
+        **counts,
+        **precision_recall(counts),
+        "by_split": {split: {**c, **precision_recall(c)} for split, c in sorted(by_split.items())},
+    }
 
 
 def _measure_model(model: str, data_dir: Path, sample_city: bool) -> dict[str, Any]:
@@ -213,6 +257,7 @@ def _measure_model(model: str, data_dir: Path, sample_city: bool) -> dict[str, A
         city = SearchService(data_dir / f"city-{model}", model)
         city.build(sample_city_items())
         result["sample_city_recall@5"] = {mode: sample_city_recall(city, mode) for mode in MODES}
+        result["sample_city_unmet"] = sample_city_unmet(city)
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 
@@ -252,6 +297,17 @@ def targets(measured: dict[str, Any]) -> list[dict[str, Any]]:
     for metric in ("precision", "recall"):
         value = unmet[metric]
         rows.append({"target": f"unmet {metric} >= 0.9", "value": value, "met": value >= 0.9})
+    city_unmet = measured.get("sample_city_unmet")
+    if city_unmet is not None:
+        for metric in ("precision", "recall"):
+            value = city_unmet[metric]
+            rows.append(
+                {
+                    "target": f"sample city unmet {metric} >= 0.9",
+                    "value": value,
+                    "met": value >= 0.9,
+                }
+            )
     city = measured.get("sample_city_recall@5", {}).get("hybrid")
     if city is not None:
         rows.append({"target": "sample city recall@5 >= 0.95", "value": city, "met": city >= 0.95})
@@ -280,6 +336,10 @@ def _print_model(model: str, measured: dict[str, Any]) -> None:
             mode,
             f"{modes[mode]['unmet']['precision']}",
             f"{modes[mode]['unmet']['recall']}",
+            " / ".join(
+                f"{split} {counts['precision']} / {counts['recall']}"
+                for split, counts in modes[mode]["unmet"]["by_split"].items()
+            ),
             ", ".join(
                 f"{k} {n}"
                 for k, n in modes[mode]["unmet"]["answerable_called_unmet_by_kind"].items()
@@ -287,11 +347,23 @@ def _print_model(model: str, measured: dict[str, Any]) -> None:
         ]
         for mode in MODES
     ]
-    header = ["mode", "precision", "recall", "answerable questions called unmet, by kind"]
+    header = [
+        "mode",
+        "precision",
+        "recall",
+        "per split: precision / recall",
+        "answerable questions called unmet, by kind",
+    ]
     print_table("unmet demand", header, unmet_rows)
     if "sample_city_recall@5" in measured:
         city = measured["sample_city_recall@5"]
         print_table("sample city recall@5", list(MODES), [[f"{city[m]:.3f}" for m in MODES]])
+    if "sample_city_unmet" in measured:
+        unmet = measured["sample_city_unmet"]
+        rows = [["all", unmet["precision"], unmet["recall"]]] + [
+            [split, c["precision"], c["recall"]] for split, c in unmet["by_split"].items()
+        ]
+        print_table("sample city unmet demand (hybrid)", ["split", "precision", "recall"], rows)
     if "targets" in measured:
         target_rows = [
             [

