@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from citizens.registry import CitizenData
+from helpdesk.desk import changed_rows
 from helpdesk.models import HandoverChat, HandoverMessage
 
 
@@ -33,11 +34,9 @@ def _export(session: Session, sender_id: str) -> dict[str, Any]:
 def _erase(session: Session, sender_id: str) -> int:
     messages = session.execute(
         delete(HandoverMessage).where(HandoverMessage.sender_id == sender_id)
-    ).rowcount
-    chats = session.execute(
-        delete(HandoverChat).where(HandoverChat.sender_id == sender_id)
-    ).rowcount
-    return (messages or 0) + (chats or 0)
+    )
+    chats = session.execute(delete(HandoverChat).where(HandoverChat.sender_id == sender_id))
+    return changed_rows(messages) + changed_rows(chats)
 
 
 CITIZEN_DATA = [CitizenData("helpdesk", ("helpdesk_chats", "helpdesk_messages"), _export, _erase)]

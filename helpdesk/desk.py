@@ -201,7 +201,7 @@ def claim(session: Session, chat_id: int, staff_name: str, now: datetime | None 
         .values(status="held", claimed_by=staff_name, claimed_at=now or _now())
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return _changed(result)
 
 
 def transfer(session: Session, chat_id: int, staff_name: str, colleague: str) -> bool:
@@ -221,7 +221,7 @@ def transfer(session: Session, chat_id: int, staff_name: str, colleague: str) ->
         .values(claimed_by=colleague, claimed_at=_now())
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return _changed(result)
 
 
 def end(session: Session, chat_id: int, staff_name: str) -> ChatSummary | None:
@@ -236,7 +236,7 @@ def end(session: Session, chat_id: int, staff_name: str) -> ChatSummary | None:
         .values(status="ended", ended_at=_now())
         .execution_options(synchronize_session=False)
     )
-    if not result.rowcount:
+    if not _changed(result):
         return None
     chat = session.get(HandoverChat, chat_id)
     if chat is not None:
@@ -273,6 +273,15 @@ def add_citizen_message(session: Session, chat_id: int, sender_id: str, text: st
     )
     session.flush()
     return message.id
+
+
+def changed_rows(result: Any) -> int:
+    """Rows an UPDATE or DELETE changed (a CursorResult's rowcount, which mypy cannot see)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _changed(result: Any) -> bool:
+    return changed_rows(result) > 0
 
 
 def _open_chat(session: Session, sender_id: str) -> HandoverChat | None:
