@@ -170,10 +170,16 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
     overall = (len(accepted) - 1) / (accepted[-1] - accepted[0])
     t95 = accepted[int(0.95 * len(accepted)) - 1]
     sustained = (int(0.95 * len(accepted)) - 1) / (t95 - accepted[0])
-    gap_after_429 = 0.0
+    # Sends already on the wire when the 429 came land within a moment of it; after that
+    # nothing until retry_after has passed, then the configured rate again.
+    in_pause, resumed_after, rate_after = 0, float("nan"), float("nan")
     if refused_at:
-        after = [at for at in accepted if at > refused_at[0]]
-        gap_after_429 = (after[0] - refused_at[0]) if after else float("nan")
+        start, end = refused_at[0] + 0.25, refused_at[0] + args.retry_after - 0.05
+        in_pause = sum(1 for at in accepted if start < at < end)
+        later = [at for at in accepted if at >= start]
+        resumed_after = (later[0] - refused_at[0]) if later else float("nan")
+        window = [at for at in later if at - refused_at[0] <= args.retry_after + 10]
+        rate_after = len(window) / 10.0 if later else float("nan")
     per_message_ms = 1000 * cpu_seconds / max(1, len(accepted))
     table = [
         ("recipients", len(chats)),
@@ -183,7 +189,9 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
         ("sustained / configured (%)", round(100 * sustained / args.rate, 1)),
         ("wall time (s)", round(accepted[-1] - accepted[0], 1)),
         ("429s answered", len(refused_at)),
-        (f"first send after the 429 (s; retry_after {args.retry_after})", round(gap_after_429, 2)),
+        ("messages sent during the 429 pause", in_pause),
+        (f"resumed after the 429 (s; retry_after {args.retry_after})", round(resumed_after, 2)),
+        ("rate in the 10 s after the pause (msg/s)", round(rate_after, 1)),
         ("workers killed -9", args.kills),
         ("duplicates", len(duplicates)),
         ("chats that got nothing", len(missing)),
@@ -199,7 +207,9 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
         "achieved_rate_overall": overall,
         "achieved_rate_sustained_95": sustained,
         "sustained_share_of_configured": sustained / args.rate,
-        "first_send_after_429_seconds": gap_after_429,
+        "sent_during_429_pause": in_pause,
+        "resumed_after_429_seconds": resumed_after,
+        "rate_after_pause": rate_after,
         "retry_after_seconds": args.retry_after,
         "throttled": throttled_at is not None,
         "kills": args.kills,
