@@ -15,7 +15,9 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
@@ -23,6 +25,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.settings import Settings, get_settings
 from nlu.language import SUPPORTED_LANGUAGES
+
+if TYPE_CHECKING:
+    from bot.broadcasts import Announcement
 
 EXIT_SOME_FAILED = 1
 NO_WORKER_HINT_SECONDS = 15.0
@@ -174,14 +179,14 @@ def command_broadcast(args: argparse.Namespace) -> int:
     return EXIT_SOME_FAILED if summary["failed"] or summary["unknown"] else 0
 
 
-def _dry_run(announcement: object, settings: Settings, resend_unknown: bool) -> dict:
+def _dry_run(announcement: Announcement, settings: Settings, resend_unknown: bool) -> dict:
     from bot.broadcasts import broadcast
     from core.database import session_scope
 
     async def run() -> dict:
         with session_scope(settings.sqlalchemy_url) as session:
             report = await broadcast(
-                announcement,  # type: ignore[arg-type]
+                announcement,
                 {},
                 session,
                 dry_run=True,
@@ -193,7 +198,10 @@ def _dry_run(announcement: object, settings: Settings, resend_unknown: bool) -> 
 
 
 def _submit_and_wait(
-    announcement: object, settings: Settings, args: argparse.Namespace, send_at: datetime | None
+    announcement: Announcement,
+    settings: Settings,
+    args: argparse.Namespace,
+    send_at: datetime | None,
 ) -> dict:
     """Store the announcement; then wait for the workers' report (or be the worker)."""
     from bot.broadcast_jobs import DONE, submit
@@ -203,7 +211,7 @@ def _submit_and_wait(
     with session_scope(settings.sqlalchemy_url) as session:
         announcement_id = submit(
             session,
-            announcement,  # type: ignore[arg-type]
+            announcement,
             send_at=send_at,
             created_by="learncity broadcast",
             resend_unknown=args.resend_unknown,
@@ -224,10 +232,10 @@ def _submit_and_wait(
 
 
 def _wait_for_workers(
-    settings: Settings, announcement_id: int, started: float, done: object
+    settings: Settings, announcement_id: int, started: float, done: Callable[[], bool]
 ) -> None:
     hinted = False
-    while not done():  # type: ignore[operator]
+    while not done():
         summary = _summary(settings, announcement_id, started)
         waited = time.monotonic() - started
         if not hinted and summary["status"] == "scheduled" and waited > NO_WORKER_HINT_SECONDS:
