@@ -1,4 +1,4 @@
-"""What gateway replicas must share (de-duplication, WeChat nonces, flood control), in Redis or here.
+"""What gateway replicas must share (de-duplication, WeChat nonces and choices, flood control), in Redis or here.
 
 With `REDIS_URL` empty a gateway keeps this state in its own memory, as one machine needs.
 With `REDIS_URL` set every replica behind a load balancer sees the same state:
@@ -10,6 +10,7 @@ With `REDIS_URL` set every replica behind a load balancer sees the same state:
   one that arrives while the first replica still answers is told to come back later;
 - WeChat nonces (`NonceStore` of bot/channels/wechat_replay.py): `SET key digest NX EX ttl`,
   then a comparison, so a nonce replayed to another replica with another body is refused;
+- WeChat's numbered choices: the payloads offered to a citizen, `SET key json EX 3600`;
 - flood control: the same token bucket as bot/flood.py, kept in a Redis hash and updated by one
   Lua script (atomic, Redis's clock), so a citizen's messages count on every replica.
 
@@ -23,6 +24,7 @@ the log at most once per 30 s.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -31,6 +33,7 @@ from typing import Protocol
 import redis
 import redis.asyncio
 
+from bot.channels.wechat_render import NumberedChoices, typed_number
 from bot.channels.wechat_replay import InProcessNonces, NonceStore
 from bot.flood import FloodControl
 from core.settings import Settings
@@ -262,6 +265,41 @@ class RedisFloodControl:
         return verdict.decode() if isinstance(verdict, bytes) else str(verdict)
 
 
+class RedisNumberedChoices(NumberedChoices):
+    """WeChat's numbered choices (bot/channels/wechat_render.py) kept in Redis, so a citizen's
+    "2" picks the second button whichever gateway takes it, also after a worker's push. Also
+    kept in this process's memory, which answers while Redis does not."""
+
+    def __init__(self, client: redis.Redis, prefix: str, ttl_seconds: float = 3600.0) -> None:
+        super().__init__(ttl_seconds=ttl_seconds)
+        self.client = client
+        self.prefix = prefix
+        self._outage = _OutageLog("WeChat numbered choices")
+
+    def offer(self, sender_id: str, payloads: list[str]) -> None:
+        super().offer(sender_id, payloads)
+        key = f"{self.prefix}{sender_id}"
+        try:
+            if payloads:
+                self.client.set(key, json.dumps(payloads), ex=max(1, int(self.ttl_seconds)))
+            else:
+                self.client.delete(key)
+        except redis.RedisError as error:
+            self._outage.failed(error)
+
+    def payload_for(self, sender_id: str, text: str) -> str | None:
+        number = typed_number(text)
+        if number is None:
+            return None
+        try:
+            stored = self.client.get(f"{self.prefix}{sender_id}")
+        except redis.RedisError as error:
+            self._outage.failed(error)
+            return super().payload_for(sender_id, text)
+        payloads = json.loads(stored) if stored else []
+        return payloads[number - 1] if 1 <= number <= len(payloads) else None
+
+
 def _async_client(settings: Settings) -> redis.asyncio.Redis:
     # Short timeouts: WeChat gives a callback 5 s in all, and a lost Redis must not eat them.
     return redis.asyncio.Redis.from_url(
@@ -292,6 +330,18 @@ def nonce_store(settings: Settings) -> NonceStore:
         return InProcessNonces()
     client = _async_client(settings)
     return RedisNonces(client, f"{settings.redis_key_prefix}wechat:nonce:")
+
+
+def numbered_choices(settings: Settings) -> NumberedChoices:
+    """WeChat's numbered choices: in Redis if REDIS_URL is set, else this process's."""
+    if not settings.redis_url:
+        return NumberedChoices()
+    client = redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=_REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
+    )
+    return RedisNumberedChoices(client, f"{settings.redis_key_prefix}wechat:choices:")
 
 
 def flood_control(settings: Settings) -> Flood:

@@ -44,7 +44,7 @@ from bot.channels.wechat_xml import (
 from bot.conversation import Conversation
 from bot.kind_replies import TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage, Location, Reply
-from bot.shared_state import nonce_store, seen_once
+from bot.shared_state import nonce_store, numbered_choices, seen_once
 from bot.text_split import split_text, utf8_length
 from citizens import mark_reachable, mark_unreachable
 from core.database import session_scope
@@ -90,7 +90,7 @@ class WeChatChannel:
                 self.reply_budget_seconds,
             )
         # Numbers offered by this gateway's pushes must work when the citizen replies.
-        self.choices = NumberedChoices()
+        self.choices = numbered_choices(settings)  # in Redis when REDIS_URL is set
         self.database_url = conversation.database_url or settings.sqlalchemy_url
         self.turns = TurnLedger()
         # Shared by every gateway replica when REDIS_URL is set (bot/shared_state.py).
@@ -310,7 +310,7 @@ class WeChatSender:
     ) -> None:
         self.api = api
         self.database_url = settings.sqlalchemy_url
-        self.choices = choices if choices is not None else NumberedChoices()
+        self.choices = choices if choices is not None else numbered_choices(settings)
         self._owns_api = owns_api
 
     async def send(self, recipient_id: str, replies: list[Reply]) -> None:

@@ -90,15 +90,20 @@ class NumberedChoices:
     def payload_for(self, sender_id: str, text: str) -> str | None:
         """The payload behind a number the citizen typed (ASCII or full-width digits), if any."""
         offered = self._offered.get(sender_id)
-        choice = text.strip().translate(_FULL_WIDTH_DIGITS)
-        if offered is None or not choice.isdigit() or len(choice) > 3:
+        number = typed_number(text)
+        if offered is None or number is None:
             return None
         offered_at, payloads = offered
         if time.monotonic() - offered_at > self.ttl_seconds:
             self._offered.pop(sender_id, None)
             return None
-        number = int(choice)
         return payloads[number - 1] if 1 <= number <= len(payloads) else None
+
+
+def typed_number(text: str) -> int | None:
+    """The choice number a citizen typed ("2", full-width "２"), or None if it is not one."""
+    choice = text.strip().translate(_FULL_WIDTH_DIGITS)
+    return int(choice) if choice.isascii() and choice.isdigit() and len(choice) <= 3 else None
 
 
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")

@@ -230,3 +230,27 @@ async def test_without_an_answering_redis_each_replica_falls_back_to_its_own_mem
         "de-duplication (learncity",
         "WeChat nonces",
     ]
+
+
+async def test_a_numbered_choice_offered_by_one_replica_is_picked_on_the_other(
+    tmp_path: Path, database: str, redis_prefix: str
+) -> None:
+    def answer(_: str, message: str) -> list[dict]:
+        if message == "hello":
+            buttons = [
+                {"title": "Pottery", "payload": "/pottery"},
+                {"title": "Chess", "payload": "/chess"},
+            ]
+            return [{"text": "Which one?", "buttons": buttons}]
+        return [{"text": f"you said: {message}"}]
+
+    with FakeRasa(answer) as rasa, FakeWeChatApi() as api:
+        async with _two_wechat_replicas(api, tmp_path, database, rasa, redis_prefix) as (
+            one,
+            other,
+        ):
+            offered = await one.post(one.text("oREPLICA3", "hello", msg_id=880010))
+            picked = await other.post(other.text("oREPLICA3", "２", msg_id=880011))
+    assert "2" in one.reply_fields(offered)["Content"]
+    assert other.reply_fields(picked)["Content"] == "you said: /chess"
+    assert rasa.messages_from("wechat:oREPLICA3") == ["hello", "/chess"]
