@@ -38,12 +38,11 @@ from sqlalchemy import create_engine, insert, text
 from bench.report import print_table, write_results
 from citizens.models import EventSubscription
 from core.database import session_scope, upgrade_database
-from core.settings import REPOSITORY_ROOT
 from tests.bot.broadcast_support import (
-    LEARNCITY,
     TOKEN,
     duplicates_and_missing,
     sends_per_chat,
+    start_broadcast,
     start_worker,
     stop_workers,
     worker_environment,
@@ -120,14 +119,8 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
         )
         logs = Path(scratch)
         workers = [start_worker(env, logs / f"worker{i}.log") for i in range(args.workers)]
-        command = [str(LEARNCITY), "broadcast", "--text", "City learning festival", "--json"]
-        waiting = subprocess.Popen(
-            command + ["--event-id", "bench-broadcast"],
-            env=env,
-            cwd=REPOSITORY_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        waiting = start_broadcast(
+            env, "--text", "City learning festival", "--event-id", "bench-broadcast"
         )
         # Kills and the 429 at random moments spread over the run (by share of chats sent).
         moments = sorted(rng.uniform(0.1, 0.85) for _ in range(args.kills))

@@ -172,21 +172,8 @@ async def broadcast(
         return report
     session.commit()
     rates = {**DEFAULT_RATES, **(rates or {})}
-    database = _Database(session)
-    await asyncio.gather(
-        *(
-            _send_on_channel(
-                announcement,
-                senders.get(channel),
-                channel,
-                sender_ids,
-                database,
-                report,
-                InProcessRate(rates.get(channel, FALLBACK_RATE)),
-            )
-            for channel, sender_ids in by_channel.items()
-        )
-    )
+    limits: dict[str, SendRate] = {channel: InProcessRate(rate) for channel, rate in rates.items()}
+    await _send_by_channel(announcement, senders, by_channel, session, report, limits)
     report.seconds = round(time.monotonic() - started, 3)
     logger.info(
         "broadcast %s: matched %d, delivered %d, unreachable %d, failed %d, unknown %d, "
@@ -241,6 +228,19 @@ async def send_chunk(
         else:
             by_channel[_channel_of(sender_id)].append(sender_id)
     session.commit()
+    await _send_by_channel(announcement, senders, by_channel, session, report, rates)
+    return report
+
+
+async def _send_by_channel(
+    announcement: Announcement,
+    senders: dict[str, ChannelSender],
+    by_channel: dict[str, list[str]],
+    session: Session,
+    report: BroadcastReport,
+    rates: dict[str, SendRate],
+) -> None:
+    """Every channel's recipients at once, each channel at its own rate."""
     database = _Database(session)
     await asyncio.gather(
         *(
@@ -256,7 +256,6 @@ async def send_chunk(
             for channel, ids in by_channel.items()
         )
     )
-    return report
 
 
 async def _send_on_channel(

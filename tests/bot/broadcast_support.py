@@ -83,6 +83,18 @@ def broadcast_command(env: dict[str, str], *args: str) -> subprocess.CompletedPr
     )
 
 
+def start_broadcast(env: dict[str, str], *args: str) -> subprocess.Popen:
+    """`learncity broadcast ARGS --json` started in the background (it waits for the workers)."""
+    return subprocess.Popen(
+        [str(LEARNCITY), "broadcast", *args, "--json"],
+        env=env,
+        cwd=REPOSITORY_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def wait_for_sends(telegram: FakeTelegramApi, chats: list[int], timeout: float) -> Counter:
     """Wait until every chat got at least one message (or `timeout`); sends per chat."""
     deadline = time.monotonic() + timeout

@@ -34,6 +34,7 @@ from core.settings import REPOSITORY_ROOT
 from tests.bot.broadcast_support import (
     duplicates_and_missing,
     sends_per_chat,
+    start_broadcast,
     start_worker,
     stop_workers,
     subscribe_telegram_chats,
@@ -177,14 +178,8 @@ def test_workers_killed_at_random_three_times_send_each_citizen_once(
             BROADCAST_CHUNK_SIZE="20",
         )
         workers = [start_worker(env, tmp_path / f"worker{i}.log") for i in range(3)]
-        command = [str(LEARNCITY), "broadcast", "--text", "Learning festival", "--json"]
-        waiting = subprocess.Popen(
-            command + ["--event-id", "evt-workers-killed"],
-            env=env,
-            cwd=REPOSITORY_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        waiting = start_broadcast(
+            env, "--text", "Learning festival", "--event-id", "evt-workers-killed"
         )
         kills = []
         try:
