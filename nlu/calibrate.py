@@ -15,6 +15,7 @@ replayed on Rasa's own ranking for every pair of values in the grid:
   state-changing intent): among the thresholds that act at once on at most `MAX_OOS_ACTED` of
   each language's out-of-scope text, the one that acts at once on the most genuine requests.
 
+The choice and its validation scores are written to `<data dir>/reports/calibration.json`;
 `--write` puts the chosen values into config.yml and actions/intent_guard.yml (a retrain follows,
 as config.yml is a training input).
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -256,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{values['min_margin']:.2f}: genuine requests acted on at once "
             f"{values['genuine_acted_on']:.3f} of {values['genuine']}; OOS acted on {values['oos_acted_on']}"
         )
+    report = settings.data_dir / "reports" / "calibration.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(
+        json.dumps({"model": model.name, "fallback": fallback, "guard": guard}, indent=2),
+        encoding="utf-8",
+    )
     if args.write:
         write_values(fallback, guard)
         print(f"written to {CONFIG_FILE.name} and {GUARD_FILE.relative_to(REPOSITORY_ROOT)}")
