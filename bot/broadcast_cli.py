@@ -204,7 +204,7 @@ def _submit_and_wait(
     send_at: datetime | None,
 ) -> dict:
     """Store the announcement; then wait for the workers' report (or be the worker)."""
-    from bot.broadcast_jobs import DONE, submit
+    from bot.broadcast_jobs import DONE, announcement_status, submit
     from core.database import session_scope
 
     started = time.monotonic()
@@ -219,8 +219,8 @@ def _submit_and_wait(
     if send_at is None and args.wait:
 
         def done() -> bool:
-            summary = _summary(settings, announcement_id, started)
-            return summary["status"] == DONE
+            with session_scope(settings.sqlalchemy_url) as session:
+                return announcement_status(session, announcement_id) == DONE
 
         if settings.redis_url:
             _wait_for_workers(settings, announcement_id, started, done)
@@ -234,11 +234,14 @@ def _submit_and_wait(
 def _wait_for_workers(
     settings: Settings, announcement_id: int, started: float, done: Callable[[], bool]
 ) -> None:
+    from bot.broadcast_jobs import SCHEDULED, announcement_status
+    from core.database import session_scope
+
     hinted = False
     while not done():
-        summary = _summary(settings, announcement_id, started)
-        waited = time.monotonic() - started
-        if not hinted and summary["status"] == "scheduled" and waited > NO_WORKER_HINT_SECONDS:
+        with session_scope(settings.sqlalchemy_url) as session:
+            waiting = announcement_status(session, announcement_id) == SCHEDULED
+        if not hinted and waiting and time.monotonic() - started > NO_WORKER_HINT_SECONDS:
             print(
                 f"waiting for a broadcast worker to take announcement {announcement_id}: is "
                 "`learncity serve worker` running with the same REDIS_URL and DATABASE_URL? "

@@ -330,6 +330,13 @@ def stalled_chunks(session: Session) -> list[int]:
     )
 
 
+def announcement_status(session: Session, announcement_id: int) -> str | None:
+    """scheduled, planning, sending or done (None: no such announcement); one cheap read."""
+    return session.scalar(
+        select(AnnouncementRow.status).where(AnnouncementRow.id == announcement_id)
+    )
+
+
 def ledger_counts(session: Session, key: str) -> dict[str, int]:
     """Deliveries of one announcement by state, from the ledger."""
     rows = session.execute(
