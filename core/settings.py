@@ -133,7 +133,9 @@ class Settings(BaseSettings):
         "Telegram Stars per message)",
     )
     wechat_broadcast_rate: float = Field(default=10.0, description="Broadcast messages/s on WeChat")
-    web_broadcast_rate: float = Field(default=200.0, description="Broadcast messages/s to web chats")
+    web_broadcast_rate: float = Field(
+        default=200.0, description="Broadcast messages/s to web chats"
+    )
     broadcast_chunk_size: int = Field(
         default=200, description="Recipients per queued broadcast job (one job = one chunk)"
     )
