@@ -16,6 +16,7 @@ BENCHMARKS = {
     "wechat": "bench.wechat_bench",
     "webchat-load": "bench.webchat_load",
     "dashboard": "bench.dashboard_bench",
+    "handover": "bench.handover_bench",
 }
 
 

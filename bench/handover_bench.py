@@ -1,0 +1,301 @@
+"""The help desk under load: 50 citizens waiting, 5 staff claiming and answering.
+
+The target of issue 13: "50 citizens waiting and 5 staff replying: every message delivered
+once, in order; a staff reply reaches a web chat page in <= 2 s". The real gateway app (web
+chat and console) is served by uvicorn on a real port, on a fresh SQLite file (or
+DATABASE_URL). Rasa is not involved: a queued or held citizen's messages never reach it
+(helpdesk/citizen_turn.py), so the 50 citizens are queued the way `action_request_human`
+queues them (`helpdesk.request_person`), then everything goes over HTTP as in production:
+
+- 5 staff log in through the console's form, and each, until the queue is empty, reads the
+  queue (`/admin/api/helpdesk`) and claims its first chat (the staff race for the same
+  chats; a lost race is counted, and the next one is tried);
+- for each chat it holds, a member of staff sends `--answers` numbered answers through the
+  reply form, then ends the chat; the citizen writes `--messages` numbered messages to the
+  desk through `/api/chat` meanwhile;
+- every citizen's page polls `/api/updates` every second (the page's pace while the help
+  desk holds the chat) and notes when each answer arrives.
+
+Checked: every answer and the "bot is back" notice reach their citizen exactly once and in
+order; every citizen message is stored in order; the bot said nothing to a held citizen; the
+delay from the staff member's "send" to the page seeing the answer (p50, p95, max) is at
+most 2 s. The 55 clients and the gateway share this machine, so the delays are an upper bound.
+
+    .venv/bin/python -m bench.handover_bench [--citizens 50] [--staff 5] [--answers 5]
+        [--messages 3] [--json] [--no-results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import helpdesk
+import staff
+from bench.gateway_process import gateway_process
+from bench.report import percentile, print_table, write_results
+from bot.stack import free_port
+from core.database import session_scope, upgrade_database
+from core.settings import get_settings
+
+PASSWORD = "bench password 42"
+# The gateway as deployed, in its own uvicorn process (so load and server share no loop).
+GATEWAY_FACTORY = "bench.webchat_load:gateway_from_environment"
+POLL_SECONDS = 1.0
+TARGET_SECONDS = 2.0
+HELD_MESSAGE = "citizen message while held"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class _Ledger:
+    """What was sent and seen, for the checks and the delays."""
+
+    def __init__(self) -> None:
+        self.sent_at: dict[str, float] = {}  # answer text -> when its "send" started
+        self.expected: dict[str, list[str]] = defaultdict(list)  # session -> answers in order
+        self.seen: dict[str, list[str]] = defaultdict(list)  # session -> texts as the page saw
+        self.delays: list[float] = []
+        self.lost_races = 0
+        self.bot_spoke = 0
+        self.ended: set[str] = set()
+        self.chats: dict[str, int] = {}  # session -> its chat
+        self.delivered_after: list[float] = []  # "send" to the outbox holding it (the POST)
+
+
+async def _log_in(client: httpx.AsyncClient, name: str) -> str:
+    page = await client.get("/admin/login")
+    token = _CSRF.search(page.text)
+    assert token, "the login page has a form token"
+    response = await client.post(
+        "/admin/login", data={"csrf_token": token.group(1), "name": name, "password": PASSWORD}
+    )
+    assert response.status_code == 303, f"{name} could not log in: {response.status_code}"
+    return str((await client.get("/admin/api/me")).json()["csrf_token"])
+
+
+async def _staff_member(
+    base_url: str, name: str, args: argparse.Namespace, ledger: _Ledger
+) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        token = await _log_in(client, name)
+        while True:
+            queue = (await client.get("/admin/api/helpdesk")).json()["queue"]
+            if not queue:
+                return
+            chat_id = queue[0]["id"]
+            claimed = await client.post(
+                "/admin/helpdesk/claim", data={"csrf_token": token, "chat_id": chat_id}
+            )
+            if not claimed.headers.get("location", "").endswith("notice=claimed"):
+                ledger.lost_races += 1
+                continue
+            session_id = await asyncio.to_thread(_session_of, args.database_url, chat_id, name)
+            ledger.chats[session_id] = chat_id
+            for number in range(args.answers):
+                text = f"chat {chat_id} answer {number}"
+                ledger.expected[session_id].append(text)
+                ledger.sent_at[text] = time.monotonic()
+                response = await client.post(
+                    "/admin/helpdesk/reply",
+                    data={"csrf_token": token, "chat_id": chat_id, "text": text},
+                )
+                assert response.status_code == 303, response.text
+                ledger.delivered_after.append(time.monotonic() - ledger.sent_at[text])
+            # The citizen answers once they see an answer; end only after reading it.
+            while not await _citizen_answered(client, chat_id):
+                await asyncio.sleep(0.2)
+            await client.post("/admin/helpdesk/end", data={"csrf_token": token, "chat_id": chat_id})
+            ledger.ended.add(session_id)
+
+
+async def _citizen_answered(client: httpx.AsyncClient, chat_id: int) -> bool:
+    state = (await client.get("/admin/api/helpdesk", params={"chat": chat_id})).json()
+    return any(line["text"] == HELD_MESSAGE for line in state["messages"])
+
+
+async def _citizen(
+    base_url: str, session_id: str, args: argparse.Namespace, ledger: _Ledger
+) -> None:
+    """Writes to the desk while waiting, polls like the page, and writes once more while held."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        for number in range(args.messages):
+            await client.post(
+                "/api/chat", json={"session_id": session_id, "text": f"citizen message {number}"}
+            )
+        cursor, answered = 0, False
+        while True:
+            updates = (
+                await client.get("/api/updates", params={"session_id": session_id, "after": cursor})
+            ).json()
+            now = time.monotonic()
+            for reply in updates["replies"]:
+                ledger.seen[session_id].append(reply["text"])
+                if reply["text"] in ledger.sent_at:
+                    ledger.delays.append(now - ledger.sent_at[reply["text"]])
+            cursor = updates["cursor"]
+            if ledger.seen[session_id] and not answered:
+                answered = True
+                response = await client.post(
+                    "/api/chat", json={"session_id": session_id, "text": HELD_MESSAGE}
+                )
+                ledger.bot_spoke += len(response.json()["replies"])
+            if session_id in ledger.ended and "poll_seconds" not in updates:
+                return
+            await asyncio.sleep(POLL_SECONDS)
+
+
+def _session_of(url: str, chat_id: int, staff_name: str) -> str:
+    with session_scope(url) as session:
+        return helpdesk.visible_chat(session, chat_id, staff_name).recipient_id
+
+
+def _is_held(url: str, session_id: str) -> bool:
+    with session_scope(url) as session:
+        chat = helpdesk.open_chat_for(session, f"web:{session_id}")
+    return chat is not None and chat.status == "held"
+
+
+async def _run(base_url: str, sessions: list[str], args: argparse.Namespace) -> _Ledger:
+    ledger = _Ledger()
+    citizens = [
+        asyncio.create_task(_citizen(base_url, session_id, args, ledger)) for session_id in sessions
+    ]
+    await asyncio.gather(
+        *(_staff_member(base_url, f"desk{n}", args, ledger) for n in range(args.staff))
+    )
+    await asyncio.wait_for(asyncio.gather(*citizens), timeout=60)
+    return ledger
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder)
+        url = get_settings().database_url or f"sqlite:///{data_dir / 'handover.db'}"
+        upgrade_database(url)
+        args.database_url = url
+        sessions = [f"bench-{n:03d}" for n in range(args.citizens)]
+        with session_scope(url) as session:
+            helpdesk.set_office_hours(session, "mon-sun 00:00-24:00", "bench")
+            for n in range(args.staff):
+                staff.add_staff(session, f"desk{n}", "helpdesk", PASSWORD)
+            for session_id in sessions:
+                helpdesk.request_person(session, f"web:{session_id}", channel="web", language="en")
+        env = dict(os.environ)
+        env.update(
+            {
+                "LEARNCITY_DATA_DIR": str(data_dir),
+                "DATABASE_URL": url,
+                "RASA_URL": f"http://127.0.0.1:{free_port()}",  # never asked: citizens are queued
+                "LEARNCITY_LOG_LEVEL": "WARNING",
+            }
+        )
+        started = time.monotonic()
+        port = free_port()
+        with gateway_process(GATEWAY_FACTORY, env, port, data_dir / "gateway.log") as gateway:
+            ledger = asyncio.run(_run(gateway.url, sessions, args))
+        elapsed = time.monotonic() - started
+        stored = _stored_messages(url, ledger.chats)
+    return _summary(ledger, stored, sessions, args, elapsed)
+
+
+def _stored_messages(url: str, chats: dict[str, int]) -> dict[str, list[str]]:
+    """What the desk stored of each citizen's messages, in order."""
+    with session_scope(url) as session:
+        return {
+            session_id: [
+                line.text
+                for line in helpdesk.chat_lines(session, chat_id)
+                if line.author == "citizen"
+            ]
+            for session_id, chat_id in chats.items()
+        }
+
+
+def _summary(
+    ledger: _Ledger,
+    stored: dict[str, list[str]],
+    sessions: list[str],
+    args: argparse.Namespace,
+    elapsed: float,
+) -> dict[str, Any]:
+    resumed = helpdesk.desk_text("resumed", "en")
+    wrong_order = [
+        session_id
+        for session_id in sessions
+        if ledger.seen[session_id] != [*ledger.expected[session_id], resumed]
+    ]
+    messages_wrong = [
+        session_id
+        for session_id in sessions
+        if stored.get(session_id)
+        != [*(f"citizen message {n}" for n in range(args.messages)), HELD_MESSAGE]
+    ]
+    answers = sum(len(texts) for texts in ledger.expected.values())
+    delays = ledger.delays
+    result = {
+        "citizens": args.citizens,
+        "staff": args.staff,
+        "answers_sent": answers,
+        "answers_seen": sum(
+            len([t for t in texts if t != resumed]) for texts in ledger.seen.values()
+        ),
+        "citizens_with_answers_not_once_in_order": len(wrong_order),
+        "citizens_with_messages_lost_or_out_of_order": len(messages_wrong),
+        "bot_replies_while_held": ledger.bot_spoke,
+        "lost_claim_races": ledger.lost_races,
+        "send_to_outbox_p50_s": round(percentile(ledger.delivered_after, 50), 3),
+        "send_to_outbox_max_s": round(max(ledger.delivered_after), 3)
+        if ledger.delivered_after
+        else None,
+        "delay_p50_s": round(percentile(delays, 50), 3),
+        "delay_p95_s": round(percentile(delays, 95), 3),
+        "delay_max_s": round(max(delays), 3) if delays else None,
+        "target_delay_s": TARGET_SECONDS,
+        "elapsed_s": round(elapsed, 1),
+    }
+    result["target_met"] = (
+        not wrong_order
+        and not messages_wrong
+        and ledger.bot_spoke == 0
+        and answers == result["answers_seen"]
+        and bool(delays)
+        and max(delays) <= TARGET_SECONDS
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--citizens", type=int, default=50)
+    parser.add_argument("--staff", type=int, default=5)
+    parser.add_argument("--answers", type=int, default=5, help="answers per chat")
+    parser.add_argument("--messages", type=int, default=3, help="citizen messages per chat")
+    parser.add_argument("--json", action="store_true", help="print only the JSON result")
+    parser.add_argument("--no-results", action="store_true", help="do not write bench/results/")
+    args = parser.parse_args()
+    result = run(args)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print_table(
+            "Help desk: citizens waiting, staff answering (web chat)",
+            ["measure", "value"],
+            [[key, value] for key, value in result.items()],
+        )
+    if not args.no_results:
+        write_results("handover", result)
+    raise SystemExit(0 if result["target_met"] else 1)
+
+
+if __name__ == "__main__":
+    main()
