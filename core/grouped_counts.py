@@ -32,8 +32,16 @@ def grouped_counts(
     rows created in [since, until); with `distinct`, the number of different values of that
     column instead of rows (citizens)."""
     columns = column if isinstance(column, tuple) else (column,)
-    counted = func.count() if distinct is None else func.count(distinct.distinct())
-    query = created_within(select(*columns, counted).group_by(*columns), created_at, since, until)
+    if distinct is None:
+        query = created_within(
+            select(*columns, func.count()).group_by(*columns), created_at, since, until
+        )
+    else:  # the different (value, who) pairs first: hashed, where COUNT(DISTINCT) sorts
+        pairs = created_within(
+            select(*columns, distinct).distinct(), created_at, since, until
+        ).subquery()
+        values = list(pairs.columns)[: len(columns)]
+        query = select(*values, func.count()).group_by(*values)
     return [
         (tuple(row[:-1]) if isinstance(column, tuple) else row[0], int(row[-1]))
         for row in session.execute(query).all()
@@ -51,7 +59,15 @@ def grouped_counts_by(
     """`grouped_counts` for each named grouping (no column in two of them). PostgreSQL counts
     them all in one scan of the table (GROUP BY GROUPING SETS); SQLite, which has no grouping
     sets, runs one query each."""
-    if session.get_bind().dialect.name != "postgresql" or len(groupings) < 2:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # PostgreSQL guesses a group per row for expressions such as the day and, with the
+        # default 4 MB, sorts or hashes on disk: 330 ms instead of 160 ms for 100,000 needs.
+        # For this transaction only.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+    # Grouping sets with COUNT(DISTINCT ...) sort every set (3 s for 100,000 needs): one
+    # query per grouping, over the different (value, who) pairs, is faster there.
+    if not postgres or len(groupings) < 2 or distinct is not None:
         return {
             name: grouped_counts(session, grouping, created_at, since, until, distinct)
             for name, grouping in groupings.items()
@@ -62,11 +78,7 @@ def grouped_counts_by(
         columns = grouping if isinstance(grouping, tuple) else (grouping,)
         spans[name] = range(len(expressions), len(expressions) + len(columns))
         expressions.extend(columns)
-    # PostgreSQL guesses a group per row for expressions such as the day, and with the default
-    # 4 MB sorts on disk instead of hashing: 330 ms instead of 160 ms for 100,000 needs.
-    session.execute(text("SET LOCAL work_mem = '64MB'"))
-    counted = func.count() if distinct is None else func.count(distinct.distinct())
-    query = select(*expressions, func.grouping(*expressions), counted).group_by(
+    query = select(*expressions, func.grouping(*expressions), func.count()).group_by(
         func.grouping_sets(
             *[tuple_(*expressions[span.start : span.stop]) for span in spans.values()]
         )
