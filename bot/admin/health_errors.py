@@ -33,6 +33,7 @@ class LoggedError:
     at: str  # "YYYY-MM-DD HH:MM:SS" as the log wrote it (UTC for the gateway's own)
     where: str  # "gateway" or the log file's name
     message: str
+    order: float = 0.0  # for sorting: seconds since the epoch, to the gateway's microsecond
 
 
 class GatewayErrors(logging.Handler):
@@ -50,7 +51,7 @@ class GatewayErrors(logging.Handler):
             return
         at = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d %H:%M:%S")
         with self._lock_records:
-            self._records.append(LoggedError(at, "gateway", message))
+            self._records.append(LoggedError(at, "gateway", message, record.created))
 
     def recent(self) -> list[LoggedError]:
         with self._lock_records:
@@ -75,7 +76,7 @@ def last_errors(
     found = list(gateway.recent()) if gateway is not None else []
     for log_file in sorted(log_dir.glob("*.log")) if log_dir.is_dir() else []:
         found.extend(_errors_in(log_file))
-    found.sort(key=lambda error: error.at, reverse=True)
+    found.sort(key=lambda error: error.order, reverse=True)
     return found[:limit]
 
 
@@ -99,7 +100,8 @@ def _parsed(line: str, where: str) -> LoggedError | None:
     matched = _TEXT_LINE.match(line)
     if matched:
         at = matched.group("at").replace("T", " ")
-        return LoggedError(at, where, scrub_secrets(matched.group("rest"))[:MESSAGE_CHARS])
+        message = scrub_secrets(matched.group("rest"))[:MESSAGE_CHARS]
+        return LoggedError(at, where, message, _seconds(at))
     if line.startswith("{") and ('"ERROR"' in line or '"CRITICAL"' in line):
         try:
             record = json.loads(line)
@@ -108,5 +110,13 @@ def _parsed(line: str, where: str) -> LoggedError | None:
         if isinstance(record, dict) and record.get("level") in ("ERROR", "CRITICAL"):
             message = f"{record.get('logger', '')}: {record.get('message', '')}"
             at = str(record.get("time", ""))[:19].replace("T", " ")
-            return LoggedError(at, where, scrub_secrets(message)[:MESSAGE_CHARS])
+            return LoggedError(at, where, scrub_secrets(message)[:MESSAGE_CHARS], _seconds(at))
     return None
+
+
+def _seconds(at: str) -> float:
+    """'YYYY-MM-DD HH:MM:SS' (UTC) as seconds since the epoch; 0 when unreadable."""
+    try:
+        return datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return 0.0
