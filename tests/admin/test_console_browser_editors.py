@@ -81,6 +81,10 @@ async def test_an_editor_edits_an_item_and_search_finds_it(served_editor, tmp_pa
         await page.get_by_role("button", name="Save").click()
         alert = page.get_by_role("alert")
         assert "latitude" in (await alert.inner_text()).lower()
+        assert await page.evaluate("document.activeElement.id") == "edit-problems"
+        await page.keyboard.press("Tab")  # the keyboard reaches the bad field from the list
+        await page.keyboard.press("Enter")
+        assert await page.evaluate("document.activeElement.id") == "field-latitude"
         assert await page.get_by_label("Latitude").get_attribute("aria-invalid") == "true"
         assert await page.evaluate(LOW_CONTRAST_TEXT) == []
         await page.screenshot(path=str(SCREENSHOTS / "console-catalog-edit.png"), full_page=True)

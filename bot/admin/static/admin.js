@@ -4,4 +4,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const error = document.querySelector("[role=alert]");
   const field = document.getElementById("password");
   if (error && field) field.focus();
+  // A refused form: its list of bad fields, whose links lead to each field.
+  const problems = document.getElementById("edit-problems");
+  if (problems) problems.focus();
 });
