@@ -184,7 +184,14 @@ def claim_due(session: Session, holder: str) -> AnnouncementRow | None:
 
 
 def plan(session: Session, row: AnnouncementRow, holder: str, chunk_size: int) -> list[int]:
-    """Split a claimed announcement into chunks, in one transaction; returns the chunk ids."""
+    """Split a claimed announcement into chunks, in one transaction; returns the ids of the
+    chunks to queue. A planner that died after its commit but before `dispatched` left its
+    chunks: the next one queues those again (the ledger makes a chunk sent twice harmless)."""
+    existing = session.scalars(
+        select(ChunkRow.id).where(ChunkRow.announcement_id == row.id, ChunkRow.status != FINISHED)
+    ).all()
+    if row.planned_at is not None:
+        return list(existing)
     key = row.announcement_key
     recipients = citizens.subscribers_for(session, topic=row.topic, district=row.district)
     outcomes = dict(
@@ -233,14 +240,14 @@ def plan(session: Session, row: AnnouncementRow, holder: str, chunk_size: int) -
             AnnouncementRow.holder == holder,
         )
         .values(
-            status=SENDING_CHUNKS if chunks else DONE,
+            status=PLANNING if chunks else DONE,
             matched=len(recipients),
             already_sent=sum(1 for s in recipients if outcomes.get(s) in (DELIVERED, UNREACHABLE)),
             to_send=len(to_send),
             baseline=json.dumps(baseline),
             planned_at=now,
             finished_at=None if chunks else now,
-            lease_until=None,
+            lease_until=now + PLANNING_LEASE,
         )
     ).rowcount
     if not changed:  # another worker took over after our lease ran out
@@ -248,6 +255,30 @@ def plan(session: Session, row: AnnouncementRow, holder: str, chunk_size: int) -
         return []
     session.commit()
     return [chunk.id for chunk in chunks]
+
+
+def dispatched(session: Session, announcement_id: int, holder: str) -> None:
+    """Our planned chunks are queued: the announcement is `sending` (or `done`, when its
+    chunks were all sent before this was written)."""
+    left = session.scalar(
+        select(func.count())
+        .select_from(ChunkRow)
+        .where(ChunkRow.announcement_id == announcement_id, ChunkRow.status != FINISHED)
+    )
+    session.execute(
+        update(AnnouncementRow)
+        .where(
+            AnnouncementRow.id == announcement_id,
+            AnnouncementRow.status == PLANNING,
+            AnnouncementRow.holder == holder,
+        )
+        .values(
+            status=SENDING_CHUNKS if left else DONE,
+            lease_until=None,
+            finished_at=None if left else utc_now(),
+        )
+    )
+    session.commit()
 
 
 def claim_chunk(

@@ -34,6 +34,7 @@ from bot.broadcast_jobs import (
     ChunkRow,
     claim_chunk,
     claim_due,
+    dispatched,
     finish_chunk,
     plan,
     renew_chunk,
@@ -67,17 +68,18 @@ class BroadcastWorker:
         self._rates: dict[str, SendRate] = {}
         self._redis: redis.asyncio.Redis | None = None
 
-    def plan_due(self) -> list[int]:
-        """Plan every announcement that is due; returns the new chunks' ids."""
-        chunk_ids: list[int] = []
+    def plan_due(self, enqueue: Callable[[list[int]], None] | None = None) -> None:
+        """Plan every announcement that is due and queue its chunks (`enqueue`; None: the
+        chunk table is the queue)."""
         with session_scope(self.url) as session:
             while (row := claim_due(session, self.holder)) is not None:
                 planned = plan(
                     session, row, self.holder, max(1, self.settings.broadcast_chunk_size)
                 )
                 logger.info("broadcast %d planned: %d chunks", row.id, len(planned))
-                chunk_ids.extend(planned)
-        return chunk_ids
+                if enqueue is not None:
+                    enqueue(planned)
+                dispatched(session, row.id, self.holder)
 
     def requeue_stalled(self) -> list[int]:
         """Chunks whose worker stopped renewing (killed): pending again, ids to queue again."""
@@ -208,7 +210,8 @@ def serve_worker(settings: Settings, stop: threading.Event | None = None) -> Non
     consumer.start()
     try:
         while not stop.is_set():
-            queue.enqueue(worker.plan_due() + worker.requeue_stalled())
+            worker.plan_due(queue.enqueue)
+            queue.enqueue(worker.requeue_stalled())
             stop.wait(TICK_SECONDS)
     except KeyboardInterrupt:
         pass

@@ -1,5 +1,6 @@
 """Broadcast workers on real Redis: one shared send rate, a 429 that pauses every worker, and a
-scheduled announcement that outlives a restart (bot/broadcast_worker.py, bot/broadcast_rate.py).
+scheduled announcement that outlives a restart, and a planner killed between its commit and
+queueing its chunks (bot/broadcast_worker.py, bot/broadcast_jobs.py, bot/broadcast_rate.py).
 
 Workers run as real `learncity serve worker` processes against the Telegram Bot API stand-in;
 the database is PostgreSQL (skipped, saying so, when it does not answer) and Redis is the local
@@ -11,16 +12,23 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import redis.asyncio
+from sqlalchemy import update
 
-from bot.broadcast_jobs import progress
+import citizens
+from bot.broadcast_jobs import AnnouncementRow, claim_due, plan, progress, submit, utc_now
 from bot.broadcast_rate import RedisRate
+from bot.broadcast_worker import BroadcastWorker
+from bot.broadcasts import Announcement
+from bot.web_outbox import updates_after
 from core.database import session_scope, upgrade_database
+from core.settings import Settings
 from tests.bot.broadcast_support import (
     broadcast_command,
     duplicates_and_missing,
@@ -145,3 +153,35 @@ def test_a_scheduled_announcement_is_sent_once_after_the_worker_restarts(
     assert state is not None and (state.status, state.delivered, state.left) == ("done", 3, 0)
     assert duplicates_and_missing(sends, chats) == ([], [])
     assert first_send_wall >= due - timedelta(seconds=0.2), (first_send_wall, due)
+
+
+async def test_a_planner_killed_before_queueing_its_chunks_leaves_them_to_the_next_worker(
+    database_url: str,
+) -> None:
+    """Kill -9 between the planner's commit and its queueing: after the planning lease runs
+    out, another worker queues the same chunks (no second plan), and every citizen gets it."""
+    upgrade_database(database_url)
+    with session_scope(database_url) as session:
+        for name in ("one", "two", "three"):
+            citizens.subscribe_events(session, f"web:{name}", consent=True)
+        announcement_id = submit(session, Announcement(texts={"en": "Open day"}))
+        dead = claim_due(session, "dead-worker")
+        assert dead is not None
+        planned = plan(session, dead, "dead-worker", chunk_size=2)
+        session.execute(  # the dead worker's planning lease runs out
+            update(AnnouncementRow)
+            .where(AnnouncementRow.id == announcement_id)
+            .values(lease_until=utc_now() - timedelta(seconds=1))
+        )
+    queued: list[int] = []
+    worker = BroadcastWorker(Settings(database_url=database_url))
+
+    worker.plan_due(queued.extend)
+    await worker.run_in_process(threading.Event(), until=lambda: True)
+
+    with session_scope(database_url) as session:
+        state = progress(session, announcement_id)
+        inboxes = [len(updates_after(session, name)) for name in ("one", "two", "three")]
+    assert sorted(queued) == sorted(planned) and len(planned) == 2
+    assert state is not None and (state.status, state.delivered, state.left) == ("done", 3, 0)
+    assert inboxes == [1, 1, 1]
