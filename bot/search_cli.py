@@ -147,16 +147,17 @@ def _print_answer(query: str, answer: SearchAnswer) -> None:
     print(f"# {query}")
     for note in answer.notes:
         print(f"  ({note})")
+    if answer.unmet:
+        print("  nothing relevant: the citizen is told so and it counts as unmet demand")
+        if answer.closest:
+            print("  the closest misses:")
     for result in answer.results or answer.closest:
         row = result.as_dict()
         distance = f" · {row['distance_m']:.0f} m" if row.get("distance_m") is not None else ""
         print(
             f"  {row['score']:.3f}  [{row['type']}] {row['name']} — {row['place'] or ''}{distance}"
         )
-    if answer.unmet:
-        closest = " (the closest misses above)" if answer.closest else ""
-        print(f"  nothing matched: the citizen is told so and it counts as unmet demand{closest}")
-    elif answer.has_more:
+    if answer.has_more:
         print("  … more (--offset)")
 
 
