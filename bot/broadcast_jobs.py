@@ -368,6 +368,17 @@ def announcement_status(session: Session, announcement_id: int) -> str | None:
     )
 
 
+def pending_chunks(session: Session) -> list[int]:
+    """Chunks queued and not yet claimed, of announcements being sent."""
+    return list(
+        session.scalars(
+            select(ChunkRow.id)
+            .join(AnnouncementRow, AnnouncementRow.id == ChunkRow.announcement_id)
+            .where(ChunkRow.status == PENDING, AnnouncementRow.status == SENDING_CHUNKS)
+        ).all()
+    )
+
+
 def ledger_counts(session: Session, key: str) -> dict[str, int]:
     """Deliveries of one announcement by state, from the ledger."""
     rows = session.execute(

@@ -52,6 +52,14 @@ class ChunkQueue:
         for chunk_id in chunk_ids:
             self.actor.send(chunk_id)
 
+    def holds_nothing(self) -> bool:
+        """True when Redis holds no message of ours, queued, delayed or being worked on (each
+        stays in the queue's `.msgs` hash until acknowledged): pending chunks are then lost
+        (Redis emptied or restarted without its data) and must be queued again."""
+        name = f"{self.broker.namespace}:{QUEUE_NAME}"
+        client = self.broker.client
+        return not (client.hlen(f"{name}.msgs") or client.hlen(f"{name}.DQ.msgs"))
+
     def worker(self, threads: int) -> dramatiq.Worker:
         """A consumer of the queue with `threads` chunks in flight (start/stop it)."""
         return dramatiq.Worker(self.broker, queues={QUEUE_NAME}, worker_threads=threads)

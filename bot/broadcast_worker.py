@@ -21,6 +21,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -36,6 +37,7 @@ from bot.broadcast_jobs import (
     claim_due,
     dispatched,
     finish_chunk,
+    pending_chunks,
     plan,
     renew_chunk,
     utc_now,
@@ -51,6 +53,7 @@ logger = logging.getLogger(__name__)
 CHUNK_LEASE = timedelta(seconds=15)
 RENEW_SECONDS = 5.0
 TICK_SECONDS = 1.0
+LOST_MESSAGES_CHECK_SECONDS = 10.0
 
 
 class BroadcastWorker:
@@ -93,6 +96,15 @@ class BroadcastWorker:
         if stalled:
             logger.warning("broadcast: %d chunk(s) of a stopped worker queued again", len(stalled))
         return list(stalled)
+
+    def lost_chunks(self, queue_is_empty: Callable[[], bool]) -> list[int]:
+        """Pending chunks when the queue holds no message at all (Redis lost its data)."""
+        with session_scope(self.url) as session:
+            pending = pending_chunks(session)
+        if not pending or not queue_is_empty():
+            return []
+        logger.warning("broadcast: the queue lost %d chunk(s); queued again", len(pending))
+        return pending
 
     async def send_queued_chunk(self, chunk_id: int) -> None:
         """The queue's actor: send chunk `chunk_id` unless another worker has it or it is done."""
@@ -208,10 +220,14 @@ def serve_worker(settings: Settings, stop: threading.Event | None = None) -> Non
     queue = ChunkQueue(settings, worker.send_queued_chunk)
     consumer = queue.worker(max(1, settings.broadcast_worker_concurrency))
     consumer.start()
+    last_check = 0.0
     try:
         while not stop.is_set():
             worker.plan_due(queue.enqueue)
             queue.enqueue(worker.requeue_stalled())
+            if time.monotonic() - last_check > LOST_MESSAGES_CHECK_SECONDS:
+                last_check = time.monotonic()
+                queue.enqueue(worker.lost_chunks(queue.holds_nothing))
             stop.wait(TICK_SECONDS)
     except KeyboardInterrupt:
         pass

@@ -185,3 +185,34 @@ async def test_a_planner_killed_before_queueing_its_chunks_leaves_them_to_the_ne
     assert sorted(queued) == sorted(planned) and len(planned) == 2
     assert state is not None and (state.status, state.delivered, state.left) == ("done", 3, 0)
     assert inboxes == [1, 1, 1]
+
+
+@postgresql_only
+def test_chunks_whose_queue_messages_were_lost_are_queued_again(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
+    """Redis restarted without its data after planning: the chunks are in the database only.
+    A worker sees pending chunks and an empty queue, queues them again and sends them."""
+    upgrade_database(database_url)
+    chats = [4001, 4002, 4003, 4004, 4005]
+    subscribe_telegram_chats(database_url, chats)
+    with session_scope(database_url) as session:
+        announcement_id = submit(session, Announcement(texts={"en": "Open day"}))
+    lost: list[int] = []
+    BroadcastWorker(Settings(database_url=database_url, broadcast_chunk_size=2)).plan_due(
+        lost.extend  # planned and queued, and then the queue's messages were lost
+    )
+    with FakeTelegramApi(token="4242:WORKERS-test") as telegram:
+        env = worker_environment(database_url, telegram, tmp_path / "data", redis_prefix)
+        worker = start_worker(env, tmp_path / "worker.log")
+        try:
+            sends = wait_for_sends(telegram, chats, timeout=90)
+        finally:
+            stop_workers([worker])
+    with session_scope(database_url) as session:
+        state = progress(session, announcement_id)
+
+    assert len(lost) == 3
+    assert duplicates_and_missing(sends, chats) == ([], [])
+    assert state is not None and (state.delivered, state.left) == (5, 0)
+    assert "queued again" in (tmp_path / "worker.log").read_text()
