@@ -10,6 +10,7 @@ is one that changes something for the citizen; it is "acted on" when the intent 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,3 +223,50 @@ def _words(text: str) -> set[str]:
     han = re.findall(r"[\u4e00-\u9fff]+", lowered)
     pairs = {run[i : i + 2] for run in han for i in range(max(len(run) - 1, 1))}
     return pairs | set(re.findall(r"[^\W\d_\u4e00-\u9fff]+", lowered))
+
+
+def mistakes(examples: list[Example], parses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every misread utterance with what it was read as (fallback counts as out of scope)."""
+    found = []
+    for example, parsed in zip(examples, parses, strict=True):
+        intent, confidence = final_intent(parsed)
+        predicted = OUT_OF_SCOPE if intent == FALLBACK_INTENT else intent
+        if predicted != example.intent:
+            found.append(
+                {
+                    "language": example.language,
+                    "text": example.text,
+                    "expected": example.intent,
+                    "predicted": intent,
+                    "confidence": round(confidence, 3),
+                }
+            )
+    return found
+
+
+def write_sources_report(
+    out: Path,
+    sets: list[EvaluationSet],
+    parsed: dict[str, dict[str, Any]],
+    model: Path,
+    split: str,
+    training_texts: list[str],
+) -> str:
+    """Score every set, write `nlu-sources.md` and `.json` (with every mistake) under `out`."""
+    sources = {s.name: score(s.examples, [parsed[e.text] for e in s.examples]) for s in sets}
+    overlap = {s.name: word_overlap(s.examples, training_texts) for s in sets if not s.public}
+    table = render_sources(sources, sets, model.name, overlap)
+    (out / "nlu-sources.md").write_text(table, encoding="utf-8")
+    report = {
+        "model": str(model),
+        "split": split,
+        "sources": sources,
+        "overlap": overlap,
+        "mistakes": {
+            s.name: mistakes(s.examples, [parsed[e.text] for e in s.examples]) for s in sets
+        },
+    }
+    (out / "nlu-sources.json").write_text(
+        json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return table

@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from nlu.eval_sources import evaluation_sets, render_sources, score, word_overlap
+from nlu.eval_sources import evaluation_sets, write_sources_report
 from nlu.nlu_data import (
     HELDOUT_DIR,
     TRAINING_DIR,
@@ -88,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
     report["test_set"] = str(args.heldout)
     report["model"] = str(model)
     report["parse_seconds"] = round(time.monotonic() - started, 1)
-    sources = {s.name: score(s.examples, [parsed[e.text] for e in s.examples]) for s in sets}
     out = args.out or settings.data_dir / "reports"
     out.mkdir(parents=True, exist_ok=True)
     markdown = render_markdown(report)
@@ -96,18 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     (out / "nlu-eval.json").write_text(
         json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8"
     )
-    training_texts = [e.text for e in training]
-    overlap = {s.name: word_overlap(s.examples, training_texts) for s in sets if not s.public}
-    table = render_sources(sources, sets, model.name, overlap)
-    (out / "nlu-sources.md").write_text(table, encoding="utf-8")
-    (out / "nlu-sources.json").write_text(
-        json.dumps(
-            {"model": str(model), "split": args.split, "sources": sources, "overlap": overlap},
-            ensure_ascii=False,
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
+    table = write_sources_report(out, sets, parsed, model, args.split, [e.text for e in training])
     print(markdown)
     print(table)
     print(f"(written to {out / 'nlu-eval.md'}, {out / 'nlu-sources.md'} and their .json)")
