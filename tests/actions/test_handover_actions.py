@@ -1,0 +1,52 @@
+"""When the bot offers a person, and what the staff see of the conversation before it: read
+from tracker events shaped as Rasa stores them."""
+
+from __future__ import annotations
+
+from actions.handover_actions import failed_before, person_button, recent_turns
+
+
+def _user(text: str) -> dict:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": "x"}}}
+
+
+def _action(name: str) -> dict:
+    return {"event": "action", "name": name}
+
+
+def _bot(text: str) -> dict:
+    return {"event": "bot", "text": None, "data": {"custom": {"learncity": {"text": text}}}}
+
+
+def test_a_person_is_offered_only_when_the_previous_turn_failed_too() -> None:
+    failed_once = [_user("weather?"), _action("action_out_of_scope"), _bot("I can't"),
+                   _action("action_listen"), _user("music?")]  # fmt: skip
+    answered_then_failed = [_user("pottery"), _action("action_search_courses"),
+                            _action("action_listen"), _user("music?")]  # fmt: skip
+    assert failed_before(failed_once) is True
+    assert failed_before(answered_then_failed) is False
+    assert failed_before([_user("music?")]) is False
+
+
+def test_the_staff_see_the_last_turns_before_the_request_without_it() -> None:
+    events = [_user("my diploma is from Kyiv"), _action("action_default_fallback"),
+              _bot("Sorry, I didn't understand"), _action("action_listen"),
+              _user("talk to a person")]  # fmt: skip
+    assert recent_turns(events) == [
+        {"who": "citizen", "text": "my diploma is from Kyiv"},
+        {"who": "bot", "text": "Sorry, I didn't understand"},
+    ]
+    many = [_user(f"message {n}") for n in range(20)]
+    assert [turn["text"] for turn in recent_turns(many, limit=3)] == [
+        "message 16",
+        "message 17",
+        "message 18",
+    ]
+
+
+def test_the_offer_carries_the_guidance_topic_that_needs_a_person() -> None:
+    assert person_button("uk").payload == "/request_human"
+    assert person_button("uk").title == "Поговорити з людиною"
+    assert (
+        person_button("ar", "qualifications").payload == '/request_human{"topic": "qualifications"}'
+    )
