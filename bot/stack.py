@@ -61,7 +61,10 @@ def stopping_on_signals() -> Iterator[None]:
 
     uvicorn catches both signals for its own clean shutdown and raises them again afterwards,
     which reaches this handler, so the `finally` blocks that stop Rasa and the action server
-    run. A second signal while stopping is ignored, so it cannot cut the stopping short."""
+    run. Once stopping, every further signal is ignored until the process exits (SIG_IGN after
+    the stop, which Python keeps through its own finalisation, where it would otherwise reset
+    a handler to the default and a late Ctrl-C would kill the process): an impatient second
+    Ctrl-C can neither cut the stopping short nor turn a clean stop into an exit by SIGINT."""
     stopping = False
 
     def handler(signum: int, _frame: FrameType | None) -> None:
@@ -77,7 +80,7 @@ def stopping_on_signals() -> Iterator[None]:
         yield
     finally:
         for sig, old in previous.items():
-            signal.signal(sig, old)
+            signal.signal(sig, signal.SIG_IGN if stopping else old)
 
 
 def ensure_stack_ports_free(settings: Settings, ports: StackPorts | None = None) -> None:

@@ -4,6 +4,7 @@ checked at the end of tests/faults/test_process_faults.py, on the stack those te
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -183,9 +184,21 @@ def test_sigterm_while_starting_stops_what_was_started_and_exits_zero(tmp_path: 
         children = psutil.Process(process.pid).children(recursive=True)
         assert len(children) >= 2, "the action server and Rasa are starting"
         process.send_signal(signal.SIGTERM)  # Rasa is still loading its model
-        exit_code = process.wait(timeout=90)
+        exit_code = _pressing_ctrl_c_until_exit(process, timeout=90)
     finally:
         process.kill()
     assert exit_code == 0, log.read_text(errors="replace")
     gone, alive = psutil.wait_procs(children, timeout=20)
     assert [p.pid for p in alive] == [], "children left behind after SIGTERM during start-up"
+
+
+def _pressing_ctrl_c_until_exit(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """An impatient operator: Ctrl-C every 50 ms while it stops; stopping must still finish
+    cleanly (exit 0), however late a signal lands."""
+    deadline = time.monotonic() + timeout
+    while (code := process.poll()) is None:
+        assert time.monotonic() < deadline, f"still running {timeout:.0f} s after SIGTERM"
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+    return code
