@@ -103,8 +103,10 @@ def main() -> int:
         written = write_conversations(engine, random_conversations(args.events, days=29))
         needs, unmet = random_needs_and_unmet(args.needs, args.unmet, days=29)
         write_needs_and_unmet(engine, needs, unmet)
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
+        # What autovacuum does after a bulk load: statistics, and the visibility map that lets
+        # the counts read the index alone.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
         seeded = time.perf_counter() - started
         engine.dispose()
         timings = asyncio.run(_time_pages(database_url, args.repeats))
@@ -133,6 +135,7 @@ def main() -> int:
         rows,
     )
     result["page_within_target"] = result["page_median_s"] <= TARGET_SECONDS
+    result["load_average_1m"] = round(os.getloadavg()[0], 1)  # a shared machine: say how busy
     print(f"\nresults: {write_results('dashboard', result)}")
     return 0
 

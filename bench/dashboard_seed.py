@@ -3,12 +3,14 @@ benchmark and tests: Rasa's conversation events, learning needs, unmet searches.
 
 Rasa's SQL tracker store creates its `events` table itself when it starts; here the same
 columns are created (rasa.core.tracker_store.SQLTrackerStore.SQLEvent, Rasa 3.6) so the
-dashboard's queries meet the table they meet in production. Rows are written with plain
-multi-row INSERTs (PostgreSQL: about 1 million events a minute on two cores).
+dashboard's queries meet the table they meet in production. Events are written with COPY on
+PostgreSQL and multi-row INSERTs on SQLite.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 from collections.abc import Iterator, Sequence
@@ -69,6 +71,8 @@ def write_conversations(engine: Engine, conversations: Sequence[Conversation]) -
     """The events Rasa stores for these conversations (session start, each user message and
     the action that answered it); returns how many rows were written."""
     create_rasa_events_table(engine)
+    if engine.dialect.name == "postgresql":
+        return _copy_events(engine, conversations)
     written = 0
     with engine.begin() as connection:
         for batch in _batches(_events(conversations)):
@@ -166,6 +170,32 @@ def write_needs_and_unmet(engine: Engine, needs: list[dict], unmet: list[dict]) 
             )
 
 
+_EVENT_COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
+
+
+def _copy_events(engine: Engine, conversations: Sequence[Conversation]) -> int:
+    """PostgreSQL's COPY, 100,000 rows at a time: a million events in seconds, not minutes."""
+    written = 0
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        columns = ", ".join(_EVENT_COLUMNS)
+        for batch in _batches(_events(conversations), 100_000):
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            for row in batch:
+                writer.writerow(["" if row[c] is None else row[c] for c in _EVENT_COLUMNS])
+            buffer.seek(0)
+            cursor.copy_expert(  # type: ignore[attr-defined]
+                f"COPY events ({columns}) FROM STDIN WITH (FORMAT csv, NULL '')", buffer
+            )
+            written += len(batch)
+        connection.commit()
+    finally:
+        connection.close()
+    return written
+
+
 def _events(conversations: Sequence[Conversation]) -> Iterator[dict]:
     for conversation in conversations:
         at = conversation.started.timestamp()
@@ -197,11 +227,11 @@ def _event(
     }
 
 
-def _batches(rows: Iterator[dict]) -> Iterator[list[dict]]:
+def _batches(rows: Iterator[dict], size: int = _BATCH) -> Iterator[list[dict]]:
     batch: list[dict] = []
     for row in rows:
         batch.append(row)
-        if len(batch) == _BATCH:
+        if len(batch) == size:
             yield batch
             batch = []
     if batch:
