@@ -280,17 +280,20 @@ asyncio.run(agent.parse_message("hello"))
 load_s = time.perf_counter() - started
 
 async def timed():
-    times = []
+    times, cpu = [], []
     for _ in range(rounds):
         for text in texts:
-            tick = time.perf_counter()
+            tick, tick_cpu = time.perf_counter(), time.process_time()
             await agent.parse_message(text)
             times.append((time.perf_counter() - tick) * 1000)
-    return times
+            cpu.append((time.process_time() - tick_cpu) * 1000)
+    return times, cpu
 
-times = asyncio.run(timed())
+times, cpu = asyncio.run(timed())
 print("@@" + json.dumps({"load_s": load_s, "rss_mb": rss(), "parse_ms_min": min(times),
-    "parse_ms_median": statistics.median(times), "parses": len(times)}))
+    "parse_ms_median": statistics.median(times),
+    "parse_ms_p95": sorted(times)[int(0.95 * (len(times) - 1))],
+    "parse_cpu_ms_median": statistics.median(cpu), "parses": len(times)}))
 """
 
 
@@ -345,7 +348,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.rasa_models:
         parsed = {str(path): rasa_parse_speed(path, args.rounds) for path in args.rasa_models}
-        keys = ["load_s", "rss_mb", "parse_ms_min", "parse_ms_median"]
+        keys = [
+            "load_s",
+            "rss_mb",
+            "parse_ms_min",
+            "parse_ms_median",
+            "parse_ms_p95",
+            "parse_cpu_ms_median",
+            "load_average_1min",
+        ]
         rows = [[path, *[f"{r[k]:.1f}" for k in keys]] for path, r in parsed.items()]
         print_table("Rasa parse_message, one at a time (machine shared)", ["model", *keys], rows)
         print(f"\nwritten: {write_results('embedding_models-parse', {'rasa_models': parsed})}")

@@ -51,13 +51,13 @@ class VectorCache:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         with self._lock:
             self._read_new_records()
-            missing = []
-            for position, text in enumerate(texts):
-                row = self._rows.get(self.digest(text))
-                if row is None or self._vectors is None:
-                    missing.append(position)
-                else:
-                    out[position] = self._vectors[row]
+            rows = [self._rows.get(self.digest(text), -1) for text in texts]
+            missing = [position for position, row in enumerate(rows) if row < 0]
+            found = np.flatnonzero(np.asarray(rows, dtype=np.int64) >= 0)
+            if len(found) and self._vectors is not None:  # one gather, in file order
+                wanted = np.asarray(rows, dtype=np.int64)[found]
+                order = np.argsort(wanted, kind="stable")
+                out[found[order]] = self._vectors[wanted[order]]
         return out, missing
 
     def add(self, texts: Sequence[str], vectors: np.ndarray) -> None:
