@@ -69,7 +69,8 @@ DENSE_FLOOR = 0.32
 BACKGROUND_SAMPLE = 256  # items the background is measured on
 # Same place ("nearest first, ties by relevance"): distances within this many metres tie.
 SAME_PLACE_M = 10.0
-# For Chinese questions an English-only embedding model (the default all-MiniLM-L6-v2) neither
+# For Chinese questions an English-only embedding model (all-MiniLM-L6-v2, the default before
+# multilingual e5) neither
 # separates topics (unrelated Chinese texts reach cosine 0.5+) nor ranks well: on the labelled
 # set, fusing its ranking at weight 1.0 / 0.3 / 0 gave hybrid recall@5 0.946 / 0.955 / 0.963
 # against lexical-only 0.961. So with such a model its similarity never makes a match for a
@@ -425,8 +426,9 @@ def _dense_trusted(text: str, multilingual: bool) -> bool:
 
 
 def _dense_text(text: str, expansion: Expansion) -> str:
-    """The query the embedding model sees: the words plus the glossary's English words, since
-    the default model was trained on English and places Chinese text poorly."""
+    """The query the embedding model sees: the words plus the glossary's English words, added
+    for the English-only MiniLM, which places Chinese text poorly (kept with multilingual e5,
+    the default since, whose real-catalog numbers in docs/search.md include it)."""
     if not expansion.english_terms or text.isascii():
         return text  # already English: added words would only blur it
     return f"{text} ({', '.join(expansion.english_terms[:3])})"
