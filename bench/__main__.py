@@ -15,7 +15,6 @@ BENCHMARKS = {
     "telegram": "bench.telegram_bench",
     "wechat": "bench.wechat_bench",
     "webchat-load": "bench.webchat_load",
-    "cluster": "bench.cluster_bench",
     "dashboard": "bench.dashboard_bench",
     "unmet-grouping": "bench.unmet_grouping_eval",
     "handover": "bench.handover_bench",
