@@ -74,11 +74,9 @@ class HelpdeskPages:
 
     async def helpdesk_chat(self, request: Request, current: staff.StaffSession) -> Response:
         chat_id = _chat_id(request.query_params.get("id"))
-        if chat_id is None:
-            return _problem(request, "not_yours", status_code=404)
         state = await run_in_threadpool(self._state, current.staff_name, chat_id)
-        if state["chat"] is None:
-            return _problem(request, "not_yours", status_code=404)
+        if state["chat"] is None:  # taken by a colleague, ended, or no such chat
+            return _to_queue("not_yours")
         return render(
             request,
             "helpdesk_chat.html",
@@ -307,7 +305,3 @@ def _to_queue(notice: str) -> Response:
 
 def _bad_form(field: str) -> Response:
     return JSONResponse({"error": f"field {field}: missing or not a chat number"}, status_code=400)
-
-
-def _problem(_: Request, key: str, status_code: int) -> Response:
-    return JSONResponse({"error": HELPDESK_WORDS["en"][key]}, status_code=status_code)

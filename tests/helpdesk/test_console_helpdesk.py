@@ -23,6 +23,7 @@ from tests.helpdesk.support import (
     web_outbox_texts,
 )
 
+NOT_YOURS = "/admin/helpdesk?notice=not_yours"
 ACCOUNTS = {"ana": "helpdesk", "bo": "helpdesk", "mei": "admin", "pat": "planner"}
 
 
@@ -120,7 +121,9 @@ async def test_two_staff_clicking_claim_at_once_get_one_chat_between_them(consol
     with session_scope(url) as session:
         holder = session.get(HandoverChat, ticket.chat_id).claimed_by
     loser = bo if holder == "ana" else ana
-    assert (await loser.get(f"/admin/helpdesk/chat?id={ticket.chat_id}")).status_code == 404
+    assert (await loser.get(f"/admin/helpdesk/chat?id={ticket.chat_id}")).headers[
+        "location"
+    ] == NOT_YOURS
     assert (await loser.get("/admin/api/helpdesk")).json()["queue"] == []
     await ana.aclose()
     await bo.aclose()
@@ -143,7 +146,9 @@ async def test_staff_see_the_queue_and_their_own_chats_only(console) -> None:
     assert [c["id"] for c in ana_view["mine"]] == [first.chat_id]
     assert [c["id"] for c in bo_view["queue"]] == [second.chat_id] and bo_view["mine"] == []
     assert (await bo.get(f"/admin/api/helpdesk?chat={first.chat_id}")).json()["chat"] is None
-    assert (await bo.get(f"/admin/helpdesk/chat?id={first.chat_id}")).status_code == 404
+    assert (await bo.get(f"/admin/helpdesk/chat?id={first.chat_id}")).headers[
+        "location"
+    ] == NOT_YOURS
     refused = await bo.post(
         "/admin/helpdesk/reply",
         data={"csrf_token": ana_token, "chat_id": first.chat_id, "text": "x"},
@@ -175,7 +180,9 @@ async def test_a_transfer_moves_the_chat_to_a_colleague_and_is_audited(console) 
     assert [c["id"] for c in (await bo.get("/admin/api/helpdesk")).json()["mine"]] == [
         ticket.chat_id
     ]
-    assert (await ana.get(f"/admin/helpdesk/chat?id={ticket.chat_id}")).status_code == 404
+    assert (await ana.get(f"/admin/helpdesk/chat?id={ticket.chat_id}")).headers[
+        "location"
+    ] == NOT_YOURS
     assert _audit(url) == [
         ("ana", "helpdesk_claim", f"chat {ticket.chat_id}"),
         ("ana", "helpdesk_transfer", f"chat {ticket.chat_id} to bo"),
