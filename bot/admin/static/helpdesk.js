@@ -85,7 +85,7 @@
     const items = state.messages.map((line) => {
       const item = element("li", null, { class: `message from-${line.author}` });
       item.append(element("strong", `${line.staff_name || words[line.author] || line.author}:`), " ");
-      item.append(element("span", line.text, { class: "text" }));
+      item.append(element("span", line.text, { class: "text", dir: "auto" }));
       if (line.author !== "citizen") {
         const status = line.delivered ? words.sent : line.error ? words.failed.replace("{error}", line.error) : words.pending;
         item.append(" ", element("small", status, { class: "state" }));
