@@ -16,6 +16,7 @@ BENCHMARKS = {
     "wechat": "bench.wechat_bench",
     "webchat-load": "bench.webchat_load",
     "dashboard": "bench.dashboard_bench",
+    "broadcast": "bench.broadcast_bench",
     "unmet-grouping": "bench.unmet_grouping_eval",
     "handover": "bench.handover_bench",
 }
