@@ -118,14 +118,14 @@ class Embedder:
         if len(texts) <= SMALL_BATCH:
             vectors = self._encode(texts, batch_size, query=False)
             self.encoded_count += len(texts)
-            cache.add(texts, vectors)
+            _store(cache, texts, vectors)
             return vectors
         vectors, missing = cache.lookup(texts)
         fresh_texts = list(dict.fromkeys(texts[position] for position in missing))
         if fresh_texts:  # each distinct text once
             fresh = self._encode(fresh_texts, batch_size, query=False)
             self.encoded_count += len(fresh_texts)
-            cache.add(fresh_texts, fresh)
+            _store(cache, fresh_texts, fresh)
             row = {text: number for number, text in enumerate(fresh_texts)}
             vectors[missing] = fresh[[row[texts[position]] for position in missing]]
         if len(texts) >= PROGRESS_AT:
@@ -361,6 +361,15 @@ def _export_traced(module: Any, target: Path) -> None:
         opset_version=17,
         dynamo=False,
     )
+
+
+def _store(cache: VectorCache, texts: Sequence[str], vectors: np.ndarray) -> None:
+    """Keep vectors in the disk cache; a folder that cannot be written (a read-only models
+    folder, a full disk) costs later re-embedding, never the import itself."""
+    try:
+        cache.add(texts, vectors)
+    except OSError as error:
+        logger.warning("catalog vectors not cached in %s: %s", cache.path, error)
 
 
 class _Progress:

@@ -63,3 +63,26 @@ def test_digests_ending_in_zero_bytes_are_kept_whole(tmp_path: Path):
     cache = VectorCache(tmp_path, "model-a", 8)
     cache.add([text], _vectors(1))
     assert VectorCache(tmp_path, "model-a", 8).lookup([text])[1] == []
+
+
+def test_an_unwritable_cache_folder_costs_re_embedding_not_the_import(
+    tmp_path, monkeypatch, caplog
+):
+    from core.settings import get_settings
+    from knowledge.search.embedding import get_embedder
+
+    blocked = tmp_path / "models"
+    blocked.write_text("a file where the models folder should be")
+    monkeypatch.setenv("LEARNCITY_MODELS_DIR", str(blocked))
+    get_settings.cache_clear()
+    try:
+        embedder = get_embedder()
+        texts = [f"Chess club, group {n}" for n in range(6)]
+        with caplog.at_level("WARNING", logger="knowledge.search.embedding"):
+            vectors = embedder.encode(texts)
+    finally:
+        get_settings.cache_clear()
+    assert vectors.shape == (6, embedder.dimension)
+    assert [r.getMessage().split(" in ")[0] for r in caplog.records] == [
+        "catalog vectors not cached"
+    ]
