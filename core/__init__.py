@@ -1,1 +1,1 @@
-"""Shared foundations: settings, database engine, logging. Each is defined once here."""
+"""Shared foundations: settings, database engine, logging, the packaged embedding models. Each is defined once here."""
