@@ -184,8 +184,8 @@ def unmet_demand_summary(
     session: DbSession, since: datetime | None = None, until: datetime | None = None
 ) -> dict[str, Any]:
     """Searches that found nothing, counted by query, language, district, filter and week;
-    made in [since, until) when given (the staff console's date range). `by_query_language`
-    keys are (query, language) pairs, for `group_unmet_demand`."""
+    made in [since, until) when given (the staff console's date range). `queries` holds
+    [query, language, count] rows (JSON can carry them), for `group_unmet_demand`."""
     # Counted in SQL (core.grouped_counts; one scan on PostgreSQL), not row by row in Python.
     created = UnmetDemandRecord.created_at
     rows = grouped_counts_by(
@@ -217,7 +217,7 @@ def unmet_demand_summary(
     return {
         "total": sum(by_language.values()),
         "by_query": dict(by_query.most_common()),
-        "by_query_language": by_query_language,
+        "queries": [[text, language, n] for (text, language), n in by_query_language.items()],
         "by_language": dict(by_language.most_common()),
         "by_district": merged(rows["district"], lambda v: v or "unknown"),
         "by_filter": dict(by_filter.most_common()),

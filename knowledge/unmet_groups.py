@@ -50,7 +50,8 @@ class UnmetGroup:
 
 
 def group_unmet_demand(by_query_language: Mapping[tuple[str, str], int]) -> list[UnmetGroup]:
-    """Groups of `unmet_demand_summary(...)["by_query_language"]`, most asked first."""
+    """Groups of unmet searches counted by (query, language) (`unmet_demand_summary`'s
+    `queries` rows), most asked first."""
     glossary = get_glossary()
     glossary_words = glossary_speller(glossary)
     asked_words = Speller()  # words of the groups made so far, more frequent first

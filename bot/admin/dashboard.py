@@ -146,7 +146,8 @@ def planner_counts(
             ),
         )
         needs, unmet, totals = needs_read.result(), unmet_read.result(), totals_read.result()
-    groups = knowledge.group_unmet_demand(unmet["by_query_language"])
+    asked = {(text, language): count for text, language, count in unmet["queries"]}
+    groups = knowledge.group_unmet_demand(asked)
     unmet["by_group"] = {group.label: group.count for group in groups}
     searches = totals.searches
     answered = max(0, searches - unmet["total"]) / searches if searches else None

@@ -202,7 +202,7 @@ def test_unmet_demand_is_counted_without_who_asked(url: str) -> None:
         "by_language": {"en": 2, "zh": 1},
         "by_district": {"Nanhu": 2, "unknown": 1},
         "by_filter": {"audience: children": 1, "schedule: weekend": 1},
-        "by_query_language": {("sign language for kids", "en"): 2, ("周末陶艺课", "zh"): 1},
+        "queries": [["sign language for kids", "en", 2], ["周末陶艺课", "zh", 1]],
         "by_week": {"{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2]): 3},
     }
     assert columns == {"id", "query", "language", "filters", "district", "created_at"}
