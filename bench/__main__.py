@@ -15,6 +15,7 @@ BENCHMARKS = {
     "telegram": "bench.telegram_bench",
     "wechat": "bench.wechat_bench",
     "webchat-load": "bench.webchat_load",
+    "cluster": "bench.cluster_bench",
     "dashboard": "bench.dashboard_bench",
     "broadcast": "bench.broadcast_bench",
     "unmet-grouping": "bench.unmet_grouping_eval",

@@ -1,0 +1,308 @@
+"""Two replicas of every role against today's single stack, under the same citizens; sizing.
+
+- **single stack**: `learncity run --no-console` as deployed on one machine: one gateway, two
+  Rasa servers (citizens kept on one by a hash of their id), one action server, SQLite.
+- **two of each role**: tests/cluster/support.py: two gateways and two action servers behind a
+  round-robin balancer, two Rasa servers sharing Rasa's lock store on Redis, PostgreSQL.
+
+The same load for both (tests/cluster/load.py): web chat and Telegram citizens (the Bot API
+stand-in, webhook mode) writing through the gateway(s), each waiting for the answer and
+`--pause` seconds before the next message. Reported: answers per second, p50/p95 from
+message to answer, lost and duplicated messages, CPU ms per message and memory per role
+(psutil on every process of the role, with its children), the most PostgreSQL connections
+seen, and the replicas each role needs for `--peak` messages per second.
+
+    .venv/bin/python -m bench.cluster_bench [--seconds 60] [--only cluster]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from sqlalchemy import create_engine, text
+
+from bench.assistant import bench_assistant
+from bench.gateway_process import gateway_process
+from bench.report import print_table, write_results
+from tests.cluster.load import CitizenLoad
+from tests.cluster.support import TELEGRAM_SECRET, Cluster, redis_unavailable, trained_model
+from tests.fakes.telegram_api import FakeTelegramApi
+from tests.fakes.wechat_api import FakeWeChatApi
+from tests.faults.postgres import TemporaryPostgres
+
+ROLES = ("gateway", "rasa", "actions")
+CORE_BUSY_TARGET = 0.7  # plan a replica to be busy at most 70 % of a core at the peak
+
+
+@dataclass
+class RoleMeter:
+    """CPU seconds and memory of the processes of each role (a process with its children)."""
+
+    pids: dict[str, list[tuple[int, bool]]]  # role -> (pid, with its children)
+    _cpu_before: dict[str, float] = field(default_factory=dict)
+
+    def _members(self, role: str) -> list[psutil.Process]:
+        members = []
+        for pid, with_children in self.pids[role]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process = psutil.Process(pid)
+                members.append(process)
+                if with_children:
+                    members.extend(process.children(recursive=True))
+        return members
+
+    def cpu_seconds(self, role: str) -> float:
+        total = 0.0
+        for member in self._members(role):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = member.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def start(self) -> None:
+        self._cpu_before = {role: self.cpu_seconds(role) for role in self.pids}
+
+    def cpu_used(self) -> dict[str, float]:
+        return {role: self.cpu_seconds(role) - self._cpu_before[role] for role in self.pids}
+
+    def memory_mb_per_replica(self) -> dict[str, float]:
+        memory: dict[str, float] = {}
+        for role, replicas in self.pids.items():
+            rss = 0
+            for member in self._members(role):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    rss += member.memory_info().rss
+            memory[role] = round(rss / 2**20 / max(1, len(replicas)))
+        return memory
+
+
+class ConnectionSampler:
+    """The most connections PostgreSQL had open to the database while the load ran."""
+
+    def __init__(self, database_url: str) -> None:
+        self.engine = create_engine(database_url)
+        self.most = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> ConnectionSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.engine.dispose()
+
+    def _sample(self) -> None:
+        query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        while not self._stop.wait(1.0):
+            with contextlib.suppress(Exception), self.engine.connect() as connection:
+                self.most = max(self.most, int(connection.execute(query).scalar() or 0) - 1)
+
+
+async def _measure(
+    url: str,
+    database_url: str,
+    telegram: FakeTelegramApi,
+    meter: RoleMeter,
+    args: argparse.Namespace,
+) -> dict:
+    load = CitizenLoad(
+        url,
+        database_url,
+        telegram,
+        web_citizens=args.web_citizens,
+        telegram_citizens=args.telegram_citizens,
+        pause_seconds=args.pause,
+    )
+    load_before = os.getloadavg()[0]
+    async with load.running():
+        await load.until_answered(args.web_citizens + args.telegram_citizens)  # warm
+        meter.start()
+        answered_before = load.answered
+        await asyncio.sleep(args.seconds)
+        cpu = meter.cpu_used()
+        answered = load.answered - answered_before
+    report = await load.settled()
+    return {
+        **report.as_dict(),
+        "cpu_ms_per_message": {
+            role: round(s * 1000 / max(1, answered), 1) for role, s in cpu.items()
+        },
+        "memory_mb_per_replica": meter.memory_mb_per_replica(),
+        "load_average_before_after": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+        "silent_examples": report.silent[:5],
+        "doubled_examples": report.doubled[:5],
+    }
+
+
+@contextlib.contextmanager
+def single_stack(
+    root: Path, telegram: FakeTelegramApi, model: Path
+) -> Iterator[tuple[str, str, RoleMeter]]:
+    """What `learncity run` starts on one machine (the stack of the Telegram bench): the
+    supervisor's two Rasa servers and action server on SQLite, the gateway in its own process
+    with Telegram in webhook mode. Its gateway URL, database URL and meter."""
+    from bot.stack import free_port
+
+    source = argparse.Namespace(rasa_servers=2, model=model, rasa_url="", fake_rasa=False)
+    with bench_assistant(root, source) as assistant:
+        port = free_port()
+        env = assistant.gateway_environment(
+            root,
+            RASA_SERVERS="2",
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+            TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
+            LEARNCITY_TODAY="2026-12-01",
+        )
+        env.pop("REDIS_URL", None)
+        factory = "bench.telegram_bench:gateway_from_environment"
+        with gateway_process(factory, env, port, root / "gateway.log") as gateway:
+            pids: dict[str, list[tuple[int, bool]]] = {"gateway": [(gateway.pid, True)]}
+            for name, pid in assistant.processes.items():
+                role = "actions" if name == "actions" else "rasa"
+                pids.setdefault(role, []).append((pid, True))
+            yield gateway.url, assistant.database_url, RoleMeter(pids)
+
+
+@contextlib.contextmanager
+def two_of_each(
+    root: Path, telegram: FakeTelegramApi, wechat: FakeWeChatApi, model: Path
+) -> Iterator[tuple[Cluster, RoleMeter]]:
+    with TemporaryPostgres() as postgres:
+        cluster = Cluster(
+            root=root,
+            database_url=postgres.url,
+            telegram_token=telegram.token,
+            telegram_api_url=telegram.base_url,
+            wechat_app_id=wechat.app_id,
+            wechat_app_secret=wechat.app_secret,
+            wechat_api_url=wechat.base_url,
+            model=model,
+        )
+        try:
+            cluster.start()
+            pids = {
+                role: [(process.pid, True) for process in cluster.of_role(role)] for role in ROLES
+            }
+            yield cluster, RoleMeter(pids)
+        finally:
+            cluster.stop()
+
+
+def projection(result: dict, peak: float) -> dict[str, dict[str, float]]:
+    """Replicas per role for `peak` messages a second: CPU at the peak over CORE_BUSY_TARGET
+    of a core each (a Rasa server, a gateway and an action server each use one core at most)."""
+    planned = {}
+    for role in ROLES:
+        cores = peak * result["cpu_ms_per_message"][role] / 1000
+        replicas = max(2, math.ceil(cores / CORE_BUSY_TARGET))  # two: one may fail
+        planned[role] = {
+            "cores_at_peak": round(cores, 2),
+            "replicas": replicas,
+            "memory_gb": round(replicas * result["memory_mb_per_replica"][role] / 1024, 1),
+        }
+    return planned
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured load, after warm-up")
+    parser.add_argument("--web-citizens", type=int, default=20)
+    parser.add_argument("--telegram-citizens", type=int, default=60)
+    parser.add_argument(
+        "--pause", type=float, default=1.0, help="seconds between a citizen's messages"
+    )
+    parser.add_argument("--peak", type=float, default=100.0, help="messages a second to plan for")
+    parser.add_argument("--only", choices=["single", "cluster"], help="run one configuration")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="trained model both stacks serve (default: the current data's if trained, else "
+        "the newest trained one)",
+    )
+    args = parser.parse_args(argv)
+    reasons = [
+        reason for reason in (redis_unavailable(), TemporaryPostgres.unavailable()) if reason
+    ]
+    if reasons and args.only != "single":
+        print(f"error: the cluster needs {'; '.join(reasons)}", file=sys.stderr)
+        return 2
+    model = args.model or trained_model()
+    results: dict[str, dict] = {"model": {"file": model.name}}
+    with FakeTelegramApi() as telegram, FakeWeChatApi() as wechat:
+        if args.only in (None, "single"):
+            with (
+                tempfile.TemporaryDirectory(prefix="bench-single-") as folder,
+                single_stack(Path(folder), telegram, model) as (url, database_url, meter),
+            ):
+                results["single stack"] = asyncio.run(
+                    _measure(url, database_url, telegram, meter, args)
+                )
+        if args.only in (None, "cluster"):
+            with (
+                tempfile.TemporaryDirectory(prefix="bench-cluster-") as folder,
+                two_of_each(Path(folder), telegram, wechat, model) as (cluster, meter),
+            ):
+                with ConnectionSampler(cluster.database_url) as connections:
+                    measured = asyncio.run(
+                        _measure(cluster.url, cluster.database_url, telegram, meter, args)
+                    )
+                measured["postgres_connections_most"] = connections.most
+                results["two of each role"] = measured
+    rows = [
+        [
+            name,
+            result["answered_per_second"],
+            result["p50_ms"],
+            result["p95_ms"],
+            result["lost"],
+            result["duplicated"],
+            result["try_again"],
+            " / ".join(f"{result['cpu_ms_per_message'][role]:g}" for role in ROLES),
+            " / ".join(f"{result['memory_mb_per_replica'][role]:g}" for role in ROLES),
+            " → ".join(str(x) for x in result["load_average_before_after"]),
+        ]
+        for name, result in results.items()
+        if name != "model"
+    ]
+    print_table(
+        f"{args.web_citizens} web + {args.telegram_citizens} Telegram citizens, pause "
+        f"{args.pause} s, {args.seconds:.0f} s measured, {os.cpu_count()} cores",
+        ["stack", "answered/s", "p50 ms", "p95 ms", "lost", "duplicated", "try again",
+         "CPU ms/msg gateway/rasa/actions", "MB per replica gateway/rasa/actions", "load 1 min"],
+        rows,
+    )  # fmt: skip
+    summary: dict[str, object] = {"arguments": vars(args), "results": results}
+    if "two of each role" in results:
+        planned = projection(results["two of each role"], args.peak)
+        summary["projection"] = {"peak_messages_per_second": args.peak, **planned}
+        print_table(
+            f"replicas for a peak of {args.peak:g} messages a second (each at most "
+            f"{CORE_BUSY_TARGET:.0%} of a core, at least two)",
+            ["role", "cores at peak", "replicas", "memory GB"],
+            [
+                [role, p["cores_at_peak"], p["replicas"], p["memory_gb"]]
+                for role, p in planned.items()
+            ],
+        )
+    print(f"\nresults: {write_results('cluster', summary)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Citizens writing to a cluster through its balancer, and what each of them saw.
+
+Web chat citizens POST `/api/chat` on a new connection each time (so the balancer spreads
+them), as the page does: an answer, the kind "try again", or — when the request died with a
+gateway — the page's own "unreachable" notice. Telegram citizens are delivered as Telegram
+delivers webhooks: an update that did not get a 200 is sent again a second later (to whichever
+gateway the balancer picks), for up to a minute. Every citizen waits for the answer before
+writing again.
+
+Each message text is unique, so the conversation store shows whether a message was taken
+twice (the same user text stored twice for a citizen), and the Bot API stand-in whether a
+Telegram message was never answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy import bindparam, create_engine, text
+
+from bench.report import percentile
+from bot.kind_replies import TRY_AGAIN
+from tests.cluster.support import TELEGRAM_SECRET
+from tests.fakes.telegram_api import FakeTelegramApi
+
+UTTERANCES = ("hello", "I want to learn English", "pottery classes", "free courses this weekend")
+TELEGRAM_UTTERANCE = "hello"
+ANSWER_TIMEOUT_SECONDS = 30.0
+TELEGRAM_RETRY_FOR_SECONDS = 60.0
+
+
+@dataclass
+class LoadReport:
+    sent: int
+    answered: int
+    try_again: int
+    unreachable: int
+    silent: list[str]
+    doubled: list[str]  # what a citizen saw answered twice
+    stored_twice: list[str]  # in the conversation store twice (see CitizenLoad._stored_twice)
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return round(self.answered / self.seconds, 1) if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "sent": self.sent,
+            "answered": self.answered,
+            "answered_per_second": self.per_second,
+            "try_again": self.try_again,
+            "unreachable": self.unreachable,
+            "lost": len(self.silent),
+            "duplicated": len(self.doubled),
+            "stored_twice": len(self.stored_twice),
+            "p50_ms": self.p50_ms,
+            "p95_ms": self.p95_ms,
+            "seconds": round(self.seconds, 1),
+        }
+
+    def __str__(self) -> str:
+        return json.dumps(self.as_dict())
+
+
+@dataclass
+class CitizenLoad:
+    url: str  # the gateways' balancer (or the one gateway)
+    database_url: str  # where Rasa stores conversations
+    telegram: FakeTelegramApi
+    web_citizens: int
+    telegram_citizens: int
+    pause_seconds: float = 0.0  # between a citizen's answer and their next message
+    outcomes: Counter[str] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+    silent: list[str] = field(default_factory=list)
+    sent_texts: dict[str, list[str]] = field(default_factory=dict)  # sender id -> texts
+    _numbers: itertools.count[int] = field(default_factory=itertools.count)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _started: float = 0.0
+    _stopped: float = 0.0
+    _run: str = ""
+    _telegram_turns: list[tuple[int, str, int]] = field(
+        default_factory=list
+    )  # chat, text, sends before
+
+    @property
+    def answered(self) -> int:
+        return self.outcomes["answered"] + self.outcomes["try_again"]
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[CitizenLoad]:
+        """Every citizen writes until the block ends (then each finishes its current message)."""
+        self._run = f"{time.monotonic_ns() % 10**8:x}"
+        self._started = time.monotonic()
+        tasks = [asyncio.create_task(self._web_citizen(n)) for n in range(self.web_citizens)]
+        tasks += [
+            asyncio.create_task(self._telegram_citizen(n)) for n in range(self.telegram_citizens)
+        ]
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            await asyncio.gather(*tasks)
+            self._stopped = time.monotonic()
+
+    async def until_answered(self, count: int, timeout: float = 300.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.answered < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"only {self.answered} of {count} answers in {timeout} s")
+            await asyncio.sleep(0.2)
+
+    async def settled(self) -> LoadReport:
+        """The report, once the conversation store shows every message that was taken."""
+        await asyncio.sleep(3.0)  # a late second answer to the last messages would come now
+        stored_twice = await asyncio.to_thread(self._stored_twice)
+        ordered = sorted(self.latencies)
+        return LoadReport(
+            sent=sum(len(texts) for texts in self.sent_texts.values()),
+            answered=self.answered,
+            try_again=self.outcomes["try_again"],
+            unreachable=self.outcomes["unreachable"],
+            silent=list(self.silent),
+            doubled=self._telegram_doubled(),
+            stored_twice=stored_twice,
+            seconds=self._stopped - self._started,
+            p50_ms=round(percentile(ordered, 50) * 1000) if ordered else 0.0,
+            p95_ms=round(percentile(ordered, 95) * 1000) if ordered else 0.0,
+        )
+
+    def _next_text(self, sender_id: str, utterance: str | None = None) -> str:
+        number = next(self._numbers)
+        said = f"{utterance or UTTERANCES[number % len(UTTERANCES)]} #{number}"
+        self.sent_texts.setdefault(sender_id, []).append(said)
+        return said
+
+    async def _web_citizen(self, index: int) -> None:
+        session = f"cluster-{self._run}-{index}"
+        # No kept-alive connections: each message is a new connection the balancer places.
+        limits = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=ANSWER_TIMEOUT_SECONDS, limits=limits) as client:
+            while not self._stop.is_set():
+                said = self._next_text(f"web:{session}")
+                started = time.monotonic()
+                try:
+                    response = await client.post(
+                        f"{self.url}/api/chat",
+                        json={"session_id": session, "text": said, "language": "en"},
+                    )
+                    replies = response.json()["replies"] if response.status_code == 200 else None
+                except (httpx.HTTPError, ValueError):
+                    replies = None
+                if replies is None:
+                    self.outcomes["unreachable"] += 1  # the page says it could not reach us
+                elif not replies:
+                    self.silent.append(f"web:{session}: {said}")
+                else:
+                    self._answered([reply.get("text", "") for reply in replies], started)
+                await asyncio.sleep(self.pause_seconds)
+
+    async def _telegram_citizen(self, index: int) -> None:
+        """Says hello (one message, answered with one greeting) again and again: a message
+        answered twice shows as more bot messages than one greeting before the next hello."""
+        chat_id = 900_000 + int(self._run, 16) % 50_000 * 10 + index
+        async with httpx.AsyncClient(timeout=ANSWER_TIMEOUT_SECONDS) as client:
+            while not self._stop.is_set():
+                said = self._next_text(f"telegram:{chat_id}", TELEGRAM_UTTERANCE)
+                before = len(self.telegram.sent_to(chat_id))
+                self._telegram_turns.append((chat_id, said, before))
+                started = time.monotonic()
+                update = self.telegram.text_update(chat_id, said)
+                if not await deliver_like_telegram(client, f"{self.url}/telegram/webhook", update):
+                    self.silent.append(f"telegram:{chat_id}: {said} (never delivered)")
+                    continue
+                answer = await self._telegram_answer(chat_id, before)
+                if answer is None:
+                    self.silent.append(f"telegram:{chat_id}: {said}")
+                else:
+                    self._answered(answer, started)
+                await asyncio.sleep(self.pause_seconds)
+
+    def _telegram_doubled(self) -> list[str]:
+        """Telegram messages followed by more bot messages than a greeting (before the next)."""
+        counts = []
+        for number, (chat_id, said, before) in enumerate(self._telegram_turns):
+            later = [b for c, _, b in self._telegram_turns[number + 1 :] if c == chat_id]
+            until = later[0] if later else len(self.telegram.sent_to(chat_id))
+            counts.append((chat_id, said, until - before))
+        # The most common number of messages per hello is one greeting ("try again" is one).
+        usual = Counter(count for *_, count in counts if count).most_common(1)
+        usual_count = usual[0][0] if usual else 0
+        return [
+            f"telegram:{chat}: {said} ({count} messages)"
+            for chat, said, count in counts
+            if count > usual_count
+        ]
+
+    async def _telegram_answer(self, chat_id: int, before: int) -> list[str] | None:
+        deadline = time.monotonic() + ANSWER_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            sent = self.telegram.sent_to(chat_id)
+            if len(sent) > before:
+                await asyncio.sleep(0.3)  # the rest of a reply of several messages
+                return [str(call.params.get("text", "")) for call in sent[before:]]
+            await asyncio.sleep(0.05)
+        return None
+
+    def _answered(self, texts: list[str], started: float) -> None:
+        self.latencies.append(time.monotonic() - started)
+        kind = any(text in TRY_AGAIN.values() for text in texts)
+        self.outcomes["try_again" if kind else "answered"] += 1
+
+    def _stored_twice(self) -> list[str]:
+        """Messages the conversation store holds more than once for their citizen: a gateway
+        killed after Rasa took the turn but before the answer was sent leaves the update to be
+        delivered again and taken again (the citizen still sees one answer)."""
+        query = text(
+            "SELECT sender_id, data FROM events WHERE type_name = 'user' AND sender_id IN :senders"
+        ).bindparams(bindparam("senders", expanding=True))
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(query, {"senders": list(self.sent_texts)}).all()
+        finally:
+            engine.dispose()
+        stored = Counter((sender, json.loads(data).get("text")) for sender, data in rows)
+        return [f"{sender}: {said}" for (sender, said), count in stored.items() if count > 1]
+
+
+async def deliver_like_telegram(client: httpx.AsyncClient, webhook_url: str, update: dict) -> bool:
+    """POST an update as Telegram does: again a second later until a gateway answers 200 (for
+    up to a minute); False if none did."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    deadline = time.monotonic() + TELEGRAM_RETRY_FOR_SECONDS
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            response = await client.post(webhook_url, json=update, headers=headers)
+            if response.status_code == 200:
+                return True
+        await asyncio.sleep(1.0)
+    return False
