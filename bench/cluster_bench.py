@@ -36,7 +36,13 @@ from bench.assistant import bench_assistant
 from bench.gateway_process import gateway_process
 from bench.report import print_table, write_results
 from tests.cluster.load import CitizenLoad
-from tests.cluster.support import TELEGRAM_SECRET, Cluster, redis_unavailable, trained_model
+from tests.cluster.support import (
+    TELEGRAM_SECRET,
+    Cluster,
+    redis_unavailable,
+    running_cluster,
+    trained_model,
+)
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.wechat_api import FakeWeChatApi
 from tests.faults.postgres import TemporaryPostgres
@@ -183,25 +189,9 @@ def single_stack(
 def two_of_each(
     root: Path, telegram: FakeTelegramApi, wechat: FakeWeChatApi, model: Path
 ) -> Iterator[tuple[Cluster, RoleMeter]]:
-    with TemporaryPostgres() as postgres:
-        cluster = Cluster(
-            root=root,
-            database_url=postgres.url,
-            telegram_token=telegram.token,
-            telegram_api_url=telegram.base_url,
-            wechat_app_id=wechat.app_id,
-            wechat_app_secret=wechat.app_secret,
-            wechat_api_url=wechat.base_url,
-            model=model,
-        )
-        try:
-            cluster.start()
-            pids = {
-                role: [(process.pid, True) for process in cluster.of_role(role)] for role in ROLES
-            }
-            yield cluster, RoleMeter(pids)
-        finally:
-            cluster.stop()
+    with running_cluster(root, telegram, wechat, model) as cluster:
+        pids = {role: [(process.pid, True) for process in cluster.of_role(role)] for role in ROLES}
+        yield cluster, RoleMeter(pids)
 
 
 def projection(result: dict, peak: float) -> dict[str, dict[str, float]]:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,9 @@ from bot.stack import free_port
 from core.settings import REPOSITORY_ROOT, Settings
 from tests.cluster.balancer import RoundRobinBalancer
 from tests.conftest import SHARED_MODELS_DIR
+from tests.fakes.telegram_api import FakeTelegramApi
+from tests.fakes.wechat_api import FakeWeChatApi
+from tests.faults.postgres import TemporaryPostgres
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 TELEGRAM_SECRET = "cluster-secret_7d2e"
@@ -240,6 +243,29 @@ class Cluster:
             for key in client.scan_iter(match=f"{prefix}*"):
                 client.delete(key)
         client.close()
+
+
+@contextlib.contextmanager
+def running_cluster(
+    root: Path, telegram: FakeTelegramApi, wechat: FakeWeChatApi, model: Path
+) -> Iterator[Cluster]:
+    """A started `Cluster` on a PostgreSQL of its own, talking to these platform stand-ins."""
+    with TemporaryPostgres() as postgres:
+        cluster = Cluster(
+            root=root,
+            database_url=postgres.url,
+            telegram_token=telegram.token,
+            telegram_api_url=telegram.base_url,
+            wechat_app_id=wechat.app_id,
+            wechat_app_secret=wechat.app_secret,
+            wechat_api_url=wechat.base_url,
+            model=model,
+        )
+        try:
+            cluster.start()
+            yield cluster
+        finally:
+            cluster.stop()
 
 
 def trained_model() -> Path:

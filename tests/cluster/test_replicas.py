@@ -25,6 +25,7 @@ from tests.cluster.support import (
     WECHAT_TOKEN,
     Cluster,
     redis_unavailable,
+    running_cluster,
     trained_model,
 )
 from tests.conversations.support import buttons, catalog_text, exported, texts
@@ -58,22 +59,9 @@ def cluster(
         if reason:
             print(f"SKIP: {reason}")
             pytest.skip(reason)
-    with TemporaryPostgres() as postgres:
-        running = Cluster(
-            root=tmp_path_factory.mktemp("cluster"),
-            database_url=postgres.url,
-            telegram_token=telegram.token,
-            telegram_api_url=telegram.base_url,
-            wechat_app_id=wechat_api.app_id,
-            wechat_app_secret=wechat_api.app_secret,
-            wechat_api_url=wechat_api.base_url,
-            model=trained_model(),
-        )
-        try:
-            running.start()
-            yield running
-        finally:
-            running.stop()
+    root = tmp_path_factory.mktemp("cluster")
+    with running_cluster(root, telegram, wechat_api, trained_model()) as cluster:
+        yield cluster
 
 
 def _replica_urls(cluster: Cluster) -> list[str]:
