@@ -93,6 +93,20 @@ def action_server_outcome(
     return probe
 
 
+def _any_up(probes: list[ProbeOutcome]) -> ProbeOutcome:
+    """Up when any of the servers is (each asked in turn until one answers)."""
+
+    def probe(timeout: float) -> Outcome:
+        outcomes = []
+        for one in probes:
+            outcomes.append(one(timeout))
+            if outcomes[-1] == "up":
+                return "up"
+        return "slow" if "slow" in outcomes else "refused"
+
+    return probe
+
+
 @dataclass
 class _Check:
     name: str
@@ -121,9 +135,12 @@ class HealthMonitor:
 
     @classmethod
     def for_conversation(cls, conversation: Conversation) -> HealthMonitor:
-        """Readiness of the Rasa servers the conversation talks to (with its token)."""
+        """Readiness of the Rasa servers the conversation talks to (with its token): each one,
+        or, when they share Rasa's lock store (any of them takes any turn), any one."""
         token = getattr(conversation, "auth_token", "")
         urls = conversation.rasa_urls
+        if conversation.servers.shared_lock and len(urls) > 1:
+            return cls({"rasa": _any_up([rasa_outcome(url, token) for url in urls])})
         return cls(
             {
                 ("rasa" if i == 0 else f"rasa_{i + 1}"): rasa_outcome(url, token)

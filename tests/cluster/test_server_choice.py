@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from bot.conversation import Conversation, conversation_for
+from bot.health import HealthMonitor
 from bot.kind_replies import TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage
 from bot.stack import free_port
@@ -108,3 +109,22 @@ def test_redis_url_gives_rasa_a_redis_lock_store_and_the_gateway_a_shared_lock(
     }
     assert conversation_for(shared).servers.shared_lock is True
     assert lock_store_config("rediss://cache:6379", "")["use_ssl"] is True
+
+
+async def test_with_a_shared_lock_the_gateway_is_ready_while_any_rasa_server_answers(
+    database: str,
+) -> None:
+    """A load balancer must not take every gateway out because one Rasa server is gone."""
+    gone = f"http://127.0.0.1:{free_port()}"
+    with FakeRasa() as alive:
+        shared = Conversation([gone, alive.url], shared_lock=True, database_url=database)
+        sticky = Conversation([gone, alive.url], database_url=database)
+        monitors = [HealthMonitor.for_conversation(c) for c in (shared, sticky)]
+        try:
+            states = [await monitor.readiness() for monitor in monitors]
+        finally:
+            for monitor in monitors:
+                monitor.close()
+            await shared.close()
+            await sticky.close()
+    assert states == [{"rasa": "up"}, {"rasa": "down", "rasa_2": "up"}]
