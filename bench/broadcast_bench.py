@@ -1,7 +1,7 @@
 """Broadcast benchmark (issue 14): recipients through the Telegram Bot API stand-in by real
 `learncity serve worker` processes on PostgreSQL and Redis, with kills and a 429.
 
-    .venv/bin/python -m bench.broadcast_bench                       # 100,000 recipients at 200/s
+    .venv/bin/python -m bench.broadcast_bench                       # 100,000 recipients at 100/s
     .venv/bin/python -m bench.broadcast_bench --recipients 5000     # a quick run
 
 Time-scaled: Telegram's limit is 30 messages/s (100,000 would take 56 minutes); the bench
@@ -59,7 +59,7 @@ FIRST_CHAT = 10_000_000
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=100_000)
-    parser.add_argument("--rate", type=float, default=200.0, help="configured messages/s")
+    parser.add_argument("--rate", type=float, default=100.0, help="configured messages/s")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--chunk-size", type=int, default=500)

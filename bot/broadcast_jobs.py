@@ -368,8 +368,14 @@ def announcement_status(session: Session, announcement_id: int) -> str | None:
     )
 
 
-def pending_chunks(session: Session) -> list[int]:
-    """Chunks queued and not yet claimed, of announcements being sent."""
+def idle_pending_chunks(session: Session) -> list[int]:
+    """Chunks queued and not yet claimed, of announcements being sent, when no chunk at all is
+    being sent (so none of them is about to be taken by a busy worker)."""
+    running = session.scalar(
+        select(func.count()).select_from(ChunkRow).where(ChunkRow.status == RUNNING)
+    )
+    if running:
+        return []
     return list(
         session.scalars(
             select(ChunkRow.id)

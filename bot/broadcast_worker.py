@@ -37,7 +37,7 @@ from bot.broadcast_jobs import (
     claim_due,
     dispatched,
     finish_chunk,
-    pending_chunks,
+    idle_pending_chunks,
     plan,
     renew_chunk,
     utc_now,
@@ -97,13 +97,16 @@ class BroadcastWorker:
             logger.warning("broadcast: %d chunk(s) of a stopped worker queued again", len(stalled))
         return list(stalled)
 
-    def lost_chunks(self, queue_is_empty: Callable[[], bool]) -> list[int]:
-        """Pending chunks when the queue holds no message at all (Redis lost its data)."""
+    def lost_chunks(self, nothing_ready: Callable[[], bool]) -> list[int]:
+        """Pending chunks nobody will take: none is being sent and the queue has no message
+        ready (Redis lost its data, or a killed worker's taken messages are not back yet)."""
         with session_scope(self.url) as session:
-            pending = pending_chunks(session)
-        if not pending or not queue_is_empty():
+            pending = idle_pending_chunks(session)
+        if not pending or not nothing_ready():
             return []
-        logger.warning("broadcast: the queue lost %d chunk(s); queued again", len(pending))
+        logger.warning(
+            "broadcast: %d pending chunk(s) not in the queue; queued again", len(pending)
+        )
         return pending
 
     async def send_queued_chunk(self, chunk_id: int) -> None:
@@ -227,7 +230,7 @@ def serve_worker(settings: Settings, stop: threading.Event | None = None) -> Non
             queue.enqueue(worker.requeue_stalled())
             if time.monotonic() - last_check > LOST_MESSAGES_CHECK_SECONDS:
                 last_check = time.monotonic()
-                queue.enqueue(worker.lost_chunks(queue.holds_nothing))
+                queue.enqueue(worker.lost_chunks(queue.nothing_ready))
             stop.wait(TICK_SECONDS)
     except KeyboardInterrupt:
         pass
