@@ -7,7 +7,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 import citizens
 from actions.base import CHOSEN_LANGUAGE_SLOT, LearncityAction, Turn
 from actions.clarify import check_reading, follow_pending
-from actions.handover_actions import failed_before, person_button
+from actions.handover_actions import conversation_so_far, failed_before, person_button
 from actions.messages import LANGUAGE_NAMES
 from actions.search_actions import UNMET_TOPIC_SLOT
 from actions.search_flow import first_entity
@@ -138,7 +138,8 @@ class ActionDefaultFallback(LearncityAction):
 def _menu_or_person(turn: Turn) -> list[Button]:
     """The menu; after two turns in a row the bot could not answer, a person is offered first."""
     menu = turn.buttons(MENU)
-    return [person_button(turn.language), *menu] if failed_before(turn.tracker.events) else menu
+    failed_twice = failed_before(conversation_so_far(turn.tracker))
+    return [person_button(turn.language), *menu] if failed_twice else menu
 
 
 class ActionAnswerYesNo(LearncityAction):

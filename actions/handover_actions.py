@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
 import helpdesk
@@ -28,6 +29,13 @@ def person_button(language: str, topic: str | None = None) -> Button:
     """The "Talk to a person" button (with the guidance topic that needs one, if any)."""
     payload = f'/request_human{{"topic": "{topic}"}}' if topic else "/request_human"
     return Button(title=helpdesk.desk_text("button_person", language), payload=payload)
+
+
+def conversation_so_far(tracker: Tracker) -> list[dict[str, Any]]:
+    """The earlier turns (from the tracker store) and this one: actions get only this turn."""
+    with session_scope() as session:
+        stored = helpdesk.stored_events(session, tracker.sender_id)
+    return stored + list(tracker.events)
 
 
 def failed_before(events: Sequence[dict[str, Any]]) -> bool:
@@ -64,7 +72,7 @@ class ActionRequestHuman(LearncityAction):
 
     async def respond(self, turn: Turn) -> list[EventType]:
         topic = first_entity(turn.entities, "topic")
-        events = list(turn.tracker.events)
+        events = conversation_so_far(turn.tracker)
         reason = (
             f"guidance:{topic}" if topic else ("bot_failed" if failed_before(events) else "asked")
         )

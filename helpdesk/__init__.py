@@ -7,6 +7,7 @@ answers, transfers and ends (docs/helpdesk.md).
 
 from helpdesk.canned import CannedAnswer, canned_answers, canned_text
 from helpdesk.citizen_turn import LEAVE_PAYLOAD, desk_turn, is_handed_over, leave_button
+from helpdesk.context import stored_events
 from helpdesk.delivery import (
     OutgoingAnswer,
     add_desk_notice,
@@ -68,6 +69,7 @@ __all__ = [
     "queue_position",
     "request_person",
     "set_office_hours",
+    "stored_events",
     "transfer",
     "undelivered",
     "visible_chat",

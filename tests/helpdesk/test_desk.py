@@ -4,11 +4,13 @@ hours, and the citizen's data in "my data" and gone after "forget me"."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 import citizens
 import helpdesk
@@ -173,3 +175,29 @@ def test_a_request_is_timestamped_and_open_now_follows_the_hours(url: str) -> No
     inside = ask_for_person(url, "web:t1", now=datetime(2026, 12, 1, 1, 30, tzinfo=UTC))
     outside = ask_for_person(url, "web:t2", now=datetime(2026, 12, 1, 3, 30, tzinfo=UTC))
     assert (inside.open_now, outside.open_now) == (True, False)
+
+
+def test_the_earlier_turns_are_read_from_rasas_tracker_store_oldest_first(url: str) -> None:
+    with session_scope(url) as session:
+        session.execute(
+            text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), data TEXT)")
+        )
+        for number, event in enumerate(
+            [
+                {"event": "user", "text": "weather?"},
+                {"event": "action", "name": "action_out_of_scope"},
+            ],
+            start=1,
+        ):
+            session.execute(
+                text("INSERT INTO events (id, sender_id, data) VALUES (:id, 'web:ctx', :data)"),
+                {"id": number, "data": json.dumps(event)},
+            )
+    with session_scope(url) as session:
+        assert [
+            e.get("text") or e.get("name") for e in helpdesk.stored_events(session, "web:ctx")
+        ] == [
+            "weather?",
+            "action_out_of_scope",
+        ]
+        assert helpdesk.stored_events(session, "web:other") == []
