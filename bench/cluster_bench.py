@@ -137,15 +137,18 @@ async def _measure(
     async with load.running():
         await load.until_answered(args.web_citizens + args.telegram_citizens)  # warm
         meter.start()
-        answered_before = load.answered
+        replied_before, answered_before = load.answered, load.outcomes["answered"]
         await asyncio.sleep(args.seconds)
         cpu = meter.cpu_used()
-        answered = load.answered - answered_before
+        replied = load.answered - replied_before  # every turn, "try again" included
+        answered = load.outcomes["answered"] - answered_before
     report = await load.settled()
     return {
         **report.as_dict(),
+        # In the measured window only (the report's own rate covers the warm-up too).
+        "answered_per_second": round(answered / args.seconds, 1),
         "cpu_ms_per_message": {
-            role: round(s * 1000 / max(1, answered), 1) for role, s in cpu.items()
+            role: round(s * 1000 / max(1, replied), 1) for role, s in cpu.items()
         },
         "memory_mb_per_replica": meter.memory_mb_per_replica(),
         "load_average_before_after": [round(load_before, 1), round(os.getloadavg()[0], 1)],

@@ -40,7 +40,7 @@ TELEGRAM_RETRY_FOR_SECONDS = 60.0
 @dataclass
 class LoadReport:
     sent: int
-    answered: int
+    answered: int  # the assistant's own answer (not "try again")
     try_again: int
     unreachable: int
     silent: list[str]
@@ -96,6 +96,7 @@ class CitizenLoad:
 
     @property
     def answered(self) -> int:
+        """Messages that got a reply: the assistant's answer or the kind "try again"."""
         return self.outcomes["answered"] + self.outcomes["try_again"]
 
     @contextlib.asynccontextmanager
@@ -128,7 +129,7 @@ class CitizenLoad:
         ordered = sorted(self.latencies)
         return LoadReport(
             sent=sum(len(texts) for texts in self.sent_texts.values()),
-            answered=self.answered,
+            answered=self.outcomes["answered"],
             try_again=self.outcomes["try_again"],
             unreachable=self.outcomes["unreachable"],
             silent=list(self.silent),

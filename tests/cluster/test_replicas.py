@@ -195,4 +195,4 @@ async def test_one_replica_of_each_role_killed_under_load_loses_and_doubles_noth
     print(f"\nkilled gateway-1, rasa-1, actions-1 under load: {report}")
     assert report.silent == [], "messages nobody answered"
     assert report.doubled == [], "messages answered twice"
-    assert report.answered >= 60
+    assert report.answered + report.try_again >= 60
