@@ -51,8 +51,12 @@ def tracker_store_config(database_url: str) -> dict[str, Any]:
     return config
 
 
+# Rasa's RedisLockStore with atomic ticket operations (nlu/lock_store.py).
+LOCK_STORE_TYPE = "nlu.lock_store.AtomicRedisLockStore"
+
+
 def lock_store_config(redis_url: str, key_prefix: str) -> dict[str, Any]:
-    """Rasa's `RedisLockStore` on REDIS_URL: every Rasa server takes a citizen's turns one at a
+    """Rasa's Redis lock store on REDIS_URL (nlu/lock_store.py): every Rasa server takes a citizen's turns one at a
     time and in order (Rasa's ticket lock), so the gateway may send any turn to any server.
 
     Rasa wants a host, port and db rather than a URL, and an alphanumeric key prefix (it
@@ -61,7 +65,7 @@ def lock_store_config(redis_url: str, key_prefix: str) -> dict[str, Any]:
     if parts.scheme not in ("redis", "rediss"):
         raise ValueError(f"REDIS_URL must start with redis:// or rediss://; got {parts.scheme!r}")
     config: dict[str, Any] = {
-        "type": "redis",
+        "type": LOCK_STORE_TYPE,
         "url": parts.hostname or "127.0.0.1",
         "port": parts.port or 6379,
         "db": int(parts.path.strip("/") or 0),

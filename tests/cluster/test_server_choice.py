@@ -99,7 +99,7 @@ def test_redis_url_gives_rasa_a_redis_lock_store_and_the_gateway_a_shared_lock(
         write_endpoints(shared, "http://a/webhook", "sqlite:///x.db", "t").read_text()
     )
     assert endpoints["lock_store"] == {
-        "type": "redis",
+        "type": "nlu.lock_store.AtomicRedisLockStore",
         "url": "redis.internal",
         "port": 6380,
         "db": 2,
