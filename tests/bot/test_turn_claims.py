@@ -12,8 +12,7 @@ import redis
 
 from bot.shared_state import BUSY, DONE, NEW, InProcessClaims, TurnClaims, turn_claims
 from core.settings import Settings
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.cluster.support import REDIS_URL, redis_unavailable
 
 
 @pytest.fixture(params=["in-process", "redis"])
@@ -21,13 +20,11 @@ def claims(request: pytest.FixtureRequest) -> Iterator[TurnClaims]:
     if request.param == "in-process":
         yield InProcessClaims()
         return
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        reason = f"Redis does not answer at {REDIS_URL} ({type(error).__name__})"
+    reason = redis_unavailable()
+    if reason:
         print(f"SKIP: {reason}")
         pytest.skip(reason)
+    client = redis.Redis.from_url(REDIS_URL)
     prefix = f"learncity-test:{uuid.uuid4().hex}:"
     try:
         yield turn_claims(Settings(redis_url=REDIS_URL, redis_key_prefix=prefix), "telegram:update")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.cluster.support import REDIS_URL, redis_unavailable
 from tests.nlu.rasa_venv import run_in_rasa_venv
 
 CHECKS = Path(__file__).with_name("lock_store_checks.py")
@@ -18,13 +19,11 @@ TURNS = 24  # TURNS_PER_SERVER on each of two servers
 
 
 def test_simultaneous_turns_on_two_servers_get_unique_tickets_and_go_in_one_at_a_time() -> None:
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        reason = f"Redis does not answer at 127.0.0.1:6379 ({type(error).__name__})"
+    reason = redis_unavailable()
+    if reason:
         print(f"SKIP: {reason}")
         pytest.skip(reason)
+    client = redis.Redis.from_url(REDIS_URL)
     prefix = f"lctest{uuid.uuid4().hex[:8]}"
     try:
         seen = run_in_rasa_venv(CHECKS, prefix)
