@@ -269,20 +269,10 @@ def running_cluster(
 
 
 def trained_model() -> Path:
-    """The model for the current training data if it is trained, else the newest trained one.
-
-    These tests check processes, stores and balancing, not what the model understands; while
-    others edit the training data, waiting for each new hash to train (15-20 min on a busy
-    machine) would only make them slower. Trains when no model exists at all."""
+    """The model for the current training data (trained first when missing, once per hash)."""
     from bot.bootstrap import prepare_model
-    from nlu.training import model_path
 
-    settings = Settings(learncity_models_dir=SHARED_MODELS_DIR)
-    current = model_path(settings)
-    if current.is_file():
-        return current
-    cached = sorted(SHARED_MODELS_DIR.glob("learncity-*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    return cached[-1] if cached else prepare_model(settings)
+    return prepare_model(Settings(learncity_models_dir=SHARED_MODELS_DIR))
 
 
 def redis_unavailable() -> str | None:
