@@ -90,7 +90,7 @@ async def _claim_and_open(page, chat_id: int) -> None:  # type: ignore[no-untype
 
 
 async def _answer(page, text: str) -> None:  # type: ignore[no-untyped-def]
-    await page.get_by_label("Your answer", exact=True).fill(text)
+    await page.get_by_role("textbox", name="Your answer").fill(text)
     await page.get_by_role("button", name="Send", exact=True).click()
     await page.wait_for_load_state()
 
