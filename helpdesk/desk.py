@@ -80,6 +80,7 @@ class ChatSummary:
             "channel": self.channel,
             "language": self.language,
             "status": self.status,
+            "reason": self.reason,
             "claimed_by": self.claimed_by,
             "waiting_seconds": self.waiting_seconds(now),
             "context": self.context,
