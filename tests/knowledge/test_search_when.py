@@ -37,6 +37,8 @@ def _span(text: str, today=TUESDAY) -> tuple[date, date] | None:
         "ماذا يوجد في نهاية هذا الأسبوع",
         "что будет в эти выходные",
         "що буде на цих вихідних",
+        "а цими вихідними?",
+        "а этими выходными?",
     ],
 )
 def test_this_weekend_is_the_coming_saturday_and_sunday(text):
