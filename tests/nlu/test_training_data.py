@@ -38,6 +38,7 @@ INTENTS = [
     "share_location",
     "show_more",
     "inform",
+    "request_human",
 ]
 PAYLOAD_ONLY = {"share_location"}
 REQUIRED_EVERYWHERE = [
