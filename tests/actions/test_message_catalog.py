@@ -47,7 +47,8 @@ def test_translations_use_the_same_placeholders_as_english() -> None:
 def test_every_message_the_actions_use_is_in_the_catalog() -> None:
     source = "\n".join(path.read_text(encoding="utf-8") for path in ACTIONS_DIR.glob("*.py"))
     used = set(re.findall(r'say\(\s*"([a-z_]+)"', source))
-    used |= set(re.findall(r'\(\s*"((?:button|time|audience)_[a-z_]+)"\s*,', source))
+    # Not the help desk's own texts (helpdesk.desk_text, checked in tests/helpdesk/).
+    used |= set(re.findall(r'(?<!desk_text)\(\s*"((?:button|time|audience)_[a-z_]+)"\s*,', source))
     used |= {f"time_{t}" for t in ("weekend", "evening", "morning", "daytime")}
     used |= {f"audience_{a}" for a in ("children", "youth", "seniors")}
     assert len(used) > 40, "the scan found too few message ids to be trusted"
