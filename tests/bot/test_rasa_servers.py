@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 
 from bot.conversation import Conversation
 from bot.messages import IncomingMessage
+from core.database import upgrade_database
 from core.settings import Settings, get_settings
 from tests.conftest import SHARED_MODELS_DIR
 from tests.fakes.rasa_rest import FakeRasa
@@ -32,9 +33,13 @@ def _message(sender: str, text: str) -> IncomingMessage:
     return IncomingMessage(sender_id=sender, channel="web", text=text)
 
 
-async def test_each_citizen_sticks_to_one_server_and_citizens_spread_over_all() -> None:
+async def test_each_citizen_sticks_to_one_server_and_citizens_spread_over_all(
+    tmp_path: Path,
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'learncity.db'}"
+    upgrade_database(database_url)  # the gateway asks the help desk about every turn
     with FakeRasa() as first, FakeRasa() as second:
-        conversation = Conversation([first.url, second.url])
+        conversation = Conversation([first.url, second.url], database_url=database_url)
         senders = [f"web:citizen-{n}" for n in range(40)]
         try:
             for round_number in range(3):
