@@ -110,8 +110,11 @@ class _SearchAction(LearncityAction):
                     filters=wanted.filters,
                 ),
             )
+        kind = self.kind
+        if refining and previous is None and not topic_named and event_dates.dates_named(turn.text):
+            kind = "event"  # "¿qué hay este fin de semana?" with nothing asked before: what's on
         state = search_flow.plan_search(
-            self.kind,
+            kind,
             text=turn.text,
             entities=turn.entities,
             previous=previous,
