@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import httpx
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.edge import Refusal, check_incoming, refusal_reply
 from bot.kind_replies import SLOW_DOWN, TRY_AGAIN, kind_text
@@ -93,6 +94,14 @@ class Conversation:
             return await self._turn(message)
         except _UnavailableError as error:
             self._log_failure(str(error), None)
+        except (OperationalError, InterfaceError) as error:
+            # The gateway's own reads (help desk, erase) share Rasa's database: say so plainly.
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+            self._log_failure(
+                f"a {message.channel} turn failed: the conversation database is unavailable: "
+                f"{reason}",
+                None,
+            )
         except Exception as error:
             self._log_failure(f"a {message.channel} turn failed: {type(error).__name__}", error)
         return [self._try_again(message)]
