@@ -1,4 +1,7 @@
-"""Shared fixtures: real databases (SQLite, and PostgreSQL when it answers) and the running assistant."""
+"""Shared fixtures: real databases (SQLite and PostgreSQL), real Redis and the running assistant.
+
+A service that does not answer fails the test that needs it (tests/services.py).
+"""
 
 from __future__ import annotations
 
@@ -9,45 +12,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import create_engine, text
 
 from core.settings import REPOSITORY_ROOT, Settings, get_settings
+from tests.services import (
+    POSTGRES_URL,
+    REDIS_URL,
+    postgres_unavailable,
+    redis_unavailable,
+    require_postgres,
+    require_redis,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "LEARNCITY_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-)
 SHARED_MODELS_DIR = REPOSITORY_ROOT / ".data" / "models"  # trained models are cached by input hash
-
-
-def _postgres_answers() -> str | None:
-    """None when PostgreSQL answers, else the reason it does not."""
-    try:
-        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as error:  # any driver error means "not available here"
-        return f"{type(error).__name__}: {str(error).splitlines()[0]}"
-
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own on the real Redis; skipped when Redis does not answer."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        reason = f"Redis does not answer at {REDIS_URL} ({type(error).__name__}): test skipped"
-        print(reason)
-        pytest.skip(reason)
+    """A key prefix of this test's own on the real Redis; the test fails when Redis is down."""
+    client = require_redis(REDIS_URL)
     prefix = f"learncity-test:{uuid.uuid4().hex}:"
     try:
         yield prefix
@@ -59,22 +45,17 @@ def redis_prefix() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a temp SQLite file, then a fresh PostgreSQL schema if it answers."""
+    """A fresh, empty database: a temp SQLite file, then a fresh schema on the real PostgreSQL
+    (the test fails, saying how to start it, when PostgreSQL does not answer)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    reason = _postgres_answers()
-    if reason is not None:
-        message = (
-            f"PostgreSQL at {POSTGRES_ADMIN_URL} does not answer ({reason}); storage test skipped"
-        )
-        print(f"\nSKIP: {message}")
-        pytest.skip(message)
+    require_postgres(POSTGRES_URL)
     schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL)
+    admin = create_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{POSTGRES_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     with admin.begin() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
@@ -156,3 +137,13 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
             else:
                 os.environ[key] = value
         get_settings.cache_clear()
+
+
+def pytest_report_header() -> list[str]:
+    """Say up front which real services answer; a test that needs a missing one fails."""
+    redis_reason = redis_unavailable(REDIS_URL)
+    postgres_reason = postgres_unavailable(POSTGRES_URL)
+    return [
+        f"Redis at {REDIS_URL}: {redis_reason or 'answers'}",
+        f"PostgreSQL at {POSTGRES_URL}: {postgres_reason or 'answers'}",
+    ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,10 +13,9 @@ from pathlib import Path
 import citizens
 from core.database import session_scope
 from core.settings import REPOSITORY_ROOT
-from tests.conftest import REDIS_URL
 from tests.fakes.telegram_api import FakeTelegramApi
+from tests.services import LEARNCITY, REDIS_URL
 
-LEARNCITY = Path(sys.executable).with_name("learncity")
 TOKEN = "4242:WORKERS-test"
 
 

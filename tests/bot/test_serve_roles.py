@@ -8,21 +8,20 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from bot.kind_replies import SLOW_DOWN, kind_text
 from bot.stack import free_port
 from core.settings import REPOSITORY_ROOT, Settings
-from nlu.training import model_path
+from nlu.training import ensure_model
 from tests.conftest import SHARED_MODELS_DIR
 from tests.fakes.rasa_rest import FakeRasa
+from tests.services import REDIS_URL
+from tests.waiting import wait_until
 
 _OWN_SETTINGS = ("LEARNCITY_", "RASA_", "ACTION_SERVER_", "GATEWAY_", "DATABASE_URL", "REDIS_")
 _OWN_SETTINGS += ("TELEGRAM_", "WECHAT_")
@@ -64,16 +63,18 @@ def started() -> Iterator[list[subprocess.Popen[bytes]]]:
 def _wait_until(
     answers: Callable[[], bool], process: subprocess.Popen[bytes], log: Path, timeout: float
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answered() -> bool:
         assert process.poll() is None, f"the role exited ({process.returncode}):\n{log.read_text()}"
-        try:
-            if answers():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"no answer within {timeout:.0f} s:\n{log.read_text()}")
+        return answers()
+
+    wait_until(
+        answered,
+        timeout,
+        f"the role started with log {log.name} to answer",
+        interval=0.5,
+        ignore=(httpx.HTTPError,),
+        details=lambda: "\n" + log.read_text(),
+    )
 
 
 def _stop(process: subprocess.Popen[bytes], log: Path) -> int:
@@ -171,15 +172,8 @@ def test_serve_rasa_answers_status_with_its_token_and_stops_on_sigterm(
     tmp_path: Path, started: list[subprocess.Popen[bytes]]
 ) -> None:
     env = _environment(tmp_path)
-    model = model_path(
-        Settings(learncity_data_dir=tmp_path, learncity_models_dir=SHARED_MODELS_DIR)
-    )
-    if not model.exists():
-        reason = (
-            f"no trained model cached for the current inputs ({model.name}): run `learncity train`"
-        )
-        print(reason)
-        pytest.skip(reason)
+    # Trained first when the cache has no model for the current inputs (once, under a lock).
+    ensure_model(Settings(learncity_data_dir=tmp_path, learncity_models_dir=SHARED_MODELS_DIR))
     port = free_port()
     token = "rasa-secret-4"
     env.update(
@@ -207,55 +201,41 @@ def test_serve_rasa_answers_status_with_its_token_and_stops_on_sigterm(
 
 
 def test_two_gateway_processes_on_one_redis_count_a_flooding_citizen_together(
-    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+    tmp_path: Path, started: list[subprocess.Popen[bytes]], redis_prefix: str
 ) -> None:
-    redis_url = "redis://127.0.0.1:6379/0"
-    client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        reason = f"Redis does not answer at {redis_url} ({type(error).__name__}): test skipped"
-        print(reason)
-        pytest.skip(reason)
-    prefix = f"learncity-test:{uuid.uuid4().hex}:"
     ports = [free_port(), free_port()]
-    try:
-        with FakeRasa() as rasa:
-            for number, port in enumerate(ports):
-                env = _environment(
-                    tmp_path,
-                    RASA_AUTH_TOKEN="rasa-secret-5",
-                    GATEWAY_PORT=str(port),
-                    RASA_URL=rasa.url,
-                    REDIS_URL=redis_url,
-                    REDIS_KEY_PREFIX=prefix,
-                    FLOOD_BURST="3",
-                    FLOOD_MESSAGES_PER_SECOND="0.01",  # nothing refills during the test
-                )
-                log = tmp_path / f"gateway-{number}.log"
-                gateway = _serve("gateway", env, log)
-                started.append(gateway)
-                live = f"http://127.0.0.1:{port}/health/live"
-                _wait_until(
-                    lambda live=live: httpx.get(live, timeout=2).status_code == 200,
-                    gateway,
-                    log,
-                    120,
-                )
-            answers = []
-            for turn in range(5):  # alternating between the two gateway processes
-                response = httpx.post(
-                    f"http://127.0.0.1:{ports[turn % 2]}/api/chat",
-                    json={"session_id": "flooder-1", "text": "hello", "language": "en"},
-                    timeout=30,
-                )
-                answers.append([reply.get("text") for reply in response.json()["replies"]])
-            codes = [_stop(gateway, tmp_path / "gateway.log") for gateway in started]
-            answered = rasa.messages_from("web:flooder-1")
-    finally:
-        for key in client.scan_iter(match=f"{prefix}*"):
-            client.delete(key)
-        client.close()
+    with FakeRasa() as rasa:
+        for number, port in enumerate(ports):
+            env = _environment(
+                tmp_path,
+                RASA_AUTH_TOKEN="rasa-secret-5",
+                GATEWAY_PORT=str(port),
+                RASA_URL=rasa.url,
+                REDIS_URL=REDIS_URL,
+                REDIS_KEY_PREFIX=redis_prefix,
+                FLOOD_BURST="3",
+                FLOOD_MESSAGES_PER_SECOND="0.01",  # nothing refills during the test
+            )
+            log = tmp_path / f"gateway-{number}.log"
+            gateway = _serve("gateway", env, log)
+            started.append(gateway)
+            live = f"http://127.0.0.1:{port}/health/live"
+            _wait_until(
+                lambda live=live: httpx.get(live, timeout=2).status_code == 200,
+                gateway,
+                log,
+                120,
+            )
+        answers = []
+        for turn in range(5):  # alternating between the two gateway processes
+            response = httpx.post(
+                f"http://127.0.0.1:{ports[turn % 2]}/api/chat",
+                json={"session_id": "flooder-1", "text": "hello", "language": "en"},
+                timeout=30,
+            )
+            answers.append([reply.get("text") for reply in response.json()["replies"]])
+        codes = [_stop(gateway, tmp_path / "gateway.log") for gateway in started]
+        answered = rasa.messages_from("web:flooder-1")
     assert answers[:3] == [["you said: hello"]] * 3
     assert answers[3] == [kind_text(SLOW_DOWN, "hello", "en")]
     assert answers[4] == []

@@ -3,16 +3,15 @@ while answering gives the update up when its lease lapses; an answered update st
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 
 from bot.shared_state import BUSY, DONE, NEW, InProcessClaims, TurnClaims, turn_claims
 from core.settings import Settings
-from tests.cluster.support import REDIS_URL, redis_unavailable
+from tests.services import REDIS_URL, require_redis
+from tests.waiting import wait_until_async
 
 
 @pytest.fixture(params=["in-process", "redis"])
@@ -20,11 +19,7 @@ def claims(request: pytest.FixtureRequest) -> Iterator[TurnClaims]:
     if request.param == "in-process":
         yield InProcessClaims()
         return
-    reason = redis_unavailable()
-    if reason:
-        print(f"SKIP: {reason}")
-        pytest.skip(reason)
-    client = redis.Redis.from_url(REDIS_URL)
+    client = require_redis(REDIS_URL)
     prefix = f"learncity-test:{uuid.uuid4().hex}:"
     try:
         yield turn_claims(Settings(redis_url=REDIS_URL, redis_key_prefix=prefix), "telegram:update")
@@ -49,8 +44,10 @@ async def test_a_lease_nobody_finished_lapses_and_the_turn_is_claimed_again(
 ) -> None:
     assert await claims.claim("2001", lease_seconds=1) == NEW  # then the replica dies
     assert await claims.claim("2001", lease_seconds=1) == BUSY
-    for _ in range(40):
-        await asyncio.sleep(0.1)
-        if await claims.claim("2001", lease_seconds=1) == NEW:
-            return
-    pytest.fail("the lease of a replica that never finished did not lapse")
+
+    async def claimed_again() -> bool:
+        return await claims.claim("2001", lease_seconds=1) == NEW
+
+    await wait_until_async(
+        claimed_again, 4, "the lease of a replica that never finished to lapse", interval=0.1
+    )

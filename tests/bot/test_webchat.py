@@ -20,8 +20,8 @@ from bot.stack import free_port
 from core.database import upgrade_database
 from core.settings import REPOSITORY_ROOT, Settings
 from tests.conftest import RunningAssistant
+from tests.services import CHROMIUM, require_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = REPOSITORY_ROOT / "docs" / "webchat.png"
 CHROMIUM_ARGS = [
     "--headless",
@@ -239,12 +239,7 @@ def served_gateway(assistant: RunningAssistant) -> Iterator[str]:
 async def test_a_citizen_uses_the_page_with_the_keyboard_in_chromium(
     served_gateway: str, assistant: RunningAssistant
 ) -> None:
-    if not CHROMIUM.exists():
-        reason = (
-            f"{CHROMIUM} is missing (the Makefile installs Debian's chromium); browser test skipped"
-        )
-        print(f"\nSKIP: {reason}")
-        pytest.skip(reason)
+    require_chromium()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:

@@ -2,20 +2,21 @@
 
 Built from the `initdb` and `pg_ctl` of the installed PostgreSQL (/usr/lib/postgresql/*/bin).
 PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user. When
-no PostgreSQL is installed, `TemporaryPostgres.unavailable()` says why, for a clear skip.
+no PostgreSQL is installed, `require_postgres_binaries()` (tests/services.py) fails saying so.
 """
 
 from __future__ import annotations
 
 import glob
 import os
-import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from tests.services import postgres_binaries_unavailable
 
 
 def _free_port() -> int:
@@ -37,15 +38,7 @@ class TemporaryPostgres:
     @staticmethod
     def unavailable() -> str | None:
         """None when a server can be made here, else the reason it cannot."""
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-        if not found:
-            return "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin"
-        if os.geteuid() == 0:
-            try:
-                pwd.getpwnam("postgres")
-            except KeyError:
-                return "running as root and there is no `postgres` user to run PostgreSQL as"
-        return None
+        return postgres_binaries_unavailable()
 
     @property
     def url(self) -> str:

@@ -20,7 +20,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -41,11 +40,12 @@ from tests.bot.broadcast_support import (
     worker_environment,
 )
 from tests.fakes.telegram_api import ApiCall, FakeTelegramApi
+from tests.services import require_learncity_command
+from tests.waiting import wait_until
 
 SUBSCRIBERS = 40
 RATE = 10.0  # messages per second: a 100 ms wait between sends, for the kill during the wait
 TOKEN = "4242:KILL-test"
-LEARNCITY = Path(sys.executable).with_name("learncity")
 
 
 def _broadcast_process(url: str, telegram: FakeTelegramApi, tmp_path: Path) -> subprocess.Popen:
@@ -58,7 +58,8 @@ def _broadcast_process(url: str, telegram: FakeTelegramApi, tmp_path: Path) -> s
             "TELEGRAM_API_BASE_URL": telegram.base_url,
         }
     )
-    command = [str(LEARNCITY), "broadcast", "--text", "Learning festival on Saturday"]
+    learncity = require_learncity_command()
+    command = [str(learncity), "broadcast", "--text", "Learning festival on Saturday"]
     command += ["--event-id", "evt-kill-test", "--rate", str(RATE), "--json"]
     return subprocess.Popen(
         command,
@@ -102,8 +103,6 @@ class _Killer:
 def test_broadcast_killed_three_times_sends_each_citizen_once_and_reports_unknowns(
     tmp_path: Path, database_url: str
 ) -> None:
-    if not LEARNCITY.exists():
-        pytest.skip(f"the learncity command is not installed next to {sys.executable}")
     upgrade_database(database_url)
     chats = list(range(1001, 1001 + SUBSCRIBERS))
     with session_scope(database_url) as session:
@@ -124,9 +123,13 @@ def test_broadcast_killed_three_times_sends_each_citizen_once_and_reports_unknow
             killer.arm(process, at_send, delay)
             if at_send is None:
                 # wait until it is sending, then kill at an arbitrary moment
-                while killer.sends < 3 and process.poll() is None:
-                    time.sleep(0.01)
-                time.sleep(0.37)
+                wait_until(
+                    lambda: killer.sends >= 3 or process.poll() is not None,  # noqa: B023
+                    60,
+                    "the broadcast to send its third message",
+                    interval=0.01,
+                )
+                time.sleep(0.37)  # not a wait: the kill lands at an arbitrary moment of sending
                 process.send_signal(signal.SIGKILL)
             process.wait(timeout=120)
             killed_runs.append((name, process.returncode))
@@ -161,8 +164,7 @@ def test_broadcast_killed_three_times_sends_each_citizen_once_and_reports_unknow
 def test_workers_killed_at_random_three_times_send_each_citizen_once(
     tmp_path: Path, database_url: str, redis_prefix: str
 ) -> None:
-    if not LEARNCITY.exists():
-        pytest.skip(f"the learncity command is not installed next to {sys.executable}")
+    require_learncity_command()
     upgrade_database(database_url)
     chats = list(range(5001, 5301))
     subscribe_telegram_chats(database_url, chats)
@@ -185,9 +187,14 @@ def test_workers_killed_at_random_three_times_send_each_citizen_once(
         try:
             for kill in range(3):
                 # at a random moment once a growing share of the chats has it
-                while sum(sends_per_chat(telegram).values()) < (kill + 1) * len(chats) // 5:
-                    time.sleep(0.05)
-                time.sleep(rng.uniform(0.0, 0.5))
+                share = (kill + 1) * len(chats) // 5
+                wait_until(
+                    lambda: sum(sends_per_chat(telegram).values()) >= share,  # noqa: B023
+                    120,
+                    f"the workers to send {share} messages",
+                    details=lambda: sum(sends_per_chat(telegram).values()),
+                )
+                time.sleep(rng.uniform(0.0, 0.5))  # not a wait: the kill's random moment
                 victim = rng.randrange(len(workers))
                 workers[victim].send_signal(signal.SIGKILL)
                 workers[victim].wait(timeout=10)

@@ -40,8 +40,8 @@ from core.database import upgrade_database
 from core.settings import REPOSITORY_ROOT
 from tests.fakes.loopback import free_port, serving_in_this_loop
 from tests.fakes.rasa_rest import FakeRasa
+from tests.services import CHROMIUM, require_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 MB = 1024 * 1024
 
 
@@ -340,10 +340,7 @@ async def test_every_route_of_the_full_gateway_carries_the_headers(
 async def test_the_web_chat_works_in_chromium_under_the_policy(
     gateway: str, fake_rasa: FakeRasa
 ) -> None:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (the Makefile installs Debian's chromium); skipped"
-        print(f"\nSKIP: {reason}")
-        pytest.skip(reason)
+    require_chromium()
     from playwright.async_api import async_playwright
 
     console: list[str] = []
