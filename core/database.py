@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Select, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from core.settings import REPOSITORY_ROOT, get_settings
+from core.settings import REPOSITORY_ROOT, Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,9 @@ def created_within(
     return query
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL and a busy timeout because several processes share it."""
+def make_engine(url: str, settings: Settings | None = None) -> Engine:
+    """Create an engine; SQLite gets WAL and a busy timeout because several processes share it;
+    a server database gets the pool the settings ask for (many replicas share its connections)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -60,7 +61,15 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    settings = settings or get_settings()
+    return create_engine(
+        url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        pool_recycle=settings.database_pool_recycle_seconds,
+        pool_pre_ping=settings.database_pool_pre_ping,
+    )
 
 
 @lru_cache(maxsize=4)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +20,25 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means SQLite in the data dir"
+    )
+    # Per process (each replica has its own pool): replicas x (pool size + max overflow) must
+    # stay under PostgreSQL's max_connections, or go through PgBouncer (docs/deployment.md).
+    database_pool_size: int = Field(
+        default=5, description="PostgreSQL connections each process keeps open (not SQLite)"
+    )
+    database_max_overflow: int = Field(
+        default=10, description="Connections a process may open beyond the pool size at a peak"
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=30.0, description="How long a request waits for a free pooled connection"
+    )
+    database_pool_recycle_seconds: int = Field(
+        default=1800,
+        description="Connections older than this are replaced (firewalls and PgBouncer drop idle "
+        "ones); -1: never",
+    )
+    database_pool_pre_ping: bool = Field(
+        default=True, description="Check each connection before use (survives a restarted server)"
     )
     learncity_data_dir: Path = Field(default=REPOSITORY_ROOT / ".data")
     learncity_models_dir: Path | None = Field(
@@ -142,6 +161,16 @@ class Settings(BaseSettings):
     broadcast_worker_concurrency: int = Field(
         default=8, description="Chunks one broadcast worker process sends at once"
     )
+
+    @field_validator("database_pool_size", "database_max_overflow")
+    @classmethod
+    def _pool_not_negative(cls, value: int, info: ValidationInfo) -> int:
+        least = 1 if info.field_name == "database_pool_size" else 0
+        if value < least:
+            raise ValueError(
+                f"{str(info.field_name).upper()} must be at least {least}; got {value}"
+            )
+        return value
 
     @field_validator("rasa_servers")
     @classmethod
