@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from core.settings import REPOSITORY_ROOT, Settings, get_settings
+from core.settings import REPOSITORY_ROOT, Settings
+from tests.environment import settings_from_environment
 from tests.services import (
     POSTGRES_URL,
     REDIS_URL,
@@ -122,21 +123,10 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
         # "This weekend" in conversation tests is 5-6 December 2026, whatever day they run.
         "LEARNCITY_TODAY": "2026-12-01",
     }
-    previous = {key: os.environ.get(key) for key in overrides}
-    os.environ.update(overrides)
-    get_settings.cache_clear()
-    settings = get_settings()
-    try:
+    with settings_from_environment(overrides) as settings:
         ports = StackPorts(rasa=free_port(), actions=free_port())
         with running_assistant(settings, ports) as supervisor:
             yield RunningAssistant(settings, database_url, supervisor.rasa_url, supervisor)
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        get_settings.cache_clear()
 
 
 def pytest_report_header() -> list[str]:

@@ -1,35 +1,42 @@
-"""A real sample-city database and search index in a temp folder, for the action services."""
+"""A real sample-city database and search index in a temp folder, for the action services.
+
+Built once per session (importing and embedding the catalog took ~5 s of CPU a time, once
+per module before), then pointed at by each module that asks for it. The action services
+only read it, but for unmet searches recorded under a sender of the test's own.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from core.settings import get_settings
+from tests.environment import settings_from_environment
+
+
+def _city_settings(data_dir: Path) -> dict[str, str]:
+    return {
+        "LEARNCITY_DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{data_dir / 'learncity.db'}",
+    }
+
+
+@pytest.fixture(scope="session")
+def sample_city_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample city imported into a fresh SQLite file and indexed, once."""
+    from bot.bootstrap import prepare_database, prepare_index
+
+    data_dir = tmp_path_factory.mktemp("actions-city")
+    with settings_from_environment(_city_settings(data_dir)) as settings:
+        prepare_database(settings)
+        prepare_index()
+    return data_dir
 
 
 @pytest.fixture(scope="module")
-def sample_city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The bundled sample city imported into a fresh SQLite file, indexed; yields its URL."""
-    from bot.bootstrap import prepare_database, prepare_index
-
-    data_dir: Path = tmp_path_factory.mktemp("actions-city")
-    database_url = f"sqlite:///{data_dir / 'learncity.db'}"
-    overrides = {"LEARNCITY_DATA_DIR": str(data_dir), "DATABASE_URL": database_url}
-    previous = {key: os.environ.get(key) for key in overrides}
-    os.environ.update(overrides)
-    get_settings.cache_clear()
-    try:
-        prepare_database(get_settings())
-        prepare_index()
-        yield database_url
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        get_settings.cache_clear()
+def sample_city(sample_city_folder: Path) -> Iterator[str]:
+    """The sample city's settings for this module's tests; yields its database URL."""
+    overrides = _city_settings(sample_city_folder)
+    with settings_from_environment(overrides):
+        yield overrides["DATABASE_URL"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,9 @@ from sqlalchemy import create_engine, text
 from bot.conversation import Conversation
 from bot.messages import IncomingMessage
 from core.database import upgrade_database
-from core.settings import Settings, get_settings
+from core.settings import Settings
 from tests.conftest import SHARED_MODELS_DIR
+from tests.environment import settings_from_environment
 from tests.fakes.rasa_rest import FakeRasa
 
 
@@ -69,11 +69,7 @@ async def test_two_real_rasa_servers_answer_their_own_citizens_from_one_tracker_
         "DATABASE_URL": database_url,
         "RASA_SERVERS": "2",
     }
-    previous = {key: os.environ.get(key) for key in overrides}
-    os.environ.update(overrides)
-    get_settings.cache_clear()
-    try:
-        settings = get_settings()
+    with settings_from_environment(overrides) as settings:
         ports = StackPorts(rasa=free_port(2), actions=free_port())
         with running_assistant(settings, ports) as supervisor:
             assert len(supervisor.rasa_servers) == 2
@@ -97,10 +93,3 @@ async def test_two_real_rasa_servers_answer_their_own_citizens_from_one_tracker_
             }
         engine.dispose()
         assert set(senders[:4] + senders[-4:]) <= stored
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        get_settings.cache_clear()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,10 +23,11 @@ from sqlalchemy import create_engine, text
 
 from actions.messages import say
 from bot.kind_replies import TRY_AGAIN
-from core.settings import get_settings
 from tests.conftest import SHARED_MODELS_DIR
 from tests.conversations.support import rows_about
+from tests.environment import settings_from_environment
 from tests.faults.postgres import TemporaryPostgres
+from tests.services import require_postgres_binaries
 
 pytestmark = pytest.mark.slow
 
@@ -68,10 +68,7 @@ def _kind(replies: list) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def stack_on_own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
-    reason = TemporaryPostgres.unavailable()
-    if reason is not None:
-        print(f"\nSKIP: {reason}; the database outage test needs its own PostgreSQL")
-        pytest.skip(reason)
+    require_postgres_binaries()  # the test stops and starts a PostgreSQL of its own
     from bot.conversation import Conversation
     from bot.stack import free_port, running_assistant
     from bot.supervisor import StackPorts
@@ -83,11 +80,7 @@ def stack_on_own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "LEARNCITY_MODELS_DIR": str(SHARED_MODELS_DIR),
             "DATABASE_URL": postgres.url,
         }
-        previous = {key: os.environ.get(key) for key in overrides}
-        os.environ.update(overrides)
-        get_settings.cache_clear()
-        try:
-            settings = get_settings()
+        with settings_from_environment(overrides) as settings:
             ports = StackPorts(rasa=free_port(), actions=free_port())
             with running_assistant(settings, ports) as supervisor:
                 conversation = Conversation(
@@ -97,13 +90,6 @@ def stack_on_own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                     auth_token=supervisor.rasa_token,
                 )
                 yield postgres, conversation, data_dir
-        finally:
-            for key, value in previous.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            get_settings.cache_clear()
 
 
 async def _talk(

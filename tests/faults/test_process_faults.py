@@ -29,6 +29,7 @@ from bot.kind_replies import TRY_AGAIN
 from bot.stack import free_port
 from bot.supervisor import ManagedProcess, ServiceStartError
 from tests.bot.test_run_command import RunningCommand, start_run
+from tests.waiting import wait_until
 
 QUESTION = "where can I learn pottery?"
 STALL_SECONDS = 12  # SUPERVISOR_STALL_SECONDS for this stack: a stall is noticed quickly
@@ -101,6 +102,16 @@ class Load:
         ]
         return min(times) if times else None
 
+    def wait_answering(self, timeout: float = 120) -> None:
+        """Until every citizen was answered once, normally at least once: faults strike under load."""
+        wait_until(
+            lambda: "answer" in self.kinds() and len(self.outcomes) >= self.citizens,
+            timeout,
+            "the citizens' first answers",
+            interval=0.1,
+            details=self.kinds,
+        )
+
     def kinds(self) -> set[str]:
         return {outcome for _, outcome in list(self.outcomes)}
 
@@ -123,8 +134,8 @@ def _rasa(stack: RunningCommand) -> psutil.Process:
 
 def _recover(stack: RunningCommand, load: Load, struck_at: float, old_pid: int, find) -> float:
     """Wait until a new process answers and a citizen gets a normal answer; seconds taken."""
-    deadline = struck_at + 400
-    while True:
+
+    def recovered() -> float | None:
         assert stack.process.poll() is None, stack.output()
         new_pid = None
         with contextlib.suppress(AssertionError, psutil.Error):
@@ -134,8 +145,15 @@ def _recover(stack: RunningCommand, load: Load, struck_at: float, old_pid: int, 
             ready = httpx.get(f"{stack.base}/health/ready", timeout=10)
             if ready.status_code == 200:
                 return answered - struck_at
-        assert time.monotonic() < deadline, f"not recovered in 400 s:\n{stack.output()[-3000:]}"
-        time.sleep(0.5)
+        return None
+
+    return wait_until(
+        recovered,
+        struck_at + 400 - time.monotonic(),
+        "a new process and a normal answer to a citizen",
+        interval=0.5,
+        details=lambda: stack.output()[-3000:],
+    )
 
 
 def _assert_no_error_reached_a_citizen(load: Load) -> None:
@@ -173,14 +191,11 @@ def test_a_restart_clears_the_whole_tree_even_after_the_parent_was_killed(tmp_pa
     )
     parent.start()
     assert parent.process is not None
-    deadline = time.monotonic() + 60
-    while not log.read_text().strip():
-        assert time.monotonic() < deadline, "the worker did not start"
-        time.sleep(0.1)
+    wait_until(lambda: log.read_text().strip(), 60, "the worker to start", interval=0.1)
     worker = psutil.Process(int(log.read_text().split()[0]))
-    while parent.wait_port_free(timeout=0):
-        assert time.monotonic() < deadline, "the worker did not listen"
-        time.sleep(0.1)
+    wait_until(
+        lambda: not parent.wait_port_free(timeout=0), 60, "the worker to listen", interval=0.1
+    )
     parent.process.kill()  # the parent dies; its worker is orphaned, still on the port
     parent.process.wait()
     assert worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE
@@ -217,7 +232,7 @@ def test_killed_action_server_is_replaced_and_citizens_get_try_again_at_worst(
     server = _server(stack, "bot.action_server")
     tree = [server, *server.children(recursive=True)]
     with Load(stack.base) as load:
-        time.sleep(2)
+        load.wait_answering()
         struck_at = time.monotonic()
         os.kill(tree[-1].pid, signal.SIGKILL)  # its worker, if it had one; else the server itself
         seconds = _recover(
@@ -235,7 +250,7 @@ def test_killed_rasa_is_replaced_and_citizens_get_try_again_at_worst(
 ) -> None:
     rasa = _rasa(stack)
     with Load(stack.base) as load:
-        time.sleep(2)
+        load.wait_answering()
         struck_at = time.monotonic()
         rasa.kill()
         seconds = _recover(stack, load, struck_at, rasa.pid, _rasa)
@@ -250,7 +265,7 @@ def test_killed_rasa_is_replaced_and_citizens_get_try_again_at_worst(
 def test_stalled_rasa_is_detected_killed_and_restarted(stack: RunningCommand) -> None:
     rasa = _rasa(stack)
     with Load(stack.base) as load:
-        time.sleep(2)
+        load.wait_answering()
         struck_at = time.monotonic()
         rasa.suspend()  # SIGSTOP: the process exists, holds its port, and answers nothing
         seconds = _recover(stack, load, struck_at, rasa.pid, _rasa)
