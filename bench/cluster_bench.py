@@ -37,15 +37,16 @@ from bench.gateway_process import gateway_process
 from bench.report import print_table, write_results
 from tests.cluster.load import CitizenLoad
 from tests.cluster.support import (
+    REDIS_URL,
     TELEGRAM_SECRET,
     Cluster,
-    redis_unavailable,
     running_cluster,
     trained_model,
 )
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.wechat_api import FakeWeChatApi
 from tests.faults.postgres import TemporaryPostgres
+from tests.services import redis_unavailable
 
 ROLES = ("gateway", "rasa", "actions")
 CORE_BUSY_TARGET = 0.7  # plan a replica to be busy at most 70 % of a core at the peak
@@ -230,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     reasons = [
-        reason for reason in (redis_unavailable(), TemporaryPostgres.unavailable()) if reason
+        reason
+        for reason in (redis_unavailable(REDIS_URL), TemporaryPostgres.unavailable())
+        if reason
     ]
     if reasons and args.only != "single":
         print(f"error: the cluster needs {'; '.join(reasons)}", file=sys.stderr)

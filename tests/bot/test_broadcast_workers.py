@@ -3,8 +3,8 @@ scheduled announcement that outlives a restart, and a planner killed between its
 queueing its chunks (bot/broadcast_worker.py, bot/broadcast_jobs.py, bot/broadcast_rate.py).
 
 Workers run as real `learncity serve worker` processes against the Telegram Bot API stand-in;
-the database is PostgreSQL (skipped, saying so, when it does not answer) and Redis is the local
-one (skipped likewise).
+the database is PostgreSQL and Redis is the local one (a test fails, naming the service, when
+either does not answer: tests/services.py).
 """
 
 from __future__ import annotations

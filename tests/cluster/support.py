@@ -32,8 +32,8 @@ from tests.conftest import SHARED_MODELS_DIR
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.wechat_api import FakeWeChatApi
 from tests.faults.postgres import TemporaryPostgres
+from tests.services import REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 TELEGRAM_SECRET = "cluster-secret_7d2e"
 WECHAT_TOKEN = "learncityClusterToken7"
 START_TIMEOUT_SECONDS = 600.0  # two Rasa servers loading on two busy cores
@@ -273,15 +273,3 @@ def trained_model() -> Path:
     from bot.bootstrap import prepare_model
 
     return prepare_model(Settings(learncity_models_dir=SHARED_MODELS_DIR))
-
-
-def redis_unavailable() -> str | None:
-    """None when Redis answers at REDIS_URL, else why not (for a clear skip)."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        return f"Redis does not answer at {REDIS_URL} ({type(error).__name__})"
-    finally:
-        client.close()
-    return None

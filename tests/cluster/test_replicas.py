@@ -4,7 +4,7 @@ Each role is its own `learncity serve ROLE` process (tests/cluster/support.py): 
 (Telegram in webhook mode, a WeChat account) and two action servers behind a round-robin
 balancer, two Rasa servers sharing Rasa's RedisLockStore and the SQL tracker store on a
 PostgreSQL server of the test's own. Needs PostgreSQL binaries and Redis at 127.0.0.1:6379
-(skipped, saying why, otherwise). The Rasa servers start once for the module (a minute or
+(the tests fail, naming the missing one, otherwise: tests/services.py). The Rasa servers start once for the module (a minute or
 more); the test that kills replicas runs last.
 """
 
@@ -21,17 +21,17 @@ from bot.messages import Reply
 from nlu.serving import WEBHOOK_PATH
 from tests.cluster.load import CitizenLoad, deliver_like_telegram
 from tests.cluster.support import (
+    REDIS_URL,
     TELEGRAM_SECRET,
     WECHAT_TOKEN,
     Cluster,
-    redis_unavailable,
     running_cluster,
     trained_model,
 )
 from tests.conversations.support import buttons, catalog_text, exported, texts
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.wechat_api import FakeWeChatApi, WeChatCallbacks
-from tests.faults.postgres import TemporaryPostgres
+from tests.services import require_postgres_binaries, require_redis
 
 pytestmark = pytest.mark.slow
 OPEN_FORM = '/register_interest{"topic": "chess"}'  # the "register" button
@@ -55,10 +55,8 @@ def cluster(
     telegram: FakeTelegramApi,
     wechat_api: FakeWeChatApi,
 ) -> Iterator[Cluster]:
-    for reason in (redis_unavailable(), TemporaryPostgres.unavailable()):
-        if reason:
-            print(f"SKIP: {reason}")
-            pytest.skip(reason)
+    require_redis(REDIS_URL).close()  # a missing service fails the test, naming it
+    require_postgres_binaries()
     root = tmp_path_factory.mktemp("cluster")
     with running_cluster(root, telegram, wechat_api, trained_model()) as cluster:
         yield cluster

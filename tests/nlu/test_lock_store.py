@@ -8,22 +8,16 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
-import redis
-
-from tests.cluster.support import REDIS_URL, redis_unavailable
+from tests.cluster.support import REDIS_URL
 from tests.nlu.rasa_venv import run_in_rasa_venv
+from tests.services import require_redis
 
 CHECKS = Path(__file__).with_name("lock_store_checks.py")
 TURNS = 24  # TURNS_PER_SERVER on each of two servers
 
 
 def test_simultaneous_turns_on_two_servers_get_unique_tickets_and_go_in_one_at_a_time() -> None:
-    reason = redis_unavailable()
-    if reason:
-        print(f"SKIP: {reason}")
-        pytest.skip(reason)
-    client = redis.Redis.from_url(REDIS_URL)
+    client = require_redis(REDIS_URL)  # a missing Redis fails the test, naming it
     prefix = f"lctest{uuid.uuid4().hex[:8]}"
     try:
         seen = run_in_rasa_venv(CHECKS, prefix)
