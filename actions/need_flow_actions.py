@@ -67,7 +67,7 @@ class ActionRegisterInterest(LearncityAction):
         topic = state.topic or topic_named
         register = [("button_yes_register", intent_payload("register_interest", turn.entities))]
         if page.unmet:  # nothing fits: offer to register (a "yes" opens the form)
-            search_flow.record_unmet(state, turn.language)
+            search_flow.record_unmet(state, turn.language, turn.sender)
             turn.reply(turn.say("no_results", query=topic), buttons=turn.buttons(register))
             return [
                 SlotSet(LAST_SEARCH_SLOT, state.as_slot()),

@@ -23,7 +23,7 @@ def show_page(turn: Turn, page: SearchPage) -> list[EventType]:
     state = page.state
     events: list[EventType] = [SlotSet(LAST_SEARCH_SLOT, state.as_slot())]
     if page.unmet:
-        search_flow.record_unmet(state, turn.language)
+        search_flow.record_unmet(state, turn.language, turn.sender)
         topic = state.topic or state.query
         message = "no_results_nearby" if state.near else "no_results"
         buttons = (
@@ -40,7 +40,7 @@ def show_page(turn: Turn, page: SearchPage) -> list[EventType]:
     if state.cheaper_than is not None and not state.near:
         heading = turn.say("cheaper_results")
     elif page.relaxed:
-        search_flow.record_unmet(state, turn.language)
+        search_flow.record_unmet(state, turn.language, turn.sender)
         heading = turn.say("relaxed_results", query=state.topic or state.query)
     elif state.near and (widened := page.noted("widened")):
         # The radius grew (3 km found nothing): say how far these are looked for.

@@ -309,8 +309,11 @@ def _payload(intent: str, entities: Mapping[str, Any]) -> str:
     return f"/{intent}{json.dumps(dict(entities), ensure_ascii=False)}"
 
 
-def record_unmet(state: SearchState, language: str | None, database_url: str | None = None) -> None:
-    """Tell planners a search found nothing: the words, language and filters, never who asked."""
+def record_unmet(
+    state: SearchState, language: str | None, sender_id: str, database_url: str | None = None
+) -> None:
+    """Tell planners a search found nothing: the words, language and filters; the sender id
+    only so "my data" and "forget me" reach it and open data counts citizens."""
     with session_scope(database_url) as session:
         knowledge.record_unmet_demand(
             session,
@@ -318,4 +321,5 @@ def record_unmet(state: SearchState, language: str | None, database_url: str | N
             language,
             state.search_filters().as_dict(),
             state.filters.get("district"),
+            sender_id,
         )

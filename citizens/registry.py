@@ -23,6 +23,7 @@ PROVIDERS = (
     "bot.broadcast_records",
     "bot.web_outbox",
     "helpdesk.citizen_data",
+    "knowledge.citizen_data",
 )
 
 # Columns that name a citizen (a sender id, or the web chat's session id).

@@ -8,7 +8,7 @@ breakdown returns a few hundred rows each.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -92,6 +92,33 @@ def grouped_counts_by(
         span = spans[name]
         value = tuple(row[span.start : span.stop]) if len(span) > 1 else row[span.start]
         found[name].append((value, int(row[width + 1])))
+    return found
+
+
+def citizens_counted_by(
+    session: Session,
+    groupings: dict[str, tuple[Grouping, Callable[[Any], Iterable[Hashable]]]],
+    created_at: ColumnElement[datetime],
+    since: datetime | None,
+    until: datetime | None,
+    who: ColumnElement[Any],
+) -> dict[str, dict[Hashable, int]]:
+    """Different values of `who` (citizens) per key, for each named (grouping, keys): `keys`
+    turns a grouped value into the keys it counts for (a case-folded query, an ISO week, each
+    filter). Unlike adding per-value counts, a citizen whose values share a key (two spellings,
+    two days of one week) is counted once there: open data must not count one person as two.
+    Rows with no `who` count as one citizen together (the fewest they can be)."""
+    found: dict[str, dict[Hashable, int]] = {}
+    for name, (grouping, keys) in groupings.items():
+        columns = grouping if isinstance(grouping, tuple) else (grouping,)
+        query = created_within(select(*columns, who).distinct(), created_at, since, until)
+        citizens: dict[Hashable, set[Any]] = {}
+        for row in session.execute(query):
+            value = tuple(row[:-1]) if isinstance(grouping, tuple) else row[0]
+            for key in keys(value):
+                citizens.setdefault(key, set()).add(row[-1])
+        counted = Counter({key: len(who_asked) for key, who_asked in citizens.items()})
+        found[name] = dict(counted.most_common())
     return found
 
 

@@ -55,4 +55,5 @@ from knowledge.search import resolve_when as resolve_when
 from knowledge.search import search as search
 from knowledge.search import upcoming_events as upcoming_events
 from knowledge.unmet_groups import UnmetGroup as UnmetGroup
+from knowledge.unmet_groups import citizens_per_group as citizens_per_group
 from knowledge.unmet_groups import group_unmet_demand as group_unmet_demand

@@ -14,7 +14,16 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, func, insert, select
 from sqlalchemy.orm import Session as DbSession
 
-from core.grouped_counts import grouped_counts_by, merged, utc_day, weekly
+from core.database import created_within
+from core.grouped_counts import (
+    as_date,
+    citizens_counted_by,
+    grouped_counts_by,
+    iso_week,
+    merged,
+    utc_day,
+    weekly,
+)
 from knowledge.documents import CatalogItem, Session
 from knowledge.importers.common import RowError, parse_link
 from knowledge.models import CatalogRecord, UnmetDemandRecord
@@ -163,10 +172,13 @@ def record_unmet_demand(
     language: str | None,
     filters: dict[str, Any] | None,
     district: str | None,
+    sender_id: str | None = None,
 ) -> None:
-    """Remember that a search found nothing, for planners. Never pass who asked."""
+    """Remember that a search found nothing, for planners. `sender_id` is kept only so the
+    citizen can see and erase it and open data can count citizens; staff never see it."""
     session.add(
         UnmetDemandRecord(
+            sender_id=sender_id or None,
             query=query.strip()[:500],
             language=(language or None),
             filters={
@@ -181,11 +193,19 @@ def record_unmet_demand(
 
 
 def unmet_demand_summary(
-    session: DbSession, since: datetime | None = None, until: datetime | None = None
+    session: DbSession,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    citizens: bool = False,
 ) -> dict[str, Any]:
     """Searches that found nothing, counted by query, language, district, filter and week;
     made in [since, until) when given (the staff console's date range). `queries` holds
-    [query, language, count] rows (JSON can carry them), for `group_unmet_demand`."""
+    [query, language, count] rows (JSON can carry them), for `group_unmet_demand`. With
+    `citizens`, each count is of different senders (open data leaves out cells under 5);
+    searches recorded before senders were kept count as one sender together."""
+    if citizens:
+        return _unmet_citizens_summary(session, since, until)
     # Counted in SQL (core.grouped_counts; one scan on PostgreSQL), not row by row in Python.
     created = UnmetDemandRecord.created_at
     rows = grouped_counts_by(
@@ -201,13 +221,10 @@ def unmet_demand_summary(
         since,
         until,
     )
-    by_query_language = merged(
-        rows["query"],
-        lambda pair: (" ".join(str(pair[0]).lower().split()), pair[1] or "unknown"),
-    )
+    byquery_as_counted = merged(rows["query"], query_as_counted)
     by_query: Counter[str] = Counter()
     by_language: Counter[str] = Counter()
-    for (query_text, language), n in by_query_language.items():  # type: ignore[misc]
+    for (query_text, language), n in byquery_as_counted.items():  # type: ignore[misc]
         by_query[query_text] += n
         by_language[language] += n
     by_filter: Counter[str] = Counter()
@@ -217,12 +234,51 @@ def unmet_demand_summary(
     return {
         "total": sum(by_language.values()),
         "by_query": dict(by_query.most_common()),
-        "queries": [[text, language, n] for (text, language), n in by_query_language.items()],
+        "queries": [[text, language, n] for (text, language), n in byquery_as_counted.items()],
         "by_language": dict(by_language.most_common()),
         "by_district": merged(rows["district"], lambda v: v or "unknown"),
         "by_filter": dict(by_filter.most_common()),
         "by_week": weekly(rows["day"]),
     }
+
+
+def _unmet_citizens_summary(
+    session: DbSession, since: datetime | None, until: datetime | None
+) -> dict[str, Any]:
+    """`unmet_demand_summary` counting different senders per cell (for open data)."""
+    created, who = UnmetDemandRecord.created_at, UnmetDemandRecord.sender_id
+    pair = (UnmetDemandRecord.query, UnmetDemandRecord.language)
+    counted = citizens_counted_by(
+        session,
+        {
+            "queries": (pair, lambda value: [query_as_counted(value)]),
+            "by_query": (pair, lambda value: [query_as_counted(value)[0]]),
+            "by_language": (UnmetDemandRecord.language, lambda value: [value or "unknown"]),
+            "by_district": (UnmetDemandRecord.district, lambda value: [value or "unknown"]),
+            "by_filter": (cast(UnmetDemandRecord.filters, Text), _filter_wishes),
+            "by_week": (utc_day(session, created), lambda day: [iso_week(as_date(day))]),
+        },
+        created,
+        since,
+        until,
+        who,
+    )
+    total_query = created_within(select(func.count(func.distinct(who))), created, since, until)
+    total = int(session.execute(total_query).scalar_one())
+    anonymous = created_within(select(func.count()).where(who.is_(None)), created, since, until)
+    total += 1 if session.execute(anonymous).scalar_one() else 0
+    queries = counted.pop("queries")
+    return {
+        "total": total,
+        "queries": [[text, language, n] for (text, language), n in queries.items()],  # type: ignore[misc]
+        **counted,
+        "by_week": dict(sorted(counted["by_week"].items())),  # type: ignore[type-var]
+    }
+
+
+def query_as_counted(pair: Any) -> tuple[str, str]:
+    """A query as planners count it: case and spaces folded; no language is "unknown"."""
+    return " ".join(str(pair[0]).lower().split()), pair[1] or "unknown"
 
 
 def _filter_wishes(filters: Any) -> list[str]:

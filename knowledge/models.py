@@ -57,11 +57,13 @@ class CatalogRecord(Base):
 
 
 class UnmetDemandRecord(Base):
-    """A search that found nothing: what was asked, never who asked."""
+    """A search that found nothing: what was asked, and by which sender id (shown in "my data",
+    erased by "forget me", counted as citizens in open data; never shown to staff)."""
 
     __tablename__ = "unmet_demand"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sender_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     query: Mapped[str] = mapped_column(String(500))
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

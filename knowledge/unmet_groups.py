@@ -17,9 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from core.database import created_within
 from knowledge.search.glossary import get_glossary, normalise_text
 from knowledge.search.spelling import Speller, glossary_speller
 
@@ -79,6 +83,31 @@ def group_unmet_demand(by_query_language: Mapping[tuple[str, str], int]) -> list
         group.queries[(query, language)] = count
     ordered_groups = sorted(groups.values(), key=lambda group: (-group.count, group.key))
     return _merged_by_meaning(ordered_groups)
+
+
+def citizens_per_group(
+    session: Session,
+    groups: list[UnmetGroup],
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, int]:
+    """Different senders per group (key: count) in [since, until), for open data: a citizen
+    who asked "library" and "libary" is one citizen of that group, not two. Searches recorded
+    before senders were kept count as one sender together."""
+    from knowledge.catalog import query_as_counted
+    from knowledge.models import UnmetDemandRecord
+
+    group_of = {pair: group.key for group in groups for pair in group.queries}
+    record = UnmetDemandRecord
+    pairs = select(record.query, record.language, record.sender_id).distinct()
+    senders: dict[str, set[str | None]] = {}
+    for query, language, sender in session.execute(
+        created_within(pairs, record.created_at, since, until)
+    ):
+        key = group_of.get(query_as_counted((query, language)))
+        if key is not None:
+            senders.setdefault(key, set()).add(sender)
+    return {key: len(senders.get(key, ())) for key in (group.key for group in groups)}
 
 
 def _merged_by_meaning(groups: list[UnmetGroup]) -> list[UnmetGroup]:

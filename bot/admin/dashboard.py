@@ -111,8 +111,9 @@ def chosen_range(params: dict[str, str], today: date | None = None) -> tuple[Dat
 def planner_counts(
     database_url: str | None, period: DateRange, *, open_data: bool = False
 ) -> dict[str, Any]:
-    """Everything the dashboard shows for the range: "needs" (citizens.needs_summary; with
-    `open_data`, counted as different citizens), "unmet" (knowledge.unmet_demand_summary),
+    """Everything the dashboard shows for the range: "needs" (citizens.needs_summary) and
+    "unmet" (knowledge.unmet_demand_summary), both counted as different citizens with
+    `open_data`,
     "groups" (the unmet questions grouped across languages and typos), "conversations"
     (citizens.conversation_totals as a dict) and "answered" (the share of searches that found
     something, None before any search)."""
@@ -136,7 +137,7 @@ def planner_counts(
         unmet_read = pool.submit(
             read,
             lambda session: knowledge.unmet_demand_summary(
-                session, since=period.since, until=period.until
+                session, since=period.since, until=period.until, citizens=open_data
             ),
         )
         totals_read = pool.submit(
@@ -148,7 +149,12 @@ def planner_counts(
         needs, unmet, totals = needs_read.result(), unmet_read.result(), totals_read.result()
     asked = {(text, language): count for text, language, count in unmet["queries"]}
     groups = knowledge.group_unmet_demand(asked)
-    unmet["by_group"] = {group.label: group.count for group in groups}
+    if open_data:  # a citizen who asked two ways of one group is one citizen there
+        with session_scope(database_url) as session:
+            askers = knowledge.citizens_per_group(session, groups, period.since, period.until)
+        unmet["by_group"] = {group.label: askers[group.key] for group in groups}
+    else:
+        unmet["by_group"] = {group.label: group.count for group in groups}
     searches = totals.searches
     answered = max(0, searches - unmet["total"]) / searches if searches else None
     return {

@@ -182,20 +182,21 @@ def test_near_a_point_results_come_nearest_first_with_distances(sample_city: str
     assert distances == sorted(distances)
 
 
-def test_an_unmet_search_is_recorded_without_who_asked(sample_city: str) -> None:
+def test_an_unmet_search_is_recorded_with_its_sender_for_my_data(sample_city: str) -> None:
     state = SearchState(kind="course", query="beekeeping", topic="beekeeping")
     page = search_flow.run_search(state, "en")
     assert page.unmet and page.results == []
-    search_flow.record_unmet(state, "en", sample_city)
+    search_flow.record_unmet(state, "en", "telegram:4242", sample_city)
     engine = create_engine(sample_city)
     with engine.connect() as connection:
-        columns = [row[1] for row in connection.execute(text("PRAGMA table_info(unmet_demand)"))]
         rows = connection.execute(
-            text("SELECT query, language, filters FROM unmet_demand WHERE query = 'beekeeping'")
+            text(
+                "SELECT query, language, filters, sender_id FROM unmet_demand"
+                " WHERE query = 'beekeeping'"
+            )
         ).all()
     engine.dispose()
-    assert not any("sender" in column for column in columns)
-    assert len(rows) == 1 and rows[0][1] == "en"
+    assert len(rows) == 1 and rows[0][1] == "en" and rows[0][3] == "telegram:4242"
     assert json.loads(rows[0][2]) == {"types": ["course", "event"]}
 
 

@@ -193,6 +193,38 @@ async def test_the_open_data_export_leaves_out_every_count_under_five(database_u
     assert "Wang" not in response.text and "beekeeping" not in response.text
 
 
+async def test_open_data_counts_unmet_searches_as_citizens_not_searches(database_url) -> None:
+    """One citizen asking for beekeeping six times (two spellings) is one citizen: left out;
+    five citizens asking for pottery once each are published."""
+    app, conversation = console_app(database_url, {"li": "planner"})
+    with session_scope(database_url) as session:
+        for spelling in ("beekeeping", "Beekeeping", "beekeping") * 2:
+            knowledge.record_unmet_demand(session, spelling, "en", {}, "Xicheng", "web:keen")
+        for number in range(5):
+            knowledge.record_unmet_demand(session, "pottery", "en", {}, "Nanhu", f"web:{number}")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        await log_in(client, "li")
+        response = await client.get("/admin/planner-open-data.csv")
+    await conversation.close()
+
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    unmet = {(r["breakdown"], r["value"]): r["count"] for r in rows if r["section"] == "unmet"}
+    this_week = "{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2])
+    assert unmet == {
+        ("total", ""): "6",
+        ("by_query", "pottery"): "5",
+        ("by_query", "(fewer than 5 each)"): "<5",
+        ("by_district", "Nanhu"): "5",
+        ("by_district", "(fewer than 5 each)"): "<5",
+        ("by_language", "en"): "6",
+        ("by_week", this_week): "6",
+        ("by_group", "pottery"): "5",
+        ("by_group", "(fewer than 5 each)"): "<5",
+    }
+    assert "beekeeping" not in response.text.lower()
+
+
 async def test_a_group_drills_down_to_how_it_was_asked_in_each_language(planner_client) -> None:
     client, _ = planner_client
     await log_in(client, "li")

@@ -8,6 +8,7 @@ from sqlalchemy import inspect, text
 
 import citizens
 import helpdesk
+import knowledge
 from bot.broadcasts import Announcement, broadcast
 from bot.channels import web
 from citizens.registry import CITIZEN_COLUMNS, registered
@@ -84,6 +85,8 @@ async def test_my_data_and_forget_me_cover_records_conversation_deliveries_and_o
             {"s": sender},
         )
         helpdesk.request_person(session, sender, channel="web", language="zh")
+        for citizen in (sender, other):
+            knowledge.record_unmet_demand(session, "养蜂课", "zh", {}, None, citizen)
     helpdesk.desk_turn(url, sender, "请找人帮我")
     announcement = Announcement(texts={"zh": "陶艺节"}, event_id="evt-registry")
     with session_scope(url) as session:
@@ -101,6 +104,7 @@ async def test_my_data_and_forget_me_cover_records_conversation_deliveries_and_o
     assert [d["status"] for d in shown["broadcast_deliveries"]] == ["delivered"]
     assert shown["web_outbox"] == ["陶艺节"]
     assert shown["helpdesk_messages"] == [{"from": "citizen", "text": "请找人帮我"}]
+    assert [search["query"] for search in shown["unmet_searches"]] == ["养蜂课"]
 
     with session_scope(url) as session:
         erased = citizens.erase_citizen(session, sender)
@@ -113,12 +117,14 @@ async def test_my_data_and_forget_me_cover_records_conversation_deliveries_and_o
         "broadcast_deliveries": 1,
         "web_outbox": 1,
         "helpdesk": 2,
+        "unmet_demand": 1,
     }
     assert left_in_transaction == {}
     assert {name: n for name, n in _rows_naming(url, sender).items() if n} == {}
     with session_scope(url) as session:
         kept = citizens.export_citizen_data(session, other)
     assert kept["web_outbox"] == ["陶艺节"] and len(kept["broadcast_deliveries"]) == 1
+    assert [search["query"] for search in kept["unmet_searches"]] == ["养蜂课"]
 
 
 def test_the_actions_erasure_leaves_the_conversation_for_the_gateway(url: str) -> None:

@@ -181,17 +181,18 @@ def test_sample_city_imports_with_no_rejections_and_reimports_unchanged(url: str
         assert knowledge.catalog_fingerprint(session) == fingerprint
 
 
-def test_unmet_demand_is_counted_without_who_asked(url: str) -> None:
+def test_unmet_demand_is_counted_per_search_and_per_citizen(url: str) -> None:
     with session_scope(url) as session:
         knowledge.record_unmet_demand(
             session, "Sign language  for kids", "en", {"audience": "children"}, "Nanhu"
         )
-        knowledge.record_unmet_demand(session, "sign language for kids", "en", {}, "Nanhu")
+        knowledge.record_unmet_demand(session, "sign language for kids", "en", {}, "Nanhu", "web:a")
         knowledge.record_unmet_demand(
-            session, "周末陶艺课", "zh", {"schedule": "weekend", "price": None}, None
+            session, "周末陶艺课", "zh", {"schedule": "weekend", "price": None}, None, "web:a"
         )
     with session_scope(url) as session:
         summary = knowledge.unmet_demand_summary(session)
+        by_citizens = knowledge.unmet_demand_summary(session, citizens=True)
         columns = {c["name"] for c in inspect(session.connection()).get_columns("unmet_demand")}
         stored_filters = (
             session.execute(text("SELECT filters FROM unmet_demand ORDER BY id")).scalars().all()
@@ -205,5 +206,15 @@ def test_unmet_demand_is_counted_without_who_asked(url: str) -> None:
         "queries": [["sign language for kids", "en", 2], ["周末陶艺课", "zh", 1]],
         "by_week": {"{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2]): 3},
     }
-    assert columns == {"id", "query", "language", "filters", "district", "created_at"}
+    # The first search has no sender (recorded before senders were kept): one citizen apart.
+    assert by_citizens == {
+        "total": 2,
+        "by_query": {"sign language for kids": 2, "周末陶艺课": 1},
+        "by_language": {"en": 2, "zh": 1},
+        "by_district": {"Nanhu": 2, "unknown": 1},
+        "by_filter": {"audience: children": 1, "schedule: weekend": 1},
+        "queries": [["sign language for kids", "en", 2], ["周末陶艺课", "zh", 1]],
+        "by_week": {"{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2]): 2},
+    }
+    assert columns == {"id", "query", "language", "filters", "district", "created_at", "sender_id"}
     assert len(stored_filters) == 3
