@@ -300,6 +300,15 @@ def _send_at(value: str, settings: Settings) -> datetime:
     return moment.astimezone(UTC)
 
 
+UNKNOWN_EXPLAINED = (
+    "  {count} unknown: their message was on its way when a worker stopped (or the platform did "
+    "not answer in time), so it may have arrived. Telegram cannot tell us and has no way to send "
+    "a message only once, so they are not sent it again: nobody gets it twice. Each worker "
+    "stopped leaves at most one per chunk it was sending (BROADCAST_WORKER_CONCURRENCY). To send "
+    "to them anyway, run the same command with --resend-unknown (some will then have it twice)."
+)
+
+
 def _print_summary(summary: dict) -> None:
     matched = _subscribers(summary["matched"])
     if summary["dry_run"]:
@@ -328,10 +337,7 @@ def _print_summary(summary: dict) -> None:
     for unknown in summary["unknowns"]:
         print(f"  unknown: {unknown['sender_id']}: {unknown['reason']}")
     if summary["unknowns"]:
-        print(
-            "  unknown deliveries are not sent again; add --resend-unknown to send them "
-            "(those who already got it will get it twice)"
-        )
+        print(UNKNOWN_EXPLAINED.format(count=len(summary["unknowns"])))
 
 
 def _database_failed(url: str, error: SQLAlchemyError) -> str:

@@ -26,6 +26,12 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "rate": "Messages per second",
         "failed": "Failed (tried again by the next send)",
         "unknown": "Unsure: may have arrived (not sent again)",
+        "unknown_note": "Unsure means the message was on its way when a broadcast worker "
+        "stopped (or Telegram did not answer in time): it may have arrived. Telegram cannot say, "
+        "and it has no way to send a message only once, so these citizens are not sent it again "
+        "and nobody gets it twice. A stopped worker leaves at most one unsure citizen per batch it "
+        "was sending. The command `learncity broadcast` names them and can send to them anyway "
+        "(--resend-unknown).",
         "past": "Past announcements",
         "past_intro": "Every announcement sent or scheduled from here or the command line, "
         "newest first, with its report.",
@@ -53,6 +59,10 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "rate": "每秒消息数",
         "failed": "失败（下次发送时重试）",
         "unknown": "不确定：可能已送达（不再重发）",
+        "unknown_note": "“不确定”表示广播进程停止时（或 Telegram 未及时答复）消息正在发送途中，"
+        "可能已送达。Telegram 无法告知结果，也无法保证只发送一次，因此不会再次发送给这些市民，"
+        "没有人会收到两次。每个停止的进程最多留下其正在发送的每批中的一位不确定的市民。"
+        "命令 `learncity broadcast` 会列出他们，也可以仍然发送给他们（--resend-unknown）。",
         "past": "以往通知",
         "past_intro": "在这里或命令行发送或定时的所有通知，最新的在前，附报告。",
         "none_yet": "还没有通知。",

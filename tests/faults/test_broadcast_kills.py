@@ -221,3 +221,108 @@ def test_workers_killed_at_random_three_times_send_each_citizen_once(
     assert set(missing) <= unknown, "a citizen who got nothing is named in the report"
     assert report["delivered"] + report["unknown"] == len(chats), report
     assert report["status"] == "done" and report["left"] == 0
+
+
+IN_FLIGHT_CHUNKS = 4  # BROADCAST_WORKER_CONCURRENCY: chunks one worker sends at once
+
+
+class _FrozenPlatform:
+    """Holds the Telegram stand-in still from one send on (the listener runs on its event loop),
+    so every request a worker makes after that one stays on the wire, unanswered."""
+
+    def __init__(self, at_send: int) -> None:
+        self.at_send, self.sends = at_send, 0
+        self.frozen, self.thaw = threading.Event(), threading.Event()
+
+    def __call__(self, call: ApiCall) -> None:
+        if call.method != "sendMessage":
+            return
+        self.sends += 1
+        if self.sends == self.at_send:
+            self.frozen.set()
+            self.thaw.wait(timeout=60)
+
+
+def _in_flight(url: str, key: str) -> list[str]:
+    """Citizens whose delivery is claimed (`sending`) and not yet settled."""
+    from sqlalchemy import select
+
+    from bot.models import BroadcastDelivery
+
+    with session_scope(url) as session:
+        return list(
+            session.scalars(
+                select(BroadcastDelivery.sender_id).where(
+                    BroadcastDelivery.announcement_key == key,
+                    BroadcastDelivery.status == "sending",
+                )
+            )
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_worker_killed_with_sends_in_flight_leaves_at_most_its_in_flight_window_unknown(
+    tmp_path: Path, database_url: str, redis_prefix: str
+) -> None:
+    """Telegram has no idempotency key: a send whose answer never came may have been shown, so
+    it is reported unknown and not sent again (at most once). Only the sends on the wire when
+    the worker died can be unknown: one per chunk in flight, BROADCAST_WORKER_CONCURRENCY."""
+    require_learncity_command()
+    upgrade_database(database_url)
+    chats = list(range(7001, 7121))
+    subscribe_telegram_chats(database_url, chats)
+    platform = _FrozenPlatform(at_send=30)
+    with FakeTelegramApi(token="4242:WORKERS-test") as telegram:
+        telegram.add_listener(platform)
+        env = worker_environment(
+            database_url,
+            telegram,
+            tmp_path / "data",
+            redis_prefix,
+            TELEGRAM_BROADCAST_RATE="50",
+            BROADCAST_CHUNK_SIZE="10",
+            BROADCAST_WORKER_CONCURRENCY=str(IN_FLIGHT_CHUNKS),
+        )
+        workers = [start_worker(env, tmp_path / "worker-killed.log")]
+        waiting = start_broadcast(env, "--text", "Learning festival", "--event-id", "evt-inflight")
+        try:
+            wait_until(platform.frozen.is_set, 120, "the 30th send to reach the platform")
+            # Every chunk in flight claims its next citizen and sends: all of them on the wire.
+            in_flight = wait_until(
+                lambda: (
+                    (found := _in_flight(database_url, "event:evt-inflight"))
+                    and len(found) >= IN_FLIGHT_CHUNKS
+                    and found
+                ),
+                30,
+                f"{IN_FLIGHT_CHUNKS} sends in flight",
+                details=lambda: _in_flight(database_url, "event:evt-inflight"),
+            )
+            workers[0].send_signal(signal.SIGKILL)
+            workers[0].wait(timeout=10)
+            at_kill = _in_flight(database_url, "event:evt-inflight")
+            platform.thaw.set()
+            workers.append(start_worker(env, tmp_path / "worker-after.log"))
+            stdout, stderr = waiting.communicate(timeout=300)
+        finally:
+            platform.thaw.set()
+            stop_workers(workers)
+            if waiting.poll() is None:
+                waiting.kill()
+        sends = sends_per_chat(telegram)
+
+    report = json.loads(stdout)
+    unknown = sorted(item["sender_id"] for item in report["unknowns"])
+    duplicates, missing = duplicates_and_missing(sends, chats)
+    print(
+        f"\nkilled with {len(at_kill)} sends in flight ({IN_FLIGHT_CHUNKS} chunks at once): "
+        f"{len(unknown)} unknown, {len(missing)} got nothing, {len(duplicates)} duplicates"
+    )
+    assert len(in_flight) >= 1
+    assert unknown == sorted(at_kill), "exactly the sends on the wire at the kill are unknown"
+    assert 1 <= len(unknown) <= IN_FLIGHT_CHUNKS
+    assert duplicates == []
+    assert {f"telegram:{chat}" for chat in missing} <= set(unknown)
+    assert all("may have arrived" in item["reason"] for item in report["unknowns"])
+    assert report["delivered"] + report["unknown"] == len(chats), report
