@@ -6,6 +6,7 @@ A service that does not answer fails the test that needs it (tests/services.py).
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from core.database import upgrade_database
 from core.settings import REPOSITORY_ROOT, Settings
 from tests.environment import settings_from_environment
 from tests.services import (
@@ -60,6 +62,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     with admin.begin() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file at the current schema (every migration applied), made once a session."""
+    path = tmp_path_factory.mktemp("schema") / "migrated.db"
+    upgrade_database(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database(tmp_path: Path, migrated_sqlite_template: Path) -> str:
+    """A fresh SQLite database of this test's own at the current schema; yields its URL.
+
+    A copy of the session's migrated file: the same schema `upgrade_database` makes, without
+    running every migration again for each of the hundreds of tests that want one."""
+    path = tmp_path / "test-database.db"
+    shutil.copyfile(migrated_sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @dataclass

@@ -27,20 +27,12 @@ from bot.shared_state import (
     seen_once,
 )
 from bot.stack import free_port
-from core.database import upgrade_database
 from core.settings import Settings
 from tests.bot import telegram_support, wechat_support
 from tests.conftest import REDIS_URL
 from tests.fakes.rasa_rest import FakeRasa
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.wechat_api import FakeWeChatApi, WeChatCallbacks
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'replicas.db'}"
-    upgrade_database(url)
-    return url
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from bot.conversation import Conversation
 from bot.messages import Reply
 from bot.text_split import utf16_length
 from citizens import subscribe_events, subscribers_for
-from core.database import session_scope, upgrade_database
+from core.database import session_scope
 from core.settings import Settings
 from tests.bot.telegram_support import (
     WEBHOOK_SECRET,
@@ -65,13 +65,6 @@ def _scripted(sender: str, message: str) -> list[dict[str, Any]]:
         ]
         return [{"custom": {"learncity": {"text": "Near you:", "cards": cards}}}]
     return [{"text": f"you said: {message}"}]
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'telegram.db'}"
-    upgrade_database(url)
-    return url
 
 
 @pytest.fixture

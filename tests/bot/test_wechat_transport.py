@@ -27,7 +27,7 @@ from bot.conversation import Conversation
 from bot.messages import Button, Reply
 from bot.text_split import split_text, utf8_length
 from citizens import is_reachable, subscribe_events
-from core.database import session_scope, upgrade_database
+from core.database import session_scope
 from core.settings import Settings
 from tests.bot.wechat_support import WECHAT_TOKEN, callbacks_for, serving_gateway, wechat_settings
 from tests.fakes.rasa_rest import FakeRasa
@@ -64,13 +64,6 @@ def _scripted(sender: str, message: str) -> list[dict[str, Any]]:
         }
         return [{"custom": {"learncity": {"text": "Near you:", "cards": [card]}}}]
     return [{"text": f"you said: {message}"}]
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'wechat.db'}"
-    upgrade_database(url)
-    return url
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from sqlalchemy import create_engine, text
 from bot.conversation import Conversation
 from bot.kind_replies import TRY_AGAIN
 from bot.stack import free_port, gateway_app
-from core.database import upgrade_database
 from core.settings import Settings
 from tests.bot.telegram_support import serving_gateway as serving_telegram_gateway
 from tests.bot.telegram_support import telegram_settings
@@ -39,13 +38,6 @@ def _assistant(sender: str, message: str) -> list[dict[str, Any]]:
     if "忘记我" in message or "forget me" in message:
         return [{"custom": {"learncity": {"text": ERASED, "erase_conversation": True}}}]
     return [{"text": f"you said: {message}"}]
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'boundary.db'}"
-    upgrade_database(url)
-    return url
 
 
 @pytest.fixture

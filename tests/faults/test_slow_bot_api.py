@@ -20,7 +20,6 @@ import pytest
 
 from bot.channels.telegram_lanes import SEND_TIMEOUT_SECONDS
 from bot.conversation import Conversation
-from core.database import upgrade_database
 from tests.bot.telegram_support import WEBHOOK_SECRET, serving_gateway, telegram_settings
 from tests.fakes.rasa_rest import FakeRasa
 from tests.fakes.telegram_api import FakeTelegramApi
@@ -29,13 +28,6 @@ HANGING = list(range(10_000, 10_100))  # 100 chats whose sends never answer
 HEALTHY = list(range(20_000, 20_100))  # 100 chats answered as usual
 CONTROL = list(range(30_000, 30_200))  # as many updates as a wave, before anything hangs
 SECRET_HEADER = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'slow-bot-api.db'}"
-    upgrade_database(url)
-    return url
 
 
 @pytest.fixture

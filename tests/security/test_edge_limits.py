@@ -36,7 +36,6 @@ from bot.edge import (
 )
 from bot.gateway import create_app
 from bot.messages import IncomingMessage
-from core.database import upgrade_database
 from core.settings import REPOSITORY_ROOT
 from tests.fakes.loopback import free_port, serving_in_this_loop
 from tests.fakes.rasa_rest import FakeRasa
@@ -60,13 +59,6 @@ def _answers(_: str, message: str) -> list[dict[str, Any]]:
 def fake_rasa() -> Iterator[FakeRasa]:
     with FakeRasa(_answers) as rasa:
         yield rasa
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'edge.db'}"
-    upgrade_database(url)
-    return url
 
 
 @pytest.fixture
@@ -223,9 +215,10 @@ async def test_a_payload_must_be_a_bounded_well_formed_intent_payload(
 
 
 async def test_too_long_telegram_and_wechat_text_gets_a_kind_reply_not_a_rasa_turn(
-    fake_rasa: FakeRasa,
+    fake_rasa: FakeRasa, database: str
 ) -> None:
-    conversation = Conversation(fake_rasa.url, timeout=10)
+    # Its own database: the default one (whatever the environment points at) may be unmigrated.
+    conversation = Conversation(fake_rasa.url, timeout=10, database_url=database)
     try:
         telegram_over = await conversation.handle(
             IncomingMessage("telegram:1", "telegram", text="我想学陶艺" * 820)  # 4,100 chars

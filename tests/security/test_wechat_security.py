@@ -19,7 +19,7 @@ import pytest
 
 from bot.conversation import Conversation
 from citizens import subscribe_events, subscribers_for
-from core.database import session_scope, upgrade_database
+from core.database import session_scope
 from core.settings import Settings
 from tests.bot.wechat_support import callbacks_for, serving_gateway, wechat_settings
 from tests.fakes.rasa_rest import FakeRasa
@@ -39,9 +39,9 @@ def _assistant(sender: str, message: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'wechat-security.db'}"
-    upgrade_database(url)
+def database(database: str) -> str:
+    """The shared fresh database, with the victim's subscription in it."""
+    url = database
     with session_scope(url) as session:
         subscribe_events(session, f"wechat:{VICTIM}", topic="pottery", consent=True)
     return url
