@@ -43,10 +43,23 @@ class UpsertCounts:
     unchanged: int = 0
 
 
+_RECURRENCE_DEFAULTS = {"weeks_of_month": (), "month_days": (), "interval": 1, "except_dates": ()}
+
+
 def content_hash(item: CatalogItem) -> str:
     """A fingerprint of everything an item says, so a re-import can tell unchanged items apart."""
     data = asdict(item)
     data["extra"] = dict(sorted(item.extra.items()))
+    # Recurrence fields left at their defaults are left out, so items imported before they
+    # existed keep their hash (a re-import does not count them all as updated).
+    data["sessions"] = [
+        {
+            k: v
+            for k, v in session.items()
+            if k not in _RECURRENCE_DEFAULTS or v != _RECURRENCE_DEFAULTS[k]
+        }
+        for session in data["sessions"]
+    ]
     encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 

@@ -22,6 +22,24 @@ class Session:
     end_time: str | None = None
     start_date: str | None = None  # ISO date
     end_date: str | None = None
+    # Monthly patterns (docs/catalog-formats.md, "Recurrence"): the first and third Saturday
+    # are days=("saturday",), weeks_of_month=(1, 3) (-1: the last one of the month); the
+    # 15th of each month is month_days=(15,). Neither: every week on `days`.
+    weeks_of_month: tuple[int, ...] = ()
+    month_days: tuple[int, ...] = ()
+    interval: int = 1  # every `interval` weeks (months, for a monthly pattern) from start_date
+    except_dates: tuple[str, ...] = ()  # ISO dates it does not take place
+
+    def __post_init__(self) -> None:
+        # Read back from JSON (the catalog table, the index journal), lists become tuples again.
+        for name in ("days", "weeks_of_month", "month_days", "except_dates"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value or ()))
+
+    @property
+    def monthly(self) -> bool:
+        return bool(self.weeks_of_month or self.month_days)
 
 
 @dataclass(frozen=True)
