@@ -135,6 +135,68 @@ def test_the_roles_listen_where_the_load_balancer_and_the_other_roles_look() -> 
     assert re.search(r"bind :5005\b", haproxy) and re.search(r"bind :5055\b", haproxy)
 
 
+# What each role answers without a secret when it is up (bot/health.py, bot/action_server.py,
+# Rasa's own /version); the load balancer asks the same paths.
+HEALTH_PATHS = {"gateway": "/health/live", "rasa": "/version", "actions": "/health"}
+
+
+def _role_settings(service: dict[str, Any]) -> Settings:
+    environment = {key: str(value) for key, value in service["environment"].items()}
+    return Settings(
+        **{key.lower(): _interpolated(v) for key, v in environment.items() if key in SETTINGS}
+    )
+
+
+def test_every_serving_role_has_a_healthcheck_on_its_own_port_and_path() -> None:
+    services = _role_services()
+    for role, path in HEALTH_PATHS.items():
+        check = services[role].get("healthcheck")
+        assert check, f"{role} has no healthcheck"
+        command = " ".join(check["test"])
+        assert f"http://127.0.0.1:{ROLE_PORTS[role]}{path}" in command, (role, command)
+        assert check["test"][0] == "CMD" and check["test"][1] == "python", "python is in the image"
+    haproxy = (DEPLOY / "haproxy.cfg").read_text(encoding="utf-8")
+    for path in ("/health/ready", HEALTH_PATHS["rasa"], HEALTH_PATHS["actions"]):
+        assert f"option httpchk GET {path}\n" in haproxy, path
+    for store in ("postgres", "redis"):
+        assert _compose()["services"][store]["healthcheck"]["test"], store
+
+
+def test_roles_start_after_the_stores_and_the_one_time_preparation() -> None:
+    compose = _compose()
+    for role, service in _role_services().items():
+        needs = service["depends_on"]
+        assert needs["prepare"]["condition"] == "service_completed_successfully", role
+        assert needs["redis"]["condition"] == "service_healthy", role
+    prepare = compose["services"]["prepare"]
+    assert prepare["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "learncity db upgrade" in " ".join(prepare["command"])
+    assert "learncity train" in " ".join(prepare["command"])
+    assert set(compose["services"]["lb"]["depends_on"]) == set(ROLE_PORTS)
+
+
+def test_every_role_shares_the_stores_and_the_trained_models() -> None:
+    compose = _compose()
+    declared = set(compose["volumes"])
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source, target = volume.split(":")[:2]
+            if source.startswith("."):
+                assert (DEPLOY / source).is_file(), f"{name}: {source} is not in deploy/"
+            else:
+                assert source in declared, f"{name}: volume {source} is not declared"
+    for role, service in {**_role_services(), "prepare": compose["services"]["prepare"]}.items():
+        settings = _role_settings(service)
+        assert settings.sqlalchemy_url.startswith("postgresql+psycopg2://"), role
+        assert settings.redis_url.startswith("redis://redis:6379"), role
+        mounts = dict(volume.split(":")[:2] for volume in service["volumes"])
+        assert mounts.get("models") == str(settings.models_dir), (
+            f"{role}: the models volume must be mounted at LEARNCITY_MODELS_DIR"
+        )
+    assert compose["services"]["postgres"]["volumes"] == ["postgres:/var/lib/postgresql/data"]
+    assert compose["services"]["redis"]["volumes"] == ["redis:/data"]
+
+
 def _unit(path: Path) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
