@@ -96,6 +96,9 @@ class Cluster:
     wechat_api_url: str
     replicas: int = 2
     model: Path | None = None  # the trained model every Rasa replica serves (default: current)
+    # Replicas given the smallest pool (DATABASE_POOL_SIZE=2, no overflow); PostgreSQL sees their
+    # connections under application_name "learncity-<name>" (`connections_of`).
+    small_pools: tuple[str, ...] = ()
     redis_prefix: str = field(default_factory=lambda: f"lc{uuid.uuid4().hex[:10]}:")
     rasa_token: str = field(default_factory=lambda: uuid.uuid4().hex)
     action_token: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -194,6 +197,13 @@ class Cluster:
         data_dir = self.root / name
         data_dir.mkdir(parents=True, exist_ok=True)
         env = self.base_env(data_dir) | settings
+        if name in self.small_pools:
+            separator = "&" if "?" in self.database_url else "?"
+            env |= {
+                "DATABASE_URL": f"{self.database_url}{separator}application_name=learncity-{name}",
+                "DATABASE_POOL_SIZE": "2",
+                "DATABASE_MAX_OVERFLOW": "0",
+            }
         arguments = ["--model", str(self.model)] if role == "rasa" and self.model else []
         self.roles[name] = RoleProcess(
             name, role, port, env, self.root / f"{name}.log", arguments=arguments
@@ -247,7 +257,11 @@ class Cluster:
 
 @contextlib.contextmanager
 def running_cluster(
-    root: Path, telegram: FakeTelegramApi, wechat: FakeWeChatApi, model: Path
+    root: Path,
+    telegram: FakeTelegramApi,
+    wechat: FakeWeChatApi,
+    model: Path,
+    small_pools: tuple[str, ...] = (),
 ) -> Iterator[Cluster]:
     """A started `Cluster` on a PostgreSQL of its own, talking to these platform stand-ins."""
     with TemporaryPostgres() as postgres:
@@ -260,6 +274,7 @@ def running_cluster(
             wechat_app_secret=wechat.app_secret,
             wechat_api_url=wechat.base_url,
             model=model,
+            small_pools=small_pools,
         )
         try:
             cluster.start()

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.messages import Reply
 from nlu.serving import WEBHOOK_PATH
@@ -58,7 +59,8 @@ def cluster(
     require_redis(REDIS_URL).close()  # a missing service fails the test, naming it
     require_postgres_binaries()
     root = tmp_path_factory.mktemp("cluster")
-    with running_cluster(root, telegram, wechat_api, trained_model()) as cluster:
+    model = trained_model()
+    with running_cluster(root, telegram, wechat_api, model, small_pools=("gateway-2",)) as cluster:
         yield cluster
 
 
@@ -172,6 +174,47 @@ async def test_one_citizens_simultaneous_turns_on_both_servers_are_all_kept_in_t
         )
     user_texts = [event["text"] for event in tracker.json()["events"] if event["event"] == "user"]
     assert sorted(user_texts) == sorted(said)
+
+
+async def test_a_gateway_with_a_pool_of_two_answers_ten_parallel_turns(cluster: Cluster) -> None:
+    """gateway-2 runs with DATABASE_POOL_SIZE=2 and no overflow (docs/deployment.md): ten web
+    chat turns at once all get an answer, none waits out the pool, and PostgreSQL never sees a
+    third connection from it."""
+    gateway = cluster.roles["gateway-2"]
+    most_open, done = 0, asyncio.Event()
+    engine = create_engine(cluster.database_url)
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+
+    def open_now() -> int:
+        with engine.connect() as connection:
+            return int(connection.scalar(query, {"name": "learncity-gateway-2"}) or 0)
+
+    async def watch() -> None:
+        nonlocal most_open
+        while not done.is_set():
+            most_open = max(most_open, await asyncio.to_thread(open_now))
+            await asyncio.sleep(0.05)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        async with httpx.AsyncClient(timeout=120) as client:
+            responses = await asyncio.gather(
+                *(
+                    client.post(
+                        f"http://127.0.0.1:{gateway.port}/api/chat",
+                        json={"session_id": f"pool-two-{n}", "text": "hello", "language": "en"},
+                    )
+                    for n in range(10)
+                )
+            )
+    finally:
+        done.set()
+        await watcher
+        engine.dispose()
+    assert [response.status_code for response in responses] == [200] * 10
+    assert all(response.json()["replies"] for response in responses), "every turn is answered"
+    assert "QueuePool limit" not in gateway.log.read_text(errors="replace")
+    assert 1 <= most_open <= 2, f"{most_open} connections from a gateway with a pool of 2"
 
 
 async def test_one_replica_of_each_role_killed_under_load_loses_and_doubles_nothing(
