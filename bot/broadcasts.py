@@ -12,7 +12,8 @@ Those become `unknown`: counted and listed by citizen in the report, never resen
 treated as delivered unless the operator says so (`resend_unknown`, `--resend-unknown`).
 Measured with kill -9 three times during a broadcast to the Telegram stand-in
 (tests/faults/test_broadcast_kills.py): no duplicates, no misses, each kill at most one
-`unknown` per channel.
+`unknown` per channel and chunk in flight (a worker sends BROADCAST_WORKER_CONCURRENCY chunks
+at once, one message at a time each).
 """
 
 from __future__ import annotations
