@@ -4,7 +4,9 @@
 normal answer or the kind "try again", never an error or silence; the supervisor notices,
 clears the old process tree, starts a new one, and the stack answers again. Time to recover
 is printed (`pytest -s`) and checked against a generous bound. Last, SIGTERM stops it all.
-The tests run in file order on one `learncity run` (one Rasa start costs minutes here).
+The tests run in file order on one `learncity run` (one Rasa start costs minutes here); the
+session's shared assistant (tests/conftest.py) is never killed, so no other test waits for
+its Rasa to load again.
 """
 
 from __future__ import annotations
@@ -156,6 +158,19 @@ def _recover(stack: RunningCommand, load: Load, struck_at: float, old_pid: int, 
     )
 
 
+def _chat(stack: RunningCommand, text: str) -> dict:
+    """One turn of a new web-chat citizen; the gateway's JSON answer."""
+    response = httpx.post(
+        f"{stack.base}/api/chat", json={"session_id": uuid.uuid4().hex, "text": text}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _texts(stack: RunningCommand, text: str) -> list[str]:
+    return [reply.get("text") for reply in _chat(stack, text)["replies"]]
+
+
 def _assert_no_error_reached_a_citizen(load: Load) -> None:
     assert load.kinds() <= {"answer", "try again"}, load.kinds()
     assert "answer" in load.kinds()
@@ -253,13 +268,20 @@ def test_killed_rasa_is_replaced_and_citizens_get_try_again_at_worst(
         load.wait_answering()
         struck_at = time.monotonic()
         rasa.kill()
+        # While Rasa is gone (loading a model again takes far longer than these two turns),
+        # each citizen is told "try again" in the language they wrote in.
+        while_down = [_texts(stack, "我想学Python"), _texts(stack, "where can I learn pottery?")]
         seconds = _recover(stack, load, struck_at, rasa.pid, _rasa)
     print(f"\nRasa kill -9: recovered in {seconds:.1f} s; outcomes {load.kinds()}")
     _assert_no_error_reached_a_citizen(load)
+    assert while_down == [[TRY_AGAIN["zh"]], [TRY_AGAIN["en"]]]
     # Every restart reaches the operator's log, even right after another server's.
     assert "Rasa server exited (code -9); restarting" in stack.output()
     assert "try again" in load.kinds()
     assert seconds < 400
+    recovered = _chat(stack, "我想学Python")
+    cards = [card["name"] for reply in recovered["replies"] for card in reply["cards"]]
+    assert any("python" in name.lower() for name in cards), recovered
 
 
 def test_stalled_rasa_is_detected_killed_and_restarted(stack: RunningCommand) -> None:
