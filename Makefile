@@ -38,7 +38,7 @@ browser:
 	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 		echo "==> installing Debian's chromium for the web chat test" && \
 		apt-get update -qq >/dev/null && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-core >/dev/null; } \
-		|| echo "note: /usr/bin/chromium is missing; the browser test will say it skipped"
+		|| echo "note: /usr/bin/chromium is missing; the browser tests will fail, naming it"
 
 $(APP_STAMP): pyproject.toml requirements/app.lock
 	@test -n "$(PYTHON311)" || { echo "error: Python 3.11 not found; install it or set PYTHON311=/path/to/python3.11" >&2; exit 1; }
@@ -68,11 +68,12 @@ train: setup
 	$(VENV)/bin/learncity train
 
 # What CI runs (.ci/run), in this order: lint, types, the training data as Rasa reads it, tests.
+# -rfEs lists every failure, error and skip at the end; with CI set a skip fails (tests/conftest.py).
 test: setup
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory typecheck
 	@$(MAKE) --no-print-directory validate
-	$(VENV)/bin/python -m pytest -q -rs
+	$(VENV)/bin/python -m pytest -q -rfEs --durations=25
 
 bench: setup
 	$(VENV)/bin/python -m bench
