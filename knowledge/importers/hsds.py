@@ -27,7 +27,6 @@ from knowledge.importers.common import (
     free_from_price,
     normalise_accessibility,
     normalise_audience,
-    normalise_days,
     normalise_district,
     normalise_language,
     parse_coordinate,
@@ -38,6 +37,7 @@ from knowledge.importers.common import (
     text,
     unique,
 )
+from knowledge.importers.recurrence import days_by_week_of_month, describe_pattern, month_days
 
 # Columns without which a table cannot be read at all (the package is then refused as a whole).
 REQUIRED_COLUMNS = {
@@ -280,9 +280,12 @@ def _sessions(
         if not _schedule_applies(row, service_id, location_id, link_id):
             continue
         problems = RowProblems()
-        days = problems.check(
-            normalise_days, row.get("byday") or row.get("weekday"), "byday", default=()
+        frequency = text(row.get("freq")).upper()
+        groups = problems.check(
+            days_by_week_of_month, row.get("byday") or row.get("weekday"), "byday", default=[]
         )
+        on_days = problems.check(month_days, row.get("bymonthday"), "bymonthday", default=())
+        interval = problems.check(_interval, row.get("interval"), default=1)
         opens = problems.check(parse_time, row.get("opens_at"), "opens_at")
         closes = problems.check(parse_time, row.get("closes_at"), "closes_at")
         start_date = problems.check(
@@ -292,9 +295,41 @@ def _sessions(
         if problems.errors:
             rejections.extend(row.rejections(RowErrors(problems.errors)))
             continue
-        schedule = row.get("description") or describe_schedule(days, opens, closes)
-        sessions.append(Session(schedule, days, opens, closes, start_date, end_date))
+        if frequency != "MONTHLY":  # "2MO" is the second Monday of a month in a monthly rule
+            groups, on_days = [(days, ()) for days, _weeks in groups], ()
+        for days, weeks in groups or [((), ())]:
+            pattern = describe_pattern(
+                describe_schedule(days, opens, closes), weeks, on_days, interval, frequency.lower()
+            )
+            sessions.append(
+                Session(
+                    row.get("description") or pattern,
+                    days,
+                    opens,
+                    closes,
+                    start_date,
+                    end_date,
+                    weeks_of_month=weeks,
+                    month_days=on_days,
+                    interval=interval if frequency in {"WEEKLY", "MONTHLY"} else 1,
+                )
+            )
     return tuple(sessions)
+
+
+def _interval(value: object) -> int:
+    """HSDS `interval`: every n weeks or months (empty: 1)."""
+    raw = text(value)
+    if not raw:
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise RowError(
+            "interval",
+            f'"{raw}" is not a whole number of 1 or more',
+            value=raw,
+            expected="1, 2, ... (every n weeks or months)",
+        )
+    return int(raw)
 
 
 def _schedule_applies(row: _Row, service_id: str, location_id: str, link_id: str) -> bool:

@@ -1,4 +1,4 @@
-"""iCalendar (RFC 5545): each VEVENT is an event; RRULE gives its weekly days, CATEGORIES its topics.
+"""iCalendar (RFC 5545): each VEVENT is an event; RRULE and EXDATE its dates, CATEGORIES its topics.
 
 Besides the standard properties, a few optional `X-LEARNCITY-*` properties carry what iCalendar
 has no word for: AUDIENCES, LANGUAGES, PRICE, DISTRICT, ACCESSIBILITY (comma separated).
@@ -21,12 +21,18 @@ from knowledge.importers.common import (
     free_from_price,
     normalise_accessibility,
     normalise_audience,
-    normalise_days,
     normalise_district,
     normalise_language,
     parse_link,
     text,
     unique,
+)
+from knowledge.importers.recurrence import (
+    days_by_week_of_month,
+    describe_pattern,
+    iso_dates,
+    month_days,
+    weeks_of_month,
 )
 
 _EXPECTED = {
@@ -90,7 +96,8 @@ def _item(event: Any, uid: str, source: str) -> CatalogItem:
         problems.add("DTSTART", "missing", value="", expected=_EXPECTED["DTSTART"])
     url = problems.check(parse_link, event.get("URL"), "URL", default="")
     rule = event.get("RRULE") if "RRULE" not in broken else None
-    days = problems.check(_rule_days, rule, default=())
+    days = problems.check(_rule_days, rule, default=[])
+    problems.check(_exception_dates, event, default=())
     problems.raise_if_any()
     start = event.get("DTSTART").dt
     end = event.get("DTEND").dt if event.get("DTEND") is not None else None
@@ -117,7 +124,7 @@ def _item(event: Any, uid: str, source: str) -> CatalogItem:
         or normalise_district(location, strict=True),
         latitude=geo.latitude if geo is not None else None,
         longitude=geo.longitude if geo is not None else None,
-        sessions=_sessions(rule, days, start, end),
+        sessions=_sessions(event, rule, days, start, end),
         accessibility=unique(
             normalise_accessibility(v) for v in _commas(event, "X-LEARNCITY-ACCESSIBILITY")
         ),
@@ -163,41 +170,91 @@ def _organizer(value: Any) -> str:
     return text(value.params.get("CN")) or text(value).removeprefix("mailto:")
 
 
-def _rule_days(rule: Any) -> tuple[str, ...]:
-    """The days an RRULE's BYDAY names (empty without a rule or BYDAY)."""
+def _rule_days(rule: Any) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+    """The days an RRULE's BYDAY names, grouped by their weeks of the month ("1SA,3SA": the
+    first and third Saturday); BYSETPOS=n with plain days means the nth of them."""
     if rule is None:
-        return ()
-    return normalise_days(list(rule.get("BYDAY") or []), "RRULE")
+        return []
+    groups = days_by_week_of_month(list(rule.get("BYDAY") or []), "RRULE")
+    positions = weeks_of_month(list(rule.get("BYSETPOS") or []), "RRULE")
+    if positions and len(groups) == 1 and not groups[0][1]:
+        return [(groups[0][0], positions)]
+    return groups
 
 
 def _sessions(
-    rule: Any, days: tuple[str, ...], start: date | datetime, end: date | datetime | None
+    event: Any,
+    rule: Any,
+    groups: list[tuple[tuple[str, ...], tuple[int, ...]]],
+    start: date | datetime,
+    end: date | datetime | None,
 ) -> tuple[Session, ...]:
-    """A recurring event's pattern; a one-off event's dates are its start and end."""
+    """A recurring event's pattern (one session per group of days sharing their weeks of the
+    month); a one-off event's dates are its start and end."""
     if rule is None:
         return ()
     frequency = text((rule.get("FREQ") or [""])[0]).upper()
-    if not days and frequency == "WEEKLY":
-        days = (DAYS[start.weekday()],)
-    elif not days and frequency == "DAILY":
-        days = DAYS
+    day_of_month = month_days(list(rule.get("BYMONTHDAY") or []), "RRULE")
+    if not groups and frequency == "WEEKLY":
+        groups = [((DAYS[start.weekday()],), ())]
+    elif not groups and frequency == "DAILY":
+        groups = [(DAYS, ())]
+    elif not groups and frequency == "MONTHLY" and not day_of_month:
+        day_of_month = (start.day,)  # FREQ=MONTHLY alone: on DTSTART's day of the month
+    if frequency != "MONTHLY":  # "1SA" means the first of the month only in a monthly rule
+        groups = [(days, ()) for days, _weeks in groups]
+        day_of_month = ()
+    interval = int((rule.get("INTERVAL") or [1])[0] or 1)
+    if frequency not in {"WEEKLY", "MONTHLY"}:
+        interval = 1
     timed = isinstance(start, datetime)
     start_time = start.strftime("%H:%M") if timed else None
     end_time = end.strftime("%H:%M") if timed and isinstance(end, datetime) else None
-    until = (rule.get("UNTIL") or [None])[0]
-    schedule = describe_schedule(days, start_time, end_time)
-    if frequency not in {"WEEKLY", "DAILY"}:
-        schedule = f"{frequency.lower()} {schedule}".strip()
-    return (
-        Session(
-            schedule_text=schedule,
-            days=days,
-            start_time=start_time,
-            end_time=end_time,
-            start_date=(start.date() if timed else start).isoformat(),
-            end_date=_date_of(until),
-        ),
-    )
+    first = (start.date() if timed else start).isoformat()
+    last = _date_of((rule.get("UNTIL") or [None])[0]) or _last_of_count(rule, start)
+    excepted = _exception_dates(event)
+    sessions = []
+    for days, weeks in groups or [((), ())]:
+        schedule = describe_schedule(days, start_time, end_time)
+        if frequency == "MONTHLY":
+            schedule = describe_pattern(schedule, weeks, day_of_month, interval, "monthly")
+        elif frequency not in {"WEEKLY", "DAILY"}:
+            schedule = f"{frequency.lower()} {schedule}".strip()
+        elif interval > 1:
+            schedule = describe_pattern(schedule, (), (), interval, "weekly")
+        sessions.append(
+            Session(
+                schedule_text=schedule,
+                days=days,
+                start_time=start_time,
+                end_time=end_time,
+                start_date=first,
+                end_date=last,
+                weeks_of_month=weeks,
+                month_days=day_of_month,
+                interval=interval,
+                except_dates=excepted,
+            )
+        )
+    return tuple(sessions)
+
+
+def _last_of_count(rule: Any, start: date | datetime) -> str | None:
+    """The date of the last occurrence of a rule ending after COUNT occurrences."""
+    count = (rule.get("COUNT") or [None])[0]
+    if not count:
+        return None
+    from dateutil.rrule import rrulestr
+
+    occurrences = list(rrulestr(rule.to_ical().decode(), dtstart=start))
+    return _date_of(occurrences[-1]) if occurrences else None
+
+
+def _exception_dates(event: Any) -> tuple[str, ...]:
+    """EXDATE values (one property or several, each a list of dates or date-times)."""
+    values = event.get("EXDATE")
+    groups = values if isinstance(values, list) else [values] if values is not None else []
+    return iso_dates([moment.dt for group in groups for moment in group.dts], "EXDATE")
 
 
 def _date_of(value: Any) -> str | None:

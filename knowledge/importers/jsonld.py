@@ -8,6 +8,7 @@ from typing import Any
 
 from knowledge.documents import CatalogItem, Session
 from knowledge.importers.common import (
+    DAYS,
     EXPECTED_DATETIME,
     ParsedFile,
     RowError,
@@ -28,6 +29,13 @@ from knowledge.importers.common import (
     unique,
 )
 from knowledge.importers.json_lines import node_lines
+from knowledge.importers.recurrence import (
+    describe_pattern,
+    iso_dates,
+    month_days,
+    repeat_frequency,
+    weeks_of_month,
+)
 
 COURSE_TYPES = {"Course"}
 EVENT_TYPES = {
@@ -378,10 +386,42 @@ def _sessions(
             end_date = problems.check(
                 parse_date, schedule.get("endDate") or holder.get("endDate"), "endDate"
             )
+            frequency, interval = problems.check(
+                repeat_frequency,
+                schedule.get("repeatFrequency"),
+                "repeatFrequency",
+                default=("", 1),
+            )
+            weeks = problems.check(
+                weeks_of_month, schedule.get("byMonthWeek"), "byMonthWeek", default=()
+            )
+            on_days = problems.check(
+                month_days, schedule.get("byMonthDay"), "byMonthDay", default=()
+            )
+            excepted = problems.check(
+                iso_dates, _list(schedule.get("exceptDate")), "exceptDate", default=()
+            )
+            if frequency == "daily" and not days:
+                days = DAYS
             described = _literal(schedule.get("name")) or _literal(holder.get("name"))
-            text_line = described or describe_schedule(days, start, end)
+            text_line = described or describe_pattern(
+                describe_schedule(days, start, end), weeks, on_days, interval, frequency
+            )
             if text_line or start_date or end_date:
-                sessions.append(Session(text_line, days, start, end, start_date, end_date))
+                sessions.append(
+                    Session(
+                        text_line,
+                        days,
+                        start,
+                        end,
+                        start_date,
+                        end_date,
+                        weeks_of_month=weeks if days else (),
+                        month_days=on_days,
+                        interval=interval if frequency in {"weekly", "monthly"} else 1,
+                        except_dates=excepted,
+                    )
+                )
     return tuple(sessions)
 
 

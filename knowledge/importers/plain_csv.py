@@ -16,7 +16,6 @@ from knowledge.importers.common import (
     free_from_price,
     normalise_accessibility,
     normalise_audience,
-    normalise_days,
     normalise_district,
     normalise_language,
     parse_bool,
@@ -30,12 +29,18 @@ from knowledge.importers.common import (
     text,
     unique,
 )
+from knowledge.importers.recurrence import (
+    days_by_week_of_month,
+    describe_pattern,
+    iso_dates,
+    month_days,
+)
 
 COLUMNS = (
     "id", "type", "name", "description", "topics", "languages", "audiences", "free", "price",
     "place_name", "address", "district", "latitude", "longitude", "days", "start_time",
     "end_time", "schedule_text", "start_date", "end_date", "opening_hours", "amenities",
-    "accessibility", "start", "end", "url", "organizer",
+    "accessibility", "start", "end", "url", "organizer", "month_days", "except_dates",
 )  # fmt: skip
 REQUIRED_COLUMNS = ("id", "type", "name")
 TYPES = {"course": "course", "space": "space", "learning space": "space", "event": "event"}
@@ -151,12 +156,33 @@ def _item(row: dict[str, str | None], source: str) -> CatalogItem:
 
 
 def _sessions(row: dict[str, str | None], problems: RowProblems) -> tuple[Session, ...]:
-    days = problems.check(normalise_days, row.get("days"), "days", default=())
+    """One session per group of days sharing their weeks of the month: `days` "1Sa | 3Sa"
+    is the first and third Saturday of each month, "Sa" every Saturday."""
+    groups = problems.check(days_by_week_of_month, row.get("days"), "days", default=[])
+    on_days = problems.check(month_days, row.get("month_days"), "month_days", default=())
+    excepted = problems.check(iso_dates, row.get("except_dates"), "except_dates", default=())
     start_time = problems.check(parse_time, row.get("start_time"), "start_time")
     end_time = problems.check(parse_time, row.get("end_time"), "end_time")
     start_date = problems.check(parse_date, row.get("start_date"), "start_date")
     end_date = problems.check(parse_date, row.get("end_date"), "end_date")
-    schedule = text(row.get("schedule_text")) or describe_schedule(days, start_time, end_time)
-    if not (schedule or start_date or end_date):
-        return ()
-    return (Session(schedule, days, start_time, end_time, start_date, end_date),)
+    sessions = []
+    for days, weeks in groups or [((), ())]:
+        written = describe_schedule(days, start_time, end_time)
+        schedule = text(row.get("schedule_text")) or describe_pattern(
+            written, weeks, on_days, 1, "monthly"
+        )
+        if schedule or start_date or end_date:
+            sessions.append(
+                Session(
+                    schedule,
+                    days,
+                    start_time,
+                    end_time,
+                    start_date,
+                    end_date,
+                    weeks_of_month=weeks,
+                    month_days=on_days,
+                    except_dates=excepted,
+                )
+            )
+    return tuple(sessions)

@@ -7,10 +7,9 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from knowledge.documents import CatalogItem
+from knowledge.search.occurrences import held_on, repeats
 from knowledge.search.results import SearchResult
 from knowledge.search.when import DEFAULT_TIME_ZONE, DateSpan
-
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def still_to_come(
@@ -37,20 +36,15 @@ def happening_within(
 ) -> list[SearchResult]:
     """The events among `results` held on at least one day of `span` (the city's dates, e.g.
     from `resolve_when("this weekend", ...)`): a one-off event whose dates meet the span, a
-    repeating one whose weekdays fall in it while it runs. Order is kept."""
+    repeating one that takes place on one of its days (weekly, monthly by nth weekday or day
+    of the month, exception dates left out: `occurrences.py`). Order is kept."""
     zone = ZoneInfo(tz)
     kept = []
     for result in results:
         item = result.item
-        repeating = [session for session in item.sessions if session.days]
+        repeating = [session for session in item.sessions if repeats(session)]
         if repeating:
-            held = any(
-                _WEEKDAYS[day.weekday()] in session.days
-                and (not session.start_date or session.start_date <= day.isoformat())
-                and (not session.end_date or day.isoformat() <= session.end_date)
-                for session in repeating
-                for day in span.days
-            )
+            held = any(held_on(session, day) for session in repeating for day in span.days)
         else:
             first = _local_date(item.start, zone)
             last = _local_date(item.end, zone) or first
@@ -78,7 +72,7 @@ def _local_date(value: str | None, zone: ZoneInfo) -> date | None:
 
 def _ended(item: CatalogItem, moment: datetime) -> bool:
     """Over by `moment`: a repeating event after its last date (never, if it has none)."""
-    repeating = [session for session in item.sessions if session.days or session.end_date]
+    repeating = [session for session in item.sessions if repeats(session) or session.end_date]
     if repeating:
         last_dates = [_moment(session.end_date, end_of_day=True) for session in repeating]
         if any(last is None for last in last_dates):

@@ -1,0 +1,153 @@
+"""Reading recurrences the formats write: RRULE-style BYDAY with ordinals ("1SA", "-1FR", in
+iCalendar and HSDS), days of the month, schema.org's byMonthWeek / repeatFrequency /
+exceptDate, and lists of exception dates.
+
+The result is what `knowledge.documents.Session` holds (days, weeks of the month, days of the
+month, interval, exception dates); `knowledge.search.occurrences` turns it into dates. Each
+reader raises `RowError` naming the field, so an operator sees which value to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from knowledge.importers.common import DAYS, RowError, normalise_day, normalise_days, text
+
+EXPECTED_BY_DAY = 'days, each maybe with its week of the month: "SA", "1SA", "-1FR", "1SA,3SA"'
+EXPECTED_MONTH_DAYS = "days of the month, 1 to 31 (-1 the last): 1, 15"
+EXPECTED_WEEKS = "weeks of the month, 1 to 5 (-1 the last): 1, 3"
+EXPECTED_FREQUENCY = 'P1W, P2W, P1M (ISO 8601), or "weekly", "monthly", "daily"'
+EXPECTED_DATES = "dates, YYYY-MM-DD"
+_ORDINAL_DAY = re.compile(r"^([+-]?\d{1,2})?\s*(.+)$")
+_DURATION = re.compile(r"^P(\d+)([DWM])$")
+_FREQUENCY_WORDS = {"daily": "daily", "weekly": "weekly", "monthly": "monthly"}
+_NTH = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", -1: "last", -2: "2nd last"}
+
+
+def split_values(values: object) -> list[str]:
+    """A list, or one text separated by commas, bars or spaces, as its parts."""
+    if isinstance(values, list | tuple):
+        return [text(value) for value in values if text(value)]
+    return [part for part in re.split(r"[|,，、\s]+", text(values)) if part]
+
+
+def days_by_week_of_month(
+    values: object, field_name: str
+) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+    """BYDAY parts grouped by the weeks of the month they name: "1SA,3SA,SU" ->
+    [(("saturday",), (1, 3)), (("sunday",), ())] (no weeks: every week)."""
+    normalise_days(values, field_name)  # one error naming every part that is no day
+    weeks_of: dict[str, set[int]] = {}
+    every: set[str] = set()
+    for part in split_values(values):
+        found = _ORDINAL_DAY.match(part.strip())
+        number = found.group(1) if found else None
+        day = normalise_day(found.group(2) if found else part, field_name)
+        if number is None:
+            every.add(day)
+            continue
+        week = int(number)
+        if not (1 <= abs(week) <= 5):
+            raise RowError(
+                field_name,
+                f'"{part}" names week {week} of a month (1 to 5, or -1 to -5 from the end)',
+                value=part,
+                expected=EXPECTED_BY_DAY,
+            )
+        weeks_of.setdefault(day, set()).add(week)
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for day in DAYS:
+        if day in every:
+            groups.setdefault((), []).append(day)
+        elif day in weeks_of:
+            groups.setdefault(tuple(sorted(weeks_of[day], key=_week_order)), []).append(day)
+    return [(tuple(days), weeks) for weeks, days in groups.items()]
+
+
+def numbers_in(values: object, field_name: str, *, limit: int, expected: str) -> tuple[int, ...]:
+    """Whole numbers from 1 to `limit` or -1 to -`limit` (counted from the end)."""
+    numbers = []
+    for part in split_values(values):
+        try:
+            number = int(part)
+        except ValueError:
+            number = 0
+        if not (1 <= abs(number) <= limit):
+            raise RowError(
+                field_name,
+                f'"{part}" is not a number from 1 to {limit}',
+                value=part,
+                expected=expected,
+            )
+        numbers.append(number)
+    return tuple(sorted(set(numbers), key=_week_order))
+
+
+def month_days(values: object, field_name: str) -> tuple[int, ...]:
+    return numbers_in(values, field_name, limit=31, expected=EXPECTED_MONTH_DAYS)
+
+
+def weeks_of_month(values: object, field_name: str) -> tuple[int, ...]:
+    return numbers_in(values, field_name, limit=5, expected=EXPECTED_WEEKS)
+
+
+def repeat_frequency(value: object, field_name: str) -> tuple[str, int]:
+    """("weekly" | "monthly" | "daily" | "", interval) from "P2W", "P1M", "Weekly"."""
+    raw = text(value)
+    if not raw:
+        return "", 1
+    word = _FREQUENCY_WORDS.get(raw.lower().rsplit("/", 1)[-1])
+    if word:
+        return word, 1
+    found = _DURATION.match(raw.upper())
+    if found and int(found.group(1)) >= 1:
+        unit = {"D": "daily", "W": "weekly", "M": "monthly"}[found.group(2)]
+        return unit, int(found.group(1))
+    raise RowError(
+        field_name, f'"{raw}" is not a repeat frequency', value=raw, expected=EXPECTED_FREQUENCY
+    )
+
+
+def iso_dates(values: object, field_name: str) -> tuple[str, ...]:
+    """ISO dates (the date part of date-times) from a list or a separated text."""
+    found = []
+    for part in values if isinstance(values, list | tuple) else split_values(values):
+        if isinstance(part, datetime):
+            found.append(part.date().isoformat())
+            continue
+        if isinstance(part, date):
+            found.append(part.isoformat())
+            continue
+        raw = text(part)
+        try:
+            found.append(date.fromisoformat(raw[:10]).isoformat())
+        except ValueError:
+            raise RowError(
+                field_name, f'"{raw}" is not a date', value=raw, expected=EXPECTED_DATES
+            ) from None
+    return tuple(sorted(set(found)))
+
+
+def describe_pattern(
+    schedule: str,
+    weeks: tuple[int, ...],
+    days_of_month: tuple[int, ...],
+    interval: int,
+    frequency: str,
+) -> str:
+    """The schedule line with its pattern in front: "1st, 3rd Sat 10:00", "monthly on the 15th"."""
+    prefix = ""
+    if weeks:
+        prefix = ", ".join(_NTH.get(week, f"{week}th") for week in weeks)
+    elif days_of_month:
+        named = ", ".join("last day" if day == -1 else str(day) for day in days_of_month)
+        prefix = f"monthly on {named}:"
+    if interval > 1:
+        unit = "months" if frequency == "monthly" else "weeks"
+        prefix = f"every {interval} {unit}" + (f", {prefix}" if prefix else "")
+    return " ".join(part for part in (prefix, schedule) if part)
+
+
+def _week_order(number: int) -> int:
+    return number if number > 0 else 100 - number

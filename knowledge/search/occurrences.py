@@ -1,0 +1,65 @@
+"""On which dates a session's schedule takes place: weekly, every n weeks, monthly by nth
+weekday ("the first Saturday") or by day of the month, minus its exception dates.
+
+Dates are the city's own (a session's days and dates are local, as its times are). Before this,
+a monthly event ("first Saturday of the month") was listed for every Saturday, since only the
+weekday was read.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from knowledge.documents import Session
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def repeats(session: Session) -> bool:
+    """Whether the session follows a pattern of days (rather than being one span of dates)."""
+    return bool(session.days or session.month_days)
+
+
+def held_on(session: Session, day: date) -> bool:
+    """Whether a repeating session takes place on `day` (a date in the city)."""
+    iso = day.isoformat()
+    if session.start_date and iso < session.start_date:
+        return False
+    if session.end_date and session.end_date < iso:
+        return False
+    if iso in session.except_dates:
+        return False
+    if session.days and WEEKDAYS[day.weekday()] not in session.days:
+        return False
+    if session.monthly:
+        return _in_month_pattern(session, day) and _on_interval(session, day, monthly=True)
+    return bool(session.days) and _on_interval(session, day, monthly=False)
+
+
+def _in_month_pattern(session: Session, day: date) -> bool:
+    last = calendar.monthrange(day.year, day.month)[1]
+    if session.month_days and not (
+        day.day in session.month_days or (day.day - last - 1) in session.month_days
+    ):
+        return False  # -1 is the month's last day, -2 the one before
+    if session.weeks_of_month:
+        nth = (day.day - 1) // 7 + 1  # the 1st..5th such weekday of the month
+        nth_from_end = -((last - day.day) // 7 + 1)  # -1: the last such weekday
+        return nth in session.weeks_of_month or nth_from_end in session.weeks_of_month
+    return True
+
+
+def _on_interval(session: Session, day: date, *, monthly: bool) -> bool:
+    """Every `interval` weeks (months), counted from the week (month) of its start date."""
+    if session.interval <= 1 or not session.start_date:
+        return True
+    try:
+        first = date.fromisoformat(session.start_date)
+    except ValueError:
+        return True
+    if monthly:
+        steps = (day.year - first.year) * 12 + day.month - first.month
+    else:
+        steps = (day.toordinal() - day.weekday() - first.toordinal() + first.weekday()) // 7
+    return steps % session.interval == 0

@@ -1,0 +1,205 @@
+"""Recurring events on their real dates: a monthly event ("the first Saturday") is listed for
+that Saturday only, read from each catalog format and asked with "this weekend", "tomorrow",
+"next week" or a named weekday, across month boundaries, in the city's time zone.
+
+January 2027 starts on a Friday: its Saturdays are the 2nd, 9th, 16th, 23rd and 30th; the
+first Saturday of February is the 6th, its last day the 28th (a Sunday).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from knowledge.documents import CatalogItem
+from knowledge.importers import read_catalog
+from knowledge.search.results import SearchResult
+from knowledge.search.upcoming import happening_within
+from knowledge.search.when import resolve_when
+
+ZONE = "Asia/Shanghai"
+
+CALENDAR = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//learncity tests//EN
+BEGIN:VEVENT
+UID:repair-cafe
+SUMMARY:Repair cafe
+DTSTART;TZID=Asia/Shanghai:20270102T140000
+DTEND;TZID=Asia/Shanghai:20270102T170000
+RRULE:FREQ=MONTHLY;BYDAY=1SA
+END:VEVENT
+BEGIN:VEVENT
+UID:board-games
+SUMMARY:Board games
+DTSTART;TZID=Asia/Shanghai:20270109T190000
+RRULE:FREQ=MONTHLY;BYDAY=SA;BYSETPOS=2
+END:VEVENT
+BEGIN:VEVENT
+UID:last-friday-film
+SUMMARY:Last Friday film
+DTSTART;TZID=Asia/Shanghai:20261225T190000
+RRULE:FREQ=MONTHLY;BYDAY=-1FR
+END:VEVENT
+BEGIN:VEVENT
+UID:first-of-month-talk
+SUMMARY:First of the month talk
+DTSTART;VALUE=DATE:20270101
+RRULE:FREQ=MONTHLY
+END:VEVENT
+BEGIN:VEVENT
+UID:fortnightly-walk
+SUMMARY:Fortnightly walk
+DTSTART;TZID=Asia/Shanghai:20270102T090000
+RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=SA
+END:VEVENT
+BEGIN:VEVENT
+UID:weekly-chess
+SUMMARY:Weekly chess
+DTSTART;TZID=Asia/Shanghai:20270102T100000
+RRULE:FREQ=WEEKLY;BYDAY=SA;COUNT=6
+EXDATE;TZID=Asia/Shanghai:20270116T100000
+END:VEVENT
+END:VCALENDAR
+"""
+
+JSONLD = """{
+  "@context": "https://schema.org",
+  "@graph": [
+    {
+      "@type": "Event",
+      "@id": "story-hour",
+      "name": "Story hour",
+      "startDate": "2027-01-02T10:00:00+08:00",
+      "eventSchedule": {
+        "@type": "Schedule",
+        "byDay": "https://schema.org/Saturday",
+        "byMonthWeek": [1, 3],
+        "repeatFrequency": "P1M",
+        "startTime": "10:00",
+        "exceptDate": "2027-02-06"
+      }
+    },
+    {
+      "@type": "Event",
+      "@id": "month-end-market",
+      "name": "Month-end market",
+      "startDate": "2027-01-31",
+      "eventSchedule": {"@type": "Schedule", "repeatFrequency": "P1M", "byMonthDay": -1}
+    }
+  ]
+}
+"""
+
+CSV = """id,type,name,days,month_days,except_dates,start_date,start
+sewing-circle,event,Sewing circle,1Su | 3Su,,,2027-01-01,2027-01-03
+pay-day-advice,event,Pay-day advice,,15,2027-02-15,2027-01-01,2027-01-15
+"""
+
+
+@pytest.fixture(scope="module")
+def events(tmp_path_factory: pytest.TempPathFactory) -> list[SearchResult]:
+    folder: Path = tmp_path_factory.mktemp("recurring")
+    (folder / "events.ics").write_text(CALENDAR)
+    (folder / "events.jsonld").write_text(JSONLD)
+    (folder / "events.csv").write_text(CSV)
+    parsed = read_catalog(folder)
+    assert [r for f in parsed for r in f.rejected] == []
+    items: list[CatalogItem] = [item for f in parsed for item in f.items]
+    return [SearchResult(item, 1.0, None, True) for item in items]
+
+
+def _on(events: list[SearchResult], question: str, today: date | datetime) -> list[str]:
+    span = resolve_when(question, today, ZONE)
+    assert span is not None, question
+    return sorted(result.item.id for result in happening_within(events, span, ZONE))
+
+
+def test_this_weekend_lists_a_first_saturday_event_only_on_the_first_saturday(events):
+    # Monday 25 January: this weekend is the 30th-31st, the fifth Saturday of January.
+    assert _on(events, "what's on this weekend", date(2027, 1, 25)) == [
+        "fortnightly-walk",
+        "month-end-market",
+        "weekly-chess",
+    ]
+    # Monday 1 February: this weekend is the 6th-7th (the first Saturday and Sunday of the
+    # month); story hour is excepted that day.
+    assert _on(events, "这周末有什么活动", date(2027, 2, 1)) == [
+        "repair-cafe",
+        "sewing-circle",
+        "weekly-chess",
+    ]
+
+
+def test_next_week_across_the_month_boundary(events):
+    # Friday 29 January: next week is 1-7 February.
+    assert _on(events, "anything next week?", date(2027, 1, 29)) == [
+        "first-of-month-talk",
+        "repair-cafe",
+        "sewing-circle",
+        "weekly-chess",
+    ]
+    # Friday 22 January: next week is 25-31 January, with the last Friday and the last day.
+    assert _on(events, "la semaine prochaine", date(2027, 1, 22)) == [
+        "fortnightly-walk",
+        "last-friday-film",
+        "month-end-market",
+        "weekly-chess",
+    ]
+
+
+def test_tomorrow_on_the_first_and_last_day_of_a_month(events):
+    assert _on(events, "tomorrow", date(2027, 1, 31)) == ["first-of-month-talk"]
+    assert _on(events, "明天", date(2027, 2, 27)) == ["month-end-market"]
+    assert _on(events, "mañana", date(2027, 2, 14)) == []  # the 15th is excepted in February
+    assert _on(events, "mañana", date(2027, 1, 14)) == ["pay-day-advice"]
+
+
+def test_a_named_weekday_across_the_month_boundary(events):
+    # Sunday 31 January: "saturday" is 6 February, the first Saturday of February (and the
+    # last of the weekly chess).
+    assert _on(events, "what's on saturday", date(2027, 1, 31)) == ["repair-cafe", "weekly-chess"]
+    # Sunday 24 January: "saturday" is the 30th, no first, second or third Saturday.
+    assert _on(events, "в субботу", date(2027, 1, 24)) == ["fortnightly-walk", "weekly-chess"]
+    # Monday 4 January: "sunday" is the 10th, not the first or third Sunday of the month.
+    assert _on(events, "on sunday", date(2027, 1, 4)) == []
+    assert _on(events, "on sunday", date(2027, 1, 12)) == ["sewing-circle"]  # the 17th
+
+
+def test_the_second_saturday_and_the_end_of_a_counted_weekly_series(events):
+    # Tuesday 2 February: "next saturday" is the 13th, the second Saturday of February; the
+    # weekly chess (COUNT=6 from 2 January, the 16th excepted) ended on the 6th.
+    assert _on(events, "next saturday", date(2027, 2, 2)) == ["board-games", "fortnightly-walk"]
+    assert _on(events, "next saturday", date(2027, 2, 9)) == ["story-hour"]  # the 20th
+
+
+def test_today_is_the_city_s_date(events):
+    # 17:30 UTC on Friday 29 January is 01:30 on Saturday the 30th in the city.
+    assert _on(events, "today", datetime(2027, 1, 29, 17, 30, tzinfo=UTC)) == [
+        "fortnightly-walk",
+        "weekly-chess",
+    ]
+    assert _on(events, "today", datetime(2027, 1, 29, 15, 30, tzinfo=UTC)) == ["last-friday-film"]
+
+
+def test_a_bad_recurrence_is_rejected_naming_the_field_and_value(tmp_path: Path):
+    (tmp_path / "bad.csv").write_text(
+        "id,type,name,start,days,month_days,except_dates\n"
+        "a,event,A,2027-01-02,6Sa,,\n"
+        "b,event,B,2027-01-02,,32,\n"
+        "c,event,C,2027-01-02,Sa,,next week\n"
+    )
+    (tmp_path / "bad.ics").write_text(
+        CALENDAR.replace("RRULE:FREQ=MONTHLY;BYDAY=1SA", "RRULE:FREQ=MONTHLY;BYDAY=9SA")
+    )
+    rejected = [
+        (r.file, r.position, r.field, r.value) for f in read_catalog(tmp_path) for r in f.rejected
+    ]
+    assert rejected == [
+        ("bad.csv", "row 2", "days", "6Sa"),
+        ("bad.csv", "row 3", "month_days", "32"),
+        ("bad.csv", "row 4", "except_dates", "next"),
+        ("bad.ics", "VEVENT UID repair-cafe", "RRULE", "9SA"),
+    ]
