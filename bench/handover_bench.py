@@ -13,8 +13,9 @@ queues them (`helpdesk.request_person`), then everything goes over HTTP as in pr
 - for each chat it holds, a member of staff sends `--answers` numbered answers through the
   reply form, then ends the chat; the citizen writes `--messages` numbered messages to the
   desk through `/api/chat` meanwhile;
-- every citizen's page polls `/api/updates` every second (the page's pace while the help
-  desk holds the chat) and notes when each answer arrives.
+- every citizen's page asks `/api/updates` as the page does while the help desk has the
+  chat: with `wait` (long polling; the gateway answers when an answer arrives), again at once
+  after each answer, and notes when each answer arrives.
 
 Checked: every answer and the "bot is back" notice reach their citizen exactly once and in
 order; every citizen message is stored in order; the bot said nothing to a held citizen; the
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 import helpdesk
 import staff
@@ -51,7 +53,7 @@ from core.settings import get_settings
 PASSWORD = "bench password 42"
 # The gateway as deployed, in its own uvicorn process (so load and server share no loop).
 GATEWAY_FACTORY = "bench.webchat_load:gateway_from_environment"
-POLL_SECONDS = 1.0
+LONG_POLL_SECONDS = 25  # the page's `wait` while the help desk has the chat (bot/webchat/app.js)
 TARGET_SECONDS = 2.0
 HELD_MESSAGE = "citizen message while held"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -70,6 +72,7 @@ class _Ledger:
         self.ended: set[str] = set()
         self.chats: dict[str, int] = {}  # session -> its chat
         self.delivered_after: list[float] = []  # "send" to the outbox holding it (the POST)
+        self.cpu: dict[str, Any] = {}
 
 
 async def _log_in(client: httpx.AsyncClient, name: str) -> str:
@@ -126,17 +129,16 @@ async def _citizen_answered(client: httpx.AsyncClient, chat_id: int) -> bool:
 async def _citizen(
     base_url: str, session_id: str, args: argparse.Namespace, ledger: _Ledger
 ) -> None:
-    """Writes to the desk while waiting, polls like the page, and writes once more while held."""
+    """Writes to the desk while waiting, long-polls like the page, and writes once more while held."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         for number in range(args.messages):
             await client.post(
                 "/api/chat", json={"session_id": session_id, "text": f"citizen message {number}"}
             )
-        cursor, answered = 0, False
+        cursor, answered, wait = 0, False, 0
         while True:
-            updates = (
-                await client.get("/api/updates", params={"session_id": session_id, "after": cursor})
-            ).json()
+            params: dict[str, str | int] = {"session_id": session_id, "after": cursor, "wait": wait}
+            updates = (await client.get("/api/updates", params=params)).json()
             now = time.monotonic()
             for reply in updates["replies"]:
                 ledger.seen[session_id].append(reply["text"])
@@ -151,7 +153,9 @@ async def _citizen(
                 ledger.bot_spoke += len(response.json()["replies"])
             if session_id in ledger.ended and "poll_seconds" not in updates:
                 return
-            await asyncio.sleep(POLL_SECONDS)
+            if "poll_seconds" not in updates:  # not at the desk (yet): the page's own pace
+                await asyncio.sleep(1)
+            wait = LONG_POLL_SECONDS if "poll_seconds" in updates else 0
 
 
 def _session_of(url: str, chat_id: int, staff_name: str) -> str:
@@ -201,11 +205,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         started = time.monotonic()
         port = free_port()
+        load_before = os.getloadavg()
+        own_cpu = time.process_time()
         with gateway_process(GATEWAY_FACTORY, env, port, data_dir / "gateway.log") as gateway:
+            gateway_cpu = _cpu_seconds(gateway.pid)
             ledger = asyncio.run(_run(gateway.url, sessions, args))
+            ledger.cpu = {
+                "gateway_cpu_s": round(_cpu_seconds(gateway.pid) - gateway_cpu, 2),
+                "clients_cpu_s": round(time.process_time() - own_cpu, 2),
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            }
         elapsed = time.monotonic() - started
         stored = _stored_messages(url, ledger.chats)
     return _summary(ledger, stored, sessions, args, elapsed)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (wall times are inflated by load)."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def _stored_messages(url: str, chats: dict[str, int]) -> dict[str, list[str]]:
@@ -262,6 +281,7 @@ def _summary(
         "delay_max_s": round(max(delays), 3) if delays else None,
         "target_delay_s": TARGET_SECONDS,
         "elapsed_s": round(elapsed, 1),
+        **ledger.cpu,
     }
     result["target_met"] = (
         not wrong_order

@@ -2,8 +2,10 @@
 
 - `POST /api/chat {"session_id"?, "text"|"payload"|"location", "language"?}`
   → `{"session_id", "replies": [Reply.as_dict()]}`; 400 `{"error"}` naming the field at fault.
-- `GET /api/updates?session_id=S&after=CURSOR` → `{"session_id", "replies", "cursor"}`: replies
-  pushed outside a turn (broadcasts), which the page polls for.
+- `GET /api/updates?session_id=S&after=CURSOR[&wait=SECONDS]` → `{"session_id", "replies",
+  "cursor"}`: replies pushed outside a turn (broadcasts, the help desk's answers), which the
+  page polls for. With `wait` (at most 25 s) the gateway holds the request until a reply
+  arrives or the time is up (long polling, bot/web_wakeups.py).
 - `WebChannel(conversation)`: those routes as the gateway's always-on channel.
 - `sender(settings)` / `WebChannel.sender()`: the `ChannelSender` that puts replies in the outbox.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from bot.conversation import Conversation
 from bot.edge import payload_problem
 from bot.messages import IncomingMessage, Location, Reply
 from bot.web_outbox import OutboxUpdate, put_replies, updates_after
+from bot.web_wakeups import OutboxWakeups
 from core.database import session_scope
 from core.settings import Settings
 from helpdesk import is_handed_over
@@ -37,9 +41,11 @@ logger = logging.getLogger(__name__)
 WEBCHAT_DIR = Path(__file__).resolve().parent.parent / "webchat"
 MAX_TEXT_LENGTH = 2000
 MAX_LANGUAGE_LENGTH = 35  # a BCP 47 tag such as "zh-Hans-CN" fits easily
-# While a person of the help desk holds the chat, the page polls this often (an answer shows
-# within 2 s); otherwise at its own pace (20 s).
+# While the help desk has the chat, the gateway says `poll_seconds` and the page then asks
+# again at once with `wait` (long polling: an answer shows as soon as it is sent); otherwise
+# the page polls at its own pace (20 s).
 HANDOVER_POLL_SECONDS = 1
+MAX_WAIT_SECONDS = 25
 
 
 class _BadRequest(ValueError):
@@ -105,6 +111,16 @@ def _cursor(value: str | None) -> int:
     return cursor
 
 
+def _wait_seconds(value: str | None) -> float:
+    try:
+        wait = float(value or 0)
+    except ValueError as error:
+        raise _BadRequest(f"field wait: seconds to wait, 0 to {MAX_WAIT_SECONDS}") from error
+    if not 0 <= wait <= MAX_WAIT_SECONDS:
+        raise _BadRequest(f"field wait: seconds to wait, 0 to {MAX_WAIT_SECONDS}")
+    return wait
+
+
 class WebChannel:
     """The web chat: always on, served by the gateway itself; its sender fills the outbox."""
 
@@ -113,6 +129,7 @@ class WebChannel:
     def __init__(self, conversation: Conversation) -> None:
         self.conversation = conversation
         self.database_url = conversation.database_url
+        self.wakeups = OutboxWakeups(self.database_url)
 
     def routes(self) -> list[BaseRoute]:
         """The page at `/`, its assets at `/static`, `POST /api/chat` and `GET /api/updates`."""
@@ -127,7 +144,7 @@ class WebChannel:
         return contextlib.nullcontext()
 
     def sender(self) -> WebSender:
-        return WebSender(self.database_url)
+        return WebSender(self.database_url, self.wakeups)
 
     async def index(self, _: Request) -> Response:
         return FileResponse(WEBCHAT_DIR / "index.html", media_type="text/html; charset=utf-8")
@@ -152,10 +169,11 @@ class WebChannel:
                 raise _BadRequest("field session_id: required, the id /api/chat gave you")
             session_id = _session_id(request.query_params["session_id"])
             after = _cursor(request.query_params.get("after"))
+            wait = _wait_seconds(request.query_params.get("wait"))
         except _BadRequest as error:
             return JSONResponse({"error": str(error)}, status_code=400)
         try:
-            waiting = await asyncio.to_thread(_read_outbox, self.database_url, session_id, after)
+            waiting = await self._updates(request, session_id, after, wait)
         except SQLAlchemyError:
             logger.exception("web chat outbox unreadable; is the database upgraded?")
             return JSONResponse({"error": "updates are unavailable right now"}, status_code=503)
@@ -168,6 +186,24 @@ class WebChannel:
             | await self._poll_hint(f"web:{session_id}")
         )
 
+    async def _updates(
+        self, request: Request, session_id: str, after: int, wait: float
+    ) -> list[OutboxUpdate]:
+        """The page's replies after its cursor; with `wait`, the first ones to arrive within it.
+        A page that goes away (closed, reloaded) stops the wait."""
+        deadline = time.monotonic() + wait
+        with self.wakeups.listening(session_id) as woken:
+            while True:
+                woken.clear()
+                waiting = await asyncio.to_thread(
+                    _read_outbox, self.database_url, session_id, after
+                )
+                remaining = deadline - time.monotonic()
+                if waiting or remaining <= 0:
+                    return waiting
+                if await _woken_or_gone(request, woken, remaining):
+                    return []
+
     async def _poll_hint(self, sender_id: str) -> dict[str, int]:
         """`poll_seconds` while the help desk has the chat, so a person's answer shows at once."""
         try:
@@ -175,6 +211,27 @@ class WebChannel:
         except SQLAlchemyError:
             return {}
         return {"poll_seconds": HANDOVER_POLL_SECONDS} if held else {}
+
+
+async def _woken_or_gone(request: Request, woken: asyncio.Event, seconds: float) -> bool:
+    """Wait until `woken` is set or `seconds` pass; True when the page disconnected first."""
+    wake = asyncio.ensure_future(woken.wait())
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({wake, gone}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        wake.cancel()
+        gone.cancel()
+    return gone.done() and not gone.cancelled()
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the page's connection closed; never, when the server cannot tell."""
+    try:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+    except Exception:  # noqa: BLE001 - no way to tell: the wake or the deadline ends the wait
+        await asyncio.Event().wait()
 
 
 def _read_outbox(database_url: str | None, session_id: str, after: int) -> list[OutboxUpdate]:
@@ -187,8 +244,9 @@ class WebSender:
 
     channel = "web"
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, wakeups: OutboxWakeups | None = None) -> None:
         self.database_url = database_url
+        self.wakeups = wakeups  # the pages waiting on this gateway, woken at once
 
     async def send(self, recipient_id: str, replies: list[Reply]) -> None:
         """`recipient_id` is the page's session id; a malformed one can never be reached."""
@@ -198,11 +256,13 @@ class WebSender:
             raise RecipientUnreachableError(
                 f"not a web chat session id: {recipient_id!r}"
             ) from error
-        await asyncio.to_thread(self._put, session_id, replies)
+        outbox_ids = await asyncio.to_thread(self._put, session_id, replies)
+        if self.wakeups is not None:
+            self.wakeups.notify(session_id, outbox_ids)
 
-    def _put(self, session_id: str, replies: list[Reply]) -> None:
+    def _put(self, session_id: str, replies: list[Reply]) -> list[int]:
         with session_scope(self.database_url) as session:
-            put_replies(session, session_id, replies)
+            return put_replies(session, session_id, replies)
 
 
 def sender(settings: Settings) -> WebSender:

@@ -1,5 +1,6 @@
 // The web chat: posts to /api/chat, renders replies (text, cards, buttons, location requests),
-// polls /api/updates for announcements, and speaks the citizen's language (RTL for Arabic).
+// polls /api/updates for announcements (long-polls while the help desk has the chat), and
+// speaks the citizen's language (RTL for Arabic).
 "use strict";
 (function () {
   const WORDS = window.LEARNCITY_I18N;
@@ -190,7 +191,7 @@
       const data = await response.json();
       if (!response.ok) { addText("assistant", data.error || t("unreachable")); return; }
       remember(data.session_id);
-      setPollSeconds(data.poll_seconds);
+      setHandover(data.poll_seconds);
       data.replies.forEach((reply) => rendered.push(renderReply(reply)));
     } catch (error) {
       addText("assistant", t("unreachable"));
@@ -220,35 +221,55 @@
     );
   }
 
-  async function pollUpdates() {
-    if (!sessionId || document.hidden) return;
+  // Returns whether the gateway answered, so a failing poll is retried after a pause.
+  async function pollUpdates(waitSeconds) {
+    if (!sessionId || document.hidden) return false;
     try {
       const query = new URLSearchParams({ session_id: sessionId, after: String(cursor) });
+      if (waitSeconds) query.set("wait", String(waitSeconds));
       const response = await fetch("/api/updates?" + query);
-      if (!response.ok) return;
+      if (!response.ok) return false;
       const data = await response.json();
       // While the help desk has the chat, what arrives is a person's answer, not an announcement.
-      const from = data.poll_seconds || pollSeconds < POLL_SECONDS ? "helpdesk" : "announcement";
+      const from = data.poll_seconds || handover ? "helpdesk" : "announcement";
       data.replies.forEach((reply) => renderReply(reply, from));
       cursor = data.cursor;
       sessionStorage.setItem("learncity-cursor", String(cursor));
-      setPollSeconds(data.poll_seconds);
+      setHandover(data.poll_seconds);
+      return true;
     } catch (error) {
-      // the next poll tries again; the conversation itself reports unreachable servers
+      return false; // the next poll tries again; the conversation reports unreachable servers
     }
   }
 
-  // The gateway says `poll_seconds` while a person of the help desk has the chat: poll faster
-  // then, so their answer shows within 2 s; back to the page's own pace afterwards.
-  let pollSeconds = POLL_SECONDS;
+  // The gateway says `poll_seconds` while a person of the help desk has the chat. The page then
+  // long-polls: it asks with `wait`, the gateway answers as soon as an answer is sent (or after
+  // LONG_POLL_SECONDS with nothing), and the page asks again at once. Otherwise it polls at its
+  // own pace. One request at a time: the running one schedules the next.
+  const LONG_POLL_SECONDS = 25;
+  let handover = false;
+  let inFlight = false;
   let pollTimer = 0;
-  function schedulePoll() {
+  function schedulePoll(seconds) {
     window.clearTimeout(pollTimer);
-    pollTimer = window.setTimeout(async () => { await pollUpdates(); schedulePoll(); }, pollSeconds * 1000);
+    pollTimer = window.setTimeout(pollAndReschedule, seconds * 1000);
   }
-  function setPollSeconds(seconds) {
-    const next = seconds ? Math.min(POLL_SECONDS, Math.max(1, Number(seconds))) : POLL_SECONDS;
-    if (next !== pollSeconds) { pollSeconds = next; schedulePoll(); }
+  async function pollAndReschedule() {
+    if (inFlight) return;
+    inFlight = true;
+    let answered = false;
+    try {
+      answered = await pollUpdates(handover ? LONG_POLL_SECONDS : 0);
+    } finally {
+      inFlight = false;
+    }
+    schedulePoll(!handover ? POLL_SECONDS : answered ? 0 : 1);
+  }
+  function setHandover(pollSeconds) {
+    const next = Boolean(pollSeconds);
+    if (next === handover) return;
+    handover = next;
+    if (handover && !inFlight) schedulePoll(0);
   }
 
   // ---- wiring ---------------------------------------------------------------------------
@@ -264,7 +285,7 @@
   picker.addEventListener("change", applyLanguage);
   picker.value = initialLanguage();
   applyLanguage();
-  pollUpdates();
-  schedulePoll();
+  document.addEventListener("visibilitychange", () => { if (!document.hidden && !inFlight) schedulePoll(0); });
+  schedulePoll(0);
   input.focus();
 })();

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,25 @@ def stand_ins() -> Iterator[tuple[FakeTelegramApi, FakeWeChatApi]]:
         yield telegram, wechat
 
 
+@dataclass(frozen=True)
+class DeskScene:
+    """The gateway, the channels' stand-ins and a member of the help desk, for one test."""
+
+    base_url: str
+    telegram: FakeTelegramApi
+    wechat: FakeWeChatApi
+    callbacks: WeChatCallbacks  # WeChat's side of the account
+    desk: str  # the staff name, password PASSWORD
+    database_url: str
+
+
 @pytest.fixture
-async def gateway(
+async def scene(
     assistant: RunningAssistant, stand_ins: tuple[FakeTelegramApi, FakeWeChatApi], tmp_path: Path
-) -> AsyncIterator[tuple[str, WeChatCallbacks, str]]:
-    """The gateway with web chat, Telegram (polling) and WeChat, on the assistant's database;
-    (its address, WeChat's side of the account, a help-desk staff name)."""
+) -> AsyncIterator[DeskScene]:
+    """The gateway with web chat, Telegram (polling) and WeChat on the assistant's database,
+    and a help-desk member; skips (as failed set-up) without Chromium."""
+    require_chromium()
     telegram, wechat = stand_ins
     settings = Settings(
         learncity_data_dir=tmp_path,
@@ -73,7 +87,9 @@ async def gateway(
     async with serving_in_this_loop(
         gateway_app(settings, conversation), settings.gateway_port
     ) as url:
-        yield url, callbacks_for(settings, url), name
+        yield DeskScene(
+            url, telegram, wechat, callbacks_for(settings, url), name, assistant.database_url
+        )
 
 
 def _chat_id(database_url: str, sender_id: str) -> int:
@@ -101,13 +117,11 @@ async def _end(page) -> None:  # type: ignore[no-untyped-def]
 
 
 async def test_a_person_takes_over_a_web_chat_and_a_telegram_chat_in_chromium(
-    assistant: RunningAssistant,
-    stand_ins: tuple[FakeTelegramApi, FakeWeChatApi],
-    gateway: tuple[str, WeChatCallbacks, str],
+    scene: DeskScene,
 ) -> None:
-    require_chromium()
-    telegram, _ = stand_ins
-    base_url, _, desk = gateway
+    telegram, base_url, desk, database_url = (
+        scene.telegram, scene.base_url, scene.desk, scene.database_url
+    )  # fmt: skip
     async with (
         browser_page("en-GB", 1280, 800) as staff_page,
         browser_page("fr-FR", 800, 900) as citizen,
@@ -122,7 +136,7 @@ async def test_a_person_takes_over_a_web_chat_and_a_telegram_chat_in_chromium(
         queued = citizen.locator("#log .msg.assistant").last
         await queued.wait_for()
         session_id = await citizen.evaluate("sessionStorage.getItem('learncity-session')")
-        web_chat = _chat_id(assistant.database_url, f"web:{session_id}")
+        web_chat = _chat_id(database_url, f"web:{session_id}")
         assert "file" in (await queued.inner_text()), "told the place in the queue, in French"
         await staff_page.get_by_role("button", name=f"Claim {web_chat}", exact=True).wait_for(
             timeout=10_000
@@ -132,7 +146,7 @@ async def test_a_person_takes_over_a_web_chat_and_a_telegram_chat_in_chromium(
         telegram.queue_update(telegram.text_update(4242, "转人工", language_code="zh"))
         asked = await telegram.wait_for_calls("sendMessage", chat_id=4242)
         assert "排在第" in asked[-1].params["text"]
-        telegram_chat = _chat_id(assistant.database_url, "telegram:4242")
+        telegram_chat = _chat_id(database_url, "telegram:4242")
         await staff_page.get_by_role("button", name=f"Claim {telegram_chat}", exact=True).wait_for(
             timeout=10_000
         )
@@ -173,19 +187,15 @@ async def test_a_person_takes_over_a_web_chat_and_a_telegram_chat_in_chromium(
         await _end(staff_page)
         resumed = await telegram.wait_for_calls("sendMessage", chat_id=4242, count=before + 2)
         assert resumed[-1].params["text"] == helpdesk.desk_text("resumed", "zh")
-    with session_scope(assistant.database_url) as session:
+    with session_scope(database_url) as session:
         actions = [(e.actor, e.action) for e in staff.audit_entries(session, actor=desk)]
     assert actions[:4] == [(desk, "helpdesk_end"), (desk, "helpdesk_claim")] * 2
 
 
 async def test_a_wechat_citizen_gets_the_answers_as_customer_service_messages(
-    assistant: RunningAssistant,
-    stand_ins: tuple[FakeTelegramApi, FakeWeChatApi],
-    gateway: tuple[str, WeChatCallbacks, str],
+    scene: DeskScene,
 ) -> None:
-    require_chromium()
-    _, wechat = stand_ins
-    base_url, callbacks, desk = gateway
+    wechat, callbacks, base_url, desk = scene.wechat, scene.callbacks, scene.base_url, scene.desk
     openid = f"o{uuid.uuid4().hex[:12]}"
     asked = await callbacks.post(callbacks.text(openid, "我要找人工客服"))
     if asked.text == "success":  # slower than WeChat's 5 s: the answer follows as a message
@@ -194,7 +204,7 @@ async def test_a_wechat_citizen_gets_the_answers_as_customer_service_messages(
         queued = callbacks.reply_fields(asked)["Content"]
     assert "排在第" in queued
     before = len(wechat.sent_to(openid))
-    chat = _chat_id(assistant.database_url, f"wechat:{openid}")
+    chat = _chat_id(scene.database_url, f"wechat:{openid}")
     async with browser_page("en-GB", 1280, 800) as page:
         await log_in_with(page, base_url, desk, "Staff name", "Password")
         await page.goto(f"{base_url}/admin/helpdesk")
