@@ -136,13 +136,13 @@ def describe_pattern(
     interval: int,
     frequency: str,
 ) -> str:
-    """The schedule line with its pattern in front: "1st, 3rd Sat 10:00", "monthly on the 15th"."""
+    """The schedule line with its pattern in front: "1st, 3rd Sat 10:00", "monthly on day 15, 10:00"."""
     prefix = ""
     if weeks:
         prefix = ", ".join(_NTH.get(week, f"{week}th") for week in weeks)
     elif days_of_month:
-        named = ", ".join("last day" if day == -1 else str(day) for day in days_of_month)
-        prefix = f"monthly on {named}:"
+        named = ", ".join("the last day" if day == -1 else f"day {day}" for day in days_of_month)
+        prefix = f"monthly on {named}" + ("," if schedule else "")
     if interval > 1:
         unit = "months" if frequency == "monthly" else "weeks"
         prefix = f"every {interval} {unit}" + (f", {prefix}" if prefix else "")
