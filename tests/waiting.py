@@ -72,3 +72,38 @@ async def wait_until_async(
         if time.monotonic() >= deadline:
             raise _timed_out(what, timeout, details)
         await asyncio.sleep(interval)
+
+
+async def holds_for_async(
+    predicate: Callable[[], object], seconds: float, what: str, *, interval: float = 0.05
+) -> None:
+    """Check that `predicate` stays true for `seconds` (nothing more arrives, say).
+
+    An absence can only be seen over a window; this one fails as soon as it breaks, naming
+    `what`, instead of sleeping through it and looking once at the end."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if not predicate():
+            raise AssertionError(f"no longer true within {seconds:g} s: {what}")
+        if time.monotonic() >= deadline:
+            return
+        await asyncio.sleep(interval)
+
+
+async def settled_async(
+    measure: Callable[[], T], quiet: float, timeout: float, what: str, *, interval: float = 0.02
+) -> T:
+    """`measure()` once it stopped changing for `quiet` s (a reply of several messages has all
+    arrived); fails naming `what` if it still changes at `timeout`."""
+    deadline = time.monotonic() + timeout
+    last = measure()
+    changed = time.monotonic()
+    while True:
+        await asyncio.sleep(interval)
+        now = measure()
+        if now != last:
+            last, changed = now, time.monotonic()
+        elif time.monotonic() - changed >= quiet:
+            return now
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} still changing after {timeout:g} s: {now!r}")

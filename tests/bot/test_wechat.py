@@ -10,7 +10,6 @@ real Rasa server.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from tests.bot.wechat_support import callbacks_for, serving_gateway, wechat_sett
 from tests.conftest import RunningAssistant
 from tests.fakes.slow_proxy import SlowProxy
 from tests.fakes.wechat_api import FakeWeChatApi, WeChatCallbacks
+from tests.waiting import holds_for_async, settled_async
 
 pytestmark = pytest.mark.slow
 
@@ -87,8 +87,9 @@ async def _what_the_citizen_sees(
     passive = "" if response.text == "success" else callbacks.reply_fields(response)["Content"]
     if not passive:
         await api.wait_for_messages(openid)
-    await asyncio.sleep(0.5)  # a long answer continues as customer-service messages
-    return "\n".join([passive, *(message.content for message in api.sent_to(openid))]).strip()
+    # A long answer continues as customer-service messages: take them once they stop coming.
+    sent = await settled_async(lambda: api.sent_to(openid), 0.5, 30, f"messages to {openid}")
+    return "\n".join([passive, *(message.content for message in sent)]).strip()
 
 
 def _card_names(replies: list[Reply]) -> list[str]:
@@ -155,8 +156,9 @@ async def test_a_slow_answer_says_success_then_arrives_once_as_a_customer_servic
     response = await callbacks.post(callbacks.text("oSLOWPY", "我想学Python"))
     assert (response.status_code, response.text) == (200, "success")
     (message,) = await fake_wechat.wait_for_messages("oSLOWPY", timeout=30)
-    await asyncio.sleep(1.5)
-    assert len(fake_wechat.sent_to("oSLOWPY")) == 1
+    await holds_for_async(
+        lambda: len(fake_wechat.sent_to("oSLOWPY")) == 1, 1.5, "one customer-service message"
+    )
     assert all(name in message.content for name in _card_names(expected)), message.content
     assert len(proxy.bodies_from("wechat:oSLOWPY")) == 1
 
@@ -169,6 +171,7 @@ async def test_wechat_retries_of_one_message_reach_the_assistant_once(
     responses = await callbacks.post_with_retries(xml, attempts=4, interval=1.0)
     assert [getattr(r, "text", r) for r in responses] == ["success"] * 4
     await fake_wechat.wait_for_messages("oRETRYHI", timeout=30)
-    await asyncio.sleep(1.5)
-    assert len(fake_wechat.sent_to("oRETRYHI")) == 1
+    await holds_for_async(
+        lambda: len(fake_wechat.sent_to("oRETRYHI")) == 1, 1.5, "one answer to four retries"
+    )
     assert [body["message"] for body in proxy.bodies_from("wechat:oRETRYHI")] == ["你好"]

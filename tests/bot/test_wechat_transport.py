@@ -8,7 +8,6 @@ rendering rule; conversations with the real assistant are in test_wechat.py.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -33,6 +32,7 @@ from tests.bot.wechat_support import WECHAT_TOKEN, callbacks_for, serving_gatewa
 from tests.fakes.rasa_rest import FakeRasa
 from tests.fakes.slow_proxy import SlowProxy
 from tests.fakes.wechat_api import ACCOUNT_ID, FakeWeChatApi, WeChatCallbacks
+from tests.waiting import holds_for_async
 
 LONG_PARAGRAPH = "海林的学习属于每一个人。Learning in Hailin is for everyone. " * 20
 
@@ -151,8 +151,9 @@ async def test_a_bad_signature_is_refused_and_nothing_is_processed(
     xml = gateway.text("oFORGED", "do not answer me")
     response = await gateway.post(xml, encrypted=encrypted, bad_signature=True)
     assert response.status_code == 403
-    await asyncio.sleep(0.3)
-    assert fake_rasa.messages_from("wechat:oFORGED") == []
+    await holds_for_async(
+        lambda: fake_rasa.messages_from("wechat:oFORGED") == [], 0.3, "nothing reaches Rasa"
+    )
 
 
 async def test_a_wrong_msg_signature_in_safe_mode_is_refused(
@@ -307,8 +308,7 @@ async def test_a_slow_answer_says_success_then_sends_one_customer_service_messag
     assert (response.status_code, response.text) == (200, "success")
     (message,) = await fake_wechat.wait_for_messages("oSLOW")
     assert (message.msgtype, message.content) == ("text", "you said: take your time")
-    await asyncio.sleep(1.0)
-    assert len(fake_wechat.sent_to("oSLOW")) == 1
+    await holds_for_async(lambda: len(fake_wechat.sent_to("oSLOW")) == 1, 1.0, "one message")
 
 
 async def test_retries_of_one_msgid_are_processed_once_and_answered_once(
@@ -319,8 +319,7 @@ async def test_retries_of_one_msgid_are_processed_once_and_answered_once(
     responses = await callbacks.post_with_retries(xml, attempts=4, interval=0.6)
     assert [r.text for r in responses if not isinstance(r, Exception)] == ["success"] * 4
     await fake_wechat.wait_for_messages("oRETRY")
-    await asyncio.sleep(1.0)
-    assert len(fake_wechat.sent_to("oRETRY")) == 1
+    await holds_for_async(lambda: len(fake_wechat.sent_to("oRETRY")) == 1, 1.0, "one message")
     assert len(proxy.bodies_from("wechat:oRETRY")) == 1
 
 
