@@ -44,6 +44,19 @@ class UnmetGroup:
     count: int = 0
     queries: dict[tuple[str, str], int] = field(default_factory=dict)  # (query, language)
 
+    def label_in(self, language: str) -> str:
+        """The label in a staff member's language: the glossary's term for each concept in
+        that language (else English); a group of words keeps the form asked most often."""
+        if not self.key.startswith(CONCEPT_PREFIX):
+            return self.label
+        concepts = get_glossary().concepts
+        labels = []
+        for concept in self.key.removeprefix(CONCEPT_PREFIX).split("+"):
+            terms = concepts.get(concept, {})
+            in_language = terms.get(language) or ()
+            labels.append(in_language[0] if in_language else _english(terms, concept))
+        return " + ".join(labels)
+
     @property
     def languages(self) -> list[str]:
         """The languages it was asked in, most asked first."""

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 import staff
 from bot.admin.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, LANGUAGES, WORDS, request_language
+from bot.admin.value_labels import ValueLabels
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -71,7 +72,7 @@ def render(
         path=request.url.path,
         current=current,
         role_name=words.get(f"role_{current.role}", current.role) if current else "",
-        **context,
+        **({"labels": ValueLabels(language)} | context),
     )
     response = HTMLResponse(html, status_code=status_code)
     response.headers["cache-control"] = "no-store"

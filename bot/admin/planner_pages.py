@@ -22,7 +22,9 @@ from bot.admin.dashboard import (
     open_data_csv,
     planner_counts,
 )
+from bot.admin.i18n import request_language
 from bot.admin.pages import render
+from bot.admin.value_labels import ValueLabels
 from core.database import session_scope
 
 GROUPS_SHOWN = 20  # unmet groups in the dashboard's table; the CSV has all
@@ -37,11 +39,15 @@ class PlannerPages:
     async def planner(self, request: Request, current: staff.StaffSession) -> Response:
         period, readable = chosen_range(dict(request.query_params))
         counts = await run_in_threadpool(planner_counts, self.database_url, period)
+        labels = ValueLabels(request_language(request))
         charts = [
             (
                 f"{section}-{breakdown}",
                 title,
-                bars(counts[section].get(breakdown, {}), in_order=breakdown in IN_TIME_ORDER),
+                bars(
+                    labels.labelled(breakdown, counts[section].get(breakdown, {})),
+                    in_order=breakdown in IN_TIME_ORDER,
+                ),
             )
             for section, breakdown, title in CHARTS
         ]
@@ -53,7 +59,7 @@ class PlannerPages:
             range_readable=readable,
             counts=counts,
             groups=counts["groups"][:GROUPS_SHOWN],
-            group_bars=bars({group.key: group.count for group in counts["groups"]}),
+            labels=labels,
             charts=charts,
         )
 
@@ -70,6 +76,7 @@ class PlannerPages:
             period=period,
             group=group,
             queries=queries,
+            labels=ValueLabels(request_language(request)),
             status_code=200 if group is not None else 404,
         )
 
