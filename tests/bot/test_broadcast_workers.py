@@ -41,6 +41,7 @@ from tests.bot.broadcast_support import (
 )
 from tests.conftest import REDIS_URL
 from tests.fakes.telegram_api import FakeTelegramApi
+from tests.waiting import wait_until
 
 postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -131,20 +132,25 @@ def test_a_scheduled_announcement_is_sent_once_after_the_worker_restarts(
         assert scheduled.returncode == 0, scheduled.stderr
         announcement_id = json.loads(scheduled.stdout)["id"]
         first = start_worker(env, tmp_path / "first.log")
-        time.sleep(2.0)  # running, the announcement not yet due
+        wait_until(  # running, the announcement not yet due
+            lambda: "taking work from" in (tmp_path / "first.log").read_text(),
+            60,
+            "the first worker to start",
+            interval=0.1,
+        )
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         assert sends_per_chat(telegram) == {}, "nothing sent before its time"
         second = start_worker(env, tmp_path / "second.log")
         try:
             sends = wait_for_sends(telegram, chats, timeout=60)
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
+
+            def done() -> object:
                 with session_scope(database_url) as session:
                     state = progress(session, announcement_id)
-                if state is not None and state.status == "done":
-                    break
-                time.sleep(0.2)
+                return state if state is not None and state.status == "done" else None
+
+            state = wait_until(done, 20, "the announcement to be done", interval=0.2)
         finally:
             stop_workers([second])
         first_send = min(call.at for call in telegram.calls_to("sendMessage"))

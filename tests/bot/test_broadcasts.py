@@ -24,6 +24,7 @@ from bot.models import BroadcastDelivery
 from bot.web_outbox import updates_after
 from core.database import session_scope, upgrade_database
 from core.settings import Settings
+from tests.waiting import wait_until_async
 
 POTTERY = Announcement(
     texts={"en": "Pottery open day in Nanhu on Saturday", "zh": "周六南湖陶艺开放日"},
@@ -318,9 +319,8 @@ async def test_stopping_during_the_rate_limit_wait_claims_no_one(url: str) -> No
     task = asyncio.create_task(
         _broadcast(url, POTTERY, {"telegram": platform}, rates={"telegram": 1.0})
     )
-    while not platform.delivered:
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.2)  # well inside the one-second wait for the second citizen
+    await wait_until_async(lambda: platform.delivered, 30, "the first delivery", interval=0.01)
+    await asyncio.sleep(0.2)  # not a wait: stop well inside the one-second rate wait
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
