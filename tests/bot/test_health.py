@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.health import HealthMonitor, health_routes, rasa_outcome
+from tests.waiting import wait_until, wait_until_async
 
 TOKEN = "health-test-token"
 
@@ -28,6 +29,7 @@ class StatusServer:
 
     def __init__(self) -> None:
         self.delay = 0.0
+        self.prompt_answers = 0  # answered at once (no delay asked): a probe that succeeded
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -36,7 +38,9 @@ class StatusServer:
     async def _status(self, request: Request) -> JSONResponse:
         if request.query_params.get("token") != TOKEN:
             return JSONResponse({"error": "not authenticated"}, status_code=401)
-        await asyncio.sleep(self.delay)
+        delay = self.delay
+        await asyncio.sleep(delay)
+        self.prompt_answers += delay == 0
         return JSONResponse({"model_file": "m.tar.gz"})
 
     def __enter__(self) -> StatusServer:
@@ -47,8 +51,7 @@ class StatusServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
-        while not self._server.started:
-            time.sleep(0.01)
+        wait_until(lambda: self._server.started, 30, "the status server", interval=0.01)
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -88,7 +91,10 @@ async def test_slow_probes_do_not_flap_to_down_but_a_stall_and_a_dead_server_do(
             busy = await _sample(client, 1.2)
             rasa.delay = 0.0
             assert set(busy) == {200}, "a busy server is not reported down"
-            await asyncio.sleep(0.5)  # answering again: the window starts afresh
+            answered = rasa.prompt_answers  # answering again: the window starts afresh
+            await wait_until_async(
+                lambda: rasa.prompt_answers >= answered + 2, 10, "two prompt probe answers"
+            )
             rasa.delay = 30.0  # stalled: no probe succeeds for the whole window
             stalled_after = await _until(client, 503, within=5.0)
             assert 1.0 < stalled_after <= 5.0

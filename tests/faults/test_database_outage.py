@@ -28,6 +28,7 @@ from tests.conversations.support import rows_about
 from tests.environment import settings_from_environment
 from tests.faults.postgres import TemporaryPostgres
 from tests.services import require_postgres_binaries
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.slow
 
@@ -150,9 +151,8 @@ async def test_database_outage_never_answers_normally_without_storing_the_turn(
             await asyncio.sleep(0.02)
 
     async def forget_during_outage(sender: str) -> list[Turn]:
-        while not timeline.stopped_at:
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(3)
+        await wait_until_async(lambda: timeline.stopped_at, 300, "the database to be stopped")
+        await asyncio.sleep(3)  # not a wait: ask a few seconds into the outage
         return [
             await _talk(conversation, timeline, sender, "forget me"),
             await _talk(conversation, timeline, sender, payload="/affirm"),
@@ -160,24 +160,35 @@ async def test_database_outage_never_answers_normally_without_storing_the_turn(
 
     load = [asyncio.create_task(chat(sender)) for sender in chatters]
     forgetting = [asyncio.create_task(forget_during_outage(s)) for s in forgetters]
-    await asyncio.sleep(5)
+
+    def normal_turns_each(count: int) -> bool:
+        normal = [t.sender for t in timeline.turns if t.kind == "normal"]
+        return all(normal.count(sender) >= count for sender in chatters)
+
+    # The stack is under load, every citizen answered normally, before the database stops.
+    await wait_until_async(lambda: normal_turns_each(2), 180, "two normal answers per citizen")
     await asyncio.to_thread(postgres.stop)
     timeline.stopped_at = time.monotonic()
     await asyncio.sleep(OUTAGE_SECONDS)
     timeline.restarting_at = time.monotonic()
     start_seconds = await asyncio.to_thread(postgres.start)
     timeline.started_at = time.monotonic()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        back = {
+
+    def answered_again() -> set[str]:
+        return {
             t.sender
             for t in timeline.turns
             if t.kind == "normal" and t.sent_at >= timeline.started_at
         }
-        if back >= set(chatters):
-            break
-        await asyncio.sleep(0.2)
-    await asyncio.sleep(3)
+
+    await wait_until_async(
+        lambda: answered_again() >= set(chatters),
+        120,
+        "every citizen answered normally after the restart",
+        interval=0.2,
+        details=answered_again,
+    )
+    await asyncio.sleep(3)  # not a wait: a little more load once all are back
     stop.set()
     await asyncio.gather(*load)
     forget_turns = [turn for turns in await asyncio.gather(*forgetting) for turn in turns]
