@@ -15,6 +15,7 @@ from core.database import session_scope
 from core.replies import Button, Reply
 from helpdesk.desk import add_citizen_message, leave, open_chat_for, queue_position
 from helpdesk.models import HandoverChat
+from helpdesk.open_chats import has_open_chat
 from helpdesk.texts import desk_text
 
 # The button under the queue reply: the citizen leaves the queue and the bot answers again.
@@ -23,6 +24,8 @@ LEAVE_PAYLOAD = "/leave_helpdesk"
 
 def desk_turn(database_url: str | None, sender_id: str, text: str) -> list[Reply] | None:
     """What the desk answers for this message, or None when the assistant should answer it."""
+    if text != LEAVE_PAYLOAD and not has_open_chat(database_url, sender_id):
+        return None  # the common case, one index lookup (helpdesk/open_chats.py)
     with session_scope(database_url) as session:
         if text == LEAVE_PAYLOAD:
             return _leave(session, sender_id)
@@ -43,9 +46,8 @@ def desk_turn(database_url: str | None, sender_id: str, text: str) -> list[Reply
 
 
 def is_handed_over(database_url: str | None, sender_id: str) -> bool:
-    """Whether a hand-over is open for this citizen (the web chat then polls faster)."""
-    with session_scope(database_url) as session:
-        return open_chat_for(session, sender_id) is not None
+    """Whether a hand-over is open for this citizen (the web chat then long-polls)."""
+    return has_open_chat(database_url, sender_id)
 
 
 def leave_button(language: str) -> Button:
