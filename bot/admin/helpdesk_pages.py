@@ -106,7 +106,7 @@ class HelpdeskPages:
     async def helpdesk_claim(self, request: Request, current: staff.StaffSession) -> Response:
         chat_id = _chat_id(request.state.form.get("chat_id"))
         if chat_id is None:
-            return _bad_form("chat_id")
+            return _bad_form(request, current, "chat_id")
         claimed = await run_in_threadpool(
             self._change, current, "helpdesk_claim", chat_id, helpdesk.claim
         )
@@ -118,13 +118,13 @@ class HelpdeskPages:
         form = request.state.form
         chat_id = _chat_id(form.get("chat_id"))
         if chat_id is None:
-            return _bad_form("chat_id")
+            return _bad_form(request, current, "chat_id")
         try:
             await run_in_threadpool(
                 self._answer, chat_id, current.staff_name, form.get("text", ""), form.get("canned")
             )
         except helpdesk.DeskError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
+            return _refused(request, current, str(error), chat_id)
         await self.deliver(chat_id)
         return _to_chat(chat_id, None)
 
@@ -132,7 +132,8 @@ class HelpdeskPages:
         form = request.state.form
         chat_id, colleague = _chat_id(form.get("chat_id")), form.get("colleague", "").strip()
         if chat_id is None or not colleague:
-            return _bad_form("chat_id" if chat_id is None else "colleague")
+            field = "chat_id" if chat_id is None else "colleague"
+            return _bad_form(request, current, field, chat_id)
 
         def move(session: Any, chat: int, name: str) -> bool:
             return helpdesk.transfer(session, chat, name, colleague)
@@ -142,13 +143,13 @@ class HelpdeskPages:
                 self._change, current, "helpdesk_transfer", chat_id, move, f" to {colleague}"
             )
         except helpdesk.DeskError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
+            return _refused(request, current, str(error), chat_id)
         return _to_queue("transferred" if moved else "not_yours")
 
     async def helpdesk_end(self, request: Request, current: staff.StaffSession) -> Response:
         chat_id = _chat_id(request.state.form.get("chat_id"))
         if chat_id is None:
-            return _bad_form("chat_id")
+            return _bad_form(request, current, "chat_id")
         ended = await run_in_threadpool(self._end, current, chat_id, client_address(request))
         if not ended:
             return _to_queue("not_yours")
@@ -160,7 +161,7 @@ class HelpdeskPages:
         try:
             await run_in_threadpool(self._set_hours, current, hours, client_address(request))
         except helpdesk.OfficeHoursError as error:
-            return JSONResponse({"error": f"field hours: {error}"}, status_code=400)
+            return _refused(request, current, f"field hours: {error}", None)
         return _to_queue("hours_saved")
 
     async def deliver(self, chat_id: int) -> None:
@@ -303,5 +304,27 @@ def _to_queue(notice: str) -> Response:
     return RedirectResponse(f"/admin/helpdesk?{urlencode({'notice': notice})}", status_code=303)
 
 
-def _bad_form(field: str) -> Response:
-    return JSONResponse({"error": f"field {field}: missing or not a chat number"}, status_code=400)
+def _refused(
+    request: Request, current: staff.StaffSession, reason: str, chat_id: int | None
+) -> Response:
+    """A readable page saying why the desk refused a form (nothing changed), with a way back."""
+    return render(
+        request,
+        "helpdesk_refused.html",
+        current=current,
+        h=_words(request),
+        reason=reason,
+        chat_id=chat_id,
+        status_code=400,
+    )
+
+
+def _bad_form(
+    request: Request, current: staff.StaffSession, field: str, chat_id: int | None = None
+) -> Response:
+    reason = (
+        f"field {field}: missing or not a chat number"
+        if field == "chat_id"
+        else f"field {field}: choose a colleague"
+    )
+    return _refused(request, current, reason, chat_id)

@@ -52,6 +52,9 @@ HELPDESK_WORDS: dict[str, dict[str, str]] = {
         "reason_bot_failed": "the bot failed twice",
         "reason_guidance": "guidance: {topic}",
         "back": "Back to the queue",
+        "refused_title": "The help desk could not do that",
+        "refused_intro": "Nothing was changed. The reason:",
+        "back_to_chat": "Back to chat {id}",
         "live": "Updates every few seconds.",
     },
     "zh": {
@@ -102,6 +105,9 @@ HELPDESK_WORDS: dict[str, dict[str, str]] = {
         "reason_bot_failed": "机器人两次未能回答",
         "reason_guidance": "指引：{topic}",
         "back": "返回排队列表",
+        "refused_title": "服务台无法完成此操作",
+        "refused_intro": "没有做任何更改。原因：",
+        "back_to_chat": "返回对话 {id}",
         "live": "每隔几秒自动更新。",
     },
 }
