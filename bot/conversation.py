@@ -19,7 +19,14 @@ from bot.shared_state import flood_control as shared_flood_control
 from citizens import ErasureIncompleteError, erase_citizen, remaining_rows
 from core.database import session_scope
 from core.settings import Settings
-from helpdesk import desk_turn
+from helpdesk import (
+    LEAVE_PAYLOAD,
+    MIN_CONFIDENCE,
+    desk_turn,
+    has_open_chat,
+    is_for_the_assistant,
+    payload_intent,
+)
 from nlu.serving import WEBHOOK_PATH
 
 FAILED_TURN_KEY = "learncity_failed_turn"  # what nlu/rasa_channel.py answers a failed turn with
@@ -117,9 +124,7 @@ class Conversation:
                 return [Reply(text=kind_text(SLOW_DOWN, message.text, message.language_hint))]
             if verdict == "drop":
                 return []
-        # While the city's help desk holds (or queues) this citizen the bot is silent: the
-        # message is stored for the person first (helpdesk/citizen_turn.py).
-        desk = await asyncio.to_thread(desk_turn, self.database_url, message.sender_id, text)
+        desk = await self._desk_answer(message.sender_id, text)
         if desk is not None:
             return desk
         rasa_url, items = await self._ask_rasa(message, text)
@@ -141,6 +146,37 @@ class Conversation:
             # The reply says "erased": it may only be sent once the erase really happened.
             await asyncio.to_thread(self._erase_conversation, message.sender_id)
         return [reply for reply in replies if not reply.is_empty()]
+
+    async def _desk_answer(self, sender_id: str, text: str) -> list[Reply] | None:
+        """While the city's help desk holds (or queues) this citizen the bot is silent: the
+        message is stored for the person first (helpdesk/citizen_turn.py). None when the
+        assistant answers: no hand-over is open (one index lookup, the common case), or the
+        message is a privacy request, which is the citizen's right at any moment."""
+        if text != LEAVE_PAYLOAD:
+            if not await asyncio.to_thread(has_open_chat, self.database_url, sender_id):
+                return None
+            intent = payload_intent(text) or await self._read_intent(sender_id, text)
+            if await asyncio.to_thread(is_for_the_assistant, self.database_url, sender_id, intent):
+                return None
+        return await asyncio.to_thread(desk_turn, self.database_url, sender_id, text)
+
+    async def _read_intent(self, sender_id: str, text: str) -> str | None:
+        """The intent the NLU reads in a message to the help desk, when it is confident; None
+        when it is not or Rasa cannot say (the message then goes to the person, never lost)."""
+        rasa_url = self.servers.for_sender(sender_id)
+        params = {"token": self.auth_token} if self.auth_token else None
+        try:
+            response = await self._client.post(
+                f"{rasa_url}/model/parse", json={"text": text}, params=params
+            )
+            response.raise_for_status()
+            intent = response.json().get("intent") or {}
+        except (httpx.HTTPError, ValueError, AttributeError) as error:
+            logger.warning("Rasa at %s could not read a help-desk message: %r", rasa_url, error)
+            return None
+        if float(intent.get("confidence") or 0.0) < MIN_CONFIDENCE:
+            return None
+        return str(intent.get("name") or "") or None
 
     async def _ask_rasa(self, message: IncomingMessage, text: str) -> tuple[str, object]:
         """The turn's answer and the server that gave it. A server that refuses the connection

@@ -1,7 +1,7 @@
 """The city's help desk: a person takes over a conversation when the bot is not enough.
 
 Others use the functions re-exported here, never the tables: the gateway asks `desk_turn` on
-every message, the `action_request_human` action calls `request_person`, the console claims,
+every message (privacy requests still go to the assistant: `is_for_the_assistant`), the `action_request_human` action calls `request_person`, the console claims,
 answers, transfers and ends (docs/helpdesk.md).
 """
 
@@ -34,12 +34,15 @@ from helpdesk.desk import (
     waiting_chats,
 )
 from helpdesk.office_hours import OfficeHours, OfficeHoursError, parse_office_hours
+from helpdesk.open_chats import has_open_chat
+from helpdesk.privacy_turns import MIN_CONFIDENCE, is_for_the_assistant, payload_intent
 from helpdesk.settings_store import current_office_hours, is_open_now, set_office_hours
 from helpdesk.texts import desk_text
 
 __all__ = [
     "HELPDESK_ROLES",
     "LEAVE_PAYLOAD",
+    "MIN_CONFIDENCE",
     "CannedAnswer",
     "ChatLine",
     "ChatSummary",
@@ -59,6 +62,8 @@ __all__ = [
     "desk_text",
     "desk_turn",
     "end",
+    "has_open_chat",
+    "is_for_the_assistant",
     "is_open_now",
     "is_handed_over",
     "leave_button",
@@ -66,6 +71,7 @@ __all__ = [
     "mark_failed",
     "open_chat_for",
     "parse_office_hours",
+    "payload_intent",
     "queue_position",
     "request_person",
     "set_office_hours",
