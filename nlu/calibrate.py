@@ -3,8 +3,9 @@
 Usage: .venv/bin/python -m nlu.calibrate [--model PATH] [--write]
 
 Validation data: the `validation` split of every public corpus (out of scope, never trained on;
-tests/nlu/public/SOURCES.md) and the project's held-out set (in scope and out of scope). The
-blind, paraphrase and public test sets are never read here, so `make nlu-eval` on them stays a
+tests/nlu/public/SOURCES.md), the project's held-out set (in scope and out of scope) and the
+validation split of the rephrased set (tests/nlu/rephrased/). The blind, paraphrase, rephrased
+test and public test sets are never read here, so `make nlu-eval` on them stays a
 test. The model is parsed once; the FallbackClassifier's rule (top confidence under `threshold`,
 or a lead over the second intent under `ambiguity_threshold`, gives `nlu_fallback`) is then
 replayed on Rasa's own ranking for every pair of values in the grid:
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     sets = [
         s
         for s in evaluation_sets("validation", args.limit)
-        if s.public or s.name == "project held-out"
+        if s.public or s.name in ("project held-out", "project rephrased (validation)")
     ]
     texts = [e.text for s in sets for e in s.examples]
     parses = dict(zip(texts, parse_all(model, texts, settings.rasa_venv), strict=True))

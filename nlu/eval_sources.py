@@ -1,8 +1,9 @@
 """Per-source, per-language NLU scores: in scope, out of scope turned down, acting on a guess.
 
 `nlu.evaluate` parses every set once and scores it here. The sets are the project's held-out and
-blind sets and paraphrase set (written by us) and the validation or test split of each public
-corpus (`tests/nlu/public/<split>/<source>/`, written by no one on the project).
+blind sets, its first paraphrase set and the validation or test split of its rephrased set
+(`tests/nlu/rephrased/<split>/`; all written by us) and the validation or test split of each
+public corpus (`tests/nlu/public/<split>/<source>/`, written by no one on the project).
 A reading "ends in a state-changing intent" when the final intent (after the FallbackClassifier)
 is one that changes something for the citizen; it is "acted on" when the intent guard
 (`actions/intent_guard.py`) would act on it without asking first.
@@ -31,6 +32,9 @@ PROJECT_SETS = {
     "project blind": REPOSITORY_ROOT / "tests" / "nlu" / "blind",
     "project paraphrase": REPOSITORY_ROOT / "tests" / "nlu" / "paraphrase",
 }
+# Rephrased in-scope requests written for issue 10 before any tuning, split by meaning into
+# validation (tuning, calibration) and test (report only): tests/nlu/rephrased/README.md.
+REPHRASED_DIR = REPOSITORY_ROOT / "tests" / "nlu" / "rephrased"
 TARGETS = {
     "oos_turned_down": 0.90,
     "oos_state_changing": 0.01,
@@ -52,11 +56,17 @@ class EvaluationSet:
 def evaluation_sets(split: str = "test", limit: int | None = None) -> list[EvaluationSet]:
     """The project's sets, then each public corpus's `split` (test or validation)."""
     sets = []
-    for name, folder in PROJECT_SETS.items():
+    for name, folder in project_sets(split).items():
         sets.append(EvaluationSet(name, False, _read_folder(folder, limit)))
     for folder in sorted(p for p in (PUBLIC_DIR / split).glob("*") if p.is_dir()):
         sets.append(EvaluationSet(f"{folder.name} ({split})", True, _read_folder(folder, limit)))
     return [s for s in sets if s.examples]
+
+
+def project_sets(split: str) -> dict[str, Path]:
+    """The project-written sets scored with a public `split`: the fixed ones and the rephrased
+    set's split of the same name."""
+    return {**PROJECT_SETS, f"project rephrased ({split})": REPHRASED_DIR / split}
 
 
 def _read_folder(folder: Path, limit: int | None) -> list[Example]:

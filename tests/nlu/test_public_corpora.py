@@ -13,10 +13,13 @@ from nlu.public_corpora import (
     PUBLIC_TRAINING_DIR,
     PublicSentence,
     assign_splits,
+    capped,
+    in_scope_counts,
     plain_text,
     project_texts,
     select,
     split_of,
+    training_cap,
     xsid_sentences,
 )
 from tests.conftest import SHARED_MODELS_DIR
@@ -31,7 +34,7 @@ def test_train_validation_and_test_files_share_no_sentence():
     validation = _texts(PUBLIC_TEST_DIR / "validation")
     test = _texts(PUBLIC_TEST_DIR / "test")
 
-    assert len(train) > 1000 and len(validation) > 1000 and len(test) > 1000
+    assert len(train) > 900 and len(validation) > 1000 and len(test) > 1000
     assert train & validation == set()
     assert train & test == set()
     assert validation & test == set()
@@ -43,6 +46,32 @@ def test_every_language_has_public_training_validation_and_test_text():
     tested = {p.stem for p in (PUBLIC_TEST_DIR / "test").rglob("*.yml")}
 
     assert trained == validated == tested == set(LANGUAGES)
+
+
+def test_public_training_text_stays_within_its_share_of_each_languages_in_scope_data():
+    in_scope = in_scope_counts()
+    public = {path.stem: len(read_examples(path)) for path in language_files(PUBLIC_TRAINING_DIR)}
+
+    over = {
+        language: (count, training_cap(in_scope[language]))
+        for language, count in public.items()
+        if count > training_cap(in_scope[language])
+    }
+    assert over == {}
+
+
+def test_cap_keeps_the_same_sentences_on_a_fresh_build_or_on_files_already_capped():
+    sentences = [
+        PublicSentence("tatoeba", "fr", f"Il pleut depuis {n} jours.", f"It rained {n} days.", "")
+        for n in range(60)
+    ]
+
+    once = capped(sentences, 10)
+
+    assert len(once) == 10
+    assert capped(capped(sentences, 30), 10) == once
+    assert set(capped(list(reversed(sentences)), 10)) == set(once)
+    assert [s for s in sentences if s in once] == once  # file order kept
 
 
 def test_public_files_hold_only_out_of_scope_and_nothing_the_project_wrote():
@@ -130,7 +159,10 @@ def test_xsid_reader_takes_text_english_form_and_intent(tmp_path):
 def test_test_sets_are_public_splits_and_project_sets_are_marked_as_ours():
     sets = {s.name: s.public for s in evaluation_sets("test")}
 
-    assert {name for name, public in sets.items() if not public} == set(PROJECT_SETS)
+    assert {name for name, public in sets.items() if not public} == {
+        *PROJECT_SETS,
+        "project rephrased (test)",
+    }
     assert {name for name, public in sets.items() if public} == {
         "clinc150 (test)",
         "tatoeba (test)",
@@ -158,6 +190,7 @@ def test_nlu_eval_scores_every_source_and_language_through_the_real_model(tmp_pa
         "project held-out": {*LANGUAGES, "all"},
         "project blind": {*LANGUAGES, "all"},
         "project paraphrase": {*LANGUAGES, "all"},
+        "project rephrased (test)": {*LANGUAGES, "all"},
         "clinc150 (test)": {"en", "all"},
         "tatoeba (test)": {*LANGUAGES, "all"},
         "xsid (test)": {"zh", "ar", "en", "all"},
@@ -177,7 +210,7 @@ def test_nlu_eval_scores_every_source_and_language_through_the_real_model(tmp_pa
         "oos_acted_on",
         "confident_wrong",
     }
-    assert set(report["overlap"]) == set(PROJECT_SETS)
+    assert set(report["overlap"]) == {*PROJECT_SETS, "project rephrased (test)"}
     assert "| tatoeba (test) | uk | 2 |" in (tmp_path / "nlu-sources.md").read_text(
         encoding="utf-8"
     )

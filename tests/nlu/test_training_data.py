@@ -74,6 +74,7 @@ LANGUAGES = ("zh", "en", "es", "fr", "ar", "ru", "uk")
 
 
 BLIND_DIR = REPOSITORY_ROOT / "tests" / "nlu" / "blind"
+REPHRASED_DIR = REPOSITORY_ROOT / "tests" / "nlu" / "rephrased"
 
 
 def _training():
@@ -121,6 +122,25 @@ def test_no_held_out_utterance_appears_in_the_training_data():
     training = {_plain(e.text) for e in _training()}
     copied = [e.text for e in _heldout() if _plain(e.text) in training]
     assert copied == [], f"held-out utterances copied into training: {copied}"
+
+
+def test_no_rephrased_request_appears_in_the_training_data_and_both_splits_cover_every_language():
+    training = {_plain(e.text) for e in _training()}
+    splits = {
+        split: [e for path in language_files(REPHRASED_DIR / split) for e in read_examples(path)]
+        for split in ("validation", "test")
+    }
+
+    copied = [
+        e.text for examples in splits.values() for e in examples if _plain(e.text) in training
+    ]
+    assert copied == []
+    for examples in splits.values():
+        per_language = Counter(e.language for e in examples)
+        assert set(per_language) == set(LANGUAGES)
+        assert min(per_language.values()) >= 15, per_language
+    validation = {_plain(e.text) for e in splits["validation"]}
+    assert [e.text for e in splits["test"] if _plain(e.text) in validation] == []
 
 
 def test_blind_set_is_readable_and_covers_every_language():
