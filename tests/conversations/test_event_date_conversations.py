@@ -38,16 +38,30 @@ async def test_whats_on_this_weekend_lists_only_this_weekends_events(
     assert languages(replies) == {language}
 
 
+@pytest.mark.parametrize(
+    ("question", "language", "heading"),
+    [
+        (
+            "what events are on tomorrow?",
+            "en",
+            "I found no events for tomorrow, 2 December. Here are the next ones:",
+        ),
+        # Bare Spanish "mañana" is the day (tomorrow); only "por la mañana" is the morning.
+        (
+            "¿qué hay mañana?",
+            "es",
+            "No encontré actividades para mañana, 2 de diciembre. Estas son las próximas:",
+        ),
+    ],
+)
 async def test_no_event_tomorrow_says_so_and_offers_the_next_events(
-    assistant: RunningAssistant,
+    assistant: RunningAssistant, question: str, language: str, heading: str
 ) -> None:
-    replies = await assistant.talk(new_sender(), "what events are on tomorrow?")
-    assert (
-        "I found no events for tomorrow, 2 December. Here are the next ones:"
-        in texts(replies).splitlines()
-    ), texts(replies)
+    replies = await assistant.talk(new_sender(), question)
+    assert heading in texts(replies).splitlines(), texts(replies)
     names = [card.name for card in cards(replies)]
     assert names[:2] == ["Maker Saturday (monthly)", "Newcomers' Welcome Fair"], names
+    assert languages(replies) == {language}
 
 
 async def test_asking_again_for_next_weekend_lists_next_weekends_events(
