@@ -138,7 +138,7 @@ class ActionDefaultFallback(LearncityAction):
 def _menu_or_person(turn: Turn) -> list[Button]:
     """The menu; after two turns in a row the bot could not answer, a person is offered first."""
     menu = turn.buttons(MENU)
-    failed_twice = failed_before(conversation_so_far(turn.tracker))
+    failed_twice = failed_before(conversation_so_far(turn.tracker, earlier_turns=1))
     return [person_button(turn.language), *menu] if failed_twice else menu
 
 

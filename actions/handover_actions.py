@@ -31,10 +31,11 @@ def person_button(language: str, topic: str | None = None) -> Button:
     return Button(title=helpdesk.desk_text("button_person", language), payload=payload)
 
 
-def conversation_so_far(tracker: Tracker) -> list[dict[str, Any]]:
-    """The earlier turns (from the tracker store) and this one: actions get only this turn."""
+def conversation_so_far(tracker: Tracker, earlier_turns: int | None = None) -> list[dict[str, Any]]:
+    """The earlier turns (from the tracker store; the last `earlier_turns` of them when given)
+    and this one: actions get only this turn."""
     with session_scope() as session:
-        stored = helpdesk.stored_events(session, tracker.sender_id)
+        stored = helpdesk.stored_events(session, tracker.sender_id, user_turns=earlier_turns)
     return stored + list(tracker.events)
 
 
@@ -72,7 +73,7 @@ class ActionRequestHuman(LearncityAction):
 
     async def respond(self, turn: Turn) -> list[EventType]:
         topic = first_entity(turn.entities, "topic")
-        events = conversation_so_far(turn.tracker)
+        events = conversation_so_far(turn.tracker, earlier_turns=CONTEXT_TURNS)
         reason = (
             f"guidance:{topic}" if topic else ("bot_failed" if failed_before(events) else "asked")
         )

@@ -177,22 +177,29 @@ def test_a_request_is_timestamped_and_open_now_follows_the_hours(url: str) -> No
     assert (inside.open_now, outside.open_now) == (True, False)
 
 
-def test_the_earlier_turns_are_read_from_rasas_tracker_store_oldest_first(url: str) -> None:
+def _rasa_events(url: str, sender_id: str, events: list[dict[str, str]]) -> None:
+    """Rasa's tracker store table as Rasa's SQL tracker store writes it (the columns read here)."""
     with session_scope(url) as session:
         session.execute(
-            text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), data TEXT)")
-        )
-        for number, event in enumerate(
-            [
-                {"event": "user", "text": "weather?"},
-                {"event": "action", "name": "action_out_of_scope"},
-            ],
-            start=1,
-        ):
-            session.execute(
-                text("INSERT INTO events (id, sender_id, data) VALUES (:id, 'web:ctx', :data)"),
-                {"id": number, "data": json.dumps(event)},
+            text(
+                "CREATE TABLE IF NOT EXISTS events "
+                "(id INTEGER PRIMARY KEY, sender_id VARCHAR(255), data TEXT)"
             )
+        )
+        first = session.scalar(text("SELECT COALESCE(MAX(id), 0) FROM events")) + 1
+        for number, event in enumerate(events, start=first):
+            session.execute(
+                text("INSERT INTO events (id, sender_id, data) VALUES (:id, :sender, :data)"),
+                {"id": number, "sender": sender_id, "data": json.dumps(event)},
+            )
+
+
+def test_the_earlier_turns_are_read_from_rasas_tracker_store_oldest_first(url: str) -> None:
+    _rasa_events(
+        url,
+        "web:ctx",
+        [{"event": "user", "text": "weather?"}, {"event": "action", "name": "action_out_of_scope"}],
+    )
     with session_scope(url) as session:
         assert [
             e.get("text") or e.get("name") for e in helpdesk.stored_events(session, "web:ctx")
@@ -201,3 +208,32 @@ def test_the_earlier_turns_are_read_from_rasas_tracker_store_oldest_first(url: s
             "action_out_of_scope",
         ]
         assert helpdesk.stored_events(session, "web:other") == []
+
+
+def test_the_failed_twice_offer_reads_only_the_previous_turn(url: str) -> None:
+    with session_scope(url) as session:
+        assert helpdesk.stored_events(session, "web:new", user_turns=1) == [], "no table yet"
+    turns = [("music?", "action_out_of_scope"), ("weather?", "action_default_fallback")]
+    _rasa_events(
+        url,
+        "web:two",
+        [
+            event
+            for said, answered in turns
+            for event in (
+                {"event": "user", "text": said},
+                {"event": "action", "name": answered},
+                {"event": "action", "name": "action_listen"},
+            )
+        ],
+    )
+    with session_scope(url) as session:
+        previous = helpdesk.stored_events(session, "web:two", user_turns=1)
+        both = helpdesk.stored_events(session, "web:two", user_turns=5)
+
+    assert [e.get("text") or e.get("name") for e in previous] == [
+        "weather?",
+        "action_default_fallback",
+        "action_listen",
+    ]
+    assert len(both) == 6
