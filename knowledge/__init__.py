@@ -33,6 +33,10 @@ from knowledge.catalog_import import import_history as import_history
 from knowledge.documents import CatalogItem as CatalogItem
 from knowledge.documents import Session as Session
 from knowledge.importers.common import Rejection as Rejection
+from knowledge.item_editing import SESSION_FIELDS as SESSION_FIELDS
+from knowledge.item_editing import edit_item_sessions as edit_item_sessions
+from knowledge.item_editing import remove_item as remove_item
+from knowledge.item_editing import session_values as session_values
 from knowledge.search import KIND_TYPES as KIND_TYPES
 from knowledge.search import NEAR_RADII_M as NEAR_RADII_M
 from knowledge.search import IndexSync as IndexSync

@@ -87,6 +87,7 @@ class CatalogPages:
             pages=pages,
             types=TYPES,
             districts=districts,
+            removed=request.query_params.get("removed", "")[:500],
         )
 
     async def catalog_item(self, request: Request, current: staff.StaffSession) -> Response:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from bot.admin.catalog_words import CATALOG_CHANGE_WORDS
+
 LANGUAGE_COOKIE = "learncity_admin_lang"
 LANGUAGES = ("en", "zh")
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
@@ -485,6 +487,8 @@ _PLANNER_EDITOR_WORDS: dict[str, dict[str, str]] = {
     },
 }
 for _language, _words in _PLANNER_EDITOR_WORDS.items():
+    WORDS[_language].update(_words)
+for _language, _words in CATALOG_CHANGE_WORDS.items():
     WORDS[_language].update(_words)
 
 

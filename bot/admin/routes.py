@@ -32,6 +32,7 @@ from bot.admin.access import (
     tokens_match,
 )
 from bot.admin.announce import AnnouncePages
+from bot.admin.catalog_change_pages import CatalogChangePages
 from bot.admin.catalog_import_pages import CatalogImportPages
 from bot.admin.catalog_pages import CatalogPages
 from bot.admin.guidance_pages import GuidancePages
@@ -88,6 +89,7 @@ def admin_routes(
             page("/catalog/item", catalog_pages.catalog_item, roles=("editor",)),
             page("/catalog/edit", catalog_pages.catalog_edit_form, roles=("editor",)),
             page("/catalog/edit", catalog_pages.catalog_edit, roles=("editor",), methods=("POST",)),
+            *_catalog_change_routes(page, CatalogChangePages(database_url)),
             page("/catalog/import", import_pages.catalog_import_page, roles=("editor",)),
             page(
                 "/catalog/import/check",
@@ -125,6 +127,17 @@ def admin_routes(
             page("/api/health", console.health_api, roles=()),
         ],
     )
+
+
+def _catalog_change_routes(page, pages: CatalogChangePages) -> list[Route]:  # type: ignore[no-untyped-def]
+    """An item's sessions and its removal, for catalog editors (forms, then POSTs)."""
+    editors = ("editor",)
+    return [
+        page("/catalog/sessions", pages.catalog_sessions_form, roles=editors),
+        page("/catalog/sessions", pages.catalog_sessions, roles=editors, methods=("POST",)),
+        page("/catalog/remove", pages.catalog_remove_form, roles=editors),
+        page("/catalog/remove", pages.catalog_remove, roles=editors, methods=("POST",)),
+    ]
 
 
 class _Console:

@@ -121,7 +121,7 @@ def _item(row: dict[str, str | None], source: str) -> CatalogItem:
     longitude = problems.check(parse_coordinate, row.get("longitude"), "longitude", 180)
     end = problems.check(parse_datetime, row.get("end"), "end")
     url = problems.check(parse_link, row.get("url"), "url", default="")
-    sessions = _sessions(row, problems)
+    sessions = sessions_from_row(row, problems)
     problems.raise_if_any()
     return CatalogItem(
         id=text(row["id"]),
@@ -155,7 +155,7 @@ def _item(row: dict[str, str | None], source: str) -> CatalogItem:
     )
 
 
-def _sessions(row: dict[str, str | None], problems: RowProblems) -> tuple[Session, ...]:
+def sessions_from_row(row: dict[str, str | None], problems: RowProblems) -> tuple[Session, ...]:
     """One session per group of days sharing their weeks of the month: `days` "1Sa | 3Sa"
     is the first and third Saturday of each month, "Sa" every Saturday."""
     groups = problems.check(days_by_week_of_month, row.get("days"), "days", default=[])

@@ -38,7 +38,9 @@ async def console(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, o
 
 def _guarded_routes(app: object) -> list[tuple[str, str, object]]:
     routes = [(p, m, r) for p, m, r in admin_routes_of(app) if (p, m) not in PUBLIC]
-    assert {path for path, _, _ in routes} >= {"/admin/", "/admin/audit", "/admin/api/me"}
+    walked = {path for path, _, _ in routes}
+    assert walked >= {"/admin/", "/admin/audit", "/admin/api/me"}
+    assert walked >= {"/admin/catalog/sessions", "/admin/catalog/remove"}, "the routes' table"
     return routes
 
 
