@@ -138,6 +138,13 @@ class Settings(BaseSettings):
         "'mon-fri 09:00-17:00; sat 10:00-13:00'; admins may change it in the console",
     )
 
+    console_upload_keep_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="Hours a catalog file uploaded in the console and checked but never "
+        "imported is kept; an imported file is deleted at once",
+    )
+
     flood_messages_per_second: float = 5.0
     flood_burst: int = 10
 
