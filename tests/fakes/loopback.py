@@ -50,6 +50,11 @@ class LoopbackServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def stopping(self) -> bool:
+        """True once `stop()` was called: long-held requests (hanging sends) should end."""
+        return self._server.should_exit
+
     def start(self) -> None:
         self._thread.start()
         deadline = time.monotonic() + 10

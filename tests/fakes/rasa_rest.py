@@ -8,19 +8,17 @@ tests use the real Rasa server instead (the `assistant` fixture).
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from nlu.serving import WEBHOOK_PATH
+from tests.fakes.loopback import LoopbackServer
 
 Answer = Callable[[str, str], list[dict[str, Any]]]
 
@@ -37,43 +35,29 @@ class FakeRasa:
         self.answer = answer
         self.received: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def messages_from(self, sender: str) -> list[str]:
-        with self._lock:
-            return [item["message"] for item in self.received if item["sender"] == sender]
-
-    def __enter__(self) -> FakeRasa:
         app = Starlette(
             routes=[
                 Route(WEBHOOK_PATH, self._webhook, methods=["POST"]),
                 Route("/status", self._status),
             ]
         )
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="fake-rasa", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the fake Rasa server did not start within 10 s")
-            time.sleep(0.01)
+        self._server = LoopbackServer(app, "fake-rasa")
+        self.port = self._server.port
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def messages_from(self, sender: str) -> list[str]:
+        with self._lock:
+            return [item["message"] for item in self.received if item["sender"] == sender]
+
+    def __enter__(self) -> FakeRasa:
+        self._server.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._server.stop()
 
     async def _webhook(self, request: Request) -> JSONResponse:
         body = await request.json()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -30,11 +29,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.loopback import LoopbackServer, free_port
 
 BOT_USER = {
     "id": 4242424242,
@@ -74,7 +74,7 @@ class FakeTelegramApi:
 
     def __init__(self, token: str = "123456:TEST-token", port: int | None = None) -> None:
         self.token = token
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.calls: list[ApiCall] = []
         self.blocked_chats: set[int] = set()
         # Sends to these chats never answer (until the fake stops): a Bot API that hangs.
@@ -89,8 +89,10 @@ class FakeTelegramApi:
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self._listeners: list[Callable[[ApiCall], None]] = []
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        app = Starlette(
+            routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
+        )
+        self._server = LoopbackServer(app, "fake-telegram-api", self.port)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -100,29 +102,11 @@ class FakeTelegramApi:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> FakeTelegramApi:
-        app = Starlette(
-            routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
-        )
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, name="fake-telegram-api", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the fake Telegram API did not start within 10 s")
-            time.sleep(0.01)
+        self._server.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._server.stop()
 
     # -- what tests look at ------------------------------------------------------------------
 
@@ -310,7 +294,7 @@ class FakeTelegramApi:
         for listener in self._listeners:
             listener(call)
         if method.startswith("send") and params.get("chat_id") in self.hanging_chats:
-            while self._server is not None and not self._server.should_exit:
+            while not self._server.stopping:
                 await asyncio.sleep(0.05)
             return _error(502, "Bad Gateway")
         handler = getattr(self, f"_api_{method.lower()}", None)
@@ -341,7 +325,7 @@ class FakeTelegramApi:
                 # Confirming an offset forgets every earlier update, as Telegram does.
                 self._pending = [u for u in self._pending if u["update_id"] >= offset]
                 ready = self._pending[:limit]
-            stopping = self._server is not None and self._server.should_exit
+            stopping = self._server.stopping
             if ready or stopping or time.monotonic() >= deadline:
                 return ready
             await asyncio.sleep(0.01)
@@ -523,9 +507,3 @@ def _user(user_id: int, language_code: str | None, first_name: str) -> dict[str,
     if language_code:
         user["language_code"] = language_code
     return user
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
