@@ -2,14 +2,14 @@
 bad field of every row (file, row, field, value, reason) before anything is written, then
 import the rows that passed; and the history of imports (the command line's too).
 
-The uploaded file is kept under `<data dir>/uploads/<sha256>/console/<name>` between the check
-and the import, so the import reads exactly the bytes that were checked; its source in the
-catalog is `console/<name>`. Reading and writing go through `knowledge.import_catalog`.
+The uploaded file is kept between the check and the import (bot/admin/uploads.py), so the
+import reads exactly the bytes that were checked, and deleted after the import or, if never
+imported, after CONSOLE_UPLOAD_KEEP_HOURS; its source in the catalog is `console/<name>`.
+Reading and writing go through `knowledge.import_catalog`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -21,13 +21,18 @@ from starlette.responses import Response
 import staff
 from bot.admin.access import client_address
 from bot.admin.pages import render
+from bot.admin.uploads import (
+    discard_upload,
+    kept_upload,
+    remove_stale_uploads,
+    store_upload,
+    upload_path,
+)
 from core.database import session_scope
-from core.settings import get_settings
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # bot/edge.py lets this path's bodies be this large
 UPLOAD_SUFFIXES = (".csv", ".jsonld", ".json", ".ics")
 _SAFE_NAME = re.compile(r"[^\w.\-]+")
-_UPLOAD_KEY = re.compile(r"^[0-9a-f]{64}/[\w.\-]{1,100}$")
 
 
 class CatalogImportPages:
@@ -37,6 +42,7 @@ class CatalogImportPages:
         self.database_url = database_url
 
     async def catalog_import_page(self, request: Request, current: staff.StaffSession) -> Response:
+        await run_in_threadpool(remove_stale_uploads)
         return await self._page(request, current)
 
     async def catalog_import_check(self, request: Request, current: staff.StaffSession) -> Response:
@@ -50,18 +56,18 @@ class CatalogImportPages:
         content = await upload.read(MAX_UPLOAD_BYTES + 1)
         if len(content) > MAX_UPLOAD_BYTES:
             return await self._page(request, current, error="upload_too_big", status_code=413)
-        key = f"{hashlib.sha256(content).hexdigest()}/{name}"
-        path = _upload_path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-        summary = await run_in_threadpool(self._import, path, None, True)
+        await run_in_threadpool(remove_stale_uploads)
+        key = await run_in_threadpool(store_upload, content, name)
+        summary = await run_in_threadpool(self._import, upload_path(key), None, True)
         return await self._page(request, current, checked=summary, upload_key=key, file_name=name)
 
     async def catalog_import_run(self, request: Request, current: staff.StaffSession) -> Response:
         key = request.state.form.get("upload", "")
-        if not _UPLOAD_KEY.match(key) or not _upload_path(key).is_file():
+        path = kept_upload(key)
+        if path is None:
             return await self._page(request, current, error="upload_gone", status_code=400)
-        summary = await run_in_threadpool(self._import, _upload_path(key), current, False)
+        summary = await run_in_threadpool(self._import, path, current, False)
+        await run_in_threadpool(discard_upload, key)
         await run_in_threadpool(
             self._record, current.staff_name, f"{key.split('/', 1)[1]}: {summary}", request
         )
@@ -104,8 +110,3 @@ class CatalogImportPages:
             staff.record_action(
                 session, actor, "catalog_import", target[:500], client_address(request)
             )
-
-
-def _upload_path(key: str) -> Path:
-    digest, name = key.split("/", 1)
-    return get_settings().data_dir / "uploads" / digest / "console" / name
