@@ -32,7 +32,8 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ ENGLISH_ONLY_MODELS = frozenset(
 EXPORT_VERSION = "1"  # bump when the export recipe changes, so cached exports are redone
 QUERY_CACHE_SIZE = 4096
 PROGRESS_AT = 1000  # texts in one call from which embedding reports its progress
+CACHE_EVERY = 512  # catalog texts embedded between two writes to the vector cache
 PROGRESS_EVERY_S = 10.0
 
 
@@ -121,11 +123,19 @@ class Embedder:
             _store(cache, texts, vectors)
             return vectors
         vectors, missing = cache.lookup(texts)
-        fresh_texts = list(dict.fromkeys(texts[position] for position in missing))
-        if fresh_texts:  # each distinct text once
-            fresh = self._encode(fresh_texts, batch_size, query=False)
-            self.encoded_count += len(fresh_texts)
-            _store(cache, fresh_texts, fresh)
+        # Each distinct text once, shortest first (batches pad little), stored in the cache
+        # chunk by chunk: an import stopped after 20 minutes resumes where it stopped.
+        fresh_texts = sorted(dict.fromkeys(texts[position] for position in missing), key=len)
+        if fresh_texts:
+            progress = _Progress(len(fresh_texts)) if len(fresh_texts) >= PROGRESS_AT else None
+            chunks = []
+            for start in range(0, len(fresh_texts), CACHE_EVERY):
+                chunk = fresh_texts[start : start + CACHE_EVERY]
+                done = None if progress is None else partial(progress.add, start)
+                chunks.append(self._encode(chunk, batch_size, query=False, on_batch=done))
+                self.encoded_count += len(chunk)
+                _store(cache, chunk, chunks[-1])
+            fresh = np.vstack(chunks)
             row = {text: number for number, text in enumerate(fresh_texts)}
             vectors[missing] = fresh[[row[texts[position]] for position in missing]]
         if len(texts) >= PROGRESS_AT:
@@ -150,7 +160,15 @@ class Embedder:
         with a query/passage pair (e5) mark them as queries; others encode them as `encode`."""
         return self._encode(texts, batch_size, query=True)
 
-    def _encode(self, texts: Sequence[str], batch_size: int, *, query: bool) -> np.ndarray:
+    def _encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int,
+        *,
+        query: bool,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Vectors in the order of `texts`; `on_batch(n)` after each batch, n texts done."""
         if not texts:
             return np.zeros((0, getattr(self, "dimension", 0)), dtype=np.float32)
         # Sort by length so each batch pads little; restore the order afterwards.
@@ -163,11 +181,10 @@ class Embedder:
         else:
             encode_batch = self._encode_torch if self.backend == "torch" else self._encode_onnx
         chunks = []
-        progress = _Progress(len(texts)) if len(texts) >= PROGRESS_AT else None
         for start in range(0, len(order), batch_size):
             chunks.append(encode_batch([texts[i] for i in order[start : start + batch_size]]))
-            if progress is not None:
-                progress.done(min(start + batch_size, len(order)))
+            if on_batch is not None:
+                on_batch(min(start + batch_size, len(order)))
         stacked = np.vstack(chunks)
         out = np.empty_like(stacked)
         out[np.asarray(order)] = stacked
@@ -380,6 +397,10 @@ class _Progress:
         self.total = total
         self.started = time.monotonic()
         self.last = self.started
+
+    def add(self, offset: int, count: int) -> None:
+        """`count` more texts done after the first `offset`."""
+        self.done(offset + count)
 
     def done(self, count: int) -> None:
         now = time.monotonic()

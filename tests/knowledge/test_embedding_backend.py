@@ -122,3 +122,33 @@ def test_a_long_catalog_run_reports_counts_and_rate_and_embeds_each_text_once(
         "catalog vectors: 9 of 9 from the cache, 0 embedded",
     ]
     np.testing.assert_array_equal(first, again)
+
+
+def test_a_long_catalog_run_stores_vectors_chunk_by_chunk_so_a_stopped_import_resumes(
+    tmp_path, monkeypatch
+):
+    from core.settings import get_settings
+    from knowledge.search import embedding
+    from knowledge.search.vector_cache import VectorCache
+
+    monkeypatch.setenv("LEARNCITY_MODELS_DIR", str(tmp_path))  # an empty vector cache
+    get_settings.cache_clear()
+    monkeypatch.setattr(embedding, "CACHE_EVERY", 4)
+    written: list[int] = []
+    add = VectorCache.add
+
+    def spying_add(cache: VectorCache, texts, vectors) -> None:  # type: ignore[no-untyped-def]
+        written.append(len(texts))
+        add(cache, texts, vectors)
+
+    monkeypatch.setattr(VectorCache, "add", spying_add)
+    embedder = get_embedder()
+    texts = [f"Pottery for beginners, group {n}" for n in range(9)]
+    try:
+        embedder.encode(texts[:6], batch_size=2)
+        encoded = embedder.encoded_count
+        embedder.encode(texts, batch_size=2)  # the first six are cached: three embedded
+    finally:
+        get_settings.cache_clear()
+    assert written == [4, 2, 3]
+    assert embedder.encoded_count - encoded == 3
