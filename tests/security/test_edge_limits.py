@@ -40,6 +40,7 @@ from core.settings import REPOSITORY_ROOT
 from tests.fakes.loopback import free_port, serving_in_this_loop
 from tests.fakes.rasa_rest import FakeRasa
 from tests.services import CHROMIUM, require_chromium
+from tests.waiting import wait_until
 
 MB = 1024 * 1024
 
@@ -408,15 +409,12 @@ def test_ten_parallel_100_mb_bodies_leave_the_gateway_memory_flat(fake_rasa: Fak
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/static/app.js", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "gateway did not start"
-            time.sleep(0.1)
+
+        def answers() -> bool:
+            assert process.poll() is None, "the gateway exited while starting"
+            return httpx.get(f"{url}/static/app.js", timeout=1).status_code == 200
+
+        wait_until(answers, 60, "the gateway", interval=0.1, ignore=(httpx.HTTPError,))
         before = _rss_mb(process.pid)
 
         async def flood() -> list[int]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from bot.stack import free_port
 from core.database import session_scope, upgrade_database
 from nlu.serving import WEBHOOK_PATH
 from tests.conftest import RunningAssistant
+from tests.waiting import wait_until
 
 VICTIM = "telegram:424242"
 SECRET = "s3cret-for-this-test-only-0123456789"
@@ -83,16 +83,12 @@ def action_server(tmp_path: Path) -> Iterator[tuple[str, str, int]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
+
+        def answers() -> bool:
             assert process.poll() is None, (tmp_path / "action-server.log").read_text()
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the action server did not start"
-            time.sleep(0.3)
+            return httpx.get(f"{url}/health", timeout=2).status_code == 200
+
+        wait_until(answers, 120, "the action server", interval=0.3, ignore=(httpx.HTTPError,))
         yield url, database_url, process.pid
     finally:
         process.terminate()
