@@ -8,6 +8,8 @@
   item's languages of instruction (`CatalogItem.languages`) are left out of its description,
   and out of its name where they follow "in"/"en"/"на" ("... in English"); the glossary's
   language concepts say which words name which language.
+- `passages(item)`: what the dense vector is made of (`item_vectors.py`): a heading (name,
+  topics, place, amenities, district) and each sentence of the description.
 - `name_text(item)`: name, address and district, the fields an exact question names
   ("Albion library", "library at 1515 Albion Road"): indexed apart so a match there can
   outrank many generic matches elsewhere.
@@ -32,6 +34,9 @@ LANGUAGE_CONCEPTS = {
 }
 _EXTRA_WORDS = {"zh": ("chinese",)}  # "taught in Chinese": not a glossary term on its own
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# A sentence ends at . ! ? before a space, unless the dot follows a lone capital (an initial:
+# "Lillian H. Smith"), or after a Chinese or Japanese full stop.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)\s+|(?<=[。！？])")
 
 
 def index_text(item: CatalogItem) -> str:
@@ -43,6 +48,23 @@ def index_text(item: CatalogItem) -> str:
         parts += [item.place_name, " ".join(item.amenities)]
     parts.append(item.district)
     return " \n".join(part for part in parts if part)
+
+
+def passages(item: CatalogItem) -> list[str]:
+    """The texts the item's dense vector averages: a heading, then each description sentence,
+    so one offer among many keeps its own direction (see `item_vectors.py`)."""
+    name, description = _without_teaching_language(item)
+    heading = [name, " ".join(item.topics)]
+    if item.type == "space":
+        heading += [item.place_name, " ".join(item.amenities)]
+    heading.append(item.district)
+    first = ", ".join(part for part in heading if part.strip())
+    return [text for text in (first, *sentences(description)) if text]
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text (one without an end mark is one sentence)."""
+    return [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
 
 
 def name_text(item: CatalogItem) -> str:

@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from knowledge.search.filters import SearchFilters
 from knowledge.search.fusion import DEFAULT_WEIGHTS, FusionWeights
 from knowledge.search.glossary import get_glossary
 from knowledge.search.index import HybridIndex
+from knowledge.search.item_vectors import item_vectors
 from knowledge.search.lexical import tokenize
 from knowledge.search.results import IndexSync, SearchResult
 from knowledge.search.spelling import glossary_speller
@@ -381,7 +383,8 @@ class SearchService:
 
     def _embed(self, items: Sequence[CatalogItem], *, batch_size: int = 64) -> np.ndarray:
         self.embedded_count += len(items)
-        return self.embedder.encode([index_text(item) for item in items], batch_size=batch_size)
+        encode = partial(self.embedder.encode, batch_size=batch_size)
+        return item_vectors(encode, items)  # the mean of the items' passages (item_vectors.py)
 
     def _ensure_loaded(self) -> None:
         self._refresh()
