@@ -137,6 +137,7 @@ def random_needs_and_unmet(
         filters = rng.choice(({}, {"audience": "children"}, {"time_of_day": "weekend"}))
         unmet_rows.append(
             {
+                "sender_id": f"telegram:{rng.randrange(max(1, unmet // 4))}",
                 "query": query,
                 "language": language,
                 "filters": json.dumps(filters),
@@ -163,8 +164,9 @@ def write_needs_and_unmet(engine: Engine, needs: list[dict], unmet: list[dict]) 
         for batch in _batches(iter(unmet)):
             connection.execute(
                 text(
-                    "INSERT INTO unmet_demand (query, language, filters, district, created_at) "
-                    "VALUES (:query, :language, :filters, :district, :created_at)"
+                    "INSERT INTO unmet_demand (sender_id, query, language, filters, district, "
+                    "created_at) VALUES (:sender_id, :query, :language, :filters, :district, "
+                    ":created_at)"
                 ),
                 batch,
             )

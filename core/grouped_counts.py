@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text, tuple_
+from sqlalchemy import ColumnElement, String, column, func, select, text, tuple_, values
 from sqlalchemy.orm import Session
 
 from core.database import created_within
@@ -107,19 +107,99 @@ def citizens_counted_by(
     turns a grouped value into the keys it counts for (a case-folded query, an ISO week, each
     filter). Unlike adding per-value counts, a citizen whose values share a key (two spellings,
     two days of one week) is counted once there: open data must not count one person as two.
-    Rows with no `who` count as one citizen together (the fewest they can be)."""
+    Rows with no `who` count as one citizen together (the fewest they can be).
+
+    The values are few (a few hundred questions, days, filters), the rows many: the values
+    are read and given their keys in Python, then PostgreSQL counts the different citizens
+    per key over a join with that small table of keys (hashed). Reading every (value, citizen)
+    pair into Python instead took 5.8 s for the open-data export over 100,000 unmet searches.
+    SQLite, which cannot name a VALUES table's columns, gets the pairs (small databases)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
     found: dict[str, dict[Hashable, int]] = {}
     for name, (grouping, keys) in groupings.items():
         columns = grouping if isinstance(grouping, tuple) else (grouping,)
-        query = created_within(select(*columns, who).distinct(), created_at, since, until)
-        citizens: dict[Hashable, set[Any]] = {}
-        for row in session.execute(query):
-            value = tuple(row[:-1]) if isinstance(grouping, tuple) else row[0]
-            for key in keys(value):
-                citizens.setdefault(key, set()).add(row[-1])
-        counted = Counter({key: len(who_asked) for key, who_asked in citizens.items()})
+        if postgres:
+            counted = _citizens_per_key_in_sql(
+                session, columns, keys, created_at, since, until, who
+            )
+        else:
+            counted = _citizens_per_key_in_python(
+                session, columns, keys, created_at, since, until, who
+            )
         found[name] = dict(counted.most_common())
     return found
+
+
+def _values_with_keys(
+    session: Session,
+    columns: tuple[ColumnElement[Any], ...],
+    keys: Callable[[Any], Iterable[Hashable]],
+    created_at: ColumnElement[datetime],
+    since: datetime | None,
+    until: datetime | None,
+) -> list[tuple[Any, ...]]:
+    """(each column's value..., key) for every different value in the range and its keys."""
+    query = created_within(select(*columns).distinct(), created_at, since, until)
+    rows: list[tuple[Any, ...]] = []
+    for row in session.execute(query):
+        value = tuple(row) if len(columns) > 1 else row[0]
+        rows.extend((*row, key) for key in keys(value))
+    return rows
+
+
+def _citizens_per_key_in_sql(
+    session: Session,
+    columns: tuple[ColumnElement[Any], ...],
+    keys: Callable[[Any], Iterable[Hashable]],
+    created_at: ColumnElement[datetime],
+    since: datetime | None,
+    until: datetime | None,
+    who: ColumnElement[Any],
+) -> Counter[Hashable]:
+    folded = _values_with_keys(session, columns, keys, created_at, since, until)
+    if not folded:
+        return Counter()
+    names = [f"v{index}" for index in range(len(columns))]
+    fold = values(
+        *[column(name, source.type) for name, source in zip(names, columns, strict=True)],
+        column("key", String),
+        name="fold",
+    ).data([(*row[:-1], str(row[-1])) for row in folded])
+    by_key = {str(row[-1]): row[-1] for row in folded}
+    matches = [
+        # A NULL value (no language, no district) matches only with IS NOT DISTINCT FROM,
+        # which cannot be hashed: used only for a column that has one.
+        source.is_not_distinct_from(fold.c[name])
+        if any(row[index] is None for row in folded)
+        else source == fold.c[name]
+        for index, (name, source) in enumerate(zip(names, columns, strict=True))
+    ]
+    pairs = created_within(
+        select(fold.c.key, who).select_from(fold).where(*matches).distinct(),
+        created_at,
+        since,
+        until,
+    ).subquery()
+    counted = select(pairs.c.key, func.count()).group_by(pairs.c.key)
+    return Counter({by_key[key]: int(count) for key, count in session.execute(counted)})
+
+
+def _citizens_per_key_in_python(
+    session: Session,
+    columns: tuple[ColumnElement[Any], ...],
+    keys: Callable[[Any], Iterable[Hashable]],
+    created_at: ColumnElement[datetime],
+    since: datetime | None,
+    until: datetime | None,
+    who: ColumnElement[Any],
+) -> Counter[Hashable]:
+    query = created_within(select(*columns, who).distinct(), created_at, since, until)
+    citizens: dict[Hashable, set[Any]] = {}
+    for row in session.execute(query):
+        value = tuple(row[:-1]) if len(columns) > 1 else row[0]
+        for key in keys(value):
+            citizens.setdefault(key, set()).add(row[-1])
+    return Counter({key: len(who_asked) for key, who_asked in citizens.items()})
 
 
 def merged(rows: list[tuple[Any, int]], key: Callable[[Any], Hashable]) -> dict[Hashable, int]:

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.database import created_within
+from core.grouped_counts import citizens_counted_by
 from knowledge.search.glossary import get_glossary, normalise_text
 from knowledge.search.spelling import Speller, glossary_speller
 
@@ -111,16 +111,21 @@ def citizens_per_group(
     from knowledge.models import UnmetDemandRecord
 
     group_of = {pair: group.key for group in groups for pair in group.queries}
+
+    def group_key(pair: Any) -> list[str]:
+        key = group_of.get(query_as_counted(pair))
+        return [key] if key is not None else []
+
     record = UnmetDemandRecord
-    pairs = select(record.query, record.language, record.sender_id).distinct()
-    senders: dict[str, set[str | None]] = {}
-    for query, language, sender in session.execute(
-        created_within(pairs, record.created_at, since, until)
-    ):
-        key = group_of.get(query_as_counted((query, language)))
-        if key is not None:
-            senders.setdefault(key, set()).add(sender)
-    return {key: len(senders.get(key, ())) for key in (group.key for group in groups)}
+    counted = citizens_counted_by(
+        session,
+        {"groups": ((record.query, record.language), group_key)},
+        record.created_at,
+        since,
+        until,
+        record.sender_id,
+    )["groups"]
+    return {group.key: counted.get(group.key, 0) for group in groups}
 
 
 def _merged_by_meaning(groups: list[UnmetGroup]) -> list[UnmetGroup]:
