@@ -173,7 +173,7 @@ class WebChannel:
         except _BadRequest as error:
             return JSONResponse({"error": str(error)}, status_code=400)
         try:
-            waiting = await self._updates(request, session_id, after, wait)
+            waiting, held = await self._updates(request, session_id, after, wait)
         except SQLAlchemyError:
             logger.exception("web chat outbox unreadable; is the database upgraded?")
             return JSONResponse({"error": "updates are unavailable right now"}, status_code=503)
@@ -183,14 +183,14 @@ class WebChannel:
                 "replies": [update.reply for update in waiting],
                 "cursor": waiting[-1].id if waiting else after,
             }
-            | await self._poll_hint(f"web:{session_id}")
+            | ({"poll_seconds": HANDOVER_POLL_SECONDS} if held else {})
         )
 
     async def _updates(
         self, request: Request, session_id: str, after: int, wait: float
-    ) -> list[OutboxUpdate]:
-        """The page's replies after its cursor; with `wait`, the first ones to arrive within it.
-        A page that goes away (closed, reloaded) stops the wait."""
+    ) -> tuple[list[OutboxUpdate], bool]:
+        """The page's replies after its cursor (with `wait`, the first ones to arrive within
+        it) and whether the help desk has the chat. A page that goes away stops the wait."""
         deadline = time.monotonic() + wait
         with self.wakeups.listening(session_id) as woken:
             while True:
@@ -199,10 +199,10 @@ class WebChannel:
                     _read_outbox, self.database_url, session_id, after
                 )
                 remaining = deadline - time.monotonic()
-                if waiting or remaining <= 0:
+                if waiting[0] or remaining <= 0:
                     return waiting
                 if await _woken_or_gone(request, woken, remaining):
-                    return []
+                    return [], False
 
     async def _poll_hint(self, sender_id: str) -> dict[str, int]:
         """`poll_seconds` while the help desk has the chat, so a person's answer shows at once."""
@@ -234,9 +234,13 @@ async def _disconnected(request: Request) -> None:
         await asyncio.Event().wait()
 
 
-def _read_outbox(database_url: str | None, session_id: str, after: int) -> list[OutboxUpdate]:
+def _read_outbox(
+    database_url: str | None, session_id: str, after: int
+) -> tuple[list[OutboxUpdate], bool]:
+    """The page's waiting replies and whether a hand-over is open, in one trip to a thread."""
     with session_scope(database_url) as session:
-        return updates_after(session, session_id, after)
+        waiting = updates_after(session, session_id, after)
+    return waiting, is_handed_over(database_url, f"web:{session_id}")
 
 
 class WebSender:
