@@ -138,6 +138,12 @@ class Settings(BaseSettings):
         "'mon-fri 09:00-17:00; sat 10:00-13:00'; admins may change it in the console",
     )
 
+    planner_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds the staff console keeps the planner dashboard's counts for a "
+        "date range (0: count again on every page)",
+    )
     console_upload_keep_hours: float = Field(
         default=24.0,
         ge=0,
