@@ -57,7 +57,7 @@ def test_citizens_told_to_try_again_and_health_down_when_rasa_is_gone() -> None:
     result = _run_harness("--rasa-url", f"http://127.0.0.1:{_closed_port()}")
 
     outcomes = result["outcomes"]
-    assert result["turns"] > 4
+    assert result["turns"] >= 4  # each citizen at least once (only once, at load average 18)
     assert outcomes["answered"] == 0
     assert outcomes["try_again"] + outcomes["slow_down"] == result["turns"]
     assert result["citizens_never_answered"] == 4
