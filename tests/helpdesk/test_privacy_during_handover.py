@@ -54,12 +54,17 @@ class Citizen:
         return [reply.text or "" for reply in await self.conversation.handle(message)]
 
 
-def _held_by_a_person(database_url: str, sender_id: str) -> int:
-    with session_scope(database_url) as session:
-        chat = helpdesk.open_chat_for(session, sender_id)
+async def _held_by_a_person(
+    conversation: Conversation, language: str, asking: str
+) -> tuple[Citizen, int]:
+    """A citizen who asked for a person in their words, and whose chat a person claimed."""
+    citizen = Citizen(conversation, language)
+    await citizen.says(asking)
+    with session_scope(conversation.database_url) as session:
+        chat = helpdesk.open_chat_for(session, citizen.sender_id)
         assert chat is not None, "the citizen is at the help desk"
         assert helpdesk.claim(session, chat.id, "ana")
-        return chat.id
+        return citizen, chat.id
 
 
 def _open_chat(database_url: str, sender_id: str) -> helpdesk.ChatSummary | None:
@@ -71,9 +76,7 @@ async def test_my_data_and_forget_me_during_a_held_chat_are_answered_by_the_assi
     assistant: RunningAssistant, conversation: Conversation
 ) -> None:
     url = assistant.database_url
-    citizen = Citizen(conversation, "es")
-    await citizen.says("quiero hablar con una persona")
-    chat_id = _held_by_a_person(url, citizen.sender_id)
+    citizen, chat_id = await _held_by_a_person(conversation, "es", "quiero hablar con una persona")
     assert await citizen.says("Mi título es de Venezuela") == [], "the bot is silent while held"
 
     pressed = await citizen.presses("/my_data")
@@ -96,9 +99,7 @@ async def test_a_yes_written_to_the_person_after_the_question_stays_with_the_per
     assistant: RunningAssistant, conversation: Conversation
 ) -> None:
     url = assistant.database_url
-    citizen = Citizen(conversation, "en")
-    await citizen.says("I want to talk to a person")
-    chat_id = _held_by_a_person(url, citizen.sender_id)
+    citizen, chat_id = await _held_by_a_person(conversation, "en", "I want to talk to a person")
 
     assert await citizen.presses("/forget_me") == [say("ask_forget_confirm", "en")]
     assert await citizen.says("wait, one more question for you first") == []
