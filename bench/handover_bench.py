@@ -17,6 +17,9 @@ queues them (`helpdesk.request_person`), then everything goes over HTTP as in pr
   chat: with `wait` (long polling; the gateway answers when an answer arrives), again at once
   after each answer, and notes when each answer arrives.
 
+Also measured, before the gateway starts: the CPU per turn of the question every citizen's
+turn asks ("is a hand-over open?", helpdesk/open_chats.py) when it is not.
+
 Checked: every answer and the "bot is back" notice reach their citizen exactly once and in
 order; every citizen message is stored in order; the bot said nothing to a held citizen; the
 delay from the staff member's "send" to the page seeing the answer (p50, p95, max) is at
@@ -214,6 +217,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 staff.add_staff(session, f"desk{n}", "helpdesk", PASSWORD)
             for session_id in sessions:
                 helpdesk.request_person(session, f"web:{session_id}", channel="web", language="en")
+        turn_check = _desk_check_cpu_us(url)
         env = dict(os.environ)
         env.update(
             {
@@ -231,6 +235,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             gateway_cpu = _cpu_seconds(gateway.pid)
             ledger = asyncio.run(_run(gateway.url, sessions, args))
             ledger.cpu = {
+                "desk_check_cpu_us_per_turn": turn_check["index_lookup"],
+                "desk_check_former_orm_cpu_us_per_turn": turn_check["former_orm"],
                 "gateway_cpu_s": round(_cpu_seconds(gateway.pid) - gateway_cpu, 2),
                 "clients_cpu_s": round(time.process_time() - own_cpu, 2),
                 "load_average_before": [round(x, 2) for x in load_before],
@@ -239,6 +245,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         elapsed = time.monotonic() - started
         stored = _stored_messages(url, ledger.chats)
     return _summary(ledger, stored, sessions, args, elapsed)
+
+
+def _desk_check_cpu_us(url: str, turns: int = 2000) -> dict[str, float]:
+    """CPU per citizen turn of the gateway's question "is a hand-over open?" when none is
+    (the common case; 50 other citizens are at the desk), in microseconds; beside it the
+    former way (an ORM session reading the whole chat), for comparison."""
+
+    def former(sender_id: str) -> None:
+        with session_scope(url) as session:
+            assert helpdesk.open_chat_for(session, sender_id) is None
+
+    def now(sender_id: str) -> None:
+        assert helpdesk.desk_turn(url, sender_id, "hello") is None
+
+    cost = {}
+    for name, check in (("former_orm", former), ("index_lookup", now)):
+        check("web:warm-up")
+        started = time.process_time()
+        for number in range(turns):
+            check(f"web:not-at-the-desk-{number}")
+        cost[name] = round(1e6 * (time.process_time() - started) / turns, 1)
+    return cost
 
 
 def _cpu_seconds(pid: int) -> float:
