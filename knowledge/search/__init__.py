@@ -110,7 +110,7 @@ def upcoming_events(
     """Events that have not ended, soonest first, among those passing `filters`; with
     `within` (from `resolve_when`), only those held on one of its days in `time_zone`."""
     wanted = replace(filters or SearchFilters(), types=("event",))
-    events = still_to_come(search("", limit=EVENTS_CONSIDERED, filters=wanted), now)
+    events = still_to_come(search("", limit=EVENTS_CONSIDERED, filters=wanted), now, time_zone)
     if within is not None:
         events = happening_within(events, within, time_zone)
     return events[:limit]

@@ -13,6 +13,9 @@ from datetime import date
 
 from knowledge.documents import Session
 
+# How far ahead a next date is looked for: a monthly pattern on the 31st or a fifth Saturday
+# comes within a year, a series every 6 months too.
+HORIZON_DAYS = 400
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -63,3 +66,15 @@ def _on_interval(session: Session, day: date, *, monthly: bool) -> bool:
     else:
         steps = (day.toordinal() - day.weekday() - first.toordinal() + first.weekday()) // 7
     return steps % session.interval == 0
+
+
+def next_date(session: Session, day: date, horizon_days: int = HORIZON_DAYS) -> date | None:
+    """The first date on or after `day` the repeating session takes place (None within the
+    horizon: it has ended, or every date left is excepted)."""
+    for offset in range(horizon_days + 1):
+        candidate = date.fromordinal(day.toordinal() + offset)
+        if session.end_date and session.end_date < candidate.isoformat():
+            return None
+        if held_on(session, candidate):
+            return candidate
+    return None

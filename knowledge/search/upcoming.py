@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from knowledge.documents import CatalogItem
-from knowledge.search.occurrences import held_on, repeats
+from knowledge.search.occurrences import held_on, next_date, repeats
 from knowledge.search.results import SearchResult
 from knowledge.search.when import DEFAULT_TIME_ZONE, DateSpan
 
 
 def still_to_come(
-    results: Iterable[SearchResult], now: datetime | None = None
+    results: Iterable[SearchResult], now: datetime | None = None, tz: str = DEFAULT_TIME_ZONE
 ) -> list[SearchResult]:
-    """The events among `results` that have not ended, soonest first (undated ones last)."""
+    """The events among `results` that have not ended, soonest first (undated ones last); a
+    repeating event by its next date in the city (a monthly series begun in September comes
+    after a fair next week when its next date is next month)."""
     moment = now or datetime.now(UTC)
+    zone = ZoneInfo(tz)
     dated: list[tuple[datetime, SearchResult]] = []
     undated: list[SearchResult] = []
     for result in results:
-        start = _moment(result.item.start, end_of_day=False)
         if _ended(result.item, moment):
             continue
+        start = _next_start(result.item, moment, zone) or _moment(
+            result.item.start, end_of_day=False
+        )
         if start is None:
             undated.append(result)
         else:
@@ -54,6 +59,30 @@ def happening_within(
         if held:
             kept.append(result)
     return kept
+
+
+def _next_start(item: CatalogItem, moment: datetime, zone: ZoneInfo) -> datetime | None:
+    """When a repeating event next begins in the city (at its session's start time, else the
+    start of that day); None for a one-off event."""
+    today = moment.astimezone(zone).date()
+    starts = []
+    for session in item.sessions:
+        if not repeats(session):
+            continue
+        day = next_date(session, today)
+        if day is None:
+            continue
+        hour, minute = _clock(session.start_time)
+        starts.append(datetime.combine(day, time(hour, minute), tzinfo=zone))
+    return min(starts) if starts else None
+
+
+def _clock(value: str | None) -> tuple[int, int]:
+    try:
+        hour, minute = (value or "00:00").split(":")[:2]
+        return int(hour), int(minute)
+    except ValueError:
+        return 0, 0
 
 
 def _local_date(value: str | None, zone: ZoneInfo) -> date | None:

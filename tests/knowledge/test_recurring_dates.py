@@ -16,7 +16,7 @@ import pytest
 from knowledge.documents import CatalogItem
 from knowledge.importers import read_catalog
 from knowledge.search.results import SearchResult
-from knowledge.search.upcoming import happening_within
+from knowledge.search.upcoming import happening_within, still_to_come
 from knowledge.search.when import resolve_when
 
 ZONE = "Asia/Shanghai"
@@ -203,3 +203,30 @@ def test_a_bad_recurrence_is_rejected_naming_the_field_and_value(tmp_path: Path)
         ("bad.csv", "row 4", "except_dates", "next"),
         ("bad.ics", "VEVENT UID repair-cafe", "RRULE", "9SA"),
     ]
+
+
+def test_what_is_on_lists_a_repeating_event_by_its_next_date(events):
+    fair = CatalogItem(
+        id="winter-fair", type="event", name="Winter fair", start="2027-01-20T10:00:00+08:00"
+    )
+    listed = [*events, SearchResult(fair, 1.0, None, True)]
+    # 20:00 on Sunday 10 January in the city: each series by its next date (story hour the
+    # 16th, the third Saturday; the chess skips its excepted 16th; board games next meet on
+    # the second Saturday of February), the one-off fair on the 20th among them.
+    now = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
+    assert [result.item.id for result in still_to_come(listed, now, ZONE)] == [
+        "pay-day-advice",  # 15 January
+        "fortnightly-walk",  # 16 January 09:00
+        "story-hour",  # 16 January 10:00
+        "sewing-circle",  # 17 January
+        "winter-fair",  # 20 January
+        "weekly-chess",  # 23 January
+        "last-friday-film",  # 29 January
+        "month-end-market",  # 31 January
+        "first-of-month-talk",  # 1 February
+        "repair-cafe",  # 6 February
+        "board-games",  # 13 February
+    ]
+    # After 13 February the chess series (ended on the 6th) is no longer listed.
+    later = [r.item.id for r in still_to_come(listed, datetime(2027, 2, 13, tzinfo=UTC), ZONE)]
+    assert "weekly-chess" not in later and "repair-cafe" in later
