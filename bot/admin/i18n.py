@@ -52,6 +52,8 @@ WORDS: dict[str, dict[str, str]] = {
         "task_helpdesk": "The help desk: citizens waiting for a person, and your chats.",
         "task_staff": "Staff accounts, on the command line:",
         "dashboard_intro": "Counts only; nothing here names or points to a citizen.",
+        "counted_at": "Counted at {time} UTC; the same counts are shown for up to {seconds} "
+        "seconds.",
         "date_from": "From",
         "date_to": "To",
         "show": "Show",
@@ -185,6 +187,7 @@ WORDS: dict[str, dict[str, str]] = {
         "task_helpdesk": "市民服务台：等待人工服务的市民和您的对话。",
         "task_staff": "工作人员账号：在命令行使用：",
         "dashboard_intro": "只有计数；这里没有任何能指认市民的信息。",
+        "counted_at": "统计于 {time}（UTC）；{seconds} 秒内显示同一份计数。",
         "date_from": "开始日期",
         "date_to": "结束日期",
         "show": "显示",

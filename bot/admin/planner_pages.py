@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 import staff
 from bot.admin.access import client_address
+from bot.admin.counts_cache import Counted, CountsCache
 from bot.admin.dashboard import (
     CHARTS,
     IN_TIME_ORDER,
@@ -26,6 +27,7 @@ from bot.admin.i18n import request_language
 from bot.admin.pages import render
 from bot.admin.value_labels import ValueLabels
 from core.database import session_scope
+from core.settings import get_settings
 
 GROUPS_SHOWN = 20  # unmet groups in the dashboard's table; the CSV has all
 
@@ -33,12 +35,22 @@ GROUPS_SHOWN = 20  # unmet groups in the dashboard's table; the CSV has all
 class PlannerPages:
     """Handlers for /admin/planner..., sharing the database URL."""
 
-    def __init__(self, database_url: str | None) -> None:
+    def __init__(self, database_url: str | None, cache: CountsCache | None = None) -> None:
         self.database_url = database_url
+        self.cache = cache or CountsCache(get_settings().planner_cache_seconds)
+
+    async def _counts(self, period: DateRange, *, open_data: bool = False) -> Counted:
+        """The range's counts, kept for a while (bot/admin/counts_cache.py)."""
+        return await run_in_threadpool(
+            self.cache.get,
+            (period, open_data),
+            lambda: planner_counts(self.database_url, period, open_data=open_data),
+        )
 
     async def planner(self, request: Request, current: staff.StaffSession) -> Response:
         period, readable = chosen_range(dict(request.query_params))
-        counts = await run_in_threadpool(planner_counts, self.database_url, period)
+        counted = await self._counts(period)
+        counts = counted.value
         labels = ValueLabels(request_language(request))
         charts = [
             (
@@ -61,13 +73,14 @@ class PlannerPages:
             groups=counts["groups"][:GROUPS_SHOWN],
             labels=labels,
             charts=charts,
+            counted_at=counted.at,
+            cache_seconds=f"{self.cache.seconds:g}",
         )
 
     async def planner_group(self, request: Request, current: staff.StaffSession) -> Response:
         period, _ = chosen_range(dict(request.query_params))
         key = request.query_params.get("group", "")[:300]
-        counts = await run_in_threadpool(planner_counts, self.database_url, period)
-        group = group_queries(counts, key)
+        group = group_queries((await self._counts(period)).value, key)
         queries = sorted(group.queries.items(), key=lambda row: -row[1]) if group else []
         return render(
             request,
@@ -97,9 +110,7 @@ class PlannerPages:
         name: str,
     ) -> Response:
         period, _ = chosen_range(dict(request.query_params))
-        counts = await run_in_threadpool(
-            lambda: planner_counts(self.database_url, period, open_data=write is open_data_csv)
-        )
+        counts = (await self._counts(period, open_data=write is open_data_csv)).value
         target = f"planner counts {period.first}..{period.last}"
         await run_in_threadpool(
             self._record, current.staff_name, action, target, client_address(request)
