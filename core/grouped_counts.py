@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, column, func, select, text, tuple_, values
+from sqlalchemy import ColumnElement, Select, String, column, func, select, text, tuple_, values
 from sqlalchemy.orm import Session
 
 from core.database import created_within
@@ -114,19 +114,19 @@ def citizens_counted_by(
     per key over a join with that small table of keys (hashed). Reading every (value, citizen)
     pair into Python instead took 5.8 s for the open-data export over 100,000 unmet searches.
     SQLite, which cannot name a VALUES table's columns, gets the pairs (small databases)."""
-    postgres = session.get_bind().dialect.name == "postgresql"
+    count = (
+        _citizens_per_key_in_sql
+        if session.get_bind().dialect.name == "postgresql"
+        else _citizens_per_key_in_python
+    )
+
+    def within(query: Select[Any]) -> Select[Any]:
+        return created_within(query, created_at, since, until)
+
     found: dict[str, dict[Hashable, int]] = {}
     for name, (grouping, keys) in groupings.items():
         columns = grouping if isinstance(grouping, tuple) else (grouping,)
-        if postgres:
-            counted = _citizens_per_key_in_sql(
-                session, columns, keys, created_at, since, until, who
-            )
-        else:
-            counted = _citizens_per_key_in_python(
-                session, columns, keys, created_at, since, until, who
-            )
-        found[name] = dict(counted.most_common())
+        found[name] = dict(count(session, columns, keys, within, who).most_common())
     return found
 
 
@@ -134,12 +134,10 @@ def _values_with_keys(
     session: Session,
     columns: tuple[ColumnElement[Any], ...],
     keys: Callable[[Any], Iterable[Hashable]],
-    created_at: ColumnElement[datetime],
-    since: datetime | None,
-    until: datetime | None,
+    within: Callable[[Select[Any]], Select[Any]],
 ) -> list[tuple[Any, ...]]:
     """(each column's value..., key) for every different value in the range and its keys."""
-    query = created_within(select(*columns).distinct(), created_at, since, until)
+    query = within(select(*columns).distinct())
     rows: list[tuple[Any, ...]] = []
     for row in session.execute(query):
         value = tuple(row) if len(columns) > 1 else row[0]
@@ -151,12 +149,10 @@ def _citizens_per_key_in_sql(
     session: Session,
     columns: tuple[ColumnElement[Any], ...],
     keys: Callable[[Any], Iterable[Hashable]],
-    created_at: ColumnElement[datetime],
-    since: datetime | None,
-    until: datetime | None,
+    within: Callable[[Select[Any]], Select[Any]],
     who: ColumnElement[Any],
 ) -> Counter[Hashable]:
-    folded = _values_with_keys(session, columns, keys, created_at, since, until)
+    folded = _values_with_keys(session, columns, keys, within)
     if not folded:
         return Counter()
     names = [f"v{index}" for index in range(len(columns))]
@@ -174,12 +170,7 @@ def _citizens_per_key_in_sql(
         else source == fold.c[name]
         for index, (name, source) in enumerate(zip(names, columns, strict=True))
     ]
-    pairs = created_within(
-        select(fold.c.key, who).select_from(fold).where(*matches).distinct(),
-        created_at,
-        since,
-        until,
-    ).subquery()
+    pairs = within(select(fold.c.key, who).select_from(fold).where(*matches).distinct()).subquery()
     counted = select(pairs.c.key, func.count()).group_by(pairs.c.key)
     return Counter({by_key[key]: int(count) for key, count in session.execute(counted)})
 
@@ -188,12 +179,10 @@ def _citizens_per_key_in_python(
     session: Session,
     columns: tuple[ColumnElement[Any], ...],
     keys: Callable[[Any], Iterable[Hashable]],
-    created_at: ColumnElement[datetime],
-    since: datetime | None,
-    until: datetime | None,
+    within: Callable[[Select[Any]], Select[Any]],
     who: ColumnElement[Any],
 ) -> Counter[Hashable]:
-    query = created_within(select(*columns, who).distinct(), created_at, since, until)
+    query = within(select(*columns, who).distinct())
     citizens: dict[Hashable, set[Any]] = {}
     for row in session.execute(query):
         value = tuple(row[:-1]) if len(columns) > 1 else row[0]
