@@ -114,7 +114,7 @@ def _recall(service: Any) -> dict[str, Any]:
     queries = labelled_queries()
     report: dict[str, Any] = {}
     for mode in ("dense", "lexical", "hybrid"):
-        recalls = {"all": [], "zh": [], "en": [], "cross": []}
+        recalls: dict[str, list[float]] = {"all": [], "zh": [], "en": [], "cross": []}
         unmet_right = 0
         unmet_total = 0
         for labelled in queries:
@@ -342,10 +342,14 @@ def run(items: int, rounds: int, embed_sample: int) -> dict[str, Any]:
             _seed_synthetic_vectors(service, generated[len(real) :], real_vectors)
 
         catalog = sample + generated
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         service.build(catalog)
         build_s = time.perf_counter() - started
+        build_cpu_s = time.process_time() - started_cpu
         embedding_s = len(catalog) / import_rate["items_per_second"]
+        embedding_idle_s = (
+            len(catalog) * import_rate["cpu_ms_per_item"] / 1000 / (os.cpu_count() or 1)
+        )
         projected_import_s = embedding_s + build_s
         started = time.perf_counter()
         unchanged = service.ensure_index(catalog)
@@ -367,13 +371,16 @@ def run(items: int, rounds: int, embed_sample: int) -> dict[str, Any]:
                 "synthetic_vectors": synthetic,
                 "projected_import_s": round(projected_import_s, 1),
                 "projected_embedding_s": round(embedding_s, 1),
-                "projected_embedding_idle_s": round(
-                    len(catalog) * import_rate["cpu_ms_per_item"] / 1000 / (os.cpu_count() or 1),
-                    1,
+                "projected_embedding_idle_s": round(embedding_idle_s, 1),
+                # Embedding and the index build (both use every core) at their CPU cost, spread
+                # over the cores: what an idle machine of this kind would take at best.
+                "projected_import_idle_s": round(
+                    embedding_idle_s + build_cpu_s / (os.cpu_count() or 1), 1
                 ),
             },
             "build": {
                 "seconds": round(build_s, 1),
+                "cpu_seconds": round(build_cpu_s, 1),
                 "items_per_second": round(len(catalog) / build_s, 1),
                 "ensure_unchanged_seconds": round(ensure_unchanged_s, 2),
                 "ensure_unchanged_rebuilt": unchanged.rebuilt or unchanged.changed > 0,
@@ -434,6 +441,11 @@ def _print(result: dict[str, Any]) -> None:
                 imported["projected_embedding_idle_s"],
                 "",
             ],
+            [
+                "  embedding + build at their CPU cost on every core (idle machine) s",
+                imported["projected_import_idle_s"],
+                f"<= {TARGETS['import_s']:.0f}",
+            ],
         ],
     )
     recall = result["recall_at_5_sample_city"]
@@ -452,6 +464,7 @@ def _print(result: dict[str, Any]) -> None:
         ["measure", "value", "target"],
         [
             ["build time, vectors cached s", build["seconds"], ""],
+            ["build CPU s (all threads)", build["cpu_seconds"], ""],
             ["build items/s", build["items_per_second"], ""],
             *[[f"  of which {step} s", seconds, ""] for step, seconds in build["steps"].items()],
             ["ensure_index unchanged s", build["ensure_unchanged_seconds"], "no rebuild"],
