@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 from citizens.models import CitizenProfile, EventSubscription, LearningNeedRecord
 from citizens.registry import CitizenData
 from core.database import created_within
-from core.grouped_counts import grouped_counts_by, merged, utc_day, weekly
+from core.grouped_counts import (
+    as_date,
+    citizens_counted_by,
+    grouped_counts_by,
+    iso_week,
+    merged,
+    utc_day,
+    weekly,
+)
 
 
 class ConsentRequiredError(ValueError):
@@ -235,9 +243,10 @@ def needs_summary(
     week (ISO, of registration), with no personal data; registered in [since, until) when
     given (the staff console's date range). With `citizens`, each count is of different
     citizens rather than registrations (open data leaves out cells under 5 citizens)."""
+    if citizens:
+        return _needs_citizens_summary(session, since, until)
     # Counted in SQL (core.grouped_counts; one scan on PostgreSQL), not row by row in Python.
     created = LearningNeedRecord.created_at
-    distinct = LearningNeedRecord.sender_id if citizens else None
     rows = grouped_counts_by(
         session,
         {
@@ -251,30 +260,64 @@ def needs_summary(
         created,
         since,
         until,
-        distinct,
     )
-    by_district = merged(rows["district"], lambda v: v or "unknown")
-    total = sum(by_district.values())
-    if citizens:  # a citizen may have needs in two districts: counted once in the total
-        counted = func.count(LearningNeedRecord.sender_id.distinct())
-        query = created_within(select(counted), created, since, until)
-        total = int(session.execute(query).scalar_one())
+    by_district = merged(rows["district"], _or_unknown)
     return {
-        "total": total,
+        "total": sum(by_district.values()),
         # Topics as citizens typed them; case folded in Python (SQLite's lower() is ASCII only).
         "by_topic": merged(rows["topic"], lambda v: str(v).lower()),
         "by_district": by_district,
-        "by_language": merged(rows["language"], lambda v: v or "unknown"),
+        "by_language": merged(rows["language"], _or_unknown),
         # preferred_times holds words such as "weekday evening": each word is counted.
         "by_time": _words_counted(rows["times"]),
-        "by_age_group": merged(rows["age_group"], lambda v: v or "unknown"),
+        "by_age_group": merged(rows["age_group"], _or_unknown),
         "by_week": weekly(rows["day"]),
     }
+
+
+def _needs_citizens_summary(
+    session: Session, since: datetime | None, until: datetime | None
+) -> dict[str, Any]:
+    """`needs_summary` counting different citizens per cell: a citizen with "Pottery" and
+    "pottery", or needs on two days of one week, is one citizen there (open data)."""
+    record, created = LearningNeedRecord, LearningNeedRecord.created_at
+    counted = citizens_counted_by(
+        session,
+        {
+            "by_topic": (record.topic, lambda value: [str(value).lower()]),
+            "by_district": (record.district, lambda value: [_or_unknown(value)]),
+            "by_language": (record.language, lambda value: [_or_unknown(value)]),
+            "by_time": (record.preferred_times, _time_words),
+            "by_age_group": (record.age_group, lambda value: [_or_unknown(value)]),
+            "by_week": (utc_day(session, created), lambda day: [iso_week(as_date(day))]),
+        },
+        created,
+        since,
+        until,
+        record.sender_id,
+    )
+    everyone = created_within(
+        select(func.count(record.sender_id.distinct())), created, since, until
+    )
+    return {
+        "total": int(session.execute(everyone).scalar_one()),
+        **counted,
+        "by_week": dict(sorted(counted["by_week"].items())),  # type: ignore[type-var]
+    }
+
+
+def _or_unknown(value: Any) -> str:
+    return value or "unknown"
+
+
+def _time_words(value: Any) -> list[str]:
+    """The words of a preferred time ("weekday evening"), each counted; none: "unknown"."""
+    return (value or "unknown").replace(",", " ").split()
 
 
 def _words_counted(rows: list[tuple[Any, int]]) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for value, count in rows:
-        for word in (value or "unknown").replace(",", " ").split():
+        for word in _time_words(value):
             counts[word] += count
     return dict(counts.most_common())

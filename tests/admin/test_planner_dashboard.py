@@ -225,6 +225,29 @@ async def test_open_data_counts_unmet_searches_as_citizens_not_searches(database
     assert "beekeeping" not in response.text.lower()
 
 
+async def test_open_data_counts_a_citizen_once_per_topic_whatever_the_case(database_url) -> None:
+    """web:keen registered "Pottery" and "pottery": one citizen of five, not six."""
+    app, conversation = console_app(database_url, {"li": "planner"})
+    with session_scope(database_url) as session:
+        for sender, topic in [(f"web:{n}", "pottery") for n in range(4)] + [
+            ("web:keen", "Pottery"),
+            ("web:keen", "pottery"),
+        ]:
+            need = citizens.LearningNeed(topic=topic, district="Nanhu", language="zh")
+            citizens.register_learning_need(session, sender, need, consent=True)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        await log_in(client, "li")
+        response = await client.get("/admin/planner-open-data.csv")
+    await conversation.close()
+
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    needs = {(r["breakdown"], r["value"]): r["count"] for r in rows if r["section"] == "needs"}
+    assert needs[("total", "")] == "5"
+    assert needs[("by_topic", "pottery")] == "5"
+    assert needs[("by_district", "Nanhu")] == "5"
+
+
 async def test_a_group_drills_down_to_how_it_was_asked_in_each_language(planner_client) -> None:
     client, _ = planner_client
     await log_in(client, "li")
