@@ -4,7 +4,9 @@ A question is cut into parts (`question_parts`), each a list of tokens any of wh
 it; each part weighs what its most informative token does (Robertson-Sparck Jones IDF over
 live items, `LexicalIndex.evidence_weight`: nothing for a token held by half of the items or
 more); an item's share (`share_held`) is the weight of the parts it holds, over the total.
-An item holding at least `MATCH_COVERAGE` of the question is relevant.
+An item holding at least `MATCH_COVERAGE` of the question is relevant. A word of nearly
+every sentence ("end", "out", "where") weighs as little as a part most items hold, even when
+the catalog has it once ("East End"): it names no topic.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from functools import lru_cache
 import numpy as np
 
 from knowledge.search.glossary import Expansion, written_as
-from knowledge.search.lexical import LexicalIndex, concept_tokens, token_groups, tokenize
+from knowledge.search.lexical import (
+    CONCEPT_PREFIX,
+    LexicalIndex,
+    concept_tokens,
+    token_groups,
+    tokenize,
+)
+from knowledge.search.spelling import EVERYDAY_WORD_ZIPF, is_common_word
 
 # A hit is relevant lexically when it holds at least this share of the question (see
 # `share_held`), each part weighted by how informative it is. On the labelled questions
@@ -74,7 +83,7 @@ def share_held(
     held = np.zeros(len(slots))
     total = 0.0
     for group in groups:
-        weight = max(_weight(token, topics, names, absent_counts) for token in group)
+        weight = max(_weight(token, topics, names, absent_counts, language) for token in group)
         if weight <= 0:
             continue
         total += weight
@@ -85,12 +94,25 @@ def share_held(
     return held / total if total > 0 else held
 
 
-def _weight(token: str, topics: LexicalIndex, names: LexicalIndex, absent_counts: bool) -> float:
+def _weight(
+    token: str, topics: LexicalIndex, names: LexicalIndex, absent_counts: bool, language: str | None
+) -> float:
     index = topics if token in topics.postings else names
     weight = index.evidence_weight(token)
-    if not index.document_frequency(token):
+    held = bool(index.document_frequency(token))
+    if _everyday(token, language):  # "once classes end": "end" is no topic, held or not
+        return COMMON_PART_WEIGHT if held or absent_counts else 0.0
+    if not held:
         return weight * UNKNOWN_WORD_SHARE if absent_counts else 0.0
     return max(weight, COMMON_PART_WEIGHT)
+
+
+@lru_cache(maxsize=65536)
+def _everyday(token: str, language: str | None) -> bool:
+    """A word of nearly every sentence (spelling.EVERYDAY_WORD_ZIPF); glossary concepts are not."""
+    return not token.startswith(CONCEPT_PREFIX) and is_common_word(
+        token, language, EVERYDAY_WORD_ZIPF
+    )
 
 
 @lru_cache(maxsize=8192)

@@ -88,3 +88,31 @@ def test_unmet_demand_is_recorded_exactly_when_nothing_relevant_came_back(sample
 @pytest.mark.parametrize("question", ["scuba diving", "пчеловодство", "学开飞机"])
 def test_a_question_the_catalog_cannot_answer_is_unmet(sample_service, question):
     assert is_unmet(sample_service.search(question, limit=5, language=detect_language(question)))
+
+
+def test_a_word_of_every_sentence_held_by_one_item_does_not_make_it_the_answer(tmp_path):
+    """In "teens after lessons end", "end" is in one branch's neighbourhood ("East End") and
+    nowhere else, so by the catalog's counts alone it is the question's most informative word;
+    a word of nearly every sentence names no topic, and the youth hubs meant come first."""
+    from knowledge.documents import CatalogItem
+    from knowledge.search import SearchService
+
+    def branch(code: str, description: str) -> CatalogItem:
+        return CatalogItem(id=code, type="space", name=f"{code} branch", description=description)
+
+    youth = "Youth Hub: a free after-school drop-in space for teens, with snacks and homework help."
+    items = [
+        branch("main", "Neighbourhood library in the East End neighbourhood. 9 public computers."),
+        *(
+            branch(f"hub{n}", f"District library. {youth} {n + 20} public computers.")
+            for n in range(4)
+        ),
+        branch(
+            "maker", "District library. Digital Innovation Hub: 3D printers and design software."
+        ),
+    ]
+    service = SearchService(tmp_path / "index")
+    service.ensure_index(items)
+    question = "teens after lessons end"
+    found = [result.item.id for result in service.search(question, limit=4, language="en")]
+    assert sorted(found) == [f"hub{n}" for n in range(4)], found
