@@ -63,6 +63,32 @@ STORED_WORDS = {
         "event": "活动",
     },
 }
+# What the audit log records (staff.record_action's actions) and the health page's names;
+# English shows the stored codes, which admins also filter by.
+CODE_WORDS = {
+    "zh": {
+        "login": "登录",
+        "login_failed": "登录失败",
+        "login_throttled": "登录被暂时锁定",
+        "logout": "退出登录",
+        "broadcast_send": "发送公告",
+        "catalog_edit": "编辑目录项",
+        "catalog_sessions": "修改时段",
+        "catalog_remove": "删除目录项",
+        "catalog_import": "导入目录",
+        "guidance_edit": "编辑新市民指引",
+        "helpdesk_end": "结束人工服务对话",
+        "helpdesk_hours": "修改人工服务时间",
+        "staff_add": "添加工作人员",
+        "staff_remove": "删除工作人员",
+        "export_csv": "下载计数 CSV",
+        "export_open_data": "下载开放数据 CSV",
+        "gateway": "网关",
+        "rasa": "Rasa 服务器",
+        "actions": "动作服务器",
+        "web": "网页聊天",
+    },
+}
 # Breakdowns whose values a citizen typed: shown as typed.
 _AS_TYPED = ("by_topic", "by_query")
 
@@ -102,6 +128,10 @@ class ValueLabels:
             label = self.label(breakdown, value)
             shown[label] = shown.get(label, 0) + count
         return shown
+
+    def code(self, stored: str) -> str:
+        """An audit action or a server, channel or state name in this language."""
+        return CODE_WORDS.get(self.language, {}).get(stored, stored)
 
     def district(self, key: str) -> str:
         return self._city.district_name(key, self.language)

@@ -97,7 +97,7 @@ async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
         assert await page.get_by_role("heading", level=1).inner_text() == "欢迎，mei"
         await page.get_by_role("link", name="操作日志").click()
         rows = await page.locator("tbody tr td:nth-child(3)").all_inner_texts()
-        assert rows[:2] == ["login", "login_failed"]
+        assert rows[:2] == ["登录", "登录失败"], "audit actions named in the console's language"
         await page.get_by_role("button", name="退出登录").click()
         await page.wait_for_url("**/admin/login")
         await browser.close()

@@ -32,8 +32,10 @@ async def test_an_admin_sees_rasa_down_when_nothing_answers_its_port(tmp_path, d
     await conversation.close()
 
     assert page.status_code == 200
-    assert '<td>rasa</td><td class="state-down">停止</td>' in page.text
-    assert '<td>gateway</td><td class="state-up">正常</td>' in page.text
+    # Named in the console's language; the API keeps the codes.
+    assert '<td>Rasa 服务器</td><td class="state-down">停止</td>' in page.text
+    assert '<td>网关</td><td class="state-up">正常</td>' in page.text
+    assert "<li>网页聊天</li>" in page.text
     assert api.json()["servers"] == {"gateway": "up", "rasa": "down"}
     assert api.json()["channels"] == ["web"]
 
