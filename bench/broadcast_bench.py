@@ -63,6 +63,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--chunk-size", type=int, default=500)
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="chunks each worker sends at once"
+    )
     parser.add_argument("--retry-after", type=int, default=2)
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
     args = parser.parse_args()
@@ -107,6 +110,9 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
     print(f"seeded {len(chats)} subscribers in {time.monotonic() - seeding:.0f} s", flush=True)
     rng = random.Random(args.seed)
     cpu_seconds = 0.0
+    worker_rss_mb = 0.0
+    load_before = os.getloadavg()[0]
+    bench_cpu_before = time.process_time()  # this process: the Bot API stand-in, mostly
     with FakeTelegramApi(token=TOKEN) as telegram, tempfile.TemporaryDirectory() as scratch:
         env = worker_environment(
             database_url,
@@ -115,6 +121,7 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
             prefix,
             TELEGRAM_BROADCAST_RATE=str(args.rate),
             BROADCAST_CHUNK_SIZE=str(args.chunk_size),
+            BROADCAST_WORKER_CONCURRENCY=str(args.concurrency),
             LEARNCITY_LOG_LEVEL="WARNING",
         )
         logs = Path(scratch)
@@ -138,11 +145,13 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
                     throttled_at = time.monotonic()
                     continue
                 victim = rng.randrange(len(workers))
+                worker_rss_mb = max(worker_rss_mb, *(_rss_mb(worker) for worker in workers))
                 cpu_seconds += _cpu(workers[victim])
                 workers[victim].send_signal(signal.SIGKILL)
                 workers[victim].wait(timeout=10)
                 workers[victim] = start_worker(env, logs / f"worker{victim}.log")
             stdout, stderr = waiting.communicate(timeout=max(600, 5 * len(chats) / args.rate))
+            worker_rss_mb = max(worker_rss_mb, *(_rss_mb(worker) for worker in workers))
             cpu_seconds += sum(_cpu(worker) for worker in workers)
         finally:
             stop_workers(workers)
@@ -158,6 +167,8 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
         )
         refused_at = [call.at for call in telegram.refused_sends]
         sends = sends_per_chat(telegram)
+    bench_cpu = time.process_time() - bench_cpu_before
+    load_after = os.getloadavg()[0]
     duplicates, missing = duplicates_and_missing(sends, chats)
     unknown = {int(item["sender_id"].split(":")[1]) for item in report["unknowns"]}
     overall = (len(accepted) - 1) / (accepted[-1] - accepted[0])
@@ -166,7 +177,9 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
     # Sends already on the wire when the 429 came land within a moment of it; after that
     # nothing until retry_after has passed, then the configured rate again.
     in_pause, resumed_after, rate_after = 0, float("nan"), float("nan")
+    rate_before = float("nan")
     if refused_at:
+        rate_before = sum(1 for at in accepted if refused_at[0] - 10 <= at < refused_at[0]) / 10
         start, end = refused_at[0] + 0.25, refused_at[0] + args.retry_after - 0.05
         in_pause = sum(1 for at in accepted if start < at < end)
         later = [at for at in accepted if at >= start]
@@ -184,6 +197,7 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
         ("429s answered", len(refused_at)),
         ("messages sent during the 429 pause", in_pause),
         (f"resumed after the 429 (s; retry_after {args.retry_after})", round(resumed_after, 2)),
+        ("rate in the 10 s before the 429 (msg/s)", round(rate_before, 1)),
         ("rate in the 10 s after the pause (msg/s)", round(rate_after, 1)),
         ("workers killed -9", args.kills),
         ("duplicates", len(duplicates)),
@@ -191,6 +205,9 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
         ("of those not named in the report", len(set(missing) - unknown)),
         ("unknown outcomes reported", len(unknown)),
         ("worker CPU per message (ms)", round(per_message_ms, 2)),
+        ("worker memory, most seen (MB resident per process)", round(worker_rss_mb)),
+        ("bench process CPU (Bot API stand-in) (s)", round(bench_cpu, 1)),
+        ("load average at start / end", f"{load_before:.1f} / {load_after:.1f}"),
     ]
     return {
         "recipients": len(chats),
@@ -203,6 +220,10 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
         "sent_during_429_pause": in_pause,
         "resumed_after_429_seconds": resumed_after,
         "rate_after_pause": rate_after,
+        "rate_before_429": rate_before,
+        "worker_rss_mb": worker_rss_mb,
+        "bench_process_cpu_seconds": bench_cpu,
+        "load_average_start_end": [load_before, load_after],
         "retry_after_seconds": args.retry_after,
         "throttled": throttled_at is not None,
         "kills": args.kills,
@@ -213,8 +234,17 @@ def _run(args: argparse.Namespace, database_url: str, prefix: str) -> dict[str, 
         "unknown_reported": len(unknown),
         "worker_cpu_ms_per_message": per_message_ms,
         "chunk_size": args.chunk_size,
+        "worker_concurrency": args.concurrency,
         "table": table,
     }
+
+
+def _rss_mb(process: subprocess.Popen) -> float:
+    """Resident memory of a worker process in MB (0 if it is gone)."""
+    try:
+        return psutil.Process(process.pid).memory_info().rss / 2**20
+    except psutil.Error:
+        return 0.0
 
 
 def _cpu(process: subprocess.Popen) -> float:
