@@ -25,6 +25,9 @@ _NEED_FIELDS = (
 )
 
 
+_UNMET_SHOWN = 10  # different unmet searches listed; "forget me" erases every one
+
+
 def describe_data(turn: Turn, data: dict[str, Any]) -> str:
     """Everything `citizens.export_citizen_data` returned, one readable line per fact."""
     lines = [turn.say("my_data_intro")]
@@ -51,6 +54,10 @@ def describe_data(turn: Turn, data: dict[str, Any]) -> str:
         lines.append(turn.say("my_data_broadcasts", count=len(data["broadcast_deliveries"])))
     if data.get("web_outbox"):
         lines.append(turn.say("my_data_web_outbox", count=len(data["web_outbox"])))
+    if data.get("unmet_searches"):
+        asked = list(dict.fromkeys(search["query"] for search in data["unmet_searches"]))
+        shown = "; ".join(asked[:_UNMET_SHOWN]) + ("; …" if len(asked) > _UNMET_SHOWN else "")
+        lines.append(turn.say("my_data_unmet", queries=shown))
     if len(lines) == 2 and not data.get("conversation_events"):
         lines = [turn.say("my_data_nothing")]
     lines.append(turn.say("my_data_footer"))

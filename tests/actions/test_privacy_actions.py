@@ -1,8 +1,10 @@
 """'My data' read from a real database lists every registered kind of data, in the citizen's
-language: announcements sent to them and messages waiting for their web chat page too."""
+language: announcements sent to them, messages waiting for their web chat page and their
+searches that found nothing too."""
 
 from __future__ import annotations
 
+import knowledge
 from actions.messages import say
 from actions.privacy_actions import describe_data
 from bot.broadcasts import Announcement, broadcast
@@ -27,6 +29,8 @@ async def test_my_data_counts_announcements_sent_and_messages_waiting(database_u
     sender = "web:privacy-page"
     with session_scope(database_url) as session:
         subscribe_events(session, sender, district="Nanhu", consent=True)
+        for query in ("养蜂课", "潜水", "养蜂课"):
+            knowledge.record_unmet_demand(session, query, "zh", {}, None, sender)
     senders = {"web": web.sender(Settings(database_url=database_url))}
     for event_id in ("evt-a", "evt-b"):
         announcement = Announcement(texts={"zh": "南湖读书会"}, event_id=event_id)
@@ -39,3 +43,4 @@ async def test_my_data_counts_announcements_sent_and_messages_waiting(database_u
     assert say("my_data_broadcasts", "zh", count=2) in shown.splitlines()
     assert say("my_data_web_outbox", "zh", count=2) in shown.splitlines()
     assert say("my_data_subscription", "zh", scope="Nanhu") in shown.splitlines()
+    assert say("my_data_unmet", "zh", queries="养蜂课; 潜水") in shown.splitlines()
