@@ -12,13 +12,15 @@ latency is also taken in CPU time of the searching thread, which a loaded machin
 inflate the way it inflates wall time (the 1-minute load average is recorded at start and end).
 
 Import: `--embed-sample` generated items are embedded for real, from an empty vector cache,
-as an import of new items does (wall and CPU time, items a second); the import of the whole
-catalog is projected from that rate plus the measured build of the rest. With a slow model
-(multilingual e5: tens of ms an item) embedding 100k items takes longer than a benchmark run
-should, so the other generated items get **synthetic vectors**: a real sample vector plus
-noise (cosine ~0.9 to it), stored in the run's vector cache before the build, which then reads
-them as an import reads cached vectors. Index size, graph, memory, search and update costs do
-not depend on what the vectors mean; recall is measured on the sample city, embedded for real.
+as an import of new items does (each item the mean of its passages' vectors, each distinct
+passage text embedded once: wall and CPU time); the import of the whole catalog is projected
+from the CPU an embedded text cost times the catalog's distinct passage texts, plus the
+measured build of the rest. With a slow model (multilingual e5: tens of ms a text under load)
+embedding 100k items takes longer than a benchmark run should, so the passages of the other
+generated items get **synthetic vectors**: a real sample vector plus noise (cosine ~0.9 to
+it), stored in the run's vector cache before the build, which then reads them as an import
+reads cached vectors. Index size, graph, memory, search and update costs do not depend on what
+the vectors mean; recall is measured on the sample city, embedded for real.
 `--embed-sample 0` embeds every item for real.
 """
 
