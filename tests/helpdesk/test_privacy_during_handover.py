@@ -102,12 +102,12 @@ async def test_a_yes_written_to_the_person_after_the_question_stays_with_the_per
     citizen, chat_id = await _held_by_a_person(conversation, "en", "I want to talk to a person")
 
     assert await citizen.presses("/forget_me") == [say("ask_forget_confirm", "en")]
-    assert await citizen.says("wait, one more question for you first") == []
+    assert await citizen.says("My diploma is from Kyiv, can you check it?") == []
     assert await citizen.says("yes") == [], "this yes answers the person"
 
     assert _open_chat(url, citizen.sender_id) is not None, "nothing was erased"
     assert [line[1] for line in chat_lines_of(url, chat_id)] == [
-        "wait, one more question for you first",
+        "My diploma is from Kyiv, can you check it?",
         "yes",
     ]
 
