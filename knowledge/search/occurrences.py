@@ -26,14 +26,14 @@ def repeats(session: Session) -> bool:
 
 def held_on(session: Session, day: date) -> bool:
     """Whether a repeating session takes place on `day` (a date in the city)."""
+    if session.days and WEEKDAYS[day.weekday()] not in session.days:
+        return False  # first: the cheapest test, and most days fail it
     iso = day.isoformat()
     if session.start_date and iso < session.start_date:
         return False
     if session.end_date and session.end_date < iso:
         return False
     if iso in session.except_dates:
-        return False
-    if session.days and WEEKDAYS[day.weekday()] not in session.days:
         return False
     if session.monthly:
         return _in_month_pattern(session, day) and _on_interval(session, day, monthly=True)
