@@ -1,7 +1,7 @@
 """Two gateway replicas on one real Redis answer a message delivered to both once, and share
 WeChat nonces and flood control (REDIS_URL; bot/shared_state.py).
 
-Needs Redis at 127.0.0.1:6379 (skipped, saying so, when it does not answer). Each test writes
+Needs Redis at 127.0.0.1:6379 (a test fails, naming it, when it does not answer). Each test writes
 under its own key prefix and deletes it afterwards, so tests never see each other's keys.
 """
 
