@@ -18,7 +18,7 @@ import citizens
 import knowledge
 import staff
 from bench.dashboard_seed import Conversation, write_conversations
-from core.database import session_scope
+from core.database import session_scope, upgrade_database
 from tests.admin.console_support import console_app, log_in
 
 NEEDS = [  # (sender, topic, district, language, preferred times)
@@ -193,23 +193,32 @@ async def test_the_open_data_export_leaves_out_every_count_under_five(database_u
     assert "Wang" not in response.text and "beekeeping" not in response.text
 
 
-async def test_open_data_counts_unmet_searches_as_citizens_not_searches(database_url) -> None:
-    """One citizen asking for beekeeping six times (two spellings) is one citizen: left out;
-    five citizens asking for pottery once each are published."""
+async def _open_data_section(database_url: str, section: str) -> tuple[str, dict]:
+    """The open-data CSV a planner downloads, and one section's {(breakdown, value): count}."""
     app, conversation = console_app(database_url, {"li": "planner"})
-    with session_scope(database_url) as session:
-        for spelling in ("beekeeping", "Beekeeping", "beekeping") * 2:
-            knowledge.record_unmet_demand(session, spelling, "en", {}, "Xicheng", "web:keen")
-        for number in range(5):
-            knowledge.record_unmet_demand(session, "pottery", "en", {}, "Nanhu", f"web:{number}")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         await log_in(client, "li")
         response = await client.get("/admin/planner-open-data.csv")
     await conversation.close()
+    assert response.status_code == 200
+    rows = csv.DictReader(io.StringIO(response.text))
+    return response.text, {
+        (r["breakdown"], r["value"]): r["count"] for r in rows if r["section"] == section
+    }
 
-    rows = list(csv.DictReader(io.StringIO(response.text)))
-    unmet = {(r["breakdown"], r["value"]): r["count"] for r in rows if r["section"] == "unmet"}
+
+async def test_open_data_counts_unmet_searches_as_citizens_not_searches(database_url) -> None:
+    """One citizen asking for beekeeping six times (two spellings) is one citizen: left out;
+    five citizens asking for pottery once each are published."""
+    upgrade_database(database_url)
+    with session_scope(database_url) as session:
+        for spelling in ("beekeeping", "Beekeeping", "beekeping") * 2:
+            knowledge.record_unmet_demand(session, spelling, "en", {}, "Xicheng", "web:keen")
+        for number in range(5):
+            knowledge.record_unmet_demand(session, "pottery", "en", {}, "Nanhu", f"web:{number}")
+
+    published, unmet = await _open_data_section(database_url, "unmet")
     this_week = "{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2])
     assert unmet == {
         ("total", ""): "6",
@@ -222,12 +231,12 @@ async def test_open_data_counts_unmet_searches_as_citizens_not_searches(database
         ("by_group", "pottery"): "5",
         ("by_group", "(fewer than 5 each)"): "<5",
     }
-    assert "beekeeping" not in response.text.lower()
+    assert "beekeeping" not in published.lower()
 
 
 async def test_open_data_counts_a_citizen_once_per_topic_whatever_the_case(database_url) -> None:
     """web:keen registered "Pottery" and "pottery": one citizen of five, not six."""
-    app, conversation = console_app(database_url, {"li": "planner"})
+    upgrade_database(database_url)
     with session_scope(database_url) as session:
         for sender, topic in [(f"web:{n}", "pottery") for n in range(4)] + [
             ("web:keen", "Pottery"),
@@ -235,14 +244,8 @@ async def test_open_data_counts_a_citizen_once_per_topic_whatever_the_case(datab
         ]:
             need = citizens.LearningNeed(topic=topic, district="Nanhu", language="zh")
             citizens.register_learning_need(session, sender, need, consent=True)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        await log_in(client, "li")
-        response = await client.get("/admin/planner-open-data.csv")
-    await conversation.close()
 
-    rows = list(csv.DictReader(io.StringIO(response.text)))
-    needs = {(r["breakdown"], r["value"]): r["count"] for r in rows if r["section"] == "needs"}
+    _, needs = await _open_data_section(database_url, "needs")
     assert needs[("total", "")] == "5"
     assert needs[("by_topic", "pottery")] == "5"
     assert needs[("by_district", "Nanhu")] == "5"
