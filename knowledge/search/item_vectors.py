@@ -12,7 +12,10 @@ multilingual-e5-small, dense only, recall@5): paraphrase 0.62 -> 0.80, other-lan
 0.85, exact 0.86 -> 1.0 (names fall 1.0 -> 0.73 dense only: the name is one passage among
 several; the name index covers them in hybrid search). It costs about the same model time as
 one whole text (the same tokens, cut shorter), and sentences repeated across items (a
-programme every branch offers) are embedded once through the vector cache.
+programme every branch offers) are embedded once: CPU time to embed the real catalog's 100
+branches 11.4 s as whole texts, 12.2 s as 528 passages, 7.2 s as the 276 distinct ones an
+import embeds; the sample city's 88 items 4.5 s and 5.0 s (load average 15 on 2 cores).
+Memory and search time do not change: still one vector per item.
 """
 
 from __future__ import annotations
