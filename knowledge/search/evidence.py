@@ -11,6 +11,7 @@ the catalog has it once ("East End"): it names no topic.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
@@ -41,6 +42,7 @@ COMMON_PART_WEIGHT = 0.1
 # A word no item holds may name what the catalog lacks ("violin") or say in other words what
 # it has ("elderly" for courses "for seniors"): it weighs half of what the rarest word does.
 UNKNOWN_WORD_SHARE = 0.5
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
 def question_parts(
@@ -109,10 +111,12 @@ def _weight(
 
 @lru_cache(maxsize=65536)
 def _everyday(token: str, language: str | None) -> bool:
-    """A word of nearly every sentence (spelling.EVERYDAY_WORD_ZIPF); glossary concepts are not."""
-    return not token.startswith(CONCEPT_PREFIX) and is_common_word(
-        token, language, EVERYDAY_WORD_ZIPF
-    )
+    """A word of nearly every sentence (spelling.EVERYDAY_WORD_ZIPF); glossary concepts are not.
+    Alphabetic words only: Chinese words would load wordfreq's own jieba dictionary (~1 s, at
+    a citizen's first Chinese question), and jieba's cut already drops the particles."""
+    if token.startswith(CONCEPT_PREFIX) or _CJK.search(token):
+        return False
+    return is_common_word(token, None if language in ("zh", "ja") else language, EVERYDAY_WORD_ZIPF)
 
 
 @lru_cache(maxsize=8192)
