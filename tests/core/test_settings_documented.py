@@ -50,6 +50,11 @@ def _readme_configuration_rows() -> list[list[str]]:
     return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
 
 
+def _table_names() -> set[str]:
+    """Every name in the first column of README's configuration table."""
+    return {name for row in _readme_configuration_rows() for name in _BACKTICKED.findall(row[0])}
+
+
 def _library_source(package: str) -> str:
     """The text of an installed library's package, from this venv or Rasa's."""
     spec = importlib.util.find_spec(package)
@@ -90,16 +95,12 @@ def _is_empty(value: object) -> bool:
 
 
 def test_every_setting_is_in_the_readme_configuration_table() -> None:
-    documented = {
-        name for row in _readme_configuration_rows() for name in _BACKTICKED.findall(row[0])
-    }
+    documented = _table_names()
     assert sorted(_setting_names() - documented) == []
 
 
 def test_the_readme_table_names_only_settings() -> None:
-    documented = {
-        name for row in _readme_configuration_rows() for name in _BACKTICKED.findall(row[0])
-    }
+    documented = _table_names()
     assert sorted(documented - _setting_names()) == []
 
 
