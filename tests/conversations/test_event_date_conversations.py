@@ -67,8 +67,8 @@ async def test_no_event_tomorrow_says_so_and_offers_the_next_events(
 async def test_asking_again_for_next_weekend_lists_next_weekends_events(
     assistant: RunningAssistant,
 ) -> None:
-    # A bare "and next weekend?" is read as fallback by today's NLU (training data, issue 10);
-    # so is "what's on next weekend?" (0.80 < the calibrated fallback threshold, 0.80).
+    # Asked with the word "events": bare "and next weekend?" was read as fallback before the
+    # issue 10 rebalancing, and this test is about the dates, not about that reading.
     sender = new_sender()
     await assistant.talk(sender, "what's on this weekend?")
     replies = await assistant.talk(sender, "any events next weekend?")
