@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
-import pytest
 import uvicorn
 
 from bot.stack import free_port
+from tests import services
 from tests.admin.console_support import PASSWORD
 from tests.bot.test_webchat import CHROMIUM, CHROMIUM_ARGS
 
@@ -63,11 +63,8 @@ def served(app: object) -> Iterator[str]:
 
 
 def require_chromium() -> None:
-    """Skip (saying why) when Debian's chromium is not installed."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (the Makefile installs Debian's chromium); test skipped"
-        print(f"\nSKIP: {reason}")
-        pytest.skip(reason)
+    """Fail (saying how to install it) when Debian's chromium is missing: a skip is no pass."""
+    services.require_chromium()
 
 
 @asynccontextmanager

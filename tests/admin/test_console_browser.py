@@ -16,7 +16,7 @@ import staff
 from bench.dashboard_seed import Conversation, write_conversations
 from core.database import session_scope
 from core.settings import REPOSITORY_ROOT
-from tests.admin.browser_support import LOW_CONTRAST_TEXT, served
+from tests.admin.browser_support import LOW_CONTRAST_TEXT, require_chromium, served
 from tests.admin.console_support import PASSWORD, console_app
 from tests.bot.test_webchat import CHROMIUM, CHROMIUM_ARGS
 
@@ -53,10 +53,7 @@ async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
     served_console: tuple[str, str],
 ) -> None:
     base_url, _ = served_console
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (the Makefile installs Debian's chromium); test skipped"
-        print(f"\nSKIP: {reason}")
-        pytest.skip(reason)
+    require_chromium()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -106,8 +103,7 @@ async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
 
 async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[str, str]) -> None:
     base_url, database_url = served_console
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing; browser test skipped")
+    require_chromium()
     from playwright.async_api import async_playwright
 
     with session_scope(database_url) as session:
@@ -175,8 +171,7 @@ async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[s
 
 
 async def test_an_organizer_previews_an_announcement(served_console: tuple[str, str]) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing; browser test skipped")
+    require_chromium()
     from playwright.async_api import async_playwright
 
     base_url, database_url = served_console
