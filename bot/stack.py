@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import signal
 import socket
 import threading
@@ -34,16 +35,38 @@ from nlu.serving import is_up, rasa_run_command
 from nlu.training import rasa_environment
 
 logger = logging.getLogger(__name__)
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
 def free_port(count: int = 1) -> int:
-    """A free local port, and the `count - 1` ports after it free too (for several servers)."""
-    while True:
+    """A free local port, and the `count - 1` ports after it free too (for several servers).
+
+    Picked below the kernel's ephemeral range: a server that takes 40 s to load its model
+    binds its port late, and a port from that range could meanwhile become the source port
+    of any outgoing connection on the machine ("address already in use")."""
+    low, high = _ports_below_ephemeral()
+    if high - low > 100 * count:
+        chooser = random.SystemRandom()
+        for _ in range(1000):
+            first = chooser.randrange(low, high - count)
+            if all(_is_free(first + offset) for offset in range(count)):
+                return first
+    while True:  # a machine with no room below its ephemeral range: ask the kernel
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             first = sock.getsockname()[1]
         if all(_is_free(first + offset) for offset in range(1, count)):
             return first
+
+
+def _ports_below_ephemeral() -> tuple[int, int]:
+    """The unprivileged ports (from 10000) under the ephemeral range that Linux gives outgoing
+    connections (/proc/sys/net/ipv4/ip_local_port_range; 32768 when it cannot be read)."""
+    try:
+        ephemeral_low = int(EPHEMERAL_RANGE_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    return 10000, ephemeral_low
 
 
 def _is_free(port: int) -> bool:
