@@ -30,6 +30,7 @@ from bench.report import percentile
 from bot.kind_replies import TRY_AGAIN
 from tests.cluster.support import TELEGRAM_SECRET
 from tests.fakes.telegram_api import FakeTelegramApi
+from tests.waiting import settled_async
 
 UTTERANCES = ("hello", "I want to learn English", "pottery classes", "free courses this weekend")
 TELEGRAM_UTTERANCE = "hello"
@@ -212,7 +213,11 @@ class CitizenLoad:
         while time.monotonic() < deadline:
             sent = self.telegram.sent_to(chat_id)
             if len(sent) > before:
-                await asyncio.sleep(0.3)  # the rest of a reply of several messages
+                # The rest of a reply of several messages: read once they stop coming.
+                count = await settled_async(
+                    lambda: len(self.telegram.sent_to(chat_id)), 0.3, 30.0, "a Telegram reply"
+                )
+                sent = self.telegram.sent_to(chat_id)[:count]
                 return [str(call.params.get("text", "")) for call in sent[before:]]
             await asyncio.sleep(0.05)
         return None
