@@ -11,21 +11,21 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from core.settings import REPOSITORY_ROOT, get_settings
 from nlu.training import rasa_environment
+from tests.services import require_executable
 
 
 def run_in_rasa_venv(
     script: str | Path, *arguments: str, stdin: Any = None, python: Path | None = None
 ) -> Any:
-    """Run `script` (code, or a file) in the Rasa venv; skip, saying why, when it is missing."""
-    python = python or get_settings().rasa_venv / "bin" / "python"
-    if not python.exists():
-        message = f"the Rasa venv is missing at {python.parent.parent}; run `make setup`"
-        print(f"\nSKIP: {message}")
-        pytest.skip(message)
+    """Run `script` (code, or a file) in the Rasa venv; fails, saying how to make it, when the
+    venv is missing (a skip is no pass)."""
+    python = require_executable(
+        python or get_settings().rasa_venv / "bin" / "python",
+        "the Rasa venv's Python",
+        "`make setup` creates the Rasa venv",
+    )
     # -u: nothing waits in a buffer, so a library's exit handler cannot cut the JSON short
     # (seen once: the policy-history checks' 230 KB answer ended mid-string).
     command = (

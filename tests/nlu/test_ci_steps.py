@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-
-import pytest
+from pathlib import Path
 
 from core.settings import REPOSITORY_ROOT
+from tests.services import require_executable
 
 STEPS = ["ruff check", "ruff format --check", "-m mypy", "rasa data validate", "-m pytest"]
 
 
 def test_make_test_runs_lint_typecheck_and_rasa_data_validate_before_pytest() -> None:
-    if shutil.which("make") is None:
-        print("\nSKIP: `make` is not installed here")
-        pytest.skip("`make` is not installed here")
+    require_executable(Path(shutil.which("make") or "/usr/bin/make"), "make", "install GNU make")
     planned = subprocess.run(
         ["make", "-n", "test"], cwd=REPOSITORY_ROOT, capture_output=True, text=True, check=True
     ).stdout.splitlines()
