@@ -71,8 +71,9 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_servers: int = Field(
         default=1,
-        description="Rasa servers to run, on RASA_URL's port and the ones after it; each "
-        "citizen always talks to the same one (one Rasa server uses one core at most)",
+        description="Rasa servers to run, on RASA_URL's port and the ones after it; without "
+        "REDIS_URL each citizen always talks to the same one, with it any server takes any "
+        "turn under Rasa's lock store (one Rasa server uses one core at most)",
     )
     rasa_venv: Path = Field(default=REPOSITORY_ROOT / ".venv-rasa")
     action_server_url: str = "http://127.0.0.1:5055/webhook"
@@ -126,7 +127,8 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         default="",
         description="redis://host:6379/0 makes gateway replicas share de-duplication, WeChat "
-        "nonces and flood control; empty: each process keeps them in memory",
+        "nonces, flood control and turn claims, gives Rasa its lock store and the broadcast "
+        "workers their queue and shared rate limit; empty: each process keeps them in memory",
     )
     redis_key_prefix: str = Field(
         default="learncity:", description="Prefix of every key learncity writes in Redis"
