@@ -209,11 +209,16 @@ class Supervisor:
         grace = self.stall_seconds
         last_restart = -3600.0
         delay = 0.0
+        restarted = False
         while not self._stopping.wait(PROBE_INTERVAL_SECONDS):
             if not managed.is_running():
                 code = managed.process.returncode if managed.process else "?"
                 reason = f"exited (code {code})"
             elif managed.is_healthy():
+                if restarted:  # from here on a silence is a stall, not a slow start
+                    pid = managed.process.pid if managed.process else "?"
+                    logger.info("%s is up again (pid %s)", managed.name, pid)
+                    restarted = False
                 failing_since, grace = None, self.stall_seconds
                 continue
             else:
@@ -245,6 +250,7 @@ class Supervisor:
             except OSError as error:  # e.g. out of memory or file handles: try again later
                 logger.error("could not restart %s: %s", managed.name, error)
             failing_since, grace = time.monotonic(), managed.startup_timeout
+            restarted = True
         managed.stop()  # from this thread: its children die with it otherwise
 
     def stop(self) -> None:

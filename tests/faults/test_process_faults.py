@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import sys
@@ -286,6 +287,12 @@ def test_killed_rasa_is_replaced_and_citizens_get_try_again_at_worst(
 
 def test_stalled_rasa_is_detected_killed_and_restarted(stack: RunningCommand) -> None:
     rasa = _rasa(stack)
+    # Until the supervisor has seen this Rasa (restarted by the test before) answer a probe,
+    # a silence counts as a slow start (minutes), not a stall: strike once it has.
+    seen_up = re.compile(rf"Rasa server is up( again)? \(pid {rasa.pid}\)")
+    wait_until(
+        lambda: seen_up.search(stack.output()), 400, f"the supervisor to see Rasa {rasa.pid} up"
+    )
     with Load(stack.base) as load:
         load.wait_answering()
         struck_at = time.monotonic()
