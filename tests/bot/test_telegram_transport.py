@@ -8,10 +8,8 @@ test_telegram.py.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ from tests.bot.telegram_support import (
 )
 from tests.fakes.rasa_rest import FakeRasa
 from tests.fakes.telegram_api import FakeTelegramApi
+from tests.waiting import wait_until_async
 
 
 def _scripted(sender: str, message: str) -> list[dict[str, Any]]:
@@ -241,7 +240,11 @@ async def test_citizen_who_blocks_the_bot_gets_no_broadcasts_until_they_write_ag
         url = settings.telegram_webhook_url
         blocked = fake_telegram.my_chat_member_update(360, "member", "kicked")
         assert (await fake_telegram.post_update(url, blocked, WEBHOOK_SECRET)).status_code == 200
-        await _until(lambda: "telegram:360" not in _subscribers(database))
+        await wait_until_async(
+            lambda: "telegram:360" not in _subscribers(database),
+            10,
+            "the blocked citizen unsubscribed",
+        )
         await fake_telegram.post_update(url, fake_telegram.text_update(360, "back"), WEBHOOK_SECRET)
         await fake_telegram.wait_for_calls("sendMessage", chat_id=360)
     assert "telegram:360" in _subscribers(database)
@@ -284,10 +287,3 @@ def test_webhook_mode_without_a_usable_secret_names_the_setting(
 def _subscribers(database: str) -> list[str]:
     with session_scope(database) as session:
         return subscribers_for(session)
-
-
-async def _until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)

@@ -19,6 +19,7 @@ from bot.messages import Reply
 from bot.stack import free_port
 from core.database import upgrade_database
 from tests.fakes.loopback import serving_in_this_loop
+from tests.waiting import wait_until_async
 
 WAIT = 20  # seconds the page asks the gateway to hold the request
 
@@ -35,13 +36,6 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[str, WebChannel, str]]:
     await conversation.close()
 
 
-async def _until(condition, what: str, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
-        await asyncio.sleep(0.01)
-
-
 async def _wait_for_answer(
     base: str, channel: WebChannel, session_id: str, send: object
 ) -> tuple[list[str], float]:
@@ -50,7 +44,9 @@ async def _wait_for_answer(
         poll = asyncio.create_task(
             client.get("/api/updates", params={"session_id": session_id, "wait": WAIT})
         )
-        await _until(lambda: channel.wakeups.waiting_pages() == 1, "the page to wait")
+        await wait_until_async(
+            lambda: channel.wakeups.waiting_pages() == 1, 10, "the page to wait", interval=0.01
+        )
         sent_at = time.monotonic()
         await send  # type: ignore[misc]
         body = (await poll).json()
@@ -94,9 +90,16 @@ async def test_a_page_that_goes_away_stops_waiting(served: tuple[str, WebChannel
         poll = asyncio.create_task(
             client.get("/api/updates", params={"session_id": "page-3", "wait": WAIT})
         )
-        await _until(lambda: channel.wakeups.waiting_pages() == 1, "the page to wait")
+        await wait_until_async(
+            lambda: channel.wakeups.waiting_pages() == 1, 10, "the page to wait", interval=0.01
+        )
         poll.cancel()  # the tab closed: the connection goes
-    await _until(lambda: channel.wakeups.waiting_pages() == 0, "the gateway to let go", WAIT / 2)
+    await wait_until_async(
+        lambda: channel.wakeups.waiting_pages() == 0,
+        WAIT / 2,
+        "the gateway to let go",
+        interval=0.01,
+    )
 
 
 @pytest.mark.parametrize("wait", ["soon", "-1", "26"])
