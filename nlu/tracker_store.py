@@ -10,6 +10,13 @@ indexed query). Only then does it answer from memory. Anything another process c
 gateway erasing a conversation after "forget me", another Rasa server) makes it read the
 database again, so the database stays the one source of truth.
 
+With several Rasa servers sharing the lock store, a citizen's turns alternate between them,
+so the remembered tracker is one turn behind on nearly every turn. When the only change is
+rows appended after the highest id it saw (no `session_started` among them, none dated before
+the remembered session's start, and exactly as many as the count grew by), the store reads
+just those rows and applies their events to the remembered tracker, which is what Rasa's own
+replay of the whole session gives; anything else reads the session again as before.
+
 On SQLite it also keeps its connections open (Rasa's SQLAlchemy 1.4 opens a new one per
 query) and commits with `synchronous=NORMAL`, which in WAL mode cannot corrupt the database
 (a power cut may lose the last turns).
@@ -30,7 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +52,7 @@ require_tested_rasa(__name__)
 
 from rasa.core.agent import Agent  # noqa: E402
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs  # noqa: E402
-from rasa.shared.core.events import SessionStarted  # noqa: E402
+from rasa.shared.core.events import SessionStarted, deserialise_events  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -116,6 +123,14 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id)
         ).where(of_sender)
         self._highest_query = sa.select(sa.func.max(self.SQLEvent.id)).where(of_sender)
+        self._appended_query = (
+            sa.select(self.SQLEvent.type_name, self.SQLEvent.timestamp, self.SQLEvent.data)
+            .where(of_sender, self.SQLEvent.id > sa.bindparam("after"))
+            .order_by(self.SQLEvent.id)
+        )
+        # How each read was answered: "memory", "appended" (only the new rows read) or
+        # "database" (the whole session read and replayed, Rasa's own way).
+        self.reads: Counter[str] = Counter()
 
     def _add_planners_index(self) -> None:
         """The staff console's index on this table (nlu/tracker_indexes.py), once per start."""
@@ -156,11 +171,48 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         remembered = self._remembered.get(sender_id)
         if remembered is not None and remembered.signature == signature:
             self._remembered.move_to_end(sender_id)
+            self.reads["memory"] += 1
             return remembered.tracker.copy()
+        if remembered is not None:
+            caught_up = self._with_appended_rows(sender_id, remembered, signature)
+            if caught_up is not None:
+                self.reads["appended"] += 1
+                self._remembered[sender_id] = _Remembered(signature, caught_up)
+                self._remembered.move_to_end(sender_id)
+                return caught_up.copy()
+        self.reads["database"] += 1
         tracker = await super().retrieve(sender_id)
         self._forget(sender_id)
         if tracker is not None:
             self._remember(sender_id, signature, tracker)
+        return tracker
+
+    def _with_appended_rows(
+        self, sender_id: str, remembered: _Remembered, signature: Signature
+    ) -> DialogueStateTracker | None:
+        """The remembered tracker with the rows stored after it applied, when those rows are
+        the only change and Rasa's session query would return them after the remembered
+        events; None when the session must be read again."""
+        (count, highest), (known_count, known_highest) = signature, remembered.signature
+        if highest is None or known_highest is None or count <= known_count:
+            return None
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                self._appended_query, {"sender_id": sender_id, "after": known_highest}
+            ).all()
+        if len(rows) != count - known_count:  # rows removed or written below known_highest
+            return None
+        events = list(remembered.tracker.events)
+        starts = events[0].timestamp if events and isinstance(events[0], SessionStarted) else None
+        for type_name, timestamp, _ in rows:
+            # A new session, or an event Rasa's query would leave out by its date.
+            if type_name == SessionStarted.type_name:
+                return None
+            if starts is not None and (timestamp is None or timestamp < starts):
+                return None
+        tracker = remembered.tracker.copy()
+        for event in deserialise_events([json.loads(data) for _, _, data in rows]):
+            tracker.update(event)
         return tracker
 
     async def _save_checked(self, tracker: DialogueStateTracker) -> None:
