@@ -5,7 +5,11 @@ and `erase_citizen` cover everything any package keeps about a citizen (citizens
 """
 
 from citizens.conversation_events import count_conversation_events
-from citizens.conversation_stats import ConversationTotals, conversation_totals
+from citizens.conversation_stats import (
+    ConversationTotals,
+    conversation_citizens,
+    conversation_totals,
+)
 from citizens.records import (
     ConsentRequiredError,
     LearningNeed,
@@ -32,6 +36,7 @@ __all__ = [
     "ConversationTotals",
     "ErasureIncompleteError",
     "LearningNeed",
+    "conversation_citizens",
     "conversation_totals",
     "count_conversation_events",
     "erase_citizen",

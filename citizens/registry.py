@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 # Modules holding a `CITIZEN_DATA` list, imported when first needed (no import cycles).
 PROVIDERS = (
+    # First: the planner's kept day counts must see the citizen's days before they are erased.
+    "staff.rollups",
     "citizens.records",
     "citizens.conversation_events",
     "bot.broadcast_records",

@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -113,12 +113,12 @@ def planner_counts(
 ) -> dict[str, Any]:
     """Everything the dashboard shows for the range: "needs" (citizens.needs_summary) and
     "unmet" (knowledge.unmet_demand_summary), both counted as different citizens with
-    `open_data`,
-    "groups" (the unmet questions grouped across languages and typos), "conversations"
-    (citizens.conversation_totals as a dict) and "answered" (the share of searches that found
-    something, None before any search)."""
+    `open_data`, "groups" (the unmet questions grouped across languages and typos),
+    "conversations" (citizens.conversation_totals as a dict) and "answered" (the share of
+    searches that found something, None before any search)."""
     import citizens
     import knowledge  # imported here: it loads the search index's libraries (about 1 s)
+    from bot.admin.rollup_counts import summed_counts
 
     offset = _city_utc_offset()
 
@@ -126,27 +126,27 @@ def planner_counts(
         with session_scope(database_url) as session:
             return summary(session)
 
-    # Three tables, three connections: the database counts them at the same time.
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        needs_read = pool.submit(
-            read,
-            lambda session: citizens.needs_summary(
-                session, since=period.since, until=period.until, citizens=open_data
-            ),
+    def summed(source: str) -> dict[str, Any]:
+        return summed_counts(database_url, source, period.first, period.last, offset)
+
+    def citizens_counted(source: str) -> dict[str, Any]:
+        summary = citizens.needs_summary if source == "needs" else knowledge.unmet_demand_summary
+        return read(
+            lambda session: summary(session, since=period.since, until=period.until, citizens=True)
         )
-        unmet_read = pool.submit(
+
+    # Sums of rows come from the days' kept counts (bot/admin/rollup_counts.py); numbers of
+    # different citizens are counted over the whole range. Four connections at once.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        count = citizens_counted if open_data else summed
+        needs_read, unmet_read = pool.submit(count, "needs"), pool.submit(count, "unmet")
+        totals_read = pool.submit(summed, "conversations")
+        who_read = pool.submit(
             read,
-            lambda session: knowledge.unmet_demand_summary(
-                session, since=period.since, until=period.until, citizens=open_data
-            ),
+            lambda session: citizens.conversation_citizens(session, period.since, period.until),
         )
-        totals_read = pool.submit(
-            read,
-            lambda session: citizens.conversation_totals(
-                session, period.since, period.until, SEARCH_ACTIONS, offset
-            ),
-        )
-        needs, unmet, totals = needs_read.result(), unmet_read.result(), totals_read.result()
+        needs, unmet = needs_read.result(), unmet_read.result()
+        totals = {"citizens": who_read.result(), **totals_read.result()}
     asked = {(text, language): count for text, language, count in unmet["queries"]}
     groups = knowledge.group_unmet_demand(asked)
     if open_data:  # a citizen who asked two ways of one group is one citizen there
@@ -155,13 +155,13 @@ def planner_counts(
         unmet["by_group"] = {group.label: askers[group.key] for group in groups}
     else:
         unmet["by_group"] = {group.label: group.count for group in groups}
-    searches = totals.searches
+    searches = totals["searches"]
     answered = max(0, searches - unmet["total"]) / searches if searches else None
     return {
         "needs": needs,
         "unmet": unmet,
         "groups": groups,
-        "conversations": asdict(totals),
+        "conversations": totals,
         "answered": answered,
     }
 

@@ -28,6 +28,7 @@ from bot.admin.pages import render
 from bot.admin.value_labels import ValueLabels
 from core.database import session_scope
 from core.settings import get_settings
+from staff.rollups import erasure_generation
 
 GROUPS_SHOWN = 20  # unmet groups in the dashboard's table; the CSV has all
 
@@ -40,12 +41,19 @@ class PlannerPages:
         self.cache = cache or CountsCache(get_settings().planner_cache_seconds)
 
     async def _counts(self, period: DateRange, *, open_data: bool = False) -> Counted:
-        """The range's counts, kept for a while (bot/admin/counts_cache.py)."""
+        """The range's counts, kept for a while (bot/admin/counts_cache.py) but never past a
+        "forget me": the number of erasures so far, read from the shared database at every
+        view, is part of the key, so an erasure through any gateway counts again here."""
+        generation = await run_in_threadpool(self._erasures)
         return await run_in_threadpool(
             self.cache.get,
-            (period, open_data),
+            (period, open_data, generation),
             lambda: planner_counts(self.database_url, period, open_data=open_data),
         )
+
+    def _erasures(self) -> int:
+        with session_scope(self.database_url) as session:
+            return erasure_generation(session)
 
     async def planner(self, request: Request, current: staff.StaffSession) -> Response:
         period, readable = chosen_range(dict(request.query_params))

@@ -110,6 +110,7 @@ async def test_my_data_and_forget_me_cover_records_conversation_deliveries_and_o
         erased = citizens.erase_citizen(session, sender)
         left_in_transaction = citizens.remaining_rows(session, sender)
     assert erased == {
+        "planner_days": 0,  # no dashboard day was kept yet (tests/admin/test_planner_rollups.py)
         "learning_needs": 1,
         "event_subscriptions": 1,
         "citizen_profiles": 1,
