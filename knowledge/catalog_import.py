@@ -20,6 +20,7 @@ from knowledge.documents import CatalogItem
 from knowledge.importers import read_catalog
 from knowledge.importers.common import ParsedFile, Rejection, RowError
 from knowledge.importers.plain_csv import item_from_row
+from knowledge.importers.reasons import reason
 from knowledge.models import CatalogImportRecord
 
 logger = logging.getLogger(__name__)
@@ -253,9 +254,9 @@ def _reject_ids_listed_by_two_files(parsed_files: list[ParsedFile]) -> None:
                     parsed.source.rsplit("/", 1)[-1],
                     parsed.positions.get(item.id, "item"),
                     "id",
-                    f'duplicate id "{item.id}" (already in {first_seen[item.id]})',
+                    reason("duplicate_in_other_file", value=item.id, source=first_seen[item.id]),
                     value=item.id,
-                    expected="an id no other file uses",
+                    expected=reason("expect_id_in_one_file"),
                 )
                 continue
             first_seen[item.id] = parsed.source

@@ -16,6 +16,7 @@ from knowledge.catalog_import import ItemEditRejected, ItemNotFound
 from knowledge.documents import CatalogItem, Session
 from knowledge.importers.common import Rejection
 from knowledge.importers.plain_csv import sessions_from_row
+from knowledge.importers.reasons import reason
 from knowledge.importers.rejections import RowProblems
 from knowledge.models import CatalogRecord
 
@@ -57,7 +58,7 @@ def edit_item_sessions(session: DbSession, item_id: str, rows: list[dict[str, st
             {name: (row.get(name) or "").strip() or None for name in SESSION_FIELDS}, problems
         )
         if not found and not problems.errors:
-            problems.add("days", "says nothing about when", expected="days, times or dates")
+            problems.add("days", reason("says_nothing_about_when"), expected=reason("expect_when"))
         rejections += [
             Rejection(
                 "(console)",

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 import staff
 from bot.admin.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, LANGUAGES, WORDS, request_language
+from bot.admin.reason_words import position_in, reason_in
 from bot.admin.value_labels import ValueLabels
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -21,6 +22,9 @@ _ENVIRONMENT = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# Import rejections carry reason codes (knowledge/importers/reasons.py): worded per language.
+_ENVIRONMENT.filters["reason"] = reason_in
+_ENVIRONMENT.filters["position"] = position_in
 
 # The home page's tasks per role: (words key, link or None, command line or None).
 _TASKS: dict[str, tuple[str, str | None, str | None]] = {

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from knowledge.importers.common import ParsedFile, Rejection
+from knowledge.importers.reasons import reason
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def read_file(path: Path) -> ParsedFile:
     try:
         content = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        return _unreadable(path, source, f"cannot be read as UTF-8 text ({error})")
+        return _unreadable(path, source, reason("not_utf8", detail=error))
     kind = _kind(path, content)
     if kind == "jsonld":
         from knowledge.importers.jsonld import parse_jsonld
@@ -72,7 +73,7 @@ def read_file(path: Path) -> ParsedFile:
     return _unreadable(
         path,
         source,
-        "is not a known catalog format (expected .jsonld, .json, .ics, .csv or an HSDS folder)",
+        reason("unknown_format"),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from knowledge.city import load_city
+from knowledge.importers.reasons import reason
 from knowledge.importers.rejections import (  # noqa: F401 - re-exported for importers
     ParsedFile,
     Rejection,
@@ -96,18 +97,18 @@ def unique(values: object) -> tuple[str, ...]:
 
 
 WEB_SCHEMES = ("http", "https")
-EXPECTED_TIME = "a time HH:MM, 00:00 to 24:00"
-EXPECTED_DATE = "a date YYYY-MM-DD"
-EXPECTED_DATETIME = "an ISO 8601 date or date-time (2026-05-01 or 2026-05-01T10:00:00+08:00)"
-EXPECTED_DAYS = "days of the week: Mo, Monday, 周一, …"
-EXPECTED_BOOL = "true or false, yes or no, 1 or 0"
+EXPECTED_TIME = reason("expect_time")
+EXPECTED_DATE = reason("expect_date")
+EXPECTED_DATETIME = reason("expect_datetime")
+EXPECTED_DAYS = reason("expect_days")
+EXPECTED_BOOL = reason("expect_bool")
 
 
 def require(value: object, field_name: str) -> str:
     """A value that must be there."""
     raw = text(value)
     if not raw:
-        raise RowError(field_name, "missing", value="", expected="a value")
+        raise RowError(field_name, reason("missing"), value="", expected=reason("expect_value"))
     return raw
 
 
@@ -119,13 +120,16 @@ def parse_number(value: object, field_name: str) -> float | None:
         return float(raw)
     except ValueError:
         raise RowError(
-            field_name, f'"{raw}" is not a number', value=raw, expected="a number"
+            field_name,
+            reason("not_a_number", value=raw),
+            value=raw,
+            expected=reason("expect_number"),
         ) from None
 
 
 def parse_coordinate(value: object, field_name: str, limit: float) -> float | None:
     """A latitude (limit 90) or longitude (limit 180)."""
-    expected = f"a number from -{limit:g} to {limit:g}"
+    expected = reason("expect_number_between", limit=limit)
     try:
         number = parse_number(value, field_name)
     except RowError as error:
@@ -133,7 +137,7 @@ def parse_coordinate(value: object, field_name: str, limit: float) -> float | No
     if number is not None and not -limit <= number <= limit:
         raise RowError(
             field_name,
-            f'"{text(value)}" is out of range (-{limit:g} to {limit:g})',
+            reason("out_of_range", value=text(value), limit=limit),
             value=text(value),
             expected=expected,
         )
@@ -148,7 +152,7 @@ def parse_time(value: object, field_name: str) -> str | None:
     match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", raw)
     if not match or int(match.group(1)) > 24 or int(match.group(2)) > 59:
         raise RowError(
-            field_name, f'"{raw}" is not a time (HH:MM)', value=raw, expected=EXPECTED_TIME
+            field_name, reason("not_a_time", value=raw), value=raw, expected=EXPECTED_TIME
         )
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
@@ -164,7 +168,7 @@ def parse_date(value: object, field_name: str) -> str | None:
     except ValueError:
         pass
     raise RowError(
-        field_name, f'"{raw}" is not a date (YYYY-MM-DD)', value=raw, expected=EXPECTED_DATE
+        field_name, reason("not_an_iso_date", value=raw), value=raw, expected=EXPECTED_DATE
     )
 
 
@@ -180,7 +184,7 @@ def parse_datetime(value: object, field_name: str) -> str | None:
     except ValueError:
         raise RowError(
             field_name,
-            f'"{raw}" is not a date or date-time (ISO 8601)',
+            reason("not_a_datetime", value=raw),
             value=raw,
             expected=EXPECTED_DATETIME,
         ) from None
@@ -196,7 +200,7 @@ def parse_bool(value: object, field_name: str) -> bool | None:
         return False
     raise RowError(
         field_name,
-        f'"{text(value)}" is not true or false',
+        reason("not_true_or_false", value=text(value)),
         value=text(value),
         expected=EXPECTED_BOOL,
     )
@@ -209,9 +213,13 @@ def parse_link(value: object, field_name: str, schemes: tuple[str, ...] = WEB_SC
     raw = text(value)
     if not raw:
         return ""
-    expected = " or ".join(f"a {scheme}: address" for scheme in schemes)
+    expected = reason("expect_scheme_link", scheme=schemes[-1])
+    for scheme in reversed(schemes[:-1]):
+        expected = reason(
+            "either", first=reason("expect_scheme_link", scheme=scheme), second=expected
+        )
     if schemes == WEB_SCHEMES:
-        expected = "an http:// or https:// address"
+        expected = reason("expect_web_link")
     try:
         parts = urlsplit(raw)
     except ValueError:
@@ -220,9 +228,9 @@ def parse_link(value: object, field_name: str, schemes: tuple[str, ...] = WEB_SC
     unsafe = any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in raw)
     web = scheme in WEB_SCHEMES
     if parts is not None and scheme and scheme not in schemes:
-        problem = f'"{raw}": {scheme}: links are not allowed (expected {expected})'
+        problem = reason("link_not_allowed", value=raw, scheme=scheme, expected=expected)
     elif parts is None or unsafe or scheme not in schemes or (web and not parts.netloc):
-        problem = f'"{raw}" is not {expected}'
+        problem = reason("not_a_link", value=raw, expected=expected)
     else:
         return raw
     raise RowError(field_name, problem, value=raw, expected=expected)
@@ -248,9 +256,7 @@ def normalise_day(value: object, field_name: str) -> str:
     key = re.sub(r"^[+-]?\d*(?=[a-z])", "", key)  # RRULE "1MO" -> "mo"
     if key in _DAY_ALIASES:
         return _DAY_ALIASES[key]
-    raise RowError(
-        field_name, f'"{raw}" is not a day of the week', value=raw, expected=EXPECTED_DAYS
-    )
+    raise RowError(field_name, reason("not_a_day", value=raw), value=raw, expected=EXPECTED_DAYS)
 
 
 def normalise_days(values: object, field_name: str) -> tuple[str, ...]:
@@ -266,10 +272,9 @@ def normalise_days(values: object, field_name: str) -> tuple[str, ...]:
             bad.append(text(part))
     if bad:
         quoted = ", ".join(f'"{part}"' for part in bad)
-        verb = "is not a day" if len(bad) == 1 else "are not days"
         raise RowError(
             field_name,
-            f"{quoted} {verb} of the week",
+            reason("one_not_a_day" if len(bad) == 1 else "many_not_days", values=quoted),
             value=text(values)
             if not isinstance(values, list | tuple)
             else " ".join(map(text, values)),

@@ -37,6 +37,7 @@ from knowledge.importers.common import (
     text,
     unique,
 )
+from knowledge.importers.reasons import reason
 from knowledge.importers.recurrence import days_by_week_of_month, describe_pattern, month_days
 
 # Columns without which a table cannot be read at all (the package is then refused as a whole).
@@ -99,8 +100,8 @@ def _refuse_missing_columns(tables: _Tables, parsed: ParsedFile) -> bool:
                     name,
                     "row 1",
                     column,
-                    "column missing from the header",
-                    expected=f"a header with the columns {', '.join(columns)}",
+                    reason("column_missing"),
+                    expected=reason("expect_header", columns=", ".join(columns)),
                 )
     if parsed.rejected:
         parsed.readable = False
@@ -187,9 +188,9 @@ def _items_of(
             link_rejections += link.rejections(
                 RowError(
                     "location_id",
-                    f'unknown location "{location_id}"',
+                    reason("unknown_location", value=location_id),
                     value=location_id,
-                    expected="the id of a row in locations.csv",
+                    expected=reason("expect_location_id"),
                 )
             )
             place: dict[str, Any] = {}
@@ -325,9 +326,9 @@ def _interval(value: object) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise RowError(
             "interval",
-            f'"{raw}" is not a whole number of 1 or more',
+            reason("not_an_interval", value=raw),
             value=raw,
-            expected="1, 2, ... (every n weeks or months)",
+            expected=reason("expect_interval"),
         )
     return int(raw)
 

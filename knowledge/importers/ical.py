@@ -27,6 +27,7 @@ from knowledge.importers.common import (
     text,
     unique,
 )
+from knowledge.importers.reasons import reason
 from knowledge.importers.recurrence import (
     days_by_week_of_month,
     describe_pattern,
@@ -36,18 +37,18 @@ from knowledge.importers.recurrence import (
 )
 
 _EXPECTED = {
-    "DTSTART": "a date or date-time, e.g. 20261201T070000",
-    "DTEND": "a date or date-time, e.g. 20261201T080000",
-    "DURATION": "a duration, e.g. PT1H30M",
-    "GEO": "latitude;longitude, e.g. 31.17;121.47",
-    "RRULE": "a recurrence rule, e.g. FREQ=WEEKLY;BYDAY=TU,TH",
+    "DTSTART": reason("expect_ical_dtstart"),
+    "DTEND": reason("expect_ical_dtend"),
+    "DURATION": reason("expect_ical_duration"),
+    "GEO": reason("expect_ical_geo"),
+    "RRULE": reason("expect_ical_rrule"),
 }
-_BROKEN_MESSAGES = {
-    "DTSTART": "is not a date or date-time",
-    "DTEND": "is not a date or date-time",
-    "DURATION": "is not a duration",
-    "GEO": "is not latitude;longitude",
-    "RRULE": "is not a recurrence rule",
+_BROKEN_MESSAGES = {  # reason codes
+    "DTSTART": "ical_not_a_datetime",
+    "DTEND": "ical_not_a_datetime",
+    "DURATION": "ical_not_a_duration",
+    "GEO": "ical_not_a_geo",
+    "RRULE": "ical_not_a_rule",
 }
 
 
@@ -58,7 +59,7 @@ def parse_ical(content: str, *, file: str, source: str) -> ParsedFile:
         calendars = icalendar.Calendar.from_ical(content, multiple=True)
     except ValueError as error:
         parsed.readable = False
-        parsed.reject(file, "file", "(calendar)", f"not valid iCalendar: {error}")
+        parsed.reject(file, "file", "(calendar)", reason("invalid_ical", detail=error))
         return parsed
     events = [event for calendar in calendars for event in calendar.walk("VEVENT")]
     for index, event in enumerate(events):
@@ -82,18 +83,18 @@ def _item(event: Any, uid: str, source: str) -> CatalogItem:
         shown = text(raw) if isinstance(raw, str) else _ical_text(raw)
         problems.add(
             name,
-            f'"{shown}" {_BROKEN_MESSAGES.get(name, "cannot be read")}',
+            reason(_BROKEN_MESSAGES.get(name, "ical_unreadable"), value=shown),
             value=shown,
-            expected=_EXPECTED.get(name, "a value as RFC 5545 writes it"),
+            expected=_EXPECTED.get(name, reason("expect_ical_value")),
         )
     broken = {name for name, _problem in event.errors}
     if not uid:
-        problems.add("UID", "missing", value="", expected="a unique id for the event")
+        problems.add("UID", reason("missing"), value="", expected=reason("expect_uid"))
     summary = text(event.get("SUMMARY"))
     if not summary:
-        problems.add("SUMMARY", "missing", value="", expected="the event's title")
+        problems.add("SUMMARY", reason("missing"), value="", expected=reason("expect_title"))
     if event.get("DTSTART") is None and "DTSTART" not in broken:
-        problems.add("DTSTART", "missing", value="", expected=_EXPECTED["DTSTART"])
+        problems.add("DTSTART", reason("missing"), value="", expected=_EXPECTED["DTSTART"])
     url = problems.check(parse_link, event.get("URL"), "URL", default="")
     rule = event.get("RRULE") if "RRULE" not in broken else None
     days = problems.check(_rule_days, rule, default=[])

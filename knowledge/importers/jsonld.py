@@ -29,6 +29,7 @@ from knowledge.importers.common import (
     unique,
 )
 from knowledge.importers.json_lines import node_lines
+from knowledge.importers.reasons import reason
 from knowledge.importers.recurrence import (
     describe_pattern,
     iso_dates,
@@ -72,7 +73,9 @@ def parse_jsonld(content: str, *, file: str, source: str) -> ParsedFile:
         document = json.loads(content)
     except json.JSONDecodeError as error:
         parsed.readable = False
-        parsed.reject(file, f"line {error.lineno}", "(json)", f"not valid JSON: {error.msg}")
+        parsed.reject(
+            file, f"line {error.lineno}", "(json)", reason("invalid_json", detail=error.msg)
+        )
         return parsed
     nodes = _nodes(document)
     by_id = {node["@id"]: node for node in nodes if isinstance(node, dict) and "@id" in node}
@@ -151,17 +154,20 @@ def _types(node: dict[str, Any]) -> list[str]:
 def _item(node: Any, by_id: dict[str, Any], source: str) -> CatalogItem:
     if not isinstance(node, dict):
         raise RowError(
-            "(item)", "is not a JSON object", value=text(node)[:80], expected="a JSON object"
+            "(item)",
+            reason("not_a_json_object"),
+            value=text(node)[:80],
+            expected=reason("expect_json_object"),
         )
     problems = RowProblems()
     types = _types(node)
     kind = _kind(types, problems)
     item_id = text(node.get("@id"))
     if not item_id:
-        problems.add("@id", "missing", value="", expected="the item's own id (a URL)")
+        problems.add("@id", reason("missing"), value="", expected=reason("expect_item_id"))
     name = _literal(node.get("name"))
     if not name:
-        problems.add("name", "missing", value="", expected="a name")
+        problems.add("name", reason("missing"), value="", expected=reason("expect_name"))
     if kind is None:
         problems.raise_if_any()
 
@@ -180,7 +186,7 @@ def _item(node: Any, by_id: dict[str, Any], source: str) -> CatalogItem:
     start = problems.check(parse_datetime, node.get("startDate"), "startDate") if event else None
     if event and start is None and not text(node.get("startDate")):
         problems.add(
-            "startDate", "missing (an event needs a start)", value="", expected=EXPECTED_DATETIME
+            "startDate", reason("missing_event_start"), value="", expected=EXPECTED_DATETIME
         )
     end = problems.check(parse_datetime, node.get("endDate"), "endDate") if event else None
     latitude, longitude = _geo(place, problems)
@@ -233,9 +239,9 @@ def _item(node: Any, by_id: dict[str, Any], source: str) -> CatalogItem:
 
 def _kind(types: list[str], problems: RowProblems) -> str | None:
     """course, event or space from the node's @type; None (with the problem kept) otherwise."""
-    expected = "Course, an Event type or a Place type (schema.org)"
+    expected = reason("expect_jsonld_type")
     if not types:
-        problems.add("@type", "missing", value="", expected=expected)
+        problems.add("@type", reason("missing"), value="", expected=expected)
         return None
     if any(t in COURSE_TYPES for t in types):
         return "course"
@@ -245,7 +251,7 @@ def _kind(types: list[str], problems: RowProblems) -> str | None:
         return "space"
     problems.add(
         "@type",
-        f'unknown type "{types[0]}" (expected Course, Event or a Place)',
+        reason("unknown_jsonld_type", value=types[0]),
         value=types[0],
         expected=expected,
     )

@@ -29,6 +29,7 @@ from knowledge.importers.common import (
     text,
     unique,
 )
+from knowledge.importers.reasons import reason
 from knowledge.importers.recurrence import (
     days_by_week_of_month,
     describe_pattern,
@@ -60,8 +61,8 @@ def parse_plain_csv(content: str, *, file: str, source: str) -> ParsedFile:
                 file,
                 "row 1",
                 column,
-                "column missing from the header",
-                expected=f"a header with the columns {', '.join(REQUIRED_COLUMNS)}",
+                reason("column_missing"),
+                expected=reason("expect_header", columns=", ".join(REQUIRED_COLUMNS)),
             )
         return parsed
     reader.fieldnames = header
@@ -95,9 +96,9 @@ def _item(row: dict[str, str | None], source: str) -> CatalogItem:
     if None in row:  # DictReader puts surplus cells under the key None
         problems.add(
             "(row)",
-            "more cells than header columns",
+            reason("more_cells"),
             value=",".join(text(cell) for cell in row[None] or []),  # type: ignore[index]
-            expected="one cell per header column",
+            expected=reason("expect_one_cell_per_column"),
         )
     for column in REQUIRED_COLUMNS:
         problems.check(require, row.get(column), column)
@@ -106,17 +107,15 @@ def _item(row: dict[str, str | None], source: str) -> CatalogItem:
     if kind is None and raw_type:
         problems.add(
             "type",
-            f'unknown type "{raw_type}" (expected course, space or event)',
+            reason("unknown_csv_type", value=raw_type),
             value=raw_type,
-            expected="course, space or event",
+            expected=reason("expect_csv_type"),
         )
     price = text(row.get("price"))
     free = problems.check(parse_bool, row.get("free"), "free")
     start = problems.check(parse_datetime, row.get("start"), "start")
     if kind == "event" and start is None and not text(row.get("start")):
-        problems.add(
-            "start", "missing (an event needs a start)", value="", expected=EXPECTED_DATETIME
-        )
+        problems.add("start", reason("missing_event_start"), value="", expected=EXPECTED_DATETIME)
     latitude = problems.check(parse_coordinate, row.get("latitude"), "latitude", 90)
     longitude = problems.check(parse_coordinate, row.get("longitude"), "longitude", 180)
     end = problems.check(parse_datetime, row.get("end"), "end")

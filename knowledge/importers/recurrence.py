@@ -13,12 +13,13 @@ import re
 from datetime import date, datetime
 
 from knowledge.importers.common import DAYS, RowError, normalise_day, normalise_days, text
+from knowledge.importers.reasons import reason
 
-EXPECTED_BY_DAY = 'days, each maybe with its week of the month: "SA", "1SA", "-1FR", "1SA,3SA"'
-EXPECTED_MONTH_DAYS = "days of the month, 1 to 31 (-1 the last): 1, 15"
-EXPECTED_WEEKS = "weeks of the month, 1 to 5 (-1 the last): 1, 3"
-EXPECTED_FREQUENCY = 'P1W, P2W, P1M (ISO 8601), or "weekly", "monthly", "daily"'
-EXPECTED_DATES = "dates, YYYY-MM-DD"
+EXPECTED_BY_DAY = reason("expect_by_day")
+EXPECTED_MONTH_DAYS = reason("expect_month_days")
+EXPECTED_WEEKS = reason("expect_weeks")
+EXPECTED_FREQUENCY = reason("expect_frequency")
+EXPECTED_DATES = reason("expect_dates")
 _ORDINAL_DAY = re.compile(r"^([+-]?\d{1,2})?\s*(.+)$")
 _DURATION = re.compile(r"^P(\d+)([DWM])$")
 _FREQUENCY_WORDS = {"daily": "daily", "weekly": "weekly", "monthly": "monthly"}
@@ -51,7 +52,7 @@ def days_by_week_of_month(
         if not (1 <= abs(week) <= 5):
             raise RowError(
                 field_name,
-                f'"{part}" names week {week} of a month (1 to 5, or -1 to -5 from the end)',
+                reason("week_of_month", value=part, week=week),
                 value=part,
                 expected=EXPECTED_BY_DAY,
             )
@@ -76,7 +77,7 @@ def numbers_in(values: object, field_name: str, *, limit: int, expected: str) ->
         if not (1 <= abs(number) <= limit):
             raise RowError(
                 field_name,
-                f'"{part}" is not a number from 1 to {limit}',
+                reason("not_a_number_up_to", value=part, limit=limit),
                 value=part,
                 expected=expected,
             )
@@ -105,7 +106,7 @@ def repeat_frequency(value: object, field_name: str) -> tuple[str, int]:
         unit = {"D": "daily", "W": "weekly", "M": "monthly"}[found.group(2)]
         return unit, int(found.group(1))
     raise RowError(
-        field_name, f'"{raw}" is not a repeat frequency', value=raw, expected=EXPECTED_FREQUENCY
+        field_name, reason("not_a_frequency", value=raw), value=raw, expected=EXPECTED_FREQUENCY
     )
 
 
@@ -124,7 +125,7 @@ def iso_dates(values: object, field_name: str) -> tuple[str, ...]:
             found.append(date.fromisoformat(raw[:10]).isoformat())
         except ValueError:
             raise RowError(
-                field_name, f'"{raw}" is not a date', value=raw, expected=EXPECTED_DATES
+                field_name, reason("not_a_date", value=raw), value=raw, expected=EXPECTED_DATES
             ) from None
     return tuple(sorted(set(found)))
 

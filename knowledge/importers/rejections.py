@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from knowledge.documents import CatalogItem
+from knowledge.importers.reasons import reason
 
 T = TypeVar("T")
 
@@ -115,9 +116,9 @@ class ParsedFile:
                 file,
                 position,
                 "id",
-                f'duplicate id "{item.id}" (first at {self.positions[item.id]})',
+                reason("duplicate_in_file", value=item.id, first=self.positions[item.id]),
                 value=item.id,
-                expected="an id used once per file",
+                expected=reason("expect_id_once_per_file"),
             )
             return
         self.positions[item.id] = position

@@ -1,0 +1,123 @@
+"""Why a catalog row was rejected, in the console's language: the importers' reason codes
+(knowledge/importers/reasons.py) worded in Chinese, and rows, items and lines named the
+Chinese way. English is the importers' own text, so it needs no table here.
+
+A reason without words in the page's language (a new code, or a language the console does
+not have) shows the importers' English rather than nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+REASON_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "missing": "缺少此项",
+        "missing_event_start": "缺少此项（活动必须有开始时间）",
+        "not_a_number": "“{value}”不是数字",
+        "out_of_range": "“{value}”超出范围（-{limit} 到 {limit}）",
+        "not_a_time": "“{value}”不是时间（时:分）",
+        "not_an_iso_date": "“{value}”不是日期（年-月-日）",
+        "not_a_datetime": "“{value}”不是日期或日期时间（ISO 8601）",
+        "not_true_or_false": "“{value}”不是“是”或“否”",
+        "link_not_allowed": "“{value}”：不允许 {scheme}: 链接（应为{expected}）",
+        "not_a_link": "“{value}”不是{expected}",
+        "not_a_day": "“{value}”不是星期几",
+        "one_not_a_day": "{values} 不是星期几",
+        "many_not_days": "{values} 不是星期几",
+        "week_of_month": "“{value}”指的是每月第 {week} 周（应为 1 到 5，或从月底倒数 -1 到 -5）",
+        "not_a_number_up_to": "“{value}”不是 1 到 {limit} 之间的数",
+        "not_a_frequency": "“{value}”不是重复频率",
+        "not_a_date": "“{value}”不是日期",
+        "not_an_interval": "“{value}”不是大于等于 1 的整数",
+        "column_missing": "表头缺少这一列",
+        "more_cells": "单元格比表头的列多",
+        "unknown_csv_type": "未知类型“{value}”（应为 course、space 或 event）",
+        "unknown_jsonld_type": "未知类型“{value}”（应为 Course、Event 或 Place）",
+        "unknown_location": "未知地点“{value}”",
+        "not_a_json_object": "不是 JSON 对象",
+        "invalid_json": "不是有效的 JSON：{detail}",
+        "invalid_ical": "不是有效的 iCalendar：{detail}",
+        "ical_not_a_datetime": "“{value}”不是日期或日期时间",
+        "ical_not_a_duration": "“{value}”不是时长",
+        "ical_not_a_geo": "“{value}”不是“纬度;经度”",
+        "ical_not_a_rule": "“{value}”不是重复规则",
+        "ical_unreadable": "无法读取“{value}”",
+        "duplicate_in_file": "重复的编号“{value}”（首次出现在{first}）",
+        "duplicate_in_other_file": "重复的编号“{value}”（已在 {source} 中）",
+        "says_nothing_about_when": "没有说明时间",
+        "not_utf8": "无法按 UTF-8 文本读取（{detail}）",
+        "unknown_format": "不是已知的目录格式（应为 .jsonld、.json、.ics、.csv 或 HSDS 文件夹）",
+        "expect_value": "一个值",
+        "expect_number": "一个数字",
+        "expect_number_between": "-{limit} 到 {limit} 之间的数字",
+        "expect_time": "时间，时:分，00:00 到 24:00",
+        "expect_date": "日期，年-月-日（YYYY-MM-DD）",
+        "expect_datetime": "ISO 8601 日期或日期时间（2026-05-01 或 2026-05-01T10:00:00+08:00）",
+        "expect_days": "星期几：Mo、Monday、周一……",
+        "expect_bool": "true 或 false、yes 或 no、1 或 0、是或否",
+        "expect_web_link": "http:// 或 https:// 网址",
+        "expect_scheme_link": "{scheme}: 地址",
+        "either": "{first}或{second}",
+        "expect_header": "包含这些列的表头：{columns}",
+        "expect_location_id": "locations.csv 中某一行的编号",
+        "expect_interval": "1、2……（每 n 周或每 n 月）",
+        "expect_ical_dtstart": "日期或日期时间，例如 20261201T070000",
+        "expect_ical_dtend": "日期或日期时间，例如 20261201T080000",
+        "expect_ical_duration": "时长，例如 PT1H30M",
+        "expect_ical_geo": "纬度;经度，例如 31.17;121.47",
+        "expect_ical_rrule": "重复规则，例如 FREQ=WEEKLY;BYDAY=TU,TH",
+        "expect_ical_value": "按 RFC 5545 书写的值",
+        "expect_uid": "活动的唯一编号",
+        "expect_title": "活动的标题",
+        "expect_json_object": "一个 JSON 对象",
+        "expect_item_id": "条目自己的编号（一个网址）",
+        "expect_name": "名称",
+        "expect_jsonld_type": "Course、某种 Event 类型或某种 Place 类型（schema.org）",
+        "expect_one_cell_per_column": "每个表头列一个单元格",
+        "expect_csv_type": "course、space 或 event",
+        "expect_by_day": "星期几，可带每月第几周：“SA”“1SA”“-1FR”“1SA,3SA”",
+        "expect_month_days": "每月的日子，1 到 31（-1 为最后一天）：1, 15",
+        "expect_weeks": "每月的第几周，1 到 5（-1 为最后一周）：1, 3",
+        "expect_frequency": "P1W、P2W、P1M（ISO 8601），或 weekly、monthly、daily",
+        "expect_dates": "日期，年-月-日",
+        "expect_when": "星期、时间或日期",
+        "expect_id_once_per_file": "在一个文件中只用一次的编号",
+        "expect_id_in_one_file": "其他文件没有用过的编号",
+    }
+}
+# Where a rejection is: "row 7", "item 3", "line 4", "VEVENT 2", "VEVENT UID x", "file".
+POSITION_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "row": "第 {n} 行",
+        "item": "第 {n} 项",
+        "line": "第 {n} 行",
+        "VEVENT": "第 {n} 个 VEVENT",
+        "VEVENT UID": "VEVENT（UID {n}）",
+        "file": "整个文件",
+    }
+}
+_POSITION = re.compile(r"^(row|item|line|VEVENT UID|VEVENT) (.+)$")
+
+
+def reason_in(message: Any, language: str) -> str:
+    """A rejection's reason (or what a field expects) in `language`; the importers' English
+    when the console has no words for it."""
+    words = REASON_WORDS.get(language, {})
+    code = getattr(message, "code", None)
+    if code not in words:
+        return str(message)
+    params = {key: reason_in(value, language) for key, value in message.params.items()}
+    return words[code].format(**params)
+
+
+def position_in(position: str, language: str) -> str:
+    """Where a rejected field is, e.g. "row 7" as 第 7 行 in Chinese."""
+    words = POSITION_WORDS.get(language, {})
+    if position in words:
+        return words[position]
+    found = _POSITION.match(position)
+    if found is None or found.group(1) not in words:
+        return position
+    return words[found.group(1)].format(n=found.group(2))
