@@ -12,7 +12,7 @@ queues them (`helpdesk.request_person`), then everything goes over HTTP as in pr
   chats; a lost race is counted, and the next one is tried);
 - for each chat it holds, a member of staff sends `--answers` numbered answers through the
   reply form, then ends the chat; the citizen writes `--messages` numbered messages to the
-  desk through `/api/chat` meanwhile;
+  desk through `/api/chat` from the start, while their page already polls (as app.js does);
 - every citizen's page asks `/api/updates` as the page does while the help desk has the
   chat: with `wait` (long polling; the gateway answers when an answer arrives), again at once
   after each answer, and notes when each answer arrives.
@@ -26,7 +26,10 @@ delay from the staff member's "send" to the page seeing the answer (p50, p95, ma
 most 2 s. The 55 clients and the gateway share this machine, so the delays are an upper bound.
 
     .venv/bin/python -m bench.handover_bench [--citizens 50] [--staff 5] [--answers 5]
-        [--messages 3] [--json] [--no-results]
+        [--messages 3] [--json] [--no-results] [--steps]
+
+With `--steps` the gateway times each step of every answer (bench/handover_steps.py) and the
+result adds each step's p50/p95/max and the timelines of the five slowest answers.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import psutil
 
 import helpdesk
 import staff
+from bench import handover_steps
 from bench.gateway_process import gateway_process
 from bench.report import percentile, print_table, write_results
 from bot.stack import free_port
@@ -56,9 +60,11 @@ from core.settings import get_settings
 PASSWORD = "bench password 42"
 # The gateway as deployed, in its own uvicorn process (so load and server share no loop).
 GATEWAY_FACTORY = "bench.webchat_load:gateway_from_environment"
+STEPS_FACTORY = "bench.handover_steps:instrumented_gateway"
 CONSOLE_POLL_SECONDS = 1.5  # bot/admin/static/helpdesk.js POLL_MS
 LONG_POLL_SECONDS = 25  # the page's `wait` while the help desk has the chat (bot/webchat/app.js)
 TARGET_SECONDS = 2.0
+DETAIL_KEYS = {"steps", "slowest_answers"}  # printed below the table, as JSON
 HELD_MESSAGE = "citizen message while held"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -120,13 +126,13 @@ async def _staff_member(
             for number in range(args.answers):
                 text = f"chat {chat_id} answer {number}"
                 ledger.expected[session_id].append(text)
-                ledger.sent_at[text] = time.monotonic()
+                ledger.sent_at[text] = time.time()
                 response = await client.post(
                     "/admin/helpdesk/reply",
                     data={"csrf_token": token, "chat_id": chat_id, "text": text},
                 )
                 assert response.status_code == 303, response.text
-                ledger.posted_at[text] = time.monotonic()
+                ledger.posted_at[text] = time.time()
                 ledger.delivered_after.append(ledger.posted_at[text] - ledger.sent_at[text])
             # The citizen answers once they see an answer; end only after reading it, which
             # the console's chat page shows at its own pace (helpdesk.js polls every 1.5 s).
@@ -146,16 +152,15 @@ async def _citizen(
 ) -> None:
     """Writes to the desk while waiting, long-polls like the page, and writes once more while held."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        for number in range(args.messages):
-            await client.post(
-                "/api/chat", json={"session_id": session_id, "text": f"citizen message {number}"}
-            )
+        # The page polls from the moment the citizen asked for a person and sends
+        # independently of its poll (app.js), so the first messages do not hold it back.
+        first_messages = asyncio.create_task(_write_while_waiting(client, session_id, args))
         cursor, answered, wait = 0, False, 0
         writing: asyncio.Task[None] | None = None
         while True:
             params: dict[str, str | int] = {"session_id": session_id, "after": cursor, "wait": wait}
             updates = (await client.get("/api/updates", params=params)).json()
-            now = time.monotonic()
+            now = time.time()
             for reply in updates["replies"]:
                 ledger.seen[session_id].append(reply["text"])
                 if reply["text"] in ledger.sent_at:
@@ -166,8 +171,11 @@ async def _citizen(
                 # The page sends while it keeps waiting for answers (app.js: send and the
                 # poll are independent requests), so the poll does not wait for this one.
                 answered = True
-                writing = asyncio.create_task(_write_while_held(client, session_id, ledger))
+                writing = asyncio.create_task(
+                    _write_while_held(client, session_id, ledger, first_messages)
+                )
             if session_id in ledger.ended and "poll_seconds" not in updates:
+                await first_messages
                 if writing is not None:
                     await writing
                 return
@@ -176,7 +184,19 @@ async def _citizen(
             wait = LONG_POLL_SECONDS if "poll_seconds" in updates else 0
 
 
-async def _write_while_held(client: httpx.AsyncClient, session_id: str, ledger: _Ledger) -> None:
+async def _write_while_waiting(
+    client: httpx.AsyncClient, session_id: str, args: argparse.Namespace
+) -> None:
+    for number in range(args.messages):
+        await client.post(
+            "/api/chat", json={"session_id": session_id, "text": f"citizen message {number}"}
+        )
+
+
+async def _write_while_held(
+    client: httpx.AsyncClient, session_id: str, ledger: _Ledger, before: asyncio.Task[None]
+) -> None:
+    await before  # the citizen's earlier messages go first, in order
     response = await client.post("/api/chat", json={"session_id": session_id, "text": HELD_MESSAGE})
     ledger.bot_spoke += len(response.json()["replies"])
 
@@ -231,7 +251,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         port = free_port()
         load_before = os.getloadavg()
         own_cpu = time.process_time()
-        with gateway_process(GATEWAY_FACTORY, env, port, data_dir / "gateway.log") as gateway:
+        factory = GATEWAY_FACTORY
+        if args.steps:  # the same gateway with a stopwatch on each step (bench/handover_steps.py)
+            factory, env[handover_steps.STEPS_FILE] = STEPS_FACTORY, str(data_dir / "steps.jsonl")
+        with gateway_process(factory, env, port, data_dir / "gateway.log") as gateway:
             gateway_cpu = _cpu_seconds(gateway.pid)
             ledger = asyncio.run(_run(gateway.url, sessions, args))
             ledger.cpu = {
@@ -244,7 +267,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
         elapsed = time.monotonic() - started
         stored = _stored_messages(url, ledger.chats)
-    return _summary(ledger, stored, sessions, args, elapsed)
+        result = _summary(ledger, stored, sessions, args, elapsed)
+        if args.steps:
+            steps_file = env[handover_steps.STEPS_FILE]
+            result["steps"] = handover_steps.step_totals(steps_file)
+            result["slowest_answers"] = handover_steps.slowest_answers(
+                steps_file, ledger.sent_at, ledger.seen_at
+            )
+    return result
 
 
 def _desk_check_cpu_us(url: str, turns: int = 2000) -> dict[str, float]:
@@ -352,6 +382,11 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3, help="citizen messages per chat")
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     parser.add_argument("--no-results", action="store_true", help="do not write bench/results/")
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="time each step of every answer in the gateway and show the slowest answers",
+    )
     args = parser.parse_args()
     result = run(args)
     if args.json:
@@ -360,8 +395,10 @@ def main() -> None:
         print_table(
             "Help desk: citizens waiting, staff answering (web chat)",
             ["measure", "value"],
-            [[key, value] for key, value in result.items()],
+            [[key, value] for key, value in result.items() if key not in DETAIL_KEYS],
         )
+        for key in DETAIL_KEYS & result.keys():
+            print(f"{key}: {json.dumps(result[key], indent=1)}")
     if not args.no_results:
         write_results("handover", result)
     raise SystemExit(0 if result["target_met"] else 1)

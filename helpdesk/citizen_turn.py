@@ -32,10 +32,11 @@ def desk_turn(database_url: str | None, sender_id: str, text: str) -> list[Reply
         chat = open_chat_for(session, sender_id)
         if chat is None:
             return None
+        # Reads first, the write last: SQLite's one write lock is held only for the write.
+        position = queue_position(session, chat.id) if chat.status == "waiting" else 0
         add_citizen_message(session, chat.id, sender_id, text)
         if chat.status == "held":
             return []  # a person answers; the bot says nothing
-        position = queue_position(session, chat.id)
         return [
             Reply(
                 text=desk_text("waiting_ack", chat.language, position=position),

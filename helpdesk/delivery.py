@@ -2,7 +2,8 @@
 
 The console sends a chat's waiting answers in the order they were written and marks each
 one delivered (or why not), so an answer is never lost between the console and the
-channel, and never sent twice. WeChat lets an Official Account write to a follower only
+channel, and never sent twice. A web chat's "send" is a row in its outbox, so there the
+answer, its outbox row and its mark are one transaction (`claim_delivery`). WeChat lets an Official Account write to a follower only
 within 48 hours of the follower's last message (customer-service messages).
 """
 
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from helpdesk.desk import MAX_TEXT, DeskError, visible_chat
+from helpdesk.desk import MAX_TEXT, DeskError, changed_rows, visible_chat
 from helpdesk.models import HandoverChat, HandoverMessage
 
 WECHAT_WINDOW = timedelta(hours=48)
@@ -104,6 +105,28 @@ def mark_delivered(session: Session, message_id: int) -> None:
         .values(delivered_at=datetime.now(UTC))
         .execution_options(synchronize_session=False)
     )
+
+
+def lock_chat(session: Session, chat_id: int) -> None:
+    """Hold the chat's row until the transaction ends (PostgreSQL; SQLite has one writer
+    anyway), so two transactions delivering one chat's answers commit them in order."""
+    session.execute(select(HandoverChat.id).where(HandoverChat.id == chat_id).with_for_update())
+
+
+def claim_delivery(session: Session, message_id: int) -> bool:
+    """Mark one answer delivered unless it already is (or was given up on); True for the one
+    caller that then delivers it in the same transaction (the web chat's outbox)."""
+    result = session.execute(
+        update(HandoverMessage)
+        .where(
+            HandoverMessage.id == message_id,
+            HandoverMessage.delivered_at.is_(None),
+            HandoverMessage.delivery_error.is_(None),
+        )
+        .values(delivered_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+    return changed_rows(result) > 0
 
 
 def mark_failed(session: Session, message_id: int, reason: str) -> None:

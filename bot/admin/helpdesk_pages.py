@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -28,6 +30,7 @@ from bot.admin.helpdesk_words import HELPDESK_WORDS
 from bot.admin.i18n import request_language
 from bot.admin.pages import render
 from bot.channels.base import ChannelSender, RecipientUnreachableError
+from bot.channels.web import WebSender
 from core.database import session_scope
 from core.replies import Reply
 from helpdesk.desk import ChatSummary
@@ -120,12 +123,12 @@ class HelpdeskPages:
         if chat_id is None:
             return _bad_form(request, current, "chat_id")
         try:
-            await run_in_threadpool(
+            put = await run_in_threadpool(
                 self._answer, chat_id, current.staff_name, form.get("text", ""), form.get("canned")
             )
         except helpdesk.DeskError as error:
             return _refused(request, current, str(error), chat_id)
-        await self.deliver(chat_id)
+        await self._delivered(chat_id, put)
         return _to_chat(chat_id, None)
 
     async def helpdesk_transfer(self, request: Request, current: staff.StaffSession) -> Response:
@@ -150,10 +153,10 @@ class HelpdeskPages:
         chat_id = _chat_id(request.state.form.get("chat_id"))
         if chat_id is None:
             return _bad_form(request, current, "chat_id")
-        ended = await run_in_threadpool(self._end, current, chat_id, client_address(request))
+        ended, put = await run_in_threadpool(self._end, current, chat_id, client_address(request))
         if not ended:
             return _to_queue("not_yours")
-        await self.deliver(chat_id)
+        await self._delivered(chat_id, put)
         return _to_queue("ended")
 
     async def helpdesk_hours(self, request: Request, current: staff.StaffSession) -> Response:
@@ -163,6 +166,14 @@ class HelpdeskPages:
         except helpdesk.OfficeHoursError as error:
             return _refused(request, current, f"field hours: {error}", None)
         return _to_queue("hours_saved")
+
+    async def _delivered(self, chat_id: int, put: _OutboxPut | None) -> None:
+        """Wake the web page whose answers went to its outbox with the answer's own commit;
+        send any other channel's answers now."""
+        if put is not None:
+            put.sender.wake(put.session_id, put.outbox_ids)
+        else:
+            await self.deliver(chat_id)
 
     async def deliver(self, chat_id: int) -> None:
         """Send the chat's waiting answers in order; one sender at a time per chat."""
@@ -231,25 +242,48 @@ class HelpdeskPages:
                 staff.record_action(session, current.staff_name, action, f"chat {chat_id}{detail}")
             return done
 
-    def _answer(self, chat_id: int, staff_name: str, text: str, canned: str | None) -> None:
+    def _answer(
+        self, chat_id: int, staff_name: str, text: str, canned: str | None
+    ) -> _OutboxPut | None:
         with session_scope(self.database_url) as session:
             if not text.strip() and canned:
                 chat = helpdesk.visible_chat(session, chat_id, staff_name)
                 text = helpdesk.canned_text(canned, chat.language) or ""
             helpdesk.add_staff_answer(session, chat_id, staff_name, text)
+            return self._to_outbox(session, chat_id)
 
-    def _end(self, current: staff.StaffSession, chat_id: int, address: str) -> bool:
+    def _to_outbox(self, session: Session, chat_id: int) -> _OutboxPut | None:
+        """A web chat's waiting answers put in its outbox and marked delivered in the caller's
+        transaction: one commit per answer instead of three, each of which waited for
+        SQLite's one writer (issue 13's slow tail). None for other channels: `deliver`."""
+        web = self.senders().get("web") if self.senders is not None else None
+        answers = helpdesk.undelivered(session, chat_id)
+        if not isinstance(web, WebSender) or not answers or answers[0].channel != "web":
+            return None
+        helpdesk.lock_chat(session, chat_id)  # outbox rows commit in the chat's order
+        outbox_ids: list[int] = []
+        for answer in helpdesk.undelivered(session, chat_id):
+            if not web.reaches(answer.recipient_id):
+                helpdesk.mark_failed(session, answer.id, "not a web chat session id")
+            elif helpdesk.claim_delivery(session, answer.id):  # not delivered meanwhile
+                reply = Reply(text=answer.text, language=answer.language)
+                outbox_ids += web.put_in(session, answer.recipient_id, [reply])
+        return _OutboxPut(web, answers[0].recipient_id, outbox_ids)
+
+    def _end(
+        self, current: staff.StaffSession, chat_id: int, address: str
+    ) -> tuple[bool, _OutboxPut | None]:
         with session_scope(self.database_url) as session:
             ended = helpdesk.end(session, chat_id, current.staff_name)
             if ended is None:
-                return False
+                return False, None
             helpdesk.add_desk_notice(
                 session, chat_id, helpdesk.desk_text("resumed", ended.language)
             )
             staff.record_action(
                 session, current.staff_name, "helpdesk_end", f"chat {chat_id}", address
             )
-            return True
+            return True, self._to_outbox(session, chat_id)
 
     def _set_hours(self, current: staff.StaffSession, hours: str, address: str) -> None:
         with session_scope(self.database_url) as session:
@@ -268,6 +302,15 @@ class HelpdeskPages:
                 helpdesk.mark_delivered(session, message_id)
             else:
                 helpdesk.mark_failed(session, message_id, error)
+
+
+@dataclass(frozen=True)
+class _OutboxPut:
+    """Answers a transaction put in a web chat page's outbox: whom to wake after its commit."""
+
+    sender: WebSender
+    session_id: str
+    outbox_ids: list[int]
 
 
 def _words(request: Request) -> dict[str, str]:

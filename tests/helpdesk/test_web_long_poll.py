@@ -5,20 +5,26 @@ it there (the console's answer) or another process did (another replica, a broad
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import event
 
+import helpdesk
+import staff
 from bot.channels.web import WebChannel, WebSender
 from bot.conversation import Conversation
 from bot.gateway import create_app
 from bot.messages import Reply
 from bot.stack import free_port
-from core.database import upgrade_database
+from core.database import get_engine, session_scope, upgrade_database
+from tests.admin.console_support import PASSWORD, csrf_token_in, log_in
 from tests.fakes.loopback import serving_in_this_loop
+from tests.helpdesk.support import ask_for_person
 from tests.waiting import wait_until_async
 
 WAIT = 20  # seconds the page asks the gateway to hold the request
@@ -112,3 +118,86 @@ async def test_a_bad_wait_is_refused_naming_the_field(
 
     assert response.status_code == 400
     assert response.json()["error"] == "field wait: seconds to wait, 0 to 25"
+
+
+async def _held_chat(base: str, url: str, session_id: str) -> tuple[httpx.AsyncClient, str, int]:
+    """A web citizen whose chat a logged-in member of staff holds: (their client, token, chat)."""
+    with session_scope(url) as session:
+        staff.add_staff(session, "ana", "helpdesk", PASSWORD)
+    ticket = ask_for_person(url, f"web:{session_id}", language="es")
+    console = httpx.AsyncClient(base_url=base, timeout=WAIT + 10)
+    assert (await log_in(console, "ana")).status_code == 303
+    token = csrf_token_in((await console.get("/admin/helpdesk")).text)
+    await console.post(
+        "/admin/helpdesk/claim", data={"csrf_token": token, "chat_id": ticket.chat_id}
+    )
+    return console, token, ticket.chat_id
+
+
+async def test_a_staff_answer_to_a_web_chat_is_one_write_transaction(
+    served: tuple[str, WebChannel, str],
+) -> None:
+    """Stored, put in the page's outbox and marked delivered with one commit: each commit
+    waited for SQLite's one writer, and three per answer made the slow tail (issue 13)."""
+    base, channel, url = served
+    channel.wakeups.watch_seconds = 3 * WAIT  # only the console's own wake-up can answer early
+    console, token, chat_id = await _held_chat(base, url, "page-4")
+    writes: list[str] = []
+    commits_with_writes: list[list[str]] = []
+
+    def statement(conn, _cursor, sql: str, *_: object) -> None:  # type: ignore[no-untyped-def]
+        if sql.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(sql.split("(", 1)[0][:40])
+
+    def commit(_conn) -> None:  # type: ignore[no-untyped-def]
+        if writes:
+            commits_with_writes.append(writes[:])
+            writes.clear()
+
+    engine = get_engine(url)
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        reply = console.post(
+            "/admin/helpdesk/reply",
+            data={"csrf_token": token, "chat_id": chat_id, "text": "Hola, ¿en qué le ayudo?"},
+        )
+        texts, after = await _wait_for_answer(base, channel, "page-4", reply)
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+        await console.aclose()
+
+    assert texts == ["Hola, ¿en qué le ayudo?"]
+    assert after < WAIT / 2, f"answered {after:.1f} s after the send"
+    assert len(commits_with_writes) == 1, commits_with_writes
+    with session_scope(url) as session:
+        assert [line.delivered for line in helpdesk.chat_lines(session, chat_id)] == [True]
+
+
+async def test_a_woken_page_is_answered_while_the_default_thread_pool_is_busy(
+    served: tuple[str, WebChannel, str],
+) -> None:
+    """Citizens' turns keep asyncio's few default threads busy under load; a woken page's
+    outbox read has threads of its own, so it does not queue behind them (issue 13)."""
+    base, channel, url = served
+    channel.wakeups.watch_seconds = 3 * WAIT
+    console, token, chat_id = await _held_chat(base, url, "page-5")
+    release = threading.Event()
+    loop = asyncio.get_running_loop()
+    busy = [loop.run_in_executor(None, release.wait, 2 * WAIT) for _ in range(40)]
+    try:
+        reply = console.post(
+            "/admin/helpdesk/reply",
+            data={"csrf_token": token, "chat_id": chat_id, "text": "Un momento, por favor."},
+        )
+        texts, after = await asyncio.wait_for(
+            _wait_for_answer(base, channel, "page-5", reply), WAIT
+        )
+    finally:
+        release.set()
+        await asyncio.gather(*busy)
+        await console.aclose()
+
+    assert texts == ["Un momento, por favor."]
+    assert after < WAIT / 2, f"answered {after:.1f} s after the send"
