@@ -43,7 +43,13 @@ class UpsertCounts:
     unchanged: int = 0
 
 
-_RECURRENCE_DEFAULTS = {"weeks_of_month": (), "month_days": (), "interval": 1, "except_dates": ()}
+_RECURRENCE_DEFAULTS = {
+    "weeks_of_month": (),
+    "month_days": (),
+    "interval": 1,
+    "except_dates": (),
+    "months": (),
+}
 
 
 def content_hash(item: CatalogItem) -> str:

@@ -27,19 +27,27 @@ class Session:
     # 15th of each month is month_days=(15,). Neither: every week on `days`.
     weeks_of_month: tuple[int, ...] = ()
     month_days: tuple[int, ...] = ()
-    interval: int = 1  # every `interval` weeks (months, for a monthly pattern) from start_date
+    interval: int = 1  # every `interval` weeks (months, years) from start_date
     except_dates: tuple[str, ...] = ()  # ISO dates it does not take place
+    # Yearly patterns: the months of the year (1-12) the pattern above holds in; 1 June every
+    # year is months=(6,), month_days=(1,); the first Saturday of December months=(12,),
+    # days=("saturday",), weeks_of_month=(1,).
+    months: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         # Read back from JSON (the catalog table, the index journal), lists become tuples again.
-        for name in ("days", "weeks_of_month", "month_days", "except_dates"):
+        for name in ("days", "weeks_of_month", "month_days", "except_dates", "months"):
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value or ()))
 
     @property
     def monthly(self) -> bool:
-        return bool(self.weeks_of_month or self.month_days)
+        return bool(self.weeks_of_month or self.month_days) and not self.months
+
+    @property
+    def yearly(self) -> bool:
+        return bool(self.months)
 
 
 @dataclass(frozen=True)

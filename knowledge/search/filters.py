@@ -1,4 +1,5 @@
-"""Search filters (free, audience, language, time of day, district, type) over catalog items.
+"""Search filters (free, audience, language, time of day, weekdays, district, type) over
+catalog items.
 
 Each item is reduced once to its `ItemFeatures`; `SearchFilters.matches` checks one item and
 `FilterColumns` holds the same features as numpy columns so the index can filter 100k items
@@ -44,6 +45,10 @@ class SearchFilters:
     time_of_day: str | None = None  # day, evening, weekend, morning, weekday
     district: str | None = None
     types: tuple[str, ...] = ()  # course, space, event
+    # Held on one of these weekdays ("saturday", ...): the cheap first cut of a search for
+    # dates ("this weekend", "tomorrow"); the exact dates are checked on the results
+    # (`upcoming.happening_within`). Items with no dated session or start never pass.
+    weekdays: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.time_of_day:
@@ -60,6 +65,10 @@ class SearchFilters:
         if self.district:
             object.__setattr__(self, "district", normalise_district(self.district))
         object.__setattr__(self, "types", tuple(t.lower() for t in self.types or ()))
+        unknown = set(self.weekdays) - set(_DAYS)
+        if unknown:
+            raise ValueError(f"weekdays {sorted(unknown)} are not among {', '.join(_DAYS)}")
+        object.__setattr__(self, "weekdays", tuple(sorted(set(self.weekdays), key=_DAYS.index)))
 
     def is_empty(self) -> bool:
         return not any(asdict(self).values())
@@ -83,6 +92,8 @@ class SearchFilters:
             return False
         if self.language and features.languages and self.language not in features.languages:
             return False
+        if self.weekdays and not features.weekdays.intersection(self.weekdays):
+            return False
         return not (self.time_of_day and self.time_of_day not in features.times)
 
 
@@ -96,6 +107,7 @@ class ItemFeatures:
     audiences: frozenset[str]
     languages: frozenset[str]  # empty: not stated, passes any language filter
     times: frozenset[str]
+    weekdays: frozenset[str] = frozenset()  # the days of the week it may be held on
 
 
 def item_features(item: CatalogItem) -> ItemFeatures:
@@ -106,7 +118,43 @@ def item_features(item: CatalogItem) -> ItemFeatures:
         audiences=frozenset(normalise_audience(a) for a in item.audiences),
         languages=frozenset(normalise_language(language) for language in item.languages),
         times=frozenset(_times(item)),
+        weekdays=frozenset(_weekdays(item)),
     )
+
+
+def _weekdays(item: CatalogItem) -> set[str]:
+    """The weekdays an item may be held on: its sessions' days; a session by day of the month
+    or a span of dates, the weekdays its dates can fall on; else its start to end."""
+    found: set[str] = set()
+    for session in item.sessions:
+        if session.days:
+            found |= set(session.days)
+        elif session.month_days or session.months:
+            return set(_DAYS)  # the 15th (1 June) falls on any weekday
+        else:
+            found |= _weekdays_between(session.start_date, session.end_date)
+    if not item.sessions:
+        found |= _weekdays_between(item.start, item.end)
+    return found
+
+
+def _weekdays_between(first: str | None, last: str | None) -> set[str]:
+    """The weekdays from `first` to `last` (dates or date-times; no last: `first` alone)."""
+    start = _day_of(first)
+    if start is None:
+        return set()
+    end = _day_of(last) or start
+    days = min(max((end - start).days + 1, 1), 7)
+    return {_DAYS[(start.weekday() + offset) % 7] for offset in range(days)}
+
+
+def _day_of(iso: str | None) -> date | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso).date() if "T" in iso else date.fromisoformat(iso[:10])
+    except ValueError:
+        return None
 
 
 def _times(item: CatalogItem) -> set[str]:
@@ -183,13 +231,12 @@ def _days_in(segment: str) -> set[str]:
 
 
 def _weekday_of(iso: str | None) -> set[str]:
-    if not iso:
-        return set()
-    try:
-        day = datetime.fromisoformat(iso) if "T" in iso else date.fromisoformat(iso[:10])
-    except ValueError:
-        return set()
-    return {_DAYS[day.weekday()]}
+    day = _day_of(iso)
+    return set() if day is None else {_DAYS[day.weekday()]}
+
+
+def _weekday_mask(days: frozenset[str] | tuple[str, ...]) -> int:
+    return sum(1 << _DAYS.index(day) for day in set(days))
 
 
 class FilterColumns:
@@ -204,6 +251,7 @@ class FilterColumns:
         self.audience_bits = np.zeros(0, dtype=np.int64)
         self.language_bits = np.zeros(0, dtype=np.int64)
         self.time_bits = np.zeros(0, dtype=np.int8)
+        self.weekday_bits = np.zeros(0, dtype=np.int8)
         self._codes: dict[str, dict[str, int]] = {"type": {}, "district": {}}
         self._bits: dict[str, dict[str, int]] = {"audience": {}, "language": {}}
 
@@ -232,6 +280,9 @@ class FilterColumns:
         self.time_bits = np.concatenate(
             [self.time_bits, [sum(_TIME_BIT[t] for t in f.times) for f in features_list]]
         ).astype(np.int8)
+        self.weekday_bits = np.concatenate(
+            [self.weekday_bits, [_weekday_mask(f.weekdays) for f in features_list]]
+        ).astype(np.int8)
 
     def mask(self, filters: SearchFilters) -> np.ndarray:
         """True for every slot whose item passes `filters`."""
@@ -251,6 +302,8 @@ class FilterColumns:
             keep &= (self.language_bits & bit) != 0
         if filters.time_of_day:
             keep &= (self.time_bits & _TIME_BIT[filters.time_of_day]) != 0
+        if filters.weekdays:
+            keep &= (self.weekday_bits & _weekday_mask(filters.weekdays)) != 0
         return keep
 
     def teaches_in(self, slot: int, language: str) -> bool:

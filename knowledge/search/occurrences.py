@@ -1,9 +1,10 @@
 """On which dates a session's schedule takes place: weekly, every n weeks, monthly by nth
-weekday ("the first Saturday") or by day of the month, minus its exception dates.
+weekday ("the first Saturday") or by day of the month, yearly in given months (1 June, the
+first Saturday of December, every Saturday in July), minus its exception dates.
 
 Dates are the city's own (a session's days and dates are local, as its times are). Before this,
 a monthly event ("first Saturday of the month") was listed for every Saturday, since only the
-weekday was read.
+weekday was read; a yearly one was listed every week.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from datetime import date
 from knowledge.documents import Session
 
 # How far ahead a next date is looked for: a monthly pattern on the 31st or a fifth Saturday
-# comes within a year, a series every 6 months too.
+# comes within a year, a series every 6 months and a yearly one too.
 HORIZON_DAYS = 400
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def repeats(session: Session) -> bool:
     """Whether the session follows a pattern of days (rather than being one span of dates)."""
-    return bool(session.days or session.month_days)
+    return bool(session.days or session.month_days or session.months)
 
 
 def held_on(session: Session, day: date) -> bool:
@@ -35,9 +36,13 @@ def held_on(session: Session, day: date) -> bool:
         return False
     if iso in session.except_dates:
         return False
+    if session.months:
+        if day.month not in session.months:
+            return False
+        return _in_month_pattern(session, day) and _on_interval(session, day, unit="year")
     if session.monthly:
-        return _in_month_pattern(session, day) and _on_interval(session, day, monthly=True)
-    return bool(session.days) and _on_interval(session, day, monthly=False)
+        return _in_month_pattern(session, day) and _on_interval(session, day, unit="month")
+    return bool(session.days) and _on_interval(session, day, unit="week")
 
 
 def _in_month_pattern(session: Session, day: date) -> bool:
@@ -53,15 +58,18 @@ def _in_month_pattern(session: Session, day: date) -> bool:
     return True
 
 
-def _on_interval(session: Session, day: date, *, monthly: bool) -> bool:
-    """Every `interval` weeks (months), counted from the week (month) of its start date."""
+def _on_interval(session: Session, day: date, *, unit: str) -> bool:
+    """Every `interval` weeks (months, years), counted from the week (month, year) of its
+    start date."""
     if session.interval <= 1 or not session.start_date:
         return True
     try:
         first = date.fromisoformat(session.start_date)
     except ValueError:
         return True
-    if monthly:
+    if unit == "year":
+        steps = day.year - first.year
+    elif unit == "month":
         steps = (day.year - first.year) * 12 + day.month - first.month
     else:
         steps = (day.toordinal() - day.weekday() - first.toordinal() + first.weekday()) // 7

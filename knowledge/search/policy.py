@@ -6,7 +6,9 @@ both run, so an operator checking an answer with the command line sees what a ci
 1. near a point: within 3 km, then 10 km (`widened`); words typed around "near me" that match
    nothing nearby give the nearest places instead (`nearest_instead`);
 2. events with no topic: the ones still to come, on the dates asked for if any; none on
-   them: the next ones after them (`dates_missed`); events found by topic keep to the dates;
+   them: the next ones after them (`dates_missed`); courses and events found by topic keep
+   to the dates (a session on one of them in the city), none on them: the topic at any date
+   (`dates_missed`);
 3. a topic that finds nothing is tried again as the citizen's whole sentence
    (`retried_question`: the NLU may have caught only part of it);
 4. words that match nothing, with filters (or asking for a place): what the filters allow
@@ -26,11 +28,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from knowledge.search.filters import SearchFilters
+from knowledge.search.occurrences import WEEKDAYS
 from knowledge.search.results import SearchResult, is_unmet
 from knowledge.search.upcoming import happening_within
 from knowledge.search.when import DEFAULT_TIME_ZONE, DateSpan
 
-NEAR_RADII_M = (3000.0, 10000.0)  # "near me" first means a walk, then a short ride
+NEAR_RADII_M = (3000.0, 10000.0)
+DATED_KINDS = ("course", "event")  # what has dates to keep to (spaces have opening hours)
+DATE_CANDIDATES = 60  # results on the span's weekdays whose exact dates are checked  # "near me" first means a walk, then a short ride
 # What each kind of question looks among: a course search also finds dated events teaching it.
 KIND_TYPES: dict[str, tuple[str, ...]] = {
     "course": ("course", "event"),
@@ -52,7 +57,10 @@ _NOTE_TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
         + ", ".join(f"{name}={value}" for name, value in v["dropped"].items())
         + ": here are others"
     ),
-    "dates_missed": lambda v: f"no events from {v['start']} to {v['end']}: the next ones",
+    "dates_missed": lambda v: (
+        f"no {v.get('kind', 'event')}s from {v['start']} to {v['end']}: "
+        + ("the next ones" if v.get("kind", "event") == "event" else "others at other dates")
+    ),
 }
 
 
@@ -77,7 +85,7 @@ class SearchRequest:
     `query`: the words searched (the topic the NLU read, or the citizen's words when it read
     none: then `topic` is None); `question`: the whole sentence, tried when the topic finds
     nothing; `kind`: course, space or event (None: no kind-specific fallback); `dates`: the
-    days named, for events; `language`: the citizen's.
+    days named, for courses and events; `language`: the citizen's.
     """
 
     query: str = ""
@@ -142,10 +150,10 @@ def answer_search(request: SearchRequest) -> SearchAnswer:
         results = _near(request, wanted, notes)
     elif request.kind == "event" and not request.query:
         results = _upcoming_events(request, wanted, notes)
+    elif request.dates is not None and request.kind in DATED_KINDS:
+        results = _on_dates(request, wanted, notes)
     else:
         results = search(request.query, **_options(request, wanted))
-        if request.kind == "event" and request.dates and results:
-            results = _on_dates(request, results, notes)
     unmet = is_unmet(results)
     if unmet and request.question and request.near is None:
         retried = search(request.question, **_options(request, wanted))
@@ -242,15 +250,24 @@ def _near(request: SearchRequest, wanted: int, notes: list[Note]) -> list[Search
     return results
 
 
-def _on_dates(
-    request: SearchRequest, results: list[SearchResult], notes: list[Note]
-) -> list[SearchResult]:
-    """Events found by topic, kept to the dates asked for; none on them: all of them."""
+def _on_dates(request: SearchRequest, wanted: int, notes: list[Note]) -> list[SearchResult]:
+    """Courses or events found by topic that are held on one of the dates asked for: the
+    index keeps those held on the span's weekdays, the exact dates are checked on the best
+    DATE_CANDIDATES of them. None relevant on those dates: the topic at any date, said."""
+    from knowledge.search import search
+
     assert request.dates is not None
-    on_dates = happening_within(results, request.dates, request.time_zone)
-    if on_dates:
-        return on_dates
-    notes.append(_dates_missed(request.dates))
+    weekdays = tuple(WEEKDAYS[day.weekday()] for day in request.dates.days)
+    filters = replace(request.filters, weekdays=weekdays)
+    found = search(
+        request.query, **_options(request, max(wanted, DATE_CANDIDATES), filters=filters)
+    )
+    on_dates = happening_within(found, request.dates, request.time_zone)
+    if on_dates and not is_unmet(on_dates):
+        return [result for result in on_dates if result.matched][:wanted]
+    results = search(request.query, **_options(request, wanted))
+    if not is_unmet(results):
+        notes.append(_dates_missed(request.dates, request.kind))
     return results
 
 
@@ -267,10 +284,11 @@ def _upcoming_events(request: SearchRequest, wanted: int, notes: list[Note]) -> 
     )
     if on_dates:
         return on_dates
-    notes.append(_dates_missed(request.dates))
+    notes.append(_dates_missed(request.dates, "event"))
     # "What's on this weekend?" read "weekend" as a schedule too; the next events need not be.
     return upcoming_events(limit=wanted, filters=replace(filters, time_of_day=None), now=now)
 
 
-def _dates_missed(span: DateSpan) -> Note:
-    return Note("dates_missed", {"start": span.start.isoformat(), "end": span.end.isoformat()})
+def _dates_missed(span: DateSpan, kind: str | None) -> Note:
+    values = {"start": span.start.isoformat(), "end": span.end.isoformat()}
+    return Note("dates_missed", values if kind == "event" else {**values, "kind": kind})

@@ -38,8 +38,9 @@ logger = logging.getLogger(__name__)
 # 2: manifest names the glossary; journal lines carry vectors. 3: Arabic words indexed
 # without their article. 4: name fields indexed apart, live documents marked in the lexical
 # index, languages of instruction left out of the topic text. 5: an item's vector is the mean
-# of its passages' vectors (item_vectors.py).
-FORMAT_VERSION = 5
+# of its passages' vectors (item_vectors.py). 6: filter columns of the weekdays an item is
+# held on (a search for dates), sessions may repeat yearly.
+FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 
 

@@ -39,26 +39,33 @@ def still_to_come(
 def happening_within(
     results: Iterable[SearchResult], span: DateSpan, tz: str = DEFAULT_TIME_ZONE
 ) -> list[SearchResult]:
-    """The events among `results` held on at least one day of `span` (the city's dates, e.g.
-    from `resolve_when("this weekend", ...)`): a one-off event whose dates meet the span, a
-    repeating one that takes place on one of its days (weekly, monthly by nth weekday or day
-    of the month, exception dates left out: `occurrences.py`). Order is kept."""
+    """The events and courses among `results` held on at least one day of `span` (the city's
+    dates, e.g. from `resolve_when("this weekend", ...)`): a repeating session that takes
+    place on one of its days (weekly, every n weeks, monthly by nth weekday or day of the
+    month, yearly, exception dates left out: `occurrences.py`); a session that is one span
+    of dates, or an item's own start and end, that meet the span. An item with no date at
+    all is not kept. Order is kept."""
     zone = ZoneInfo(tz)
-    kept = []
-    for result in results:
-        item = result.item
-        repeating = [session for session in item.sessions if repeats(session)]
-        if repeating:
-            held = any(held_on(session, day) for session in repeating for day in span.days)
-        else:
-            first = _local_date(item.start, zone)
-            last = _local_date(item.end, zone) or first
-            held = (
-                first is not None and last is not None and first <= span.end and span.start <= last
+    return [result for result in results if held_within(result.item, span, zone)]
+
+
+def held_within(item: CatalogItem, span: DateSpan, zone: ZoneInfo) -> bool:
+    """Whether `item` is held on one of the days of `span` (see `happening_within`)."""
+    spans: list[tuple[date | None, date | None]] = []
+    for session in item.sessions:
+        if repeats(session):
+            if any(held_on(session, day) for day in span.days):
+                return True
+        elif session.start_date:
+            spans.append(
+                (_local_date(session.start_date, zone), _local_date(session.end_date, zone))
             )
-        if held:
-            kept.append(result)
-    return kept
+    if not spans and not any(repeats(session) for session in item.sessions):
+        spans.append((_local_date(item.start, zone), _local_date(item.end, zone)))
+    return any(
+        first is not None and first <= span.end and span.start <= (last or first)
+        for first, last in spans
+    )
 
 
 def _next_start(item: CatalogItem, moment: datetime, zone: ZoneInfo) -> datetime | None:
