@@ -125,12 +125,18 @@ def citizens_counted_by(
     names = list(groupings)
     spans: list[tuple[int, int, bool]] = []
     columns: list[ColumnElement[Any]] = []
+    read: dict[tuple[int, ...], int] = {}  # groupings of the same columns share one gathering
+    shared: list[int] = []
     for name in names:
         grouping = groupings[name][0]
         parts = grouping if isinstance(grouping, tuple) else (grouping,)
-        spans.append((len(columns), len(columns) + len(parts), isinstance(grouping, tuple)))
-        columns.extend(parts)
-    asked: list[dict[Any, set[Any]]] = [{} for _ in names]
+        same = tuple(id(part) for part in parts)
+        if same not in read:
+            read[same] = len(spans)
+            spans.append((len(columns), len(columns) + len(parts), isinstance(grouping, tuple)))
+            columns.extend(parts)
+        shared.append(read[same])
+    asked: list[dict[Any, set[Any]]] = [{} for _ in spans]
     query = created_within(select(*columns, who), created_at, since, until)
     for row in session.execute(query).tuples():
         citizen = row[-1]
@@ -145,7 +151,7 @@ def citizens_counted_by(
     for index, name in enumerate(names):
         keys = groupings[name][1]
         citizens: dict[Hashable, set[Any]] = {}
-        for value, who_asked in asked[index].items():
+        for value, who_asked in asked[shared[index]].items():
             for key in keys(value):
                 kept = citizens.get(key)
                 if kept is None:

@@ -1,13 +1,14 @@
 """The planner dashboard's counts kept for a short while, keyed by date range, so that a
-planner moving between the dashboard, a drill-down and the two exports does not count a
-million conversation events again each time.
+planner moving between the dashboard, a drill-down and the two exports does not count the
+range again each time.
 
-Every count is already an index-only scan (EXPLAIN ANALYZE on 1,000,000 events: 72, 127 and
-191 ms for the three totals of use), so a page costs what PostgreSQL needs to read about
-half a million index entries: 0.57-0.75 s on the shared two-core machine (load 11-16). Kept
-counts answer in milliseconds. They expire after PLANNER_CACHE_SECONDS (default 60; 0 turns
-the cache off); the page says when they were counted. Erasures ("forget me") and new
-conversations therefore show within that time.
+A first view is already fast by design: it reads each past day's kept counts
+(staff/rollups.py, bot/admin/rollup_counts.py) and counts only today and the citizens from
+the raw rows. Kept counts answer in milliseconds. They expire after PLANNER_CACHE_SECONDS
+(default 60; 0 turns the cache off); the page says when they were counted. New conversations
+show within that time; a "forget me" shows at once, because the caller puts the number of
+erasures so far (read from the shared database at every view) in the key
+(bot/admin/planner_pages.py), so gateways sharing the database all count again.
 """
 
 from __future__ import annotations
