@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,13 @@ from knowledge.importers.common import (
     unique,
 )
 from knowledge.importers.reasons import reason
-from knowledge.importers.recurrence import days_by_week_of_month, describe_pattern, month_days
+from knowledge.importers.recurrence import (
+    days_by_week_of_month,
+    describe_pattern,
+    month_days,
+    months_of_year,
+    yearly_pattern,
+)
 
 # Columns without which a table cannot be read at all (the package is then refused as a whole).
 REQUIRED_COLUMNS = {
@@ -296,11 +303,26 @@ def _sessions(
         if problems.errors:
             rejections.extend(row.rejections(RowErrors(problems.errors)))
             continue
-        if frequency != "MONTHLY":  # "2MO" is the second Monday of a month in a monthly rule
+        months: tuple[int, ...] = ()
+        if frequency == "YEARLY":  # in `bymonth`'s months, else valid_from's (yearly_pattern)
+            named = problems.check(months_of_year, row.get("bymonth"), "bymonth", default=())
+            first = date.fromisoformat(start_date) if start_date else None
+            months, on_days = problems.check(
+                yearly_pattern, named, groups, on_days, first, "freq", default=((), on_days)
+            )
+            if problems.errors:
+                rejections.extend(row.rejections(RowErrors(problems.errors)))
+                continue
+        elif frequency != "MONTHLY":  # "2MO" is the second Monday of a month in a monthly rule
             groups, on_days = [(days, ()) for days, _weeks in groups], ()
         for days, weeks in groups or [((), ())]:
             pattern = describe_pattern(
-                describe_schedule(days, opens, closes), weeks, on_days, interval, frequency.lower()
+                describe_schedule(days, opens, closes),
+                weeks,
+                on_days,
+                interval,
+                frequency.lower(),
+                months,
             )
             sessions.append(
                 Session(
@@ -312,7 +334,10 @@ def _sessions(
                     end_date,
                     weeks_of_month=weeks,
                     month_days=on_days,
-                    interval=interval if frequency in {"WEEKLY", "MONTHLY"} else 1,
+                    interval=interval
+                    if frequency in {"WEEKLY", "MONTHLY"} or (frequency == "YEARLY" and months)
+                    else 1,
+                    months=months,
                 )
             )
     return tuple(sessions)

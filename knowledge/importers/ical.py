@@ -33,7 +33,9 @@ from knowledge.importers.recurrence import (
     describe_pattern,
     iso_dates,
     month_days,
+    months_of_year,
     weeks_of_month,
+    yearly_pattern,
 )
 
 _EXPECTED = {
@@ -202,11 +204,16 @@ def _sessions(
         groups = [(DAYS, ())]
     elif not groups and frequency == "MONTHLY" and not day_of_month:
         day_of_month = (start.day,)  # FREQ=MONTHLY alone: on DTSTART's day of the month
-    if frequency != "MONTHLY":  # "1SA" means the first of the month only in a monthly rule
+    months: tuple[int, ...] = ()
+    if frequency == "YEARLY":  # in BYMONTH's months (else DTSTART's), "1SA" of each
+        first_day = start.date() if isinstance(start, datetime) else start
+        named = months_of_year(list(rule.get("BYMONTH") or []), "RRULE")
+        months, day_of_month = yearly_pattern(named, groups, day_of_month, first_day, "RRULE")
+    elif frequency != "MONTHLY":  # "1SA" means the first of the month only in a monthly rule
         groups = [(days, ()) for days, _weeks in groups]
         day_of_month = ()
     interval = int((rule.get("INTERVAL") or [1])[0] or 1)
-    if frequency not in {"WEEKLY", "MONTHLY"}:
+    if frequency not in {"WEEKLY", "MONTHLY", "YEARLY"} or (frequency == "YEARLY" and not months):
         interval = 1
     timed = isinstance(start, datetime)
     start_time = start.strftime("%H:%M") if timed else None
@@ -219,6 +226,8 @@ def _sessions(
         schedule = describe_schedule(days, start_time, end_time)
         if frequency == "MONTHLY":
             schedule = describe_pattern(schedule, weeks, day_of_month, interval, "monthly")
+        elif frequency == "YEARLY" and months:
+            schedule = describe_pattern(schedule, weeks, day_of_month, interval, "yearly", months)
         elif frequency not in {"WEEKLY", "DAILY"}:
             schedule = f"{frequency.lower()} {schedule}".strip()
         elif interval > 1:
@@ -235,6 +244,7 @@ def _sessions(
                 month_days=day_of_month,
                 interval=interval,
                 except_dates=excepted,
+                months=months,
             )
         )
     return tuple(sessions)

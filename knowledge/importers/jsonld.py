@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from typing import Any
 
 from knowledge.documents import CatalogItem, Session
@@ -34,8 +35,10 @@ from knowledge.importers.recurrence import (
     describe_pattern,
     iso_dates,
     month_days,
+    months_of_year,
     repeat_frequency,
     weeks_of_month,
+    yearly_pattern,
 )
 
 COURSE_TYPES = {"Course"}
@@ -409,9 +412,20 @@ def _sessions(
             )
             if frequency == "daily" and not days:
                 days = DAYS
+            months: tuple[int, ...] = ()
+            if frequency == "yearly":  # byMonth's months (else startDate's): yearly_pattern
+                named = problems.check(
+                    months_of_year, schedule.get("byMonth"), "byMonth", default=()
+                )
+                first = date.fromisoformat(start_date) if start_date else None
+                groups = [(days, weeks)] if days else []
+                months, on_days = problems.check(
+                    yearly_pattern, named, groups, on_days, first, "repeatFrequency",
+                    default=((), on_days),
+                )  # fmt: skip
             described = _literal(schedule.get("name")) or _literal(holder.get("name"))
             text_line = described or describe_pattern(
-                describe_schedule(days, start, end), weeks, on_days, interval, frequency
+                describe_schedule(days, start, end), weeks, on_days, interval, frequency, months
             )
             if text_line or start_date or end_date:
                 sessions.append(
@@ -424,8 +438,11 @@ def _sessions(
                         end_date,
                         weeks_of_month=weeks if days else (),
                         month_days=on_days,
-                        interval=interval if frequency in {"weekly", "monthly"} else 1,
+                        interval=interval
+                        if frequency in {"weekly", "monthly"} or (frequency == "yearly" and months)
+                        else 1,
                         except_dates=excepted,
+                        months=months,
                     )
                 )
     return tuple(sessions)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from knowledge.documents import CatalogItem, Session
 from knowledge.importers.common import (
@@ -35,13 +36,15 @@ from knowledge.importers.recurrence import (
     describe_pattern,
     iso_dates,
     month_days,
+    months_of_year,
+    yearly_pattern,
 )
 
 COLUMNS = (
     "id", "type", "name", "description", "topics", "languages", "audiences", "free", "price",
     "place_name", "address", "district", "latitude", "longitude", "days", "start_time",
     "end_time", "schedule_text", "start_date", "end_date", "opening_hours", "amenities",
-    "accessibility", "start", "end", "url", "organizer", "month_days", "except_dates",
+    "accessibility", "start", "end", "url", "organizer", "month_days", "except_dates", "months",
 )  # fmt: skip
 REQUIRED_COLUMNS = ("id", "type", "name")
 TYPES = {"course": "course", "space": "space", "learning space": "space", "event": "event"}
@@ -164,11 +167,19 @@ def sessions_from_row(row: dict[str, str | None], problems: RowProblems) -> tupl
     end_time = problems.check(parse_time, row.get("end_time"), "end_time")
     start_date = problems.check(parse_date, row.get("start_date"), "start_date")
     end_date = problems.check(parse_date, row.get("end_date"), "end_date")
+    months = problems.check(months_of_year, row.get("months"), "months", default=())
+    if (
+        months
+    ):  # a yearly pattern: `days` / `month_days` within these months (else start_date's day)
+        first = date.fromisoformat(start_date) if start_date else None
+        months, on_days = problems.check(
+            yearly_pattern, months, groups, on_days, first, "months", default=((), on_days)
+        )
     sessions = []
     for days, weeks in groups or [((), ())]:
         written = describe_schedule(days, start_time, end_time)
         schedule = text(row.get("schedule_text")) or describe_pattern(
-            written, weeks, on_days, 1, "monthly"
+            written, weeks, on_days, 1, "yearly" if months else "monthly", months
         )
         if schedule or start_date or end_date:
             sessions.append(
@@ -182,6 +193,7 @@ def sessions_from_row(row: dict[str, str | None], problems: RowProblems) -> tupl
                     weeks_of_month=weeks,
                     month_days=on_days,
                     except_dates=excepted,
+                    months=months,
                 )
             )
     return tuple(sessions)

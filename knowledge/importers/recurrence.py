@@ -20,9 +20,17 @@ EXPECTED_MONTH_DAYS = reason("expect_month_days")
 EXPECTED_WEEKS = reason("expect_weeks")
 EXPECTED_FREQUENCY = reason("expect_frequency")
 EXPECTED_DATES = reason("expect_dates")
+EXPECTED_MONTHS = reason("expect_months")
 _ORDINAL_DAY = re.compile(r"^([+-]?\d{1,2})?\s*(.+)$")
-_DURATION = re.compile(r"^P(\d+)([DWM])$")
-_FREQUENCY_WORDS = {"daily": "daily", "weekly": "weekly", "monthly": "monthly"}
+_DURATION = re.compile(r"^P(\d+)([DWMY])$")
+_FREQUENCY_WORDS = {
+    "daily": "daily",
+    "weekly": "weekly",
+    "monthly": "monthly",
+    "yearly": "yearly",
+    "annually": "yearly",
+}
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _NTH = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", -1: "last", -2: "2nd last"}
 
 
@@ -93,8 +101,57 @@ def weeks_of_month(values: object, field_name: str) -> tuple[int, ...]:
     return numbers_in(values, field_name, limit=5, expected=EXPECTED_WEEKS)
 
 
+def months_of_year(values: object, field_name: str) -> tuple[int, ...]:
+    """Months of the year, 1 (January) to 12, as a yearly pattern names them."""
+    months = numbers_in(values, field_name, limit=12, expected=EXPECTED_MONTHS)
+    for month in months:
+        if month < 0:
+            raise RowError(
+                field_name,
+                reason("not_a_number_up_to", value=str(month), limit=12),
+                value=str(month),
+                expected=EXPECTED_MONTHS,
+            )
+    return months
+
+
+def yearly_pattern(
+    months: tuple[int, ...],
+    groups: list[tuple[tuple[str, ...], tuple[int, ...]]],
+    on_days: tuple[int, ...],
+    first: date | None,
+    field_name: str,
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A yearly rule's (months, days of the month), as RFC 5545 reads FREQ=YEARLY: no month
+    named means the first date's month (plain weekdays alone: every such day of the year,
+    no month); no day named means the first date's day. "1SA" without a month (the first
+    Saturday of the year) is not supported and is rejected naming it."""
+    named_days = any(days for days, _weeks in groups)
+    if not months and any(weeks for _days, weeks in groups):
+        nth = next(f"{weeks[0]}{days[0][:2].upper()}" for days, weeks in groups if weeks)
+        raise RowError(
+            field_name,
+            reason("yearly_nth_without_month", value=nth),
+            value=nth,
+            expected=EXPECTED_MONTHS,
+        )
+    if not months and not named_days:
+        if first is None:
+            raise RowError(
+                field_name,
+                reason("yearly_without_month"),
+                value="",
+                expected=EXPECTED_MONTHS,
+            )
+        months = (first.month,)
+    if months and not named_days and not on_days and first is not None:
+        on_days = (first.day,)
+    return months, on_days
+
+
 def repeat_frequency(value: object, field_name: str) -> tuple[str, int]:
-    """("weekly" | "monthly" | "daily" | "", interval) from "P2W", "P1M", "Weekly"."""
+    """("weekly" | "monthly" | "yearly" | "daily" | "", interval) from "P2W", "P1M", "P1Y",
+    "Weekly"."""
     raw = text(value)
     if not raw:
         return "", 1
@@ -103,7 +160,7 @@ def repeat_frequency(value: object, field_name: str) -> tuple[str, int]:
         return word, 1
     found = _DURATION.match(raw.upper())
     if found and int(found.group(1)) >= 1:
-        unit = {"D": "daily", "W": "weekly", "M": "monthly"}[found.group(2)]
+        unit = {"D": "daily", "W": "weekly", "M": "monthly", "Y": "yearly"}[found.group(2)]
         return unit, int(found.group(1))
     raise RowError(
         field_name, reason("not_a_frequency", value=raw), value=raw, expected=EXPECTED_FREQUENCY
@@ -136,16 +193,23 @@ def describe_pattern(
     days_of_month: tuple[int, ...],
     interval: int,
     frequency: str,
+    months: tuple[int, ...] = (),
 ) -> str:
-    """The schedule line with its pattern in front: "1st, 3rd Sat 10:00", "monthly on day 15, 10:00"."""
+    """The schedule line with its pattern in front: "1st, 3rd Sat 10:00", "monthly on day 15,
+    10:00", "yearly in Jun on day 1, 10:00", "yearly in Dec, 1st Sat 10:00"."""
     prefix = ""
     if weeks:
         prefix = ", ".join(_NTH.get(week, f"{week}th") for week in weeks)
     elif days_of_month:
         named = ", ".join("the last day" if day == -1 else f"day {day}" for day in days_of_month)
-        prefix = f"monthly on {named}" + ("," if schedule else "")
+        prefix = f"{'' if months else 'monthly '}on {named}" + ("," if schedule else "")
+    if months:
+        named_months = ", ".join(_MONTH_NAMES[month - 1] for month in months)
+        prefix = f"yearly in {named_months}" + (
+            f" {prefix}" if days_of_month else f", {prefix}" if prefix else ""
+        )
     if interval > 1:
-        unit = "months" if frequency == "monthly" else "weeks"
+        unit = {"monthly": "months", "yearly": "years"}.get(frequency, "weeks")
         prefix = f"every {interval} {unit}" + (f", {prefix}" if prefix else "")
     return " ".join(part for part in (prefix, schedule) if part)
 

@@ -76,9 +76,12 @@ def _on_interval(session: Session, day: date, *, unit: str) -> bool:
     return steps % session.interval == 0
 
 
-def next_date(session: Session, day: date, horizon_days: int = HORIZON_DAYS) -> date | None:
+def next_date(session: Session, day: date, horizon_days: int | None = None) -> date | None:
     """The first date on or after `day` the repeating session takes place (None within the
-    horizon: it has ended, or every date left is excepted)."""
+    horizon: it has ended, or every date left is excepted). The horizon grows with a yearly
+    series' interval (a fair every two years)."""
+    if horizon_days is None:
+        horizon_days = HORIZON_DAYS * (max(session.interval, 1) if session.months else 1)
     for offset in range(horizon_days + 1):
         candidate = date.fromordinal(day.toordinal() + offset)
         if session.end_date and session.end_date < candidate.isoformat():

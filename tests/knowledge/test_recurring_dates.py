@@ -8,6 +8,7 @@ first Saturday of February is the 6th, its last day the 28th (a Sunday).
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -112,9 +113,15 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> list[SearchResult]:
 
 
 def _on(events: list[SearchResult], question: str, today: date | datetime) -> list[str]:
-    span = resolve_when(question, today, ZONE)
+    return _on_in(events, question, today, ZONE)
+
+
+def _on_in(
+    events: list[SearchResult], question: str, today: date | datetime, zone: str
+) -> list[str]:
+    span = resolve_when(question, today, zone)
     assert span is not None, question
-    return sorted(result.item.id for result in happening_within(events, span, ZONE))
+    return sorted(result.item.id for result in happening_within(events, span, zone))
 
 
 def test_this_weekend_lists_a_first_saturday_event_only_on_the_first_saturday(events):
@@ -230,3 +237,143 @@ def test_what_is_on_lists_a_repeating_event_by_its_next_date(events):
     # After 13 February the chess series (ended on the 6th) is no longer listed.
     later = [r.item.id for r in still_to_come(listed, datetime(2027, 2, 13, tzinfo=UTC), ZONE)]
     assert "weekly-chess" not in later and "repair-cafe" in later
+
+
+# Yearly series, one per format. 4 December 2027 is the first Saturday of that December, 3
+# October 2027 the first Sunday of that October, 3 July 2027 a Saturday.
+YEARLY_CALENDAR = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//learncity tests//EN
+BEGIN:VEVENT
+UID:new-years-eve-concert
+SUMMARY:New Year's Eve concert
+DTSTART;TZID=Asia/Shanghai:20261231T200000
+RRULE:FREQ=YEARLY
+END:VEVENT
+BEGIN:VEVENT
+UID:winter-market
+SUMMARY:Winter market
+DTSTART;TZID=Asia/Shanghai:20261205T100000
+RRULE:FREQ=YEARLY;BYMONTH=12;BYDAY=1SA
+END:VEVENT
+BEGIN:VEVENT
+UID:summer-saturdays
+SUMMARY:Summer Saturdays
+DTSTART;TZID=Asia/Shanghai:20270703T090000
+RRULE:FREQ=YEARLY;BYMONTH=7,8;BYDAY=SA
+END:VEVENT
+BEGIN:VEVENT
+UID:biennial-fair
+SUMMARY:Biennial fair
+DTSTART;VALUE=DATE:20270101
+RRULE:FREQ=YEARLY;INTERVAL=2
+END:VEVENT
+END:VCALENDAR
+"""
+YEARLY_JSONLD = """{
+  "@context": "https://schema.org",
+  "@type": "Event",
+  "@id": "spring-fair",
+  "name": "Spring fair",
+  "startDate": "2027-03-21T10:00:00+08:00",
+  "eventSchedule": {
+    "@type": "Schedule", "repeatFrequency": "P1Y", "byMonth": 3, "byMonthDay": 21,
+    "startDate": "2027-03-21", "startTime": "10:00"
+  }
+}
+"""
+YEARLY_CSV = """id,type,name,days,months,start_date,start
+harvest-walk,event,Harvest walk,1Su,10,2026-10-04,2026-10-04T09:00:00+08:00
+"""
+
+
+@pytest.fixture(scope="module")
+def yearly(tmp_path_factory: pytest.TempPathFactory) -> list[SearchResult]:
+    from tests.knowledge.test_importers import DATA
+
+    folder: Path = tmp_path_factory.mktemp("yearly")
+    (folder / "yearly.ics").write_text(YEARLY_CALENDAR)
+    (folder / "yearly.jsonld").write_text(YEARLY_JSONLD)
+    (folder / "yearly.csv").write_text(YEARLY_CSV)
+    # An HSDS package whose Mandarin course meets once a year, on 31 December (valid_from's
+    # day, no bymonth given).
+    package = folder / "hsds"
+    shutil.copytree(DATA / "hsds", package)
+    schedules = package / "schedules.csv"
+    schedules.write_text(
+        schedules.read_text(encoding="utf-8").replace(
+            'sch-1,svc-mandarin,,,2026-09-07,2027-01-22,,WEEKLY,1,"MO,WE",',
+            "sch-1,svc-mandarin,,,2026-12-31,,,YEARLY,1,,",
+        ),
+        encoding="utf-8",
+    )
+    items = [item for f in read_catalog(folder) for item in f.items]
+    kept = [item for item in items if "first-aid" not in item.id]  # HSDS's weekly others
+    assert sorted(item.id for item in kept) == [
+        "biennial-fair",
+        "harvest-walk",
+        "new-years-eve-concert",
+        "spring-fair",
+        "summer-saturdays",
+        "svc-mandarin",
+        "winter-market",
+    ]
+    return [SearchResult(item, 1.0, None, True) for item in kept]
+
+
+def test_yearly_series_are_listed_on_their_dates_only(yearly):
+    # Not every Saturday: the first Saturday of December, Saturdays in July and August.
+    assert _on(yearly, "this weekend", date(2027, 1, 25)) == []
+    assert _on(yearly, "这周末", date(2027, 11, 29)) == ["winter-market"]  # 4-5 December
+    assert _on(yearly, "в субботу", date(2027, 6, 28)) == ["summer-saturdays"]  # 3 July
+    # The first Sunday of October (the 3rd), not the second (the 10th).
+    assert _on(yearly, "this weekend", date(2027, 9, 27)) == ["harvest-walk"]
+    assert _on(yearly, "next weekend", date(2027, 9, 27)) == []
+
+
+def test_yearly_dates_across_the_year_end_and_in_the_city_s_time_zone(yearly):
+    # Thursday 30 December 2027: tomorrow is New Year's Eve (the concert, from DTSTART's day,
+    # and the HSDS course dated from valid_from); the biennial fair is 2027, 2029, ...
+    assert _on(yearly, "tomorrow", date(2027, 12, 30)) == [
+        "new-years-eve-concert",
+        "svc-mandarin",
+    ]
+    assert _on(yearly, "next week", date(2027, 12, 30)) == []  # 3-9 January 2028
+    assert _on(yearly, "la semaine prochaine", date(2028, 12, 27)) == ["biennial-fair"]
+    # 17:00 UTC on 31 December 2028 is 1 January 2029 in Shanghai, still the 31st in London.
+    late = datetime(2028, 12, 31, 17, 0, tzinfo=UTC)
+    assert _on(yearly, "today", late) == ["biennial-fair"]
+    assert _on_in(yearly, "today", late, "Europe/London") == [
+        "new-years-eve-concert",
+        "svc-mandarin",
+    ]
+    # schema.org P1Y with byMonth / byMonthDay: 21 March, every year.
+    assert _on(yearly, "mañana", date(2028, 3, 20)) == ["spring-fair"]
+    assert _on(yearly, "mañana", date(2028, 4, 20)) == []
+
+
+def test_yearly_series_come_by_their_next_date(yearly):
+    now = datetime(2027, 11, 1, tzinfo=UTC)
+    assert [result.item.id for result in still_to_come(yearly, now, ZONE)] == [
+        "winter-market",  # 4 December 2027
+        "svc-mandarin",  # 31 December 2027 18:30
+        "new-years-eve-concert",  # 31 December 2027 20:00
+        "spring-fair",  # 21 March 2028
+        "summer-saturdays",  # 1 July 2028
+        "harvest-walk",  # 1 October 2028
+        "biennial-fair",  # 1 January 2029
+    ]
+
+
+def test_a_yearly_rule_it_cannot_read_is_rejected_naming_it(tmp_path: Path):
+    (tmp_path / "bad.ics").write_text(
+        YEARLY_CALENDAR.replace("BYMONTH=12;BYDAY=1SA", "BYDAY=1SA")  # 1st Saturday of a year
+    )
+    (tmp_path / "bad.csv").write_text(YEARLY_CSV.replace(",10,", ",13,"))
+    rejected = [
+        (r.file, r.position, r.field, r.value) for f in read_catalog(tmp_path) for r in f.rejected
+    ]
+    assert rejected == [
+        ("bad.csv", "row 2", "months", "13"),
+        ("bad.ics", "VEVENT UID winter-market", "RRULE", "1SA"),
+    ]
