@@ -28,6 +28,10 @@ from staff.rollups import keep_day, kept_days
 # A day is kept once it ended this long ago: Rasa writes a turn's events when the turn ends,
 # with the times they happened, so the last turns of a day arrive just after midnight.
 SETTLED = timedelta(hours=1)
+# Settled days counted and kept per source in one view: the first view of a long range on a
+# new database keeps at most this many and counts the older days raw (one query per run of
+# days); the next views keep more.
+KEPT_PER_VIEW = 31
 # Breakdowns whose rows are in time order, not largest first.
 _IN_TIME_ORDER = ("by_week", "searches_by_week", "conversations_by_hour")
 
@@ -43,7 +47,8 @@ def summed_counts(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """`source`'s counts for the UTC days first..last: kept days read, settled days not yet
-    kept counted and kept, the rest counted from the raw rows."""
+    kept counted and kept (up to KEPT_PER_VIEW, newest first), the rest counted from the raw
+    rows."""
     count = counter(source)
     now = now or datetime.now(UTC)
     offset = int(utc_offset.total_seconds())
@@ -52,12 +57,14 @@ def summed_counts(
         kept = kept_days(session, source, first, last, offset)
     parts = list(kept.values())
     raw: list[date] = []
-    for day in _days(first, last):
+    to_keep = KEPT_PER_VIEW
+    for day in sorted(_days(first, last), reverse=True):  # the newest days are kept first
         if day in kept:
             continue
-        if day > last_settled:
+        if day > last_settled or to_keep == 0:
             raw.append(day)
             continue
+        to_keep -= 1
         with session_scope(database_url) as session:
             counts = count(session, *_bounds(day, day), utc_offset)
         with session_scope(database_url) as session:

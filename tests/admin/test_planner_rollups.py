@@ -22,6 +22,7 @@ from bench.dashboard_seed import (
     write_conversations,
     write_needs_and_unmet,
 )
+from bot.admin import rollup_counts
 from bot.admin.rollup_counts import SETTLED, counter, summed_counts
 from core.database import session_scope, upgrade_database
 from core.grouped_counts import iso_week
@@ -93,6 +94,22 @@ def test_kept_days_add_up_to_the_raw_count_for_any_range(seeded: str) -> None:
         kept = set(session.execute(select(PlannerDayRecord.source, PlannerDayRecord.day)))
     assert {("needs", last_settled), ("conversations", last_settled)} <= kept
     assert not [day for _, day in kept if day > last_settled], "unsettled days are never kept"
+
+
+def test_a_long_range_keeps_a_bounded_number_of_days_per_view_and_stays_exact(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rollup_counts, "KEPT_PER_VIEW", 5)
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=DAYS + 5)
+    raw = _comparable(_raw(seeded, "needs", first, today))
+    for views in (1, 2):
+        summed = _comparable(summed_counts(seeded, "needs", first, today, CITY_OFFSET))
+        assert summed == raw
+        with session_scope(seeded) as session:
+            kept = session.scalars(select(PlannerDayRecord.day)).all()
+        assert len(kept) == 5 * views
+        assert max(kept) == (datetime.now(UTC) - SETTLED).date() - timedelta(days=1)
 
 
 def test_forget_me_drops_the_citizens_days_with_their_words_and_counts_stay_exact(
