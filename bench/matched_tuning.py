@@ -170,15 +170,18 @@ def choose(real: Sequence[Evidence], city: Sequence[Evidence]) -> tuple[Rule, li
 
 
 def main(model: str | None = None) -> int:
-    """Measure, check, choose, report (see the module docstring)."""
+    """Measure, check, choose, report (see the module docstring); then how well the
+    contrasts of bench/matched_contrasts.py separate what the current rule leaves unmet."""
+    from bench.matched_contrasts import Contrasts, background_sentences, report, residual
     from bench.search_catalog import labelled_queries, sample_city_items
     from bench.search_quality import real_catalog_items, real_queries
     from knowledge.search import SearchService
     from nlu.language import detect_language
 
     data = Path(os.environ["LEARNCITY_DATA_DIR"])  # a fresh folder (bench.fusion_tuning)
+    real_items = real_catalog_items()
     real_service = SearchService(data / "real", model)
-    real_service.build(real_catalog_items())
+    real_service.build(real_items)
     city_service = SearchService(data / "city", model)
     city_service.build(sample_city_items())
     print(f"model {real_service.model_name}", flush=True)
@@ -202,11 +205,11 @@ def main(model: str | None = None) -> int:
             print(f"  {'unmet' if question.answerable else 'matched'} {question.describe()}")
     chosen, notes = choose(real, city)
     print(*notes, sep="\n")
-    test = [
-        measure(real_service, q.query, q.language, q.relevant)
-        for q in questions
-        if q.split == "test"
-    ]
+    contrasts = Contrasts(real_service, real_items, background_sentences())
+    report("validation", residual(contrasts, real, [q.language for q in validation], current))
+    held_out = [q for q in questions if q.split == "test"]
+    test = [measure(real_service, q.query, q.language, q.relevant) for q in held_out]
+    report("test", residual(contrasts, test, [q.language for q in held_out], current))
     for name, rule in (("current", current), ("chosen", chosen)):
         print(
             f"{name} {rule}: real validation {_fmt(unmet_scores(real, rule))}; "

@@ -80,7 +80,10 @@ def _label_sets(source: Path) -> dict[str, tuple[str, ...]]:
     def ids(keep: Callable[[dict[str, str]], bool]) -> tuple[str, ...]:
         return tuple(ID_PREFIX + row["BranchCode"].lower() for row in rows if keep(row))
 
-    groups = {column: ids(lambda row, c=column: row[c] == "1") for column in PROGRAMME_COLUMNS}
+    def marked(column: str) -> Callable[[dict[str, str]], bool]:
+        return lambda row: row[column] == "1"
+
+    groups = {column: ids(marked(column)) for column in PROGRAMME_COLUMNS}
     groups["RR"] = ids(lambda row: row["ServiceTier"] == "RR")
     groups["all"] = ids(lambda row: True)
     return groups
