@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from citizens.registry import CitizenData
+from helpdesk import open_index
 from helpdesk.desk import changed_rows
 from helpdesk.models import HandoverChat, HandoverMessage
 
@@ -32,6 +33,12 @@ def _export(session: Session, sender_id: str) -> dict[str, Any]:
 
 
 def _erase(session: Session, sender_id: str) -> int:
+    still_open = session.scalar(
+        select(func.count())
+        .select_from(HandoverChat)
+        .where(HandoverChat.sender_id == sender_id, HandoverChat.status != "ended")
+    )
+    open_index.closing(session, sender_id, int(still_open or 0))  # once the erase commits
     messages = session.execute(
         delete(HandoverMessage).where(HandoverMessage.sender_id == sender_id)
     )

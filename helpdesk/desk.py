@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from helpdesk import open_index
 from helpdesk.models import HandoverChat, HandoverMessage
 from helpdesk.office_hours import OfficeHours
 from helpdesk.settings_store import current_office_hours, desk_time_zone
@@ -122,6 +123,7 @@ def request_person(
             if existing is None:
                 raise
         else:
+            open_index.opening(session, sender_id)  # counted before the chat commits
             return Ticket(chat.id, queue_position(session, chat.id), open_now, hours, False)
     return Ticket(existing.id, queue_position(session, existing.id), open_now, hours, True)
 
@@ -240,9 +242,11 @@ def end(session: Session, chat_id: int, staff_name: str) -> ChatSummary | None:
     if not _changed(result):
         return None
     chat = session.get(HandoverChat, chat_id)
-    if chat is not None:
-        session.refresh(chat)
-    return _summary(chat) if chat is not None else None
+    if chat is None:
+        return None
+    session.refresh(chat)
+    open_index.closing(session, chat.sender_id)  # uncounted once the end commits
+    return _summary(chat)
 
 
 def leave(session: Session, sender_id: str) -> ChatSummary | None:
@@ -252,6 +256,7 @@ def leave(session: Session, sender_id: str) -> ChatSummary | None:
         return None
     chat.status, chat.ended_at = "ended", _now()
     session.flush()
+    open_index.closing(session, sender_id)
     return _summary(chat)
 
 
