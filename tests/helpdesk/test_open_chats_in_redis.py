@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+import citizens
 import helpdesk
 from core.database import get_engine, session_scope
 from core.settings import get_settings
@@ -154,3 +155,21 @@ async def test_without_redis_url_the_database_answers(database_url: str) -> None
     assert open_index.counted(database_url, "web:s-no-redis") is None
     assert helpdesk.has_open_chat(database_url, "web:s-no-redis")
     assert not helpdesk.has_open_chat(database_url, "web:s-nobody")
+
+
+@postgresql_only
+async def test_leaving_the_queue_and_forget_me_uncount_the_citizen(
+    database_url: str, redis_settings: tuple[Any, str], replicas: Any
+) -> None:
+    client, key = redis_settings
+    ask_for_person(database_url, "web:s-leaves", language="zh")
+    ask_for_person(database_url, "web:s-forgets", language="ar")
+    assert client.hget(key, "web:s-leaves") == client.hget(key, "web:s-forgets") == b"1"
+
+    assert helpdesk.desk_turn(database_url, "web:s-leaves", helpdesk.LEAVE_PAYLOAD)
+    with session_scope(database_url) as session:
+        citizens.erase_citizen(session, "web:s-forgets")
+
+    assert client.hget(key, "web:s-leaves") is None
+    assert client.hget(key, "web:s-forgets") is None
+    assert helpdesk.desk_turn(database_url, "web:s-forgets", "مرحبا") is None, "the bot answers"
