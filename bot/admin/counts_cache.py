@@ -57,3 +57,8 @@ class CountsCache:
                 while len(self._kept) > MOST_KEPT:
                     self._kept.popitem(last=False)
         return counted
+
+    def clear(self) -> None:
+        """Forget every kept value (after a "forget me": they may hold the citizen's words)."""
+        with self._lock:
+            self._kept.clear()

@@ -39,12 +39,16 @@ class PlannerPages:
     def __init__(self, database_url: str | None, cache: CountsCache | None = None) -> None:
         self.database_url = database_url
         self.cache = cache or CountsCache(get_settings().planner_cache_seconds)
+        self._generation = -1  # erasures seen when the kept counts were last used
 
     async def _counts(self, period: DateRange, *, open_data: bool = False) -> Counted:
         """The range's counts, kept for a while (bot/admin/counts_cache.py) but never past a
         "forget me": the number of erasures so far, read from the shared database at every
         view, is part of the key, so an erasure through any gateway counts again here."""
         generation = await run_in_threadpool(self._erasures)
+        if generation != self._generation:  # kept counts may hold a forgotten citizen's words
+            self.cache.clear()
+            self._generation = generation
         return await run_in_threadpool(
             self.cache.get,
             (period, open_data, generation),

@@ -23,6 +23,7 @@ from bench.dashboard_seed import (
     write_needs_and_unmet,
 )
 from bot.admin import rollup_counts
+from bot.admin.counts_cache import CountsCache
 from bot.admin.rollup_counts import SETTLED, counter, summed_counts
 from core.database import session_scope, upgrade_database
 from core.grouped_counts import iso_week
@@ -227,3 +228,12 @@ def test_open_data_counts_each_citizen_once_per_cell_exactly(
         wanted_unmet = _citizens_per_cell(unmet, since, until)
         assert {key: found_needs.get(key, {}) for key in wanted_needs} == wanted_needs
         assert {key: found_unmet.get(key, {}) for key in wanted_unmet} == wanted_unmet
+
+
+def test_clearing_the_kept_counts_forgets_every_range() -> None:
+    """What the dashboard does when the number of erasures changed: counts kept in memory
+    may hold a forgotten citizen's words, so none of them stays."""
+    cache = CountsCache(3600)
+    cache.get("november", lambda: {"by_query": {"underwater basket weaving": 1}})
+    cache.clear()
+    assert cache.get("november", lambda: "counted again").value == "counted again"
