@@ -64,6 +64,7 @@ STEPS_FACTORY = "bench.handover_steps:instrumented_gateway"
 CONSOLE_POLL_SECONDS = 1.5  # bot/admin/static/helpdesk.js POLL_MS
 LONG_POLL_SECONDS = 25  # the page's `wait` while the help desk has the chat (bot/webchat/app.js)
 TARGET_SECONDS = 2.0
+RUN_TIMEOUT_SECONDS = 600
 DETAIL_KEYS = {"steps", "slowest_answers"}  # printed below the table, as JSON
 HELD_MESSAGE = "citizen message while held"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -159,7 +160,9 @@ async def _citizen(
         writing: asyncio.Task[None] | None = None
         while True:
             params: dict[str, str | int] = {"session_id": session_id, "after": cursor, "wait": wait}
-            updates = (await client.get("/api/updates", params=params)).json()
+            response = await client.get("/api/updates", params=params)
+            assert response.status_code == 200, f"{session_id}: {response.text}"
+            updates = response.json()
             now = time.time()
             for reply in updates["replies"]:
                 ledger.seen[session_id].append(reply["text"])
@@ -167,6 +170,9 @@ async def _citizen(
                     ledger.delays.append(now - ledger.sent_at[reply["text"]])
                     ledger.seen_at[reply["text"]] = now
             cursor = updates["cursor"]
+            for task in (first_messages, writing):
+                if task is not None and task.done():
+                    task.result()  # a failed send stops the run with its error
             if ledger.seen[session_id] and not answered:
                 # The page sends while it keeps waiting for answers (app.js: send and the
                 # poll are independent requests), so the poll does not wait for this one.
@@ -188,9 +194,10 @@ async def _write_while_waiting(
     client: httpx.AsyncClient, session_id: str, args: argparse.Namespace
 ) -> None:
     for number in range(args.messages):
-        await client.post(
+        response = await client.post(
             "/api/chat", json={"session_id": session_id, "text": f"citizen message {number}"}
         )
+        assert response.status_code == 200, f"{session_id}: {response.text}"
 
 
 async def _write_while_held(
@@ -198,6 +205,7 @@ async def _write_while_held(
 ) -> None:
     await before  # the citizen's earlier messages go first, in order
     response = await client.post("/api/chat", json={"session_id": session_id, "text": HELD_MESSAGE})
+    assert response.status_code == 200, f"{session_id}: {response.text}"
     ledger.bot_spoke += len(response.json()["replies"])
 
 
@@ -214,13 +222,15 @@ def _is_held(url: str, session_id: str) -> bool:
 
 async def _run(base_url: str, sessions: list[str], args: argparse.Namespace) -> _Ledger:
     ledger = _Ledger()
-    citizens = [
-        asyncio.create_task(_citizen(base_url, session_id, args, ledger)) for session_id in sessions
-    ]
-    await asyncio.gather(
-        *(_staff_member(base_url, f"desk{n}", args, ledger) for n in range(args.staff))
+    # One gather: a client that fails (a request timed out, a refused request) stops the run
+    # with its error instead of leaving the others waiting for it.
+    await asyncio.wait_for(
+        asyncio.gather(
+            *(_citizen(base_url, session_id, args, ledger) for session_id in sessions),
+            *(_staff_member(base_url, f"desk{n}", args, ledger) for n in range(args.staff)),
+        ),
+        timeout=RUN_TIMEOUT_SECONDS,
     )
-    await asyncio.wait_for(asyncio.gather(*citizens), timeout=60)
     return ledger
 
 

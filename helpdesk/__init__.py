@@ -36,6 +36,7 @@ from helpdesk.desk import (
     waiting_chats,
 )
 from helpdesk.office_hours import OfficeHours, OfficeHoursError, parse_office_hours
+from helpdesk.one_writer import one_writer
 from helpdesk.open_chats import has_open_chat
 from helpdesk.privacy_turns import MIN_CONFIDENCE, is_for_the_assistant, payload_intent
 from helpdesk.settings_store import current_office_hours, is_open_now, set_office_hours
@@ -73,6 +74,7 @@ __all__ = [
     "lock_chat",
     "mark_delivered",
     "mark_failed",
+    "one_writer",
     "open_chat_for",
     "parse_office_hours",
     "payload_intent",

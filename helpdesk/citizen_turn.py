@@ -15,6 +15,7 @@ from core.database import session_scope
 from core.replies import Button, Reply
 from helpdesk.desk import add_citizen_message, leave, open_chat_for, queue_position
 from helpdesk.models import HandoverChat
+from helpdesk.one_writer import one_writer
 from helpdesk.open_chats import has_open_chat
 from helpdesk.texts import desk_text
 
@@ -26,7 +27,7 @@ def desk_turn(database_url: str | None, sender_id: str, text: str) -> list[Reply
     """What the desk answers for this message, or None when the assistant should answer it."""
     if text != LEAVE_PAYLOAD and not has_open_chat(database_url, sender_id):
         return None  # the common case, one index lookup (helpdesk/open_chats.py)
-    with session_scope(database_url) as session:
+    with one_writer(database_url), session_scope(database_url) as session:
         if text == LEAVE_PAYLOAD:
             return _leave(session, sender_id)
         chat = open_chat_for(session, sender_id)

@@ -236,7 +236,7 @@ class HelpdeskPages:
         change: Callable[[Any, int, str], bool],
         detail: str = "",
     ) -> bool:
-        with session_scope(self.database_url) as session:
+        with helpdesk.one_writer(self.database_url), session_scope(self.database_url) as session:
             done = change(session, chat_id, current.staff_name)
             if done:
                 staff.record_action(session, current.staff_name, action, f"chat {chat_id}{detail}")
@@ -245,7 +245,7 @@ class HelpdeskPages:
     def _answer(
         self, chat_id: int, staff_name: str, text: str, canned: str | None
     ) -> _OutboxPut | None:
-        with session_scope(self.database_url) as session:
+        with helpdesk.one_writer(self.database_url), session_scope(self.database_url) as session:
             if not text.strip() and canned:
                 chat = helpdesk.visible_chat(session, chat_id, staff_name)
                 text = helpdesk.canned_text(canned, chat.language) or ""
@@ -273,7 +273,7 @@ class HelpdeskPages:
     def _end(
         self, current: staff.StaffSession, chat_id: int, address: str
     ) -> tuple[bool, _OutboxPut | None]:
-        with session_scope(self.database_url) as session:
+        with helpdesk.one_writer(self.database_url), session_scope(self.database_url) as session:
             ended = helpdesk.end(session, chat_id, current.staff_name)
             if ended is None:
                 return False, None
