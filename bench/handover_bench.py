@@ -65,7 +65,11 @@ CONSOLE_POLL_SECONDS = 1.5  # bot/admin/static/helpdesk.js POLL_MS
 LONG_POLL_SECONDS = 25  # the page's `wait` while the help desk has the chat (bot/webchat/app.js)
 TARGET_SECONDS = 2.0
 RUN_TIMEOUT_SECONDS = 600
-DETAIL_KEYS = {"steps", "slowest_answers"}  # printed below the table, as JSON
+DETAIL_KEYS = {
+    "steps",
+    "slowest_answers",
+    "answers_not_once_in_order",
+}  # printed below the table, as JSON
 HELD_MESSAGE = "citizen message while held"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -373,6 +377,10 @@ def _summary(
         "elapsed_s": round(elapsed, 1),
         **ledger.cpu,
     }
+    result["answers_not_once_in_order"] = [  # what those pages saw, against what was sent
+        {"page": session_id, "seen": ledger.seen[session_id], "sent": ledger.expected[session_id]}
+        for session_id in wrong_order[:3]
+    ]
     result["target_met"] = (
         not wrong_order
         and not messages_wrong

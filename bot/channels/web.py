@@ -247,10 +247,16 @@ async def _disconnected(request: Request) -> None:
 def _read_outbox(
     database_url: str | None, session_id: str, after: int
 ) -> tuple[list[OutboxUpdate], bool]:
-    """The page's waiting replies and whether a hand-over is open, in one trip to a thread."""
+    """The page's waiting replies and whether a hand-over is open, in one trip to a thread.
+
+    The hand-over is asked first: once it has ended, the "bot is back" notice (committed with
+    the end, bot/admin/helpdesk_pages.py) is in the outbox this read sees, so a page told the
+    desk is done always has that notice too. Read the other way round, an end committing
+    between the two reads gave the page "done" without the notice."""
+    held = is_handed_over(database_url, f"web:{session_id}")
     with session_scope(database_url) as session:
         waiting = updates_after(session, session_id, after)
-    return waiting, is_handed_over(database_url, f"web:{session_id}")
+    return waiting, held
 
 
 class WebSender:

@@ -8,6 +8,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,8 @@ from sqlalchemy import event
 
 import helpdesk
 import staff
+from bot.admin.helpdesk_pages import HelpdeskPages
+from bot.channels import web
 from bot.channels.web import WebChannel, WebSender
 from bot.conversation import Conversation
 from bot.gateway import create_app
@@ -201,3 +204,28 @@ async def test_a_woken_page_is_answered_while_the_default_thread_pool_is_busy(
 
     assert texts == ["Un momento, por favor."]
     assert after < WAIT / 2, f"answered {after:.1f} s after the send"
+
+
+async def test_a_page_told_the_desk_is_done_has_the_bot_is_back_notice(
+    served: tuple[str, WebChannel, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The end (and its notice) commits exactly between the page's two reads: the answer
+    that no longer says `poll_seconds` still carries the notice."""
+    base, channel, url = served
+    console, _, chat_id = await _held_chat(base, url, "page-6")
+    await console.aclose()
+    pages = HelpdeskPages(url, lambda: {"web": channel.sender()})
+    ana = staff.StaffSession("ana", "helpdesk", "token", datetime.now(UTC) + timedelta(hours=1))
+    asked = web.is_handed_over
+
+    def end_commits_first(database_url: str | None, sender_id: str) -> bool:
+        ended, _ = pages._end(ana, chat_id, "198.51.100.7")
+        assert ended
+        return asked(database_url, sender_id)
+
+    monkeypatch.setattr(web, "is_handed_over", end_commits_first)
+    async with httpx.AsyncClient(base_url=base, timeout=WAIT + 10) as client:
+        body = (await client.get("/api/updates", params={"session_id": "page-6"})).json()
+
+    assert "poll_seconds" not in body, "the desk is done"
+    assert [reply["text"] for reply in body["replies"]] == [helpdesk.desk_text("resumed", "es")]
