@@ -135,9 +135,9 @@ class WebChannel:
         self.conversation = conversation
         self.database_url = conversation.database_url
         self.wakeups = OutboxWakeups(self.database_url)
-        # The pages' outbox reads have threads of their own: in asyncio's default pool (a
-        # few threads, shared with every turn's database work) a woken page waited up to
-        # 0.8 s behind citizens' turns before its 1 ms read (issue 13, bench --steps).
+        # The pages' outbox reads have threads of their own: asyncio's default pool has a
+        # few threads shared with every turn's database work, and under 50 citizens' turns
+        # work queued there waited 0.3-1.5 s for a thread (issue 13, bench --steps).
         self._page_reads = ThreadPoolExecutor(PAGE_READ_THREADS, thread_name_prefix="page-read")
 
     def routes(self) -> list[BaseRoute]:
