@@ -8,6 +8,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -15,6 +16,9 @@ from bot.stack import free_port
 from tests import services
 from tests.admin.console_support import PASSWORD
 from tests.bot.test_webchat import CHROMIUM, CHROMIUM_ARGS
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 # WCAG 2 contrast of every element that holds text, against the first opaque background up
 # its ancestors; lists those under 4.5:1 (an empty list when all pass).
@@ -68,7 +72,7 @@ def require_chromium() -> None:
 
 
 @asynccontextmanager
-async def browser_page(locale: str, width: int, height: int) -> AsyncIterator[object]:
+async def browser_page(locale: str, width: int, height: int) -> AsyncIterator[Page]:
     """A fresh Chromium page with this locale and viewport (laptop 1280x800, tablet 768x1024)."""
     from playwright.async_api import async_playwright
 
@@ -85,7 +89,9 @@ async def browser_page(locale: str, width: int, height: int) -> AsyncIterator[ob
             await browser.close()
 
 
-async def log_in_with(page, base_url: str, name: str, name_label: str, password_label: str) -> None:  # type: ignore[no-untyped-def]
+async def log_in_with(
+    page: Page, base_url: str, name: str, name_label: str, password_label: str
+) -> None:
     """Log in through the form as a person does, and wait for the home page."""
     await page.goto(f"{base_url}/admin/login")
     await page.get_by_label(name_label).fill(name)
