@@ -167,19 +167,24 @@ class CachingSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve_checked(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker: from memory if the database still matches it."""
-        signature = self._signature(sender_id)
         remembered = self._remembered.get(sender_id)
-        if remembered is not None and remembered.signature == signature:
-            self._remembered.move_to_end(sender_id)
-            self.reads["memory"] += 1
-            return remembered.tracker.copy()
-        if remembered is not None:
-            caught_up = self._with_appended_rows(sender_id, remembered, signature)
-            if caught_up is not None:
-                self.reads["appended"] += 1
-                self._remembered[sender_id] = _Remembered(signature, caught_up)
+        # One pooled connection (one liveness ping) for the check and the appended rows.
+        with self.engine.connect() as connection:
+            signature = self._signature(connection, sender_id)
+            if remembered is not None and remembered.signature == signature:
                 self._remembered.move_to_end(sender_id)
-                return caught_up.copy()
+                self.reads["memory"] += 1
+                return remembered.tracker.copy()
+            caught_up = (
+                None
+                if remembered is None
+                else self._with_appended_rows(connection, sender_id, remembered, signature)
+            )
+        if caught_up is not None:
+            self.reads["appended"] += 1
+            self._remembered[sender_id] = _Remembered(signature, caught_up)
+            self._remembered.move_to_end(sender_id)
+            return caught_up.copy()
         self.reads["database"] += 1
         tracker = await super().retrieve(sender_id)
         self._forget(sender_id)
@@ -188,7 +193,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     def _with_appended_rows(
-        self, sender_id: str, remembered: _Remembered, signature: Signature
+        self, connection: Any, sender_id: str, remembered: _Remembered, signature: Signature
     ) -> DialogueStateTracker | None:
         """The remembered tracker with the rows stored after it applied, when those rows are
         the only change and Rasa's session query would return them after the remembered
@@ -196,10 +201,9 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         (count, highest), (known_count, known_highest) = signature, remembered.signature
         if highest is None or known_highest is None or count <= known_count:
             return None
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                self._appended_query, {"sender_id": sender_id, "after": known_highest}
-            ).all()
+        rows = connection.execute(
+            self._appended_query, {"sender_id": sender_id, "after": known_highest}
+        ).all()
         if len(rows) != count - known_count:  # rows removed or written below known_highest
             return None
         events = list(remembered.tracker.events)
@@ -219,30 +223,38 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         """Store the events the database lacks; remember the tracker for the next turn."""
         sender_id = tracker.sender_id
         remembered = self._remembered.get(sender_id)
-        signature = self._signature(sender_id)
-        if remembered is None or remembered.signature != signature:
-            # Not loaded by us, or changed elsewhere meanwhile: Rasa counts what is stored.
-            self._forget(sender_id)
-            await super().save(tracker)
-            return
-        await self.stream_events(tracker)
-        stored = len(remembered.tracker.events)
-        new_events = list(tracker.events)[stored:]
+        if remembered is not None:
+            # The check and the insert in one transaction on one pooled connection: fewer
+            # round trips, and no other writer's rows can slip in between them.
+            with self.engine.begin() as connection:
+                signature = self._signature(connection, sender_id)
+                if remembered.signature == signature:
+                    await self.stream_events(tracker)  # as Rasa's own save does first
+                    self._insert_new_events(connection, tracker, remembered, signature)
+                    return
+        # Not loaded by us, or changed elsewhere meanwhile: Rasa counts what is stored.
+        self._forget(sender_id)
+        await super().save(tracker)
+
+    def _insert_new_events(
+        self,
+        connection: Any,
+        tracker: DialogueStateTracker,
+        remembered: _Remembered,
+        signature: Signature,
+    ) -> None:
+        """Insert the events after the remembered ones; remember the tracker for next turn."""
+        sender_id = tracker.sender_id
+        new_events = list(tracker.events)[len(remembered.tracker.events) :]
         count, highest = signature
         rows = [self._row(sender_id, event) for event in new_events]
         if rows:
-            with self.engine.begin() as connection:
-                connection.execute(self.SQLEvent.__table__.insert(), rows)
-                # Another writer's rows in between would make the count disagree next time,
-                # and the conversation would be read again from the database.
-                highest = connection.execute(self._highest_query, {"sender_id": sender_id}).scalar()
+            connection.execute(self.SQLEvent.__table__.insert(), rows)
+            highest = connection.execute(self._highest_query, {"sender_id": sender_id}).scalar()
         self._remember(sender_id, (count + len(rows), highest), tracker)
 
-    def _signature(self, sender_id: str) -> Signature:
-        with self.engine.connect() as connection:
-            count, highest = connection.execute(
-                self._signature_query, {"sender_id": sender_id}
-            ).one()
+    def _signature(self, connection: Any, sender_id: str) -> Signature:
+        count, highest = connection.execute(self._signature_query, {"sender_id": sender_id}).one()
         return int(count), highest
 
     def _row(self, sender_id: str, event: Any) -> dict[str, Any]:

@@ -37,6 +37,10 @@ def test_alternating_servers_catch_up_from_appended_rows_as_rasa_reads_them(
     assert all(kinds == ["database"] for kinds in reads[:3]), reads[:3]
     # Turns 3-12: the other server appended one turn each time; only those rows are read.
     assert all(kinds == ["appended"] for kinds in reads[3:13]), reads[3:13]
+    # Each such turn takes one pooled connection to read (the check and the appended rows)
+    # and one to store (the check and the insert, one transaction): each checkout costs a
+    # liveness ping and a reset, so four round trips fewer than one connection per query.
+    assert seen["checkouts"][3:13] == [[1, 1]] * 10, seen["checkouts"]
     # Turn 13: server one began a new session at turn 12; turns 14-15 catch up again.
     assert reads[13] == ["database"]
     assert reads[14:16] == [["appended"], ["appended"]]

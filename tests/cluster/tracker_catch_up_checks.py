@@ -39,20 +39,31 @@ async def main(config):
     domain = Domain.load("nlu/domain")
     servers = [CachingSQLTrackerStore(domain=domain, **config) for _ in range(2)]
     rasas_own = SQLTrackerStore(domain=domain, **config)
-    seen = {"equal": [], "reads": []}
+    seen = {"equal": [], "reads": [], "checkouts": []}
+    checkouts = [0]
+
+    def _checked_out(*_):
+        checkouts[0] += 1
+
+    for server in servers:
+        sa.event.listen(server.engine, "checkout", _checked_out)
 
     async def turn(number, extra=()):
         """Turn `number` on server `number % 2`: its read against Rasa's own, then the turn."""
         server = servers[number % 2]
         before = dict(server.reads)
+        checkouts[0] = 0
         tracker = await server.get_or_create_tracker(SENDER)
+        read_checkouts = checkouts[0]
         seen["equal"].append(_state(tracker) == _state(await rasas_own.retrieve(SENDER)))
         seen["reads"].append(
             [key for key, value in server.reads.items() if value != before.get(key, 0)]
         )
         for event in [*extra, *_turn(number)]:
             tracker.update(event)
+        checkouts[0] = 0
         await server.save(tracker)
+        seen["checkouts"].append([read_checkouts, checkouts[0]])
 
     for number in range(12):
         await turn(number)
