@@ -3,7 +3,9 @@
 The preview is `bot.broadcasts.broadcast(..., dry_run=True)`, the same rule and delivery ledger
 as `learncity broadcast --dry-run`: matched subscribers, those an earlier run already reached,
 and how many each channel would send now. Beside each language's text box: how many of the
-recipients chose that language. **Send** stores the announcement for the broadcast workers
+recipients chose that language, and how many will get that text (a citizen whose language has
+no text gets the first of English, Chinese, then any text given: `Announcement.text_for`, as
+the workers do). The topic box offers the topics citizens subscribed to. **Send** stores the announcement for the broadcast workers
 (`bot.broadcast_jobs.submit`, now or at the time given, in the city's time zone), writes the
 audit log and opens its progress page, which polls `/admin/api/announcement?id=` (a small
 script of our own, allowed by the console's `script-src 'self'`) until it is sent. The past
@@ -19,6 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -32,10 +36,12 @@ from bot.admin.i18n import request_language
 from bot.admin.pages import render
 from bot.broadcast_jobs import progress, recent_announcements, submit
 from bot.broadcasts import Announcement, broadcast
+from citizens.models import EventSubscription
 from core.database import session_scope
 from nlu.language import NATIVE_LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 
 MAX_TEXT_CHARS = 4000
+MAX_LISTED_TOPICS = 200
 
 
 @dataclass
@@ -45,6 +51,7 @@ class Preview:
     would_send: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
     by_language: dict[str, int] = field(default_factory=dict)  # recipients' chosen languages
+    by_text: dict[str, int] = field(default_factory=dict)  # which text recipients will get
 
 
 class AnnouncePages:
@@ -68,7 +75,7 @@ class AnnouncePages:
         ]
 
     async def announce_form(self, request: Request, current: staff.StaffSession) -> Response:
-        return self._page(request, current, texts={}, topic="", district="", send_at="")
+        return await self._page(request, current, texts={}, topic="", district="", send_at="")
 
     async def announce_preview(self, request: Request, current: staff.StaffSession) -> Response:
         return await self._preview_or_send(request, current, send=False)
@@ -113,6 +120,10 @@ class AnnouncePages:
             items=await run_in_threadpool(read),
         )
 
+    def _topics(self) -> list[tuple[str, int]]:
+        with session_scope(self.database_url) as session:
+            return subscribed_topics(session)
+
     def _progress(self, announcement_id: str) -> dict[str, Any] | None:
         if not announcement_id.isdigit() or len(announcement_id) > 12:
             return None
@@ -134,11 +145,11 @@ class AnnouncePages:
         chosen = {language: text for language, text in texts.items() if text.strip()}
         fields = {"texts": texts, "topic": topic, "district": district, "send_at": send_at_text}
         if not chosen:
-            return self._page(request, current, **fields, missing_text=True, status_code=400)
+            return await self._page(request, current, **fields, missing_text=True, status_code=400)
         try:
             send_at = _city_time(send_at_text) if send_at_text else None
         except ValueError:
-            return self._page(request, current, **fields, bad_send_at=True, status_code=400)
+            return await self._page(request, current, **fields, bad_send_at=True, status_code=400)
         announcement = Announcement(texts=chosen, topic=topic or None, district=district or None)
         if send:
             announcement_id = await run_in_threadpool(
@@ -148,7 +159,7 @@ class AnnouncePages:
                 f"/admin/announce/progress?id={announcement_id}", status_code=303
             )
         preview = await self._preview(announcement)
-        return self._page(request, current, **fields, preview=preview)
+        return await self._page(request, current, **fields, preview=preview)
 
     def _submit(
         self,
@@ -177,18 +188,17 @@ class AnnouncePages:
             recipients = citizens.subscribers_for(
                 session, topic=announcement.topic, district=announcement.district
             )
-            languages = Counter(
-                citizens.get_language(session, sender_id) or "unknown" for sender_id in recipients
-            )
+            chosen = [citizens.get_language(session, sender_id) for sender_id in recipients]
         return Preview(
             matched=report.matched,
             already_sent=report.already_sent,
             would_send=report.would_send,
             by_channel=report.by_channel,
-            by_language=dict(languages),
+            by_language=dict(Counter(language or "unknown" for language in chosen)),
+            by_text=dict(Counter(announcement.text_for(language)[0] for language in chosen)),
         )
 
-    def _page(
+    async def _page(
         self,
         request: Request,
         current: staff.StaffSession,
@@ -206,6 +216,7 @@ class AnnouncePages:
 
         city = load_city()
         language = request_language(request)
+        topics = await run_in_threadpool(self._topics)
         return render(
             request,
             "announce.html",
@@ -214,6 +225,7 @@ class AnnouncePages:
             text_languages=[(code, NATIVE_LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
             texts=texts,
             topic=topic,
+            topics=topics,
             district=district,
             send_at=send_at,
             districts=[(key, city.district_name(key, language)) for key in city.district_keys],
@@ -222,6 +234,20 @@ class AnnouncePages:
             bad_send_at=bad_send_at,
             status_code=status_code,
         )
+
+
+def subscribed_topics(session: Session) -> list[tuple[str, int]]:
+    """The topics citizens subscribed to, each with how many citizens, most first (the topic
+    box's list: an announcement reaches a subscriber whose topic its topic names)."""
+    citizens_count = func.count(distinct(EventSubscription.sender_id))
+    rows = session.execute(
+        select(EventSubscription.topic, citizens_count)
+        .where(EventSubscription.topic != "")
+        .group_by(EventSubscription.topic)
+        .order_by(citizens_count.desc(), EventSubscription.topic)
+        .limit(MAX_LISTED_TOPICS)
+    ).all()
+    return [(topic, count) for topic, count in rows]
 
 
 def _city_time(value: str) -> datetime:

@@ -41,6 +41,8 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "text": "Text",
         "report": "Report",
         "compose": "Compose another announcement",
+        "topic_subscribers": "{count} subscribed",
+        "recipients_of_text": "will get this text: {count}",
     },
     "zh": {
         "send_at": "发送时间（城市时间）",
@@ -71,6 +73,8 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "text": "内容",
         "report": "报告",
         "compose": "撰写新通知",
+        "topic_subscribers": "{count} 人订阅",
+        "recipients_of_text": "将收到这段文字：{count}",
     },
 }
 

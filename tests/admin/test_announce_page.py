@@ -4,6 +4,7 @@ it for the broadcast workers, read its progress and the past announcements."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import AsyncIterator
 
@@ -46,6 +47,9 @@ async def test_the_preview_counts_recipients_per_channel_and_language(organizer)
     client, url = organizer
     form = await client.get("/admin/announce")
     assert form.status_code == 200 and 'id="text_ar"' in form.text and 'dir="rtl"' in form.text
+    # The topic is chosen from the subscribed topics (most citizens first), or typed.
+    offered = re.findall(r'<option value="([^"]*)" label="(\d+) subscribed">', form.text)
+    assert offered == [("calligraphy", "3"), ("pottery", "1")]
     response = await client.post(
         "/admin/announce/preview",
         data={
@@ -65,6 +69,9 @@ async def test_the_preview_counts_recipients_per_channel_and_language(organizer)
     # Beside the text boxes: zh 1 (telegram:101), en 1 (telegram:102), the other five 0.
     assert html.count("· recipients who chose it: 1") == 2
     assert html.count("· recipients who chose it: 0") == 5
+    # Which text each will get: web:a1 chose no language, so it gets the English text.
+    got = dict(re.findall(r'<label for="text_(\w+)">.*?will get this text: (\d+)', html, re.S))
+    assert got == {"zh": "1", "en": "2", "es": "0", "fr": "0", "ar": "0", "ru": "0", "uk": "0"}
     assert "周六南湖书法工作坊</textarea>" in html, "the texts stay in the form"
     engine = create_engine(url)
     with engine.connect() as connection:
