@@ -12,6 +12,10 @@ message to answer, lost and duplicated messages, CPU ms per message and memory p
 (psutil on every process of the role, with its children), the most PostgreSQL connections
 seen, and the replicas each role needs for `--peak` messages per second.
 
+Each set-up is first measured idle (`--idle-seconds`): the CPU its replicas use with nobody
+writing (health probes, watchers) is a fixed cost per replica, and "above idle" is the CPU
+per message once that is taken out.
+
     .venv/bin/python -m bench.cluster_bench [--seconds 60] [--only cluster]
 """
 
@@ -148,6 +152,11 @@ async def _measure(
         pause_seconds=args.pause,
     )
     load_before = os.getloadavg()[0]
+    # What the roles use with nobody writing (health probes, watchers, pools): a fixed cost
+    # per replica per second, which a slow run divides over few messages.
+    meter.start()
+    await asyncio.sleep(args.idle_seconds)
+    idle = meter.cpu_used()
     async with load.running():
         await load.until_answered(args.web_citizens + args.telegram_citizens)  # warm
         meter.start()
@@ -157,12 +166,24 @@ async def _measure(
         replied = load.answered - replied_before  # every turn, "try again" included
         answered = load.outcomes["answered"] - answered_before
     report = await load.settled()
+    idle_per_second = {role: s / args.idle_seconds for role, s in idle.items()}
     return {
         **report.as_dict(),
         # In the measured window only (the report's own rate covers the warm-up too).
         "answered_per_second": round(answered / args.seconds, 1),
         "cpu_ms_per_message": {
             role: round(s * 1000 / max(1, replied), 1) for role, s in cpu.items()
+        },
+        "idle_cpu_ms_per_second_per_replica": {
+            role: round(used * 1000 / len(meter.pids[role]), 1)
+            for role, used in idle_per_second.items()
+        },
+        # Per message once the idle cost of the same window is taken out.
+        "cpu_ms_per_message_above_idle": {
+            role: round(
+                max(0.0, s - idle_per_second[role] * args.seconds) * 1000 / max(1, replied), 1
+            )
+            for role, s in cpu.items()
         },
         "memory_mb_per_replica": meter.memory_mb_per_replica(),
         "cpu_floor_only": sorted(meter.ended),  # a process of these roles ended in the window
@@ -235,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pause", type=float, default=1.0, help="seconds between a citizen's messages"
     )
+    parser.add_argument(
+        "--idle-seconds", type=float, default=10.0, help="roles measured idle before the load"
+    )
     parser.add_argument("--peak", type=float, default=100.0, help="messages a second to plan for")
     parser.add_argument("--only", choices=["single", "cluster"], help="run one configuration")
     parser.add_argument(
@@ -288,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
                 + f"{result['cpu_ms_per_message'][role]:g}"
                 for role in ROLES
             ),
+            " / ".join(f"{result['cpu_ms_per_message_above_idle'][role]:g}" for role in ROLES),
+            " / ".join(f"{result['idle_cpu_ms_per_second_per_replica'][role]:g}" for role in ROLES),
             " / ".join(f"{result['memory_mb_per_replica'][role]:g}" for role in ROLES),
             " → ".join(str(x) for x in result["load_average_before_after"]),
         ]
@@ -298,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.web_citizens} web + {args.telegram_citizens} Telegram citizens, pause "
         f"{args.pause} s, {args.seconds:.0f} s measured, {os.cpu_count()} cores",
         ["stack", "answered/s", "p50 ms", "p95 ms", "lost", "duplicated", "try again",
-         "CPU ms/msg gateway/rasa/actions", "MB per replica gateway/rasa/actions", "load 1 min"],
+         "CPU ms/msg gateway/rasa/actions", "above idle", "idle ms/s per replica",
+         "MB per replica gateway/rasa/actions", "load 1 min"],
         rows,
     )  # fmt: skip
     print("(≥: a process of that role ended during the window, e.g. restarted: a floor only)")
