@@ -15,6 +15,7 @@ import staff
 from bot.admin.access import SESSION_COOKIE
 from core.database import session_scope
 from staff.login import ACCOUNT_LIMIT
+from tests.admin.browser_support import served
 from tests.admin.console_support import (
     PASSWORD,
     admin_routes_of,
@@ -147,6 +148,49 @@ async def test_the_session_cookie_is_httponly_strict_and_secure_over_https(datab
         assert {"httponly", "samesite=strict", "path=/admin"} <= flags
         assert ("secure" in flags) == secure, cookie
     await conversation.close()
+
+
+async def test_behind_a_tls_proxy_the_cookie_is_secure_and_the_address_is_the_clients(
+    database_url,
+) -> None:
+    """Through a real uvicorn, as a TLS proxy on the same machine reaches it: the proxy's
+    X-Forwarded-Proto makes the cookies Secure, and X-Forwarded-For is the address that the
+    audit log records and the login throttle counts (not the proxy's 127.0.0.1)."""
+    app, conversation = console_app(database_url, {"mei": "planner"})
+    seen = {}
+    try:
+        with served(app) as base_url:
+            async with httpx.AsyncClient(base_url=base_url) as client:
+                for proto, address in (("https", "203.0.113.9"), ("http", "203.0.113.10")):
+                    forwarded = {"x-forwarded-proto": proto, "x-forwarded-for": address}
+                    page = await client.get("/admin/login", headers=forwarded)
+                    login_cookie = page.headers["set-cookie"].split(";")[0]
+                    response = await client.post(
+                        "/admin/login",
+                        headers={**forwarded, "cookie": login_cookie},
+                        data={
+                            "csrf_token": csrf_token_in(page.text),
+                            "name": "mei",
+                            "password": PASSWORD,
+                        },
+                    )
+                    assert response.status_code == 303, response.text
+                    seen[proto] = [
+                        {part.strip().lower() for part in value.split(";")[1:]}
+                        for name, value in [
+                            *page.headers.multi_items(),
+                            *response.headers.multi_items(),
+                        ]
+                        if name == "set-cookie" and "max-age=0" not in value.lower()
+                    ]
+    finally:
+        await conversation.close()
+
+    assert [("secure" in flags) for flags in seen["https"]] == [True, True], seen
+    assert [("secure" in flags) for flags in seen["http"]] == [False, False], seen
+    with session_scope(database_url) as session:
+        logins = [e.address for e in staff.audit_entries(session) if e.action == "login"]
+    assert logins == ["203.0.113.10", "203.0.113.9"]
 
 
 async def test_five_wrong_passwords_lock_the_login_with_a_clear_message(console) -> None:
