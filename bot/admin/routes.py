@@ -35,6 +35,7 @@ from bot.admin.announce import AnnouncePages
 from bot.admin.catalog_change_pages import CatalogChangePages
 from bot.admin.catalog_import_pages import CatalogImportPages
 from bot.admin.catalog_pages import CatalogPages
+from bot.admin.channel_status import channel_states
 from bot.admin.guidance_pages import GuidancePages
 from bot.admin.health_errors import GatewayErrors, last_errors
 from bot.admin.helpdesk_pages import HelpdeskPages
@@ -234,14 +235,20 @@ class _Console:
             "health.html",
             current=current,
             servers=servers,
-            channels=self.channel_names,
+            channels=await channel_states(self.channel_names, get_settings()),
             errors=await run_in_threadpool(self._last_errors),
         )
 
     async def health_api(self, request: Request, current: staff.StaffSession) -> Response:
         errors = [asdict(error) for error in await run_in_threadpool(self._last_errors)]
+        states = await channel_states(self.channel_names, get_settings())
         return JSONResponse(
-            {"servers": await self._servers(), "channels": self.channel_names, "errors": errors}
+            {
+                "servers": await self._servers(),
+                "channels": self.channel_names,
+                "channel_states": [asdict(state) for state in states],
+                "errors": errors,
+            }
         )
 
     def _last_errors(self) -> list:

@@ -87,6 +87,8 @@ CODE_WORDS = {
         "rasa": "Rasa 服务器",
         "actions": "动作服务器",
         "web": "网页聊天",
+        "telegram": "Telegram",
+        "wechat": "微信",
     },
 }
 # Breakdowns whose values a citizen typed: shown as typed.

@@ -9,8 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.channels.telegram import TelegramChannel
+from bot.channels.web import WebChannel
+from bot.gateway import create_app
 from core.settings import get_settings
 from tests.admin.console_support import console_app, log_in
+from tests.fakes.telegram_api import FakeTelegramApi
 
 
 @pytest.fixture
@@ -35,7 +39,7 @@ async def test_an_admin_sees_rasa_down_when_nothing_answers_its_port(tmp_path, d
     # Named in the console's language; the API keeps the codes.
     assert '<td>Rasa 服务器</td><td class="state-down">停止</td>' in page.text
     assert '<td>网关</td><td class="state-up">正常</td>' in page.text
-    assert "<li>网页聊天</li>" in page.text
+    assert '<td>网页聊天</td><td class="state-up">正常</td>' in page.text
     assert api.json()["servers"] == {"gateway": "up", "rasa": "down"}
     assert api.json()["channels"] == ["web"]
 
@@ -73,3 +77,43 @@ async def test_the_last_errors_of_the_gateway_and_the_servers_logs_show_without_
         ("rasa-server.log", "rasa.core.agent  - Could not load model"),
     ]
     assert "AAHdqTcv" not in page.text and "database is locked" in page.text
+
+
+async def test_telegram_is_asked_whether_it_accepts_the_token_and_what_waits(
+    tmp_path, data_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = "4242:HEALTH-token-kept-secret"
+    seen = {}
+    with FakeTelegramApi(token=token) as telegram:
+        telegram.queue_update(telegram.text_update(77, "hello"))
+        for case, given in (("accepted", token), ("refused", "4242:WRONG-token-kept-secret")):
+            monkeypatch.setenv("TELEGRAM_BOT_TOKEN", given)
+            monkeypatch.setenv("TELEGRAM_API_BASE_URL", telegram.base_url)
+            get_settings.cache_clear()
+            _, conversation = console_app(f"sqlite:///{tmp_path / f'{case}.db'}", {"mei": "admin"})
+            channels = [WebChannel(conversation), TelegramChannel(conversation, get_settings())]
+            app = create_app(conversation, channels)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+                await log_in(client, "mei")
+                page = await client.get("/admin/health")
+                api = await client.get("/admin/api/health")
+            await conversation.close()
+            seen[case] = (page.text, api.json()["channel_states"])
+        probes = telegram.calls_to("getWebhookInfo")
+
+    accepted_page, accepted = seen["accepted"]
+    assert [(c["name"], c["state"], c["mode"], c["waiting"]) for c in accepted] == [
+        ("web", "up", "", None),
+        ("telegram", "up", "polling", 1),
+    ]
+    assert '<td>telegram</td><td class="state-up">up</td>' in accepted_page
+    assert "polling · 1 updates waiting" in accepted_page
+    refused_page, refused = seen["refused"]
+    assert (refused[1]["state"], refused[1]["problem"]) == ("down", "Unauthorized")
+    assert '<td>telegram</td><td class="state-down">down</td>' in refused_page
+    for text in (accepted_page, refused_page, str(accepted), str(refused)):
+        assert "HEALTH-token" not in text and "WRONG-token" not in text
+    assert len(probes) == 2, (
+        "the page and the API each asked once (a wrong token is refused unseen)"
+    )
