@@ -14,6 +14,7 @@ from core.database import session_scope
 from core.settings import Settings
 from knowledge.city import load_city
 from tests.admin.browser_support import (
+    LOW_CONTRAST_TEXT,
     SCREENSHOTS,
     browser_page,
     log_in_with,
@@ -24,6 +25,7 @@ from tests.admin.console_support import console_app
 from tests.fakes.telegram_api import FakeTelegramApi
 
 PROGRESS_SCREENSHOT = SCREENSHOTS / "console-announce-progress.png"
+PAST_SCREENSHOT = SCREENSHOTS / "console-announcements.png"
 TOKEN = "4242:BROWSER-test"
 
 
@@ -78,6 +80,8 @@ async def test_an_organizer_schedules_an_announcement_and_watches_it_delivered(
                 await page.screenshot(path=str(PROGRESS_SCREENSHOT), full_page=True)
                 await page.get_by_role("link", name="Past announcements").first.click()
                 listed = await page.locator("#announcements tbody tr").count()
+                low_contrast = await page.evaluate(LOW_CONTRAST_TEXT)
+                await page.screenshot(path=str(PAST_SCREENSHOT), full_page=True)
         finally:
             stop_worker()
             await conversation.close()
@@ -87,5 +91,7 @@ async def test_an_organizer_schedules_an_announcement_and_watches_it_delivered(
     assert telegram_texts == ["周六书法工作坊"]
     assert "Calligraphy workshop on Saturday" in web_text
     assert listed == 1
+    assert low_contrast == []
+    assert PAST_SCREENSHOT.stat().st_size > 10_000
     assert not [text for text in csp_complaints if "Content Security Policy" in text]
     assert PROGRESS_SCREENSHOT.stat().st_size > 10_000

@@ -16,7 +16,7 @@ import staff
 from bench.dashboard_seed import Conversation, write_conversations
 from core.database import session_scope
 from core.settings import REPOSITORY_ROOT
-from tests.admin.browser_support import LOW_CONTRAST_TEXT, require_chromium, served
+from tests.admin.browser_support import LOW_CONTRAST_TEXT, SCREENSHOTS, require_chromium, served
 from tests.admin.console_support import PASSWORD, console_app
 from tests.bot.test_webchat import CHROMIUM, CHROMIUM_ARGS
 
@@ -76,6 +76,8 @@ async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
         await page.get_by_role("alert").wait_for()
         assert "do not match" in await page.get_by_role("alert").inner_text()
         assert await page.evaluate("document.activeElement.id") == "password"
+        assert await page.evaluate(LOW_CONTRAST_TEXT) == []
+        await page.screenshot(path=str(SCREENSHOTS / "console-login.png"), full_page=True)
 
         await page.get_by_label("Password").fill(PASSWORD)
         await page.keyboard.press("Enter")
@@ -89,12 +91,19 @@ async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
         low = await page.evaluate(LOW_CONTRAST_TEXT)
         assert low == [], "every piece of text has a contrast of at least 4.5:1"
         await page.screenshot(path=str(SCREENSHOT), full_page=True)
+        await page.get_by_role("link", name="Staff accounts").first.click()
+        await page.wait_for_url("**/admin/staff")
+        assert await page.evaluate(LOW_CONTRAST_TEXT) == []
+        await page.screenshot(path=str(SCREENSHOTS / "console-staff.png"), full_page=True)
+        await page.goto(f"{base_url}/admin/")
 
         await page.get_by_role("link", name="中文").click()
         assert await page.get_by_role("heading", level=1).inner_text() == "欢迎，mei"
         await page.get_by_role("link", name="操作日志").click()
         rows = await page.locator("tbody tr td:nth-child(3)").all_inner_texts()
         assert rows[:2] == ["登录", "登录失败"], "audit actions named in the console's language"
+        assert await page.evaluate(LOW_CONTRAST_TEXT) == []
+        await page.screenshot(path=str(SCREENSHOTS / "console-audit.png"), full_page=True)
         await page.get_by_role("button", name="退出登录").click()
         await page.wait_for_url("**/admin/login")
         await browser.close()
@@ -166,6 +175,9 @@ async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[s
         asked = await page.locator("#group-queries tbody tr").all_inner_texts()
         assert sorted(row.split("\t")[0] for row in asked) == ["libary", "مكتبة"]
         assert await page.evaluate(LOW_CONTRAST_TEXT) == []
+        await page.screenshot(
+            path=str(SCREENSHOTS / "console-planner-drilldown.png"), full_page=True
+        )
         await browser.close()
     assert PLANNER_SCREENSHOT.stat().st_size > 10_000
 

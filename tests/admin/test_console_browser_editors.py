@@ -95,6 +95,9 @@ async def test_an_editor_edits_an_item_and_search_finds_it(served_editor, tmp_pa
         await page.get_by_role("link", name="Catalog").first.click()
         await page.get_by_label("Words in the name, topics or place").fill("erhu")
         await page.keyboard.press("Enter")
+        await page.wait_for_url("**/admin/catalog?*")
+        assert await page.evaluate(LOW_CONTRAST_TEXT) == []
+        await page.screenshot(path=str(SCREENSHOTS / "console-catalog.png"), full_page=True)
         await page.get_by_role("link", name="Erhu lessons").click()
         await page.get_by_role("link", name="Edit this item").click()
         await page.get_by_label("Name", exact=True).fill("Guqin lessons")
