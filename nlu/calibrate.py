@@ -1,6 +1,6 @@
 """Choose the fallback and intent-guard thresholds on validation data, not by hand.
 
-Usage: .venv/bin/python -m nlu.calibrate [--model PATH] [--write]
+Usage: .venv/bin/python -m nlu.calibrate [--model PATH] [--write] [--guard-only]
 
 Validation data: the `validation` split of every public corpus (out of scope, never trained on;
 tests/nlu/public/SOURCES.md), the project's held-out set (in scope and out of scope) and the
@@ -18,7 +18,9 @@ replayed on Rasa's own ranking for every pair of values in the grid:
 
 The choice and its validation scores are written to `<data dir>/reports/calibration.json`;
 `--write` puts the chosen values into config.yml and actions/intent_guard.yml (a retrain follows,
-as config.yml is a training input).
+as config.yml is a training input). `--guard-only` keeps the fallback config.yml has (chosen
+before the training, e.g. by `nlu.ensemble_replay`) and calibrates and writes the guard with it:
+intent_guard.yml is read at run time, so no retraining follows.
 """
 
 from __future__ import annotations
@@ -183,19 +185,35 @@ def choose_guard(found: list[Item], fallback: tuple[float, float]) -> dict[str, 
     return chosen
 
 
+_FALLBACK_LINES = (
+    r"(- name: FallbackClassifier\n\s+threshold: )([0-9.]+)(\n\s+ambiguity_threshold: )([0-9.]+)"
+)
+
+
+def configured_fallback(config_file: Path = CONFIG_FILE) -> tuple[float, float]:
+    """The FallbackClassifier's threshold and ambiguity_threshold as config.yml has them."""
+    found = re.search(_FALLBACK_LINES, config_file.read_text(encoding="utf-8"))
+    if found is None:
+        raise SystemExit(f"error: {config_file}: no FallbackClassifier thresholds")
+    return float(found.group(2)), float(found.group(4))
+
+
 def write_values(
-    fallback: dict[str, Any],
+    fallback: dict[str, Any] | None,
     guard: dict[str, Any],
     config_file: Path = CONFIG_FILE,
     guard_file: Path = GUARD_FILE,
 ) -> None:
-    """Put the chosen numbers into config.yml and intent_guard.yml, keeping every comment."""
-    config = _set_pair(
-        config_file,
-        config_file.read_text(encoding="utf-8"),
-        r"(- name: FallbackClassifier\n\s+threshold: )[0-9.]+(\n\s+ambiguity_threshold: )[0-9.]+",
-        (fallback["threshold"], fallback["ambiguity_threshold"]),
-    )
+    """Put the chosen numbers into config.yml (unless `fallback` is None) and
+    intent_guard.yml, keeping every comment."""
+    config = config_file.read_text(encoding="utf-8")
+    if fallback is not None:
+        config = _set_pair(
+            config_file,
+            config,
+            r"(- name: FallbackClassifier\n\s+threshold: )[0-9.]+(\n\s+ambiguity_threshold: )[0-9.]+",
+            (fallback["threshold"], fallback["ambiguity_threshold"]),
+        )
     text = guard_file.read_text(encoding="utf-8")
     for group, values in guard.items():
         text = _set_pair(
@@ -223,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         "--write", action="store_true", help="update config.yml and intent_guard.yml"
     )
     parser.add_argument("--limit", type=int, help="at most N utterances per file (a quick check)")
+    parser.add_argument(
+        "--guard-only",
+        action="store_true",
+        help="keep config.yml's fallback (no retraining): calibrate and write the guard only",
+    )
     args = parser.parse_args(argv)
 
     from core.settings import get_settings
@@ -242,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parses = dict(zip(texts, parse_all(model, texts, settings.rasa_venv), strict=True))
     found = items(sets, parses)
     fallback = choose_fallback(found)
-    guard = choose_guard(found, (fallback["threshold"], fallback["ambiguity_threshold"]))
+    kept = configured_fallback() if args.guard_only else None
+    guard = choose_guard(found, kept or (fallback["threshold"], fallback["ambiguity_threshold"]))
     print(
         f"model {model.name}; validation: "
         + ", ".join(f"{s.name} ({len(s.examples)})" for s in sets)
@@ -265,8 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps({"model": model.name, "fallback": fallback, "guard": guard}, indent=2),
         encoding="utf-8",
     )
+    if kept:
+        print(f"intent guard calibrated with config.yml's fallback {kept[0]:.2f}/{kept[1]:.2f}")
     if args.write:
-        write_values(fallback, guard)
+        write_values(None if kept else fallback, guard)
         print(f"written to {CONFIG_FILE.name} and {GUARD_FILE.relative_to(REPOSITORY_ROOT)}")
     return 0
 

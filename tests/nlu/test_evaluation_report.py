@@ -134,3 +134,21 @@ def test_calibration_replays_the_fallback_rule_and_writes_only_the_threshold_num
     assert "  forget_me:\n    min_confidence: 0.95\n    min_margin: 0.50" in written
     assert "  default:\n    min_confidence: 0.85" in written
     assert len(written.splitlines()) == len(GUARD_FILE.read_text(encoding="utf-8").splitlines())
+
+
+def test_guard_only_calibration_keeps_the_configured_fallback_and_the_config_file(tmp_path):
+    """A fallback chosen before the training (nlu.ensemble_replay) must survive a guard
+    recalibration: config.yml is a training input, a changed byte means a retraining."""
+    import shutil
+
+    from nlu.calibrate import CONFIG_FILE, GUARD_FILE, configured_fallback, write_values
+
+    config, guard = tmp_path / "config.yml", tmp_path / "intent_guard.yml"
+    shutil.copy(CONFIG_FILE, config)
+    shutil.copy(GUARD_FILE, guard)
+    write_values({"threshold": 0.65, "ambiguity_threshold": 0.15}, {}, config, guard)
+    before = config.read_bytes()
+    assert configured_fallback(config) == (0.65, 0.15)
+    write_values(None, {"default": {"min_confidence": 0.75, "min_margin": 0.4}}, config, guard)
+    assert config.read_bytes() == before
+    assert "  default:\n    min_confidence: 0.75" in guard.read_text(encoding="utf-8")
