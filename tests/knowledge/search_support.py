@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +16,7 @@ from knowledge.documents import CatalogItem, Session
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 BASE = "https://learn.hailin.example/"
+REPOSITORY = Path(__file__).resolve().parents[2]
 # A course the sample city does not have, for tests that add one.
 NEW_COURSE = CatalogItem(
     id="https://learn.hailin.example/courses/beekeeping",
@@ -58,3 +63,26 @@ def fresh_service(sample_items: list[CatalogItem], tmp_path: Path):
     service = SearchService(tmp_path / "index")
     service.ensure_index(sample_items)
     return service
+
+
+def learncity_search(arguments: list[str], data_dir: Path, **settings: str) -> dict[str, Any]:
+    """`learncity search ARGUMENTS --json` in a fresh process over the sample city (imported
+    into `data_dir` on first use), with extra settings; its JSON answer."""
+    environment = {
+        **os.environ,
+        "LEARNCITY_DATA_DIR": str(data_dir),
+        "LEARNCITY_MODELS_DIR": str(REPOSITORY / ".data" / "models"),
+        "HF_HUB_OFFLINE": "1",
+        **settings,
+    }
+    environment.pop("DATABASE_URL", None)
+    finished = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "search", *arguments, "--json"],
+        cwd=REPOSITORY,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    return json.loads(finished.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]

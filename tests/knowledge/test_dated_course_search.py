@@ -10,10 +10,6 @@ fifth Saturday and Sunday); 7 February is the first Sunday of February.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,9 +19,8 @@ import pytest
 from knowledge.documents import CatalogItem, Session
 from knowledge.search.when import resolve_when
 from tests.environment import settings_from_environment
-from tests.knowledge.search_support import item_id
+from tests.knowledge.search_support import item_id, learncity_search
 
-REPOSITORY = Path(__file__).resolve().parents[2]
 ZONE = "Asia/Shanghai"
 # The sample city's: Fridays 19:00, from 7 September 2026 to 22 January 2027.
 SAMPLE_GUITAR = item_id("courses/guitar-beginners")
@@ -160,27 +155,13 @@ def test_a_span_of_dates_and_a_yearly_session_across_the_year_end(city):
 
 def test_the_command_line_shows_the_same_dates(tmp_path: Path):
     """`learncity search guitar --kind course --dates ...` over the sample city's database."""
-    environment = {
-        **os.environ,
-        "LEARNCITY_DATA_DIR": str(tmp_path),
-        "LEARNCITY_MODELS_DIR": str(REPOSITORY / ".data" / "models"),
-        "LEARNCITY_TODAY": "2027-01-14",  # a Thursday: tomorrow is Friday
-        "HF_HUB_OFFLINE": "1",
-    }
-    environment.pop("DATABASE_URL", None)
 
     def shown(dates: str) -> tuple[list[str], list[dict]]:
-        finished = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "search", "guitar", "--kind", "course"]
-            + ["--dates", dates, "--json"],
-            cwd=REPOSITORY,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        answer = learncity_search(
+            ["guitar", "--kind", "course", "--dates", dates],
+            tmp_path,
+            LEARNCITY_TODAY="2027-01-14",  # a Thursday: tomorrow is Friday
         )
-        assert finished.returncode == 0, finished.stderr[-2000:]
-        answer = json.loads(finished.stdout.strip().splitlines()[-1])
         return [row["id"] for row in answer["results"]], answer["notes"]
 
     assert shown("tomorrow") == ([SAMPLE_GUITAR], [])

@@ -4,33 +4,13 @@ index in a temporary data folder)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+from tests.knowledge.search_support import learncity_search
 
 
 def test_cli_search_near_a_point_is_ordered_by_distance(tmp_path: Path):
-    environment = {
-        **os.environ,
-        "LEARNCITY_DATA_DIR": str(tmp_path),
-        "LEARNCITY_MODELS_DIR": str(REPOSITORY / ".data" / "models"),
-        "HF_HUB_OFFLINE": "1",
-    }
-    environment.pop("DATABASE_URL", None)
-    finished = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "search", "pottery", "--near", "31.23,121.47", "--json"],
-        cwd=REPOSITORY,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert finished.returncode == 0, finished.stderr[-2000:]
-    shown = json.loads(finished.stdout.strip().splitlines()[-1])
+    shown = learncity_search(["pottery", "--near", "31.23,121.47"], tmp_path)
     rows = shown["results"]
     matched = [row for row in rows if row["matched"]]
     assert len(matched) >= 3, rows
