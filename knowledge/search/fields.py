@@ -9,7 +9,9 @@
   and out of its name where they follow "in"/"en"/"на" ("... in English"); the glossary's
   language concepts say which words name which language.
 - `passages(item)`: what the dense vector is made of (`item_vectors.py`): a heading (name,
-  topics, place, amenities, district) and each sentence of the description.
+  topics, place, amenities, district) and each sentence of the description (`sentences.py`
+  says where one ends: not at "St." or "e.g.", not inside brackets, ...). The description is
+  cut before its teaching-language words are left out, which lower-cases it.
 - `name_text(item)`: name, address and district, the fields an exact question names
   ("Albion library", "library at 1515 Albion Road"): indexed apart so a match there can
   outrank many generic matches elsewhere.
@@ -21,6 +23,7 @@ import re
 
 from knowledge.documents import CatalogItem
 from knowledge.search.glossary import Glossary, get_glossary, normalise_text
+from knowledge.search.sentences import sentences
 
 # Which glossary concept names which language of instruction (ISO code).
 LANGUAGE_CONCEPTS = {
@@ -34,9 +37,6 @@ LANGUAGE_CONCEPTS = {
 }
 _EXTRA_WORDS = {"zh": ("chinese",)}  # "taught in Chinese": not a glossary term on its own
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-# A sentence ends at . ! ? before a space, unless the dot follows a lone capital (an initial:
-# "Lillian H. Smith"), or after a Chinese or Japanese full stop.
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)\s+|(?<=[。！？])")
 
 
 def index_text(item: CatalogItem) -> str:
@@ -53,18 +53,14 @@ def index_text(item: CatalogItem) -> str:
 def passages(item: CatalogItem) -> list[str]:
     """The texts the item's dense vector averages: a heading, then each description sentence,
     so one offer among many keeps its own direction (see `item_vectors.py`)."""
-    name, description = _without_teaching_language(item)
+    name = _without_teaching_language(item)[0]
     heading = [name, " ".join(item.topics)]
     if item.type == "space":
         heading += [item.place_name, " ".join(item.amenities)]
     heading.append(item.district)
     first = ", ".join(part for part in heading if part.strip())
-    return [text for text in (first, *sentences(description)) if text]
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of a text (one without an end mark is one sentence)."""
-    return [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
+    described = [_without_teaching_words(item, text) for text in sentences(item.description)]
+    return [" ".join(text.split()) for text in (first, *described) if text.strip()]
 
 
 def name_text(item: CatalogItem) -> str:
@@ -84,9 +80,19 @@ def _without_teaching_language(item: CatalogItem) -> tuple[str, str]:
     in_name, anywhere = patterns
     if in_name.search(normalise_text(name)):
         name = in_name.sub(" ", normalise_text(name))
-    if anywhere.search(normalise_text(description)):
-        description = anywhere.sub(" ", normalise_text(description))
-    return name, description
+    return name, _without_words(anywhere, description)
+
+
+def _without_teaching_words(item: CatalogItem, text: str) -> str:
+    """`text` (a part of the item's description) without the words naming its languages of
+    teaching."""
+    patterns = _teaching_patterns(get_glossary(), tuple(sorted(set(item.languages))))
+    return text if patterns is None else _without_words(patterns[1], text)
+
+
+def _without_words(words: re.Pattern[str], text: str) -> str:
+    normalised = normalise_text(text)
+    return words.sub(" ", normalised) if words.search(normalised) else text
 
 
 def _words_for(glossary: Glossary, language: str) -> list[str]:
