@@ -79,6 +79,13 @@ def password_hash_of(session: Session, name: str) -> str | None:
     return record.password_hash if record is not None else None
 
 
+def rehash_password(session: Session, name: str, password: str) -> None:
+    """Store a new hash of `password` (already checked) with today's parameters."""
+    record = session.get(StaffAccountRecord, name)
+    if record is not None:
+        record.password_hash = hash_password(password)
+
+
 def _account(record: StaffAccountRecord) -> StaffAccount:
     return StaffAccount(name=record.name, role=record.role, created_at=record.created_at)
 

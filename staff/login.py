@@ -15,10 +15,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.database import session_scope
-from staff.accounts import password_hash_of
+from staff.accounts import password_hash_of, rehash_password
 from staff.audit import record_action
 from staff.models import LoginFailureRecord
-from staff.passwords import dummy_hash, verify_password
+from staff.passwords import dummy_hash, needs_rehash, verify_password
 from staff.sessions import StaffSession, open_session
 
 WINDOW = timedelta(minutes=15)
@@ -70,6 +70,8 @@ def attempt_login(session: Session, name: str, password: str, address: str) -> L
         record_action(session, name or "-", "login_failed", name, address)
         return LoginResult(refusal=LoginRefused())
     session.execute(delete(LoginFailureRecord).where(LoginFailureRecord.staff_name == name))
+    if needs_rehash(stored):  # made with weaker parameters: the password is at hand now
+        rehash_password(session, name, password)
     token, staff_session = open_session(session, name)
     record_action(session, name, "login", "", address)
     return LoginResult(token=token, session=staff_session)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -38,11 +41,37 @@ def test_the_password_is_stored_only_as_a_salted_scrypt_hash(url: str) -> None:
 
     assert [name for name, _ in rows] == ["li", "mei"]
     hashes = [stored for _, stored in rows]
-    assert all(stored.startswith("scrypt$16384$8$1$") for stored in hashes), hashes
+    assert all(stored.startswith("scrypt$16384$8$5$") for stored in hashes), hashes
     assert all(PASSWORD not in stored for stored in hashes)
     assert hashes[0] != hashes[1], "the same password hashes differently (salt)"
     assert staff.verify_password(PASSWORD, hashes[0])
     assert not staff.verify_password(PASSWORD + "!", hashes[0])
+
+
+def test_a_hash_made_with_weaker_parameters_is_replaced_at_the_next_good_login(url: str) -> None:
+    salt = os.urandom(16)
+    key = hashlib.scrypt(PASSWORD.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    old = "$".join(
+        ["scrypt", "16384", "8", "1", *(base64.b64encode(v).decode() for v in (salt, key))]
+    )
+    sql = "UPDATE staff_accounts SET password_hash = :old WHERE name = 'mei'"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(sql), {"old": old})
+    engine.dispose()
+
+    with pytest.raises(staff.LoginRefused):
+        staff.log_in(url, "mei", PASSWORD + "!", "10.0.0.1")
+    assert _raw_rows(url, "SELECT password_hash FROM staff_accounts") == [(old,)], (
+        "not on a bad one"
+    )
+    staff.log_in(url, "mei", PASSWORD, "10.0.0.1")
+    [(stored,)] = _raw_rows(url, "SELECT password_hash FROM staff_accounts")
+
+    assert stored.startswith("scrypt$16384$8$5$") and stored != old
+    assert staff.verify_password(PASSWORD, stored)
+    staff.log_in(url, "mei", PASSWORD, "10.0.0.1")
+    assert _raw_rows(url, "SELECT password_hash FROM staff_accounts") == [(stored,)], "once"
 
 
 def test_a_role_outside_the_list_and_a_short_password_are_refused(url: str) -> None:
