@@ -3,9 +3,11 @@
 - Telegram: one `getWebhookInfo` call to the Bot API (read-only, no side effect). It answers
   whether the token is accepted, the mode (webhook or polling), how many updates wait, and
   Telegram's own last error delivering to our webhook.
-- WeChat: not probed. Its only call without an access token fetches a new token, which
-  replaces the one the gateway is sending with (one live token per app, about 2,000 fetches
-  a day); its trouble shows in the last errors below it on the page.
+- WeChat: one `stable_token` call in its normal mode (getStableAccessToken), which says
+  whether WeChat accepts the app id and secret. WeChat keeps that token apart from the one
+  `GET /cgi-bin/token` gives the gateway and does not renew it while it lives, so asking
+  changes nothing (10,000 a minute allowed). `/cgi-bin/token` itself would replace the
+  gateway's token, so it is never asked here.
 - Web chat: served by this gateway, so up when the page answers.
 """
 
@@ -45,6 +47,8 @@ async def channel_states(names: list[str], settings: Settings) -> list[ChannelSt
 async def _state(name: str, settings: Settings) -> ChannelState:
     if name == "telegram":
         return await _telegram(settings)
+    if name == "wechat":
+        return await _wechat(settings)
     if name == "web":
         return ChannelState(name, "up")
     return ChannelState(name, "unchecked")
@@ -78,6 +82,27 @@ async def _telegram(settings: Settings) -> ChannelState:
             else ""
         ),
     )
+
+
+async def _wechat(settings: Settings) -> ChannelState:
+    secret = settings.wechat_app_secret.get_secret_value()
+    body = {
+        "grant_type": "client_credential",
+        "appid": settings.wechat_app_id,
+        "secret": secret,
+        "force_refresh": False,
+    }
+    url = f"{settings.wechat_api_base_url.rstrip('/')}/cgi-bin/stable_token"
+    try:
+        async with httpx.AsyncClient(timeout=PROBE_SECONDS) as client:
+            response = await client.post(url, json=body)
+        answer: dict[str, Any] = response.json()
+    except (httpx.HTTPError, ValueError) as error:
+        return ChannelState("wechat", "down", problem=f"no answer ({type(error).__name__})")
+    if answer.get("access_token"):  # not kept: only whether WeChat gave one
+        return ChannelState("wechat", "up")
+    said = f"{answer.get('errcode', response.status_code)} {answer.get('errmsg', '')}".strip()
+    return ChannelState("wechat", "down", problem=_shown(said, secret))
 
 
 def _shown(text: str, token: str) -> str:

@@ -102,8 +102,8 @@ WORDS: dict[str, dict[str, str]] = {
         "channel_mode_polling": "polling",
         "channel_waiting": "{count} updates waiting",
         "channel_last_error": "last error {at}:",
-        "channels_hint": "Telegram is asked now (getWebhookInfo). WeChat is not asked: that "
-        "would replace the gateway's access token; its errors are in the list below.",
+        "channels_hint": "Asked now: Telegram (getWebhookInfo) and WeChat (stable_token, which "
+        "leaves the gateway's access token alone).",
         "task_health": "See whether Rasa, the action server and the channels are up.",
         "announce": "Announcements",
         "announce_intro": "Write the announcement in each language you can, then preview exactly "
@@ -243,8 +243,8 @@ WORDS: dict[str, dict[str, str]] = {
         "channel_mode_polling": "轮询模式",
         "channel_waiting": "{count} 条更新待取",
         "channel_last_error": "最近错误 {at}：",
-        "channels_hint": "Telegram 此刻已询问（getWebhookInfo）。微信不询问：那会替换网关正在使用的"
-        "access token；其错误见下方列表。",
+        "channels_hint": "此刻已询问：Telegram（getWebhookInfo）和微信（stable_token，不影响网关正在使用的 "
+        "access token）。",
         "task_health": "查看 Rasa、动作服务器和各渠道是否正常。",
         "announce": "发布通知",
         "announce_intro": "用您能写的每种语言写下通知，然后预览到底会发给谁。市民收到自己的语言，没有则英文，再没有则中文。",

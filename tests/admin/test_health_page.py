@@ -9,12 +9,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.admin.channel_status import channel_states
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import WebChannel
 from bot.gateway import create_app
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from tests.admin.console_support import console_app, log_in
 from tests.fakes.telegram_api import FakeTelegramApi
+from tests.fakes.wechat_api import FakeWeChatApi
 
 
 @pytest.fixture
@@ -117,3 +119,22 @@ async def test_telegram_is_asked_whether_it_accepts_the_token_and_what_waits(
     assert len(probes) == 2, (
         "the page and the API each asked once (a wrong token is refused unseen)"
     )
+
+
+async def test_wechat_is_asked_for_its_stable_token_leaving_the_gateways_token_alone() -> None:
+    with FakeWeChatApi(app_id="wx-health", app_secret="health-secret-kept") as wechat:
+        states = {}
+        for case, secret in (("accepted", "health-secret-kept"), ("refused", "wrong-secret-kept")):
+            settings = Settings(
+                wechat_app_id="wx-health",
+                wechat_app_secret=secret,  # type: ignore[arg-type]
+                wechat_api_base_url=wechat.base_url,
+            )
+            [states[case]] = await channel_states(["wechat"], settings)
+        fetches, checks = wechat.token_fetches, wechat.stable_token_checks
+
+    assert (states["accepted"].state, states["accepted"].problem) == ("up", "")
+    assert states["refused"].state == "down"
+    assert states["refused"].problem.startswith("40125 invalid appsecret"), states["refused"]
+    assert (fetches, checks) == (0, 1), "only the stable token was asked for, once accepted"
+    assert "secret-kept" not in str(states)

@@ -1,8 +1,9 @@
 """A local stand-in for WeChat's servers, both directions, speaking the real protocol.
 
 `FakeWeChatApi` is the API learncity calls: `GET /cgi-bin/token` (real JSON, counts fetches,
-can expire every token it issued) and `POST /cgi-bin/message/custom/send` (records messages,
-answers the real errcode/errmsg JSON: 40001, 42001, 43004, 45002, ...).
+can expire every token it issued), `POST /cgi-bin/stable_token` (the stable token, kept apart
+from the other as WeChat keeps it; counts checks) and `POST /cgi-bin/message/custom/send`
+(records messages, answers the real errcode/errmsg JSON: 40001, 42001, 43004, 45002, ...).
 
 `WeChatCallbacks` plays WeChat calling the account's server: it builds real-shaped message
 and event XML, signs it with the Token (and in safe mode encrypts it with the EncodingAESKey,
@@ -61,6 +62,7 @@ class FakeWeChatApi:
         self.app_secret = app_secret
         self.expires_in = 7200
         self.token_fetches = 0
+        self.stable_token_checks = 0
         self.messages: list[CustomerServiceMessage] = []
         self.rejected: list[dict[str, Any]] = []  # calls answered with a non-zero errcode
         self.unfollowed: set[str] = set()  # OpenIDs that answer 43004 require subscribe
@@ -71,6 +73,7 @@ class FakeWeChatApi:
         app = Starlette(
             routes=[
                 Route("/cgi-bin/token", self._token, methods=["GET"]),
+                Route("/cgi-bin/stable_token", self._stable_token, methods=["POST"]),
                 Route("/cgi-bin/message/custom/send", self._custom_send, methods=["POST"]),
             ]
         )
@@ -126,6 +129,20 @@ class FakeWeChatApi:
             token = f"ACCESS_TOKEN_{next(self._numbers)}_{os.urandom(6).hex()}"
             self._valid_tokens.add(token)
         return JSONResponse({"access_token": token, "expires_in": self.expires_in})
+
+    async def _stable_token(self, request: Request) -> JSONResponse:
+        """getStableAccessToken in its normal mode: the same token while it lives, and no
+        effect on the tokens `GET /cgi-bin/token` issued (WeChat keeps the two apart)."""
+        body = await request.json()
+        if body.get("grant_type") != "client_credential":
+            return self._error(40002, "invalid grant_type")
+        if body.get("appid") != self.app_id:
+            return self._error(40013, "invalid appid")
+        if body.get("secret") != self.app_secret:
+            return self._error(40125, "invalid appsecret")
+        with self._lock:
+            self.stable_token_checks += 1
+        return JSONResponse({"access_token": "STABLE_ACCESS_TOKEN_1", "expires_in": 7200})
 
     async def _custom_send(self, request: Request) -> JSONResponse:
         token = request.query_params.get("access_token", "")
