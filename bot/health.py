@@ -55,12 +55,22 @@ def _classify(
         return "refused"
 
 
+def _probe_client() -> httpx.Client:
+    """One client per probe, reused for every call of it: `httpx.get` builds a new client, and
+    with it a TLS context loading every trusted certificate, on each call (23 ms of CPU against
+    0.8 ms here; probes every 2 s of three servers were nearly all of an idle gateway's CPU).
+    No connection is kept, so each probe still opens its own, as a load balancer's would."""
+    return httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
+
+
 def rasa_outcome(url: str, token: str) -> ProbeOutcome:
     """Rasa's `/status` with the API token."""
 
+    client = _probe_client()
+
     def probe(timeout: float) -> Outcome:
         return _classify(
-            lambda: httpx.get(f"{url}/status", params={"token": token}, timeout=timeout),
+            lambda: client.get(f"{url}/status", params={"token": token}, timeout=timeout),
             lambda response: response.status_code == 200,
         )
 
@@ -83,10 +93,11 @@ def action_server_outcome(
         "version": sdk_version,  # without one, rasa-sdk warns on every call
     }
     headers = {"Authorization": f"Bearer {token}"}
+    client = _probe_client()
 
     def probe(timeout: float) -> Outcome:
         return _classify(
-            lambda: httpx.post(webhook_url, json=body, headers=headers, timeout=timeout),
+            lambda: client.post(webhook_url, json=body, headers=headers, timeout=timeout),
             lambda response: response.status_code == 200 and response.json()["events"] == [],
         )
 
