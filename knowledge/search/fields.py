@@ -14,7 +14,9 @@
   cut before its teaching-language words are left out, which lower-cases it.
 - `name_text(item)`: name, address and district, the fields an exact question names
   ("Albion library", "library at 1515 Albion Road"): indexed apart so a match there can
-  outrank many generic matches elsewhere.
+  outrank many generic matches elsewhere. Its words written in another script than Latin
+  are indexed in Latin letters too (`romanize.py`): "北山路" also as "beishan lu", so a
+  Latin-script question finds it, and a romanized question word meets it (`spelling.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 
 from knowledge.documents import CatalogItem
 from knowledge.search.glossary import Glossary, get_glossary, normalise_text
+from knowledge.search.romanize import romanized_text
 from knowledge.search.sentences import sentences
 
 # Which glossary concept names which language of instruction (ISO code).
@@ -68,6 +71,7 @@ def name_text(item: CatalogItem) -> str:
     parts = [_without_teaching_language(item)[0], item.address, item.district]
     if item.type == "space" and item.place_name != item.name:
         parts.append(item.place_name)
+    parts.append(romanized_text(" ".join(parts)))  # "北山路" also as "beishan lu" (romanize.py)
     return " \n".join(part for part in parts if part)
 
 

@@ -93,6 +93,13 @@ def _cut(text: str) -> list[str]:
     return _jieba.lcut_for_search(text)
 
 
+def cut_words(text: str) -> list[str]:
+    """A Chinese text cut into words once each (jieba's precise mode: "北山街道" -> 北山, 街道)."""
+    _cut("")
+    assert _jieba is not None
+    return _jieba.lcut(text)
+
+
 def in_chinese_dictionary(word: str) -> bool:
     """Whether jieba's dictionary knows `word` (a real Chinese word, not a typo)."""
     _cut("")

@@ -15,6 +15,15 @@ character, keeping a character that names something (陶意 -> 陶艺; 意课 st
 课 alone names nothing). A word jieba knows ("潜水", "养蜂") is never a typo. A mistyped
 character that jieba cuts off on its own is left to the one-character topics (瑜枷 -> 瑜伽).
 
+A word written in another script than Latin that is no typo of a known word is read as the
+known words its romanization (`romanize.py`) is or is a typo of: "Мария Щука" -> mariya
+shchuka -> "maria", "shchuka" (the Toronto branch "Maria A. Shchuka"). Only when the romanized
+word is not a common word of a Latin-script language (`ROMANIZED_COMMON_ZIPF`: "парк" ->
+"park" is not a name), and
+whether or not the word itself is common in its own language ("щука", a pike). Chinese words
+are not romanized: homophones are many, and pinyin rarely meets a Latin name ("阿尔比恩" ->
+"aerbien", not "albion").
+
 A word the language commonly uses is not a typo even when the catalog lacks it: "scuba
 diving" must not become "driving" and find a driving course. `wordfreq` (word frequencies
 for all seven languages) says which words are common (Zipf frequency at least
@@ -31,6 +40,7 @@ from collections.abc import Iterable
 
 from knowledge.search.glossary import Glossary
 from knowledge.search.lexical import in_chinese_dictionary, is_generic_character, tokenize
+from knowledge.search.romanize import romanized
 
 # Letters, with apostrophes inside a word (Ukrainian "комп'ютер", French "aujourd'hui"): a
 # word missing its apostrophe ("компютер") is one edit from the right one.
@@ -45,6 +55,10 @@ REAL_WORD_ZIPF = 3.0  # "libary", "pottry" 0; "diving" 4.0, "scuba" 3.3, "buceo"
 # name no topic, whatever a catalog's word counts say ("end" in one branch's "East End").
 # Topic words stay below: "class" 5.4, "book" 5.4, "computer" 5.0, "library" 4.9.
 EVERYDAY_WORD_ZIPF = 5.5
+# A romanized word this common in English, French or Spanish is a word, not a name: "park"
+# 5.2, "centre" 5.0, "library" 4.9, "yoga" 4.2 ("парк", "центр", "йога" are found through
+# the glossary). Names sit below: "albion" 3.4, "gerrard" 3.3 (Toronto branches).
+ROMANIZED_COMMON_ZIPF = 4.0
 _SCRIPT_LANGUAGES = (
     (re.compile(r"[\u0400-\u04ff]"), ("ru", "uk")),
     (re.compile(r"[\u0600-\u06ff]"), ("ar",)),
@@ -137,6 +151,21 @@ class Speller:
             return self._chinese_corrections(word)
         if not correctable(word):
             return []
+        found = self._closest(word)
+        if found and not is_common_word(word, language):
+            return found
+        return self._romanized_corrections(word)
+
+    def _romanized_corrections(self, word: str) -> list[str]:
+        """Known words `word` names in Latin letters ("мария" -> mariya -> maria), exact or as
+        close as a typo; never when the romanized word is a common word ("парк" -> park)."""
+        roman = romanized(word)
+        if not correctable(roman) or is_common_word(roman, zipf=ROMANIZED_COMMON_ZIPF):
+            return []
+        return [roman] if roman in self._known else self._closest(roman)
+
+    def _closest(self, word: str) -> list[str]:
+        """Known words one edit from `word` (two from a long one), closest first."""
         limit = 2 if len(word) >= LENGTH_FOR_TWO_EDITS else 1
         grams = _bigrams(word)
         shared: Counter[str] = Counter()
@@ -151,7 +180,7 @@ class Speller:
             distance = edit_distance(word, candidate, limit)
             if distance <= limit:
                 scored.append((distance, -count, candidate))
-        if not scored or is_common_word(word, language):
+        if not scored:
             return []
         scored.sort()
         return [candidate for _, _, candidate in scored[:MAX_CORRECTIONS]]
