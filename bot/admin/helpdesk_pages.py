@@ -111,7 +111,12 @@ class HelpdeskPages:
         if chat_id is None:
             return _bad_form(request, current, "chat_id")
         claimed = await run_in_threadpool(
-            self._change, current, "helpdesk_claim", chat_id, helpdesk.claim
+            self._change,
+            current,
+            "helpdesk_claim",
+            chat_id,
+            helpdesk.claim,
+            client_address(request),
         )
         if not claimed:
             return _to_queue("taken")
@@ -143,7 +148,13 @@ class HelpdeskPages:
 
         try:
             moved = await run_in_threadpool(
-                self._change, current, "helpdesk_transfer", chat_id, move, f" to {colleague}"
+                self._change,
+                current,
+                "helpdesk_transfer",
+                chat_id,
+                move,
+                client_address(request),
+                f" to {colleague}",
             )
         except helpdesk.DeskError as error:
             return _refused(request, current, str(error), chat_id)
@@ -234,12 +245,16 @@ class HelpdeskPages:
         action: str,
         chat_id: int,
         change: Callable[[Any, int, str], bool],
+        address: str,
         detail: str = "",
     ) -> bool:
+        """Claim or transfer, audited with where the request came from (as the end is)."""
         with helpdesk.one_writer(self.database_url), session_scope(self.database_url) as session:
             done = change(session, chat_id, current.staff_name)
             if done:
-                staff.record_action(session, current.staff_name, action, f"chat {chat_id}{detail}")
+                staff.record_action(
+                    session, current.staff_name, action, f"chat {chat_id}{detail}", address
+                )
             return done
 
     def _answer(

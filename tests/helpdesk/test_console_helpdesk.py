@@ -27,6 +27,7 @@ from tests.helpdesk.support import (
 
 NOT_YOURS = "/admin/helpdesk?notice=not_yours"
 ACCOUNTS = {"ana": "helpdesk", "bo": "helpdesk", "mei": "admin", "pat": "planner"}
+STAFF_ADDRESS = "198.51.100.7"
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ async def console(database_url: str) -> AsyncIterator[tuple[object, str]]:
 
 
 def _client(app: object) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 41000))  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app, client=(STAFF_ADDRESS, 41000))  # type: ignore[arg-type]
     return httpx.AsyncClient(transport=transport, base_url="http://gateway")
 
 
@@ -57,10 +58,13 @@ def _refusal(response: httpx.Response) -> tuple[int, str, str]:
     return response.status_code, html.unescape(heading.group(1)), html.unescape(reason.group(1))
 
 
-def _audit(url: str) -> list[tuple[str, str, str]]:
+def _audit(url: str) -> list[tuple[str, str, str, str]]:
+    """(who, what, which chat, from where) of every help-desk action, oldest first."""
     with session_scope(url) as session:
         entries = staff.audit_entries(session)
-    return [(e.actor, e.action, e.target) for e in reversed(entries) if e.action != "login"]
+    return [
+        (e.actor, e.action, e.target, e.address) for e in reversed(entries) if e.action != "login"
+    ]
 
 
 async def test_a_helpdesk_member_claims_answers_and_ends_a_web_chat(console) -> None:
@@ -110,8 +114,8 @@ async def test_a_helpdesk_member_claims_answers_and_ends_a_web_chat(console) -> 
         ("desk", helpdesk.desk_text("resumed", "uk"), True),
     ]
     assert _audit(url) == [
-        ("ana", "helpdesk_claim", f"chat {ticket.chat_id}"),
-        ("ana", "helpdesk_end", f"chat {ticket.chat_id}"),
+        ("ana", "helpdesk_claim", f"chat {ticket.chat_id}", STAFF_ADDRESS),
+        ("ana", "helpdesk_end", f"chat {ticket.chat_id}", STAFF_ADDRESS),
     ]
     await client.aclose()
 
@@ -195,8 +199,8 @@ async def test_a_transfer_moves_the_chat_to_a_colleague_and_is_audited(console) 
         "location"
     ] == NOT_YOURS
     assert _audit(url) == [
-        ("ana", "helpdesk_claim", f"chat {ticket.chat_id}"),
-        ("ana", "helpdesk_transfer", f"chat {ticket.chat_id} to bo"),
+        ("ana", "helpdesk_claim", f"chat {ticket.chat_id}", STAFF_ADDRESS),
+        ("ana", "helpdesk_transfer", f"chat {ticket.chat_id} to bo", STAFF_ADDRESS),
     ]
     await ana.aclose()
     await bo.aclose()
@@ -270,6 +274,6 @@ async def test_admins_set_office_hours_and_bad_hours_name_the_part(console) -> N
         "/admin/helpdesk/hours", data={"csrf_token": ana_token, "hours": "mon 09:00-10:00"}
     )
     assert refused.status_code == 403
-    assert ("mei", "helpdesk_hours", ALWAYS_OPEN) in _audit(url)
+    assert ("mei", "helpdesk_hours", ALWAYS_OPEN, STAFF_ADDRESS) in _audit(url)
     await mei.aclose()
     await ana.aclose()
