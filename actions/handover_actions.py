@@ -55,13 +55,18 @@ def failed_before(events: Sequence[dict[str, Any]]) -> bool:
 def recent_turns(
     events: Sequence[dict[str, Any]], limit: int = CONTEXT_TURNS
 ) -> list[dict[str, str]]:
-    """The last turns before this one, as the staff read them: who said what."""
+    """The last turns before this one, as the staff read them: who said what. A pressed
+    button is shown by the title the citizen read (in their language), not by its payload."""
     turns: list[dict[str, str]] = []
+    titles: dict[str, str] = {}  # payload -> title of the buttons the bot showed so far
     for event in events:
         if event.get("event") == "user" and event.get("text"):
-            turns.append({"who": "citizen", "text": str(event["text"])[:500]})
+            said = str(event["text"])
+            turns.append({"who": "citizen", "text": titles.get(said.strip(), said)[:500]})
         elif event.get("event") == "bot":
-            text = event.get("text") or _reply_text(event.get("data") or {})
+            data = event.get("data") or {}
+            titles.update(_button_titles(data))
+            text = event.get("text") or _reply_text(data)
             if text:
                 turns.append({"who": "bot", "text": str(text)[:500]})
     return turns[:-1][-limit:] if turns and turns[-1]["who"] == "citizen" else turns[-limit:]
@@ -106,6 +111,22 @@ def _channel(turn: Turn) -> str:
 
 
 def _reply_text(data: dict[str, Any]) -> str:
+    reply = _learncity_reply(data)
+    return str(reply.get("text") or "") if reply else ""
+
+
+def _button_titles(data: dict[str, Any]) -> dict[str, str]:
+    """{payload: title} of a bot turn's buttons, whether Rasa's own or in our JSON reply."""
+    reply = _learncity_reply(data)
+    buttons = [*(data.get("buttons") or []), *(reply.get("buttons") or [])] if data else []
+    return {
+        str(button["payload"]).strip(): str(button["title"])
+        for button in buttons
+        if isinstance(button, dict) and button.get("payload") and button.get("title")
+    }
+
+
+def _learncity_reply(data: dict[str, Any]) -> dict[str, Any]:
     custom = data.get("custom") if isinstance(data, dict) else None
     reply = custom.get(JSON_KEY) if isinstance(custom, dict) else None
-    return str(reply.get("text") or "") if isinstance(reply, dict) else ""
+    return reply if isinstance(reply, dict) else {}

@@ -50,3 +50,32 @@ def test_the_offer_carries_the_guidance_topic_that_needs_a_person() -> None:
     assert (
         person_button("ar", "qualifications").payload == '/request_human{"topic": "qualifications"}'
     )
+
+
+def test_a_pressed_button_is_shown_to_the_staff_by_the_title_the_citizen_read() -> None:
+    guidance = '/migrant_guidance{"topic": "qualifications"}'
+    offer = {
+        "event": "bot",
+        "text": None,
+        "data": {
+            "buttons": None,
+            "custom": {
+                "learncity": {
+                    "text": "Bienvenue ! Par quoi commencer ?",
+                    "buttons": [{"title": "Faire reconnaître un diplôme", "payload": guidance}],
+                }
+            },
+        },
+    }
+    rasa_buttons = {"event": "bot", "text": "Menu",
+                    "data": {"buttons": [{"title": "Nouveaux arrivants", "payload": "/migrant_guidance"}]}}  # fmt: skip
+    events = [_user("/migrant_guidance"), offer, _user(guidance), rasa_buttons,
+              _user("/migrant_guidance"), _user("/unknown_payload"), _user("talk to a person")]  # fmt: skip
+    assert [turn["text"] for turn in recent_turns(events)] == [
+        "/migrant_guidance",  # pressed before any button with that payload was shown
+        "Bienvenue ! Par quoi commencer ?",
+        "Faire reconnaître un diplôme",
+        "Menu",
+        "Nouveaux arrivants",
+        "/unknown_payload",
+    ]
