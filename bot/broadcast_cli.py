@@ -27,6 +27,7 @@ from core.settings import Settings, get_settings
 from nlu.language import SUPPORTED_LANGUAGES
 
 if TYPE_CHECKING:
+    from bot.admin.event_choice import EventChoice
     from bot.broadcasts import Announcement
 
 EXIT_SOME_FAILED = 1
@@ -72,8 +73,16 @@ def add_broadcast_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
         help="only citizens subscribed to this district (or to all), e.g. Nanhu; default: everyone",
     )
     parser.add_argument(
+        "--event",
         "--event-id",
-        help="the catalog event this announces; also makes re-runs recognise the announcement",
+        dest="event_id",
+        metavar="ID",
+        help=(
+            "the catalog event this announces (an unknown id is refused): without --text the "
+            "text in every language is its name, next date, time and place; without --topic "
+            "and --district only subscribers of its topics and district get it; each citizen "
+            "gets an event's announcements once"
+        ),
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="count who would get it; send and record nothing"
@@ -127,6 +136,23 @@ def command_broadcast(args: argparse.Namespace) -> int:
     }
     if args.text:
         texts.setdefault(args.language, args.text)
+    if args.event_id:
+        event = _event(args.event_id)
+        if event is None:
+            print(
+                f"error: --event {args.event_id}: the catalog has no event with this id "
+                "(the ids are in the console's catalog page and announcement form)",
+                file=sys.stderr,
+            )
+            return 2
+        from bot.admin.event_choice import starting_texts
+        from knowledge.city import load_city
+
+        if not any(text.strip() for text in texts.values()):
+            texts = starting_texts(event, load_city())
+        if args.topic is None and args.district is None:
+            args.topic = event.narrowing_topic or None
+            args.district = event.district or None
     if not any(text.strip() for text in texts.values()):
         print(
             "error: give the announcement with --text TEXT (and --text-zh, --text-es, … for "
@@ -179,6 +205,18 @@ def command_broadcast(args: argparse.Namespace) -> int:
     return EXIT_SOME_FAILED if summary["failed"] or summary["unknown"] else 0
 
 
+def _event(event_id: str) -> EventChoice | None:
+    """The catalog event `event_id`, read as the console's announcement form reads it."""
+    from bot.admin.event_choice import event_by_id
+    from core.database import session_scope, upgrade_database
+    from knowledge.city import load_city
+
+    url = get_settings().sqlalchemy_url
+    upgrade_database(url)
+    with session_scope(url) as session:
+        return event_by_id(session, load_city(), event_id)
+
+
 def _dry_run(announcement: Announcement, settings: Settings, resend_unknown: bool) -> dict:
     from bot.broadcasts import broadcast
     from core.database import session_scope
@@ -204,7 +242,7 @@ def _submit_and_wait(
     send_at: datetime | None,
 ) -> dict:
     """Store the announcement; then wait for the workers' report (or be the worker)."""
-    from bot.broadcast_jobs import DONE, announcement_status, submit
+    from bot.broadcast_jobs import CANCELLED, DONE, announcement_status, submit
     from core.database import session_scope
 
     started = time.monotonic()
@@ -220,7 +258,7 @@ def _submit_and_wait(
 
         def done() -> bool:
             with session_scope(settings.sqlalchemy_url) as session:
-                return announcement_status(session, announcement_id) == DONE
+                return announcement_status(session, announcement_id) in (DONE, CANCELLED)
 
         if settings.redis_url:
             _wait_for_workers(settings, announcement_id, started, done)

@@ -42,8 +42,10 @@ from bot.broadcasts import INTERRUPTED, Announcement
 from bot.models import BroadcastDelivery
 from core.database import Base
 
-# Announcement states: waiting for its time, being split into chunks, chunks out, all sent.
+# Announcement states: waiting for its time, being split into chunks, chunks out, all sent;
+# or cancelled while it waited (never sent).
 SCHEDULED, PLANNING, SENDING_CHUNKS, DONE = "scheduled", "planning", "sending", "done"
+CANCELLED = "cancelled"
 # Chunk states.
 PENDING, RUNNING, FINISHED = "pending", "running", "done"
 PLANNING_LEASE = timedelta(seconds=60)
@@ -128,7 +130,7 @@ def submit(
         select(AnnouncementRow.id)
         .where(
             AnnouncementRow.announcement_key == announcement.key,
-            AnnouncementRow.status != DONE,
+            AnnouncementRow.status.notin_((DONE, CANCELLED)),
         )
         .order_by(AnnouncementRow.id)
         .limit(1)
@@ -149,6 +151,20 @@ def submit(
     session.add(row)
     session.commit()
     return row.id
+
+
+def cancel(session: Session, announcement_id: int) -> bool:
+    """Cancel an announcement no worker has taken yet; False when it has (or is no longer
+    scheduled). A worker takes one only by changing `scheduled` to `planning` in one
+    compare-and-set (`claim_due`), so once this commits none can, and if one took it first
+    this changes nothing."""
+    changed = session.execute(
+        update(AnnouncementRow)
+        .where(AnnouncementRow.id == announcement_id, AnnouncementRow.status == SCHEDULED)
+        .values(status=CANCELLED, finished_at=utc_now())
+    ).rowcount
+    session.commit()
+    return bool(changed)
 
 
 def claim_due(session: Session, holder: str) -> AnnouncementRow | None:
@@ -407,6 +423,7 @@ class Progress:
     texts: dict[str, str]
     topic: str | None
     district: str | None
+    event_id: str | None
     matched: int
     already_sent: int
     to_send: int
@@ -453,6 +470,7 @@ def progress(session: Session, announcement_id: int) -> Progress | None:
         texts=json.loads(row.texts),
         topic=row.topic,
         district=row.district,
+        event_id=row.event_id,
         matched=row.matched,
         already_sent=row.already_sent,
         to_send=row.to_send,
