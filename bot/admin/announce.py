@@ -32,9 +32,10 @@ import citizens
 import staff
 from bot.admin.access import client_address
 from bot.admin.announce_words import announce_words
+from bot.admin.event_choice import EventChoice, event_by_id, starting_texts, upcoming_events
 from bot.admin.i18n import request_language
 from bot.admin.pages import render
-from bot.broadcast_jobs import progress, recent_announcements, submit
+from bot.broadcast_jobs import cancel, progress, recent_announcements, submit
 from bot.broadcasts import Announcement, broadcast
 from citizens.models import EventSubscription
 from core.database import session_scope
@@ -70,12 +71,41 @@ class AnnouncePages:
             page("/announce/preview", self.announce_preview, **post),
             page("/announce/send", self.announce_send, **post),
             page("/announce/progress", self.announce_progress, **organizers),
+            page("/announce/cancel", self.announce_cancel, **post),
             page("/announcements", self.announcements, **organizers),
             page("/api/announcement", self.announcement_api, **organizers),
         ]
 
     async def announce_form(self, request: Request, current: staff.StaffSession) -> Response:
-        return await self._page(request, current, texts={}, topic="", district="", send_at="")
+        """The empty form; with ?event=ID the event's starting texts and narrowing, previewed."""
+        event_id = request.query_params.get("event", "").strip()[:120]
+        empty: dict[str, Any] = {"texts": {}, "topic": "", "district": "", "send_at": ""}
+        if not event_id:
+            return await self._page(request, current, **empty)
+        event = await run_in_threadpool(self._event, event_id)
+        if event is None:
+            return await self._page(
+                request, current, **empty, unknown_event=event_id, status_code=404
+            )
+        from knowledge.city import load_city
+
+        texts = starting_texts(event, load_city())
+        announcement = Announcement(
+            texts=texts,
+            topic=event.narrowing_topic or None,
+            district=event.district or None,
+            event_id=event.id,
+        )
+        return await self._page(
+            request,
+            current,
+            texts=texts,
+            topic=event.narrowing_topic,
+            district=event.district,
+            send_at="",
+            event=event,
+            preview=await self._preview(announcement),
+        )
 
     async def announce_preview(self, request: Request, current: staff.StaffSession) -> Response:
         return await self._preview_or_send(request, current, send=False)
@@ -88,13 +118,39 @@ class AnnouncePages:
         state = await run_in_threadpool(self._progress, request.query_params.get("id", ""))
         if state is None:
             return RedirectResponse("/admin/announcements", status_code=303)
+        names = await run_in_threadpool(self._event_names, [state])
         return render(
             request,
             "announce_progress.html",
             current=current,
             b=announce_words(request),
             state=state,
+            event_name=names.get(state["event_id"] or "", ""),
+            cancelled=request.query_params.get("cancelled") == "1",
+            too_late=request.query_params.get("too_late") == "1",
         )
+
+    async def announce_cancel(self, request: Request, current: staff.StaffSession) -> Response:
+        """Cancel a scheduled announcement before a worker takes it; audited either way."""
+        announcement_id = request.state.form.get("id", "")
+        if not announcement_id.isdigit() or len(announcement_id) > 12:
+            return RedirectResponse("/admin/announcements", status_code=303)
+        cancelled = await run_in_threadpool(
+            self._cancel, int(announcement_id), current, client_address(request)
+        )
+        outcome = "cancelled" if cancelled else "too_late"
+        return RedirectResponse(
+            f"/admin/announce/progress?id={announcement_id}&{outcome}=1", status_code=303
+        )
+
+    def _cancel(self, announcement_id: int, current: staff.StaffSession, address: str) -> bool:
+        with session_scope(self.database_url) as session:
+            cancelled = cancel(session, announcement_id)
+            action = "broadcast_cancel" if cancelled else "broadcast_cancel_refused"
+            staff.record_action(
+                session, current.staff_name, action, f"announcement {announcement_id}", address
+            )
+        return cancelled
 
     async def announcement_api(self, request: Request, current: staff.StaffSession) -> Response:
         """The progress as JSON: delivered / unreachable / failed / unknown / left and the rate."""
@@ -112,17 +168,41 @@ class AnnouncePages:
             with session_scope(self.database_url) as session:
                 return [item.as_dict() for item in recent_announcements(session)]
 
+        items = await run_in_threadpool(read)
         return render(
             request,
             "announcements.html",
             current=current,
             b=announce_words(request),
-            items=await run_in_threadpool(read),
+            items=items,
+            event_names=await run_in_threadpool(self._event_names, items),
         )
+
+    def _event_names(self, items: list[dict[str, Any]]) -> dict[str, str]:
+        """{event id: its name in the catalog} for the announcements about an event."""
+        import knowledge
+
+        ids = [item["event_id"] for item in items if item.get("event_id")]
+        if not ids:
+            return {}
+        with session_scope(self.database_url) as session:
+            return {event.id: event.name for event in knowledge.items_by_ids(session, ids)}
 
     def _topics(self) -> list[tuple[str, int]]:
         with session_scope(self.database_url) as session:
             return subscribed_topics(session)
+
+    def _event(self, event_id: str) -> EventChoice | None:
+        from knowledge.city import load_city
+
+        with session_scope(self.database_url) as session:
+            return event_by_id(session, load_city(), event_id)
+
+    def _events(self, words: str) -> list[EventChoice]:
+        from knowledge.city import load_city
+
+        with session_scope(self.database_url) as session:
+            return upcoming_events(session, load_city(), words=words)
 
     def _progress(self, announcement_id: str) -> dict[str, Any] | None:
         if not announcement_id.isdigit() or len(announcement_id) > 12:
@@ -143,14 +223,28 @@ class AnnouncePages:
         district = form.get("district", "").strip()[:120]
         send_at_text = form.get("send_at", "").strip()[:40]
         chosen = {language: text for language, text in texts.items() if text.strip()}
-        fields = {"texts": texts, "topic": topic, "district": district, "send_at": send_at_text}
+        fields: dict[str, Any] = {
+            "texts": texts,
+            "topic": topic,
+            "district": district,
+            "send_at": send_at_text,
+        }
+        event_id = form.get("event_id", "").strip()[:120]
+        if event_id:
+            fields["event"] = await run_in_threadpool(self._event, event_id)
+            if fields["event"] is None:
+                return await self._page(
+                    request, current, **fields, unknown_event=event_id, status_code=400
+                )
         if not chosen:
             return await self._page(request, current, **fields, missing_text=True, status_code=400)
         try:
             send_at = _city_time(send_at_text) if send_at_text else None
         except ValueError:
             return await self._page(request, current, **fields, bad_send_at=True, status_code=400)
-        announcement = Announcement(texts=chosen, topic=topic or None, district=district or None)
+        announcement = Announcement(
+            texts=chosen, topic=topic or None, district=district or None, event_id=event_id or None
+        )
         if send:
             announcement_id = await run_in_threadpool(
                 self._submit, announcement, send_at, current, client_address(request)
@@ -177,7 +271,7 @@ class AnnouncePages:
             target = (
                 f"announcement {announcement_id} {announcement.key} "
                 f"topic={announcement.topic or '-'} district={announcement.district or '-'} "
-                f"at={when}"
+                f"event={announcement.event_id or '-'} at={when}"
             )
             staff.record_action(session, current.staff_name, "broadcast_send", target, address)
         return announcement_id
@@ -208,6 +302,8 @@ class AnnouncePages:
         district: str,
         send_at: str,
         preview: Preview | None = None,
+        event: EventChoice | None = None,
+        unknown_event: str = "",
         missing_text: bool = False,
         bad_send_at: bool = False,
         status_code: int = 200,
@@ -217,6 +313,8 @@ class AnnouncePages:
         city = load_city()
         language = request_language(request)
         topics = await run_in_threadpool(self._topics)
+        event_words = request.query_params.get("events_q", "").strip()[:100]
+        events = await run_in_threadpool(self._events, event_words)
         return render(
             request,
             "announce.html",
@@ -230,6 +328,10 @@ class AnnouncePages:
             send_at=send_at,
             districts=[(key, city.district_name(key, language)) for key in city.district_keys],
             preview=preview,
+            event=event,
+            events=events,
+            event_words=event_words,
+            unknown_event=unknown_event,
             missing_text=missing_text,
             bad_send_at=bad_send_at,
             status_code=status_code,

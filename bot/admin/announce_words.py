@@ -43,6 +43,24 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "compose": "Compose another announcement",
         "topic_subscribers": "{count} subscribed",
         "recipients_of_text": "will get this text: {count}",
+        "event": "About an event (optional)",
+        "event_search": "Find an upcoming event (words of its name, place, district or topic)",
+        "event_filter": "Find",
+        "event_pick": "Upcoming events, soonest first, in city time ({count})",
+        "event_use": "Use this event",
+        "event_none": "No upcoming event in the catalog matches.",
+        "event_unknown": "There is no event with the id {id} in the catalog.",
+        "event_chosen": "Announcing the event {name} ({when}).",
+        "event_narrowing": "The texts below are a starting point: edit them. The recipients are "
+        "narrowed to the event's topics and district; change Topic and District and preview "
+        "again to reach others. Each citizen gets an event's announcements once.",
+        "event_drop": "Announce without an event",
+        "event_column": "Event",
+        "status_cancelled": "cancelled",
+        "cancel": "Cancel this announcement",
+        "cancelled": "Announcement {id} is cancelled: it will not be sent.",
+        "cancel_too_late": "Announcement {id} has already started (or was cancelled): it can "
+        "no longer be cancelled.",
     },
     "zh": {
         "send_at": "发送时间（城市时间）",
@@ -75,6 +93,22 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "compose": "撰写新通知",
         "topic_subscribers": "{count} 人订阅",
         "recipients_of_text": "将收到这段文字：{count}",
+        "event": "关于某个活动（可选）",
+        "event_search": "查找即将举行的活动（名称、地点、区或主题中的词）",
+        "event_filter": "查找",
+        "event_pick": "即将举行的活动，按时间先后，城市时间（{count} 个）",
+        "event_use": "选用此活动",
+        "event_none": "目录中没有符合的即将举行的活动。",
+        "event_unknown": "目录中没有编号为 {id} 的活动。",
+        "event_chosen": "通知活动：{name}（{when}）。",
+        "event_narrowing": "下面的文字只是初稿，请修改。收件人已限定为该活动的主题和区；"
+        "修改“主题”和“区”并重新预览即可通知其他人。同一活动的通知每位市民只收到一次。",
+        "event_drop": "不关联活动",
+        "event_column": "活动",
+        "status_cancelled": "已取消",
+        "cancel": "取消此通知",
+        "cancelled": "通知 {id} 已取消，不会发送。",
+        "cancel_too_late": "通知 {id} 已开始发送（或已取消），无法再取消。",
     },
 }
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 import httpx
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
 import staff
@@ -18,7 +19,7 @@ PASSWORD = "a long secret 42"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def console_app(database_url: str, accounts: dict[str, str]) -> tuple[object, Conversation]:
+def console_app(database_url: str, accounts: dict[str, str]) -> tuple[Starlette, Conversation]:
     """The real gateway app (no Rasa behind it) with `accounts` {name: role} on the database."""
     upgrade_database(database_url)
     with session_scope(database_url) as session:

@@ -8,6 +8,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const words = JSON.parse(panel.dataset.statusWords || "{}");
   const fields = ["matched", "to_send", "delivered", "unreachable", "failed", "unknown", "left", "rate"];
   const status = document.getElementById("status");
+  const FINISHED = ["done", "cancelled"];
 
   async function refresh() {
     let state;
@@ -26,11 +27,14 @@ document.addEventListener("DOMContentLoaded", () => {
       status.dataset.status = state.status;
       status.textContent = words[state.status] || state.status;
     }
-    return state.status !== "done";
+    // A worker took it: it can no longer be cancelled (the server refuses it too).
+    const cancelForm = document.getElementById("cancel-form");
+    if (cancelForm && state.status !== "scheduled") cancelForm.hidden = true;
+    return !FINISHED.includes(state.status);
   }
 
   async function loop() {
     if (await refresh()) setTimeout(loop, 1000);
   }
-  if (status && status.dataset.status !== "done") setTimeout(loop, 1000);
+  if (status && !FINISHED.includes(status.dataset.status)) setTimeout(loop, 1000);
 });
