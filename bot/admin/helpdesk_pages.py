@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ from helpdesk.desk import ChatSummary
 
 logger = logging.getLogger(__name__)
 ROLES = ("helpdesk",)  # and admins, as everywhere in the console
+WECHAT_WINDOW_CLOSED = "wechat_window_closed"  # kept as the reason; worded by the console
 PageFactory = Callable[..., Route]
 
 
@@ -87,6 +89,7 @@ class HelpdeskPages:
             h=_words(request),
             notice=_notice(request),
             canned=helpdesk.canned_answers(),
+            errors={line.id: _error_words(_words(request), line) for line in state["lines"]},
             **state,
         )
 
@@ -101,7 +104,7 @@ class HelpdeskPages:
                 "queue": [summary.as_dict(now) for summary in state["queue"]],
                 "mine": [summary.as_dict(now) for summary in state["mine"]],
                 "chat": chat.as_dict(now) if chat is not None else None,
-                "messages": [_line(line) for line in state["lines"]],
+                "messages": [_line(line, _words(request)) for line in state["lines"]],
             },
             headers={"cache-control": "no-store"},
         )
@@ -203,7 +206,8 @@ class HelpdeskPages:
                 try:
                     await sender.send(answer.recipient_id, [reply])
                 except RecipientUnreachableError as error:
-                    await run_in_threadpool(self._mark, answer.id, str(error) or "unreachable")
+                    reason = _unreachable_reason(answer.channel, str(error))
+                    await run_in_threadpool(self._mark, answer.id, reason)
                     continue
                 except Exception:
                     # Kept undelivered: the next answer or end tries again, still in order.
@@ -341,7 +345,21 @@ def _notice(request: Request) -> str | None:
     return notice if notice in HELPDESK_WORDS["en"] else None
 
 
-def _line(line: helpdesk.ChatLine) -> dict[str, Any]:
+def _unreachable_reason(channel: str, error: str) -> str:
+    """What is kept for an answer the channel refused: WeChat's 45015 (its 48-hour window for
+    customer-service messages closed) as a code the console words, else the channel's words."""
+    if channel == "wechat" and re.search(r"\b45015\b", error):
+        return WECHAT_WINDOW_CLOSED
+    return error or "unreachable"
+
+
+def _error_words(h: dict[str, str], line: helpdesk.ChatLine) -> str:
+    """Why an answer was not delivered, in the console's language when the desk knows it."""
+    error = line.delivery_error or ""
+    return h.get(f"error_{error}", error)
+
+
+def _line(line: helpdesk.ChatLine, h: dict[str, str]) -> dict[str, Any]:
     return {
         "id": line.id,
         "author": line.author,
@@ -349,7 +367,7 @@ def _line(line: helpdesk.ChatLine) -> dict[str, Any]:
         "text": line.text,
         "at": line.at.isoformat(),
         "delivered": line.delivered,
-        "error": line.delivery_error,
+        "error": _error_words(h, line) if line.delivery_error else None,
     }
 
 

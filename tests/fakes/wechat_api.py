@@ -66,6 +66,7 @@ class FakeWeChatApi:
         self.messages: list[CustomerServiceMessage] = []
         self.rejected: list[dict[str, Any]] = []  # calls answered with a non-zero errcode
         self.unfollowed: set[str] = set()  # OpenIDs that answer 43004 require subscribe
+        self.out_of_window: set[str] = set()  # OpenIDs silent for 48 h: 45015
         self._valid_tokens: set[str] = set()
         self._expired_tokens: set[str] = set()
         self._numbers = itertools.count(1)
@@ -162,6 +163,8 @@ class FakeWeChatApi:
             return self._error(47001, "data format error")
         if touser in self.unfollowed:
             return self._error(43004, "require subscribe")
+        if touser in self.out_of_window:
+            return self._error(45015, "response out of time limit or subscription is canceled")
         if len(content.encode("utf-8")) > CONTENT_LIMIT_BYTES:
             return self._error(45002, "content size out of limit")
         with self._lock:
