@@ -134,8 +134,8 @@ class HelpdeskPages:
             put = await run_in_threadpool(
                 self._answer, chat_id, current.staff_name, form.get("text", ""), form.get("canned")
             )
-        except helpdesk.DeskError as error:
-            return _refused(request, current, str(error), chat_id)
+        except helpdesk.DeskError as error:  # what they wrote is shown back, not lost
+            return _refused(request, current, str(error), chat_id, form.get("text", ""))
         await self._delivered(chat_id, put)
         return _to_chat(chat_id, None)
 
@@ -381,9 +381,14 @@ def _to_queue(notice: str) -> Response:
 
 
 def _refused(
-    request: Request, current: staff.StaffSession, reason: str, chat_id: int | None
+    request: Request,
+    current: staff.StaffSession,
+    reason: str,
+    chat_id: int | None,
+    unsent: str = "",
 ) -> Response:
-    """A readable page saying why the desk refused a form (nothing changed), with a way back."""
+    """A readable page saying why the desk refused a form (nothing changed), with a way back
+    and the answer the staff member wrote, if any, to copy."""
     return render(
         request,
         "helpdesk_refused.html",
@@ -391,6 +396,7 @@ def _refused(
         h=_words(request),
         reason=reason,
         chat_id=chat_id,
+        unsent=unsent.strip(),
         status_code=400,
     )
 

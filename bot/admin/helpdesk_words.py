@@ -56,6 +56,7 @@ HELPDESK_WORDS: dict[str, dict[str, str]] = {
         "refused_title": "The help desk could not do that",
         "refused_intro": "Nothing was changed. The reason:",
         "back_to_chat": "Back to chat {id}",
+        "unsent": "Your answer, not sent (copy it to send it later):",
         "live": "Updates every few seconds.",
     },
     "zh": {
@@ -110,6 +111,7 @@ HELPDESK_WORDS: dict[str, dict[str, str]] = {
         "refused_title": "服务台无法完成此操作",
         "refused_intro": "没有做任何更改。原因：",
         "back_to_chat": "返回对话 {id}",
+        "unsent": "您的回复（未发送，可复制后再发送）：",
         "live": "每隔几秒自动更新。",
     },
 }

@@ -249,6 +249,8 @@ async def test_wechat_answers_are_refused_after_48_hours_of_silence(console) -> 
     assert (status, title) == (400, "The help desk could not do that")
     assert "48 hours" in reason
     assert f'href="/admin/helpdesk/chat?id={ticket.chat_id}"' in refused.text, "a way back"
+    unsent = re.search(r'<textarea id="unsent"[^>]*>(.*?)</textarea>', refused.text, re.S)
+    assert unsent and unsent.group(1) == "您好", "what the staff member wrote is shown back"
     assert chat_lines_of(url, ticket.chat_id) == []
     await ana.aclose()
 
