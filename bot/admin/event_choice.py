@@ -36,6 +36,12 @@ _WORDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "uk": ("Коли", "Де", ("пн", "вт", "ср", "чт", "пт", "сб", "нд")),
 }
 _COLON = {"zh": "：", "fr": " : "}
+_RIGHT_TO_LEFT = ("ar",)
+
+
+def _isolated(text: str) -> str:
+    """`text` as a left-to-right island inside a right-to-left line (Unicode LRI … PDI)."""
+    return f"\u2066{text}\u2069"
 
 
 @dataclass(frozen=True)
@@ -110,11 +116,17 @@ def starting_texts(event: EventChoice, city: City) -> dict[str, str]:
     texts = {}
     for language, (when_word, where_word, weekdays) in _WORDS.items():
         colon = _COLON.get(language, ": ")
+        # In Arabic the date and a Latin place are isolated left-to-right (LRI … PDI), else
+        # "2026-12-12 14:00–16:00" reads "16:00–14:00 12-12-2026" in a right-to-left line.
+        ltr = _isolated if language in _RIGHT_TO_LEFT else str
         lines = [event.name]
         if event.starts is not None:
-            lines.append(f"{when_word}{colon}{weekdays[event.starts.weekday()]} {event.when()}")
+            weekday = weekdays[event.starts.weekday()]
+            lines.append(f"{when_word}{colon}{weekday} {ltr(event.when())}")
         district = city.district_name(event.district, language) if event.district else ""
-        place = ", ".join(part for part in (event.place, district) if part)
+        place = ", ".join(
+            part for part in (ltr(event.place) if event.place else "", district) if part
+        )
         if place:
             lines.append(f"{where_word}{colon}{place}")
         texts[language] = "\n".join(lines)

@@ -141,6 +141,10 @@ async def test_choosing_an_event_fills_the_texts_and_narrows_the_recipients(orga
     )
     assert "地点：Nanhu Community Centre, 100 Huxin Road, 南湖" in _textarea(html, "zh")
     assert "Наньху" in _textarea(html, "ru") and "نانهو" in _textarea(html, "ar")
+    # Right to left, the date and the Latin place stay readable: isolated left-to-right.
+    isolated = f"\u2066{FAIR_DAY.isoformat()} 14:00–16:00\u2069"
+    assert isolated in _textarea(html, "ar") and isolated not in _textarea(html, "en")
+    assert "\u2066Nanhu Community Centre, 100 Huxin Road\u2069, نانهو" in _textarea(html, "ar")
     assert all(FAIR_DAY.isoformat() in _textarea(html, code) for code in ("es", "fr", "uk"))
     # The narrowing is shown in the boxes, and the recipients it reaches are counted at once:
     # 201 (pottery, Nanhu), 202 (ceramics, any district), p1 (any topic, Nanhu); not 203
