@@ -33,8 +33,8 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "was sending. The command `learncity broadcast` names them and can send to them anyway "
         "(--resend-unknown).",
         "past": "Past announcements",
-        "past_intro": "Every announcement sent or scheduled from here or the command line, "
-        "newest first, with its report.",
+        "past_intro": "Every announcement sent, scheduled or cancelled from here or the command "
+        "line, newest first, with its report.",
         "none_yet": "No announcements yet.",
         "send_at_column": "Send at (UTC)",
         "by": "By",
@@ -84,7 +84,7 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "没有人会收到两次。每个停止的进程最多留下其正在发送的每批中的一位不确定的市民。"
         "命令 `learncity broadcast` 会列出他们，也可以仍然发送给他们（--resend-unknown）。",
         "past": "以往通知",
-        "past_intro": "在这里或命令行发送或定时的所有通知，最新的在前，附报告。",
+        "past_intro": "在这里或命令行发送、定时或取消的所有通知，最新的在前，附报告。",
         "none_yet": "还没有通知。",
         "send_at_column": "发送时间（UTC）",
         "by": "发送人",
