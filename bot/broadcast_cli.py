@@ -74,14 +74,19 @@ def add_broadcast_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
     )
     parser.add_argument(
         "--event",
-        "--event-id",
-        dest="event_id",
         metavar="ID",
         help=(
-            "the catalog event this announces (an unknown id is refused): without --text the "
-            "text in every language is its name, next date, time and place; without --topic "
-            "and --district only subscribers of its topics and district get it; each citizen "
-            "gets an event's announcements once"
+            "the catalog event this announces (an id the catalog does not hold is refused): "
+            "without --text the text in every language is its name, next date, time and place; "
+            "without --topic and --district only subscribers of its topics and district get it; "
+            "each citizen gets an event's announcements once"
+        ),
+    )
+    parser.add_argument(
+        "--event-id",
+        help=(
+            "an id that makes re-runs recognise the announcement (each citizen gets it once), "
+            "not checked against the catalog; --event ID sets it to the event's id"
         ),
     )
     parser.add_argument(
@@ -136,11 +141,15 @@ def command_broadcast(args: argparse.Namespace) -> int:
     }
     if args.text:
         texts.setdefault(args.language, args.text)
-    if args.event_id:
-        event = _event(args.event_id)
+    if args.event:
+        if args.event_id and args.event_id != args.event:
+            print("error: give --event or --event-id, not both", file=sys.stderr)
+            return 2
+        args.event_id = args.event
+        event = _event(args.event)
         if event is None:
             print(
-                f"error: --event {args.event_id}: the catalog has no event with this id "
+                f"error: --event {args.event}: the catalog has no event with this id "
                 "(the ids are in the console's catalog page and announcement form)",
                 file=sys.stderr,
             )

@@ -299,6 +299,8 @@ def test_the_command_takes_an_event_and_names_an_unknown_one(database_url: str) 
     unknown = broadcast_command(env, "--event", "evt-nope", "--dry-run")
     assert unknown.returncode == 2
     assert "--event evt-nope: the catalog has no event with this id" in unknown.stderr
+    both = broadcast_command(env, "--event", "evt-pottery", "--event-id", "other", "--dry-run")
+    assert both.returncode == 2 and "not both" in both.stderr
 
     dry = broadcast_command(env, "--event", "evt-pottery", "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
