@@ -69,10 +69,16 @@ class EventChoice:
             return ""
         day = self.starts.date().isoformat()
         if not self.has_time:
-            return day
+            return (
+                day
+                if not self.ends or self.ends.date() == self.starts.date()
+                else (f"{day} – {self.ends.date().isoformat()}")
+            )
         text = f"{day} {self.starts:%H:%M}"
         if self.ends and self.ends.date() == self.starts.date() and self.ends > self.starts:
             text += f"–{self.ends:%H:%M}"
+        elif self.ends and self.ends.date() > self.starts.date():  # a week, a festival
+            text += f" – {self.ends.date().isoformat()}"
         return text
 
 

@@ -20,6 +20,7 @@ import pytest
 import citizens
 import knowledge
 import staff
+from bot.admin.event_choice import EventChoice
 from bot.broadcast_jobs import AnnouncementRow, claim_due, ledger_counts
 from bot.broadcast_worker import BroadcastWorker
 from bot.web_outbox import updates_after
@@ -312,3 +313,27 @@ def test_the_command_takes_an_event_and_names_an_unknown_one(database_url: str) 
     with session_scope(database_url) as session:
         texts = [update.reply["text"] for update in updates_after(session, "p1")]
     assert texts and texts[0].startswith("Pottery fair\nWhen: ")
+
+
+def test_an_event_over_several_days_shows_its_last_day() -> None:
+    week = _event_over(
+        start="2027-01-11T09:00:00+08:00", end="2027-01-17T17:00:00+08:00", has_time=True
+    )
+    assert week.when() == "2027-01-11 09:00 – 2027-01-17"
+    days = _event_over(start="2027-04-24", end="2027-04-26", has_time=False)
+    assert days.when() == "2027-04-24 – 2027-04-26"
+
+
+def _event_over(start: str, end: str, has_time: bool) -> EventChoice:
+    """An event as the form lists it, its dates read in the city's time zone."""
+    starts, ends = (datetime.fromisoformat(value).replace(tzinfo=None) for value in (start, end))
+    return EventChoice(
+        id="evt-week",
+        name="Week",
+        starts=starts.replace(tzinfo=CITY),
+        ends=ends.replace(tzinfo=CITY),
+        has_time=has_time,
+        place="",
+        district="",
+        topics=(),
+    )
