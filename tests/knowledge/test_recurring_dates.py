@@ -100,12 +100,16 @@ pay-day-advice,event,Pay-day advice,,15,2027-02-15,2027-01-01,2027-01-15
 """
 
 
+def _written(folder: Path, name: str, calendar: str, jsonld: str, csv: str) -> Path:
+    """`folder` holding one catalog file of each format named `name`."""
+    for extension, content in (("ics", calendar), ("jsonld", jsonld), ("csv", csv)):
+        (folder / f"{name}.{extension}").write_text(content)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def events(tmp_path_factory: pytest.TempPathFactory) -> list[SearchResult]:
-    folder: Path = tmp_path_factory.mktemp("recurring")
-    (folder / "events.ics").write_text(CALENDAR)
-    (folder / "events.jsonld").write_text(JSONLD)
-    (folder / "events.csv").write_text(CSV)
+    folder = _written(tmp_path_factory.mktemp("recurring"), "events", CALENDAR, JSONLD, CSV)
     parsed = read_catalog(folder)
     assert [r for f in parsed for r in f.rejected] == []
     items: list[CatalogItem] = [item for f in parsed for item in f.items]
@@ -291,10 +295,9 @@ harvest-walk,event,Harvest walk,1Su,10,2026-10-04,2026-10-04T09:00:00+08:00
 def yearly(tmp_path_factory: pytest.TempPathFactory) -> list[SearchResult]:
     from tests.knowledge.test_importers import DATA
 
-    folder: Path = tmp_path_factory.mktemp("yearly")
-    (folder / "yearly.ics").write_text(YEARLY_CALENDAR)
-    (folder / "yearly.jsonld").write_text(YEARLY_JSONLD)
-    (folder / "yearly.csv").write_text(YEARLY_CSV)
+    folder = _written(
+        tmp_path_factory.mktemp("yearly"), "yearly", YEARLY_CALENDAR, YEARLY_JSONLD, YEARLY_CSV
+    )
     # An HSDS package whose Mandarin course meets once a year, on 31 December (valid_from's
     # day, no bymonth given).
     package = folder / "hsds"
