@@ -15,6 +15,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
 import helpdesk
+from actions import newcomer_guidance
 from actions.base import LearncityAction, Turn
 from actions.search_flow import first_entity
 from core.database import session_scope
@@ -53,12 +54,15 @@ def failed_before(events: Sequence[dict[str, Any]]) -> bool:
 
 
 def recent_turns(
-    events: Sequence[dict[str, Any]], limit: int = CONTEXT_TURNS
+    events: Sequence[dict[str, Any]],
+    limit: int = CONTEXT_TURNS,
+    known_titles: dict[str, str] | None = None,
 ) -> list[dict[str, str]]:
     """The last turns before this one, as the staff read them: who said what. A pressed
-    button is shown by the title the citizen read (in their language), not by its payload."""
+    button is shown by the title the citizen read (in their language), not by its payload:
+    the title of the buttons the bot showed, else the one `known_titles` gives."""
     turns: list[dict[str, str]] = []
-    titles: dict[str, str] = {}  # payload -> title of the buttons the bot showed so far
+    titles = dict(known_titles or {})  # payload -> title, updated by each button shown
     for event in events:
         if event.get("event") == "user" and event.get("text"):
             said = str(event["text"])
@@ -89,7 +93,7 @@ class ActionRequestHuman(LearncityAction):
                 channel=_channel(turn),
                 language=turn.language,
                 reason=reason,
-                context=recent_turns(events),
+                context=recent_turns(events, known_titles=guidance_titles(turn.language)),
             )
         text_id = "queued" if ticket.open_now else "closed"
         turn.reply(
@@ -102,6 +106,15 @@ class ActionRequestHuman(LearncityAction):
             buttons=[helpdesk.leave_button(turn.language)],
         )
         return []
+
+
+def guidance_titles(language: str) -> dict[str, str]:
+    """{payload: title in `language`} of every guidance step, for a step button pressed
+    before the turns the context reads (or pressed without the bot showing it)."""
+    return {
+        newcomer_guidance.step_payload(step): step.title_in(language)
+        for step in newcomer_guidance.load_steps()
+    }
 
 
 def _channel(turn: Turn) -> str:

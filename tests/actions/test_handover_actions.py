@@ -3,7 +3,13 @@ from tracker events shaped as Rasa stores them."""
 
 from __future__ import annotations
 
-from actions.handover_actions import failed_before, person_button, recent_turns
+from actions import newcomer_guidance
+from actions.handover_actions import (
+    failed_before,
+    guidance_titles,
+    person_button,
+    recent_turns,
+)
 
 
 def _user(text: str) -> dict:
@@ -79,3 +85,12 @@ def test_a_pressed_button_is_shown_to_the_staff_by_the_title_the_citizen_read() 
         "Nouveaux arrivants",
         "/unknown_payload",
     ]
+
+
+def test_a_guidance_step_pressed_before_the_stored_turns_still_shows_by_its_title() -> None:
+    step = next(s for s in newcomer_guidance.load_steps() if s.id == "qualifications")
+    payload = newcomer_guidance.step_payload(step)
+    events = [_user(payload), _bot("…"), _user("talk to a person")]
+    shown = recent_turns(events, known_titles=guidance_titles("ar"))
+    assert shown[0] == {"who": "citizen", "text": step.title_in("ar")}
+    assert step.title_in("ar") != step.title_in("en") and not payload.startswith(shown[0]["text"])
