@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from helpdesk.desk import MAX_TEXT, DeskError, changed_rows, visible_chat
+from helpdesk.desk import MAX_TEXT, ChatSummary, DeskError, changed_rows, end, visible_chat
 from helpdesk.models import HandoverChat, HandoverMessage
+from helpdesk.texts import desk_text
 
 WECHAT_WINDOW = timedelta(hours=48)
 
@@ -40,14 +41,15 @@ def add_staff_answer(session: Session, chat_id: int, staff_name: str, text: str)
     """Store an answer to a chat the member of staff holds; DeskError when they do not."""
     text = text.strip()
     if not text:
-        raise DeskError("write an answer first")
+        raise DeskError("write an answer first", "empty")
     chat = visible_chat(session, chat_id, staff_name)
     if chat.status != "held":
-        raise DeskError("claim the chat before answering")
+        raise DeskError("claim the chat before answering", "claim_first")
     if chat.channel == "wechat" and datetime.now(UTC) - chat.last_citizen_at > WECHAT_WINDOW:
         raise DeskError(
             "WeChat lets us write only within 48 hours of the citizen's last message; "
-            "wait until they write again"
+            "wait until they write again",
+            "wechat_window",
         )
     message = HandoverMessage(
         chat_id=chat_id,
@@ -66,7 +68,7 @@ def add_desk_notice(session: Session, chat_id: int, text: str) -> int:
     """Store what the desk itself tells the citizen (the bot is back), sent like an answer."""
     chat = session.get(HandoverChat, chat_id)
     if chat is None:
-        raise DeskError(f"no chat {chat_id}")
+        raise DeskError(f"no chat {chat_id}", "no_chat", id=chat_id)
     message = HandoverMessage(
         chat_id=chat_id,
         sender_id=chat.sender_id,
@@ -137,3 +139,13 @@ def mark_failed(session: Session, message_id: int, reason: str) -> None:
         .values(delivery_error=reason[:200])
         .execution_options(synchronize_session=False)
     )
+
+
+def hand_back(session: Session, chat_id: int, staff_name: str) -> ChatSummary | None:
+    """End a held chat and store the "bot is back" notice in the citizen's language, in one
+    transaction, so a citizen is never given back to the bot without being told. None when
+    the chat is not held by `staff_name`; send the notice afterwards like any answer."""
+    ended = end(session, chat_id, staff_name)
+    if ended is not None:
+        add_desk_notice(session, chat_id, desk_text("resumed", ended.language))
+    return ended

@@ -29,7 +29,13 @@ HELPDESK_ROLES = ("helpdesk", "admin")
 
 
 class DeskError(ValueError):
-    """A staff request the desk cannot do; the message says why, for the console."""
+    """A staff request the desk cannot do. The message says why in English (logs, tests); the
+    `code` and its `values` let the console say it in the staff member's own language."""
+
+    def __init__(self, message: str, code: str = "", **values: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,7 @@ def visible_chat(session: Session, chat_id: int, staff_name: str) -> ChatSummary
     if chat is None or not (
         chat.status == "waiting" or (chat.status == "held" and chat.claimed_by == staff_name)
     ):
-        raise DeskError(f"chat {chat_id} is not waiting and not yours")
+        raise DeskError(f"chat {chat_id} is not waiting and not yours", "not_yours", id=chat_id)
     return _summary(chat)
 
 
@@ -210,10 +216,12 @@ def claim(session: Session, chat_id: int, staff_name: str, now: datetime | None 
 def transfer(session: Session, chat_id: int, staff_name: str, colleague: str) -> bool:
     """Hand a held chat to a colleague of the help desk; False when it is not held by `staff_name`."""
     if colleague == staff_name:
-        raise DeskError("choose a colleague, not yourself")
+        raise DeskError("choose a colleague, not yourself", "yourself")
     account = get_staff(session, colleague)
     if account is None or account.role not in HELPDESK_ROLES:
-        raise DeskError(f"{colleague!r} is not a member of the help desk")
+        raise DeskError(
+            f"{colleague!r} is not a member of the help desk", "not_desk", name=colleague
+        )
     result = session.execute(
         update(HandoverChat)
         .where(

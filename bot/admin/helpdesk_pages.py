@@ -135,7 +135,7 @@ class HelpdeskPages:
                 self._answer, chat_id, current.staff_name, form.get("text", ""), form.get("canned")
             )
         except helpdesk.DeskError as error:  # what they wrote is shown back, not lost
-            return _refused(request, current, str(error), chat_id, form.get("text", ""))
+            return _refused(request, current, _desk_error(error), chat_id, form.get("text", ""))
         await self._delivered(chat_id, put)
         return _to_chat(chat_id, None)
 
@@ -160,7 +160,7 @@ class HelpdeskPages:
                 f" to {colleague}",
             )
         except helpdesk.DeskError as error:
-            return _refused(request, current, str(error), chat_id)
+            return _refused(request, current, _desk_error(error), chat_id)
         return _to_queue("transferred" if moved else "not_yours")
 
     async def helpdesk_end(self, request: Request, current: staff.StaffSession) -> Response:
@@ -178,7 +178,7 @@ class HelpdeskPages:
         try:
             await run_in_threadpool(self._set_hours, current, hours, client_address(request))
         except helpdesk.OfficeHoursError as error:
-            return _refused(request, current, f"field hours: {error}", None)
+            return _refused(request, current, ("hours", {"error": str(error)}), None)
         return _to_queue("hours_saved")
 
     async def _delivered(self, chat_id: int, put: _OutboxPut | None) -> None:
@@ -293,12 +293,8 @@ class HelpdeskPages:
         self, current: staff.StaffSession, chat_id: int, address: str
     ) -> tuple[bool, _OutboxPut | None]:
         with helpdesk.one_writer(self.database_url), session_scope(self.database_url) as session:
-            ended = helpdesk.end(session, chat_id, current.staff_name)
-            if ended is None:
+            if helpdesk.hand_back(session, chat_id, current.staff_name) is None:
                 return False, None
-            helpdesk.add_desk_notice(
-                session, chat_id, helpdesk.desk_text("resumed", ended.language)
-            )
             staff.record_action(
                 session, current.staff_name, "helpdesk_end", f"chat {chat_id}", address
             )
@@ -380,20 +376,31 @@ def _to_queue(notice: str) -> Response:
     return RedirectResponse(f"/admin/helpdesk?{urlencode({'notice': notice})}", status_code=303)
 
 
+Refusal = tuple[str, dict[str, object]]  # the words' key after "refused_", and its values
+
+
+def _desk_error(error: helpdesk.DeskError) -> Refusal | str:
+    """The desk's reason as the console words it, or its English message if it has no code."""
+    return (error.code, error.values) if error.code else str(error)
+
+
 def _refused(
     request: Request,
     current: staff.StaffSession,
-    reason: str,
+    reason: Refusal | str,
     chat_id: int | None,
     unsent: str = "",
 ) -> Response:
-    """A readable page saying why the desk refused a form (nothing changed), with a way back
-    and the answer the staff member wrote, if any, to copy."""
+    """A readable page saying why the desk refused a form (nothing changed), in the console's
+    language, with a way back and the answer the staff member wrote, if any, to copy."""
+    h = _words(request)
+    if not isinstance(reason, str):
+        reason = h[f"refused_{reason[0]}"].format(**reason[1])
     return render(
         request,
         "helpdesk_refused.html",
         current=current,
-        h=_words(request),
+        h=h,
         reason=reason,
         chat_id=chat_id,
         unsent=unsent.strip(),
@@ -404,9 +411,4 @@ def _refused(
 def _bad_form(
     request: Request, current: staff.StaffSession, field: str, chat_id: int | None = None
 ) -> Response:
-    reason = (
-        f"field {field}: missing or not a chat number"
-        if field == "chat_id"
-        else f"field {field}: choose a colleague"
-    )
-    return _refused(request, current, reason, chat_id)
+    return _refused(request, current, (f"field_{field}", {}), chat_id)

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 import pytest
 
 import helpdesk
+from bot.admin.helpdesk_pages import HelpdeskPages
+from bot.channels.web import WebSender
 from core.database import session_scope
 from tests.conftest import RunningAssistant
 from tests.conversations.support import buttons, catalog_text, languages, new_sender, texts
-from tests.helpdesk.support import ALWAYS_OPEN, chat_lines_of
+from tests.helpdesk.support import ALWAYS_OPEN, chat_lines_of, web_outbox_texts
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +71,7 @@ def _expected_queue_reply(database_url: str, chat: helpdesk.ChatSummary, text_id
 async def test_asking_for_a_person_queues_then_a_person_holds_then_the_bot_is_back(
     assistant: RunningAssistant, open_desk: str, language: str, asking: str
 ) -> None:
-    sender = new_sender("telegram")
+    sender = new_sender("web")
     queued = await assistant.talk(sender, asking, language_hint=language)
     chat = _open_chat(open_desk, sender)
     assert (chat.language, languages(queued)) == (language, {language})
@@ -86,11 +88,19 @@ async def test_asking_for_a_person_queues_then_a_person_holds_then_the_bot_is_ba
     held = await assistant.talk(sender, GREETING[language], language_hint=language)
     assert held == [], "the bot says nothing while a person holds the chat"
 
+    # As the console's end button does: end and store the notice in one transaction, then
+    # send it over the citizen's own channel (the web chat's outbox, read by their page).
     with session_scope(open_desk) as session:
-        assert helpdesk.end(session, chat.id, "ana") is not None
+        assert helpdesk.hand_back(session, chat.id, "ana") is not None
+    await HelpdeskPages(open_desk, lambda: {"web": WebSender(open_desk)}).deliver(chat.id)
+    resumed = helpdesk.desk_text("resumed", language)
+    assert web_outbox_texts(open_desk, sender)[-1:] == [resumed], "told the bot is back"
     back = await assistant.talk(sender, GREETING[language], language_hint=language)
     assert texts(back) == catalog_text("greet", language), "the bot answers again"
-    assert [author for author, _, _ in chat_lines_of(open_desk, chat.id)] == ["citizen", "citizen"]
+    assert [(author, text) for author, text, _ in chat_lines_of(open_desk, chat.id)][-1] == (
+        "desk",
+        resumed,
+    )
 
 
 async def test_outside_office_hours_the_citizen_may_leave_a_message(

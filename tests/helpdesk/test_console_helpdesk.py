@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 import helpdesk
 import staff
+from bot.admin.helpdesk_words import HELPDESK_WORDS
 from core.database import session_scope
 from helpdesk.models import HandoverChat
 from tests.admin.console_support import console_app, csrf_token_in, log_in
@@ -252,6 +253,39 @@ async def test_wechat_answers_are_refused_after_48_hours_of_silence(console) -> 
     unsent = re.search(r'<textarea id="unsent"[^>]*>(.*?)</textarea>', refused.text, re.S)
     assert unsent and unsent.group(1) == "您好", "what the staff member wrote is shown back"
     assert chat_lines_of(url, ticket.chat_id) == []
+    await ana.aclose()
+
+
+async def test_the_chinese_console_gives_the_desks_refusals_in_chinese(console) -> None:
+    app, url = console
+    ticket = ask_for_person(url, "wechat:oSilentZh", language="zh")
+    ana, token = await _logged_in(app, "ana")
+    ana.headers["accept-language"] = "zh-CN,zh;q=0.9"
+    await ana.post("/admin/helpdesk/claim", data={"csrf_token": token, "chat_id": ticket.chat_id})
+    with session_scope(url) as session:
+        session.execute(
+            update(HandoverChat)
+            .where(HandoverChat.id == ticket.chat_id)
+            .values(last_citizen_at=datetime.now(UTC) - timedelta(hours=49))
+        )
+    zh = HELPDESK_WORDS["zh"]
+    late = await ana.post(
+        "/admin/helpdesk/reply",
+        data={"csrf_token": token, "chat_id": ticket.chat_id, "text": "您好"},
+    )
+    assert _refusal(late) == (400, zh["refused_title"], zh["refused_wechat_window"])
+    to_self = await ana.post(
+        "/admin/helpdesk/transfer",
+        data={"csrf_token": token, "chat_id": ticket.chat_id, "colleague": "ana"},
+    )
+    assert _refusal(to_self)[2] == zh["refused_yourself"]
+    outsider = await ana.post(
+        "/admin/helpdesk/transfer",
+        data={"csrf_token": token, "chat_id": ticket.chat_id, "colleague": "pat"},
+    )
+    assert _refusal(outsider)[2] == zh["refused_not_desk"].format(name="pat")
+    no_number = await ana.post("/admin/helpdesk/end", data={"csrf_token": token, "chat_id": "x"})
+    assert _refusal(no_number)[2] == zh["refused_field_chat_id"]
     await ana.aclose()
 
 
