@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 import helpdesk
 import staff
+from actions.newcomer_guidance import GuidanceContentError, load_steps
 from bot.admin.access import client_address
 from bot.admin.helpdesk_words import HELPDESK_WORDS
 from bot.admin.i18n import request_language
@@ -68,12 +69,14 @@ class HelpdeskPages:
 
     async def helpdesk_queue(self, request: Request, current: staff.StaffSession) -> Response:
         state = await run_in_threadpool(self._state, current.staff_name, None)
+        why = _why_words(_words(request), request_language(request))
         return render(
             request,
             "helpdesk.html",
             current=current,
             h=_words(request),
             notice=_notice(request),
+            why={chat.id: why(chat.reason) for chat in state["queue"]},
             **state,
         )
 
@@ -99,9 +102,13 @@ class HelpdeskPages:
         state = await run_in_threadpool(self._state, current.staff_name, chat_id)
         now = datetime.now(UTC)
         chat: ChatSummary | None = state["chat"]
+        why = _why_words(_words(request), request_language(request))
         return JSONResponse(
             {
-                "queue": [summary.as_dict(now) for summary in state["queue"]],
+                "queue": [
+                    summary.as_dict(now) | {"why": why(summary.reason)}
+                    for summary in state["queue"]
+                ],
                 "mine": [summary.as_dict(now) for summary in state["mine"]],
                 "chat": chat.as_dict(now) if chat is not None else None,
                 "messages": [_line(line, _words(request)) for line in state["lines"]],
@@ -330,6 +337,23 @@ class _OutboxPut:
 
 def _words(request: Request) -> dict[str, str]:
     return HELPDESK_WORDS[request_language(request)]
+
+
+def _why_words(h: dict[str, str], language: str) -> Callable[[str | None], str]:
+    """Words for why a citizen is in the queue; a guidance step by its title in the console's
+    language (from the guidance file), its id only when the file no longer has it."""
+    try:
+        titles = {step.id: step.title_in(language) for step in load_steps()}
+    except GuidanceContentError:  # the guidance page says what is wrong with the file
+        titles = {}
+
+    def why(reason: str | None) -> str:
+        kind, _, topic = (reason or "asked").partition(":")
+        if kind == "guidance":
+            return h["reason_guidance"].format(topic=titles.get(topic, topic))
+        return h.get(f"reason_{kind}", h["reason_asked"])
+
+    return why
 
 
 def _chat_id(value: str | None) -> int | None:

@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 import helpdesk
 import staff
+from actions.newcomer_guidance import load_steps
 from bot.admin.helpdesk_words import HELPDESK_WORDS
 from core.database import session_scope
 from helpdesk.models import HandoverChat
@@ -286,6 +287,30 @@ async def test_the_chinese_console_gives_the_desks_refusals_in_chinese(console) 
     assert _refusal(outsider)[2] == zh["refused_not_desk"].format(name="pat")
     no_number = await ana.post("/admin/helpdesk/end", data={"csrf_token": token, "chat_id": "x"})
     assert _refusal(no_number)[2] == zh["refused_field_chat_id"]
+    await ana.aclose()
+
+
+async def test_the_queue_says_which_guidance_step_by_its_title(console) -> None:
+    app, url = console
+    with session_scope(url) as session:
+        helpdesk.request_person(
+            session,
+            "web:s-guided",
+            channel="web",
+            language="fr",
+            reason="guidance:qualifications",
+            context=[],
+            now=datetime.now(UTC),
+        )
+    step = next(step for step in load_steps() if step.id == "qualifications")
+    ana, _ = await _logged_in(app, "ana")
+    for language in ("zh", "en"):
+        ana.headers["accept-language"] = language
+        why = HELPDESK_WORDS[language]["reason_guidance"].format(topic=step.title_in(language))
+        page = html.unescape((await ana.get("/admin/helpdesk")).text)
+        assert f"<td>{why}</td>" in page and ": qualifications</td>" not in page
+        polled = (await ana.get("/admin/api/helpdesk")).json()
+        assert [chat["why"] for chat in polled["queue"]] == [why]
     await ana.aclose()
 
 

@@ -22,9 +22,7 @@
   }
 
   function reason(chat) {
-    if (chat.reason === "asked" || !chat.reason) return words.reason_asked;
-    if (chat.reason === "bot_failed") return words.reason_bot_failed;
-    return words.reason_guidance.replace("{topic}", chat.reason.split(":").pop());
+    return chat.why; // worded by the server: a guidance step by its title
   }
 
   function claimForm(chat) {
