@@ -8,8 +8,9 @@ import citizens
 from actions.base import CHOSEN_LANGUAGE_SLOT, LearncityAction, Turn
 from actions.clarify import check_reading, follow_pending
 from actions.handover_actions import conversation_so_far, failed_before, person_button
+from actions.intent_guard import ranking
 from actions.messages import LANGUAGE_NAMES
-from actions.search_actions import UNMET_TOPIC_SLOT
+from actions.search_actions import UNMET_TOPIC_SLOT, ActionSearchCourses
 from actions.search_flow import first_entity
 from core.database import session_scope
 from core.replies import Button
@@ -124,6 +125,11 @@ class ActionOutOfScope(LearncityAction):
         return []
 
 
+# A fallback torn between these two readings is a learning wish: it is searched (issue 10, 7).
+_SEARCH_OR_REGISTER = frozenset({"search_course", "register_interest"})
+_LEARNING_WISH_SHARE = 0.8
+
+
 class ActionDefaultFallback(LearncityAction):
     """Low NLU confidence or no rule: a helpful redirect rather than a guessed action."""
 
@@ -131,8 +137,24 @@ class ActionDefaultFallback(LearncityAction):
         return "action_default_fallback"
 
     async def respond(self, turn: Turn) -> list[EventType]:
+        if _search_or_register(turn):
+            # Search first, register second: the search is harmless, and when nothing fits
+            # its answer offers to register the wish anyway.
+            return await ActionSearchCourses().respond(turn)
         turn.reply(turn.say("fallback"), buttons=_menu_or_person(turn))
         return []
+
+
+def _search_or_register(turn: Turn) -> bool:
+    """True when the NLU hesitated only between searching and registering a course wish.
+
+    Both readings say the citizen wants to learn something; together they must hold most of
+    the confidence (`_LEARNING_WISH_SHARE`), so out-of-scope text never gets here.
+    """
+    readings = [r for r in ranking(turn.tracker.latest_message) if r.intent != "nlu_fallback"][:2]
+    return {r.intent for r in readings} == _SEARCH_OR_REGISTER and (
+        sum(r.confidence for r in readings) >= _LEARNING_WISH_SHARE
+    )
 
 
 def _menu_or_person(turn: Turn) -> list[Button]:
