@@ -174,7 +174,9 @@ class MeaningEnsembleClassifier(GraphComponent, IntentClassifier):
         vector = sentence_vector(message)
         if vector is None or self._coefficients is None or self._intercepts is None:
             return None
-        return dict(zip(self._intents, softmax(self._coefficients @ vector + self._intercepts), strict=True))
+        return dict(
+            zip(self._intents, softmax(self._coefficients @ vector + self._intercepts), strict=True)
+        )
 
 
 def sentence_vector(message: Message) -> np.ndarray | None:
