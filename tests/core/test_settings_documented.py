@@ -27,6 +27,7 @@ NOT_SETTINGS: dict[str, str] = {
     "OMP_WAIT_POLICY": "core/packaged_models.py",
     "POSTGRES_PASSWORD": "deploy/compose.yaml",
     "PR_SET_PDEATHSIG": "bot/managed_process.py",
+    "ROMANIZED_COMMON_ZIPF": "knowledge/search/spelling.py",
     "SQL_MAX_OVERFLOW": "bot/supervisor.py",
     "SQL_POOL_SIZE": "bot/supervisor.py",
     "SUPPORTED_LANGUAGES": "nlu/language.py",
