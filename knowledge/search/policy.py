@@ -33,9 +33,9 @@ from knowledge.search.results import SearchResult, is_unmet
 from knowledge.search.upcoming import happening_within
 from knowledge.search.when import DEFAULT_TIME_ZONE, DateSpan
 
-NEAR_RADII_M = (3000.0, 10000.0)
+NEAR_RADII_M = (3000.0, 10000.0)  # "near me" first means a walk, then a short ride
 DATED_KINDS = ("course", "event")  # what has dates to keep to (spaces have opening hours)
-DATE_CANDIDATES = 60  # results on the span's weekdays whose exact dates are checked  # "near me" first means a walk, then a short ride
+DATE_CANDIDATES = 60  # results on the span's weekdays whose exact dates are checked
 # What each kind of question looks among: a course search also finds dated events teaching it.
 KIND_TYPES: dict[str, tuple[str, ...]] = {
     "course": ("course", "event"),

@@ -23,6 +23,7 @@ _BACKTICKED = re.compile(r"`([^`]+)`")
 # (a constant, an environment variable learncity sets for Rasa, a deployment file's variable).
 NOT_SETTINGS: dict[str, str] = {
     "CITIZEN_DATA": "citizens/conversation_events.py",
+    "DATE_CANDIDATES": "knowledge/search/policy.py",
     "NEWCOMER_MESSAGES": "actions/messages.py",
     "OMP_WAIT_POLICY": "core/packaged_models.py",
     "POSTGRES_PASSWORD": "deploy/compose.yaml",
