@@ -10,14 +10,14 @@ in the city's time zone (`knowledge.search.occurrences.next_date`, the rule sear
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session as DbSession
 
 import knowledge
 from knowledge.city import City
-from knowledge.search.occurrences import next_date, repeats
+from knowledge.search.occurrences import at_clock, next_date, repeats
 
 MAX_LISTED_EVENTS = 100
 
@@ -177,8 +177,8 @@ def _next_dates(
         day = next_date(session, today)
         if day is None:
             continue
-        starts = _at(day, session.start_time, zone)
-        ends = _at(day, session.end_time, zone) if session.end_time else None
+        starts = at_clock(day, session.start_time, zone)
+        ends = at_clock(day, session.end_time, zone) if session.end_time else None
         if (ends or starts.replace(hour=23, minute=59)) >= moment:
             options.append((starts, ends, bool(session.start_time)))
     if options:
@@ -192,11 +192,6 @@ def _next_dates(
     if last < moment:
         return None, None, False
     return starts, ends, has_time
-
-
-def _at(day: date, clock: str | None, zone: ZoneInfo) -> datetime:
-    hour, minute = (int(part) for part in (clock or "00:00").split(":")[:2])
-    return datetime.combine(day, time(hour, minute), zone)
 
 
 def _moment(value: str | None, zone: ZoneInfo) -> datetime | None:

@@ -10,7 +10,8 @@ weekday was read; a yearly one was listed every week.
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from knowledge.documents import Session
 
@@ -74,6 +75,16 @@ def _on_interval(session: Session, day: date, *, unit: str) -> bool:
     else:
         steps = (day.toordinal() - day.weekday() - first.toordinal() + first.weekday()) // 7
     return steps % session.interval == 0
+
+
+def at_clock(day: date, clock: str | None, zone: ZoneInfo) -> datetime:
+    """`day` at a session's "HH:MM" in the city; the day's start when no clock is given (or it
+    cannot be read), as a session without a time is listed for the whole day."""
+    try:
+        hour, minute = (int(part) for part in (clock or "00:00").split(":")[:2])
+    except ValueError:
+        hour, minute = 0, 0
+    return datetime.combine(day, time(hour, minute), tzinfo=zone)
 
 
 def next_date(session: Session, day: date, horizon_days: int | None = None) -> date | None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from knowledge.documents import CatalogItem
-from knowledge.search.occurrences import held_on, next_date, repeats
+from knowledge.search.occurrences import at_clock, held_on, next_date, repeats
 from knowledge.search.results import SearchResult
 from knowledge.search.when import DEFAULT_TIME_ZONE, DateSpan
 
@@ -79,17 +79,8 @@ def _next_start(item: CatalogItem, moment: datetime, zone: ZoneInfo) -> datetime
         day = next_date(session, today)
         if day is None:
             continue
-        hour, minute = _clock(session.start_time)
-        starts.append(datetime.combine(day, time(hour, minute), tzinfo=zone))
+        starts.append(at_clock(day, session.start_time, zone))
     return min(starts) if starts else None
-
-
-def _clock(value: str | None) -> tuple[int, int]:
-    try:
-        hour, minute = (value or "00:00").split(":")[:2]
-        return int(hour), int(minute)
-    except ValueError:
-        return 0, 0
 
 
 def _local_date(value: str | None, zone: ZoneInfo) -> date | None:
