@@ -82,11 +82,14 @@ def lock_store_config(redis_url: str, key_prefix: str) -> dict[str, Any]:
 
 
 # Rasa takes its API secret only as `--auth-token`, which every local user could read in the
-# process list; this launcher adds it from the environment inside the process instead.
+# process list; this launcher adds it from the environment inside the process instead. It is
+# one `--auth-token=VALUE` argument: as two, a token starting with "-" (one generated token in
+# 64) reads to argparse as an option, and Rasa exits with code 2 before it starts.
+RASA_MAIN_CALL = "from rasa.__main__ import main; main()"
 _RASA_LAUNCHER = (
     "import os, sys; "
-    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ['RASA_AUTH_TOKEN']]; "
-    "from rasa.__main__ import main; main()"
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token=' + os.environ['RASA_AUTH_TOKEN']]; "
+    + RASA_MAIN_CALL
 )
 
 
