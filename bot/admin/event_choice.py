@@ -3,14 +3,15 @@ first, filtered by words), and what choosing one fills in (a starting text in ea
 with the event's name, next date, time and place; the narrowing to its topics and district).
 
 Read through the knowledge package's public names (`all_items`, `get_item`) and the city file:
-the console process needs no search index for this, and a repeating event shows its next date
-in the city's time zone (`knowledge.search.occurrences.next_date`, the rule search uses).
+the console process needs no search index for this, and a repeating event shows its next
+meeting not yet ended in the city's time zone (`knowledge.search.occurrences.next_date`, the
+rule search uses, asked from tomorrow once today's meeting is over).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session as DbSession
@@ -169,18 +170,19 @@ def _next_dates(
 ) -> tuple[datetime | None, datetime | None, bool]:
     """(next start, its end, whether a time is known) in the city; (None, None, False) when
     the event is over or has no date."""
-    today = moment.date()
     options: list[tuple[datetime, datetime | None, bool]] = []
     for session in item.sessions:
         if not repeats(session):
             continue
-        day = next_date(session, today)
+        day = next_date(session, moment.date())
+        if day is not None and _over(session, day, zone, moment):
+            # Today's meeting has ended: the next one, from tomorrow (a weekly event had
+            # dropped from the list for the rest of its day).
+            day = next_date(session, day + timedelta(days=1))
         if day is None:
             continue
-        starts = at_clock(day, session.start_time, zone)
-        ends = at_clock(day, session.end_time, zone) if session.end_time else None
-        if (ends or starts.replace(hour=23, minute=59)) >= moment:
-            options.append((starts, ends, bool(session.start_time)))
+        starts, ends = _meeting(session, day, zone)
+        options.append((starts, ends, bool(session.start_time)))
     if options:
         return min(options, key=lambda option: option[0])
     starts = _moment(item.start, zone)
@@ -192,6 +194,21 @@ def _next_dates(
     if last < moment:
         return None, None, False
     return starts, ends, has_time
+
+
+def _meeting(
+    session: knowledge.Session, day: date, zone: ZoneInfo
+) -> tuple[datetime, datetime | None]:
+    """When a repeating session meets on `day`: its start and end in the city (no end time:
+    None, and it counts as lasting the day)."""
+    starts = at_clock(day, session.start_time, zone)
+    return starts, at_clock(day, session.end_time, zone) if session.end_time else None
+
+
+def _over(session: knowledge.Session, day: date, zone: ZoneInfo, moment: datetime) -> bool:
+    """Whether the session's meeting on `day` has ended by `moment`."""
+    starts, ends = _meeting(session, day, zone)
+    return (ends or starts.replace(hour=23, minute=59)) < moment
 
 
 def _moment(value: str | None, zone: ZoneInfo) -> datetime | None:

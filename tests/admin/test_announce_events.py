@@ -11,7 +11,7 @@ import os
 import re
 import threading
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -20,7 +20,7 @@ import pytest
 import citizens
 import knowledge
 import staff
-from bot.admin.event_choice import EventChoice
+from bot.admin.event_choice import EventChoice, upcoming_events
 from bot.broadcast_jobs import AnnouncementRow, claim_due, ledger_counts
 from bot.broadcast_worker import BroadcastWorker
 from bot.web_outbox import updates_after
@@ -128,6 +128,29 @@ async def test_the_form_lists_upcoming_events_soonest_first_and_filters_them(org
     assert [event_id for event_id, _ in _options(found)] == ["evt-pottery"]
     none = (await client.get("/admin/announce", params={"events_q": "opera"})).text
     assert _options(none) == [] and 'id="no-events"' in none
+
+
+def test_a_weekly_event_shows_next_weeks_meeting_once_todays_has_ended(database_url: str) -> None:
+    console_app(database_url, {})  # the schema
+    _seed(database_url)
+    city = load_city()
+
+    def club_listed_at(hour: int, minute: int) -> tuple[datetime | None, ...] | None:
+        moment = datetime.combine(WEEKLY_DAY, time(hour, minute), tzinfo=CITY)
+        with session_scope(database_url) as session:
+            listed = upcoming_events(session, city, now=moment)
+        return {event.id: (event.starts, event.ends) for event in listed}.get("evt-club")
+
+    def meeting(day: date) -> tuple[datetime | None, ...]:
+        return (
+            datetime.combine(day, time(19, 0), tzinfo=CITY),
+            datetime.combine(day, time(21, 0), tzinfo=CITY),
+        )
+
+    # During the meeting it is still that day's; once it has ended, next week's (it had
+    # dropped from the list until midnight).
+    assert club_listed_at(20, 30) == meeting(WEEKLY_DAY)
+    assert club_listed_at(21, 30) == meeting(WEEKLY_DAY + timedelta(days=7))
 
 
 async def test_choosing_an_event_fills_the_texts_and_narrows_the_recipients(organizer) -> None:
