@@ -38,25 +38,44 @@ logger = logging.getLogger(__name__)
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
-def free_port(count: int = 1) -> int:
-    """A free local port, and the `count - 1` ports after it free too (for several servers).
+# Every port this process handed out: a port is only checked free, not held, until its server
+# binds it (Rasa: after a minute of loading), so two calls in a row (Rasa's and the action
+# server's port) could draw the same free port and one server would then find it taken.
+_HANDED_OUT: set[int] = set()
+_HANDED_OUT_LOCK = threading.Lock()
+
+
+def free_port(count: int = 1, chooser: random.Random | None = None) -> int:
+    """A free local port, and the `count - 1` ports after it free too (for several servers);
+    never one this process handed out before, so ports asked for together never meet.
 
     Picked below the kernel's ephemeral range: a server that takes 40 s to load its model
     binds its port late, and a port from that range could meanwhile become the source port
-    of any outgoing connection on the machine ("address already in use")."""
+    of any outgoing connection on the machine ("address already in use"). `chooser` draws
+    the candidates (default: the system's randomness)."""
+    with _HANDED_OUT_LOCK:
+        first = _pick_free_ports(count, chooser or random.SystemRandom())
+        _HANDED_OUT.update(range(first, first + count))
+    return first
+
+
+def _pick_free_ports(count: int, chooser: random.Random) -> int:
     low, high = _ports_below_ephemeral()
     if high - low > 100 * count:
-        chooser = random.SystemRandom()
         for _ in range(1000):
             first = chooser.randrange(low, high - count)
-            if all(_is_free(first + offset) for offset in range(count)):
+            if all(_unused(first + offset) for offset in range(count)):
                 return first
     while True:  # a machine with no room below its ephemeral range: ask the kernel
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             first = sock.getsockname()[1]
-        if all(_is_free(first + offset) for offset in range(1, count)):
+        if all(_unused(first + offset) for offset in range(count)):
             return first
+
+
+def _unused(port: int) -> bool:
+    return port not in _HANDED_OUT and _is_free(port)
 
 
 def _ports_below_ephemeral() -> tuple[int, int]:

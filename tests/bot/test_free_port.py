@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
 import socket
 
 from bot.stack import EPHEMERAL_RANGE_FILE, free_port
@@ -52,3 +54,41 @@ def test_an_outgoing_connection_never_gets_a_port_free_port_hands_out() -> None:
     low, high = _ephemeral_range()
     assert all(low <= port <= high for port in source_ports)
     assert not handed_out & set(range(low, high + 1))
+
+
+class _SameDrawEveryTime(random.Random):
+    """A chooser that keeps drawing one number, as two independent draws sometimes do."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__()
+        self.value = value
+
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:  # type: ignore[override]
+        return self.value
+
+
+def test_ports_asked_for_one_after_the_other_never_meet_even_when_the_draws_do() -> None:
+    """The assistant's fixture asks `StackPorts(rasa=free_port(2), actions=free_port())` before
+    either server binds: the same draw twice gave the action server a Rasa port (1 in ~11,000)."""
+    low, _ = _ephemeral_range()
+    draw = next(port for port in range(low - 500, low - 100) if _bindable(port, 4))
+    rasa = free_port(2, chooser=_SameDrawEveryTime(draw))
+    actions = free_port(chooser=_SameDrawEveryTime(draw))
+    again = free_port(chooser=_SameDrawEveryTime(draw + 1))
+    assert rasa == draw
+    assert {actions, again}.isdisjoint({rasa, rasa + 1}) and actions != again, (
+        rasa,
+        actions,
+        again,
+    )
+
+
+def _bindable(first: int, count: int) -> bool:
+    with contextlib.ExitStack() as stack:
+        for port in range(first, first + count):
+            sock = stack.enter_context(socket.socket())
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True

@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from bot.stack import free_port
 from tests.services import postgres_binaries_unavailable
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class TemporaryPostgres:
@@ -30,7 +25,9 @@ class TemporaryPostgres:
 
     def __init__(self) -> None:
         self.bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1])
-        self.port = _free_port()
+        # Below the ephemeral range (bot.stack.free_port): initdb takes seconds before the server
+        # binds, and a restart binds the same port again, which an outgoing connection could take.
+        self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="learncity-pg-"))
         self.data = self.directory / "data"
         self.log = self.directory / "server.log"
@@ -70,7 +67,9 @@ class TemporaryPostgres:
     def start(self) -> float:
         """Start the server and wait until it accepts connections; returns the seconds taken."""
         started = time.monotonic()
-        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        # pg_ctl hands `-o` to a shell: the socket directory is quoted (a TMPDIR with a space).
+        socket_directory = shlex.quote(str(self.directory))
+        options = f"-p {self.port} -k {socket_directory} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
         return time.monotonic() - started
 
