@@ -15,7 +15,6 @@ from actions.messages import say
 from knowledge.city import load_city
 from knowledge.search import DateSpan, city_calendar, resolve_when
 
-_WEEKEND = {5, 6}
 _LABELLED = {  # meanings said in words before the dates; a named weekday shows its date only
     "today",
     "tomorrow",
@@ -62,17 +61,6 @@ def span_from_slot(value: Any) -> DateSpan | None:
     except (KeyError, TypeError, ValueError):
         return None
     return DateSpan(start, end, str(value.get("meaning") or ""))
-
-
-def time_of_day_for(span: DateSpan) -> str | None:
-    """The schedule filter a course search narrows to: "weekend" when every day of the span is
-    a Saturday or Sunday, "weekday" when none is, else nothing (a week has both)."""
-    weekdays = {day.weekday() for day in span.days}
-    if weekdays <= _WEEKEND:
-        return "weekend"
-    if not weekdays & _WEEKEND:
-        return "weekday"
-    return None
 
 
 def describe(span: DateSpan, language: str) -> str:

@@ -10,6 +10,7 @@ import knowledge
 from actions import event_dates, follow_up, search_flow
 from actions.base import LearncityAction, Turn
 from actions.search_flow import SearchPage, SearchState
+from knowledge.search import DateSpan
 
 LAST_SEARCH_SLOT = "last_search"
 PENDING_NEAR_SLOT = "pending_near_search"  # the search waiting for the citizen's location
@@ -51,12 +52,8 @@ def show_page(turn: Turn, page: SearchPage) -> list[EventType]:
         )
     elif state.near:
         heading = turn.say("nearby_results")
-    elif state.kind == "event" and (span := event_dates.span_from_slot(state.dates)):
-        # Say the dates understood, so a wrong reading shows at once.
-        when = event_dates.describe(span, turn.language)
-        heading = turn.say(
-            "no_events_on_dates" if page.dates_missed else "events_on_dates", when=when
-        )
+    elif span := event_dates.span_from_slot(state.dates):
+        heading = _dates_heading(turn, page, span)
     elif page.browsing or not state.query:
         heading = turn.say(_HEADINGS[state.kind] if state.kind != "course" else "browse_results")
     else:
@@ -67,6 +64,19 @@ def show_page(turn: Turn, page: SearchPage) -> list[EventType]:
         buttons=turn.buttons(search_flow.follow_up_payloads(page)),
     )
     return [*events, SlotSet(UNMET_TOPIC_SLOT, None)]
+
+
+def _dates_heading(turn: Turn, page: SearchPage, span: DateSpan) -> str:
+    """Say the dates understood, so a wrong reading shows at once; and when nothing falls on
+    them, that these are the next events, or the topic's courses at other dates."""
+    state, when = page.state, event_dates.describe(span, turn.language)
+    if state.kind == "event":
+        return turn.say("no_events_on_dates" if page.dates_missed else "events_on_dates", when=when)
+    query = state.query or state.topic
+    if not query:
+        return turn.say("browse_results" if page.dates_missed else "courses_on_dates", when=when)
+    message = "no_courses_on_dates" if page.dates_missed else "search_results_on_dates"
+    return turn.say(message, query=query, when=when)
 
 
 def ask_for_location(turn: Turn, pending: SearchState) -> list[EventType]:

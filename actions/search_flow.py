@@ -16,7 +16,7 @@ import knowledge
 from actions import event_dates
 from core.database import session_scope
 from core.replies import Card
-from knowledge import KIND_TYPES, Note, SearchFilters, SearchRequest, SearchResult
+from knowledge import DATED_KINDS, KIND_TYPES, Note, SearchFilters, SearchRequest, SearchResult
 
 PAGE_SIZE = 5
 KIND_INTENTS = {"course": "search_course", "space": "find_learning_space", "event": "list_events"}
@@ -44,7 +44,7 @@ class SearchState:
     offset: int = 0
     near: tuple[float, float] | None = None
     question: str = ""  # the citizen's own words, tried when the topic alone finds nothing
-    dates: dict[str, str] | None = None  # events: the days named ("this weekend"), as a slot
+    dates: dict[str, str] | None = None  # courses, events: the days named ("this weekend")
     # "cheaper?": only results below this price (free ones always), cheapest first
     # (actions/follow_up.py); None when the citizen did not ask for cheaper.
     cheaper_than: float | None = None
@@ -91,7 +91,8 @@ class SearchPage:
     # Nothing passed the citizen's filters, so these results are the topic without them
     # (the filtered search still counts as unmet demand for the planners).
     relaxed: bool = False
-    # No event falls on the dates asked for, so these are the next events after them.
+    # Nothing falls on the dates asked for: these are the next events after them, or the
+    # courses of the topic at other dates.
     dates_missed: bool = False
     notes: tuple[Note, ...] = ()  # every fallback the search policy took (knowledge.Note)
 
@@ -187,15 +188,12 @@ def plan_search(
         topic = language_as_topic(entities, typed)
     filters = filters_from_entities(entities)
     refines = previous is not None and not topic and (refine_previous or previous.kind == kind)
-    # "and next weekend?" after "what's on?" dates the events; after a course search it
-    # narrows the courses.
+    # "and next weekend?" after "what's on?" dates the events; after a course search, the
+    # courses. The search policy keeps to the courses and events with a session on those
+    # dates (knowledge.answer_search), not to every course held on their weekdays.
     target = previous.kind if refines and previous is not None else kind
     span = event_dates.dates_named(typed)
-    dates = event_dates.span_as_slot(span) if span and target == "event" else None
-    if span and target == "course" and "time_of_day" not in filters:
-        # Courses repeat: "this weekend" means the ones held at weekends.
-        time_of_day = event_dates.time_of_day_for(span)
-        filters = {**filters, "time_of_day": time_of_day} if time_of_day else filters
+    dates = event_dates.span_as_slot(span) if span and target in DATED_KINDS else None
     if refines and previous is not None and (filters or refine_previous or dates):
         merged = {**previous.filters, **filters}
         return replace(previous, filters=merged, offset=0, dates=dates or previous.dates)
@@ -216,7 +214,7 @@ def plan_search(
     if kind == "space" and typed and knowledge.names_a_topic(_without_near_me(typed)):
         # "¿hay bibliotecas?", "a quiet study room": the words say which spaces.
         return SearchState(kind=kind, query=_without_near_me(typed), filters=filters)
-    if filters or kind in ("space", "event"):
+    if filters or dates or kind in ("space", "event"):
         return SearchState(kind=kind, query="", filters=filters, dates=dates)
     if typed and not is_near_me(typed):
         return SearchState(kind=kind, query=_without_near_me(typed), filters=filters)
@@ -259,7 +257,7 @@ def search_request(
         kind=state.kind,
         filters=state.search_filters(),
         near=state.near,
-        dates=event_dates.span_from_slot(state.dates) if state.kind == "event" else None,
+        dates=event_dates.span_from_slot(state.dates) if state.kind in DATED_KINDS else None,
         offset=state.offset,
         page_size=page_size,
         language=language,
@@ -292,7 +290,7 @@ def follow_up_payloads(page: SearchPage) -> list[tuple[str, str]]:
         buttons.append(("button_more", "/show_more"))
     if state.kind == "event" or page.relaxed:
         return buttons
-    if state.filters.get("time_of_day") != "weekend":
+    if state.filters.get("time_of_day") != "weekend" and not state.dates:
         buttons.append(("button_weekends", _payload(intent, {"schedule": "weekend"})))
     if state.kind == "course" and not state.filters.get("free_only"):
         buttons.append(("button_free", _payload(intent, {"price": "free"})))

@@ -37,6 +37,7 @@ from knowledge.item_editing import SESSION_FIELDS as SESSION_FIELDS
 from knowledge.item_editing import edit_item_sessions as edit_item_sessions
 from knowledge.item_editing import remove_item as remove_item
 from knowledge.item_editing import session_values as session_values
+from knowledge.search import DATED_KINDS as DATED_KINDS
 from knowledge.search import KIND_TYPES as KIND_TYPES
 from knowledge.search import NEAR_RADII_M as NEAR_RADII_M
 from knowledge.search import IndexSync as IndexSync

@@ -18,6 +18,7 @@ from knowledge.documents import CatalogItem
 from knowledge.search.filters import TIMES_OF_DAY, SearchFilters
 from knowledge.search.glossary import GlossaryError, get_glossary
 from knowledge.search.policy import (
+    DATED_KINDS,
     KIND_TYPES,
     NEAR_RADII_M,
     Note,
@@ -35,6 +36,7 @@ from knowledge.search.when import DEFAULT_TIME_ZONE, DateSpan, resolve_when
 EVENTS_CONSIDERED = 5000
 
 __all__ = [
+    "DATED_KINDS",
     "DEFAULT_TIME_ZONE",
     "KIND_TYPES",
     "NEAR_RADII_M",

@@ -119,20 +119,50 @@ def test_no_event_on_the_dates_asked_offers_the_next_events(
     assert "Maker Saturday (monthly)" in names and not page.unmet
 
 
-def test_a_date_narrows_a_course_search_to_the_weekdays_it_falls_on(pinned_today: date) -> None:
+def test_a_date_dates_a_course_search(pinned_today: date) -> None:
+    """The dates go to the search policy as dates (it keeps the courses held on them), not as
+    a weekday/weekend filter that kept every Saturday course for "this weekend"."""
     weekend = search_flow.plan_search(
         "course", text="pottery this weekend", entities=[_entity("topic", "pottery")], previous=None
-    )
-    tomorrow = search_flow.plan_search(
-        "course", text="python tomorrow", entities=[_entity("topic", "python")], previous=None
     )
     week = search_flow.plan_search(
         "course", text="python next week", entities=[_entity("topic", "python")], previous=None
     )
-    assert weekend is not None and weekend.filters == {"time_of_day": "weekend"}
-    assert tomorrow is not None and tomorrow.filters == {"time_of_day": "weekday"}
-    assert week is not None and week.filters == {}
-    assert weekend.dates is None  # courses repeat: the weekdays are what narrows them
+    bare = search_flow.plan_search(
+        "course", text="any courses tomorrow?", entities=[], previous=None
+    )
+    assert weekend is not None and weekend.filters == {}
+    assert weekend.dates == {"start": "2026-12-05", "end": "2026-12-06", "meaning": "this_weekend"}
+    assert week is not None and week.dates == {
+        "start": "2026-12-07",
+        "end": "2026-12-13",
+        "meaning": "next_week",
+    }
+    assert bare == search_flow.SearchState(
+        kind="course", dates={"start": "2026-12-02", "end": "2026-12-02", "meaning": "tomorrow"}
+    )
+    request = search_flow.search_request(weekend, "en")
+    assert request.dates == DateSpan(date(2026, 12, 5), date(2026, 12, 6), "this_weekend")
+
+
+def test_a_date_alone_after_a_course_search_moves_its_dates(pinned_today: date) -> None:
+    previous = search_flow.SearchState(
+        query="pottery",
+        topic="pottery",
+        dates={"start": "2026-12-05", "end": "2026-12-06", "meaning": "this_weekend"},
+    )
+    asked = search_flow.plan_search(
+        "course", text="and next week?", entities=[], previous=previous, refine_previous=True
+    )
+    free = search_flow.plan_search(
+        "course", text="free ones?", entities=[_entity("price", "free")], previous=previous
+    )
+    assert asked is not None and asked.dates == {
+        "start": "2026-12-07",
+        "end": "2026-12-13",
+        "meaning": "next_week",
+    }
+    assert free is not None and free.dates == previous.dates  # "free ones" keeps the dates
 
 
 def test_the_dates_survive_the_slot_so_more_pages_keep_them() -> None:

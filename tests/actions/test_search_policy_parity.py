@@ -137,6 +137,9 @@ CASES = [
      "this weekend", None, None),
     (ActionListEvents, "en", "welcome fair this weekend", [("topic", "welcome fair", None)],
      "this weekend", "dates_missed", None),
+    (ActionSearchCourses, "fr", "cours de python demain", [("topic", "python", None)],
+     "demain", "dates_missed",
+     ("no_courses_on_dates", {"query": "python", "when": "demain, 2 décembre"})),
     (ActionFindLearningSpaces, "es", "¿hay piscinas cubiertas?", [],
      None, "browsing", ("spaces_results", {})),
 ]  # fmt: skip
