@@ -56,8 +56,10 @@ __all__ = [
     "UNREACHABLE",
     "Announcement",
     "BroadcastReport",
+    "Recipients",
     "broadcast",
     "erase_deliveries",
+    "recipients_now",
     "send_chunk",
     "export_deliveries",
 ]
@@ -151,22 +153,10 @@ async def broadcast(
     """
     started = time.monotonic()
     report = BroadcastReport(announcement.key, dry_run=dry_run)
-    recipients = citizens.subscribers_for(
-        session, topic=announcement.topic, district=announcement.district
-    )
-    report.matched = len(recipients)
-    previous = _previous_outcomes(session, announcement.key)
-    by_channel: dict[str, list[str]] = defaultdict(list)
-    for sender_id in recipients:
-        status, reason = previous.get(sender_id, (None, ""))
-        if status in (SENDING, UNKNOWN) and not resend_unknown:
-            _settle_unknown(session, announcement.key, sender_id, status, reason, report, dry_run)
-            continue
-        if status in (DELIVERED, UNREACHABLE):
-            report.already_sent += 1
-            continue
-        by_channel[_channel_of(sender_id)].append(sender_id)
-    report.by_channel = {channel: len(ids) for channel, ids in sorted(by_channel.items())}
+    now = recipients_now(session, announcement, resend_unknown=resend_unknown)
+    report.matched = len(now.matched)
+    _settle(session, announcement.key, now, report, dry_run)
+    report.by_channel = {channel: len(ids) for channel, ids in now.by_channel.items()}
     if dry_run:
         report.would_send = sum(report.by_channel.values())
         session.rollback()
@@ -174,7 +164,7 @@ async def broadcast(
     session.commit()
     rates = {**DEFAULT_RATES, **(rates or {})}
     limits: dict[str, SendRate] = {channel: InProcessRate(rate) for channel, rate in rates.items()}
-    await _send_by_channel(announcement, senders, by_channel, session, report, limits)
+    await _send_by_channel(announcement, senders, now.by_channel, session, report, limits)
     report.seconds = round(time.monotonic() - started, 3)
     logger.info(
         "broadcast %s: matched %d, delivered %d, unreachable %d, failed %d, unknown %d, "
@@ -219,18 +209,61 @@ async def send_chunk(
     by the killed worker becomes `unknown` (unless `resend_unknown`)."""
     report = BroadcastReport(announcement.key)
     previous = _previous_outcomes(session, announcement.key, sender_ids)
+    now = _by_ledger(sender_ids, previous, resend_unknown)
+    _settle(session, announcement.key, now, report, dry_run=False)
+    session.commit()
+    await _send_by_channel(announcement, senders, now.by_channel, session, report, rates)
+    return report
+
+
+@dataclass
+class Recipients:
+    """Who an announcement goes to if it is sent now, by the ledger's once-per-citizen rule."""
+
+    matched: list[str]  # every subscriber its topic and district match
+    by_channel: dict[str, list[str]]  # those it is sent to now, by channel
+    already_sent: list[str]  # delivered (or unreachable) by an earlier send of it
+    unknown: list[tuple[str, str, str]]  # (citizen, state, reason): may have it, not resent
+
+
+def recipients_now(
+    session: Session, announcement: Announcement, *, resend_unknown: bool = False
+) -> Recipients:
+    """The matching subscribers, sorted by what the ledger holds for this announcement (read
+    only: the console's preview counts these, `broadcast` sends to them)."""
+    matched = citizens.subscribers_for(
+        session, topic=announcement.topic, district=announcement.district
+    )
+    previous = _previous_outcomes(session, announcement.key)
+    return _by_ledger(matched, previous, resend_unknown)
+
+
+def _by_ledger(
+    sender_ids: list[str], previous: dict[str, tuple[str, str]], resend_unknown: bool
+) -> Recipients:
+    """`sender_ids` sorted by their earlier outcome: unknown ones (unless `resend_unknown`) and
+    delivered or unreachable ones are set aside, failed and new ones are sent to."""
+    now = Recipients(matched=list(sender_ids), by_channel={}, already_sent=[], unknown=[])
     by_channel: dict[str, list[str]] = defaultdict(list)
     for sender_id in sender_ids:
         status, reason = previous.get(sender_id, (None, ""))
         if status in (SENDING, UNKNOWN) and not resend_unknown:
-            _settle_unknown(session, announcement.key, sender_id, status, reason, report, False)
+            now.unknown.append((sender_id, status, reason))
         elif status in (DELIVERED, UNREACHABLE):
-            report.already_sent += 1
+            now.already_sent.append(sender_id)
         else:
             by_channel[_channel_of(sender_id)].append(sender_id)
-    session.commit()
-    await _send_by_channel(announcement, senders, by_channel, session, report, rates)
-    return report
+    now.by_channel = dict(sorted(by_channel.items()))
+    return now
+
+
+def _settle(
+    session: Session, key: str, now: Recipients, report: BroadcastReport, dry_run: bool
+) -> None:
+    """Count those already reached, and report (and settle) earlier unknown outcomes."""
+    report.already_sent += len(now.already_sent)
+    for sender_id, status, reason in now.unknown:
+        _settle_unknown(session, key, sender_id, status, reason, report, dry_run)
 
 
 async def _send_by_channel(

@@ -1,11 +1,11 @@
 """The organizers' announcement pages: compose, preview, send or schedule, watch, look back.
 
-The preview is `bot.broadcasts.broadcast(..., dry_run=True)`, the same rule and delivery ledger
-as `learncity broadcast --dry-run`: matched subscribers, those an earlier run already reached,
-and how many each channel would send now. Beside each language's text box: how many of the
-recipients chose that language, and how many will get that text (a citizen whose language has
-no text gets the first of English, Chinese, then any text given: `Announcement.text_for`, as
-the workers do). The topic box offers the topics citizens subscribed to. **Send** stores the announcement for the broadcast workers
+The preview is `bot.broadcasts.recipients_now`, the rule and delivery ledger `broadcast` and
+`learncity broadcast --dry-run` use: matched subscribers, those an earlier send of the same
+announcement already reached, and who would get it now, counted per channel (with the text
+languages they will get) and, beside each language's text box, how many of them chose that
+language and how many will get that text (a citizen whose language has no text gets the first
+of English, Chinese, then any text given: `Announcement.text_for`, as the workers do). The topic box offers the topics citizens subscribed to. **Send** stores the announcement for the broadcast workers
 (`bot.broadcast_jobs.submit`, now or at the time given, in the city's time zone), writes the
 audit log and opens its progress page, which polls `/admin/api/announcement?id=` (a small
 script of our own, allowed by the console's `script-src 'self'`) until it is sent. The past
@@ -36,7 +36,7 @@ from bot.admin.event_choice import EventChoice, event_by_id, starting_texts, upc
 from bot.admin.i18n import request_language
 from bot.admin.pages import render
 from bot.broadcast_jobs import cancel, progress, recent_announcements, submit
-from bot.broadcasts import Announcement, broadcast
+from bot.broadcasts import Announcement, recipients_now
 from citizens.models import EventSubscription
 from core.database import session_scope
 from nlu.language import NATIVE_LANGUAGE_NAMES, SUPPORTED_LANGUAGES
@@ -51,6 +51,7 @@ class Preview:
     already_sent: int = 0
     would_send: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
+    by_channel_text: dict[str, dict[str, int]] = field(default_factory=dict)  # channel: texts
     by_language: dict[str, int] = field(default_factory=dict)  # recipients' chosen languages
     by_text: dict[str, int] = field(default_factory=dict)  # which text recipients will get
 
@@ -277,19 +278,33 @@ class AnnouncePages:
         return announcement_id
 
     async def _preview(self, announcement: Announcement) -> Preview:
+        return await run_in_threadpool(self._count, announcement)
+
+    def _count(self, announcement: Announcement) -> Preview:
+        """Who would get it now (`recipients_now`, the rule the workers send by), counted by
+        channel, by chosen language and by the text each will get."""
         with session_scope(self.database_url) as session:
-            report = await broadcast(announcement, {}, session, dry_run=True)
-            recipients = citizens.subscribers_for(
-                session, topic=announcement.topic, district=announcement.district
-            )
-            chosen = [citizens.get_language(session, sender_id) for sender_id in recipients]
+            now = recipients_now(session, announcement)
+            chosen = {
+                channel: [citizens.get_language(session, sender_id) for sender_id in ids]
+                for channel, ids in now.by_channel.items()
+            }
+        languages = [language for channel in chosen.values() for language in channel]
         return Preview(
-            matched=report.matched,
-            already_sent=report.already_sent,
-            would_send=report.would_send,
-            by_channel=report.by_channel,
-            by_language=dict(Counter(language or "unknown" for language in chosen)),
-            by_text=dict(Counter(announcement.text_for(language)[0] for language in chosen)),
+            matched=len(now.matched),
+            already_sent=len(now.already_sent),
+            would_send=len(languages),
+            by_channel={channel: len(ids) for channel, ids in now.by_channel.items()},
+            by_channel_text={
+                channel: dict(
+                    Counter(
+                        announcement.text_for(language)[0] for language in channel_languages
+                    ).most_common()
+                )
+                for channel, channel_languages in chosen.items()
+            },
+            by_language=dict(Counter(language or "unknown" for language in languages)),
+            by_text=dict(Counter(announcement.text_for(language)[0] for language in languages)),
         )
 
     async def _page(
