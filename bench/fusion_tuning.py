@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.fusion_tuning
     .venv/bin/python -m bench.fusion_tuning --matched [--model NAME]   # bench/matched_tuning.py
+    .venv/bin/python -m bench.fusion_tuning --matched-model            # bench/matched_model.py
 
 Questions: tests/knowledge/labelled_queries.yml over the sample city, split by position
 (even: validation, odd: held out), the real catalog's labelled questions
@@ -29,11 +30,20 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--matched", action="store_true", help="calibrate `matched` instead")
+    parser.add_argument(
+        "--matched-model",
+        action="store_true",
+        help="fit the learned unmet-demand decision on validation (bench/matched_model.py)",
+    )
     parser.add_argument("--model", help="EMBEDDING_MODEL (default: the settings')")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["LEARNCITY_DATA_DIR"] = tempfile.mkdtemp(prefix="fusion-tuning-")
     sys.path.insert(0, str(REPOSITORY))
+    if args.matched_model:
+        from bench.matched_model import main as fit_matched_model
+
+        return fit_matched_model(args.model)
     if args.matched:
         from bench.matched_tuning import main as tune_matched
 
