@@ -79,14 +79,17 @@ def add_broadcast_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
             "the catalog event this announces (an id the catalog does not hold is refused): "
             "without --text the text in every language is its name, next date, time and place; "
             "without --topic and --district only subscribers of its topics and district get it; "
-            "each citizen gets an event's announcements once"
+            "each citizen gets each different announcement about it once (a second notice, "
+            "e.g. a changed room, reaches everyone again)"
         ),
     )
     parser.add_argument(
         "--event-id",
+        metavar="KEY",
         help=(
-            "an id that makes re-runs recognise the announcement (each citizen gets it once), "
-            "not checked against the catalog; --event ID sets it to the event's id"
+            "the announcement's own id, so that re-runs recognise it even when its text "
+            "changes (each citizen gets it once); not checked against the catalog and not an "
+            "event (that is --event). Without it, an announcement is known by what it says"
         ),
     )
     parser.add_argument(
@@ -142,10 +145,6 @@ def command_broadcast(args: argparse.Namespace) -> int:
     if args.text:
         texts.setdefault(args.language, args.text)
     if args.event:
-        if args.event_id and args.event_id != args.event:
-            print("error: give --event or --event-id, not both", file=sys.stderr)
-            return 2
-        args.event_id = args.event
         event = _event(args.event)
         if event is None:
             print(
@@ -170,7 +169,12 @@ def command_broadcast(args: argparse.Namespace) -> int:
         )
         return 2
     announcement = Announcement(
-        texts=texts, topic=args.topic, district=args.district, event_id=args.event_id
+        texts=texts,
+        topic=args.topic,
+        district=args.district,
+        event_id=args.event,
+        # "event:" as before --event existed, so a re-run still finds its ledger's rows
+        given_key=f"event:{args.event_id}" if args.event_id else None,
     )
     if args.rate is not None and args.rate <= 0:
         print("error: --rate must be a positive number of messages per second", file=sys.stderr)

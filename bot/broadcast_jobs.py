@@ -94,6 +94,7 @@ class AnnouncementRow(Base):
             topic=self.topic,
             district=self.district,
             event_id=self.event_id,
+            given_key=self.announcement_key,  # the key it was planned by, whatever made it
         )
 
 

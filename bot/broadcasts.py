@@ -89,7 +89,8 @@ class Announcement:
     texts: dict[str, str]  # language code -> text
     topic: str | None = None
     district: str | None = None
-    event_id: str | None = None  # a catalog event id; also the idempotency key when given
+    event_id: str | None = None  # the catalog event it is about: part of what it says
+    given_key: str | None = None  # its key when given (`--event-id`, or the one it was stored by)
 
     def __post_init__(self) -> None:
         if not any(text.strip() for text in self.texts.values()):
@@ -97,12 +98,16 @@ class Announcement:
 
     @property
     def key(self) -> str:
-        """Same announcement, same key: the event id, or a hash of everything it says."""
-        if self.event_id:
-            return f"event:{self.event_id}"[:120]
-        content = json.dumps(
-            [sorted(self.texts.items()), self.topic or "", self.district or ""], ensure_ascii=False
-        )
+        """The announcement's own identity in the delivery ledger (each citizen gets it once):
+        the key given, else a hash of everything it says (texts, topic, district and event).
+        Not the event's id alone: a second, different notice about an event ("room changed")
+        is a new announcement and reaches those the first one reached too."""
+        if self.given_key:
+            return self.given_key[:120]
+        said: list[object] = [sorted(self.texts.items()), self.topic or "", self.district or ""]
+        if self.event_id:  # without an event, the hash stays the one ledgers already hold
+            said.append(self.event_id)
+        content = json.dumps(said, ensure_ascii=False)
         return "text:" + hashlib.sha256(content.encode()).hexdigest()[:32]
 
     def text_for(self, language: str | None) -> tuple[str, str]:

@@ -54,7 +54,8 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "event_chosen": "Announcing the event {name} ({when}).",
         "event_narrowing": "The texts below are a starting point: edit them. The recipients are "
         "narrowed to the event's topics and district; change Topic and District and preview "
-        "again to reach others. Each citizen gets an event's announcements once.",
+        "again to reach others. Each citizen gets each announcement once; a different notice about "
+        "the same event (a changed room) reaches everyone again.",
         "event_drop": "Announce without an event",
         "event_column": "Event",
         "status_cancelled": "cancelled",
@@ -104,7 +105,8 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "event_unknown": "目录中没有编号为 {id} 的活动。",
         "event_chosen": "通知活动：{name}（{when}）。",
         "event_narrowing": "下面的文字只是初稿，请修改。收件人已限定为该活动的主题和区；"
-        "修改“主题”和“区”并重新预览即可通知其他人。同一活动的通知每位市民只收到一次。",
+        "修改“主题”和“区”并重新预览即可通知其他人。每条通知每位市民只收到一次；"
+        "关于同一活动的另一条通知（例如更换教室）会再次发给所有人。",
         "event_drop": "不关联活动",
         "event_column": "活动",
         "status_cancelled": "已取消",
