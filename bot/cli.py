@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.admin.staff_cli import add_staff_parser
 from bot.broadcast_cli import add_broadcast_parser
+from bot.option_values import with_dashed_values
 from bot.search_cli import add_search_parser, each_input
 from core.logging_setup import configure_logging
 from core.settings import Settings, get_settings
@@ -79,6 +80,7 @@ def command_serve(args: argparse.Namespace) -> int:
     """One role in the foreground (bot/roles.py); SIGTERM or Ctrl-C stops it and exits 0."""
     from bot.roles import MissingSecretError, serve_role
     from bot.stack import stopping_on_signals
+    from bot.supervisor import InvalidSecretError
 
     settings = get_settings()
     if args.model is not None and (args.role != "rasa" or not args.model.is_file()):
@@ -90,7 +92,7 @@ def command_serve(args: argparse.Namespace) -> int:
     with stopping_on_signals():
         try:
             return serve_role(settings, args.role, model=args.model)
-        except MissingSecretError as error:
+        except (MissingSecretError, InvalidSecretError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
@@ -345,9 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    """The command line read as `learncity` reads it (an option's value may start with "-")."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    return parser.parse_args(with_dashed_values(parser, argv))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(sys.argv[1:] if argv is None else argv)
     try:
         # Inside the try: a bad setting (read by the logging setup) is one clear line too.
         configure_logging("DEBUG" if args.verbose else None)

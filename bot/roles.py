@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from bot.managed_process import ManagedProcess, ensure_ports_free
-from bot.supervisor import StackPorts, rasa_probe
+from bot.supervisor import StackPorts, check_internal_secrets, rasa_probe
 from core.database import upgrade_database
 from core.settings import Settings
 
@@ -46,7 +46,9 @@ class MissingSecretError(ValueError):
 
 
 def require_secrets(settings: Settings, role: str) -> None:
-    """Raise MissingSecretError naming every secret this role needs that is not set."""
+    """Raise MissingSecretError naming every secret this role needs that is not set, and
+    InvalidSecretError naming one set to a value HTTP cannot carry."""
+    check_internal_secrets(settings)
     values = {
         "RASA_AUTH_TOKEN": settings.rasa_auth_token.get_secret_value(),
         "ACTION_SERVER_TOKEN": settings.action_server_token.get_secret_value(),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import sys
 import threading
@@ -46,6 +47,7 @@ MAX_BACKOFF_SECONDS = 30.0
 TICKET_LOCK_LIFETIME_SECONDS = 20
 # Re-exported: callers know the supervisor, not where its parts live.
 __all__ = [
+    "InvalidSecretError",
     "ManagedProcess",
     "PortInUseError",
     "ServiceStartError",
@@ -56,8 +58,36 @@ __all__ = [
 ]
 
 
+# The internal secrets travel in an HTTP header (`Authorization: Bearer`) and a URL's query:
+# printable ASCII without spaces arrives unchanged. Anything else failed late and obscurely:
+# a non-ASCII token made every health probe raise, and a trailing newline (a secret read from
+# a file) made every probe "fail", so start-up waited its whole 400 s budget.
+_SECRET_CHARACTERS = re.compile(r"[!-~]+")
+
+
+class InvalidSecretError(ValueError):
+    """An internal secret is set to a value HTTP cannot carry; the message names it."""
+
+
+def check_internal_secrets(settings: Settings) -> None:
+    """Raise InvalidSecretError naming RASA_AUTH_TOKEN or ACTION_SERVER_TOKEN when set to a value that
+    is not printable ASCII without spaces."""
+    for name, secret in (
+        ("RASA_AUTH_TOKEN", settings.rasa_auth_token),
+        ("ACTION_SERVER_TOKEN", settings.action_server_token),
+    ):
+        value = secret.get_secret_value()
+        if value and not _SECRET_CHARACTERS.fullmatch(value):
+            raise InvalidSecretError(
+                f"{name} must be printable ASCII without spaces or line breaks (it travels in "
+                f"HTTP headers); e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+
+
 def with_internal_secrets(settings: Settings) -> Settings:
-    """These settings with RASA_AUTH_TOKEN and ACTION_SERVER_TOKEN filled in (made up if unset)."""
+    """These settings with RASA_AUTH_TOKEN and ACTION_SERVER_TOKEN filled in (made up if unset);
+    InvalidSecretError when one is set to a value HTTP cannot carry."""
+    check_internal_secrets(settings)
     update = {}
     if not settings.rasa_auth_token.get_secret_value():
         update["rasa_auth_token"] = SecretStr(secrets.token_urlsafe(32))

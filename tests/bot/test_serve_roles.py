@@ -13,9 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot.kind_replies import SLOW_DOWN, kind_text
 from bot.stack import free_port
+from bot.supervisor import InvalidSecretError, with_internal_secrets
 from core.settings import REPOSITORY_ROOT, Settings
 from nlu.training import ensure_model
 from tests.conftest import SHARED_MODELS_DIR
@@ -241,3 +243,28 @@ def test_two_gateway_processes_on_one_redis_count_a_flooding_citizen_together(
     assert answers[4] == []
     assert answered == ["hello"] * 3
     assert codes == [0, 0]
+
+
+@pytest.mark.parametrize(
+    "unusable", ["pässwort-0123456789", "two words", "read-from-a-file\n"], ids=repr
+)
+def test_a_secret_http_cannot_carry_is_refused_at_start_naming_it(
+    unusable: str, tmp_path: Path
+) -> None:
+    """A non-ASCII ACTION_SERVER_TOKEN made every health probe raise, and one ending in a line
+    break made every probe fail, so `run` waited its whole 400 s start-up budget."""
+    env = _environment(tmp_path, RASA_AUTH_TOKEN="rasa-secret-1", ACTION_SERVER_TOKEN=unusable)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "actions"],
+        cwd=REPOSITORY_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert "ACTION_SERVER_TOKEN must be printable ASCII without spaces" in result.stderr
+    assert unusable.strip() not in result.stderr
+    with pytest.raises(InvalidSecretError, match="ACTION_SERVER_TOKEN"):  # `learncity run`
+        with_internal_secrets(Settings(action_server_token=SecretStr(unusable)))
+    assert with_internal_secrets(Settings(action_server_token=SecretStr("-starts-with-a-dash_0")))
