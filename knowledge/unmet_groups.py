@@ -66,9 +66,12 @@ class UnmetGroup:
         return sorted(by_language, key=lambda language: (-by_language[language], language))
 
 
-def group_unmet_demand(by_query_language: Mapping[tuple[str, str], int]) -> list[UnmetGroup]:
+def group_unmet_demand(
+    by_query_language: Mapping[tuple[str, str], int], *, by_meaning: bool = True
+) -> list[UnmetGroup]:
     """Groups of unmet searches counted by (query, language) (`unmet_demand_summary`'s
-    `queries` rows), most asked first."""
+    `queries` rows), most asked first. `by_meaning=False` leaves out the last step (the
+    planner dashboard merges by meanings it decided when its day counts were kept)."""
     glossary = get_glossary()
     glossary_words = glossary_speller(glossary)
     asked_words = Speller()  # words of the groups made so far, more frequent first
@@ -95,7 +98,7 @@ def group_unmet_demand(by_query_language: Mapping[tuple[str, str], int]) -> list
         group.count += count
         group.queries[(query, language)] = count
     ordered_groups = sorted(groups.values(), key=lambda group: (-group.count, group.key))
-    return _merged_by_meaning(ordered_groups)
+    return _merged_by_meaning(ordered_groups) if by_meaning else ordered_groups
 
 
 def citizens_per_group(

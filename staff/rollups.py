@@ -117,7 +117,11 @@ def forget_days(session: Session, days: Iterable[date]) -> int:
 
 def forget_citizen_days(session: Session, sender_id: str) -> int:
     """For "forget me", before the citizen's rows go: drop the kept counts of every day the
-    citizen left a learning need, an unmet search or a conversation event on."""
+    citizen left a learning need, an unmet search or a conversation event on, and the kept
+    meanings of the citizen's unmet questions (staff/meanings.py)."""
+    from staff.meanings import forget_citizen_meanings
+
+    forget_citizen_meanings(session, sender_id)
     return forget_days(session, _citizen_days(session, sender_id))
 
 

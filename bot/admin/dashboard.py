@@ -119,6 +119,7 @@ def planner_counts(
     import citizens
     import knowledge  # imported here: it loads the search index's libraries (about 1 s)
     from bot.admin.rollup_counts import summed_counts
+    from bot.admin.unmet_meanings import merged_by_meaning
 
     offset = _city_utc_offset()
 
@@ -148,7 +149,8 @@ def planner_counts(
         needs, unmet = needs_read.result(), unmet_read.result()
         totals = {"citizens": who_read.result(), **totals_read.result()}
     asked = {(text, language): count for text, language, count in unmet["queries"]}
-    groups = knowledge.group_unmet_demand(asked)
+    with session_scope(database_url) as session:  # meanings kept with the day counts
+        groups = merged_by_meaning(session, knowledge.group_unmet_demand(asked, by_meaning=False))
     if open_data:  # a citizen who asked two ways of one group is one citizen there
         with session_scope(database_url) as session:
             askers = knowledge.citizens_per_group(session, groups, period.since, period.until)
