@@ -8,6 +8,7 @@ could not answer; `person_button` is the offer itself.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,8 @@ from actions.base import LearncityAction, Turn
 from actions.search_flow import first_entity
 from core.database import session_scope
 from core.replies import JSON_KEY, Button
+
+logger = logging.getLogger(__name__)
 
 # The actions that mean "the bot could not answer this turn".
 FAILED_TURN_ACTIONS = frozenset({"action_default_fallback", "action_out_of_scope"})
@@ -86,15 +89,30 @@ class ActionRequestHuman(LearncityAction):
         reason = (
             f"guidance:{topic}" if topic else ("bot_failed" if failed_before(events) else "asked")
         )
-        with session_scope() as session:
-            ticket = helpdesk.request_person(
-                session,
-                turn.sender,
-                channel=_channel(turn),
-                language=turn.language,
-                reason=reason,
-                context=recent_turns(events, known_titles=guidance_titles(turn.language)),
+        try:
+            with session_scope() as session:
+                ticket = helpdesk.request_person(
+                    session,
+                    turn.sender,
+                    channel=_channel(turn),
+                    language=turn.language,
+                    reason=reason,
+                    context=recent_turns(events, known_titles=guidance_titles(turn.language)),
+                )
+        except helpdesk.OpenIndexUnavailableError as error:
+            # Nothing was queued (the transaction rolled back): the citizen is told so and
+            # offered the same button again, rather than a generic "try again".
+            logger.error(
+                "a %s citizen asked for a person but was not queued: %s; they were asked to "
+                "try again in a few minutes. Start Redis (REDIS_URL) or unset REDIS_URL",
+                _channel(turn),
+                error,
             )
+            turn.reply(
+                helpdesk.desk_text("desk_unavailable", turn.language),
+                buttons=[person_button(turn.language, topic)],
+            )
+            return []
         text_id = "queued" if ticket.open_now else "closed"
         turn.reply(
             helpdesk.desk_text(

@@ -39,6 +39,7 @@ from helpdesk.desk import (
 from helpdesk.office_hours import OfficeHours, OfficeHoursError, parse_office_hours
 from helpdesk.one_writer import one_writer
 from helpdesk.open_chats import has_open_chat
+from helpdesk.open_index import OpenIndexUnavailableError
 from helpdesk.privacy_turns import MIN_CONFIDENCE, is_for_the_assistant, payload_intent
 from helpdesk.settings_store import current_office_hours, is_open_now, set_office_hours
 from helpdesk.texts import desk_text
@@ -52,6 +53,7 @@ __all__ = [
     "ChatSummary",
     "DeskError",
     "OfficeHours",
+    "OpenIndexUnavailableError",
     "OfficeHoursError",
     "OutgoingAnswer",
     "Ticket",

@@ -120,16 +120,20 @@ def request_person(
             created_at=now,
             last_citizen_at=now,
         )
+        # Counted before anything is written: with Redis down this raises and nothing is
+        # stored (on SQLite a savepoint outside a transaction commits when released, so a
+        # chat written first stayed, open in the database and missing from Redis's count).
+        open_index.opening(session, sender_id)
         try:
             with session.begin_nested():
                 session.add(chat)
                 session.flush()
         except IntegrityError:  # the same citizen asked twice at once: one chat stays
+            open_index.closing(session, sender_id)  # this request's count goes again
             existing = _open_chat(session, sender_id)
             if existing is None:
                 raise
         else:
-            open_index.opening(session, sender_id)  # counted before the chat commits
             return Ticket(chat.id, queue_position(session, chat.id), open_now, hours, False)
     return Ticket(existing.id, queue_position(session, existing.id), open_now, hours, True)
 

@@ -157,6 +157,8 @@ def _uncount(pending: _Pending, changes: list[tuple[str, int]]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy says "commit" for those too): not yet
     pending = session.info.pop("helpdesk_open_index", None)
     if pending is not None:
         _uncount(pending, pending.uncount)
