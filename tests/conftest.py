@@ -131,7 +131,11 @@ class RunningAssistant:
 
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
-    """Train (cached by input hash), then start Rasa and the action server once per session."""
+    """Train (cached by input hash), then start Rasa and the action server once per session.
+
+    Its settings stay in the environment until the session ends, also when it was first asked
+    for inside a module's own settings block, and are then put back as they were
+    (tests/environment.py; tests/test_environment_layers.py)."""
     from bot.stack import free_port, running_assistant
     from bot.supervisor import StackPorts
 
