@@ -69,10 +69,10 @@ def summed_counts(
             counts = count(session, *_bounds(day, day), utc_offset)
         with session_scope(database_url) as session:
             keep_day(session, source, day, offset, counts)
-            if source == "unmet":  # the day's questions get their meanings now, not per view
-                from bot.admin.unmet_meanings import remember_meanings
+        if source == "unmet":  # the day's questions get their meanings now, not per view
+            from bot.admin.unmet_meanings import remember_day_meanings
 
-                remember_meanings(session, counts.get("queries", []))
+            remember_day_meanings(database_url, counts.get("queries", []))
         parts.append(counts)
     for span_first, span_last in _spans(raw):
         with session_scope(database_url) as session:

@@ -28,8 +28,10 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.database import session_scope
 from staff.meanings import keep_meaning, kept_vectors, known_meanings
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,23 @@ def remember_meanings(session: Session, asked: Iterable[tuple[str, str, int]]) -
         kept = np.vstack([kept, vector[None, :]]) if kept.size else vector[None, :].copy()
     logger.info("planner: %d unmet question(s) given a meaning", len(new))
     return len(new)
+
+
+def remember_day_meanings(database_url: str | None, asked: Iterable[tuple[str, str, int]]) -> None:
+    """`remember_meanings` in a transaction of its own, for a day just kept. It never fails
+    the view: another view keeping the same day at once may win a question's unique row (its
+    meanings are then there), and a model that cannot load is logged for the operator (the
+    questions get meanings when asked again on a later day)."""
+    try:
+        with session_scope(database_url) as session:
+            remember_meanings(session, asked)
+    except IntegrityError:
+        logger.info("planner: another view gave these unmet questions their meanings")
+    except Exception as error:  # an enhancement of the grouping: the counts stand without it
+        logger.warning(  # the type only: a database error's text holds citizens' words
+            "planner: unmet questions not merged by meaning (%s); see docs/console.md",
+            type(error).__name__,
+        )
 
 
 def merged_by_meaning(session: Session, groups: list) -> list:
