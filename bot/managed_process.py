@@ -185,6 +185,22 @@ class ManagedProcess:
         except psutil.Error:
             return []
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) the process and its children have used so far; 0.0 when
+        it is gone. A starting server uses CPU all the way to its first answer."""
+        if self.process is None:
+            return 0.0
+        total = 0.0
+        try:
+            processes = [psutil.Process(self.process.pid), *self._tree()]
+        except psutil.Error:
+            return 0.0
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
     def wait_port_free(self, timeout: float = 15.0) -> bool:
         if self.port is None:
             return True

@@ -6,8 +6,10 @@
 - Health is probed on the real path: Rasa's `/status` with its API token, and the action
   server's webhook running a no-op action with its secret (`bot/action_server.py`). A child that
   exited is restarted at once; one whose probes all fail for `SUPERVISOR_STALL_SECONDS` (a
-  SIGSTOPped or wedged server) is killed, group and all, and restarted. One slow probe under
-  load does not count; restarts in a loop back off up to 30 s.
+  SIGSTOPped or wedged server), or a restarted one that uses no CPU for
+  `SUPERVISOR_START_STALL_SECONDS` before its first answer, is killed, group and all, and
+  restarted (bot/watchdog.py). One slow probe under load does not count; restarts in a loop
+  back off up to 30 s.
 - Start-up refuses a port already in use, naming it, before starting anything: a stranger's
   server on our port is never taken for ours.
 """
@@ -20,7 +22,6 @@ import re
 import secrets
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,14 +37,13 @@ from bot.managed_process import (
     ServiceStartError,
     ensure_ports_free,
 )
+from bot.watchdog import Watchdog
 from core.settings import Settings
 from nlu.serving import rasa_run_command, write_endpoints
 from nlu.training import rasa_environment, rasa_executable
 
 logger = logging.getLogger(__name__)
 
-PROBE_INTERVAL_SECONDS = 2.0
-MAX_BACKOFF_SECONDS = 30.0
 TICKET_LOCK_LIFETIME_SECONDS = 20
 # Re-exported: callers know the supervisor, not where its parts live.
 __all__ = [
@@ -147,6 +147,7 @@ class Supervisor:
         )
         self.ports = ports
         self.stall_seconds = settings.supervisor_stall_seconds
+        self.start_stall_seconds = settings.supervisor_start_stall_seconds
         rasa_executable(settings)  # a clear error when the Rasa venv is missing
         logs = settings.data_dir / "logs"
         endpoints = write_endpoints(settings, action_url, database_url, self.action_token)
@@ -228,60 +229,14 @@ class Supervisor:
             self.stop()
             raise
         for managed in self.processes:
+            watchdog = Watchdog(
+                managed, self._stopping, self.stall_seconds, self.start_stall_seconds
+            )
             thread = threading.Thread(
-                target=self._watch, args=(managed,), name=f"watch {managed.name}", daemon=True
+                target=watchdog.run, name=f"watch {managed.name}", daemon=True
             )
             thread.start()
             self._watchdogs.append(thread)
-
-    def _watch(self, managed: ManagedProcess) -> None:
-        failing_since: float | None = None
-        grace = self.stall_seconds
-        last_restart = -3600.0
-        delay = 0.0
-        restarted = False
-        while not self._stopping.wait(PROBE_INTERVAL_SECONDS):
-            if not managed.is_running():
-                code = managed.process.returncode if managed.process else "?"
-                reason = f"exited (code {code})"
-            elif managed.is_healthy():
-                if restarted:  # from here on a silence is a stall, not a slow start
-                    pid = managed.process.pid if managed.process else "?"
-                    logger.info("%s is up again (pid %s)", managed.name, pid)
-                    restarted = False
-                failing_since, grace = None, self.stall_seconds
-                continue
-            else:
-                now = time.monotonic()
-                failing_since = failing_since or now
-                if now - failing_since < grace:
-                    continue
-                reason = f"answered no health probe for {now - failing_since:.0f} s (stalled)"
-            if self._stopping.is_set():
-                break
-            recent = time.monotonic() - last_restart < 60
-            delay = min(max(delay * 2, 1.0), MAX_BACKOFF_SECONDS) if recent else 0.0
-            managed.restarts += 1
-            # Every restart is its own event for the operator: the message is formatted here, so
-            # the log's repeat filter (which keys on the message template) never folds a stall
-            # into an earlier crash, nor one server's restart into another's.
-            logger.getChild(managed.name.replace(" ", "_")).error(
-                f"{managed.name} {reason}; restarting it and its process group"
-                f" (restart {managed.restarts}); see {managed.log_file}"
-            )
-            managed.kill_tree()
-            if not managed.wait_port_free():
-                logger.error("port %s (%s) is still taken; retrying", managed.port, managed.name)
-            if delay and self._stopping.wait(delay):  # restarting in a loop: back off
-                break
-            last_restart = time.monotonic()
-            try:
-                managed.start()
-            except OSError as error:  # e.g. out of memory or file handles: try again later
-                logger.error("could not restart %s: %s", managed.name, error)
-            failing_since, grace = time.monotonic(), managed.startup_timeout
-            restarted = True
-        managed.stop()  # from this thread: its children die with it otherwise
 
     def stop(self) -> None:
         self._stopping.set()

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         description="A Rasa or action server whose health probes all fail for this long is "
         "restarted (stalled); one slow probe under load does not count",
     )
+    supervisor_start_stall_seconds: float = Field(
+        default=60.0,
+        description="A restarted Rasa or action server that uses no CPU for this long before "
+        "its first answer is restarted (stalled while starting), without waiting for the whole "
+        "start-up budget (400 s)",
+    )
 
     embedding_model: str = Field(
         default="multilingual-e5-small-q4",
