@@ -23,7 +23,7 @@ from bot.stack import free_port
 from core.database import session_scope
 from core.settings import get_settings
 from helpdesk.models import HandoverChat
-from tests.helpdesk.support import ALWAYS_OPEN
+from tests.helpdesk.support import ALWAYS_OPEN, ask_for_person, chat_lines_of
 from tests.services import REDIS_URL
 
 
@@ -101,3 +101,27 @@ async def test_the_same_request_is_queued_once_redis_answers_again(
     with session_scope(redis_down) as session:
         waiting = session.scalars(select(HandoverChat.sender_id)).all()
     assert waiting == ["web:redis-back"]
+
+
+async def test_a_citizen_already_waiting_is_heard_while_redis_is_down(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their message is stored for the desk and acknowledged with their place: the gateway asks
+    the database when Redis cannot say whether a hand-over is open."""
+    monkeypatch.setenv("DATABASE_URL", database)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    with session_scope(database) as session:
+        helpdesk.set_office_hours(session, ALWAYS_OPEN, "test")
+    ticket = ask_for_person(database, "telegram:5501", language="ar")
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    get_settings.cache_clear()
+    try:
+        acknowledged = helpdesk.desk_turn(database, "telegram:5501", "هل من أحد؟")
+    finally:
+        get_settings.cache_clear()
+    assert acknowledged is not None
+    assert [reply.text for reply in acknowledged] == [
+        helpdesk.desk_text("waiting_ack", "ar", position=1)
+    ]
+    assert chat_lines_of(database, ticket.chat_id) == [("citizen", "هل من أحد؟", False)]
