@@ -2,7 +2,7 @@
 their language, with the button to ask again; nothing half-made stays in the queue, and the
 operator reads one clear line saying what failed and what to do.
 
-Redis is a real address where nothing listens (a free port); the action is the real
+Redis is a real address where nothing listens (a port bound, never listened on); the action is the real
 `action_request_human`, run as the action server runs it (its failure boundary included), on a
 real database at the current schema.
 """
@@ -10,6 +10,7 @@ real database at the current schema.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -19,7 +20,6 @@ from sqlalchemy import func, select
 
 import helpdesk
 from actions.handover_actions import ActionRequestHuman
-from bot.stack import free_port
 from core.database import session_scope
 from core.settings import get_settings
 from helpdesk.models import HandoverChat
@@ -28,10 +28,21 @@ from tests.services import REDIS_URL
 
 
 @pytest.fixture
-def redis_down(database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def dead_redis_url() -> Iterator[str]:
+    """A Redis URL where nothing listens, for the whole test: its port is bound and never
+    listened on, so every connection is refused and no other program can take the port."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"redis://127.0.0.1:{held.getsockname()[1]}/0"
+
+
+@pytest.fixture
+def redis_down(
+    database: str, dead_redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """This process's settings: the test's database, and REDIS_URL where nothing listens."""
     monkeypatch.setenv("DATABASE_URL", database)
-    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.setenv("REDIS_URL", dead_redis_url)
     get_settings.cache_clear()
     with session_scope(database) as session:
         helpdesk.set_office_hours(session, ALWAYS_OPEN, "test")
@@ -104,7 +115,7 @@ async def test_the_same_request_is_queued_once_redis_answers_again(
 
 
 async def test_a_citizen_already_waiting_is_heard_while_redis_is_down(
-    database: str, monkeypatch: pytest.MonkeyPatch
+    database: str, dead_redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Their message is stored for the desk and acknowledged with their place: the gateway asks
     the database when Redis cannot say whether a hand-over is open."""
@@ -114,7 +125,7 @@ async def test_a_citizen_already_waiting_is_heard_while_redis_is_down(
     with session_scope(database) as session:
         helpdesk.set_office_hours(session, ALWAYS_OPEN, "test")
     ticket = ask_for_person(database, "telegram:5501", language="ar")
-    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.setenv("REDIS_URL", dead_redis_url)
     get_settings.cache_clear()
     try:
         acknowledged = helpdesk.desk_turn(database, "telegram:5501", "هل من أحد؟")
