@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,6 +45,16 @@ def redis_prefix() -> Iterator[str]:
         for key in client.scan_iter(match=f"{prefix}*"):
             client.delete(key)
         client.close()
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A local port where every connection is refused for the whole test (for "the server is
+    not there"): bound and never listened on, so no other program can start a server there
+    meanwhile, as it could on a free port picked and let go."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -116,14 +116,14 @@ def test_a_role_without_its_secret_refuses_to_start_naming_it(
 
 
 def test_serve_gateway_answers_its_health_check_and_stops_on_sigterm(
-    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+    tmp_path: Path, started: list[subprocess.Popen[bytes]], refused_port: int
 ) -> None:
     port = free_port()
     env = _environment(
         tmp_path,
         RASA_AUTH_TOKEN="rasa-secret-2",
         GATEWAY_PORT=str(port),
-        RASA_URL=f"http://127.0.0.1:{free_port()}",  # nobody there: the gateway still lives
+        RASA_URL=f"http://127.0.0.1:{refused_port}",  # nobody there: the gateway still lives
     )
     log = tmp_path / "gateway.log"
     gateway = _serve("gateway", env, log)

@@ -10,7 +10,6 @@ real database at the current schema.
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -28,12 +27,9 @@ from tests.services import REDIS_URL
 
 
 @pytest.fixture
-def dead_redis_url() -> Iterator[str]:
-    """A Redis URL where nothing listens, for the whole test: its port is bound and never
-    listened on, so every connection is refused and no other program can take the port."""
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        yield f"redis://127.0.0.1:{held.getsockname()[1]}/0"
+def dead_redis_url(refused_port: int) -> str:
+    """A Redis URL where nothing listens for the whole test (tests/conftest.py)."""
+    return f"redis://127.0.0.1:{refused_port}/0"
 
 
 @pytest.fixture
