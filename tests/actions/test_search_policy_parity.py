@@ -6,11 +6,7 @@ distances, and the command line prints the fallback the chat says aloud."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +26,9 @@ from actions.search_actions import (
 )
 from actions.search_flow import SearchState
 from core.replies import JSON_KEY
-from core.settings import get_settings
+from tests.knowledge.search_support import learncity_search
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-TUESDAY = "2026-12-01"  # this weekend: Sat 5 - Sun 6 December
 PEOPLES_SQUARE = (31.23, 121.47)  # the nearest pottery class is 5.2 km away
-
-
-@pytest.fixture
-def pinned_today(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("LEARNCITY_TODAY", TUESDAY)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _entity(text: str, name: str, value: str, written: str | None = None) -> dict[str, Any]:
@@ -91,10 +77,10 @@ def _pending(turn: Turn) -> dict[str, Any] | None:
     return events[-1]["value"] if events else None
 
 
-def _cli(state: SearchState, language: str, dates: str | None) -> dict[str, Any]:
+def _cli(state: SearchState, language: str, dates: str | None, data_dir: Path) -> dict[str, Any]:
     """`learncity search` with the options that say what the chat's search state holds."""
     filters = state.filters
-    arguments = [state.query or "", "--kind", state.kind, "--asked-in", language, "--json"]
+    arguments = [state.query or "", "--kind", state.kind, "--asked-in", language]
     if state.question:
         arguments += ["--question", state.question]
     if not state.topic:
@@ -110,17 +96,7 @@ def _cli(state: SearchState, language: str, dates: str | None) -> dict[str, Any]
             arguments += [f"--{name}", filters[name]]
     if dates:
         arguments += ["--dates", dates]
-    environment = {**os.environ, "LEARNCITY_LOG_LEVEL": "WARNING"}
-    finished = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "search", *arguments],
-        cwd=REPOSITORY,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert finished.returncode == 0, finished.stderr[-2000:]
-    return json.loads(finished.stdout)
+    return learncity_search(arguments, data_dir, LEARNCITY_LOG_LEVEL="WARNING")
 
 
 # (action, language, text, entities as (name, value, written), dates named, note expected,
@@ -152,7 +128,8 @@ CASES = [
 )
 def test_the_command_line_shows_what_the_chat_shows(
     sample_city: str,
-    pinned_today: None,
+    sample_city_folder: Path,
+    pinned_today: date,
     action: Any,
     language: str,
     text: str,
@@ -165,7 +142,7 @@ def test_the_command_line_shows_what_the_chat_shows(
         action(), text, [_entity(text, name, value, written) for name, value, written in entities],
         language,
     )  # fmt: skip
-    shown = _cli(state, language, dates)
+    shown = _cli(state, language, dates, sample_city_folder)  # LEARNCITY_TODAY as pinned
 
     chat_cards = [(card["id"], card["distance_m"]) for card in reply["cards"]]
     cli_cards = [(row["id"], row["distance_m"]) for row in shown["results"]]
