@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -376,11 +375,9 @@ async def test_a_telegram_send_that_hangs_is_reported_unknown_and_not_resent(url
 
 
 def test_broadcast_command_with_the_database_down_says_so_without_a_traceback(
-    tmp_path: Path,
+    tmp_path: Path, refused_port: int
 ) -> None:
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = refused_port  # nothing listens there for the whole test
     url = f"postgresql+psycopg2://learncity:secret@127.0.0.1:{port}/learncity"
 
     failed = _run_cli(tmp_path, url, "--text", "Reading festival")

@@ -7,7 +7,6 @@ stalled, or gone.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 
@@ -19,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.health import HealthMonitor, health_routes, rasa_outcome
+from bot.stack import free_port
 from tests.waiting import wait_until, wait_until_async
 
 TOKEN = "health-test-token"
@@ -30,9 +30,7 @@ class StatusServer:
     def __init__(self) -> None:
         self.delay = 0.0
         self.prompt_answers = 0  # answered at once (no delay asked): a probe that succeeded
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
     async def _status(self, request: Request) -> JSONResponse:
@@ -107,10 +105,8 @@ async def test_slow_probes_do_not_flap_to_down_but_a_stall_and_a_dead_server_do(
         monitor.close()
 
 
-async def test_a_server_that_is_gone_is_down_at_once() -> None:
-    with socket.socket() as sock:  # a port nobody listens on: connection refused
-        sock.bind(("127.0.0.1", 0))
-        nobody = f"http://127.0.0.1:{sock.getsockname()[1]}"
+async def test_a_server_that_is_gone_is_down_at_once(refused_port: int) -> None:
+    nobody = f"http://127.0.0.1:{refused_port}"  # connection refused for the whole test
     monitor = HealthMonitor({"rasa": rasa_outcome(nobody, TOKEN)}, interval=0.1, window=60.0)
     async with client_for(Starlette(routes=health_routes(monitor))) as client:
         started = time.monotonic()
