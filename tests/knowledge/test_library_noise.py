@@ -5,7 +5,6 @@ support…"): real action servers, started the way actions/__init__.py documents
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.stack import free_port
 from core.settings import REPOSITORY_ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 # rasa-sdk's own entry point, and the one `learncity run` starts (bot/action_server.py).
 ENTRY_POINTS = {
@@ -32,7 +25,7 @@ ENTRY_POINTS = {
 
 @pytest.mark.parametrize("entry_point", sorted(ENTRY_POINTS))
 def test_the_action_server_log_has_no_faiss_loader_lines(entry_point: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()  # below the ephemeral range: the server binds only after loading
     log = tmp_path / "action-server.log"
     env = dict(os.environ, LEARNCITY_DATA_DIR=str(tmp_path / "data"), ACTION_SERVER_TOKEN="t" * 32)
     env.pop("LEARNCITY_LOG_LEVEL", None)
