@@ -1,8 +1,8 @@
 """Rasa input channel for the gateway: Rasa's REST channel that also passes message metadata.
 
 Runs inside the Rasa server (Python 3.10 venv); it imports only Rasa and its siblings
-`nlu.action_validation`, `nlu.action_calls`, `nlu.graph_runner`, `nlu.policy_history` and
-`nlu.tracker_copy`.
+`nlu.action_validation`, `nlu.action_calls`, `nlu.diet_inference`, `nlu.graph_runner`,
+`nlu.policy_history` and `nlu.tracker_copy`.
 """
 
 import hmac
@@ -16,12 +16,20 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from nlu import action_calls, action_validation, graph_runner, policy_history, tracker_copy
+from nlu import (
+    action_calls,
+    action_validation,
+    diet_inference,
+    graph_runner,
+    policy_history,
+    tracker_copy,
+)
 
 # The server imports this channel at start: the place to prepare how it runs its model and
 # calls its actions (docs/development.md, "Inside the Rasa server").
 action_validation.install()
 action_calls.install()
+diet_inference.install()
 graph_runner.install()
 policy_history.install()
 tracker_copy.install()

@@ -1,8 +1,9 @@
 """Refuse to patch Rasa's internals on a Rasa version the differential tests did not cover.
 
 Runs inside the Rasa server (Python 3.10 venv). `nlu.action_calls`, `nlu.action_validation`,
-`nlu.graph_runner`, `nlu.policy_history`, `nlu.tracker_copy` and `nlu.tracker_store` replace or
-extend private Rasa methods; each has a
+`nlu.diet_inference`, `nlu.graph_runner`, `nlu.policy_history`, `nlu.tracker_copy` and
+`nlu.tracker_store` replace or extend private Rasa methods (`nlu.diet_inference` also a private
+TensorFlow 2.12 one, pinned with Rasa 3.6.21 in requirements/rasa.lock); each has a
 differential test (tests/nlu/) that runs our code and Rasa's side by side on the same input.
 A private method can change in any release, so each of those modules calls
 `require_tested_rasa` when it is imported: on another version the Rasa server stops at
@@ -10,9 +11,9 @@ start-up with a message naming both versions, instead of answering citizens with
 nobody checked against it.
 
 To support a new Rasa version: install it in .venv-rasa, run the differential tests
-(`tests/nlu/test_action_calls.py`, `test_action_validation.py`, `test_graph_runner.py`,
-`test_policy_history.py`, `test_tracker_copy.py`, `test_tracker_store.py`), fix what they
-show, then add the version below.
+(`tests/nlu/test_action_calls.py`, `test_action_validation.py`, `test_diet_inference.py`,
+`test_graph_runner.py`, `test_policy_history.py`, `test_tracker_copy.py`,
+`test_tracker_store.py`), fix what they show, then add the version below.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from __future__ import annotations
 TESTED_RASA_VERSIONS = frozenset({"3.6.21"})
 
 DIFFERENTIAL_TESTS = (
-    "tests/nlu/test_action_calls.py, test_action_validation.py, test_graph_runner.py, "
-    "test_policy_history.py, test_tracker_copy.py, test_tracker_store.py"
+    "tests/nlu/test_action_calls.py, test_action_validation.py, test_diet_inference.py, "
+    "test_graph_runner.py, test_policy_history.py, test_tracker_copy.py, test_tracker_store.py"
 )
 
 
