@@ -120,7 +120,8 @@ def test_a_server_stopped_right_after_its_restart_is_restarted_within_the_start_
         assert "s while starting (stalled); restarting it" in errors[1]
         # Noticed within the budget (plus a probe round and the back-off), not after 400 s;
         # and the third start, slow but working, was never taken for a stall.
-        assert START_STALL_SECONDS <= noticed_after < START_STALL_SECONDS + 30
+        # (The budget may start counting a few milliseconds before the SIGSTOP, at the restart.)
+        assert START_STALL_SECONDS - 1 <= noticed_after < START_STALL_SECONDS + 30
         assert (server.restarts, _pid(server)) == (2, replaced)
     finally:
         stopping.set()
