@@ -9,7 +9,6 @@ webhook protocol (tests/fakes/rasa_rest.py) or against a port where nothing list
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 
@@ -33,12 +32,6 @@ def _run_harness(*source: str) -> dict:
     return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again when the block ends: nobody listens
-
-
 def test_every_turn_counts_as_answered_when_the_assistant_answers() -> None:
     result = _run_harness("--fake-rasa")
 
@@ -53,8 +46,8 @@ def test_every_turn_counts_as_answered_when_the_assistant_answers() -> None:
     assert result["targets_met"] is True
 
 
-def test_citizens_told_to_try_again_and_health_down_when_rasa_is_gone() -> None:
-    result = _run_harness("--rasa-url", f"http://127.0.0.1:{_closed_port()}")
+def test_citizens_told_to_try_again_and_health_down_when_rasa_is_gone(refused_port: int) -> None:
+    result = _run_harness("--rasa-url", f"http://127.0.0.1:{refused_port}")  # nobody listens
 
     outcomes = result["outcomes"]
     assert result["turns"] >= 4  # each citizen at least once (only once, at load average 18)
