@@ -11,7 +11,6 @@ from bot.conversation import Conversation, conversation_for
 from bot.health import HealthMonitor
 from bot.kind_replies import TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage
-from bot.stack import free_port
 from core.database import upgrade_database
 from core.settings import Settings
 from nlu.serving import lock_store_config, write_endpoints
@@ -50,9 +49,9 @@ async def test_with_a_shared_lock_one_citizens_turns_spread_over_every_server(
 
 
 async def test_a_server_that_refuses_connections_is_passed_over_without_a_try_again(
-    database: str,
+    database: str, refused_port: int
 ) -> None:
-    gone = f"http://127.0.0.1:{free_port()}"  # nobody listens: every connection is refused
+    gone = f"http://127.0.0.1:{refused_port}"  # nobody listens: every connection is refused
     with FakeRasa() as alive:
         conversation = Conversation([gone, alive.url], shared_lock=True, database_url=database)
         try:
@@ -66,9 +65,11 @@ async def test_a_server_that_refuses_connections_is_passed_over_without_a_try_ag
         assert len(alive.received) == 5
 
 
-async def test_without_a_shared_lock_a_refused_server_is_not_replaced(database: str) -> None:
+async def test_without_a_shared_lock_a_refused_server_is_not_replaced(
+    database: str, refused_port: int
+) -> None:
     """Another server would take the citizen's turn out of order: "try again" instead."""
-    gone = f"http://127.0.0.1:{free_port()}"
+    gone = f"http://127.0.0.1:{refused_port}"
     with FakeRasa() as alive:
         conversation = Conversation([gone, alive.url], database_url=database)
         sender = next(
@@ -112,10 +113,10 @@ def test_redis_url_gives_rasa_a_redis_lock_store_and_the_gateway_a_shared_lock(
 
 
 async def test_with_a_shared_lock_the_gateway_is_ready_while_any_rasa_server_answers(
-    database: str,
+    database: str, refused_port: int
 ) -> None:
     """A load balancer must not take every gateway out because one Rasa server is gone."""
-    gone = f"http://127.0.0.1:{free_port()}"
+    gone = f"http://127.0.0.1:{refused_port}"
     with FakeRasa() as alive:
         shared = Conversation([gone, alive.url], shared_lock=True, database_url=database)
         sticky = Conversation([gone, alive.url], database_url=database)
