@@ -133,8 +133,24 @@ def write_endpoints(
     path = settings.data_dir / "endpoints.yml"
     path.touch(mode=0o600)
     path.chmod(0o600)  # holds the action server's secret, may hold a database password
-    path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
+    path.write_text(
+        yaml.dump(endpoints, Dumper=_LiteralDollarDumper, sort_keys=False), encoding="utf-8"
+    )
     return path
+
+
+class _LiteralDollarDumper(yaml.SafeDumper):
+    """Rasa expands `${NAME}` in every plain YAML value it reads (rasa.shared.utils.io), so a
+    secret or password holding `${` was silently rewritten or stopped Rasa at start; a quoted
+    value is taken as written."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "'" if "$" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_LiteralDollarDumper.add_representer(str, _represent_text)
 
 
 class RasaUnavailableError(RuntimeError):
