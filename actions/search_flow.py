@@ -214,10 +214,15 @@ def plan_search(
     if kind == "space" and typed and knowledge.names_a_topic(_without_near_me(typed)):
         # "¿hay bibliotecas?", "a quiet study room": the words say which spaces.
         return SearchState(kind=kind, query=_without_near_me(typed), filters=filters)
-    if filters or dates or kind in ("space", "event"):
+    if filters or kind in ("space", "event"):
         return SearchState(kind=kind, query="", filters=filters, dates=dates)
-    if typed and not is_near_me(typed):
-        return SearchState(kind=kind, query=_without_near_me(typed), filters=filters)
+    words = _without_near_me(typed) if typed and not is_near_me(typed) else ""
+    if dates and not knowledge.names_a_topic(words):
+        # "any courses on Sunday?": the courses held that day.
+        return SearchState(kind=kind, query="", dates=dates)
+    if words:
+        # No topic read ("¿hay clases de taichí la próxima semana?"): the citizen's words.
+        return SearchState(kind=kind, query=words, filters=filters, dates=dates)
     return None
 
 

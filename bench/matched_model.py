@@ -61,19 +61,14 @@ def features(
     service: Any, query: str, language: str | None, vocabulary: tuple[list[str], np.ndarray]
 ) -> np.ndarray:
     """The question's evidence as FEATURES (see the module docstring)."""
+    from bench.matched_tuning import question_groups
     from knowledge.search import index as hybrid
-    from knowledge.search.evidence import _weight, question_parts, share_held
-    from knowledge.search.glossary import get_glossary
-    from knowledge.search.lexical import CONCEPT_PREFIX, single_character_topics, tokenize
-    from knowledge.search.spelling import EVERYDAY_WORD_ZIPF, glossary_speller, is_common_word
+    from knowledge.search.evidence import _weight, share_held
+    from knowledge.search.lexical import CONCEPT_PREFIX, tokenize
+    from knowledge.search.spelling import EVERYDAY_WORD_ZIPF, is_common_word
 
-    glossary = get_glossary()
     index = service._index
-    corrections = index.corrections(query, glossary_speller(glossary), language)
-    fixed = [word for words in corrections.values() for word in words]
-    expansion = glossary.expand(" ".join([query, *fixed]), language)
-    held = {c: index.lexical.tokens_containing(c) for c in single_character_topics(query)}
-    groups = question_parts(query, expansion, corrections, held)
+    groups, expansion = question_groups(service, query, language)
     slots = np.flatnonzero(index.alive)
     share = share_held(groups, slots, index.lexical, index.names, language)
     absent_counts = language is None or index.lexical.written_in(language)

@@ -84,11 +84,9 @@ class Evidence:
         )
 
 
-def measure(service: Any, query: str, language: str | None, relevant: Sequence[str]) -> Evidence:
-    """The evidence the index computes in `_candidates`, over every live item. Reads the
-    index's internals (a bench, not an API); `check_replay` proves it agrees with search."""
-    from knowledge.search import index as hybrid
-    from knowledge.search.evidence import question_parts, share_held
+def question_groups(service: Any, query: str, language: str | None) -> tuple[list[list[str]], Any]:
+    """The question's parts and glossary expansion, as the index's search computes them."""
+    from knowledge.search.evidence import question_parts
     from knowledge.search.glossary import get_glossary
     from knowledge.search.lexical import single_character_topics
     from knowledge.search.spelling import glossary_speller
@@ -99,7 +97,17 @@ def measure(service: Any, query: str, language: str | None, relevant: Sequence[s
     fixed = [word for words in corrections.values() for word in words]
     expansion = glossary.expand(" ".join([query, *fixed]), language)
     held = {c: index.lexical.tokens_containing(c) for c in single_character_topics(query)}
-    groups = question_parts(query, expansion, corrections, held)
+    return question_parts(query, expansion, corrections, held), expansion
+
+
+def measure(service: Any, query: str, language: str | None, relevant: Sequence[str]) -> Evidence:
+    """The evidence the index computes in `_candidates`, over every live item. Reads the
+    index's internals (a bench, not an API); `check_replay` proves it agrees with search."""
+    from knowledge.search import index as hybrid
+    from knowledge.search.evidence import share_held
+
+    index = service._index
+    groups, expansion = question_groups(service, query, language)
     slots = np.flatnonzero(index.alive)
     vector = service.embedder.encode_query(hybrid._dense_text(query, expansion))
     mean, spread = index._background(vector)

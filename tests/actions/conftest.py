@@ -8,11 +8,15 @@ only read it, but for unmet searches recorded under a sender of the test's own.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from core.settings import get_settings
 from tests.environment import settings_from_environment
+
+TUESDAY = "2026-12-01"  # this weekend: Sat 5 - Sun 6 December; next: 12-13 December
 
 
 def _city_settings(data_dir: Path) -> dict[str, str]:
@@ -40,3 +44,13 @@ def sample_city(sample_city_folder: Path) -> Iterator[str]:
     overrides = _city_settings(sample_city_folder)
     with settings_from_environment(overrides):
         yield overrides["DATABASE_URL"]
+
+
+@pytest.fixture
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> Iterator[date]:
+    """Today pinned to Tuesday 1 December 2026 with LEARNCITY_TODAY, as an operator sets it."""
+    monkeypatch.setenv("LEARNCITY_TODAY", TUESDAY)
+    get_settings.cache_clear()
+    yield date.fromisoformat(TUESDAY)
+    monkeypatch.delenv("LEARNCITY_TODAY")
+    get_settings.cache_clear()

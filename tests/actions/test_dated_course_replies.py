@@ -10,7 +10,7 @@ were on, and "next week" narrowed nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,9 +21,7 @@ from actions.base import Turn
 from actions.messages import say
 from actions.search_actions import LAST_SEARCH_SLOT, ActionSearchCourses
 from core.replies import JSON_KEY
-from core.settings import get_settings
 
-TUESDAY = "2026-12-01"
 COURSES = "https://learn.hailin.example/courses/"
 # The sample city's courses of these topics, by the weekdays they run (knowledge/sample_city).
 TOPIC_COURSES = {
@@ -41,14 +39,6 @@ TOPIC_COURSES = {
     },
     "кулінарія": {"home-cooking", "healthy-cooking-seniors", "world-cooking"},
 }
-
-
-@pytest.fixture
-def pinned_today(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("LEARNCITY_TODAY", TUESDAY)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _ask(text: str, topic: str | None, language: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -105,7 +95,7 @@ HELD = [
 )
 def test_a_course_search_for_dates_shows_the_courses_held_on_them(
     sample_city: str,
-    pinned_today: None,
+    pinned_today: date,
     question: str,
     language: str,
     topic: str,
@@ -122,7 +112,7 @@ def test_a_course_search_for_dates_shows_the_courses_held_on_them(
 
 
 def test_no_course_on_the_dates_says_so_and_shows_the_topic_at_other_dates(
-    sample_city: str, pinned_today: None
+    sample_city: str, pinned_today: date
 ) -> None:
     # Wednesday 2 December: Python for Beginners is on Tuesdays and Thursdays.
     reply, state = _ask("cours de python demain", "python", "fr")
@@ -133,9 +123,18 @@ def test_no_course_on_the_dates_says_so_and_shows_the_topic_at_other_dates(
     assert state["dates"] == {"start": "2026-12-02", "end": "2026-12-02", "meaning": "tomorrow"}
 
 
-def test_a_date_alone_lists_the_courses_held_that_day(sample_city: str, pinned_today: None) -> None:
+def test_a_date_alone_lists_the_courses_held_that_day(sample_city: str, pinned_today: date) -> None:
     reply, state = _ask("any courses on Sunday?", None, "en")
     assert reply["text"] == say("courses_on_dates", "en", when="6 December")
     shown = [card["id"].removeprefix(COURSES) for card in reply["cards"]]
     assert shown and set(shown) <= SUNDAY_COURSES, shown
     assert state["dates"] == {"start": "2026-12-06", "end": "2026-12-06", "meaning": "weekday"}
+
+
+def test_words_with_no_topic_read_are_searched_on_the_dates(
+    sample_city: str, pinned_today: date
+) -> None:
+    # The NLU read no topic in "taichí": the citizen's words are searched, on 7-13 December.
+    reply, state = _ask("¿hay clases de taichí la próxima semana?", None, "es")
+    assert _topic_courses_shown(reply, "tai chi") == ["tai-chi-morning"]
+    assert state["dates"] == {"start": "2026-12-07", "end": "2026-12-13", "meaning": "next_week"}

@@ -3,26 +3,12 @@ city (knowledge/sample_city/events.ics), with today pinned to Tuesday 1 December
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
 from actions import event_dates, search_flow
-from core.settings import get_settings
 from knowledge.search import DateSpan
-
-TUESDAY = "2026-12-01"  # this weekend: Sat 5 - Sun 6 December; next: 12-13 December
-
-
-@pytest.fixture
-def pinned_today(monkeypatch: pytest.MonkeyPatch) -> Iterator[date]:
-    """LEARNCITY_TODAY set as an operator would set it (the documented setting)."""
-    monkeypatch.setenv("LEARNCITY_TODAY", TUESDAY)
-    get_settings.cache_clear()
-    yield date.fromisoformat(TUESDAY)
-    monkeypatch.delenv("LEARNCITY_TODAY")
-    get_settings.cache_clear()
 
 
 def _entity(name: str, value: str) -> dict[str, str]:
