@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -16,6 +17,7 @@ from bot.channels.web import WebChannel
 from bot.conversation import Conversation
 from bot.edge import EdgeMiddleware
 from bot.health import HealthMonitor, health_routes
+from nlu.language import load_models as load_language_models
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         try:
+            # The language models (about 195 MB, 3 s of CPU) load before the first turn. Loaded
+            # on first use, they loaded in the first "try again", refusal or WeChat reply: a
+            # stall of the event loop for every citizen on this gateway, when Rasa is already
+            # slow (the cluster bench counted it as 4 ms of gateway CPU per message).
+            await asyncio.to_thread(load_language_models)
             async with contextlib.AsyncExitStack() as stack:
                 for channel in channels:
                     await stack.enter_async_context(channel.running())
