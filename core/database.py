@@ -47,8 +47,9 @@ def created_within(
 
 
 def make_engine(url: str, settings: Settings | None = None) -> Engine:
-    """Create an engine; SQLite gets WAL, synchronous=NORMAL and a busy timeout because several
-    processes share it; a server database gets the pool the settings ask for (many replicas share its connections)."""
+    """Create an engine; SQLite gets WAL, synchronous=NORMAL, foreign keys, a busy timeout
+    because several processes share it, and real transactions (`_sqlite_transactions`); a
+    server database gets the pool the settings ask for (many replicas share its connections)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -63,7 +64,10 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # sqlite3 stops beginning transactions itself; _begin_before_first_write does.
+            dbapi_connection.isolation_level = None
 
+        event.listen(engine, "before_cursor_execute", _begin_before_first_write)
         return engine
     settings = settings or get_settings()
     return create_engine(
@@ -74,6 +78,36 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         pool_recycle=settings.database_pool_recycle_seconds,
         pool_pre_ping=settings.database_pool_pre_ping,
     )
+
+
+# Statements that only read: before a transaction's first other statement they run on their own.
+_SQLITE_READS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "VALUES"})
+
+
+def _begin_before_first_write(  # type: ignore[no-untyped-def]
+    connection, _cursor, statement: str, _parameters, _context, _executemany
+) -> None:
+    """`BEGIN IMMEDIATE` on the SQLite connection before a transaction's first write,
+    SAVEPOINT or DDL statement (`_sqlite_transactions` in docs/development.md).
+
+    Python 3.11's sqlite3 (legacy transaction control) begins only before INSERT, UPDATE,
+    DELETE and REPLACE: a SAVEPOINT outside a transaction became a transaction of its own that
+    its RELEASE committed (the outer rollback was lost), and DDL committed statement by
+    statement. SQLAlchemy's recipe turns that off (isolation_level None, set on connect) and
+    emits BEGIN itself. Its plain BEGIN at the first statement would make a transaction that
+    read first take the write lock only at its first write, and SQLite refuses that upgrade
+    at once ("database is locked", without the busy timeout) when another connection writes
+    or has written since the read. So reads before the first write run on their own, as with
+    sqlite3, and the first write takes the write lock for the whole transaction, waiting
+    for it up to the busy timeout."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is None or dbapi_connection.in_transaction:
+        return
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    words = statement.split(None, 1)
+    if words and words[0].upper() not in _SQLITE_READS:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 @lru_cache(maxsize=4)

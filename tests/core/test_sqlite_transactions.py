@@ -1,0 +1,195 @@
+"""A transaction on a SQLite file is one transaction (core/database.py, `_begin_before_first_write`).
+
+Python 3.11's sqlite3 begins a transaction only before INSERT/UPDATE/DELETE/REPLACE. A
+`begin_nested()` savepoint as a session's first statement therefore began a transaction of its
+own, which its release committed: rolling back the outer transaction kept the writes. DDL
+committed statement by statement. And the fix must not make a transaction that read before it
+writes fail with "database is locked" while another connection writes (SQLite refuses to turn
+a read into a write transaction then, without waiting for the busy timeout)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Engine, Integer, String, inspect, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from core.database import _alembic_config, make_engine, upgrade_database
+
+WRITER_HOLDS_LOCK_SECONDS = 0.3  # the other writer's transaction is this long (work, not a wait)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'transactions.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _bodies(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.scalars(text("SELECT body FROM notes ORDER BY id")))
+
+
+def _add(session: Session, body: str) -> None:
+    session.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": body})
+
+
+def test_a_savepoint_rolled_back_loses_its_writes_and_keeps_the_transaction(engine: Engine) -> None:
+    with Session(engine) as session:
+        savepoint = session.begin_nested()  # the session's first statement
+        _add(session, "in the savepoint")
+        _add(session, "also in the savepoint")
+        savepoint.rollback()
+        assert session.scalar(text("SELECT count(*) FROM notes")) == 0
+        _add(session, "after the savepoint")
+        session.commit()
+    assert _bodies(engine) == ["after the savepoint"]
+
+
+def test_rolling_back_the_outer_transaction_undoes_a_released_savepoint(engine: Engine) -> None:
+    with Session(engine) as session:
+        with session.begin_nested():  # released at the end of the block
+            _add(session, "in the released savepoint")
+        _add(session, "after it")
+        session.rollback()
+    assert _bodies(engine) == []
+
+
+def test_a_savepoint_after_reads_is_part_of_the_transaction(engine: Engine) -> None:
+    with Session(engine) as session:
+        assert session.scalar(text("SELECT count(*) FROM notes")) == 0
+        with session.begin_nested():
+            _add(session, "in the savepoint")
+        session.rollback()
+    assert _bodies(engine) == []
+
+
+def test_ddl_in_a_rolled_back_transaction_is_undone(engine: Engine) -> None:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        operations = Operations(MigrationContext.configure(connection))
+        operations.create_table("drafts", Column("id", Integer, primary_key=True))
+        operations.add_column("notes", Column("author", String(40)))
+        transaction.rollback()
+    tables = inspect(engine).get_table_names()
+    assert "drafts" not in tables
+    assert [column["name"] for column in inspect(engine).get_columns("notes")] == ["id", "body"]
+
+
+def test_a_transaction_that_read_first_waits_for_another_writer(engine: Engine) -> None:
+    """Another connection holds the write lock when this transaction, which has read, writes:
+    it waits for the busy timeout instead of failing at once."""
+    writing = threading.Event()
+    written = threading.Event()
+    errors: list[BaseException] = []
+
+    def other_writer() -> None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO notes (body) VALUES ('other')"))
+                writing.set()
+                time.sleep(WRITER_HOLDS_LOCK_SECONDS)  # a transaction doing work with the lock
+            written.set()
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+            writing.set()
+
+    with Session(engine) as session:
+        assert session.scalar(text("SELECT count(*) FROM notes")) == 0
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        assert writing.wait(30), "the other writer never wrote"
+        assert not errors, errors
+        assert not written.is_set(), "the other writer committed before this one tried"
+        _add(session, "mine")
+        session.commit()
+        thread.join(30)
+    assert not errors, errors
+    assert sorted(_bodies(engine)) == ["mine", "other"]
+
+
+def test_a_transaction_that_read_before_another_commit_can_still_write(engine: Engine) -> None:
+    with Session(engine) as session:
+        assert session.scalar(text("SELECT count(*) FROM notes")) == 0
+        with engine.begin() as other:
+            other.execute(text("INSERT INTO notes (body) VALUES ('other')"))
+        _add(session, "mine")
+        session.commit()
+    assert _bodies(engine) == ["other", "mine"]
+
+
+def test_writes_after_the_first_see_one_snapshot_and_commit_together(engine: Engine) -> None:
+    with Session(engine) as session:
+        _add(session, "first")
+        assert session.scalar(text("SELECT count(*) FROM notes")) == 1
+        _add(session, "second")
+        session.commit()
+    assert _bodies(engine) == ["first", "second"]
+
+
+def test_every_migration_still_applies_to_a_new_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            heads = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        engine.dispose()
+    assert heads == set(ScriptDirectory.from_config(_alembic_config(url)).get_heads())
+    assert {"helpdesk_chats", "citizen_profiles", "staff_accounts", "catalog_items"} <= tables
+    upgrade_database(url)  # and again: nothing to do, no error
+
+
+BROKEN_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "zz_broken"
+down_revision = None
+branch_labels = ("broken",)
+depends_on = "h1_helpdesk"  # runs after the help desk's migrations
+
+
+def upgrade():
+    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("UPDATE no_such_table SET x = 1")
+"""
+
+
+def test_a_migration_that_fails_leaves_nothing_behind(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "zz_broken.py").write_text(BROKEN_MIGRATION, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'broken.db'}"
+    config = _alembic_config(url)
+    locations = config.get_main_option("version_locations")
+    config.set_main_option("version_locations", f"{locations} {versions}")
+    with pytest.raises(OperationalError, match="no_such_table"):
+        command.upgrade(config, "heads")
+    engine = make_engine(url)
+    try:
+        tables = inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            applied = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    finally:
+        engine.dispose()
+    assert "half_done" not in tables  # the failed migration's DDL is gone
+    assert "zz_broken" not in applied
+    assert "h1_helpdesk" in applied and "helpdesk_chats" in tables  # the ones before it stay
