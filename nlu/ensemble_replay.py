@@ -37,8 +37,8 @@ from nlu.eval_sources import (
 from nlu.intent_combination import combine
 from nlu.nlu_data import TRAINING_DIR, language_files, read_examples
 
-REGULARISATIONS = [0.3, 1.0, 3.0]
-WEIGHTS = [0.0, 0.3, 0.4, 0.5, 0.6, 0.7]
+REGULARISATIONS = [1.0, 3.0]
+WEIGHTS = [0.0, 0.5, 0.6, 0.7, 0.8, 0.9]
 REPHRASED = "project rephrased (validation)"
 
 # Runs in the Rasa venv: DIET's ranking and the featurizer's vector, per text.

@@ -14,11 +14,12 @@ It runs on one thread, for training batches too: Rasa loads scikit-learn's copy 
 OpenMP runtime first, whose threads wait by spinning, and two spinning threads on busy shared
 cores took 200 ms a sentence (40 ms of CPU) where one takes 15-60 ms (6-12 ms of CPU).
 
-Training keeps one thing: the mean vector of (up to 512 of) the training sentences. e5's
-vectors share a large common direction (any two short sentences have cosine 0.75-0.9), and
-DIET, seeing the raw unit vectors (about 0.05 per dimension) beside count vectors of 1, did
-not learn from the small differences: a tiny pipeline read Ukrainian "До побачення" as greet.
-Centred on that mean and rescaled to about 1 per dimension, the same pipeline reads it.
+Each vector is unit length, scaled to about 1 per dimension (times the square root of its
+size) so DIET sees it on the scale of the count vectors beside it. The component is not
+trainable and keeps nothing in the model: an earlier version meant to centre the vectors on
+the training sentences' mean, but a component registered as not trainable is never trained,
+so that mean was never computed and every model so far used the uncentred vectors; the code
+for it was removed (2 December 2026) rather than switched on untested.
 
     - name: nlu.components.sentence_featurizer.SentenceEmbeddingFeaturizer
       model: multilingual-e5-small-q4
@@ -44,8 +45,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from core.packaged_models import PACKAGES, PackagedModel, packaged_model
 
 BATCH_SIZE = 64
-MEAN_SAMPLE = 512  # training sentences the mean is taken over (encoding all would double it)
-MEAN_FILE = "mean_vector.npy"
 THREADS = 1  # see the module docstring
 
 
@@ -79,12 +78,10 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-        mean: np.ndarray | None = None,
     ) -> None:
         super().__init__(execution_context.node_name, config)
         self._model_storage = model_storage
         self._resource = resource
-        self._mean = mean
         try:
             self._model: PackagedModel = packaged_model(config["model"])
         except ImportError as error:
@@ -104,32 +101,6 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     ) -> SentenceEmbeddingFeaturizer:
         return cls(config, model_storage, resource, execution_context)
 
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> SentenceEmbeddingFeaturizer:
-        try:
-            with model_storage.read_from(resource) as directory:
-                mean = np.load(directory / MEAN_FILE)
-        except (ValueError, FileNotFoundError):  # trained on no text: vectors as they are
-            mean = None
-        return cls(config, model_storage, resource, execution_context, mean)
-
-    def train(self, training_data: TrainingData) -> Resource:
-        """Keep the mean vector of the training sentences (see the module docstring)."""
-        texts = [str(m.get(TEXT)) for m in training_data.training_examples if m.get(TEXT)]
-        if texts:
-            step = max(1, len(texts) // MEAN_SAMPLE)
-            self._mean = self._encode(texts[::step][:MEAN_SAMPLE]).mean(axis=0)
-            with self._model_storage.write_to(self._resource) as directory:
-                np.save(directory / MEAN_FILE, self._mean)
-        return self._resource
-
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
             examples = [m for m in training_data.training_examples if m.get(attribute)]
@@ -146,7 +117,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def _featurize(self, messages: list[Message], attribute: str) -> None:
         for start in range(0, len(messages), BATCH_SIZE):
             batch = messages[start : start + BATCH_SIZE]
-            vectors = self._centred(self._encode([str(m.get(attribute)) for m in batch]))
+            vectors = self._scaled(self._encode([str(m.get(attribute)) for m in batch]))
             for message, vector in zip(batch, vectors, strict=True):
                 self.add_features_to_message(
                     sequence=None,
@@ -158,9 +129,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self._model.encode(texts, query=True, threads=THREADS)
 
-    def _centred(self, vectors: np.ndarray) -> np.ndarray:
-        """Centred on the training mean, unit length, then scaled to about 1 per dimension."""
-        if self._mean is not None:
-            vectors = vectors - self._mean
+    def _scaled(self, vectors: np.ndarray) -> np.ndarray:
+        """Unit length, then scaled to about 1 per dimension (see the module docstring)."""
         norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return (vectors / norms * np.sqrt(vectors.shape[1])).astype(np.float32)
