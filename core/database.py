@@ -87,8 +87,8 @@ _SQLITE_READS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "VALUES"})
 def _begin_before_first_write(  # type: ignore[no-untyped-def]
     connection, _cursor, statement: str, _parameters, _context, _executemany
 ) -> None:
-    """`BEGIN IMMEDIATE` on the SQLite connection before a transaction's first write,
-    SAVEPOINT or DDL statement (`_sqlite_transactions` in docs/development.md).
+    """Begin the SQLite transaction before a transaction's first write, SAVEPOINT or DDL
+    statement (`The database and its transactions` in docs/development.md).
 
     Python 3.11's sqlite3 (legacy transaction control) begins only before INSERT, UPDATE,
     DELETE and REPLACE: a SAVEPOINT outside a transaction became a transaction of its own that
@@ -98,15 +98,20 @@ def _begin_before_first_write(  # type: ignore[no-untyped-def]
     read first take the write lock only at its first write, and SQLite refuses that upgrade
     at once ("database is locked", without the busy timeout) when another connection writes
     or has written since the read. So reads before the first write run on their own, as with
-    sqlite3, and the first write takes the write lock for the whole transaction, waiting
-    for it up to the busy timeout."""
+    sqlite3; a write or DDL statement begins with BEGIN IMMEDIATE (the write lock for the whole
+    transaction, waited for up to the busy timeout), and a SAVEPOINT with a deferred BEGIN, as
+    SQLite's own SAVEPOINT outside a transaction did, so a savepoint around reads (the help
+    desk's stored_events) does not queue behind writers."""
     dbapi_connection = connection.connection.dbapi_connection
     if dbapi_connection is None or dbapi_connection.in_transaction:
         return
     if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return
     words = statement.split(None, 1)
-    if words and words[0].upper() not in _SQLITE_READS:
+    first = words[0].upper() if words else "SELECT"
+    if first == "SAVEPOINT":
+        dbapi_connection.execute("BEGIN")
+    elif first not in _SQLITE_READS:
         dbapi_connection.execute("BEGIN IMMEDIATE")
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from core.database import _alembic_config, make_engine, upgrade_database
 
 WRITER_HOLDS_LOCK_SECONDS = 0.3  # the other writer's transaction is this long (work, not a wait)
+READ_BUDGET_SECONDS = 10  # well under the 30 s busy timeout a read waiting for the lock would use
 
 
 @pytest.fixture
@@ -90,36 +91,76 @@ def test_ddl_in_a_rolled_back_transaction_is_undone(engine: Engine) -> None:
     assert [column["name"] for column in inspect(engine).get_columns("notes")] == ["id", "body"]
 
 
+class OtherWriter:
+    """Another connection's write transaction, on a thread: it writes, says so, keeps the
+    write lock WRITER_HOLDS_LOCK_SECONDS and commits."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.writing = threading.Event()
+        self.committed = threading.Event()
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._write)
+
+    def __enter__(self) -> OtherWriter:
+        self.thread.start()
+        assert self.writing.wait(30), "the other writer never wrote"
+        assert not self.errors, self.errors
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.thread.join(60)
+        assert not self.errors, self.errors
+
+    def _write(self) -> None:
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(text("INSERT INTO notes (body) VALUES ('other')"))
+                self.writing.set()
+                time.sleep(WRITER_HOLDS_LOCK_SECONDS)  # a transaction doing work with the lock
+            self.committed.set()
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            self.errors.append(error)
+            self.writing.set()
+
+
 def test_a_transaction_that_read_first_waits_for_another_writer(engine: Engine) -> None:
     """Another connection holds the write lock when this transaction, which has read, writes:
     it waits for the busy timeout instead of failing at once."""
-    writing = threading.Event()
-    written = threading.Event()
-    errors: list[BaseException] = []
-
-    def other_writer() -> None:
-        try:
-            with engine.begin() as connection:
-                connection.execute(text("INSERT INTO notes (body) VALUES ('other')"))
-                writing.set()
-                time.sleep(WRITER_HOLDS_LOCK_SECONDS)  # a transaction doing work with the lock
-            written.set()
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
-            errors.append(error)
-            writing.set()
-
     with Session(engine) as session:
         assert session.scalar(text("SELECT count(*) FROM notes")) == 0
-        thread = threading.Thread(target=other_writer)
-        thread.start()
-        assert writing.wait(30), "the other writer never wrote"
-        assert not errors, errors
-        assert not written.is_set(), "the other writer committed before this one tried"
-        _add(session, "mine")
-        session.commit()
-        thread.join(30)
-    assert not errors, errors
+        with OtherWriter(engine) as other:
+            assert not other.committed.is_set(), "the other writer committed before this one tried"
+            _add(session, "mine")
+            session.commit()
     assert sorted(_bodies(engine)) == ["mine", "other"]
+
+
+def test_a_savepoint_that_writes_after_reads_waits_for_another_writer(engine: Engine) -> None:
+    """The help desk's request_person: reads, then a savepoint around the new chat's insert."""
+    with Session(engine) as session:
+        assert session.scalar(text("SELECT count(*) FROM notes")) == 0
+        with OtherWriter(engine) as other:
+            assert not other.committed.is_set(), "the other writer committed before this one tried"
+            with session.begin_nested():
+                _add(session, "mine")
+            session.commit()
+    assert sorted(_bodies(engine)) == ["mine", "other"]
+
+
+def test_a_savepoint_around_reads_does_not_wait_for_a_writer(engine: Engine) -> None:
+    """The help desk's stored_events reads in a savepoint: it must not queue for the write lock."""
+    with engine.connect() as other:
+        other.begin()
+        other.execute(text("INSERT INTO notes (body) VALUES ('not yet committed')"))
+        started = time.monotonic()
+        with Session(engine) as session:
+            with session.begin_nested():
+                assert session.scalar(text("SELECT count(*) FROM notes")) == 0
+            session.commit()
+        took = time.monotonic() - started
+        other.commit()
+    assert took < READ_BUDGET_SECONDS, f"a read in a savepoint waited {took:.1f} s for a writer"
 
 
 def test_a_transaction_that_read_before_another_commit_can_still_write(engine: Engine) -> None:
