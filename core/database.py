@@ -80,8 +80,12 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
     )
 
 
-# Statements that only read: before a transaction's first other statement they run on their own.
-_SQLITE_READS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "VALUES"})
+# Statements that begin no transaction: reads (before a transaction's first write they run on
+# their own, as with sqlite3), those SQLite refuses inside one, and transaction control itself.
+_SQLITE_NO_BEGIN = frozenset(
+    {"SELECT", "PRAGMA", "EXPLAIN", "VALUES", "VACUUM", "ATTACH", "DETACH"}
+    | {"BEGIN", "COMMIT", "END", "ROLLBACK", "RELEASE"}
+)
 
 
 def _begin_before_first_write(  # type: ignore[no-untyped-def]
@@ -111,7 +115,7 @@ def _begin_before_first_write(  # type: ignore[no-untyped-def]
     first = words[0].upper() if words else "SELECT"
     if first == "SAVEPOINT":
         dbapi_connection.execute("BEGIN")
-    elif first not in _SQLITE_READS:
+    elif first not in _SQLITE_NO_BEGIN:
         dbapi_connection.execute("BEGIN IMMEDIATE")
 
 

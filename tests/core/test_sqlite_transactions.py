@@ -182,6 +182,17 @@ def test_writes_after_the_first_see_one_snapshot_and_commit_together(engine: Eng
     assert _bodies(engine) == ["first", "second"]
 
 
+def test_statements_sqlite_refuses_in_a_transaction_still_run(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"ATTACH DATABASE '{tmp_path / 'other.db'}' AS other")
+        connection.exec_driver_sql("DETACH DATABASE other")
+        connection.exec_driver_sql("VACUUM")
+        connection.commit()
+    assert _bodies(engine) == []
+
+
 def test_every_migration_still_applies_to_a_new_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     upgrade_database(url)
