@@ -12,10 +12,10 @@ import sys
 import time
 
 from rasa.core.agent import Agent
-from rasa.core.channels.channel import UserMessage
 from rasa.engine.graph import GraphNode
 
 from nlu import diet_inference, graph_runner
+from tests.nlu.graph_runner_checks import parse_and_predict
 
 _diet_cpu = [0.0]
 _graph_node_call = GraphNode.__call__
@@ -35,11 +35,7 @@ async def _observe(agent, texts, tag):
     seen = []
     _diet_cpu[0] = 0.0
     for index, text in enumerate(texts):
-        parsed = await agent.parse_message(text)
-        sender = f"{tag}-{index}"
-        await agent.processor.log_message(UserMessage(text, sender_id=sender))
-        prediction = await agent.processor.predict_next_for_sender_id(sender)
-        best = max(prediction["scores"], key=lambda score: score["score"])
+        parsed, prediction, best = await parse_and_predict(agent, text, f"{tag}-{index}")
         seen.append(
             {
                 "text": text,

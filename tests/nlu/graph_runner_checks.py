@@ -15,15 +15,20 @@ from rasa.core.channels.channel import UserMessage
 from nlu import graph_runner
 
 
+async def parse_and_predict(agent, text, sender):
+    """What the model parses in `text`, and its prediction (and best score) after `sender` says
+    it as the first message of a conversation. Also used by diet_inference_checks.py."""
+    parsed = await agent.parse_message(text)
+    await agent.processor.log_message(UserMessage(text, sender_id=sender))
+    prediction = await agent.processor.predict_next_for_sender_id(sender)
+    return parsed, prediction, max(prediction["scores"], key=lambda score: score["score"])
+
+
 async def _observe(agent, texts, tag):
     seen = []
     started = time.perf_counter()
     for index, text in enumerate(texts):
-        parsed = await agent.parse_message(text)
-        sender = f"{tag}-{index}"
-        await agent.processor.log_message(UserMessage(text, sender_id=sender))
-        prediction = await agent.processor.predict_next_for_sender_id(sender)
-        best = max(prediction["scores"], key=lambda score: score["score"])
+        parsed, prediction, best = await parse_and_predict(agent, text, f"{tag}-{index}")
         seen.append(
             {
                 "intent": parsed["intent"]["name"],
