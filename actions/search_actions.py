@@ -10,6 +10,7 @@ import knowledge
 from actions import event_dates, follow_up, search_flow
 from actions.base import LearncityAction, Turn
 from actions.search_flow import SearchPage, SearchState
+from knowledge import DATED_KINDS
 from knowledge.search import DateSpan
 
 LAST_SEARCH_SLOT = "last_search"
@@ -43,6 +44,8 @@ def show_page(turn: Turn, page: SearchPage) -> list[EventType]:
     elif page.relaxed:
         search_flow.record_unmet(state, turn.language, turn.sender)
         heading = turn.say("relaxed_results", query=state.topic or state.query)
+    elif state.near and page.dates_missed and (span := event_dates.span_from_slot(state.dates)):
+        heading = _dates_heading(turn, page, span)  # none on those dates nearby: said first
     elif state.near and (widened := page.noted("widened")):
         # The radius grew (3 km found nothing): say how far these are looked for.
         heading = turn.say(
@@ -111,6 +114,7 @@ class _SearchAction(LearncityAction):
             typed = search_flow.strip_near_me(turn.text)
             if closer or (self.kind != "course" and not knowledge.names_a_topic(typed)):
                 typed = ""  # "learning spaces near me": the nearest spaces are the answer
+            span = event_dates.dates_named(turn.text) if wanted.kind in DATED_KINDS else None
             return ask_for_location(
                 turn,
                 SearchState(
@@ -118,6 +122,7 @@ class _SearchAction(LearncityAction):
                     query=wanted.query or typed,
                     topic=wanted.topic,
                     filters=wanted.filters,
+                    dates=event_dates.span_as_slot(span) if span else None,
                 ),
             )
         kind = self.kind

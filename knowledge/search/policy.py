@@ -3,8 +3,9 @@
 `answer_search(request)` is the one sequence the chat (actions/search_flow.py) and `learncity search`
 both run, so an operator checking an answer with the command line sees what a citizen sees:
 
-1. near a point: within 3 km, then 10 km (`widened`); words typed around "near me" that match
-   nothing nearby give the nearest places instead (`nearest_instead`);
+1. near a point: within 3 km, then 10 km (`widened`), courses and events on the dates asked for
+   if any (none on them nearby: at any date, `dates_missed`); words typed around "near me"
+   that match nothing nearby give the nearest places instead (`nearest_instead`);
 2. events with no topic: the ones still to come, on the dates asked for if any; none on
    them: the next ones after them (`dates_missed`); courses and events found by topic keep
    to the dates (a session on one of them in the city), none on them: the topic at any date
@@ -217,37 +218,63 @@ def _options(
 
 
 def _near(request: SearchRequest, wanted: int, notes: list[Note]) -> list[SearchResult]:
-    """Within the first radius, then the wider ones; the words matching nothing: nearest."""
+    """Within the first radius, then the wider ones; courses and events on the dates asked
+    for, if any (none on them: at any date, said); the words matching nothing: nearest."""
     from knowledge.search import nearby
 
     assert request.near is not None
-    latitude, longitude = request.near
-    results: list[SearchResult] = []
-    for radius in request.radii_m:
-        results = nearby(
-            latitude,
-            longitude,
-            radius_m=radius,
-            query=request.query or None,
-            filters=request.filters,
-            limit=wanted,
-            language=request.language,
-        )
-        if results and not is_unmet(results):
-            if radius != request.radii_m[0]:
-                notes.append(Note("widened", {"from_m": request.radii_m[0], "radius_m": radius}))
-            return results
+    span = request.dates if request.kind in DATED_KINDS else None
+    results, radius = _nearest_matches(request, wanted, span)
+    if span is not None and is_unmet(results):
+        results, radius = _nearest_matches(request, wanted, None)
+        if not is_unmet(results):
+            notes.append(_dates_missed(span, request.kind))
+    if results and not is_unmet(results):
+        if radius != request.radii_m[0]:
+            notes.append(Note("widened", {"from_m": request.radii_m[0], "radius_m": radius}))
+        return results
     if request.query and not request.topic:
         # Words typed around "near me" matched nothing: show what is nearest instead.
         notes.append(Note("nearest_instead"))
         return nearby(
-            latitude,
-            longitude,
+            *request.near,
             radius_m=request.radii_m[-1],
             filters=request.filters,
             limit=wanted,
         )
     return results
+
+
+def _nearest_matches(
+    request: SearchRequest, wanted: int, span: DateSpan | None
+) -> tuple[list[SearchResult], float]:
+    """The results within the first radius that has a match (and that radius), held on one of
+    the days of `span` when given; none anywhere: the widest radius's."""
+    from knowledge.search import nearby
+
+    assert request.near is not None
+    filters, limit = request.filters, wanted
+    if span is not None:
+        filters, limit = replace(filters, weekdays=_weekdays(span)), max(wanted, DATE_CANDIDATES)
+    results: list[SearchResult] = []
+    for radius in request.radii_m:
+        results = nearby(
+            *request.near,
+            radius_m=radius,
+            query=request.query or None,
+            filters=filters,
+            limit=limit,
+            language=request.language,
+        )
+        if span is not None:
+            results = happening_within(results, span, request.time_zone)[:wanted]
+        if results and not is_unmet(results):
+            return results, radius
+    return results, request.radii_m[-1]
+
+
+def _weekdays(span: DateSpan) -> tuple[str, ...]:
+    return tuple(WEEKDAYS[day.weekday()] for day in span.days)
 
 
 def _on_dates(request: SearchRequest, wanted: int, notes: list[Note]) -> list[SearchResult]:
@@ -257,8 +284,7 @@ def _on_dates(request: SearchRequest, wanted: int, notes: list[Note]) -> list[Se
     from knowledge.search import search
 
     assert request.dates is not None
-    weekdays = tuple(WEEKDAYS[day.weekday()] for day in request.dates.days)
-    filters = replace(request.filters, weekdays=weekdays)
+    filters = replace(request.filters, weekdays=_weekdays(request.dates))
     found = search(
         request.query, **_options(request, max(wanted, DATE_CANDIDATES), filters=filters)
     )

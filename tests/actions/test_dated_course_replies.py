@@ -19,7 +19,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import Turn
 from actions.messages import say
-from actions.search_actions import LAST_SEARCH_SLOT, ActionSearchCourses
+from actions.search_actions import (
+    LAST_SEARCH_SLOT,
+    PENDING_NEAR_SLOT,
+    ActionSearchCourses,
+    ActionSearchNearby,
+)
 from core.replies import JSON_KEY
 
 COURSES = "https://learn.hailin.example/courses/"
@@ -138,3 +143,46 @@ def test_words_with_no_topic_read_are_searched_on_the_dates(
     reply, state = _ask("¿hay clases de taichí la próxima semana?", None, "es")
     assert _topic_courses_shown(reply, "tai chi") == ["tai-chi-morning"]
     assert state["dates"] == {"start": "2026-12-07", "end": "2026-12-13", "meaning": "next_week"}
+
+
+PEOPLES_SQUARE = {"latitude": 31.23, "longitude": 121.47}  # no pottery class within 3 km
+
+
+def _near_me(text: str, topic: str, language: str) -> dict[str, Any]:
+    """The chat asks for the location, the citizen shares it: the reply to that."""
+    start = text.index(topic)
+    entities = [{"entity": "topic", "value": topic, "start": start, "end": start + len(topic)}]
+    message = {"text": text, "intent": {"name": "search_course"}, "entities": entities}
+    tracker = Tracker("dated", {}, message, [], False, None, {}, "action_listen")
+    turn = Turn(tracker=tracker, dispatcher=CollectingDispatcher(), language=language)
+    events = asyncio.run(ActionSearchCourses().respond(turn))
+    (pending,) = [e["value"] for e in events if e.get("name") == PENDING_NEAR_SLOT]
+    shared = {
+        "text": "/share_location",
+        "intent": {"name": "share_location"},
+        "entities": [{"entity": name, "value": value} for name, value in PEOPLES_SQUARE.items()],
+    }
+    tracker = Tracker("dated", {PENDING_NEAR_SLOT: pending}, shared, [], False, None, {}, "")
+    turn = Turn(tracker=tracker, dispatcher=CollectingDispatcher(), language=language)
+    asyncio.run(ActionSearchNearby().respond(turn))
+    (reply,) = turn.dispatcher.messages
+    return reply["custom"][JSON_KEY]
+
+
+def test_near_me_on_a_date_keeps_to_the_courses_held_then(
+    sample_city: str, pinned_today: date
+) -> None:
+    # The Wednesday evening class (5.2 km, from March) is nearer than the Saturday one (7.4 km).
+    weekend = _near_me("pottery near me this weekend", "pottery", "en")
+    assert [card["id"].removeprefix(COURSES) for card in weekend["cards"]] == ["pottery-beginners"]
+    assert weekend["text"] == say("nearby_widened_results", "en", first="3", km="10")
+    # Tomorrow (Wednesday 2 December) neither is held: said, then the nearest at other dates.
+    tomorrow = _near_me("poterie près de moi demain", "poterie", "fr")
+    assert tomorrow["text"] == say(
+        "no_courses_on_dates", "fr", query="poterie", when="demain, 2 décembre"
+    )
+    shown = [card["id"].removeprefix(COURSES) for card in tomorrow["cards"]]
+    assert [name for name in shown if name.startswith("pottery")] == [
+        "pottery-weekday-evening",
+        "pottery-beginners",
+    ]

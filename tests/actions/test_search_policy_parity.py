@@ -109,6 +109,8 @@ CASES = [
      None, "relaxed", ("relaxed_results", {"query": "guitar"})),
     (ActionSearchCourses, "en", "pottery near me", [("topic", "pottery", None)],
      None, "widened", ("nearby_widened_results", {"first": "3", "km": "10"})),
+    (ActionSearchCourses, "en", "pottery near me this weekend", [("topic", "pottery", None)],
+     "this weekend", "widened", ("nearby_widened_results", {"first": "3", "km": "10"})),
     (ActionListEvents, "en", "what's on this weekend?", [],
      "this weekend", None, None),
     (ActionListEvents, "en", "welcome fair this weekend", [("topic", "welcome fair", None)],
