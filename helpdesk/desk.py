@@ -120,9 +120,9 @@ def request_person(
             created_at=now,
             last_citizen_at=now,
         )
-        # Counted before anything is written: with Redis down this raises and nothing is
-        # stored (on SQLite a savepoint outside a transaction commits when released, so a
-        # chat written first stayed, open in the database and missing from Redis's count).
+        # Counted before anything is written: with Redis down this raises before the chat
+        # takes the database's write lock, and nothing is stored (the caller's rollback would
+        # also undo a chat written first, savepoint included, on SQLite as on PostgreSQL).
         open_index.opening(session, sender_id)
         try:
             with session.begin_nested():
