@@ -41,18 +41,26 @@ async def _observe(agent, texts, tag):
     return seen, (time.perf_counter() - started) * 1000 / max(1, len(texts))
 
 
+async def before_and_after(observe, agent, texts, install, names):
+    """`observe` the texts with Rasa's own code (after a warm-up), then again after `install()`:
+    what each saw and its time per text, under `names` (before, after). Also used by
+    diet_inference_checks.py."""
+    before, after = names
+    await observe(agent, texts[:3], "warm")
+    before_seen, before_ms = await observe(agent, texts, before)
+    install()
+    after_seen, after_ms = await observe(agent, texts, after)
+    return {
+        before: before_seen,
+        after: after_seen,
+        f"{before}_ms": before_ms,
+        f"{after}_ms": after_ms,
+    }
+
+
 async def main(model, texts):
     agent = Agent.load(model)
-    await _observe(agent, texts[:3], "warm")
-    dask_seen, dask_ms = await _observe(agent, texts, "dask")
-    graph_runner.install()
-    planned_seen, planned_ms = await _observe(agent, texts, "planned")
-    return {
-        "dask": dask_seen,
-        "planned": planned_seen,
-        "dask_ms": dask_ms,
-        "planned_ms": planned_ms,
-    }
+    return await before_and_after(_observe, agent, texts, graph_runner.install, ("dask", "planned"))
 
 
 if __name__ == "__main__":
