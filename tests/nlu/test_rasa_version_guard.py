@@ -13,6 +13,7 @@ from tests.nlu.rasa_venv import run_in_rasa_venv
 PATCHING_MODULES = [
     "nlu.action_calls",
     "nlu.action_validation",
+    "nlu.diet_inference",
     "nlu.graph_runner",
     "nlu.policy_history",
     "nlu.tracker_copy",
@@ -84,3 +85,24 @@ def test_rasa_does_not_fall_back_to_an_in_memory_tracker_store_on_an_untested_ve
     outcome = run_in_rasa_venv(_LOAD_TRACKER_STORE)
     assert outcome.get("error") == "UntestedRasaVersionError", outcome
     assert "nlu.tracker_store" in outcome["message"]
+
+
+# nlu.diet_inference also calls a TensorFlow internal: it refuses a TensorFlow nobody tested.
+_IMPORT_DIET_INFERENCE_ON_OTHER_TENSORFLOW = """
+import json
+import tensorflow
+tensorflow.__version__ = "2.13.0"
+try:
+    import nlu.diet_inference
+    outcome = {"imported": True}
+except Exception as error:
+    outcome = {"imported": False, "error": type(error).__name__, "message": str(error)}
+print("@@" + json.dumps(outcome))
+"""
+
+
+def test_diet_inference_refuses_an_untested_tensorflow() -> None:
+    result = run_in_rasa_venv(_IMPORT_DIET_INFERENCE_ON_OTHER_TENSORFLOW)
+    assert result["imported"] is False, result
+    assert result["error"] == "UntestedRasaVersionError"
+    assert "tested only on TensorFlow 2.12.0, but 2.13.0 is installed" in result["message"]
