@@ -257,6 +257,9 @@ async def test_the_pages_load_only_their_own_files_which_the_policy_allows(conso
 async def test_passwords_are_never_logged(console, caplog: pytest.LogCaptureFixture) -> None:
     client, _, url = console
     caplog.set_level("DEBUG")
+    # configure_logging (called by earlier tests) quiets httpx to WARNING; its request lines
+    # are what shows the check sees the logins at all.
+    caplog.set_level("DEBUG", logger="httpx")
     await log_in(client, "staff_admin", "wrong-but-secret-guess")
     await log_in(client, "nobody_here", "another-secret-guess")
     assert (await log_in(client, "staff_admin")).status_code == 303
