@@ -18,7 +18,6 @@ BENCHMARKS = {
     "cluster": "bench.cluster_bench",
     "dashboard": "bench.dashboard_bench",
     "broadcast": "bench.broadcast_bench",
-    "unmet-grouping": "bench.unmet_grouping_eval",
     "handover": "bench.handover_bench",
 }
 

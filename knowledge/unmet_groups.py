@@ -4,13 +4,10 @@
 (knowledge/glossary.yml) names them as one concept, with the word endings it allows;
 "libary" joins them because the glossary's speller corrects it. Questions the glossary does
 not know are grouped by their words, a rarer spelling joining a more frequent one an edit or
-two away ("beekeping" -> "beekeeping") or written apart ("bee keeping"). Last, the most
-asked of those groups are compared by meaning with the search's embedding model, and one joins
-a more asked one when their cosine reaches the model's SAME_TOPIC_COSINE ("scuba diving",
-"plongée"). That threshold is measured by bench/unmet_grouping_eval.py on the glossary's own
-terms: for multilingual-e5-small-q4, 0.92 keeps 99.7 % of merges right on concepts the choice
-never saw (and finds 15 % of cross-language pairs: the glossary stays the main way). A model
-without a measured threshold (the English-only default among them) merges nothing by meaning.
+two away ("beekeping" -> "beekeeping"), written apart ("bee keeping") or in another script
+("оригами" -> "origami"). Questions of one meaning in different languages ("swimming
+lessons", "clases de natación") are joined by the planner dashboard, with meanings it keeps
+(bot/admin/unmet_meanings.py), not here.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from core.grouped_counts import citizens_counted_by
@@ -29,10 +25,6 @@ from knowledge.search.spelling import Speller, glossary_speller
 
 CONCEPT_PREFIX = "concept:"
 WORDS_PREFIX = "words:"
-# Cosine of two questions' vectors above which they are one topic, per embedding model
-# (bench/unmet_grouping_eval.py: the lowest with precision >= 0.99 on half the glossary).
-SAME_TOPIC_COSINE = {"multilingual-e5-small-q4": 0.92}
-COMPARED_BY_MEANING = 100  # the most asked word groups; each is embedded once (LRU cache)
 
 
 @dataclass
@@ -66,12 +58,9 @@ class UnmetGroup:
         return sorted(by_language, key=lambda language: (-by_language[language], language))
 
 
-def group_unmet_demand(
-    by_query_language: Mapping[tuple[str, str], int], *, by_meaning: bool = True
-) -> list[UnmetGroup]:
+def group_unmet_demand(by_query_language: Mapping[tuple[str, str], int]) -> list[UnmetGroup]:
     """Groups of unmet searches counted by (query, language) (`unmet_demand_summary`'s
-    `queries` rows), most asked first. `by_meaning=False` leaves out the last step (the
-    planner dashboard merges by meanings it decided when its day counts were kept)."""
+    `queries` rows), most asked first."""
     glossary = get_glossary()
     glossary_words = glossary_speller(glossary)
     asked_words = Speller()  # words of the groups made so far, more frequent first
@@ -97,8 +86,7 @@ def group_unmet_demand(
         group = groups.setdefault(key, UnmetGroup(key=key, label=label))
         group.count += count
         group.queries[(query, language)] = count
-    ordered_groups = sorted(groups.values(), key=lambda group: (-group.count, group.key))
-    return _merged_by_meaning(ordered_groups) if by_meaning else ordered_groups
+    return sorted(groups.values(), key=lambda group: (-group.count, group.key))
 
 
 def citizens_per_group(
@@ -129,35 +117,6 @@ def citizens_per_group(
         record.sender_id,
     )["groups"]
     return {group.key: counted.get(group.key, 0) for group in groups}
-
-
-def _merged_by_meaning(groups: list[UnmetGroup]) -> list[UnmetGroup]:
-    """Each of the most asked word groups joins the most similar more-asked one when their
-    cosine reaches the model's threshold (none for a model without one)."""
-    from core.settings import get_settings
-
-    threshold = SAME_TOPIC_COSINE.get(get_settings().embedding_model)
-    words = [group for group in groups if group.key.startswith(WORDS_PREFIX)]
-    words = words[:COMPARED_BY_MEANING]
-    if threshold is None or len(words) < 2:
-        return groups
-    from knowledge.search.embedding import get_embedder  # loaded only when it can help
-
-    embedder = get_embedder()
-    vectors = np.vstack([embedder.encode_query(group.label) for group in words])
-    into: dict[str, UnmetGroup] = {}
-    for later in range(1, len(words)):
-        cosines = vectors[:later] @ vectors[later]
-        best = int(np.argmax(cosines))
-        if cosines[best] >= threshold:
-            target = words[best]
-            while target.key in into:  # it joined another one itself
-                target = into[target.key]
-            target.count += words[later].count
-            target.queries.update(words[later].queries)
-            into[words[later].key] = target
-    kept = [group for group in groups if group.key not in into]
-    return sorted(kept, key=lambda group: (-group.count, group.key))
 
 
 def _first(candidates: list[str], default: str) -> str:

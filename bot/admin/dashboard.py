@@ -150,7 +150,7 @@ def planner_counts(
         totals = {"citizens": who_read.result(), **totals_read.result()}
     asked = {(text, language): count for text, language, count in unmet["queries"]}
     with session_scope(database_url) as session:  # meanings kept with the day counts
-        groups = merged_by_meaning(session, knowledge.group_unmet_demand(asked, by_meaning=False))
+        groups = merged_by_meaning(session, knowledge.group_unmet_demand(asked))
     if open_data:  # a citizen who asked two ways of one group is one citizen there
         with session_scope(database_url) as session:
             askers = knowledge.citizens_per_group(session, groups, period.since, period.until)
