@@ -162,6 +162,32 @@ def first_entity(entities: Iterable[Mapping[str, Any]], name: str) -> str | None
     return None
 
 
+def written_topic(entities: Sequence[Mapping[str, Any]], text: str | None) -> str | None:
+    """The topic, with the words next to it that the NLU tagged as topics of their own.
+
+    DIET sometimes tags one phrase as two topics ("لغة" + "إنجليزية" in "دورة لغة إنجليزية",
+    "language" + "English"); the first alone would search for any language course. Adjacent
+    topic spans (only spaces between) are one topic, as the citizen wrote it."""
+    topics = [
+        entity
+        for entity in entities
+        if entity.get("entity") == "topic"
+        and isinstance(entity.get("start"), int)
+        and isinstance(entity.get("end"), int)
+    ]
+    topics.sort(key=lambda entity: entity["start"])
+    if not text or len(topics) < 2:
+        return first_entity(entities, "topic")
+    start, end = topics[0]["start"], topics[0]["end"]
+    for entity in topics[1:]:
+        if entity["start"] < end or text[end : entity["start"]].strip():
+            break
+        end = entity["end"]
+    if end == topics[0]["end"]:
+        return first_entity(entities, "topic")
+    return " ".join(text[start:end].split()) or None
+
+
 def is_near_me(text: str | None, entities: Sequence[Mapping[str, Any]] = ()) -> bool:
     """Whether the citizen asked for something near where they are (not near a named district)."""
     if not text or text.startswith("/") or first_entity(entities, "district"):
@@ -183,7 +209,7 @@ def plan_search(
     previous search of the same kind (or of any kind for a bare `inform` answer).
     """
     typed = text if text and not text.startswith("/") else None
-    topic = first_entity(entities, "topic")
+    topic = written_topic(entities, typed)
     if topic is None and kind == "course":
         topic = language_as_topic(entities, typed)
     filters = filters_from_entities(entities)

@@ -108,6 +108,26 @@ def test_a_language_named_in_a_course_search_is_the_topic_in_the_citizens_words(
     assert spaces is not None and spaces.topic is None
 
 
+def test_a_phrase_tagged_as_two_adjacent_topics_is_searched_whole() -> None:
+    text = "أريد دورة لغة إنجليزية"  # "I want an English language course"
+    split = [
+        {"entity": "topic", "value": "لغة", "start": 10, "end": 13},
+        {"entity": "topic", "value": "إنجليزية", "start": 14, "end": 22},
+    ]
+    state = search_flow.plan_search("course", text=text, entities=split, previous=None)
+    assert state is not None and state.topic == "لغة إنجليزية"
+    apart = "pottery and then yoga"
+    two = [
+        {"entity": "topic", "value": "pottery", "start": 0, "end": 7},
+        {"entity": "topic", "value": "yoga", "start": 17, "end": 21},
+    ]
+    state = search_flow.plan_search("course", text=apart, entities=two, previous=None)
+    assert state is not None and state.topic == "pottery"  # not adjacent: the first one
+    one = [{"entity": "topic", "value": "English", "start": 0, "end": 2}]  # a synonym's value
+    state = search_flow.plan_search("course", text="英语", entities=one, previous=None)
+    assert state is not None and state.topic == "English"
+
+
 def test_nothing_to_search_yet_when_a_course_search_names_nothing() -> None:
     assert (
         search_flow.plan_search("course", text="/search_course", entities=[], previous=None) is None
