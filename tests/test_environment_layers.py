@@ -14,23 +14,28 @@ from tests.environment import settings_from_environment
 pytest_plugins = ["pytester"]
 
 KEY = "LEARNCITY_TEST_LAYERED_VARIABLE"
+PRESET = "LEARNCITY_TEST_LAYERED_PRESET"  # set before any block
 
 
 def test_a_block_that_outlives_the_block_it_began_in_keeps_its_value_then_restores_all(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Variables no fixture sets: in the whole suite the session's assistant has its own
+    # DATABASE_URL layer open, which rightly outlives this test's blocks.
     monkeypatch.delenv(KEY, raising=False)
-    monkeypatch.setenv("DATABASE_URL", "sqlite:///the-machine's.db")
-    module = settings_from_environment({KEY: "module", "DATABASE_URL": "sqlite:///module.db"})
-    session = settings_from_environment({KEY: "assistant", "DATABASE_URL": "sqlite:///a.db"})
+    monkeypatch.setenv(PRESET, "the machine's")
+    module = settings_from_environment({KEY: "module", PRESET: "module"})
+    session = settings_from_environment({KEY: "assistant", PRESET: "assistant"})
     module.__enter__()
     session.__enter__()  # the session fixture, first asked for inside the module
-    assert (os.environ[KEY], get_settings().database_url) == ("assistant", "sqlite:///a.db")
+    assert (os.environ[KEY], os.environ[PRESET]) == ("assistant", "assistant")
     module.__exit__(None, None, None)  # the module ends first; the assistant still runs
-    assert (os.environ[KEY], get_settings().database_url) == ("assistant", "sqlite:///a.db")
+    assert (os.environ[KEY], os.environ[PRESET]) == ("assistant", "assistant")
+    assert get_settings.cache_info().currsize == 0  # settings are read again after each change
     session.__exit__(None, None, None)  # the session ends: as before either began
     assert KEY not in os.environ
-    assert get_settings().database_url == "sqlite:///the-machine's.db"
+    assert os.environ[PRESET] == "the machine's"
+    assert get_settings.cache_info().currsize == 0
 
 
 def test_in_a_real_session_nothing_is_left_set_after_the_session_fixture_ends(
