@@ -5,7 +5,10 @@ them), as the page does: an answer, the kind "try again", or — when the reques
 gateway — the page's own "unreachable" notice. Telegram citizens are delivered as Telegram
 delivers webhooks: an update that did not get a 200 is sent again a second later (to whichever
 gateway the balancer picks), for up to a minute. Every citizen waits for the answer before
-writing again.
+writing again, and waits a little longer when the gateway asks it to slow down (a person who
+read "please slow down" does): a client that answers that at once with its next message
+would be refused silently for as long as it keeps it up, which is flood control working, not
+a message lost by a replica.
 
 Each message text is unique, so the conversation store shows whether a message was taken
 twice (the same user text stored twice for a citizen), and the Bot API stand-in whether a
@@ -27,7 +30,8 @@ import httpx
 from sqlalchemy import bindparam, create_engine, text
 
 from bench.report import percentile
-from bot.kind_replies import TRY_AGAIN
+from bot.kind_replies import SLOW_DOWN, TRY_AGAIN
+from core.settings import Settings
 from tests.cluster.support import TELEGRAM_SECRET
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.waiting import settled_async
@@ -36,6 +40,11 @@ UTTERANCES = ("hello", "I want to learn English", "pottery classes", "free cours
 TELEGRAM_UTTERANCE = "hello"
 ANSWER_TIMEOUT_SECONDS = 30.0
 TELEGRAM_RETRY_FOR_SECONDS = 60.0
+# Told to slow down, a citizen waits until the default flood bucket is full again.
+SLOW_DOWN_WAIT_SECONDS = (
+    Settings.model_fields["flood_burst"].default
+    / Settings.model_fields["flood_messages_per_second"].default
+)
 
 
 @dataclass
@@ -44,6 +53,7 @@ class LoadReport:
     answered: int  # the assistant's own answer (not "try again")
     try_again: int
     unreachable: int
+    slowed: int  # asked to slow down by flood control (an answer; the citizen then waits)
     silent: list[str]
     doubled: list[str]  # what a citizen saw answered twice
     stored_twice: list[str]  # in the conversation store twice (see CitizenLoad._stored_twice)
@@ -62,6 +72,7 @@ class LoadReport:
             "answered_per_second": self.per_second,
             "try_again": self.try_again,
             "unreachable": self.unreachable,
+            "slowed": self.slowed,
             "lost": len(self.silent),
             "duplicated": len(self.doubled),
             "stored_twice": len(self.stored_twice),
@@ -133,6 +144,7 @@ class CitizenLoad:
             answered=self.outcomes["answered"],
             try_again=self.outcomes["try_again"],
             unreachable=self.outcomes["unreachable"],
+            slowed=self.outcomes["slowed"],
             silent=list(self.silent),
             doubled=self._telegram_doubled(),
             stored_twice=stored_twice,
@@ -168,7 +180,7 @@ class CitizenLoad:
                 elif not replies:
                     self.silent.append(f"web:{session}: {said}")
                 else:
-                    self._answered([reply.get("text", "") for reply in replies], started)
+                    await self._answered([reply.get("text", "") for reply in replies], started)
                 await asyncio.sleep(self.pause_seconds)
 
     async def _telegram_citizen(self, index: int) -> None:
@@ -189,7 +201,7 @@ class CitizenLoad:
                 if answer is None:
                     self.silent.append(f"telegram:{chat_id}: {said}")
                 else:
-                    self._answered(answer, started)
+                    await self._answered(answer, started)
                 await asyncio.sleep(self.pause_seconds)
 
     def _telegram_doubled(self) -> list[str]:
@@ -222,10 +234,13 @@ class CitizenLoad:
             await asyncio.sleep(0.05)
         return None
 
-    def _answered(self, texts: list[str], started: float) -> None:
+    async def _answered(self, texts: list[str], started: float) -> None:
         self.latencies.append(time.monotonic() - started)
         kind = any(text in TRY_AGAIN.values() for text in texts)
         self.outcomes["try_again" if kind else "answered"] += 1
+        if any(text in SLOW_DOWN.values() for text in texts):
+            self.outcomes["slowed"] += 1
+            await asyncio.sleep(SLOW_DOWN_WAIT_SECONDS)
 
     def _stored_twice(self) -> list[str]:
         """Messages the conversation store holds more than once for their citizen: a gateway
