@@ -103,8 +103,9 @@ def forget_citizen_meanings(session: Session, sender_id: str) -> int:
         sql_text("SELECT DISTINCT query FROM unmet_demand WHERE sender_id = :sender"),
         {"sender": sender_id},
     )
-    # As counted (bot/admin/unmet_meanings.py keeps them so): case and spaces folded.
-    questions = sorted({" ".join(str(question).lower().split()) for (question,) in asked})
+    from knowledge import query_as_counted  # the questions are kept as planners count them
+
+    questions = sorted({query_as_counted((question, None))[0] for (question,) in asked})
     dropped = 0
     for start in range(0, len(questions), _IN_CHUNK):
         dropped += (

@@ -127,7 +127,7 @@ def merged_by_meaning(session: Session, groups: list) -> list:
 
 def centred_vectors(model: str, questions: list[str], languages: list[str]) -> np.ndarray:
     """The questions' vectors with their language's mean taken away, at unit length."""
-    return _centred(question_vectors(model, questions), languages, _language_means(model))
+    return centre(question_vectors(model, questions), languages, _language_means(model))
 
 
 def labelled_topics() -> dict[str, dict[str, str]]:
@@ -143,11 +143,7 @@ def language_means(vectors: np.ndarray, languages: list[str]) -> dict[str, np.nd
 
 
 def centre(vectors: np.ndarray, languages: list[str], means: dict[str, np.ndarray]) -> np.ndarray:
-    """Rows minus their language's mean, at unit length (public for the evaluation)."""
-    return _centred(vectors, languages, means)
-
-
-def _centred(vectors: np.ndarray, languages: list[str], means: dict[str, np.ndarray]) -> np.ndarray:
+    """Rows minus their language's mean, at unit length (also used by the evaluation)."""
     centred = np.vstack(
         [vector - means[language] for vector, language in zip(vectors, languages, strict=True)]
     )
