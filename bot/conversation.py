@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.edge import Refusal, check_incoming, refusal_reply
-from bot.kind_replies import SLOW_DOWN, TRY_AGAIN, kind_text
+from bot.kind_replies import PLEASE_WAIT, SLOW_DOWN, TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage, Reply
 from bot.rasa_servers import RasaServers
 from bot.shared_state import Flood
@@ -122,6 +122,8 @@ class Conversation:
             if verdict == "warn":
                 logger.warning("flood control: slowing down a %s sender", message.channel)
                 return [Reply(text=kind_text(SLOW_DOWN, message.text, message.language_hint))]
+            if verdict == "remind":  # still flooding: at most once per bucket refill
+                return [Reply(text=kind_text(PLEASE_WAIT, message.text, message.language_hint))]
             if verdict == "drop":
                 return []
         desk = await self._desk_answer(message.sender_id, text)

@@ -1,4 +1,12 @@
-"""Per-sender flood control: a token bucket for each citizen, so one flood slows no one else."""
+"""Per-sender flood control: a token bucket for each citizen, so one flood slows no one else.
+
+A message that finds the bucket empty is refused. The first refusal after the bucket was last
+full is answered with a polite slow-down ('warn'); after that, a citizen who keeps writing
+gets a short "please wait a moment" ('remind') at most once per refill time (`burst / rate`
+seconds, the time an empty bucket takes to fill), and silence in between ('drop'). So a
+citizen is never left wondering for long, and a flood of N messages gets at most one reply
+per refill time however large N is: replying never amplifies it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ class _Bucket:
     tokens: float
     updated: float
     warned: bool = False
+    noticed: float = 0.0  # when the last 'warn' or 'remind' was given
 
 
 class FloodControl:
@@ -22,8 +31,15 @@ class FloodControl:
         self.max_senders = max_senders
         self._buckets: dict[str, _Bucket] = {}
 
+    @property
+    def refill_seconds(self) -> float:
+        """How long an empty bucket takes to fill: at most one reminder per this long."""
+        return self.burst / self.rate if self.rate > 0 else float("inf")
+
     def check(self, sender_id: str, now: float | None = None) -> str:
-        """'allow', 'warn' (first refusal: send a polite slow-down) or 'drop' (refuse silently)."""
+        """'allow'; 'warn' (first refusal: send the polite slow-down); 'remind' (a later
+        refusal, at most once per refill time: send a short "please wait a moment"); or
+        'drop' (refuse silently)."""
         now = time.monotonic() if now is None else now
         bucket = self._buckets.get(sender_id)
         if bucket is None:
@@ -38,8 +54,11 @@ class FloodControl:
             bucket.tokens -= 1.0
             return "allow"
         if not bucket.warned:
-            bucket.warned = True
+            bucket.warned, bucket.noticed = True, now
             return "warn"
+        if now - bucket.noticed >= self.refill_seconds:
+            bucket.noticed = now
+            return "remind"
         return "drop"
 
     def _forget_idle(self, now: float) -> None:

@@ -25,6 +25,18 @@ SLOW_DOWN = {
 }
 
 
+# Flood control's later refusals (bot/flood.py 'remind'), at most once per bucket refill.
+PLEASE_WAIT = {
+    "zh": "请稍等片刻。",
+    "en": "Please wait a moment.",
+    "es": "Espera un momento, por favor.",
+    "fr": "Patientez un instant, s'il vous plaît.",
+    "ar": "يُرجى الانتظار قليلًا.",
+    "ru": "Пожалуйста, подождите немного.",
+    "uk": "Будь ласка, зачекайте трохи.",
+}
+
+
 def reply_language(text: str | None, hint: str | None) -> str:
     """The language to answer in when the assistant itself could not decide."""
     return detect_language(text or "", hint) or normalise_language(hint) or DEFAULT_LANGUAGE

@@ -52,7 +52,7 @@ class SeenOnce(Protocol):
 
 class Flood(Protocol):
     def check(self, sender_id: str, now: float | None = None) -> str:
-        """'allow', 'warn' or 'drop' (see bot/flood.py)."""
+        """'allow', 'warn', 'remind' or 'drop' (see bot/flood.py)."""
         ...
 
 
@@ -210,10 +210,11 @@ local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'warned')
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'warned', 'noticed')
 local tokens = tonumber(state[1]) or burst
 local updated = tonumber(state[2]) or now
 local warned = state[3] == '1'
+local noticed = tonumber(state[4]) or 0
 tokens = math.min(burst, tokens + math.max(0, now - updated) * rate)
 if tokens >= burst then warned = false end
 local verdict
@@ -222,12 +223,16 @@ if tokens >= 1 then
   verdict = 'allow'
 elseif not warned then
   warned = true
+  noticed = now
   verdict = 'warn'
+elseif rate > 0 and now - noticed >= burst / rate then
+  noticed = now
+  verdict = 'remind'
 else
   verdict = 'drop'
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now),
-  'warned', warned and '1' or '0')
+  'warned', warned and '1' or '0', 'noticed', tostring(noticed))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 return verdict
 """
@@ -247,7 +252,7 @@ class RedisFloodControl:
         self._paused_until = 0.0
 
     def check(self, sender_id: str, now: float | None = None) -> str:
-        """'allow', 'warn' or 'drop'; `now` is ignored (Redis's clock decides)."""
+        """'allow', 'warn', 'remind' or 'drop'; `now` is ignored (Redis's clock decides)."""
         if time.monotonic() < self._paused_until:
             return "allow"
         try:

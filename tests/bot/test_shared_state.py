@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from bot.conversation import conversation_for
-from bot.kind_replies import SLOW_DOWN, kind_text
+from bot.kind_replies import PLEASE_WAIT, SLOW_DOWN, kind_text
 from bot.messages import IncomingMessage
 from bot.shared_state import (
     RedisFloodControl,
@@ -165,6 +165,48 @@ async def test_flood_control_counts_a_citizen_across_both_replicas(
     assert seen == ["answered"] * 3 + ["slowed", "dropped", "dropped"]
     assert [reply.text for reply in calm] == ["you said: hi"]
     assert len(fake_rasa.messages_from("web:flooder")) == 3
+
+
+async def test_a_citizen_still_flooding_both_replicas_is_asked_to_wait_once_per_refill(
+    tmp_path: Path, database: str, fake_rasa: FakeRasa, redis_prefix: str
+) -> None:
+    """After the slow-down, a Russian citizen who keeps writing (alternately to both replicas,
+    20 messages a second) hears "please wait a moment" in Russian at most once per refill time
+    of the shared bucket (burst 2 at 4 a second: 0.5 s), and silence in between."""
+    settings = _shared(
+        Settings(learncity_data_dir=tmp_path, database_url=database),
+        redis_prefix,
+        flood_burst=2,
+        flood_messages_per_second=4.0,
+    )
+    replicas = [conversation_for(settings, fake_rasa.url) for _ in range(2)]
+    slow_down, please_wait = (
+        kind_text(SLOW_DOWN, "привет", "ru"),
+        kind_text(PLEASE_WAIT, "привет", "ru"),
+    )
+    notices: list[tuple[str, float]] = []
+    clock = asyncio.get_running_loop().time
+    begin = clock()
+    number = 0
+    # Until the second reminder: it comes about 1 s after the warning, 20 messages later.
+    while sum(text == please_wait for text, _ in notices) < 2:
+        assert clock() - begin < 20, f"no second reminder within 20 s; saw {notices}"
+        message = IncomingMessage(
+            sender_id="telegram:4711", channel="telegram", text="привет", language_hint="ru"
+        )
+        replies = await replicas[number % 2].handle(message)
+        texts = [reply.text for reply in replies]
+        if texts and not texts[0].startswith("you said"):
+            notices.append((texts[0], clock()))
+        number += 1
+        await asyncio.sleep(0.05)  # the citizen's own pace: 20 messages a second
+    await asyncio.gather(*(replica.close() for replica in replicas))
+    assert [text for text, _ in notices] == [slow_down, please_wait, please_wait]
+    gaps = [later - earlier for (_, earlier), (_, later) in zip(notices, notices[1:], strict=False)]
+    assert all(gap >= 0.5 - 0.02 for gap in gaps), gaps  # Redis's clock against ours
+    # Held to the rate all along: of about 20 messages a second, about 4 reach the assistant.
+    reached = len(fake_rasa.messages_from("telegram:4711"))
+    assert reached <= 2 + 4 * (clock() - begin) + 1
 
 
 async def test_redis_stores_claim_once_and_compare_nonce_bodies(redis_prefix: str) -> None:

@@ -30,7 +30,7 @@ import httpx
 from sqlalchemy import bindparam, create_engine, text
 
 from bench.report import percentile
-from bot.kind_replies import SLOW_DOWN, TRY_AGAIN
+from bot.kind_replies import PLEASE_WAIT, SLOW_DOWN, TRY_AGAIN
 from core.settings import Settings
 from tests.cluster.support import TELEGRAM_SECRET
 from tests.fakes.telegram_api import FakeTelegramApi
@@ -238,7 +238,7 @@ class CitizenLoad:
         self.latencies.append(time.monotonic() - started)
         kind = any(text in TRY_AGAIN.values() for text in texts)
         self.outcomes["try_again" if kind else "answered"] += 1
-        if any(text in SLOW_DOWN.values() for text in texts):
+        if any(text in (*SLOW_DOWN.values(), *PLEASE_WAIT.values()) for text in texts):
             self.outcomes["slowed"] += 1
             await asyncio.sleep(SLOW_DOWN_WAIT_SECONDS)
 
