@@ -4,7 +4,7 @@ Other packages use the functions re-exported here, never the tables. `export_cit
 and `erase_citizen` cover everything any package keeps about a citizen (citizens.registry).
 """
 
-from citizens.conversation_events import count_conversation_events
+from citizens.conversation_events import conversation_event_days, count_conversation_events
 from citizens.conversation_stats import (
     ConversationTotals,
     conversation_citizens,
@@ -15,6 +15,7 @@ from citizens.records import (
     LearningNeed,
     get_language,
     is_reachable,
+    learning_need_times,
     mark_reachable,
     mark_unreachable,
     needs_summary,
@@ -37,12 +38,14 @@ __all__ = [
     "ErasureIncompleteError",
     "LearningNeed",
     "conversation_citizens",
+    "conversation_event_days",
     "conversation_totals",
     "count_conversation_events",
     "erase_citizen",
     "export_citizen_data",
     "get_language",
     "is_reachable",
+    "learning_need_times",
     "mark_reachable",
     "mark_unreachable",
     "needs_summary",

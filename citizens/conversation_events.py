@@ -7,6 +7,7 @@ Rasa has stored the "forget me" turn, else the turn being stored would write the
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import inspect, text
@@ -16,6 +17,8 @@ from citizens.registry import CitizenData
 
 # Rasa's SQL tracker store keeps each conversation's events in this table.
 RASA_TRACKER_TABLE = "events"
+_DAY_SECONDS = 86_400
+_EPOCH = date(1970, 1, 1)
 
 
 def count_conversation_events(session: Session, sender_id: str) -> int:
@@ -28,6 +31,24 @@ def count_conversation_events(session: Session, sender_id: str) -> int:
             {"sender": sender_id},
         ).scalar_one()
     )
+
+
+def conversation_event_days(session: Session, sender_id: str) -> set[date]:
+    """The UTC days on which Rasa stored an event of this sender's conversations (Rasa keeps
+    each event's time as seconds since 1970; a table made without it has no days)."""
+    inspector = inspect(session.get_bind())
+    if not inspector.has_table(RASA_TRACKER_TABLE):
+        return set()
+    if "timestamp" not in {column["name"] for column in inspector.get_columns(RASA_TRACKER_TABLE)}:
+        return set()
+    found = session.execute(
+        text(
+            f"SELECT DISTINCT FLOOR(timestamp / {_DAY_SECONDS}) FROM {RASA_TRACKER_TABLE} "
+            "WHERE sender_id = :sender AND timestamp IS NOT NULL"
+        ),
+        {"sender": sender_id},
+    )
+    return {_EPOCH + timedelta(days=int(day)) for (day,) in found}
 
 
 def _export(session: Session, sender_id: str) -> dict[str, Any]:

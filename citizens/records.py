@@ -166,6 +166,18 @@ def subscribers_for(
     return sorted(set(matched))
 
 
+def learning_need_times(session: Session, sender_id: str) -> list[datetime]:
+    """When the citizen registered each learning need, oldest first (the planner's kept day
+    counts, which "forget me" drops, are found by these days)."""
+    return list(
+        session.scalars(
+            select(LearningNeedRecord.created_at)
+            .where(LearningNeedRecord.sender_id == sender_id)
+            .order_by(LearningNeedRecord.id)
+        )
+    )
+
+
 def _export_profile(session: Session, sender_id: str) -> dict[str, Any]:
     profile = _profile(session, sender_id, create=False)
     return {

@@ -31,6 +31,7 @@ from knowledge.catalog_import import edit_item as edit_item
 from knowledge.catalog_import import editable_values as editable_values
 from knowledge.catalog_import import import_catalog as import_catalog
 from knowledge.catalog_import import import_history as import_history
+from knowledge.citizen_data import unmet_searches_of as unmet_searches_of
 from knowledge.documents import CatalogItem as CatalogItem
 from knowledge.documents import Session as Session
 from knowledge.importers.common import Rejection as Rejection

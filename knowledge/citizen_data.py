@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -11,14 +12,23 @@ from citizens.registry import CitizenData
 from knowledge.models import UnmetDemandRecord
 
 
-def _export(session: Session, sender_id: str) -> dict[str, Any]:
+def unmet_searches_of(session: Session, sender_id: str) -> list[tuple[str, datetime]]:
+    """The citizen's searches that found nothing, oldest first: (query as asked, when). For
+    "my data", and for the planner's kept counts, which "forget me" must find first."""
     rows = session.execute(
         select(UnmetDemandRecord.query, UnmetDemandRecord.created_at)
         .where(UnmetDemandRecord.sender_id == sender_id)
         .order_by(UnmetDemandRecord.id)
-    ).all()
+    )
+    return [(query, at) for query, at in rows]
+
+
+def _export(session: Session, sender_id: str) -> dict[str, Any]:
     return {
-        "unmet_searches": [{"query": query, "at": at.isoformat()} for query, at in rows],
+        "unmet_searches": [
+            {"query": query, "at": at.isoformat()}
+            for query, at in unmet_searches_of(session, sender_id)
+        ],
     }
 
 

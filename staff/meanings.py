@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, inspect, select
-from sqlalchemy import text as sql_text
+from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.database import Base
@@ -97,15 +96,10 @@ def keep_meaning(
 
 def forget_citizen_meanings(session: Session, sender_id: str) -> int:
     """Delete the kept meanings of every unmet question the citizen asked (before those go)."""
-    if "unmet_demand" not in set(inspect(session.get_bind()).get_table_names()):
-        return 0
-    asked = session.execute(
-        sql_text("SELECT DISTINCT query FROM unmet_demand WHERE sender_id = :sender"),
-        {"sender": sender_id},
-    )
-    from knowledge import query_as_counted  # the questions are kept as planners count them
+    import knowledge  # the questions are kept as planners count them
 
-    questions = sorted({query_as_counted((question, None))[0] for (question,) in asked})
+    asked = knowledge.unmet_searches_of(session, sender_id)
+    questions = sorted({knowledge.query_as_counted((query, None))[0] for query, _ in asked})
     dropped = 0
     for start in range(0, len(questions), _IN_CHUNK):
         dropped += (

@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, String, Text, delete, func, inspect, select, text
+from sqlalchemy import Date, DateTime, Integer, String, Text, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+import citizens
 from citizens.registry import CitizenData
 from core.database import Base
-
-_DAY_SECONDS = 86_400
 
 
 class PlannerDayRecord(Base):
@@ -126,32 +125,18 @@ def forget_citizen_days(session: Session, sender_id: str) -> int:
 
 
 def _citizen_days(session: Session, sender_id: str) -> set[date]:
-    """The UTC days of the citizen's rows in the tables the dashboard counts (by sender_id,
-    which each of them indexes)."""
-    inspector = inspect(session.get_bind())
-    tables = set(inspector.get_table_names())
-    days: set[date] = set()
-    for table in ("learning_needs", "unmet_demand"):
-        if table in tables:
-            found = session.execute(
-                text(f"SELECT DISTINCT created_at FROM {table} WHERE sender_id = :sender"),
-                {"sender": sender_id},
-            )
-            days.update(_as_utc_day(value) for (value,) in found if value is not None)
-    if "events" in tables and "timestamp" in {c["name"] for c in inspector.get_columns("events")}:
-        found = session.execute(
-            text(
-                f"SELECT DISTINCT FLOOR(timestamp / {_DAY_SECONDS}) FROM events "
-                "WHERE sender_id = :sender AND timestamp IS NOT NULL"
-            ),
-            {"sender": sender_id},
-        )
-        days.update(date(1970, 1, 1) + timedelta(days=int(n)) for (n,) in found)
-    return days
+    """The UTC days of the citizen's rows in the tables the dashboard counts, read through
+    their owners' public functions (each table indexes sender_id)."""
+    import knowledge
+
+    times = citizens.learning_need_times(session, sender_id)
+    times += [at for _, at in knowledge.unmet_searches_of(session, sender_id)]
+    days = {_as_utc_day(moment) for moment in times if moment is not None}
+    return days | citizens.conversation_event_days(session, sender_id)
 
 
 def _as_utc_day(value: Any) -> date:
-    """The UTC day of a stored time (SQLite hands back text or a naive time, kept as UTC)."""
+    """The UTC day of a stored time (SQLite hands back a naive time, kept as UTC)."""
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
