@@ -9,12 +9,22 @@ and both go ahead, and one turn's events overwrite the other's. tests/cluster/te
 Here each change to the queue (issue a ticket, drop expired ones, finish one and delete an
 empty queue) runs as a Redis transaction watching the key (`WATCH`, `MULTI`, `EXEC`, retried
 when another server changed it meanwhile), so tickets are unique and served in order.
+
+Two more differences from Rasa's own:
+- the key prefix (REDIS_KEY_PREFIX) is used as given, before Rasa's `lock:`: Rasa keeps only
+  an alphanumeric prefix and silently drops every other character (or the whole prefix), so
+  deployments sharing one Redis with prefixes `a-b:` and `ab:` would have shared lock keys,
+  and one citizen id in both would have waited on the other's turns. `learncity:` gives
+  `learncity:lock:`, the keys Rasa made of it;
+- a turn waiting for the lock asks again every LOCK_WAIT_SECONDS instead of Rasa's 1 s, so a
+  citizen's next message does not sit up to a second behind a turn that already ended.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from nlu.rasa_version import require_tested_rasa
@@ -23,7 +33,14 @@ from nlu.rasa_version import require_tested_rasa
 require_tested_rasa(__name__)
 
 from rasa.core.lock import TicketLock  # noqa: E402
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore  # noqa: E402
+from rasa.core.lock_store import (  # noqa: E402
+    DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX,
+    LOCK_LIFETIME,
+    LockError,
+    RedisLockStore,
+)
+
+LOCK_WAIT_SECONDS = 0.05  # between two looks at a held lock (Rasa's default: 1 s)
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -32,7 +49,21 @@ class AtomicRedisLockStore(RedisLockStore):
     def __init__(self, endpoint_config: Any = None, **kwargs: Any) -> None:
         if endpoint_config is not None:  # built by Rasa from endpoints.yml
             kwargs = {"host": endpoint_config.url, **endpoint_config.kwargs}
+        prefix = kwargs.pop("key_prefix", None) or ""
         super().__init__(**kwargs)
+        self.key_prefix = f"{prefix}{DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX}"
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = LOCK_WAIT_SECONDS,
+    ) -> AsyncIterator[TicketLock]:
+        """Rasa's ticket lock, looked at every `wait_time_in_seconds` while another turn of
+        this conversation holds it (Rasa's server and agent call this without a wait time)."""
+        async with super().lock(conversation_id, lock_lifetime, wait_time_in_seconds) as lock:
+            yield lock
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         def issue(lock: TicketLock | None) -> tuple[TicketLock | None, int]:

@@ -59,8 +59,8 @@ def lock_store_config(redis_url: str, key_prefix: str) -> dict[str, Any]:
     """Rasa's Redis lock store on REDIS_URL (nlu/lock_store.py): every Rasa server takes a citizen's turns one at a
     time and in order (Rasa's ticket lock), so the gateway may send any turn to any server.
 
-    Rasa wants a host, port and db rather than a URL, and an alphanumeric key prefix (it
-    silently drops any other), so `learncity:` becomes `learncity`."""
+    Rasa wants a host, port and db rather than a URL. The key prefix is passed as it is
+    (`learncity:` gives lock keys `learncity:lock:...`); Rasa's own store would drop it."""
     parts = urlsplit(redis_url)
     if parts.scheme not in ("redis", "rediss"):
         raise ValueError(f"REDIS_URL must start with redis:// or rediss://; got {parts.scheme!r}")
@@ -75,9 +75,8 @@ def lock_store_config(redis_url: str, key_prefix: str) -> dict[str, Any]:
         config["username"] = unquote(parts.username)
     if parts.password:
         config["password"] = unquote(parts.password)
-    prefix = "".join(character for character in key_prefix if character.isalnum())
-    if prefix:
-        config["key_prefix"] = prefix
+    if key_prefix:  # as given: nlu/lock_store.py does not drop non-alphanumeric characters
+        config["key_prefix"] = key_prefix
     return config
 
 

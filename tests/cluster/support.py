@@ -248,10 +248,8 @@ class Cluster:
             if balancer is not None:
                 balancer.__exit__()
         client = redis.Redis.from_url(REDIS_URL)
-        prefixes = (self.redis_prefix, self.redis_prefix.rstrip(":").replace(":", ""))
-        for prefix in prefixes:
-            for key in client.scan_iter(match=f"{prefix}*"):
-                client.delete(key)
+        for key in client.scan_iter(match=f"{self.redis_prefix}*"):  # Rasa's locks too
+            client.delete(key)
         client.close()
 
 

@@ -106,7 +106,7 @@ def test_redis_url_gives_rasa_a_redis_lock_store_and_the_gateway_a_shared_lock(
         "db": 2,
         "use_ssl": False,
         "password": "s@cret",
-        "key_prefix": "learncity",
+        "key_prefix": "learncity:",
     }
     assert conversation_for(shared).servers.shared_lock is True
     assert lock_store_config("rediss://cache:6379", "")["use_ssl"] is True

@@ -32,3 +32,92 @@ def test_simultaneous_turns_on_two_servers_get_unique_tickets_and_go_in_one_at_a
     )
     assert seen["atomic"]["tickets"] == list(range(TURNS))
     assert seen["atomic"]["most_inside"] == 1
+
+
+PREFIX_CHECK = """
+import json, sys
+from rasa.core.lock_store import LockStore, RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+base = sys.argv[1]
+seen = {}
+for kind in ("nlu.lock_store.AtomicRedisLockStore", "redis"):
+    stores = {
+        prefix: LockStore.create(
+            EndpointConfig(url="127.0.0.1", port=6379, db=0, type=kind, key_prefix=base + prefix)
+        )
+        for prefix in ("a-b:", "ab:")
+    }
+    tickets = {prefix: store.issue_ticket("citizen-9") for prefix, store in stores.items()}
+    keys = {prefix: store.key_prefix + "citizen-9" for prefix, store in stores.items()}
+    for store in stores.values():
+        store.delete_lock("citizen-9")
+    seen[kind] = {"tickets": tickets, "keys": keys}
+print("@@" + json.dumps(seen))
+"""
+
+
+def test_prefixes_that_differ_only_in_punctuation_keep_their_own_lock_keys() -> None:
+    """REDIS_KEY_PREFIX `a-b:` and `ab:` (two deployments on one Redis): Rasa's own store
+    takes alphanumeric prefixes only and drops any other to its default `lock:` (the
+    alphanumeric characters nlu/serving.py used to keep made both `ab`), so the second
+    deployment's citizen waits behind the first's turn (ticket 1); ours keeps each as given."""
+    client = require_redis(REDIS_URL)
+    base = f"lctest{uuid.uuid4().hex[:8]}"
+    try:
+        seen = run_in_rasa_venv(PREFIX_CHECK, base)
+    finally:
+        for key in client.scan_iter(match=f"{base}*"):
+            client.delete(key)
+        client.close()
+    ours, rasa = seen["nlu.lock_store.AtomicRedisLockStore"], seen["redis"]
+    assert ours["keys"] == {
+        "a-b:": f"{base}a-b:lock:citizen-9",
+        "ab:": f"{base}ab:lock:citizen-9",
+    }
+    assert ours["tickets"] == {"a-b:": 0, "ab:": 0}  # each deployment its own queue
+    # What is replaced: both prefixes dropped to Rasa's default, one queue for both.
+    assert rasa["keys"]["a-b:"] == rasa["keys"]["ab:"]
+    assert sorted(rasa["tickets"].values()) == [0, 1]
+
+
+WAIT_CHECK = """
+import asyncio, json, sys, time
+from nlu.lock_store import AtomicRedisLockStore
+
+async def main(prefix):
+    first, second = (AtomicRedisLockStore(host="127.0.0.1", port=6379, db=0, key_prefix=prefix)
+                     for _ in range(2))
+    released = []
+
+    async def holding():
+        async with first.lock("citizen-3"):
+            await asyncio.sleep(0.3)
+        released.append(time.monotonic())
+
+    async def waiting():
+        await asyncio.sleep(0.05)  # arrives while the first turn holds the lock
+        async with second.lock("citizen-3"):
+            return time.monotonic()
+
+    _, entered = await asyncio.gather(holding(), waiting())
+    return entered - released[0]
+
+print("@@" + json.dumps({"gap": asyncio.run(main(sys.argv[1]))}))
+"""
+
+
+def test_a_turn_waiting_for_the_lock_goes_in_soon_after_the_turn_before_ends() -> None:
+    """Rasa's store looks at a held lock once a second, so the next turn of a citizen (sent
+    to the other server) could sit up to 1 s after the turn before it ended; ours looks every
+    LOCK_WAIT_SECONDS (0.05 s)."""
+    client = require_redis(REDIS_URL)
+    prefix = f"lctest{uuid.uuid4().hex[:8]}:"
+    try:
+        gap = run_in_rasa_venv(WAIT_CHECK, prefix)["gap"]
+    finally:
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
+        client.close()
+    print(f"\nentered {gap * 1000:.0f} ms after the turn before released the lock")
+    assert gap < 0.5  # with a look once a second: 0.75 s (it looked at 0.05 s, next at 1.05 s)
