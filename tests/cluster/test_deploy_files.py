@@ -3,8 +3,13 @@ unit, each service is given the secrets its role refuses to start without (from 
 never written in the file), every variable is a setting learncity reads, and the ports the load
 balancer sends to are the ones the roles listen on.
 
-There is no Docker daemon here, so Compose is read as YAML and checked against `bot.roles`;
-`systemd-analyze verify` checks the units (the test fails when it is not installed).
+Compose is read as YAML and checked against `bot.roles`, and validated against the Compose
+Specification's JSON schema (tests/cluster/compose_spec.json, vendored unchanged from the
+`docker-compose` 1.29.2 package on PyPI and Debian, compose/config/compose_spec.json,
+Apache-2.0; validated with the jsonschema the Rasa venv already has), after interpolating
+`${NAME:-default}` and `${NAME:?message}` as Compose does; so the file is checked without a
+Docker engine or Compose installed. `systemd-analyze verify` checks the units (the test fails
+when it is not installed).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import yaml
 
 from bot.roles import ROLES, MissingSecretError, require_secrets
 from core.settings import REPOSITORY_ROOT, Settings
+from tests.nlu.rasa_venv import run_in_rasa_venv
 from tests.services import require_executable
 
 DEPLOY = REPOSITORY_ROOT / "deploy"
@@ -63,6 +69,46 @@ def test_every_role_has_a_compose_service_and_every_service_runs_a_known_role() 
     services = _role_services()
     assert sorted(services) == sorted(ROLES)
     assert {"postgres", "redis", "lb"} <= set(_compose()["services"])
+
+
+COMPOSE_SPEC = Path(__file__).with_name("compose_spec.json")
+VALIDATE = f"""
+import json, sys
+from jsonschema import Draft201909Validator
+schema = json.load(open({str(COMPOSE_SPEC)!r}, encoding="utf-8"))
+errors = Draft201909Validator(schema).iter_errors(json.load(sys.stdin))
+print("@@" + json.dumps(sorted(("/".join(map(str, e.path)), e.message) for e in errors)))
+"""
+
+
+def _as_compose_reads_it(value: Any) -> Any:
+    """`value` with `${NAME:-default}` replaced by the default and `${NAME:?message}` by a
+    value, as Compose interpolates with only the required variables set; a scalar that held a
+    variable is read again as YAML (`${RASA_REPLICAS:-2}` is the integer 2 to the schema)."""
+    if isinstance(value, dict):
+        return {key: _as_compose_reads_it(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_compose_reads_it(item) for item in value]
+    if isinstance(value, str) and "${" in value:
+        done = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
+        done = re.sub(r"\$\{\w+(?::\?[^}]*)?\}", "set-by-the-operator", done)
+        return yaml.safe_load(done) if done.strip() else done
+    return value
+
+
+def _schema_errors(document: dict[str, Any]) -> list[list[str]]:
+    return run_in_rasa_venv(VALIDATE, stdin=_as_compose_reads_it(document))
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    assert _schema_errors(_compose()) == []
+    # The schema does find mistakes: a misspelt key, a replica count that is not a number.
+    broken = _compose()
+    broken["services"]["gateway"]["comand"] = ["learncity", "serve", "gateway"]
+    broken["services"]["rasa"]["deploy"]["replicas"] = "${RASA_REPLICAS:-two}"
+    found = dict(_schema_errors(broken))
+    assert "services/gateway" in found and "comand" in found["services/gateway"]
+    assert "is not of type 'integer'" in found["services/rasa/deploy/replicas"]
 
 
 def test_each_role_gets_the_secrets_it_needs_from_the_environment_only() -> None:
