@@ -7,7 +7,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -50,21 +50,30 @@ _RECURRENCE_DEFAULTS = {
     "except_dates": (),
     "months": (),
 }
+_KEEP = object()  # no default: always hashed
+
+
+_ITEM_FIELDS = tuple(f.name for f in fields(CatalogItem))
+_SESSION_FIELDS = tuple(f.name for f in fields(Session))
 
 
 def content_hash(item: CatalogItem) -> str:
-    """A fingerprint of everything an item says, so a re-import can tell unchanged items apart."""
-    data = asdict(item)
+    """A fingerprint of everything an item says, so a re-import can tell unchanged items apart.
+
+    The JSON hashed is what `dataclasses.asdict(item)` gives (keys sorted), built field by
+    field: an item's values are strings, numbers, None and tuples of them, which need no copy,
+    and `asdict`'s deep copies were a third of the CPU an import spent storing an item."""
+    data = {name: getattr(item, name) for name in _ITEM_FIELDS}
     data["extra"] = dict(sorted(item.extra.items()))
     # Recurrence fields left at their defaults are left out, so items imported before they
     # existed keep their hash (a re-import does not count them all as updated).
     data["sessions"] = [
         {
-            k: v
-            for k, v in session.items()
-            if k not in _RECURRENCE_DEFAULTS or v != _RECURRENCE_DEFAULTS[k]
+            name: value
+            for name in _SESSION_FIELDS
+            if (value := getattr(session, name)) != _RECURRENCE_DEFAULTS.get(name, _KEEP)
         }
-        for session in data["sessions"]
+        for session in item.sessions
     ]
     encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
