@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from core.packaged_models import PACKAGES
+from core.packaged_models import VECTOR_PACKAGES
 from core.settings import REPOSITORY_ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -24,8 +24,12 @@ DOMAIN_DIR = REPOSITORY_ROOT / "nlu" / "domain"
 DATA_DIR = REPOSITORY_ROOT / "nlu" / "data"
 COMPONENTS_DIR = REPOSITORY_ROOT / "nlu" / "components"
 RASA_VERSION = "3.6.21"
-# The model loader the sentence featurizer runs on (it decides the vectors DIET learns from).
-MODEL_LOADER = REPOSITORY_ROOT / "core" / "packaged_models.py"
+# The model loader the sentence featurizer runs on and the e5 engine behind it (they decide
+# the vectors DIET learns from).
+MODEL_LOADERS = [
+    REPOSITORY_ROOT / "core" / name
+    for name in ("packaged_models.py", "e5_onnx.py", "e5_weights.py", "onnx_writer.py")
+]
 
 
 class TrainingError(RuntimeError):
@@ -41,7 +45,7 @@ def training_inputs() -> list[Path]:
     files = [CONFIG_FILE]
     used_components = _components_named_in_config()
     if "sentence_featurizer" in used_components:
-        files.append(MODEL_LOADER)
+        files.extend(MODEL_LOADERS)
     for folder in (DOMAIN_DIR, DATA_DIR, COMPONENTS_DIR):
         if not folder.exists():
             continue
@@ -85,12 +89,12 @@ def model_package_versions(rasa_venv: Path) -> list[str]:
         return []
     found = []
     for model in sorted(set(re.findall(r"^\s*model:\s*([\w.-]+)", text, flags=re.MULTILINE))):
-        package = PACKAGES.get(model)
-        if package is None:
-            continue
-        wheel_name = package.replace("-", "_")
-        infos = sorted(rasa_venv.glob(f"lib/python*/site-packages/{wheel_name}-*.dist-info"))
-        found.append(infos[-1].name.removesuffix(".dist-info") if infos else f"{package}-missing")
+        for package in VECTOR_PACKAGES.get(model, ()):
+            wheel_name = package.replace("-", "_")
+            infos = sorted(rasa_venv.glob(f"lib/python*/site-packages/{wheel_name}-*.dist-info"))
+            found.append(
+                infos[-1].name.removesuffix(".dist-info") if infos else f"{package}-missing"
+            )
     return found
 
 

