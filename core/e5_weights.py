@@ -136,7 +136,7 @@ class Tokenizer:
             self._pieces.setdefault(piece, index)
             longest = max(longest, len(piece))
         self._longest = longest
-        self._scores = scores.tolist()  # float32 values, exactly
+        self._scores = array("f", scores.tobytes())  # float32, compact (not 250k Python floats)
         self._unknown_score = float(np.float32(scores.min() - np.float32(10.0)))
 
     def content_ids(self, text: str) -> list[int]:
