@@ -20,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 
-.PHONY: browser help setup run test bench nlu-eval lint typecheck validate format train clean
+.PHONY: browser haproxy help setup run test bench nlu-eval lint typecheck validate format train clean
 
 help:
 	@echo "make run       set up, train if needed, start Rasa + actions + gateway (web chat on http://127.0.0.1:8000)"
@@ -31,7 +31,7 @@ help:
 	@echo "make typecheck mypy on the application packages"
 	@echo "make validate  rasa data validate (domain, training data, config)"
 
-setup: $(APP_STAMP) $(RASA_STAMP) browser
+setup: $(APP_STAMP) $(RASA_STAMP) browser haproxy
 
 # The web chat's browser test drives Debian's Chromium (never a downloaded browser build).
 browser:
@@ -39,6 +39,13 @@ browser:
 		echo "==> installing Debian's chromium for the web chat test" && \
 		apt-get update -qq >/dev/null && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-core >/dev/null; } \
 		|| echo "note: /usr/bin/chromium is missing; the browser tests will fail, naming it"
+
+# The cluster tests and bench put Debian's HAProxy in front of the replicas, as deploy/ does.
+haproxy:
+	@test -x /usr/sbin/haproxy || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		echo "==> installing Debian's haproxy for the cluster tests" && \
+		apt-get update -qq >/dev/null && apt-get install -y -qq haproxy >/dev/null; } \
+		|| echo "note: /usr/sbin/haproxy is missing; the cluster's balancer tests will fail, naming it"
 
 $(APP_STAMP): pyproject.toml requirements/app.lock
 	@test -n "$(PYTHON311)" || { echo "error: Python 3.11 not found; install it or set PYTHON311=/path/to/python3.11" >&2; exit 1; }
