@@ -39,6 +39,7 @@ from sqlalchemy import create_engine, text
 from bench.assistant import bench_assistant
 from bench.gateway_process import gateway_process
 from bench.report import print_table, write_results
+from tests.cluster.balancer import HAProxyBalancer
 from tests.cluster.load import CitizenLoad
 from tests.cluster.support import (
     REDIS_URL,
@@ -53,6 +54,9 @@ from tests.faults.postgres import TemporaryPostgres
 from tests.services import redis_unavailable
 
 ROLES = ("gateway", "rasa", "actions")
+# Also metered, not sized: this process (the citizens' load generator and, in the cluster, the
+# test's balancers) and the cluster's own PostgreSQL (the single stack's SQLite is in Rasa).
+SUPPORT = ("bench", "postgres", "balancers")
 CORE_BUSY_TARGET = 0.7  # plan a replica to be busy at most 70 % of a core at the peak
 
 
@@ -217,7 +221,10 @@ def single_stack(
         env.pop("REDIS_URL", None)
         factory = "bench.telegram_bench:gateway_from_environment"
         with gateway_process(factory, env, port, root / "gateway.log") as gateway:
-            pids: dict[str, list[tuple[int, bool]]] = {"gateway": [(gateway.pid, True)]}
+            pids: dict[str, list[tuple[int, bool]]] = {
+                "gateway": [(gateway.pid, True)],
+                "bench": [(os.getpid(), False)],
+            }
             for name, pid in assistant.processes.items():
                 role = "actions" if name == "actions" else "rasa"
                 pids.setdefault(role, []).append((pid, True))
@@ -226,11 +233,27 @@ def single_stack(
 
 @contextlib.contextmanager
 def two_of_each(
-    root: Path, telegram: FakeTelegramApi, wechat: FakeWeChatApi, model: Path
+    root: Path, telegram: FakeTelegramApi, wechat: FakeWeChatApi, model: Path, balancer: str
 ) -> Iterator[tuple[Cluster, RoleMeter]]:
-    with running_cluster(root, telegram, wechat, model) as cluster:
+    with running_cluster(root, telegram, wechat, model, balancer=balancer) as cluster:
         pids = {role: [(process.pid, True) for process in cluster.of_role(role)] for role in ROLES}
+        pids["bench"] = [(os.getpid(), False)]
+        if isinstance(cluster.gateways, HAProxyBalancer) and isinstance(
+            cluster.actions, HAProxyBalancer
+        ):
+            pids["balancers"] = [(cluster.gateways.pid, False), (cluster.actions.pid, False)]
+        postgres = _listening_on(int(cluster.database_url.rsplit(":", 1)[1].split("/")[0]))
+        if postgres is not None:
+            pids["postgres"] = [(postgres, True)]
         yield cluster, RoleMeter(pids)
+
+
+def _listening_on(port: int) -> int | None:
+    """The process listening on this local TCP port (the cluster's PostgreSQL)."""
+    for connection in psutil.net_connections(kind="tcp"):
+        if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port:
+            return connection.pid
+    return None
 
 
 def projection(result: dict, peak: float) -> dict[str, dict[str, float]]:
@@ -262,6 +285,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peak", type=float, default=100.0, help="messages a second to plan for")
     parser.add_argument("--only", choices=["single", "cluster"], help="run one configuration")
     parser.add_argument(
+        "--balancer",
+        choices=["haproxy", "python"],
+        default="haproxy" if HAProxyBalancer.available() else "python",
+        help="the cluster's balancer: Debian's HAProxy (default when installed, as deploy/ "
+        "runs) or tests/cluster/balancer.py's, a thread of this process",
+    )
+    parser.add_argument(
         "--model",
         type=Path,
         help="trained model both stacks serve (default: the current data's if trained, else "
@@ -290,7 +320,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "cluster"):
             with (
                 tempfile.TemporaryDirectory(prefix="bench-cluster-") as folder,
-                two_of_each(Path(folder), telegram, wechat, model) as (cluster, meter),
+                two_of_each(Path(folder), telegram, wechat, model, args.balancer) as (
+                    cluster,
+                    meter,
+                ),
             ):
                 with ConnectionSampler(cluster.database_url) as connections:
                     measured = asyncio.run(
@@ -329,6 +362,17 @@ def main(argv: list[str] | None = None) -> int:
         rows,
     )  # fmt: skip
     print("(≥: a process of that role ended during the window, e.g. restarted: a floor only)")
+    for name, result in results.items():
+        support = {
+            role: result["cpu_ms_per_message"][role]
+            for role in SUPPORT
+            if role in result.get("cpu_ms_per_message", {})
+        }
+        if support:
+            print(
+                f"{name}: CPU ms per message also in "
+                + ", ".join(f"{role} {ms:g}" for role, ms in support.items())
+            )
     summary: dict[str, object] = {"arguments": vars(args), "results": results}
     if "two of each role" in results:
         planned = projection(results["two of each role"], args.peak)

@@ -12,8 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import shutil
+import socket
+import subprocess
 import threading
+import time
 from collections import Counter
+from pathlib import Path
 
 from bot.stack import free_port
 
@@ -92,3 +97,88 @@ async def _pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> N
     finally:
         with contextlib.suppress(OSError, RuntimeError):
             target.close()
+
+
+HAPROXY_CONFIG = """\
+# Written by tests/cluster/balancer.py: round-robin per connection over local replicas.
+global
+    maxconn 4096
+defaults
+    mode {mode}
+    timeout connect 2s
+    timeout client 120s
+    timeout server 120s
+    # A replica that refuses the connection (killed, not started yet) is passed over.
+    retries 3
+    option redispatch 1
+frontend clients
+    bind 127.0.0.1:{port}
+    default_backend replicas
+backend replicas
+{balancing}
+{servers}
+"""
+
+
+class HAProxyBalancer:
+    """The same balancer as `RoundRobinBalancer` (round-robin per TCP connection, a replica
+    that refuses passed over) as a Debian HAProxy process: what deploy/ runs, and no Python
+    copying every byte on the load generator's cores."""
+
+    def __init__(
+        self, backend_ports: list[int], folder: Path, port: int | None = None, mode: str = "tcp"
+    ) -> None:
+        self.backends = list(backend_ports)
+        self.mode = mode  # "http" to balance on a request header (`backend_lines`)
+        self.backend_lines = ["balance roundrobin"]
+        self.port = port or free_port()
+        self.config = folder / f"haproxy-{self.port}.cfg"
+        self.log = folder / f"haproxy-{self.port}.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("haproxy") is not None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def __enter__(self) -> HAProxyBalancer:
+        servers = "\n".join(
+            f"    server replica{n} 127.0.0.1:{port} check inter 1s fall 1 rise 1"
+            for n, port in enumerate(self.backends, start=1)
+        )
+        balancing = "\n".join(f"    {line}" for line in self.backend_lines)
+        self.config.write_text(
+            HAPROXY_CONFIG.format(
+                port=self.port, servers=servers, mode=self.mode, balancing=balancing
+            )
+        )
+        haproxy = shutil.which("haproxy") or "haproxy"
+        with self.log.open("ab") as log:
+            self._process = subprocess.Popen(
+                [haproxy, "-db", "-f", str(self.config)], stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 10
+        while not _listening(self.port):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"HAProxy did not listen on {self.port}: {self.log.read_text()}")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        return True
+    return False

@@ -10,16 +10,21 @@ read "please slow down" does): a client that answers that at once with its next 
 would be refused silently for as long as it keeps it up, which is flood control working, not
 a message lost by a replica.
 
-Each message text is unique, so the conversation store shows whether a message was taken
-twice (the same user text stored twice for a citizen), and the Bot API stand-in whether a
-Telegram message was never answered.
+What citizens say is what citizens say (project-written, from the conversation tests): each
+citizen writes in one of the seven languages and goes round its language's script, a
+greeting, a search, a follow-up that refines it, another search and its follow-up
+(`SCRIPTS`), so the load takes the paths real turns take: searches through the action server,
+follow-ups reading the last search, greetings. (Until 2026-12-02 every text ended in a unique
+"#N", which made three of four turns the NLU fallback.) A message taken twice shows in the
+conversation store as more user turns of a text for a citizen than the citizen sent; one
+answered twice, as more Telegram messages after a turn than that turn of the script usually
+gets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import time
 from collections import Counter
@@ -36,8 +41,46 @@ from tests.cluster.support import TELEGRAM_SECRET
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.waiting import settled_async
 
-UTTERANCES = ("hello", "I want to learn English", "pottery classes", "free courses this weekend")
-TELEGRAM_UTTERANCE = "hello"
+# Per language: a greeting, a search, its follow-up, another search, its follow-up.
+SCRIPTS: dict[str, tuple[str, ...]] = {
+    "en": ("hello", "any english classes?", "cheaper ones?", "pottery classes", "in Nanhu"),
+    "zh": ("你好", "我想学英语", "有便宜一点的吗", "我想学陶艺", "在东城区"),
+    "es": (
+        "hola",
+        "quiero aprender inglés",
+        "¿hay algo más barato?",
+        "¿hay clases de cerámica?",
+        "¿y en Dongcheng?",
+    ),
+    "fr": (
+        "bonjour",
+        "je cherche un cours d'anglais",
+        "moins cher ?",
+        "des cours de poterie ?",
+        "et à Nanhu ?",
+    ),
+    "ar": (
+        "مرحبا",
+        "أريد دورة لغة إنجليزية",
+        "هل يوجد شيء أرخص؟",
+        "أبحث عن دروس الفخار",
+        "ماذا عن نانهو",
+    ),
+    "ru": (
+        "привет",
+        "хочу курсы английского языка",
+        "а есть подешевле?",
+        "где научиться гончарному делу",
+        "а в Дунчэн?",
+    ),
+    "uk": (
+        "привіт",
+        "шукаю курси англійської мови",
+        "а є дешевше?",
+        "курси гончарства",
+        "а в Наньху?",
+    ),
+}
 ANSWER_TIMEOUT_SECONDS = 30.0
 TELEGRAM_RETRY_FOR_SECONDS = 60.0
 # Told to slow down, a citizen waits until the default flood bucket is full again.
@@ -93,18 +136,17 @@ class CitizenLoad:
     web_citizens: int
     telegram_citizens: int
     pause_seconds: float = 0.0  # between a citizen's answer and their next message
+    languages: tuple[str, ...] = tuple(SCRIPTS)  # citizen n writes in languages[n % len]
     outcomes: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     silent: list[str] = field(default_factory=list)
     sent_texts: dict[str, list[str]] = field(default_factory=dict)  # sender id -> texts
-    _numbers: itertools.count[int] = field(default_factory=itertools.count)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _started: float = 0.0
     _stopped: float = 0.0
     _run: str = ""
-    _telegram_turns: list[tuple[int, str, int]] = field(
-        default_factory=list
-    )  # chat, text, sends before
+    # chat, what was said, (language, turn of the script), Telegram messages sent before it
+    _telegram_turns: list[tuple[int, str, tuple[str, int], int]] = field(default_factory=list)
 
     @property
     def answered(self) -> int:
@@ -153,24 +195,30 @@ class CitizenLoad:
             p95_ms=round(percentile(ordered, 95) * 1000) if ordered else 0.0,
         )
 
-    def _next_text(self, sender_id: str, utterance: str | None = None) -> str:
-        number = next(self._numbers)
-        said = f"{utterance or UTTERANCES[number % len(UTTERANCES)]} #{number}"
-        self.sent_texts.setdefault(sender_id, []).append(said)
-        return said
+    def _language(self, index: int) -> str:
+        return self.languages[index % len(self.languages)]
+
+    def _next_text(self, sender_id: str, language: str) -> tuple[str, int]:
+        """The citizen's next line of their language's script, and its place in the script."""
+        sent = self.sent_texts.setdefault(sender_id, [])
+        script = SCRIPTS[language]
+        turn = len(sent) % len(script)
+        sent.append(script[turn])
+        return script[turn], turn
 
     async def _web_citizen(self, index: int) -> None:
         session = f"cluster-{self._run}-{index}"
+        language = self._language(index)
         # No kept-alive connections: each message is a new connection the balancer places.
         limits = httpx.Limits(max_keepalive_connections=0)
         async with httpx.AsyncClient(timeout=ANSWER_TIMEOUT_SECONDS, limits=limits) as client:
             while not self._stop.is_set():
-                said = self._next_text(f"web:{session}")
+                said, _ = self._next_text(f"web:{session}", language)
                 started = time.monotonic()
                 try:
                     response = await client.post(
                         f"{self.url}/api/chat",
-                        json={"session_id": session, "text": said, "language": "en"},
+                        json={"session_id": session, "text": said, "language": language},
                     )
                     replies = response.json()["replies"] if response.status_code == 200 else None
                 except (httpx.HTTPError, ValueError):
@@ -184,16 +232,17 @@ class CitizenLoad:
                 await asyncio.sleep(self.pause_seconds)
 
     async def _telegram_citizen(self, index: int) -> None:
-        """Says hello (one message, answered with one greeting) again and again: a message
-        answered twice shows as more bot messages than one greeting before the next hello."""
+        """Goes round its script: a message answered twice shows as more bot messages before
+        the next one than that line of the script usually gets (`_telegram_doubled`)."""
         chat_id = 900_000 + int(self._run, 16) % 50_000 * 10 + index
+        language = self._language(index)
         async with httpx.AsyncClient(timeout=ANSWER_TIMEOUT_SECONDS) as client:
             while not self._stop.is_set():
-                said = self._next_text(f"telegram:{chat_id}", TELEGRAM_UTTERANCE)
+                said, turn = self._next_text(f"telegram:{chat_id}", language)
                 before = len(self.telegram.sent_to(chat_id))
-                self._telegram_turns.append((chat_id, said, before))
+                self._telegram_turns.append((chat_id, said, (language, turn), before))
                 started = time.monotonic()
-                update = self.telegram.text_update(chat_id, said)
+                update = self.telegram.text_update(chat_id, said, language_code=language)
                 if not await deliver_like_telegram(client, f"{self.url}/telegram/webhook", update):
                     self.silent.append(f"telegram:{chat_id}: {said} (never delivered)")
                     continue
@@ -205,19 +254,22 @@ class CitizenLoad:
                 await asyncio.sleep(self.pause_seconds)
 
     def _telegram_doubled(self) -> list[str]:
-        """Telegram messages followed by more bot messages than a greeting (before the next)."""
+        """Telegram messages followed by more bot messages (before the citizen's next) than
+        the most common number for that line of that script: the same line gets the same
+        reply in every citizen's conversation ("try again" is one message, never more)."""
         counts = []
-        for number, (chat_id, said, before) in enumerate(self._telegram_turns):
-            later = [b for c, _, b in self._telegram_turns[number + 1 :] if c == chat_id]
+        for number, (chat_id, said, line, before) in enumerate(self._telegram_turns):
+            later = [b for c, _, _, b in self._telegram_turns[number + 1 :] if c == chat_id]
             until = later[0] if later else len(self.telegram.sent_to(chat_id))
-            counts.append((chat_id, said, until - before))
-        # The most common number of messages per hello is one greeting ("try again" is one).
-        usual = Counter(count for *_, count in counts if count).most_common(1)
-        usual_count = usual[0][0] if usual else 0
+            counts.append((chat_id, said, line, until - before))
+        usual: dict[tuple[str, int], Counter[int]] = {}
+        for *_, line, count in counts:
+            if count:
+                usual.setdefault(line, Counter())[count] += 1
         return [
-            f"telegram:{chat}: {said} ({count} messages)"
-            for chat, said, count in counts
-            if count > usual_count
+            f"telegram:{chat}: {said} ({count} messages, usually {usual[line].most_common(1)[0][0]})"
+            for chat, said, line, count in counts
+            if count and count > usual[line].most_common(1)[0][0]
         ]
 
     async def _telegram_answer(self, chat_id: int, before: int) -> list[str] | None:
@@ -243,9 +295,11 @@ class CitizenLoad:
             await asyncio.sleep(SLOW_DOWN_WAIT_SECONDS)
 
     def _stored_twice(self) -> list[str]:
-        """Messages the conversation store holds more than once for their citizen: a gateway
-        killed after Rasa took the turn but before the answer was sent leaves the update to be
-        delivered again and taken again (the citizen still sees one answer)."""
+        """Messages the conversation store holds more often for their citizen than the citizen
+        sent them: a gateway killed after Rasa took the turn but before the answer was sent
+        leaves the update to be delivered again and taken again (the citizen still sees one
+        answer). A floor: a message refused before Rasa (flood control, a dead server) hides
+        one taken twice with the same text."""
         query = text(
             "SELECT sender_id, data FROM events WHERE type_name = 'user' AND sender_id IN :senders"
         ).bindparams(bindparam("senders", expanding=True))
@@ -256,7 +310,14 @@ class CitizenLoad:
         finally:
             engine.dispose()
         stored = Counter((sender, json.loads(data).get("text")) for sender, data in rows)
-        return [f"{sender}: {said}" for (sender, said), count in stored.items() if count > 1]
+        sent = Counter(
+            (sender, said) for sender, texts in self.sent_texts.items() for said in texts
+        )
+        return [
+            f"{sender}: {said} ({count} stored, {sent[sender, said]} sent)"
+            for (sender, said), count in stored.items()
+            if count > sent[sender, said]
+        ]
 
 
 async def deliver_like_telegram(client: httpx.AsyncClient, webhook_url: str, update: dict) -> bool:

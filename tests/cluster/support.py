@@ -27,7 +27,7 @@ import redis
 from bot.health import action_server_outcome, rasa_outcome
 from bot.stack import free_port
 from core.settings import REPOSITORY_ROOT, Settings
-from tests.cluster.balancer import RoundRobinBalancer
+from tests.cluster.balancer import HAProxyBalancer, RoundRobinBalancer
 from tests.conftest import SHARED_MODELS_DIR
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.wechat_api import FakeWeChatApi
@@ -102,9 +102,12 @@ class Cluster:
     redis_prefix: str = field(default_factory=lambda: f"lc{uuid.uuid4().hex[:10]}:")
     rasa_token: str = field(default_factory=lambda: uuid.uuid4().hex)
     action_token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # In front of the gateways and the action servers: "python" (tests/cluster/balancer.py's
+    # RoundRobinBalancer, a thread of this process) or "haproxy" (Debian's, a process of its own)
+    balancer: str = "python"
     roles: dict[str, RoleProcess] = field(default_factory=dict)
-    gateways: RoundRobinBalancer | None = None
-    actions: RoundRobinBalancer | None = None
+    gateways: RoundRobinBalancer | HAProxyBalancer | None = None
+    actions: RoundRobinBalancer | HAProxyBalancer | None = None
 
     @property
     def url(self) -> str:
@@ -158,8 +161,8 @@ class Cluster:
         actions_ports = [free_port() for _ in range(self.replicas)]
         rasa_port = free_port(self.replicas)  # consecutive: RASA_URL + RASA_SERVERS on gateways
         gateway_ports = [free_port() for _ in range(self.replicas)]
-        self.actions = RoundRobinBalancer(actions_ports).__enter__()
-        self.gateways = RoundRobinBalancer(gateway_ports).__enter__()
+        self.actions = self._balancer(actions_ports)
+        self.gateways = self._balancer(gateway_ports)
         for index, port in enumerate(actions_ports, start=1):
             self._add("actions", index, port, ACTION_SERVER_URL=f"http://127.0.0.1:{port}/webhook")
         for index in range(1, self.replicas + 1):
@@ -191,6 +194,11 @@ class Cluster:
         for process in self.roles.values():
             process.start()
         self.wait_ready(self.roles.values())
+
+    def _balancer(self, ports: list[int]) -> RoundRobinBalancer | HAProxyBalancer:
+        if self.balancer == "haproxy":
+            return HAProxyBalancer(ports, self.root).__enter__()
+        return RoundRobinBalancer(ports).__enter__()
 
     def _add(self, role: str, index: int, port: int, **settings: str) -> None:
         name = f"{role}-{index}"
@@ -260,6 +268,7 @@ def running_cluster(
     wechat: FakeWeChatApi,
     model: Path,
     small_pools: tuple[str, ...] = (),
+    balancer: str = "python",
 ) -> Iterator[Cluster]:
     """A started `Cluster` on a PostgreSQL of its own, talking to these platform stand-ins."""
     with TemporaryPostgres() as postgres:
@@ -273,6 +282,7 @@ def running_cluster(
             wechat_api_url=wechat.base_url,
             model=model,
             small_pools=small_pools,
+            balancer=balancer,
         )
         try:
             cluster.start()

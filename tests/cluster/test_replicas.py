@@ -231,7 +231,12 @@ async def test_one_replica_of_each_role_killed_under_load_loses_and_doubles_noth
     (at worst the kind "try again", or for the web page "unreachable" when its request died
     with the gateway): none is left unanswered, none is answered twice."""
     load = CitizenLoad(
-        cluster.url, cluster.database_url, telegram, web_citizens=4, telegram_citizens=4
+        cluster.url,
+        cluster.database_url,
+        telegram,
+        web_citizens=4,
+        telegram_citizens=4,
+        languages=("en", "zh"),  # two Telegram citizens per script: what a line usually gets
     )
     async with load.running():
         await load.until_answered(20)  # everyone is talking before anything is killed
