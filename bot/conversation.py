@@ -13,7 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from bot.edge import Refusal, check_incoming, refusal_reply
 from bot.kind_replies import PLEASE_WAIT, SLOW_DOWN, TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage, Reply
-from bot.rasa_servers import RasaServers
+from bot.rasa_servers import CONVERSATION_HEADER, RasaServers
 from bot.shared_state import Flood
 from bot.shared_state import flood_control as shared_flood_control
 from citizens import ErasureIncompleteError, erase_citizen, remaining_rows
@@ -184,11 +184,15 @@ class Conversation:
         """The turn's answer and the server that gave it. A server that refuses the connection
         never saw the turn, so the next candidate (if any) is asked instead."""
         body = {"sender": message.sender_id, "message": text, "metadata": message.metadata()}
+        headers = {
+            **self._webhook_headers,
+            CONVERSATION_HEADER: self.servers.conversation_key(message.sender_id),
+        }
         failure = "no Rasa server"
         for rasa_url in self.servers.candidates(message.sender_id):
             try:
                 response = await self._client.post(
-                    f"{rasa_url}{WEBHOOK_PATH}", json=body, headers=self._webhook_headers
+                    f"{rasa_url}{WEBHOOK_PATH}", json=body, headers=headers
                 )
                 response.raise_for_status()
                 return rasa_url, response.json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,13 @@ from bot.conversation import Conversation, conversation_for
 from bot.health import HealthMonitor
 from bot.kind_replies import TRY_AGAIN, kind_text
 from bot.messages import IncomingMessage
+from bot.rasa_servers import CONVERSATION_HEADER
 from core.database import upgrade_database
-from core.settings import Settings
+from core.settings import REPOSITORY_ROOT, Settings
 from nlu.serving import lock_store_config, write_endpoints
+from tests.cluster.balancer import HAProxyBalancer
 from tests.fakes.rasa_rest import FakeRasa
+from tests.services import require_executable
 
 
 @pytest.fixture
@@ -29,23 +33,68 @@ def _message(sender: str, text: str) -> IncomingMessage:
     return IncomingMessage(sender_id=sender, channel="web", text=text)
 
 
-async def test_with_a_shared_lock_one_citizens_turns_spread_over_every_server(
+async def test_with_a_shared_lock_each_citizen_keeps_to_one_server_and_citizens_spread(
     database: str,
 ) -> None:
+    """A citizen's server holds their conversation in memory: their turns go there while it
+    answers, and the citizens spread over every server."""
     with FakeRasa() as first, FakeRasa() as second:
         conversation = Conversation(
             [first.url, second.url], shared_lock=True, database_url=database
         )
+        citizens = [f"web:citizen-{n}" for n in range(12)]
         try:
-            answers = [
-                (await conversation.handle(_message("web:alternating", f"turn {n}")))[0].text
-                for n in range(6)
-            ]
+            for turn in range(3):
+                for citizen in citizens:
+                    replies = await conversation.handle(_message(citizen, f"turn {turn}"))
+                    assert [reply.text for reply in replies] == [f"you said: turn {turn}"]
         finally:
             await conversation.close()
-    assert answers == [f"you said: turn {n}" for n in range(6)]
-    assert len(first.messages_from("web:alternating")) == 3
-    assert len(second.messages_from("web:alternating")) == 3
+    on_first = {c for c in citizens if first.messages_from(c)}
+    on_second = {c for c in citizens if second.messages_from(c)}
+    assert on_first and on_second, "citizens spread over both servers"
+    assert on_first.isdisjoint(on_second), "each citizen on one server"
+    assert all(len((first if c in on_first else second).messages_from(c)) == 3 for c in citizens)
+
+
+HAPROXY = Path("/usr/sbin/haproxy")
+
+
+def _deploy_rasa_balancing() -> list[str]:
+    """The balancing lines of deploy/haproxy.cfg's `backend rasa`."""
+    lines = (REPOSITORY_ROOT / "deploy" / "haproxy.cfg").read_text(encoding="utf-8").splitlines()
+    start = lines.index("backend rasa")
+    section = itertools.takewhile(lambda line: line.startswith(" "), lines[start + 1 :])
+    return [line.strip() for line in section if line.strip().startswith(("balance", "hash-type"))]
+
+
+async def test_deploys_balancer_keeps_a_citizen_on_one_rasa_server(
+    database: str, tmp_path: Path
+) -> None:
+    """Compose's gateways reach every Rasa server through one HAProxy address (RASA_URL):
+    deploy/haproxy.cfg balances on the gateway's CONVERSATION_HEADER, so a citizen stays on
+    one server there too. Debian's HAProxy, with the `backend rasa` balancing lines of the
+    deploy file, in front of two stand-in Rasa servers."""
+    require_executable(HAPROXY, "HAProxy", "`make haproxy` installs Debian's haproxy (as root)")
+    balancing = _deploy_rasa_balancing()
+    assert balancing == [f"balance hdr({CONVERSATION_HEADER})", "hash-type consistent"]
+    with FakeRasa() as first, FakeRasa() as second:
+        balancer = HAProxyBalancer([first.port, second.port], tmp_path, mode="http")
+        balancer.backend_lines = balancing
+        with balancer:
+            conversation = Conversation([balancer.url], shared_lock=True, database_url=database)
+            citizens = [f"telegram:{4000 + n}" for n in range(12)]
+            try:
+                for turn in range(3):
+                    for citizen in citizens:
+                        await conversation.handle(_message(citizen, f"turn {turn}"))
+            finally:
+                await conversation.close()
+        on_first = {c for c in citizens if first.messages_from(c)}
+        on_second = {c for c in citizens if second.messages_from(c)}
+    assert on_first and on_second, "citizens spread over both servers"
+    assert on_first.isdisjoint(on_second), "each citizen on one server"
+    assert len(first.received) + len(second.received) == 36
 
 
 async def test_a_server_that_refuses_connections_is_passed_over_without_a_try_again(
