@@ -20,9 +20,9 @@ from tests.bot.test_webchat import CHROMIUM, CHROMIUM_ARGS
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-# WCAG 2 contrast of every element that holds text, against the first opaque background up
-# its ancestors; lists those under 4.5:1 (an empty list when all pass).
-LOW_CONTRAST_TEXT = """() => {
+# WCAG 2 colour helpers, for scripts run in the page: `contrast(colour, colour)` of two CSS
+# colours, `background(element)` the first opaque background up its ancestors.
+COLOUR_JS = """
   const rgb = (value) => value.match(/[\\d.]+/g).map(Number);
   const luminance = ([r, g, b]) => {
     const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
@@ -35,17 +35,28 @@ LOW_CONTRAST_TEXT = """() => {
     }
     return [255, 255, 255];
   };
+  const contrast = (one, other) => {
+    const [a, b] = [luminance(one.slice(0, 3)), luminance(other.slice(0, 3))];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  };
+"""
+
+# WCAG 2 contrast of every element that holds text, against the first opaque background up
+# its ancestors; lists those under 4.5:1 (an empty list when all pass).
+LOW_CONTRAST_TEXT = (
+    "() => {"
+    + COLOUR_JS
+    + """
   const low = [];
   for (const element of document.querySelectorAll("body *")) {
     const own = [...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
     if (!own || element.closest("svg") || !element.getClientRects().length) continue;
-    const style = getComputedStyle(element);
-    const [a, b] = [luminance(rgb(style.color).slice(0, 3)), luminance(background(element))];
-    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const ratio = contrast(rgb(getComputedStyle(element).color), background(element));
     if (ratio < 4.5) low.push(`${element.tagName} "${element.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
   }
   return low;
 }"""
+)
 
 
 @contextmanager
