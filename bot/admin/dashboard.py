@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from core.database import session_scope
 
 DEFAULT_DAYS = 30
 CHART_ROWS = 12  # the longest rows a chart shows; the CSV has every row
-_LABEL_CHARS = 24
+_LABEL_WIDTH = 24  # a chart label's room (180 SVG units), in half-width characters
 OPEN_DATA_MINIMUM = 5  # the open-data export leaves out any count under this
 SUPPRESSED_VALUE = "(fewer than 5 each)"
 
@@ -270,4 +271,11 @@ def _cell(value: object) -> str:
 
 
 def _shorten(label: str) -> str:
-    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
+    """The label cut to fit a chart's label column: a Chinese character takes the room of
+    two Latin ones (a 21-character Chinese topic overflowed the chart's left edge)."""
+    used = 0
+    for end, character in enumerate(label):
+        used += 2 if unicodedata.east_asian_width(character) in ("W", "F") else 1
+        if used > _LABEL_WIDTH:
+            return label[: max(end - 1, 1)] + "…"
+    return label

@@ -62,6 +62,13 @@ FOCUSED = (
   return [named(e), shown]; }"""
 )
 SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
+# Chart texts drawn under 13 px or past their chart's edges: [text, px, room left, room right].
+SMALL_OR_CUT_CHART_TEXT = """() => [...document.querySelectorAll('svg text')].map((t) => {
+  const chart = t.ownerSVGElement, box = chart.getBoundingClientRect(), r = t.getBoundingClientRect();
+  const px = parseFloat(getComputedStyle(t).fontSize) * box.width / chart.viewBox.baseVal.width;
+  return [t.textContent, +px.toFixed(1), Math.round(r.left - box.left), Math.round(box.right - r.right)];
+}).filter(([, px, left, right]) => px < 13 || left < 0 || right < 0)"""
+LONG_TOPIC = "适合老年人的智能手机使用入门课程和网上挂号"  # 21 Chinese characters
 
 
 def _seed(database_url: str) -> dict[str, str]:
@@ -233,3 +240,22 @@ async def test_tab_walks_login_compose_and_dashboard_in_reading_order_with_focus
         assert unseen == [], name
     login_stops = [name.rsplit(" @", 1)[0] for name in walks["login"][0]]
     assert login_stops[-3:] == ["INPUT name", "INPUT password", "BUTTON Log in"]
+
+
+async def test_chart_labels_are_readable_and_whole_on_a_laptop_and_a_tablet(
+    served_editor,  # noqa: F811
+) -> None:
+    base_url, database_url = served_editor
+    _seed(database_url)
+    with session_scope(database_url) as session:
+        need = citizens.LearningNeed(topic=LONG_TOPIC, district="Nanhu", language="zh")
+        citizens.register_learning_need(session, "web:long-topic", need, consent=True)
+    found: dict[str, list[list[Any]]] = {}
+    for width, height in (LAPTOP, TABLET):
+        async with browser_page("zh-CN", width, height) as page:
+            await log_in_with(page, base_url, "mei", *LOGIN_LABELS["zh-CN"])
+            await page.goto(f"{base_url}/admin/planner")
+            labels = await page.locator("svg text.bar-label").all_text_contents()
+            found[f"{width} px"] = await page.evaluate(SMALL_OR_CUT_CHART_TEXT)
+    assert LONG_TOPIC[:8] in " ".join(labels)
+    assert found == {"1280 px": [], "768 px": []}
