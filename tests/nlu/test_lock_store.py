@@ -121,3 +121,50 @@ def test_a_turn_waiting_for_the_lock_goes_in_soon_after_the_turn_before_ends() -
         client.close()
     print(f"\nentered {gap * 1000:.0f} ms after the turn before released the lock")
     assert gap < 0.5  # with a look once a second: 0.75 s (it looked at 0.05 s, next at 1.05 s)
+
+
+SHARED_QUEUE_CHECK = """
+import json, sys
+from rasa.core.lock_store import RedisLockStore
+from nlu.lock_store import AtomicRedisLockStore
+
+base = sys.argv[1]
+ours = AtomicRedisLockStore(host="127.0.0.1", port=6379, db=0, key_prefix=base + ":")
+rasas = RedisLockStore(host="127.0.0.1", port=6379, db=0, key_prefix=base)
+assert ours.key_prefix == rasas.key_prefix, (ours.key_prefix, rasas.key_prefix)
+seen = {}
+seen["issued"] = [ours.issue_ticket("c"), ours.issue_ticket("c"), rasas.issue_ticket("c")]
+seen["rasa_reads"] = [t.number for t in rasas.get_lock("c").tickets]
+ours.cleanup("c", 0)
+seen["after_finishing_0"] = [t.number for t in rasas.get_lock("c").tickets]
+ours.cleanup("c", 1)
+ours.cleanup("c", 2)
+seen["after_finishing_all"] = rasas.get_lock("c")
+ours.issue_ticket("d", lock_lifetime=-1)  # expired at once
+seen["after_an_expired_one"] = [ours.issue_ticket("d")]
+ours.cleanup("d", 0)
+seen["queue_left"] = rasas.get_lock("d")
+print("@@" + json.dumps(seen))
+"""
+
+
+def test_the_scripts_keep_the_queue_as_rasa_does_and_drop_expired_tickets() -> None:
+    """Issuing and finishing tickets are Lua scripts: the queue they leave is the one Rasa's
+    own store reads and writes (its JSON), tickets are numbered on from the queue, an expired
+    ticket is dropped, and an empty queue is deleted."""
+    client = require_redis(REDIS_URL)
+    base = f"lctest{uuid.uuid4().hex[:8]}"
+    try:
+        seen = run_in_rasa_venv(SHARED_QUEUE_CHECK, base)
+    finally:
+        for key in client.scan_iter(match=f"{base}*"):
+            client.delete(key)
+        client.close()
+    assert seen == {
+        "issued": [0, 1, 2],
+        "rasa_reads": [0, 1, 2],
+        "after_finishing_0": [1, 2],
+        "after_finishing_all": None,
+        "after_an_expired_one": [0],
+        "queue_left": None,
+    }
