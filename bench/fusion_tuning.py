@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.fusion_tuning
     .venv/bin/python -m bench.fusion_tuning --matched [--model NAME]   # bench/matched_tuning.py
     .venv/bin/python -m bench.fusion_tuning --matched-model            # bench/matched_model.py
-    .venv/bin/python -m bench.fusion_tuning --matched-passages         # bench/matched_passages.py
+    .venv/bin/python -m bench.fusion_tuning --matched-passages [--public-only]  # matched_passages.py
 
 Questions: tests/knowledge/labelled_queries.yml over the sample city, split by position
 (even: validation, odd: held out), the real catalog's labelled questions
@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="passage-level and null-calibrated evidence for unmet demand (matched_passages.py)",
     )
+    parser.add_argument(
+        "--public-only",
+        action="store_true",
+        help="with --matched-passages: unrelated text from nlu/data/public only, no Tatoeba sample",
+    )
     parser.add_argument("--model", help="EMBEDDING_MODEL (default: the settings')")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -49,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.matched_passages:
         from bench.matched_passages import main as measure_passages
 
-        return measure_passages(args.model)
+        return measure_passages(args.model, tatoeba=not args.public_only)
     if args.matched_model:
         from bench.matched_model import main as fit_matched_model
 

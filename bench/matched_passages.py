@@ -1,6 +1,6 @@
 """Passage-level and null-calibrated evidence for `matched`, measured on validation, tested once.
 
-    .venv/bin/python -m bench.fusion_tuning --matched-passages [--model NAME]
+    .venv/bin/python -m bench.fusion_tuning --matched-passages [--model NAME] [--public-only]
 
 The residual is what the current `matched` rule calls unmet (knowledge/search/index.py):
 answerable paraphrases sharing no word with the catalog against unanswerable questions. An
@@ -27,7 +27,8 @@ the catalog says than unrelated text would be?":
 
 Unrelated text: tests/nlu/language/tatoeba_sample.tsv (Tatoeba, CC BY 2.0 FR; 600 sentences
 in each of the seven languages; Portuguese left out) and the public out-of-scope sentences of
-nlu/data/public (CLINC150, xSID, Tatoeba; tests/nlu/public/SOURCES.md).
+nlu/data/public (CLINC150, xSID, Tatoeba; tests/nlu/public/SOURCES.md), each with its language;
+`--public-only`: the latter alone (964 sentences), which search itself could read at run time.
 
 For each piece of evidence the script prints its AUC on the validation residual (real catalog,
 fresh questions of real_unmet_queries.yml, both; all languages and English only), then picks
@@ -177,8 +178,8 @@ def choose(validation: dict[str, list[Scored]], name: str) -> float | None:
     return None if best is None else best[1]
 
 
-def main(model: str | None = None) -> int:
-    tatoeba = os.environ.get("MATCHED_PASSAGES_TATOEBA", "1") != "0"
+def main(model: str | None = None, *, tatoeba: bool = True) -> int:
+    """See the module docstring; `tatoeba` False: the public out-of-scope sentences only."""
     from bench.matched_contrasts import auc
     from bench.matched_model import FRESH_QUERIES
     from bench.matched_tuning import UNMET_QUERIES, current_rule, measure
