@@ -5,8 +5,11 @@ blind sets, its first paraphrase set and the validation or test split of its rep
 (`tests/nlu/rephrased/<split>/`; all written by us) and the validation or test split of each
 public corpus (`tests/nlu/public/<split>/<source>/`, written by no one on the project).
 A reading "ends in a state-changing intent" when the final intent (after the FallbackClassifier)
-is one that changes something for the citizen; it is "acted on" when the intent guard
-(`actions/intent_guard.py`) would act on it without asking first.
+is one that changes something for the citizen: set_language only when the reading carries a
+language to switch to (a `language` entity of the seven), as without one the action changes
+nothing and asks "Which language would you like me to use?" with the seven as buttons. It is
+"acted on" when, besides, the intent guard (`actions/intent_guard.py`) would act on it without
+asking first. `oos_language_question` counts the set_language readings left out that way.
 """
 
 from __future__ import annotations
@@ -83,10 +86,26 @@ def final_intent(parsed: dict[str, Any]) -> tuple[str, float]:
     return str(intent.get("name") or FALLBACK_INTENT), float(intent.get("confidence") or 0.0)
 
 
+def changes_state(parsed: dict[str, Any], intent: str) -> bool:
+    """Whether acting on this reading changes something: a state-changing intent, and for
+    set_language a language entity the action can switch to (without one it only asks which
+    language, `ActionSetLanguage`)."""
+    if intent not in STATE_CHANGING:
+        return False
+    if intent != "set_language":
+        return True
+    from actions.conversation_actions import language_code
+    from actions.search_flow import first_entity
+
+    return language_code(first_entity(parsed.get("entities") or [], "language")) is not None
+
+
 def acted_on(parsed: dict[str, Any], intent: str, policy: Any = None) -> bool:
-    """Whether the intent guard would act on this state-changing reading without asking."""
+    """Whether this reading changes state and the intent guard would act on it without asking."""
     from actions.intent_guard import ACT, assess
 
+    if not changes_state(parsed, intent):
+        return False
     names_target = any(e.get("entity") == "language" for e in parsed.get("entities") or [])
     verdict = assess(parsed, intent, names_target=names_target, policy=policy)
     return verdict.decision == ACT
@@ -107,6 +126,7 @@ def score(
 
 def _scores(rows: list[tuple[Example, dict[str, Any]]], policy: Any) -> dict[str, Any]:
     in_scope = correct = oos = turned_down = state_changing = acted = wrong_confident = 0
+    language_question = 0
     for example, parsed in rows:
         intent, confidence = final_intent(parsed)
         predicted = OUT_OF_SCOPE if intent == FALLBACK_INTENT else intent
@@ -114,9 +134,11 @@ def _scores(rows: list[tuple[Example, dict[str, Any]]], policy: Any) -> dict[str
         if example.intent == OUT_OF_SCOPE:
             oos += 1
             turned_down += predicted == OUT_OF_SCOPE
-            if intent in STATE_CHANGING:
+            if changes_state(parsed, intent):
                 state_changing += 1
                 acted += acted_on(parsed, intent, policy)
+            else:
+                language_question += intent == "set_language"
         else:
             in_scope += 1
             correct += right
@@ -129,6 +151,7 @@ def _scores(rows: list[tuple[Example, dict[str, Any]]], policy: Any) -> dict[str
         "oos_turned_down": _ratio(turned_down, oos),
         "oos_state_changing": _ratio(state_changing, oos),
         "oos_acted_on": _ratio(acted, oos),
+        "oos_language_question": _ratio(language_question, oos),
         "confident_wrong": _ratio(wrong_confident, len(rows)),
     }
 

@@ -54,12 +54,12 @@ def test_report_scores_languages_counts_fallback_as_out_of_scope_and_lists_entit
     assert "| zh | 2 | 1.000" in markdown
 
 
-def _ranked(text: str, *ranking: tuple[str, float]) -> dict:
+def _ranked(text: str, *ranking: tuple[str, float], entities: list | None = None) -> dict:
     return {
         "text": text,
         "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
         "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
-        "entities": [],
+        "entities": entities or [],
     }
 
 
@@ -72,6 +72,8 @@ def test_sources_count_fallback_as_turned_down_and_flag_state_changes_and_confid
         _example("what is the capital of peru", "out_of_scope", "en"),
         _example("pottery for kids", "search_course", "en"),
         _example("切换到派对模式", "out_of_scope", "zh"),
+        _example("hold your tongue", "out_of_scope", "en"),
+        _example("说西班牙语的国家有哪些", "out_of_scope", "zh"),
     ]
     parses = [
         _ranked("stop all the timers", ("unsubscribe_events", 0.95), ("out_of_scope", 0.03)),
@@ -81,24 +83,36 @@ def test_sources_count_fallback_as_turned_down_and_flag_state_changes_and_confid
         _ranked("what is the capital of peru", ("nlu_fallback", 0.45), ("help", 0.40)),
         _ranked("pottery for kids", ("search_course", 0.99), ("list_events", 0.01)),
         _ranked("切换到派对模式", ("out_of_scope", 0.92), ("set_language", 0.05)),
+        # set_language with no language to switch to only asks which one: no state changes.
+        _ranked("hold your tongue", ("set_language", 0.96), ("out_of_scope", 0.02)),
+        _ranked(
+            "说西班牙语的国家有哪些",
+            ("set_language", 0.93),
+            ("out_of_scope", 0.05),
+            entities=[{"entity": "language", "value": "es", "start": 1, "end": 5}],
+        ),
     ]
 
     scores = score(examples, parses)
 
     assert list(scores) == ["zh", "en", "all"]
     assert scores["en"] == {
-        "utterances": 4,
+        "utterances": 5,
         "in_scope": 1,
         "in_scope_accuracy": 1.0,
-        "out_of_scope": 3,
-        "oos_turned_down": 0.3333,
-        "oos_state_changing": 0.6667,
+        "out_of_scope": 4,
+        "oos_turned_down": 0.25,
+        "oos_state_changing": 0.5,
         # "stop all the timers" names no news: the guard asks first; the other one it acts on.
-        "oos_acted_on": 0.3333,
-        "confident_wrong": 0.5,
+        "oos_acted_on": 0.25,
+        "oos_language_question": 0.25,
+        "confident_wrong": 0.6,
     }
-    assert scores["zh"]["oos_turned_down"] == 1.0
-    assert "| s | en | 4 | 1.000 | 0.333 ✗ | 0.667 ✗ | 0.333 | 0.500 ✗ |" in render_table(
+    assert scores["zh"]["oos_turned_down"] == 0.5
+    assert scores["zh"]["oos_state_changing"] == 0.5
+    assert scores["zh"]["oos_acted_on"] == 0.5
+    assert scores["zh"]["oos_language_question"] == 0.0
+    assert "| s | en | 5 | 1.000 | 0.250 ✗ | 0.500 ✗ | 0.250 | 0.600 ✗ |" in render_table(
         {"s": scores}
     )
 

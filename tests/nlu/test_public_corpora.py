@@ -208,6 +208,7 @@ def test_nlu_eval_scores_every_source_and_language_through_the_real_model(tmp_pa
         "oos_turned_down",
         "oos_state_changing",
         "oos_acted_on",
+        "oos_language_question",
         "confident_wrong",
     }
     assert set(report["overlap"]) == {*PROJECT_SETS, "project rephrased (test)"}

@@ -213,3 +213,37 @@ def test_annotations_are_read_as_rasa_reads_them(line, text, entities):
     plain, found = parse_annotated(line)
     assert plain == text
     assert [(e.entity, e.text, e.value) for e in found] == entities
+
+
+def test_wording_check_flags_a_training_sentence_that_copies_an_evaluation_one():
+    """`python -m nlu.wording_check --since COMMIT` keeps new training sentences worded away
+    from every validation and test sentence (word Jaccard < 0.5, per language)."""
+    from nlu.nlu_data import Example
+    from nlu.wording_check import evaluation_folders, too_close
+
+    def example(text: str, language: str) -> Example:
+        return Example(text, "help", language, f"{language}.yml")
+
+    evaluation = [
+        example("what can you do for me", "en"),
+        example("周末有免费的英语课吗", "zh"),
+    ]
+    candidates = [
+        example("so what can you do for me", "en"),  # 5 of 6 words shared: a copy
+        example("how do I use this service", "en"),  # new wording
+        example("what can you do for me", "fr"),  # another language is not compared
+        example("周末有没有免费的英语课", "zh"),  # character pairs shared: a copy
+    ]
+    close = too_close(candidates, evaluation)
+    assert [(c.text, n.text) for c, n, _ in close] == [
+        ("so what can you do for me", "what can you do for me"),
+        ("周末有没有免费的英语课", "周末有免费的英语课吗"),
+    ]
+    folders = {str(f.relative_to(REPOSITORY_ROOT)) for f in evaluation_folders()}
+    assert {
+        "tests/nlu/heldout",
+        "tests/nlu/rephrased/validation",
+        "tests/nlu/rephrased/test",
+        "tests/nlu/public/validation/tatoeba",
+        "tests/nlu/public/test/tatoeba",
+    } <= folders
