@@ -7,7 +7,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session as DbSession
 from core.database import created_within
 from core.grouped_counts import (
     as_date,
-    citizens_counted_by,
+    citizens_gathered_by,
+    counted_citizens,
     grouped_counts_by,
     iso_week,
     merged,
@@ -276,7 +277,7 @@ def _unmet_citizens_summary(
     """`unmet_demand_summary` counting different senders per cell (for open data)."""
     created, who = UnmetDemandRecord.created_at, UnmetDemandRecord.sender_id
     pair = (UnmetDemandRecord.query, UnmetDemandRecord.language)
-    counted = citizens_counted_by(
+    gathered = citizens_gathered_by(
         session,
         {
             "queries": (pair, lambda value: [query_as_counted(value)]),
@@ -291,6 +292,7 @@ def _unmet_citizens_summary(
         until,
         who,
     )
+    counted = counted_citizens(gathered)
     total_query = created_within(select(func.count(func.distinct(who))), created, since, until)
     total = int(session.execute(total_query).scalar_one())
     anonymous = created_within(select(func.count()).where(who.is_(None)), created, since, until)
@@ -299,6 +301,7 @@ def _unmet_citizens_summary(
     return {
         "total": total,
         "queries": [[text, language, n] for (text, language), n in queries.items()],  # type: ignore[misc]
+        "askers": gathered["queries"],  # for knowledge.citizens_per_group; never shown
         **counted,
         "by_week": dict(sorted(counted["by_week"].items())),  # type: ignore[type-var]
     }
@@ -342,7 +345,7 @@ def _columns(item: CatalogItem) -> dict[str, Any]:
         "district": item.district,
         "latitude": item.latitude,
         "longitude": item.longitude,
-        "sessions": [asdict(s) | {"days": list(s.days)} for s in item.sessions],
+        "sessions": [_session_values(s) | {"days": list(s.days)} for s in item.sessions],
         "opening_hours": item.opening_hours,
         "amenities": list(item.amenities),
         "accessibility": list(item.accessibility),
@@ -352,6 +355,12 @@ def _columns(item: CatalogItem) -> dict[str, Any]:
         "organizer": item.organizer,
         "extra": dict(item.extra),
     }
+
+
+def _session_values(session: Session) -> dict[str, Any]:
+    """`dataclasses.asdict(session)` without its deep copies (a session's values are
+    strings, numbers, None and tuples of them)."""
+    return {name: getattr(session, name) for name in _SESSION_FIELDS}
 
 
 def _to_item(record: CatalogRecord) -> CatalogItem:
