@@ -147,3 +147,74 @@ def test_featurizer_runs_the_engine_on_one_thread_in_rasa():
     436 ms of CPU.) Every featurizer in the process shares the one model the loader holds."""
     result = run_in_rasa_venv(_THREADS_AFTER_IMPORTING_SKLEARN)
     assert result == {"threads": [1], "one_model": True, "shape": [1, 384]}
+
+
+_TRAINING_CACHE = r"""
+import json, os, sys, tempfile
+from pathlib import Path
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+os.environ["LEARNCITY_DATA_DIR"] = tempfile.mkdtemp()
+from nlu.components import sentence_featurizer as sf
+
+config = sf.SentenceEmbeddingFeaturizer.get_default_config()
+context = ExecutionContext(graph_schema=None, node_name="sentence_vectors")
+featurizer = sf.SentenceEmbeddingFeaturizer.create(dict(config), None, None, context)
+texts = ["有周末的英语课吗", "Where can I learn pottery?", "Де можна вчитися?"]
+
+
+def train(texts):
+    data = TrainingData([Message(data={"text": t, "intent": "x"}) for t in texts])
+    featurizer.process_training_data(data)
+    return [m.features[-1].features[0].tolist() for m in data.training_examples]
+
+
+def parse(texts):
+    messages = [Message(data={"text": t}) for t in texts]
+    featurizer.process(messages)
+    return [m.features[-1].features[0].tolist() for m in messages]
+
+
+fresh = parse(texts)
+first = train(texts)
+(path,) = sf.cache_dir().glob("*.npz")
+stored = np.load(path)
+cached_texts = sorted(stored["texts"].tolist())
+
+# A marked vector for one cached text: training reads it (nothing re-encoded) ...
+marked = np.zeros_like(stored["vectors"])
+marked[:, 0] = 1.0
+np.savez(path, texts=stored["texts"], vectors=marked, probe=stored["probe"])
+from_cache = train(texts)
+# ... unless the encoder gives the probe sentence another vector: then the cache is dropped.
+np.savez(path, texts=stored["texts"], vectors=marked, probe=stored["probe"] * 0.5)
+after_probe_change = train(texts)
+parsed_after = parse(texts)
+print("@@" + json.dumps({
+    "cached_texts": cached_texts,
+    "first_equals_parse": bool(np.allclose(first, fresh, atol=1e-5)),
+    "from_cache_is_marked": all(abs(v[0] - np.sqrt(384)) < 1e-3 for v in from_cache),
+    "after_probe_change_equals_parse": bool(np.allclose(after_probe_change, fresh, atol=1e-5)),
+    "parse_ignores_cache": bool(np.allclose(parsed_after, fresh, atol=1e-5)),
+}))
+"""
+
+
+def test_training_reuses_cached_sentence_vectors_and_drops_them_when_the_encoder_changed():
+    """Training keeps its sentences' vectors under the data directory and reads them back by
+    text; a cache written by an encoder that now gives the probe sentence another vector is
+    dropped. Parsing always encodes."""
+    result = run_in_rasa_venv(_TRAINING_CACHE)
+    assert result == {
+        "cached_texts": sorted(
+            ["有周末的英语课吗", "Where can I learn pottery?", "Де можна вчитися?"]
+        ),
+        "first_equals_parse": True,
+        "from_cache_is_marked": True,
+        "after_probe_change_equals_parse": True,
+        "parse_ignores_cache": True,
+    }
