@@ -256,6 +256,42 @@ def _listening_on(port: int) -> int | None:
     return None
 
 
+def _interleaved(
+    telegram: FakeTelegramApi, wechat: FakeWeChatApi, model: Path, args: argparse.Namespace
+) -> dict[str, dict]:
+    """Both set-ups running at once (the idle one costs little), measured in turn `rounds`
+    times: on a machine shared with other work, each pair of windows sees about the same
+    background load, which separate runs minutes apart do not. Each round's result, and for
+    each set-up the round with the median answers per second."""
+    results: dict[str, dict] = {}
+    with contextlib.ExitStack() as stack:
+        single_folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-single-"))
+        url, database_url, single_meter = stack.enter_context(
+            single_stack(Path(single_folder), telegram, model)
+        )
+        cluster_folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-cluster-"))
+        cluster, cluster_meter = stack.enter_context(
+            two_of_each(Path(cluster_folder), telegram, wechat, model, args.balancer)
+        )
+        for number in range(1, args.rounds + 1):
+            results[f"single stack, round {number}"] = asyncio.run(
+                _measure(url, database_url, telegram, single_meter, args)
+            )
+            with ConnectionSampler(cluster.database_url) as connections:
+                measured = asyncio.run(
+                    _measure(cluster.url, cluster.database_url, telegram, cluster_meter, args)
+                )
+            measured["postgres_connections_most"] = connections.most
+            results[f"two of each role, round {number}"] = measured
+    for name in ("single stack", "two of each role"):
+        rounds = sorted(
+            (result for key, result in results.items() if key.startswith(name)),
+            key=lambda result: result["answered_per_second"],
+        )
+        results[f"median: {name}"] = rounds[len(rounds) // 2]
+    return results
+
+
 def projection(result: dict, peak: float) -> dict[str, dict[str, float]]:
     """Replicas per role for `peak` messages a second: CPU at the peak over CORE_BUSY_TARGET
     of a core each (a Rasa server, a gateway and an action server each use one core at most)."""
@@ -285,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peak", type=float, default=100.0, help="messages a second to plan for")
     parser.add_argument("--only", choices=["single", "cluster"], help="run one configuration")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with both set-ups: start both, then measure them in turn this many times",
+    )
+    parser.add_argument(
         "--balancer",
         choices=["haproxy", "python"],
         default="haproxy" if HAProxyBalancer.available() else "python",
@@ -309,7 +351,10 @@ def main(argv: list[str] | None = None) -> int:
     model = args.model or trained_model()
     results: dict[str, dict] = {"model": {"file": model.name}}
     with FakeTelegramApi() as telegram, FakeWeChatApi() as wechat:
-        if args.only in (None, "single"):
+        interleaved = args.rounds > 1 and args.only is None
+        if interleaved:
+            results.update(_interleaved(telegram, wechat, model, args))
+        elif args.only in (None, "single"):
             with (
                 tempfile.TemporaryDirectory(prefix="bench-single-") as folder,
                 single_stack(Path(folder), telegram, model) as (url, database_url, meter),
@@ -317,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                 results["single stack"] = asyncio.run(
                     _measure(url, database_url, telegram, meter, args)
                 )
-        if args.only in (None, "cluster"):
+        if not interleaved and args.only in (None, "cluster"):
             with (
                 tempfile.TemporaryDirectory(prefix="bench-cluster-") as folder,
                 two_of_each(Path(folder), telegram, wechat, model, args.balancer) as (
@@ -351,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             " → ".join(str(x) for x in result["load_average_before_after"]),
         ]
         for name, result in results.items()
-        if name != "model"
+        if name != "model" and not name.startswith("median")
     ]
     print_table(
         f"{args.web_citizens} web + {args.telegram_citizens} Telegram citizens, pause "
@@ -363,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     print("(≥: a process of that role ended during the window, e.g. restarted: a floor only)")
     for name, result in results.items():
+        if name.startswith("median"):
+            continue
         support = {
             role: result["cpu_ms_per_message"][role]
             for role in SUPPORT
@@ -374,8 +421,9 @@ def main(argv: list[str] | None = None) -> int:
                 + ", ".join(f"{role} {ms:g}" for role, ms in support.items())
             )
     summary: dict[str, object] = {"arguments": vars(args), "results": results}
-    if "two of each role" in results:
-        planned = projection(results["two of each role"], args.peak)
+    cluster_result = results.get("two of each role") or results.get("median: two of each role")
+    if cluster_result is not None:
+        planned = projection(cluster_result, args.peak)
         summary["projection"] = {"peak_messages_per_second": args.peak, **planned}
         print_table(
             f"replicas for a peak of {args.peak:g} messages a second (each at most "
