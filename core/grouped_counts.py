@@ -109,7 +109,30 @@ def citizens_counted_by(
     until: datetime | None,
     who: ColumnElement[Any],
 ) -> dict[str, dict[Hashable, int]]:
-    """Different values of `who` (citizens) per key, for each named (grouping, keys): `keys`
+    """How many different citizens per key, for each named grouping (`citizens_gathered_by`'s
+    citizens counted), most first."""
+    return counted_citizens(citizens_gathered_by(session, groupings, created_at, since, until, who))
+
+
+def counted_citizens(
+    gathered: dict[str, dict[Hashable, set[Any]]],
+) -> dict[str, dict[Hashable, int]]:
+    """`citizens_gathered_by`'s citizens counted per key, most first."""
+    return {
+        name: dict(Counter({key: len(who_asked) for key, who_asked in keyed.items()}).most_common())
+        for name, keyed in gathered.items()
+    }
+
+
+def citizens_gathered_by(
+    session: Session,
+    groupings: dict[str, tuple[Grouping, Callable[[Any], Iterable[Hashable]]]],
+    created_at: ColumnElement[datetime],
+    since: datetime | None,
+    until: datetime | None,
+    who: ColumnElement[Any],
+) -> dict[str, dict[Hashable, set[Any]]]:
+    """The different values of `who` (citizens) per key, for each named (grouping, keys): `keys`
     turns a grouped value into the keys it counts for (a case-folded query, an ISO week, each
     filter). Unlike adding per-value counts, a citizen whose values share a key (two spellings,
     two days of one week) is counted once there: open data must not count one person as two.
@@ -147,7 +170,7 @@ def citizens_counted_by(
                 asked[index][value] = {citizen}
             else:
                 found.add(citizen)
-    counted: dict[str, dict[Hashable, int]] = {}
+    gathered: dict[str, dict[Hashable, set[Any]]] = {}
     for index, name in enumerate(names):
         keys = groupings[name][1]
         citizens: dict[Hashable, set[Any]] = {}
@@ -158,9 +181,8 @@ def citizens_counted_by(
                     citizens[key] = set(who_asked)
                 else:
                     kept |= who_asked
-        per_key = Counter({key: len(who_asked) for key, who_asked in citizens.items()})
-        counted[name] = dict(per_key.most_common())
-    return counted
+        gathered[name] = citizens
+    return gathered
 
 
 def merged(rows: list[tuple[Any, int]], key: Callable[[Any], Hashable]) -> dict[Hashable, int]:

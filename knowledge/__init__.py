@@ -20,6 +20,7 @@ from knowledge.catalog import get_item as get_item
 from knowledge.catalog import items_by_ids as items_by_ids
 from knowledge.catalog import query_as_counted as query_as_counted
 from knowledge.catalog import record_unmet_demand as record_unmet_demand
+from knowledge.catalog import unmet_citizens_summary as unmet_citizens_summary
 from knowledge.catalog import unmet_demand_summary as unmet_demand_summary
 from knowledge.catalog import upsert_items as upsert_items
 from knowledge.catalog_import import EDITABLE_FIELDS as EDITABLE_FIELDS

