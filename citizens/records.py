@@ -15,7 +15,8 @@ from citizens.registry import CitizenData
 from core.database import created_within
 from core.grouped_counts import (
     as_date,
-    citizens_counted_by,
+    citizens_gathered_by,
+    counted_citizens,
     grouped_counts_by,
     iso_week,
     merged,
@@ -293,7 +294,7 @@ def _needs_citizens_summary(
     """`needs_summary` counting different citizens per cell: a citizen with "Pottery" and
     "pottery", or needs on two days of one week, is one citizen there (open data)."""
     record, created = LearningNeedRecord, LearningNeedRecord.created_at
-    counted = citizens_counted_by(
+    gathered = citizens_gathered_by(
         session,
         {
             "by_topic": (record.topic, lambda value: [str(value).lower()]),
@@ -308,6 +309,7 @@ def _needs_citizens_summary(
         until,
         record.sender_id,
     )
+    counted = counted_citizens(gathered)
     everyone = created_within(
         select(func.count(record.sender_id.distinct())), created, since, until
     )

@@ -101,19 +101,6 @@ def grouped_counts_by(
     return found
 
 
-def citizens_counted_by(
-    session: Session,
-    groupings: dict[str, tuple[Grouping, Callable[[Any], Iterable[Hashable]]]],
-    created_at: ColumnElement[datetime],
-    since: datetime | None,
-    until: datetime | None,
-    who: ColumnElement[Any],
-) -> dict[str, dict[Hashable, int]]:
-    """How many different citizens per key, for each named grouping (`citizens_gathered_by`'s
-    citizens counted), most first."""
-    return counted_citizens(citizens_gathered_by(session, groupings, created_at, since, until, who))
-
-
 def counted_citizens(
     gathered: dict[str, dict[Hashable, set[Any]]],
 ) -> dict[str, dict[Hashable, int]]:
