@@ -85,8 +85,14 @@ def lock_store_config(redis_url: str, key_prefix: str) -> dict[str, Any]:
 # one `--auth-token=VALUE` argument: as two, a token starting with "-" (one generated token in
 # 64) reads to argparse as an option, and Rasa exits with code 2 before it starts.
 RASA_MAIN_CALL = "from rasa.__main__ import main; main()"
+#
+# The launcher also keeps jax out: TensorFlow 2.12 imports it only for TFLite's converter
+# (tensorflow/lite/python/util.py, `try: from jax import ...`), which Rasa never runs, and
+# importing it costs a Rasa server ~80 MB (jaxlib's library and jax's modules;
+# docs/embedding-models.md). `None` in sys.modules makes that import fail as if absent.
 _RASA_LAUNCHER = (
     "import os, sys; "
+    "sys.modules['jax'] = None; "
     "sys.argv = ['rasa', *sys.argv[1:], '--auth-token=' + os.environ['RASA_AUTH_TOKEN']]; "
     + RASA_MAIN_CALL
 )
