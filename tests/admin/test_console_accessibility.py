@@ -68,6 +68,9 @@ SMALL_OR_CUT_CHART_TEXT = """() => [...document.querySelectorAll('svg text')].ma
   const px = parseFloat(getComputedStyle(t).fontSize) * box.width / chart.viewBox.baseVal.width;
   return [t.textContent, +px.toFixed(1), Math.round(r.left - box.left), Math.round(box.right - r.right)];
 }).filter(([, px, left, right]) => px < 13 || left < 0 || right < 0)"""
+# Text boxes whose text does not fit (scrolled out of sight).
+CUT_TEXT_BOXES = """() => [...document.querySelectorAll('textarea')]
+  .filter((box) => box.scrollHeight > box.clientHeight + 1).map((box) => box.id)"""
 LONG_TOPIC = "适合老年人的智能手机使用入门课程和网上挂号"  # 21 Chinese characters
 
 
@@ -206,9 +209,11 @@ async def test_forms_lead_to_pages_that_pass_axe(served_editor) -> None:  # noqa
         await log_in_with(page, base_url, "mei", *LOGIN_LABELS["zh-CN"])
         await page.goto(f"{base_url}/admin/announce")
         await page.locator("#text_zh").fill("周六瑜伽")
+        await page.locator("#text_en").fill("Yoga\nWhen: Sat 09:00\nWhere: Nanhu\nBring a mat.")
         await page.locator("form[action$='/announce/preview'] button[type=submit]").click()
         await page.wait_for_url("**/admin/announce/preview")
         found["announce preview"] = await _violations(axe, page)
+        cut_text_boxes = await page.evaluate(CUT_TEXT_BOXES)
         await page.goto(f"{base_url}/admin/catalog/edit?id=lc-erhu")
         await page.locator("#field-latitude").fill("95")
         await page.locator("form[action$='/catalog/edit'] button[type=submit]").click()
@@ -219,6 +224,7 @@ async def test_forms_lead_to_pages_that_pass_axe(served_editor) -> None:  # noqa
         await page.wait_for_url("**/admin/guidance/preview")
         found["guidance preview"] = await _violations(axe, page)
     assert {where: v for where, v in found.items() if v} == {}
+    assert cut_text_boxes == [], "a text box shows all of its text"
 
 
 async def test_tab_walks_login_compose_and_dashboard_in_reading_order_with_focus_shown(
