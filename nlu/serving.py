@@ -90,9 +90,9 @@ RASA_MAIN_CALL = "from rasa.__main__ import main; main()"
 # (tensorflow/lite/python/util.py, `try: from jax import ...`), which Rasa never runs, and
 # importing it costs a Rasa server ~80 MB (jaxlib's library and jax's modules;
 # docs/embedding-models.md). `None` in sys.modules makes that import fail as if absent.
+KEEP_JAX_OUT = "import sys; sys.modules['jax'] = None; "
 _RASA_LAUNCHER = (
-    "import os, sys; "
-    "sys.modules['jax'] = None; "
+    KEEP_JAX_OUT + "import os, sys; "
     "sys.argv = ['rasa', *sys.argv[1:], '--auth-token=' + os.environ['RASA_AUTH_TOKEN']]; "
     + RASA_MAIN_CALL
 )
