@@ -42,7 +42,6 @@ import numpy as np
 import yaml
 
 from bench.report import print_table, write_results
-from nlu.serving import KEEP_JAX_OUT
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TRANSLATED_QUERIES = Path(__file__).with_name("embedding_queries.yml")
@@ -264,10 +263,7 @@ def measure_speed(model: str, rounds: int, processes: int) -> dict[str, Any]:
     return merged
 
 
-# As the Rasa server runs (nlu.serving's launcher keeps jax out, ~80 MB).
-_RASA_PARSE_SPEED = (
-    KEEP_JAX_OUT
-    + r"""
+_RASA_PARSE_SPEED = r"""
 import asyncio, json, statistics, sys, time
 from pathlib import Path
 
@@ -310,16 +306,22 @@ print("@@" + json.dumps({"load_s": load_s, "rss_mb": rss(), **rss_parts(),
     "parse_ms_p95": sorted(times)[int(0.95 * (len(times) - 1))],
     "parse_cpu_ms_median": statistics.median(cpu), "parses": len(times)}))
 """
-)
 
 
 def rasa_parse_speed(model: Path, rounds: int) -> dict[str, Any]:
-    """Load a trained Rasa model in the Rasa venv and time `parse_message`, one at a time."""
+    """Load a trained Rasa model in the Rasa venv and time `parse_message`, one at a time (jax
+    kept out as the Rasa server's launcher does)."""
+    from nlu.serving import KEEP_JAX_OUT
     from nlu.training import rasa_environment
 
     texts = [e.text for e in _examples(REPOSITORY / "tests/nlu/heldout")][::7][:60]
     completed = subprocess.run(
-        [str(REPOSITORY / ".venv-rasa/bin/python"), "-c", _RASA_PARSE_SPEED, str(model)]
+        [
+            str(REPOSITORY / ".venv-rasa/bin/python"),
+            "-c",
+            KEEP_JAX_OUT + _RASA_PARSE_SPEED,
+            str(model),
+        ]
         + [str(rounds)],
         input=json.dumps(texts),
         capture_output=True,
