@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 QUANT_BLOCK = 32  # weights per Q4_0 block
+# Token rows read between two drops of the model file's pages from RSS (E5Weights.token_rows).
+RELEASE_AFTER_ROWS = 2048
 Q4_BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", (16,))])
 MAGIC, FORMAT_VERSION = b"E5S1", 1
 _METASPACE = "\u2581"
@@ -81,6 +83,7 @@ class E5Weights:
                 f"{path}: {len(normalisation)} normalisation rules, expected {normal_count}"
             )
         self._tensors = _read_directory(view, offset)
+        self._rows_read = 0
         return_freed_memory()  # the tokenizer's table was built through ~50 MB of temporaries
 
     def release_pages(self) -> None:
@@ -88,6 +91,7 @@ class E5Weights:
         cache, and whatever is read again comes back from it; without this, the layers read
         once to build the ONNX graph (~12 MB) and every token row ever used (up to 54 MB)
         stay counted in the process's RSS."""
+        self._rows_read = 0
         self._mmap.madvise(mmap.MADV_DONTNEED)
 
     def matrix(self, name: str, rows: int, columns: int) -> np.ndarray:
@@ -101,7 +105,12 @@ class E5Weights:
         """Dequantised token-embedding rows for `ids`, float32 (len(ids), hidden)."""
         table = self.matrix("emb.word", self.shape.vocabulary, self.shape.hidden)
         rows = dequantise(table[ids])
-        self.release_pages()
+        # Dropping the pages on every call cost ~0.35 ms of CPU a sentence (6.2 -> 6.55 ms,
+        # faults and the call): after every RELEASE_AFTER_ROWS rows read, at most that many
+        # pages of the table (8 MB) are resident.
+        self._rows_read += len(ids)
+        if self._rows_read >= RELEASE_AFTER_ROWS:
+            self.release_pages()
         return rows
 
     def _tensor(self, name: str, dtype: int, count: int) -> np.ndarray:
