@@ -42,19 +42,30 @@ async def test_with_a_shared_lock_each_citizen_keeps_to_one_server_and_citizens_
         conversation = Conversation(
             [first.url, second.url], shared_lock=True, database_url=database
         )
-        citizens = [f"web:citizen-{n}" for n in range(12)]
-        try:
-            for turn in range(3):
-                for citizen in citizens:
-                    replies = await conversation.handle(_message(citizen, f"turn {turn}"))
-                    assert [reply.text for reply in replies] == [f"you said: turn {turn}"]
-        finally:
-            await conversation.close()
-    on_first = {c for c in citizens if first.messages_from(c)}
-    on_second = {c for c in citizens if second.messages_from(c)}
+        await _three_turns_each(conversation, CITIZENS)
+    _each_on_one_server_and_both_used(first, second)
+
+
+CITIZENS = [f"telegram:{4000 + n}" for n in range(12)]
+
+
+async def _three_turns_each(conversation: Conversation, citizens: list[str]) -> None:
+    """Three turns of every citizen through `conversation`, each answered."""
+    try:
+        for turn in range(3):
+            for citizen in citizens:
+                replies = await conversation.handle(_message(citizen, f"turn {turn}"))
+                assert [reply.text for reply in replies] == [f"you said: turn {turn}"]
+    finally:
+        await conversation.close()
+
+
+def _each_on_one_server_and_both_used(first: FakeRasa, second: FakeRasa) -> None:
+    on_first = {c for c in CITIZENS if first.messages_from(c)}
+    on_second = {c for c in CITIZENS if second.messages_from(c)}
     assert on_first and on_second, "citizens spread over both servers"
     assert on_first.isdisjoint(on_second), "each citizen on one server"
-    assert all(len((first if c in on_first else second).messages_from(c)) == 3 for c in citizens)
+    assert all(len((first if c in on_first else second).messages_from(c)) == 3 for c in CITIZENS)
 
 
 HAPROXY = Path("/usr/sbin/haproxy")
@@ -83,18 +94,8 @@ async def test_deploys_balancer_keeps_a_citizen_on_one_rasa_server(
         balancer.backend_lines = balancing
         with balancer:
             conversation = Conversation([balancer.url], shared_lock=True, database_url=database)
-            citizens = [f"telegram:{4000 + n}" for n in range(12)]
-            try:
-                for turn in range(3):
-                    for citizen in citizens:
-                        await conversation.handle(_message(citizen, f"turn {turn}"))
-            finally:
-                await conversation.close()
-        on_first = {c for c in citizens if first.messages_from(c)}
-        on_second = {c for c in citizens if second.messages_from(c)}
-    assert on_first and on_second, "citizens spread over both servers"
-    assert on_first.isdisjoint(on_second), "each citizen on one server"
-    assert len(first.received) + len(second.received) == 36
+            await _three_turns_each(conversation, CITIZENS)
+        _each_on_one_server_and_both_used(first, second)
 
 
 async def test_a_server_that_refuses_connections_is_passed_over_without_a_try_again(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from tests.cluster.support import REDIS_URL
 from tests.nlu.rasa_venv import run_in_rasa_venv
@@ -16,15 +17,22 @@ CHECKS = Path(__file__).with_name("lock_store_checks.py")
 TURNS = 24  # TURNS_PER_SERVER on each of two servers
 
 
-def test_simultaneous_turns_on_two_servers_get_unique_tickets_and_go_in_one_at_a_time() -> None:
-    client = require_redis(REDIS_URL)  # a missing Redis fails the test, naming it
-    prefix = f"lctest{uuid.uuid4().hex[:8]}"
+def _run_on_redis(script: str | Path, separator: str = "") -> tuple[Any, str]:
+    """`script` run in the Rasa venv with a key prefix of its own as its argument (a missing
+    Redis fails the test, naming it); every key under the prefix deleted afterwards. What
+    the script printed, and the prefix."""
+    client = require_redis(REDIS_URL)
+    prefix = f"lctest{uuid.uuid4().hex[:8]}{separator}"
     try:
-        seen = run_in_rasa_venv(CHECKS, prefix)
+        return run_in_rasa_venv(script, prefix), prefix
     finally:
         for key in client.scan_iter(match=f"{prefix}*"):
             client.delete(key)
         client.close()
+
+
+def test_simultaneous_turns_on_two_servers_get_unique_tickets_and_go_in_one_at_a_time() -> None:
+    seen, _ = _run_on_redis(CHECKS)
     rasa = seen["rasa"]
     print(
         f"\nRasa's RedisLockStore: {TURNS - len(set(rasa['tickets']))} duplicate tickets, "
@@ -62,14 +70,7 @@ def test_prefixes_that_differ_only_in_punctuation_keep_their_own_lock_keys() -> 
     takes alphanumeric prefixes only and drops any other to its default `lock:` (the
     alphanumeric characters nlu/serving.py used to keep made both `ab`), so the second
     deployment's citizen waits behind the first's turn (ticket 1); ours keeps each as given."""
-    client = require_redis(REDIS_URL)
-    base = f"lctest{uuid.uuid4().hex[:8]}"
-    try:
-        seen = run_in_rasa_venv(PREFIX_CHECK, base)
-    finally:
-        for key in client.scan_iter(match=f"{base}*"):
-            client.delete(key)
-        client.close()
+    seen, base = _run_on_redis(PREFIX_CHECK)
     ours, rasa = seen["nlu.lock_store.AtomicRedisLockStore"], seen["redis"]
     assert ours["keys"] == {
         "a-b:": f"{base}a-b:lock:citizen-9",
@@ -111,14 +112,7 @@ def test_a_turn_waiting_for_the_lock_goes_in_soon_after_the_turn_before_ends() -
     """Rasa's store looks at a held lock once a second, so the next turn of a citizen (sent
     to the other server) could sit up to 1 s after the turn before it ended; ours looks every
     LOCK_WAIT_SECONDS (0.05 s)."""
-    client = require_redis(REDIS_URL)
-    prefix = f"lctest{uuid.uuid4().hex[:8]}:"
-    try:
-        gap = run_in_rasa_venv(WAIT_CHECK, prefix)["gap"]
-    finally:
-        for key in client.scan_iter(match=f"{prefix}*"):
-            client.delete(key)
-        client.close()
+    gap = _run_on_redis(WAIT_CHECK, ":")[0]["gap"]
     print(f"\nentered {gap * 1000:.0f} ms after the turn before released the lock")
     assert gap < 0.5  # with a look once a second: 0.75 s (it looked at 0.05 s, next at 1.05 s)
 
@@ -152,14 +146,7 @@ def test_the_scripts_keep_the_queue_as_rasa_does_and_drop_expired_tickets() -> N
     """Issuing and finishing tickets are Lua scripts: the queue they leave is the one Rasa's
     own store reads and writes (its JSON), tickets are numbered on from the queue, an expired
     ticket is dropped, and an empty queue is deleted."""
-    client = require_redis(REDIS_URL)
-    base = f"lctest{uuid.uuid4().hex[:8]}"
-    try:
-        seen = run_in_rasa_venv(SHARED_QUEUE_CHECK, base)
-    finally:
-        for key in client.scan_iter(match=f"{base}*"):
-            client.delete(key)
-        client.close()
+    seen, _ = _run_on_redis(SHARED_QUEUE_CHECK)
     assert seen == {
         "issued": [0, 1, 2],
         "rasa_reads": [0, 1, 2],
