@@ -86,7 +86,12 @@ async def test_my_data_and_forget_me_during_a_held_chat_are_answered_by_the_assi
     assert typed and typed[0].startswith(say("my_data_intro", "es"))
     assert [line[1] for line in chat_lines_of(url, chat_id)] == ["Mi título es de Venezuela"]
 
-    assert await citizen.says("olvídame") == [say("ask_forget_confirm", "es")]
+    asked = await citizen.says("olvídame")
+    if asked == [say("confirm_forget_me", "es")]:
+        # Below the forget_me guard's calibrated confidence (0.97) the assistant first asks
+        # whether erasing is meant; its "yes" button leads to the same confirmation.
+        asked = await citizen.presses("/forget_me")
+    assert asked == [say("ask_forget_confirm", "es")]
     done = await citizen.presses("/affirm")
 
     assert len(done) == 1 and done[0].startswith(say("forget_done", "es", count=0).split("(")[0])

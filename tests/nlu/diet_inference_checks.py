@@ -17,6 +17,7 @@ from rasa.engine.graph import GraphNode
 
 from nlu import diet_inference, graph_runner
 from tests.nlu.graph_runner_checks import before_and_after, parse_and_predict
+from tests.nlu.venv_answer import answer
 
 _diet_cpu = [0.0]
 _graph_node_call = GraphNode.__call__
@@ -69,4 +70,4 @@ async def main(model, texts):
 
 if __name__ == "__main__":
     result = asyncio.run(main(sys.argv[1], json.load(sys.stdin)))
-    sys.stdout.write("@@" + json.dumps(result, ensure_ascii=False))
+    answer(result)

@@ -13,6 +13,7 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
 from nlu import graph_runner
+from tests.nlu.venv_answer import answer
 
 
 async def parse_and_predict(agent, text, sender):
@@ -65,4 +66,4 @@ async def main(model, texts):
 
 if __name__ == "__main__":
     result = asyncio.run(main(sys.argv[1], json.load(sys.stdin)))
-    sys.stdout.write("@@" + json.dumps(result, ensure_ascii=False))
+    answer(result)

@@ -5,7 +5,6 @@ the most turns that held the lock at once."""
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import threading
 import uuid
@@ -13,6 +12,7 @@ import uuid
 from rasa.core.lock_store import RedisLockStore
 
 from nlu.lock_store import AtomicRedisLockStore
+from tests.nlu.venv_answer import answer
 
 TURNS_PER_SERVER = 12
 
@@ -67,4 +67,4 @@ result = {
     }
     for name, store in (("atomic", AtomicRedisLockStore), ("rasa", RedisLockStore))
 }
-print("@@" + json.dumps(result))
+answer(result)
