@@ -90,14 +90,16 @@ async def main(prefix):
     first, second = (AtomicRedisLockStore(host="127.0.0.1", port=6379, db=0, key_prefix=prefix)
                      for _ in range(2))
     released = []
+    held = asyncio.Event()
 
     async def holding():
         async with first.lock("citizen-3"):
-            await asyncio.sleep(0.3)
+            held.set()
+            await asyncio.sleep(0.3)  # the first turn's length
         released.append(time.monotonic())
 
     async def waiting():
-        await asyncio.sleep(0.05)  # arrives while the first turn holds the lock
+        await held.wait()  # arrives while the first turn holds the lock
         async with second.lock("citizen-3"):
             return time.monotonic()
 
