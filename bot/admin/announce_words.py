@@ -10,7 +10,8 @@ from bot.admin.i18n import request_language
 ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
     "en": {
         "send_at": "Send at (city time)",
-        "send_at_hint": "Leave empty to send now. A scheduled announcement waits in the database "
+        "send_at_hint": "YYYY-MM-DD HH:MM, e.g. 2026-12-24 18:00. Leave empty to send now. "
+        "A scheduled announcement waits in the database "
         "and is sent when its time comes, even after a restart.",
         "send_at_invalid": "The send time must be a date and a time, e.g. 2026-12-24 18:00.",
         "send": "Send to {count} (now or at the time above)",
@@ -36,7 +37,7 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "past_intro": "Every announcement sent, scheduled or cancelled from here or the command "
         "line, newest first, with its report.",
         "none_yet": "No announcements yet.",
-        "send_at_column": "Send at (UTC)",
+        "send_at_column": "Send at (city time)",
         "by": "By",
         "text": "Text",
         "report": "Report",
@@ -66,7 +67,7 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "send_at": "发送时间（城市时间）",
-        "send_at_hint": "留空则立即发送。定时通知保存在数据库中，到时发送，重启后也不会丢失。",
+        "send_at_hint": "格式 YYYY-MM-DD HH:MM，例如 2026-12-24 18:00。留空则立即发送。定时通知保存在数据库中，到时发送，重启后也不会丢失。",
         "send_at_invalid": "发送时间须为日期和时间，例如 2026-12-24 18:00。",
         "send": "发送给 {count} 人（立即或在上面的时间）",
         "progress": "进度",
@@ -88,7 +89,7 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "past": "以往通知",
         "past_intro": "在这里或命令行发送、定时或取消的所有通知，最新的在前，附报告。",
         "none_yet": "还没有通知。",
-        "send_at_column": "发送时间（UTC）",
+        "send_at_column": "发送时间（城市时间）",
         "by": "发送人",
         "text": "内容",
         "report": "报告",

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session as DbSession
 
 import knowledge
+from bot.admin.dates import shown_day
 from knowledge.city import City
 from knowledge.search.occurrences import at_clock, next_date, repeats
 
@@ -64,22 +65,27 @@ class EventChoice:
         (`citizens.subscribers_for` matches a subscribed topic found within it)."""
         return ", ".join(self.topics)[:200]
 
-    def when(self) -> str:
-        """ "2027-04-24 09:30–17:00" in the city's time zone (no weekday: `starting_texts`)."""
+    def when(self, language: str = "") -> str:
+        """ "2027-04-24 09:30–17:00" in the city's time zone (no weekday: `starting_texts`);
+        the days as `language` writes them (bot/admin/dates.py) when one is given."""
         if self.starts is None:
             return ""
-        day = self.starts.date().isoformat()
+
+        def day_of(moment: datetime) -> str:
+            return shown_day(moment, language) if language else moment.date().isoformat()
+
+        day = day_of(self.starts)
         if not self.has_time:
             return (
                 day
                 if not self.ends or self.ends.date() == self.starts.date()
-                else (f"{day} – {self.ends.date().isoformat()}")
+                else (f"{day} – {day_of(self.ends)}")
             )
         text = f"{day} {self.starts:%H:%M}"
         if self.ends and self.ends.date() == self.starts.date() and self.ends > self.starts:
             text += f"–{self.ends:%H:%M}"
         elif self.ends and self.ends.date() > self.starts.date():  # a week, a festival
-            text += f" – {self.ends.date().isoformat()}"
+            text += f" – {day_of(self.ends)}"
         return text
 
 

@@ -11,7 +11,10 @@ worded here beside the console's other words.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from bot.admin.dates import shown_day, shown_moment, shown_period
 from bot.admin.i18n import WORDS
 
 # Each language the assistant speaks, named in the console's language.
@@ -137,6 +140,24 @@ class ValueLabels:
 
     def district(self, key: str) -> str:
         return self._city.district_name(key, self.language)
+
+    @property
+    def time_zone(self) -> str:
+        """The city's IANA time zone, which every time on the pages is shown in."""
+        return self._city.time_zone
+
+    def day(self, value: date | datetime | str | None) -> str:
+        """A day in this language (bot/admin/dates.py); a time's day in the city's zone."""
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(ZoneInfo(self.time_zone))
+        return shown_day(value, self.language)
+
+    def moment(self, value: datetime | str | None, *, seconds: bool = False) -> str:
+        """A stored (UTC) time in the city's time zone, in this language."""
+        return shown_moment(value, self.language, ZoneInfo(self.time_zone), seconds=seconds)
+
+    def period(self, first: date, last: date) -> str:
+        return shown_period(first, last, self.language)
 
     def language_name(self, code: str) -> str:
         if code == "unknown":

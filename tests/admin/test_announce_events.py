@@ -21,6 +21,7 @@ from sqlalchemy import update
 import citizens
 import knowledge
 import staff
+from bot.admin.dates import shown_day
 from bot.admin.event_choice import EventChoice, upcoming_events
 from bot.broadcast_jobs import (
     AnnouncementRow,
@@ -132,10 +133,13 @@ async def test_the_form_lists_upcoming_events_soonest_first_and_filters_them(org
     # The weekly club's next meeting (in two days) comes before the fair in ten; the lecture
     # is over and the course is no event.
     assert _options(form) == [
-        ("evt-club", f"{WEEKLY_DAY.isoformat()} 19:00–21:00 · Calligraphy club · Beishan Library"),
+        (
+            "evt-club",
+            f"{shown_day(WEEKLY_DAY, 'en')} 19:00–21:00 · Calligraphy club · Beishan Library",
+        ),
         (
             "evt-pottery",
-            f"{FAIR_DAY.isoformat()} 14:00–16:00 · Pottery fair · "
+            f"{shown_day(FAIR_DAY, 'en')} 14:00–16:00 · Pottery fair · "
             "Nanhu Community Centre, 100 Huxin Road",
         ),
     ]
