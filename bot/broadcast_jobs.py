@@ -433,7 +433,8 @@ class Progress:
     failed: int
     unknown: int
     left: int
-    rate: float  # deliveries per second over the last RATE_WINDOW
+    rate: float  # while sending: per second over the last RATE_WINDOW; once done: the average
+    rate_is_average: bool
     finished_at: str | None
 
     def as_dict(self) -> dict[str, Any]:
@@ -452,16 +453,7 @@ def progress(session: Session, announcement_id: int) -> Progress | None:
     baseline = json.loads(row.baseline or "{}") if row.planned_at else counts
     now_counts = {state: counts.get(state, 0) - baseline.get(state, 0) for state in _TERMINAL}
     done = sum(max(0, count) for count in now_counts.values())
-    recent = session.scalar(
-        select(func.count())
-        .select_from(BroadcastDelivery)
-        .where(
-            BroadcastDelivery.announcement_key == row.announcement_key,
-            BroadcastDelivery.status.in_((DELIVERED, UNREACHABLE)),
-            BroadcastDelivery.updated_at >= utc_now() - RATE_WINDOW,
-        )
-    )
-    running = row.status == SENDING_CHUNKS
+    rate, rate_is_average = _sending_rate(session, row, done)
     return Progress(
         id=row.id,
         announcement_key=row.announcement_key,
@@ -480,9 +472,38 @@ def progress(session: Session, announcement_id: int) -> Progress | None:
         failed=counts.get(FAILED, 0),
         unknown=counts.get(UNKNOWN, 0),
         left=max(0, row.to_send - done) if row.planned_at else 0,
-        rate=round((recent or 0) / RATE_WINDOW.total_seconds(), 1) if running else 0.0,
+        rate=rate,
+        rate_is_average=rate_is_average,
         finished_at=_iso(row.finished_at),
     )
+
+
+def _sending_rate(session: Session, row: AnnouncementRow, done: int) -> tuple[float, bool]:
+    """(messages per second, whether it is the whole run's average).
+
+    While sending: those answered in the last RATE_WINDOW, over the part of the window since
+    the run began (a run younger than the window is not diluted). Once done: every message
+    the run answered over its length. The page used to show the window's rate only while
+    sending, so a send shorter than its one-second refresh always read 0."""
+    planned_at, finished_at = as_utc(row.planned_at), as_utc(row.finished_at)
+    if row.status == DONE and planned_at and finished_at:
+        seconds = (finished_at - planned_at).total_seconds()
+        return (round(done / seconds, 1) if seconds > 0 and done else 0.0), True
+    if row.status != SENDING_CHUNKS or planned_at is None:
+        return 0.0, False
+    now = utc_now()
+    since = max(now - RATE_WINDOW, planned_at)
+    recent = session.scalar(
+        select(func.count())
+        .select_from(BroadcastDelivery)
+        .where(
+            BroadcastDelivery.announcement_key == row.announcement_key,
+            BroadcastDelivery.status.in_((DELIVERED, UNREACHABLE)),
+            BroadcastDelivery.updated_at >= since,
+        )
+    )
+    seconds = max((now - since).total_seconds(), 0.001)
+    return round((recent or 0) / seconds, 1), False
 
 
 def recent_announcements(session: Session, limit: int = 50) -> list[Progress]:

@@ -25,6 +25,7 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "to_send": "To send in this run",
         "left": "Left",
         "rate": "Messages per second",
+        "rate_average": "Messages per second (average of the whole send)",
         "failed": "Failed (tried again by the next send)",
         "unknown": "Unsure: may have arrived (not sent again)",
         "unknown_note": "Unsure means the message was on its way when a broadcast worker "
@@ -80,6 +81,7 @@ ANNOUNCE_WORDS: dict[str, dict[str, str]] = {
         "to_send": "本次待发送",
         "left": "剩余",
         "rate": "每秒消息数",
+        "rate_average": "每秒消息数（整次发送的平均）",
         "failed": "失败（下次发送时重试）",
         "unknown": "不确定：可能已送达（不再重发）",
         "unknown_note": "“不确定”表示广播进程停止时（或 Telegram 未及时答复）消息正在发送途中，"

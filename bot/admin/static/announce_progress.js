@@ -23,6 +23,8 @@ document.addEventListener("DOMContentLoaded", () => {
       const element = document.getElementById(name);
       if (element && String(state[name]) !== element.textContent) element.textContent = String(state[name]);
     }
+    const rateLabel = document.getElementById("rate-label");
+    if (rateLabel) rateLabel.textContent = state.rate_is_average ? rateLabel.dataset.average : rateLabel.dataset.now;
     if (status) {
       status.dataset.status = state.status;
       status.textContent = words[state.status] || state.status;
