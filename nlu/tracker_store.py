@@ -33,9 +33,16 @@ the turn in an empty in-memory store: with PostgreSQL stopped 25 s under load, 9
 looked normal while 930 turns were never stored and every context was reset. `install()`
 (called on import) makes Rasa's `Agent` use this store unwrapped, so its errors reach the
 turn, which `nlu.rasa_channel` then answers with nothing and the gateway with "try again".
-The outage is logged once when it starts and once when it ends (with its length), and on
-PostgreSQL pooled connections are checked before use, so the first turns after the database
-is back do not fail on connections it closed.
+The outage is logged once when it starts and once when it ends (with its length). On
+PostgreSQL pooled connections are not pinged before each use (SQLAlchemy's `pool_pre_ping`:
+a `SELECT 1` round trip at each of a turn's two checkouts); instead a statement that fails
+because its connection was closed under it (a database restart, a dropped idle connection)
+is run once more: SQLAlchemy has then discarded every pooled connection made before the
+failure, so the second try gets a new one, and the first turns after the database is back
+do not fail on connections it closed. A retried write cannot store a turn twice: it checks
+the conversation's rows first and, if the first try committed after all, falls back to
+Rasa's own save, which counts what is stored. Connections are also replaced after
+`POOL_RECYCLE_SECONDS` (firewalls and PgBouncer drop idle ones).
 """
 
 from __future__ import annotations
@@ -45,8 +52,9 @@ import json
 import logging
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.pool import QueuePool
@@ -65,6 +73,9 @@ from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 5000  # conversations kept in memory, least recently used dropped first
+POOL_RECYCLE_SECONDS = 1800  # as DATABASE_POOL_RECYCLE_SECONDS' default for the other roles
+
+T = TypeVar("T")
 
 # What the database holds for one conversation: (number of rows, highest row id).
 Signature = tuple[int, int | None]
@@ -121,7 +132,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             self._keep_sqlite_connections_open()
         else:
-            self._check_connections_before_use()
+            self._reconnect_after_disconnects()
         self._outage = _OutageLog()
         self._cache_size = max(0, int(cache_size))
         self._remembered: OrderedDict[str, _Remembered] = OrderedDict()
@@ -130,6 +141,10 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id)
         ).where(of_sender)
         self._highest_query = sa.select(sa.func.max(self.SQLEvent.id)).where(of_sender)
+        # PostgreSQL hands the new rows' ids back with the insert: no second query.
+        self._returns_ids = self.engine.dialect.name == "postgresql"
+        table = self.SQLEvent.__table__
+        self._insert_returning_ids = table.insert().returning(table.c.id)
         self._appended_query = (
             sa.select(self.SQLEvent.type_name, self.SQLEvent.timestamp, self.SQLEvent.data)
             .where(of_sender, self.SQLEvent.id > sa.bindparam("after"))
@@ -151,7 +166,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         """The latest session's tracker; raises `ConversationStoreUnavailableError` when the
         database cannot say (never "no conversation yet", which would reset the context)."""
         try:
-            tracker = await self._retrieve_checked(sender_id)
+            tracker = await _once_more_if_disconnected(self._retrieve_checked, sender_id)
         except sa.exc.SQLAlchemyError as error:
             self._outage.failed(error)
             raise ConversationStoreUnavailableError(
@@ -163,7 +178,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the turn; raises `ConversationStoreUnavailableError` when it was not stored."""
         try:
-            await self._save_checked(tracker)
+            await _once_more_if_disconnected(self._save_checked, tracker)
         except sa.exc.SQLAlchemyError as error:
             self._forget(tracker.sender_id)
             self._outage.failed(error)
@@ -262,7 +277,11 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             new_events = list(tracker.events)[len(remembered.tracker.events) :]
             count, highest = signature
             rows = [self._row(sender_id, event) for event in new_events]
-            if rows:
+            if rows and self._returns_ids:
+                # One statement (psycopg2's execute_values); the citizen's turns are one at a
+                # time (Rasa's lock), so the highest id returned is the conversation's.
+                highest = max(connection.execute(self._insert_returning_ids, rows).scalars())
+            elif rows:
                 connection.execute(self.SQLEvent.__table__.insert(), rows)
                 highest = connection.execute(self._highest_query, {"sender_id": sender_id}).scalar()
             return count + len(rows), highest
@@ -307,12 +326,17 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             tracker.sender_id, events[starts[-1] :], self.domain.slots
         )
 
-    def _check_connections_before_use(self) -> None:
-        """Pre-ping pooled connections (PostgreSQL): after a database restart every pooled
-        connection is dead, and without the check each would fail one citizen's turn."""
+    def _reconnect_after_disconnects(self) -> None:
+        """PostgreSQL: no ping before each checkout (see the module's docstring: a failed
+        statement on a closed connection is tried once more), connections recycled."""
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.engine = sa.create_engine(
+            url,
+            pool_pre_ping=False,
+            pool_recycle=POOL_RECYCLE_SECONDS,
+            **create_engine_kwargs(url),
+        )
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     def _keep_sqlite_connections_open(self) -> None:
@@ -335,6 +359,19 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             cursor.close()
 
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+
+async def _once_more_if_disconnected(work: Callable[[Any], Awaitable[T]], argument: Any) -> T:
+    """`work(argument)`, run again once if it failed on a connection the database had closed
+    (SQLAlchemy then discarded the pool's older connections too). A database that refuses
+    new connections is not a closed connection: that fails at once, as before."""
+    try:
+        return await work(argument)
+    except sa.exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        logger.info("a pooled connection to the conversation database was closed; once more")
+        return await work(argument)
 
 
 def install() -> None:

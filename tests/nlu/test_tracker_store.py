@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import make_url
 
 import citizens
@@ -21,6 +22,11 @@ CHECKS = Path(__file__).with_name("tracker_store_checks.py")
 
 
 def _observe(database_url: str) -> dict:
+    return run_in_rasa_venv(CHECKS, stdin=_store_config(database_url))
+
+
+def _store_config(database_url: str) -> dict:
+    """The store's keyword arguments as endpoints.yml gives them, without `type`."""
     config = tracker_store_config(database_url)
     assert config.pop("type") == TRACKER_STORE_TYPE
     options = make_url(database_url).query.get("options")
@@ -28,7 +34,7 @@ def _observe(database_url: str) -> dict:
         config["query"] = {"options": options}
     if "url" in config:
         config["host"] = config.pop("url")
-    return run_in_rasa_venv(CHECKS, stdin=config)
+    return config
 
 
 def test_caching_store_matches_rasas_own_across_servers_sessions_and_erasure(
@@ -72,15 +78,7 @@ def test_a_database_error_fails_the_turn_instead_of_forgetting_the_conversation(
     """Rasa's `FailSafeTrackerStore` reads "no conversation" and writes to memory when the
     database fails (a reset context, a turn never stored, a normal-looking reply); ours
     raises, so the turn fails, and logs the outage once when it starts and once when it ends."""
-    config = tracker_store_config(database_url)
-    config.pop("type")
-    options = make_url(database_url).query.get("options")
-    if options:
-        config["query"] = {"options": options}
-    if "url" in config:
-        config["host"] = config.pop("url")
-
-    seen = run_in_rasa_venv(OUTAGE_CHECKS, stdin=config)
+    seen = run_in_rasa_venv(OUTAGE_CHECKS, stdin=_store_config(database_url))
 
     assert seen["ours_unwrapped"] == "CachingSQLTrackerStore"
     assert seen["rasas_wrapped"] is True
@@ -95,3 +93,25 @@ def test_a_database_error_fails_the_turn_instead_of_forgetting_the_conversation(
     assert levels == ["ERROR", "WARNING"], seen["log"]
     assert "conversation database unavailable" in seen["log"][0][1]
     assert "back after" in seen["log"][1][1] and "2 turns failed" in seen["log"][1][1]
+
+
+RECONNECT_CHECKS = Path(__file__).with_name("tracker_store_reconnect_checks.py")
+
+
+def test_connections_postgresql_closed_are_replaced_without_failing_a_turn(
+    database_url: str,
+) -> None:
+    """No ping before each use (two round trips a turn): a turn whose pooled connection the
+    server closed runs its statement once more on a new one, and is stored once."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has no server to close connections (not a pass: PostgreSQL only)")
+    seen = run_in_rasa_venv(RECONNECT_CHECKS, stdin=_store_config(database_url))
+
+    assert seen["pre_ping"] is False
+    assert seen["terminated"] == seen["backends_before"] >= 1
+    assert seen["retrieve_after"] == "returned a tracker"
+    assert seen["save_after"] == "stored"
+    assert seen["backends_after"] > seen["backends_before"], "a new connection replaced it"
+    assert seen["user_texts"] == ["first", "second"], "each turn stored once"
+    assert [level for level, _ in seen["log"]] == ["INFO"], seen["log"]
+    assert "once more" in seen["log"][0][1]
