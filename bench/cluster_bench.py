@@ -16,7 +16,12 @@ Each set-up is first measured idle (`--idle-seconds`): the CPU its replicas use 
 writing (health probes, watchers) is a fixed cost per replica, and "above idle" is the CPU
 per message once that is taken out.
 
+With `--rate R1,R2,...` the citizens are an open loop instead (bench/cluster_sweep.py):
+messages arrive at each fixed offered rate from a pool of `--citizens`, and the table says
+the highest rate each set-up sustains with p95 ≤ `--p95-ms` and nothing lost or doubled.
+
     .venv/bin/python -m bench.cluster_bench [--seconds 60] [--only cluster]
+    .venv/bin/python -m bench.cluster_bench --rate 10,20,30,40,54 --seconds 30
 """
 
 from __future__ import annotations
@@ -236,16 +241,21 @@ def two_of_each(
     root: Path, telegram: FakeTelegramApi, wechat: FakeWeChatApi, model: Path, balancer: str
 ) -> Iterator[tuple[Cluster, RoleMeter]]:
     with running_cluster(root, telegram, wechat, model, balancer=balancer) as cluster:
-        pids = {role: [(process.pid, True) for process in cluster.of_role(role)] for role in ROLES}
-        pids["bench"] = [(os.getpid(), False)]
-        if isinstance(cluster.gateways, HAProxyBalancer) and isinstance(
-            cluster.actions, HAProxyBalancer
-        ):
-            pids["balancers"] = [(cluster.gateways.pid, False), (cluster.actions.pid, False)]
-        postgres = _listening_on(int(cluster.database_url.rsplit(":", 1)[1].split("/")[0]))
-        if postgres is not None:
-            pids["postgres"] = [(postgres, True)]
-        yield cluster, RoleMeter(pids)
+        yield cluster, cluster_meter(cluster)
+
+
+def cluster_meter(cluster: Cluster) -> RoleMeter:
+    """A meter of the cluster's roles, this process, its balancers and its PostgreSQL."""
+    pids = {role: [(process.pid, True) for process in cluster.of_role(role)] for role in ROLES}
+    pids["bench"] = [(os.getpid(), False)]
+    if isinstance(cluster.gateways, HAProxyBalancer) and isinstance(
+        cluster.actions, HAProxyBalancer
+    ):
+        pids["balancers"] = [(cluster.gateways.pid, False), (cluster.actions.pid, False)]
+    postgres = _listening_on(int(cluster.database_url.rsplit(":", 1)[1].split("/")[0]))
+    if postgres is not None:
+        pids["postgres"] = [(postgres, True)]
+    return RoleMeter(pids)
 
 
 def _listening_on(port: int) -> int | None:
@@ -308,6 +318,8 @@ def projection(result: dict, peak: float) -> dict[str, dict[str, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench import cluster_sweep  # it builds on this module
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="measured load, after warm-up")
     parser.add_argument("--web-citizens", type=int, default=20)
@@ -339,6 +351,27 @@ def main(argv: list[str] | None = None) -> int:
         help="trained model both stacks serve (default: the current data's if trained, else "
         "the newest trained one)",
     )
+    open_loop = parser.add_argument_group("open loop (--rate)")
+    open_loop.add_argument(
+        "--rate",
+        type=cluster_sweep.parse_rates,
+        help="offered messages a second, comma-separated (e.g. 10,20,30,40,54): an open-loop "
+        "sweep instead of the closed-loop citizens",
+    )
+    open_loop.add_argument(
+        "--citizens", type=int, default=200, help="the pool the offered messages come from"
+    )
+    open_loop.add_argument(
+        "--warmup", type=float, default=5.0, help="seconds at each rate before the window"
+    )
+    open_loop.add_argument(
+        "--p95-ms", type=float, default=500.0, help="the p95 a rate must keep to be sustained"
+    )
+    open_loop.add_argument(
+        "--every-rate",
+        action="store_true",
+        help="measure the higher rates of a set-up that missed one (default: skip them)",
+    )
     args = parser.parse_args(argv)
     reasons = [
         reason
@@ -350,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     model = args.model or trained_model()
     results: dict[str, dict] = {"model": {"file": model.name}}
+    if args.rate:
+        return _open_loop(model, args)
     with FakeTelegramApi() as telegram, FakeWeChatApi() as wechat:
         interleaved = args.rounds > 1 and args.only is None
         if interleaved:
@@ -425,17 +460,50 @@ def main(argv: list[str] | None = None) -> int:
     if cluster_result is not None:
         planned = projection(cluster_result, args.peak)
         summary["projection"] = {"peak_messages_per_second": args.peak, **planned}
-        print_table(
-            f"replicas for a peak of {args.peak:g} messages a second (each at most "
-            f"{CORE_BUSY_TARGET:.0%} of a core, at least two)",
-            ["role", "cores at peak", "replicas", "memory GB"],
-            [
-                [role, p["cores_at_peak"], p["replicas"], p["memory_gb"]]
-                for role, p in planned.items()
-            ],
-        )
+        _print_projection(planned, args.peak)
     print(f"\nresults: {write_results('cluster', summary)}")
     return 0
+
+
+def _open_loop(model: Path, args: argparse.Namespace) -> int:
+    """`--rate`: the sweep, its table, the highest rate each set-up sustained, the projection
+    from the cluster's CPU per message at its highest sustained rate (else its lowest rate)."""
+    from bench import cluster_sweep
+
+    with FakeTelegramApi() as telegram, FakeWeChatApi() as wechat:
+        results = cluster_sweep.sweep(telegram, wechat, model, args)
+    cluster_sweep.print_sweep(results, args)
+    best = cluster_sweep.highest_sustained(results)
+    summary: dict[str, object] = {
+        "arguments": vars(args),
+        "model": {"file": model.name},
+        "results": results,
+        "highest_sustained_per_second": best,
+    }
+    cluster_rates = [r for r in results.values() if r["set_up"] == "two of each role"]
+    if cluster_rates:
+        chosen = next(
+            (r for r in cluster_rates if r["offered_per_second"] == best["two of each role"]),
+            cluster_rates[0],
+        )
+        planned = projection(chosen, args.peak)
+        summary["projection"] = {
+            "peak_messages_per_second": args.peak,
+            "from_offered_per_second": chosen["offered_per_second"],
+            **planned,
+        }
+        _print_projection(planned, args.peak)
+    print(f"\nresults: {write_results('cluster-open-loop', summary)}")
+    return 0
+
+
+def _print_projection(planned: dict[str, dict[str, float]], peak: float) -> None:
+    print_table(
+        f"replicas for a peak of {peak:g} messages a second (each at most "
+        f"{CORE_BUSY_TARGET:.0%} of a core, at least two)",
+        ["role", "cores at peak", "replicas", "memory GB"],
+        [[role, p["cores_at_peak"], p["replicas"], p["memory_gb"]] for role, p in planned.items()],
+    )
 
 
 if __name__ == "__main__":

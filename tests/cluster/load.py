@@ -38,8 +38,8 @@ from bench.report import percentile
 from bot.kind_replies import PLEASE_WAIT, SLOW_DOWN, TRY_AGAIN
 from core.settings import Settings
 from tests.cluster.support import TELEGRAM_SECRET
+from tests.cluster.telegram_replies import TelegramReplies
 from tests.fakes.telegram_api import FakeTelegramApi
-from tests.waiting import settled_async
 
 # Per language: a greeting, a search, its follow-up, another search, its follow-up.
 SCRIPTS: dict[str, tuple[str, ...]] = {
@@ -129,6 +129,15 @@ class LoadReport:
 
 
 @dataclass
+class Turn:
+    """One message a citizen sent and how it ended."""
+
+    sent_at: float  # monotonic; for offered load, when it was due (a late start counts)
+    outcome: str  # "answered", "try_again", "unreachable" or "lost"
+    seconds: float | None = None  # from sent to the (last message of the) reply
+
+
+@dataclass
 class CitizenLoad:
     url: str  # the gateways' balancer (or the one gateway)
     database_url: str  # where Rasa stores conversations
@@ -141,10 +150,12 @@ class CitizenLoad:
     latencies: list[float] = field(default_factory=list)
     silent: list[str] = field(default_factory=list)
     sent_texts: dict[str, list[str]] = field(default_factory=dict)  # sender id -> texts
+    turns: list[Turn] = field(default_factory=list)  # every message, in the order it ended
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _started: float = 0.0
     _stopped: float = 0.0
     _run: str = ""
+    _replies: TelegramReplies | None = None
     # chat, what was said, (language, turn of the script), Telegram messages sent before it
     _telegram_turns: list[tuple[int, str, tuple[str, int], int]] = field(default_factory=list)
 
@@ -156,8 +167,7 @@ class CitizenLoad:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[CitizenLoad]:
         """Every citizen writes until the block ends (then each finishes its current message)."""
-        self._run = f"{time.monotonic_ns() % 10**8:x}"
-        self._started = time.monotonic()
+        self._begin()
         tasks = [asyncio.create_task(self._web_citizen(n)) for n in range(self.web_citizens)]
         tasks += [
             asyncio.create_task(self._telegram_citizen(n)) for n in range(self.telegram_citizens)
@@ -167,7 +177,17 @@ class CitizenLoad:
         finally:
             self._stop.set()
             await asyncio.gather(*tasks)
-            self._stopped = time.monotonic()
+            self._end()
+
+    def _begin(self) -> None:
+        self._run = f"{time.monotonic_ns() % 10**8:x}"
+        self._started = time.monotonic()
+        self._replies = TelegramReplies(self.telegram)
+
+    def _end(self) -> None:
+        self._stopped = time.monotonic()
+        if self._replies is not None:
+            self._replies.active = False
 
     async def until_answered(self, count: int, timeout: float = 300.0) -> None:
         deadline = time.monotonic() + timeout
@@ -198,6 +218,12 @@ class CitizenLoad:
     def _language(self, index: int) -> str:
         return self.languages[index % len(self.languages)]
 
+    def _web_session(self, index: int) -> str:
+        return f"cluster-{self._run}-{index}"
+
+    def _chat_id(self, index: int) -> int:
+        return 900_000 + int(self._run, 16) % 50_000 * 10 + index
+
     def _next_text(self, sender_id: str, language: str) -> tuple[str, int]:
         """The citizen's next line of their language's script, and its place in the script."""
         sent = self.sent_texts.setdefault(sender_id, [])
@@ -207,51 +233,60 @@ class CitizenLoad:
         return script[turn], turn
 
     async def _web_citizen(self, index: int) -> None:
-        session = f"cluster-{self._run}-{index}"
-        language = self._language(index)
         # No kept-alive connections: each message is a new connection the balancer places.
-        limits = httpx.Limits(max_keepalive_connections=0)
-        async with httpx.AsyncClient(timeout=ANSWER_TIMEOUT_SECONDS, limits=limits) as client:
+        async with web_client() as client:
             while not self._stop.is_set():
-                said, _ = self._next_text(f"web:{session}", language)
-                started = time.monotonic()
-                try:
-                    response = await client.post(
-                        f"{self.url}/api/chat",
-                        json={"session_id": session, "text": said, "language": language},
-                    )
-                    replies = response.json()["replies"] if response.status_code == 200 else None
-                except (httpx.HTTPError, ValueError):
-                    replies = None
-                if replies is None:
-                    self.outcomes["unreachable"] += 1  # the page says it could not reach us
-                elif not replies:
-                    self.silent.append(f"web:{session}: {said}")
-                else:
-                    await self._answered([reply.get("text", "") for reply in replies], started)
+                await self._web_turn(client, index, time.monotonic())
                 await asyncio.sleep(self.pause_seconds)
+
+    async def _web_turn(self, client: httpx.AsyncClient, index: int, started: float) -> None:
+        """One message of web citizen `index`, as the page sends it, and its reply."""
+        session, language = self._web_session(index), self._language(index)
+        said, _ = self._next_text(f"web:{session}", language)
+        try:
+            response = await client.post(
+                f"{self.url}/api/chat",
+                json={"session_id": session, "text": said, "language": language},
+            )
+            replies = response.json()["replies"] if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            replies = None
+        if replies is None:
+            self.outcomes["unreachable"] += 1  # the page says it could not reach us
+            self.turns.append(Turn(started, "unreachable"))
+        elif not replies:
+            self._lost(f"web:{session}: {said}", started)
+        else:
+            texts = [reply.get("text", "") for reply in replies]
+            await self._answered(texts, started, time.monotonic())
 
     async def _telegram_citizen(self, index: int) -> None:
         """Goes round its script: a message answered twice shows as more bot messages before
         the next one than that line of the script usually gets (`_telegram_doubled`)."""
-        chat_id = 900_000 + int(self._run, 16) % 50_000 * 10 + index
-        language = self._language(index)
         async with httpx.AsyncClient(timeout=ANSWER_TIMEOUT_SECONDS) as client:
             while not self._stop.is_set():
-                said, turn = self._next_text(f"telegram:{chat_id}", language)
-                before = len(self.telegram.sent_to(chat_id))
-                self._telegram_turns.append((chat_id, said, (language, turn), before))
-                started = time.monotonic()
-                update = self.telegram.text_update(chat_id, said, language_code=language)
-                if not await deliver_like_telegram(client, f"{self.url}/telegram/webhook", update):
-                    self.silent.append(f"telegram:{chat_id}: {said} (never delivered)")
-                    continue
-                answer = await self._telegram_answer(chat_id, before)
-                if answer is None:
-                    self.silent.append(f"telegram:{chat_id}: {said}")
-                else:
-                    await self._answered(answer, started)
+                await self._telegram_turn(client, index, time.monotonic())
                 await asyncio.sleep(self.pause_seconds)
+
+    async def _telegram_turn(self, client: httpx.AsyncClient, index: int, started: float) -> None:
+        """One message of Telegram citizen `index`, delivered as Telegram delivers webhooks,
+        and the reply the bot sent through the Bot API stand-in."""
+        assert self._replies is not None, "Telegram turns run inside running()"
+        chat_id, language = self._chat_id(index), self._language(index)
+        said, turn = self._next_text(f"telegram:{chat_id}", language)
+        before = self._replies.count(chat_id)
+        self._telegram_turns.append((chat_id, said, (language, turn), before))
+        update = self.telegram.text_update(chat_id, said, language_code=language)
+        if not await deliver_like_telegram(client, f"{self.url}/telegram/webhook", update):
+            self._lost(f"telegram:{chat_id}: {said} (never delivered)", started)
+            return
+        wait = max(0.0, started + ANSWER_TIMEOUT_SECONDS - time.monotonic())
+        reply = await self._replies.reply(chat_id, before, wait)
+        if reply is None:
+            self._lost(f"telegram:{chat_id}: {said}", started)
+        else:
+            texts = [str(call.params.get("text", "")) for call in reply]
+            await self._answered(texts, started, reply[-1].at)
 
     def _telegram_doubled(self) -> list[str]:
         """Telegram messages followed by more bot messages (before the citizen's next) than
@@ -260,7 +295,7 @@ class CitizenLoad:
         counts = []
         for number, (chat_id, said, line, before) in enumerate(self._telegram_turns):
             later = [b for c, _, _, b in self._telegram_turns[number + 1 :] if c == chat_id]
-            until = later[0] if later else len(self.telegram.sent_to(chat_id))
+            until = later[0] if later else self._sent_count(chat_id)
             counts.append((chat_id, said, line, until - before))
         usual: dict[tuple[str, int], Counter[int]] = {}
         for *_, line, count in counts:
@@ -272,24 +307,19 @@ class CitizenLoad:
             if count and count > usual[line].most_common(1)[0][0]
         ]
 
-    async def _telegram_answer(self, chat_id: int, before: int) -> list[str] | None:
-        deadline = time.monotonic() + ANSWER_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            sent = self.telegram.sent_to(chat_id)
-            if len(sent) > before:
-                # The rest of a reply of several messages: read once they stop coming.
-                count = await settled_async(
-                    lambda: len(self.telegram.sent_to(chat_id)), 0.3, 30.0, "a Telegram reply"
-                )
-                sent = self.telegram.sent_to(chat_id)[:count]
-                return [str(call.params.get("text", "")) for call in sent[before:]]
-            await asyncio.sleep(0.05)
-        return None
+    def _sent_count(self, chat_id: int) -> int:
+        return self._replies.count(chat_id) if self._replies else 0
 
-    async def _answered(self, texts: list[str], started: float) -> None:
-        self.latencies.append(time.monotonic() - started)
+    def _lost(self, what: str, started: float) -> None:
+        self.silent.append(what)
+        self.turns.append(Turn(started, "lost"))
+
+    async def _answered(self, texts: list[str], started: float, finished: float) -> None:
+        self.latencies.append(finished - started)
         kind = any(text in TRY_AGAIN.values() for text in texts)
-        self.outcomes["try_again" if kind else "answered"] += 1
+        outcome = "try_again" if kind else "answered"
+        self.outcomes[outcome] += 1
+        self.turns.append(Turn(started, outcome, finished - started))
         if any(text in (*SLOW_DOWN.values(), *PLEASE_WAIT.values()) for text in texts):
             self.outcomes["slowed"] += 1
             await asyncio.sleep(SLOW_DOWN_WAIT_SECONDS)
@@ -318,6 +348,12 @@ class CitizenLoad:
             for (sender, said), count in stored.items()
             if count > sent[sender, said]
         ]
+
+
+def web_client() -> httpx.AsyncClient:
+    """The page's client: no kept-alive connections, so the balancer places every message."""
+    limits = httpx.Limits(max_keepalive_connections=0, max_connections=None)
+    return httpx.AsyncClient(timeout=ANSWER_TIMEOUT_SECONDS, limits=limits)
 
 
 async def deliver_like_telegram(client: httpx.AsyncClient, webhook_url: str, update: dict) -> bool:

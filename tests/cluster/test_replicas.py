@@ -10,6 +10,7 @@ more); the test that kills replicas runs last.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from bench.cluster_bench import cluster_meter
+from bench.cluster_sweep import SetUp, measure_rate
 from bot.messages import Reply
 from nlu.serving import WEBHOOK_PATH
 from tests.cluster.load import CitizenLoad, deliver_like_telegram
@@ -221,6 +224,29 @@ async def test_a_gateway_with_a_pool_of_two_answers_ten_parallel_turns(cluster: 
     assert all(response.json()["replies"] for response in responses), "every turn is answered"
     assert "QueuePool limit" not in gateway.log.read_text(errors="replace")
     assert 1 <= most_open <= 2, f"{most_open} connections from a gateway with a pool of 2"
+
+
+async def test_the_benchs_open_loop_accounts_for_every_message_it_offered(
+    cluster: Cluster, telegram: FakeTelegramApi
+) -> None:
+    """`cluster_bench --rate` (bench/cluster_sweep.py) briefly at a low rate through the
+    balancer: messages go out at the offered rate whatever the answers do, each one sent ends
+    in exactly one outcome, none is answered or stored twice, and every role is metered."""
+    set_up = SetUp(
+        "two of each role", cluster.url, cluster.database_url, cluster_meter(cluster), True
+    )
+    args = argparse.Namespace(citizens=12, warmup=2.0, seconds=8.0, p95_ms=500.0)
+
+    result = await measure_rate(set_up, telegram, 4.0, args)
+
+    print(f"\nopen loop at 4 messages a second for 8 s: {result}")
+    assert 31 <= result["sent"] <= 33, "4 a second for 8 s, on time"
+    outcomes = ("answered", "try_again", "unreachable", "lost")
+    assert result["sent"] == sum(result[outcome] for outcome in outcomes)
+    assert result["lost"] == 0 and result["duplicated"] == 0 and result["stored_twice"] == 0
+    assert result["answered"] > 0 and 0 < result["p50_ms"] <= result["p95_ms"]
+    assert all(result["cpu_ms_per_message"][role] > 0 for role in ("gateway", "rasa", "actions"))
+    assert all(result["memory_mb_per_replica"][role] > 0 for role in ("gateway", "rasa"))
 
 
 async def test_one_replica_of_each_role_killed_under_load_loses_and_doubles_nothing(
