@@ -1,9 +1,16 @@
-"""The audit log: who did what, when, to what, from where; read by admins in the console."""
+"""The audit log: who did what, when, to what, from where; read by admins in the console.
+
+An entry keeps its action's parameters as data (`details`), never a sentence: the console
+words them in the reader's language when it shows them (bot/admin/audit_words.py).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,12 +25,23 @@ class AuditEntry:
     action: str
     target: str
     address: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+AuditDetails = Mapping[str, str | int | None]
 
 
 def record_action(
-    session: Session, actor: str, action: str, target: str = "", address: str = ""
+    session: Session,
+    actor: str,
+    action: str,
+    target: str = "",
+    address: str = "",
+    *,
+    details: AuditDetails | None = None,
 ) -> None:
-    """Add one line; `action` is a short verb such as `login`, `login_failed`, `staff_add`."""
+    """Add one line; `action` is a short code such as `login`, `login_failed`, `staff_add`;
+    `target` names what it acted on (an id, a name), `details` its parameters."""
     session.add(
         AuditRecord(
             at=datetime.now(UTC),
@@ -31,6 +49,7 @@ def record_action(
             action=action[:40],
             target=target[:200],
             address=address[:64],
+            details=json.dumps(dict(details), ensure_ascii=False) if details else None,
         )
     )
     session.flush()
@@ -60,6 +79,7 @@ def audit_entries(
             action=record.action,
             target=record.target,
             address=record.address,
+            details=json.loads(record.details) if record.details else {},
         )
         for record in records
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.database import Base
@@ -52,3 +52,6 @@ class AuditRecord(Base):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+    # The action's parameters as JSON ({"id": 5, "role": "planner"}), worded when read, in the
+    # reader's language; None for entries without any (and those older than s4_audit_details).
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -149,7 +149,12 @@ class AnnouncePages:
             cancelled = cancel(session, announcement_id)
             action = "broadcast_cancel" if cancelled else "broadcast_cancel_refused"
             staff.record_action(
-                session, current.staff_name, action, f"announcement {announcement_id}", address
+                session,
+                current.staff_name,
+                action,
+                f"announcement {announcement_id}",
+                address,
+                details={"id": announcement_id},
             )
         return cancelled
 
@@ -268,13 +273,22 @@ class AnnouncePages:
             announcement_id = submit(
                 session, announcement, send_at=send_at, created_by=current.staff_name
             )
-            when = send_at.isoformat(timespec="minutes") if send_at else "now"
-            target = (
-                f"announcement {announcement_id} {announcement.key} "
-                f"topic={announcement.topic or '-'} district={announcement.district or '-'} "
-                f"event={announcement.event_id or '-'} at={when}"
+            details = {
+                "id": announcement_id,
+                "key": announcement.key,
+                "topic": announcement.topic,
+                "district": announcement.district,
+                "event": announcement.event_id,
+                "send_at": send_at.isoformat(timespec="seconds") if send_at else None,
+            }
+            staff.record_action(
+                session,
+                current.staff_name,
+                "broadcast_send",
+                f"announcement {announcement_id}",
+                address,
+                details=details,
             )
-            staff.record_action(session, current.staff_name, "broadcast_send", target, address)
         return announcement_id
 
     async def _preview(self, announcement: Announcement) -> Preview:

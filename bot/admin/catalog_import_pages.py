@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -29,6 +30,9 @@ from bot.admin.uploads import (
     upload_path,
 )
 from core.database import session_scope
+
+if TYPE_CHECKING:
+    import knowledge
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # bot/edge.py lets this path's bodies be this large
 UPLOAD_SUFFIXES = (".csv", ".jsonld", ".json", ".ics")
@@ -69,7 +73,7 @@ class CatalogImportPages:
         summary = await run_in_threadpool(self._import, path, current, False)
         await run_in_threadpool(discard_upload, key)
         await run_in_threadpool(
-            self._record, current.staff_name, f"{key.split('/', 1)[1]}: {summary}", request
+            self._record, current.staff_name, key.split("/", 1)[1], summary, request
         )
         return await self._page(request, current, imported=summary)
 
@@ -105,8 +109,23 @@ class CatalogImportPages:
         with session_scope(self.database_url) as session:
             return knowledge.import_history(session, limit=50)
 
-    def _record(self, actor: str, target: str, request: Request) -> None:
+    def _record(
+        self, actor: str, file_name: str, summary: knowledge.ImportSummary, request: Request
+    ) -> None:
+        details = {
+            "file": file_name,
+            "added": summary.added,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+            "removed": summary.removed,
+            "rejected": summary.rejected_rows,
+        }
         with session_scope(self.database_url) as session:
             staff.record_action(
-                session, actor, "catalog_import", target[:500], client_address(request)
+                session,
+                actor,
+                "catalog_import",
+                file_name,
+                client_address(request),
+                details=details,
             )

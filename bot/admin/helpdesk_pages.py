@@ -164,7 +164,7 @@ class HelpdeskPages:
                 chat_id,
                 move,
                 client_address(request),
-                f" to {colleague}",
+                colleague,
             )
         except helpdesk.DeskError as error:
             return _refused(request, current, _desk_error(error), chat_id)
@@ -257,14 +257,22 @@ class HelpdeskPages:
         chat_id: int,
         change: Callable[[Any, int, str], bool],
         address: str,
-        detail: str = "",
+        to: str = "",
     ) -> bool:
         """Claim or transfer, audited with where the request came from (as the end is)."""
         with helpdesk.one_writer(self.database_url), session_scope(self.database_url) as session:
             done = change(session, chat_id, current.staff_name)
             if done:
+                details: dict[str, str | int | None] = {"chat": chat_id}
+                if to:
+                    details["to"] = to
                 staff.record_action(
-                    session, current.staff_name, action, f"chat {chat_id}{detail}", address
+                    session,
+                    current.staff_name,
+                    action,
+                    f"chat {chat_id}",
+                    address,
+                    details=details,
                 )
             return done
 
@@ -303,7 +311,12 @@ class HelpdeskPages:
             if helpdesk.hand_back(session, chat_id, current.staff_name) is None:
                 return False, None
             staff.record_action(
-                session, current.staff_name, "helpdesk_end", f"chat {chat_id}", address
+                session,
+                current.staff_name,
+                "helpdesk_end",
+                f"chat {chat_id}",
+                address,
+                details={"chat": chat_id},
             )
             return True, self._to_outbox(session, chat_id)
 

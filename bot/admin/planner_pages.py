@@ -123,9 +123,8 @@ class PlannerPages:
     ) -> Response:
         period, _ = chosen_range(dict(request.query_params))
         counts = (await self._counts(period, open_data=write is open_data_csv)).value
-        target = f"planner counts {period.first}..{period.last}"
         await run_in_threadpool(
-            self._record, current.staff_name, action, target, client_address(request)
+            self._record, current.staff_name, action, period, client_address(request)
         )
         filename = f"learncity-{name}-{period.first}-{period.last}.csv"
         return Response(
@@ -137,6 +136,14 @@ class PlannerPages:
             },
         )
 
-    def _record(self, actor: str, action: str, target: str, address: str) -> None:
+    def _record(self, actor: str, action: str, period: DateRange, address: str) -> None:
+        first, last = period.first.isoformat(), period.last.isoformat()
         with session_scope(self.database_url) as session:
-            staff.record_action(session, actor, action, target, address)
+            staff.record_action(
+                session,
+                actor,
+                action,
+                f"{first}..{last}",
+                address,
+                details={"first": first, "last": last},
+            )

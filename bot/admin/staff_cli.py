@@ -56,7 +56,13 @@ def command_staff_add(args: argparse.Namespace) -> int:
     try:
         with session_scope(url) as session:
             account = staff.add_staff(session, args.name, args.role, password)
-            staff.record_action(session, _actor(), "staff_add", f"{account.name} ({account.role})")
+            staff.record_action(
+                session,
+                _actor(),
+                "staff_add",
+                account.name,
+                details={"name": account.name, "role": account.role},
+            )
     except staff.StaffError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

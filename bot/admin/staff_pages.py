@@ -74,7 +74,12 @@ class StaffPages:
         with session_scope(self.database_url) as session:
             account = staff.add_staff(session, name, role, password)
             staff.record_action(
-                session, actor, "staff_add", f"{account.name} ({account.role})", address
+                session,
+                actor,
+                "staff_add",
+                account.name,
+                address,
+                details={"name": account.name, "role": account.role},
             )
 
     def _remove(self, actor: str, name: str, address: str) -> None:

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.admin.audit_words import audit_target
 from bot.admin.dates import shown_day, shown_moment, shown_period
 from bot.admin.i18n import WORDS
+
+if TYPE_CHECKING:
+    from staff import AuditEntry
 
 # Each language the assistant speaks, named in the console's language.
 LANGUAGE_NAMES = {
@@ -155,6 +160,10 @@ class ValueLabels:
     def moment(self, value: datetime | str | None, *, seconds: bool = False) -> str:
         """A stored (UTC) time in the city's time zone, in this language."""
         return shown_moment(value, self.language, ZoneInfo(self.time_zone), seconds=seconds)
+
+    def audit_target(self, entry: AuditEntry) -> str:
+        """An audit entry's target, worded from its parameters (bot/admin/audit_words.py)."""
+        return audit_target(entry.action, entry.details, entry.target, self)
 
     def period(self, first: date, last: date) -> str:
         return shown_period(first, last, self.language)

@@ -261,7 +261,7 @@ async def test_an_event_announcement_is_sent_stored_and_shown_with_its_event(org
     assert '<td><span class="event-name">Pottery fair</span></td>' in past.text
     with session_scope(url) as session:
         sends = [e for e in staff.audit_entries(session) if e.action == "broadcast_send"]
-    assert "event=evt-pottery" in sends[-1].target
+    assert sends[-1].details["event"] == "evt-pottery"
 
 
 def _web_inbox(url: str, session_id: str) -> list[str]:

@@ -134,7 +134,10 @@ async def test_send_now_reaches_a_web_chat_page_once_and_is_audited(organizer) -
     with session_scope(url) as session:
         sends = [e for e in staff.audit_entries(session) if e.action == "broadcast_send"]
     assert [e.actor for e in sends] == ["ana", "ana"]
-    assert f"announcement {announcement_id} " in sends[-1].target
+    assert (sends[-1].target, sends[-1].details["id"]) == (
+        f"announcement {announcement_id}",
+        int(announcement_id),
+    )
     past = await client.get("/admin/announcements")
     assert f'href="/admin/announce/progress?id={second}"' in past.text
     assert past.text.count("<tr>") == 3  # the header and two announcements

@@ -175,7 +175,8 @@ async def test_an_upload_is_checked_row_by_row_before_anything_is_written(editor
         ("wu", ["console/new_courses.csv"], 2, 2),
         ("", ["city/courses.csv"], 3, 0),
     ]
-    assert (latest.action, latest.target.split(":")[0]) == ("catalog_import", "new_courses.csv")
+    assert (latest.action, latest.target) == ("catalog_import", "new_courses.csv")
+    assert (latest.details["added"], latest.details["rejected"]) == (2, 2)
     assert "console/new_courses.csv" in (await client.get("/admin/catalog/import")).text
 
 

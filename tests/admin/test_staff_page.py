@@ -40,8 +40,8 @@ async def test_an_admin_adds_a_planner_whose_shown_password_logs_in(admin_client
 
     with session_scope(url) as session:
         entries = staff.audit_entries(session)
-    assert ("mei", "staff_add", "li (planner)", "203.0.113.9") in [
-        (e.actor, e.action, e.target, e.address) for e in entries
+    assert ("mei", "staff_add", "li", {"name": "li", "role": "planner"}, "203.0.113.9") in [
+        (e.actor, e.action, e.target, e.details, e.address) for e in entries
     ]
     client.cookies.clear()
     assert (await log_in(client, "li", password)).status_code == 303

@@ -202,8 +202,11 @@ async def test_a_transfer_moves_the_chat_to_a_colleague_and_is_audited(console) 
     ] == NOT_YOURS
     assert _audit(url) == [
         ("ana", "helpdesk_claim", f"chat {ticket.chat_id}", STAFF_ADDRESS),
-        ("ana", "helpdesk_transfer", f"chat {ticket.chat_id} to bo", STAFF_ADDRESS),
+        ("ana", "helpdesk_transfer", f"chat {ticket.chat_id}", STAFF_ADDRESS),
     ]
+    with session_scope(url) as session:
+        moved = staff.audit_entries(session, action="helpdesk_transfer")
+    assert [entry.details for entry in moved] == [{"chat": ticket.chat_id, "to": "bo"}]
     await ana.aclose()
     await bo.aclose()
 

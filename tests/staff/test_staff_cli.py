@@ -57,7 +57,9 @@ def test_staff_add_list_remove_with_the_password_on_stdin(tmp_path: Path) -> Non
 
     with session_scope(url) as session:
         actions = [(entry.action, entry.target) for entry in staff.audit_entries(session)]
-    assert ("staff_add", "mei (planner)") in actions and ("staff_remove", "mei") in actions
+        added = [e.details for e in staff.audit_entries(session, action="staff_add")]
+    assert added == [{"name": "mei", "role": "planner"}]
+    assert ("staff_add", "mei") in actions and ("staff_remove", "mei") in actions
 
 
 def test_a_generated_password_is_printed_once_and_works(tmp_path: Path) -> None:
