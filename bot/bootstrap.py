@@ -30,7 +30,9 @@ def prepare_database(settings: Settings) -> str:
     return url
 
 
-def import_catalog_file(path: Path, *, url: str, prune: bool, update_index: bool = True):  # type: ignore[no-untyped-def]
+def import_catalog_file(  # type: ignore[no-untyped-def]
+    path: Path, *, url: str, prune: bool, update_index: bool = True, reading=None
+):
     """Import one file or folder, print progress to stderr, then bring the index up to date."""
     import knowledge
 
@@ -51,7 +53,9 @@ def import_catalog_file(path: Path, *, url: str, prune: bool, update_index: bool
         line_open = not finished
 
     with session_scope(url) as session:
-        summary = knowledge.import_catalog(path, session=session, prune=prune, progress=progress)
+        summary = knowledge.import_catalog(
+            path, session=session, prune=prune, progress=progress, reading=reading
+        )
     if line_open:
         print(file=sys.stderr)
     if update_index:

@@ -19,6 +19,7 @@ from core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
+    from knowledge.importers import CsvReading
 
 logger = logging.getLogger("learncity")
 
@@ -133,24 +134,39 @@ def command_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def csv_reading(args: argparse.Namespace) -> CsvReading:
+    """The `--columns`, `--encoding` and `--date-order` options as the importer takes them;
+    a bad column map raises ColumnMapError naming its file, line and field."""
+    from knowledge.importers import CsvReading, load_column_map
+
+    columns = load_column_map(Path(args.columns)) if args.columns else None
+    return CsvReading(columns=columns, encoding=args.encoding, date_order=args.date_order)
+
+
 def command_catalog_import(args: argparse.Namespace) -> int:
     """Import (or with --dry-run only check) a catalog; exit 1 when anything was rejected."""
     import knowledge
+    from knowledge.importers.columns import ColumnMapError
 
     settings = get_settings()
     path = Path(args.path)
     if not path.exists():
         print(f"error: {path} does not exist", file=sys.stderr)
         return 2
+    try:
+        reading = csv_reading(args)
+    except ColumnMapError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.dry_run:  # read and check only: no database, no index
-        summary = knowledge.import_catalog(path, session=None, dry_run=True)
+        summary = knowledge.import_catalog(path, session=None, dry_run=True, reading=reading)
     else:
         from bot.bootstrap import import_catalog_file
         from core.database import upgrade_database
 
         upgrade_database(settings.sqlalchemy_url)
         summary = import_catalog_file(
-            path, url=settings.sqlalchemy_url, prune=args.prune, update_index=False
+            path, url=settings.sqlalchemy_url, prune=args.prune, update_index=False, reading=reading
         )
         # The index follows item by item ("index: 3 added, 1 updated, 2 removed in 45 ms"); on
         # stderr, so stdout stays the one summary line (or JSON object) scripts read.
@@ -158,6 +174,14 @@ def command_catalog_import(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
+        if args.dry_run:  # how each CSV column was understood
+            for source, uses in summary.columns.items():
+                for use in uses:
+                    shown = use.column or "(extra)"
+                    header = repr(use.header) if use.header else "(no column)"
+                    print(f"column: {source} {header} -> {shown} ({use.how})", file=sys.stderr)
+        for notice in summary.notices:
+            print(f"note: {notice}", file=sys.stderr)
         for rejection in summary.rejected:
             print(f"rejected: {rejection.explained()}", file=sys.stderr)
         if summary.rejected:
@@ -322,6 +346,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.add_argument(
         "--json", action="store_true", help="print the summary and every rejection as JSON"
+    )
+    importer.add_argument(
+        "--columns",
+        metavar="MAP.yml",
+        help="a column map: the CSV's own header names to ours, constants, generated ids",
+    )
+    importer.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="the CSV's encoding (utf-8, utf-16, gb18030, windows-1251, windows-1252, ...); "
+        "default: detected",
+    )
+    importer.add_argument(
+        "--date-order",
+        choices=("dmy", "mdy"),
+        help="how to read 03/04/2026: day first (dmy) or month first (mdy)",
     )
     importer.set_defaults(handler=command_catalog_import)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from knowledge.catalog import Progress, get_item, remove_items_not_listed, upsert_items
 from knowledge.documents import CatalogItem
-from knowledge.importers import read_catalog
+from knowledge.importers import CsvReading, read_catalog
 from knowledge.importers.common import ParsedFile, Rejection, RowError
 from knowledge.importers.plain_csv import item_from_row
 from knowledge.importers.reasons import reason
@@ -38,6 +38,9 @@ class ImportSummary:
     rejected: list[Rejection] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     dry_run: bool = False
+    # CSV files: how each header column was understood, and headers left unguessed.
+    columns: dict[str, list[Any]] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
 
     @property
     def rejected_rows(self) -> int:
@@ -73,6 +76,10 @@ class ImportSummary:
             "removed": self.removed,
             "rejected_rows": self.rejected_rows,
             "rejected": [rejection.as_dict() for rejection in self.rejected],
+            "columns": {
+                source: [use.as_dict() for use in uses] for source, uses in self.columns.items()
+            },
+            "notices": list(self.notices),
         }
 
 
@@ -84,6 +91,7 @@ def import_catalog(
     dry_run: bool = False,
     progress: Progress | None = None,
     actor: str = "",
+    reading: CsvReading | None = None,
 ) -> ImportSummary:
     """Import a catalog file, an HSDS package folder, or every catalog file in a folder.
 
@@ -93,14 +101,19 @@ def import_catalog(
     read at all). With `dry_run` the files are only checked: the database (`session` may be
     None) is not touched. The caller commits. `progress(done, total)` is called every few
     hundred items. An import that writes is kept in the import history under `actor`.
+    `reading` (a column map, an encoding, a date order) says how to read a city's own CSV.
     """
-    parsed_files = read_catalog(Path(path))
+    parsed_files = read_catalog(Path(path), reading)
     summary = ImportSummary(dry_run=dry_run)
     _reject_ids_listed_by_two_files(parsed_files)
     for parsed in parsed_files:
         summary.sources.append(parsed.source)
         summary.rejected.extend(parsed.rejected)
         summary.valid += len(parsed.items)
+        if parsed.columns:
+            summary.columns[parsed.source] = list(parsed.columns)
+        name = parsed.source.rsplit("/", 1)[-1]
+        summary.notices.extend(f"{name} row 1: {notice}" for notice in parsed.notices)
     if dry_run:
         logger.debug("catalog check of %s: %s", path, summary)
         return summary

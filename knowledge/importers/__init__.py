@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from knowledge.importers.columns import ColumnMap, CsvReading, load_column_map, plan_columns
 from knowledge.importers.common import ParsedFile, Rejection
 from knowledge.importers.reasons import reason
+from knowledge.importers.text_files import UndecodableText, decode_text, sniff_delimiter
 
 logger = logging.getLogger(__name__)
 
-CATALOG_SUFFIXES = {".jsonld", ".json", ".ics", ".ical", ".ifb", ".csv"}
+CATALOG_SUFFIXES = {".jsonld", ".json", ".ics", ".ical", ".ifb", ".csv", ".tsv"}
 
 
 def source_name(path: Path) -> str:
@@ -31,8 +33,9 @@ def is_hsds_package(folder: Path) -> bool:
     )
 
 
-def read_catalog(path: Path) -> list[ParsedFile]:
-    """Parse a file, an HSDS package, or every catalog file (and HSDS package) in a folder."""
+def read_catalog(path: Path, reading: CsvReading | None = None) -> list[ParsedFile]:
+    """Parse a file, an HSDS package, or every catalog file (and HSDS package) in a folder;
+    `reading` says how to read CSV files written with a city's own columns or encoding."""
     if path.is_dir():
         if is_hsds_package(path):
             return [_read_hsds(path)]
@@ -43,21 +46,26 @@ def read_catalog(path: Path) -> list[ParsedFile]:
             if child.is_dir() and is_hsds_package(child):
                 parsed.append(_read_hsds(child))
             elif child.is_file() and child.suffix.lower() in CATALOG_SUFFIXES:
-                parsed.append(read_file(child))
+                parsed.append(read_file(child, reading))
             else:
                 logger.debug("not a catalog file, skipped: %s", child)
         return parsed
-    return [read_file(path)]
+    return [read_file(path, reading)]
 
 
-def read_file(path: Path) -> ParsedFile:
-    """Parse one catalog file, choosing the format by extension, then by content."""
+def read_file(path: Path, reading: CsvReading | None = None) -> ParsedFile:
+    """Parse one catalog file, choosing the format by extension, then by content; its
+    encoding is named (`reading`) or detected (text_files.py)."""
     source = source_name(path)
+    reading = reading or CsvReading()
     try:
-        content = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        content, _encoding = decode_text(path.read_bytes(), reading.text_encoding)
+    except OSError as error:
         return _unreadable(path, source, reason("not_utf8", detail=error))
-    kind = _kind(path, content)
+    except UndecodableText as error:
+        return _unreadable(path, source, error.reason)
+    delimiter = sniff_delimiter(content)
+    kind = _kind(path, content, delimiter, reading)
     if kind == "jsonld":
         from knowledge.importers.jsonld import parse_jsonld
 
@@ -69,7 +77,9 @@ def read_file(path: Path) -> ParsedFile:
     if kind == "csv":
         from knowledge.importers.plain_csv import parse_plain_csv
 
-        return parse_plain_csv(content, file=path.name, source=source)
+        return parse_plain_csv(
+            content, file=path.name, source=source, delimiter=delimiter, reading=reading
+        )
     return _unreadable(
         path,
         source,
@@ -83,23 +93,24 @@ def _read_hsds(folder: Path) -> ParsedFile:
     return parse_hsds_package(folder, source=source_name(folder))
 
 
-def _kind(path: Path, content: str) -> str | None:
+def _kind(path: Path, content: str, delimiter: str, reading: CsvReading) -> str | None:
     suffix = path.suffix.lower()
     if suffix in {".jsonld", ".json"}:
         return "jsonld"
     if suffix in {".ics", ".ical", ".ifb"}:
         return "ics"
-    if suffix == ".csv":
+    if suffix in {".csv", ".tsv"}:
         return "csv"
     start = content.lstrip()[:200]
     if start.startswith(("{", "[")):
         return "jsonld"
     if start.upper().startswith("BEGIN:VCALENDAR"):
         return "ics"
-    header = (
-        {column.strip().lower() for column in start.splitlines()[0].split(",")} if start else set()
-    )
-    if {"id", "type", "name"} <= header:
+    if not start:
+        return None
+    plan = plan_columns(start.splitlines()[0].split(delimiter), reading.columns)
+    understood = {use.column for use in plan.uses} | set(plan.map.constants)
+    if {"id", "type", "name"} <= understood | ({"id"} if plan.map.id_from else set()):
         return "csv"
     return None
 
@@ -110,4 +121,13 @@ def _unreadable(path: Path, source: str, message: str) -> ParsedFile:
     return parsed
 
 
-__all__ = ["ParsedFile", "Rejection", "read_catalog", "read_file", "source_name"]
+__all__ = [
+    "ColumnMap",
+    "CsvReading",
+    "ParsedFile",
+    "Rejection",
+    "load_column_map",
+    "read_catalog",
+    "read_file",
+    "source_name",
+]

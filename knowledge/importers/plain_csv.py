@@ -7,6 +7,7 @@ import io
 from datetime import date
 
 from knowledge.documents import CatalogItem, Session
+from knowledge.importers.columns import OUR_COLUMNS, CsvReading, plan_columns
 from knowledge.importers.common import (
     EXPECTED_DATETIME,
     ParsedFile,
@@ -30,6 +31,7 @@ from knowledge.importers.common import (
     text,
     unique,
 )
+from knowledge.importers.local_formats import local_row
 from knowledge.importers.reasons import reason
 from knowledge.importers.recurrence import (
     days_by_week_of_month,
@@ -40,25 +42,37 @@ from knowledge.importers.recurrence import (
     yearly_pattern,
 )
 
-COLUMNS = (
-    "id", "type", "name", "description", "topics", "languages", "audiences", "free", "price",
-    "place_name", "address", "district", "latitude", "longitude", "days", "start_time",
-    "end_time", "schedule_text", "start_date", "end_date", "opening_hours", "amenities",
-    "accessibility", "start", "end", "url", "organizer", "month_days", "except_dates", "months",
-)  # fmt: skip
+COLUMNS = OUR_COLUMNS
 REQUIRED_COLUMNS = ("id", "type", "name")
 TYPES = {"course": "course", "space": "space", "learning space": "space", "event": "event"}
 
 
-def parse_plain_csv(content: str, *, file: str, source: str) -> ParsedFile:
+def parse_plain_csv(
+    content: str,
+    *,
+    file: str,
+    source: str,
+    delimiter: str = ",",
+    reading: CsvReading | None = None,
+) -> ParsedFile:
     """Parse every row; each bad field of a row is reported with its spreadsheet row number
-    (the header is row 1), and a row with any bad field is left out."""
+    (the header is row 1), and a row with any bad field is left out. Headers are ours, a
+    column map's (`reading.columns`) or names recognised in seven languages (columns.py)."""
+    reading = reading or CsvReading()
     parsed = ParsedFile(source=source)
-    reader = csv.DictReader(io.StringIO(content))
-    header = [column.strip().lower() for column in reader.fieldnames or []]
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
+    reader = csv.DictReader(io.StringIO(content), delimiter=delimiter)
+    plan = plan_columns([h or "" for h in reader.fieldnames or []], reading.columns)
+    parsed.columns, parsed.notices = plan.report(), list(plan.notices)
+    given = {use.column for use in plan.uses if use.column} | set(plan.map.constants)
+    given |= {"id"} if plan.map.id_from else set()
+    header = [use.column or use.header.strip().lower() for use in plan.uses]
+    missing = [column for column in REQUIRED_COLUMNS if column not in given]
+    if missing or plan.problems:
         parsed.readable = False
+        for field_name, why, value in plan.problems:
+            parsed.reject(
+                file, "row 1", field_name, why, value=value, expected=reason("expect_header_column")
+            )
         for column in missing:
             parsed.reject(
                 file,
@@ -68,14 +82,26 @@ def parse_plain_csv(content: str, *, file: str, source: str) -> ParsedFile:
                 expected=reason("expect_header", columns=", ".join(REQUIRED_COLUMNS)),
             )
         return parsed
-    reader.fieldnames = header
-    for index, row in enumerate(reader):
+    for index, cells in enumerate(reader):
         position = f"row {index + 2}"
+        row = plan.row(cells)
         row_id = text(row.get("id"))
         if row_id:
             parsed.listed_ids.add(row_id)
+        row, local_errors = local_row(row, reading.order)
+        if plan.map.id_from and not row_id:
+            columns = ", ".join(plan.map.id_from)
+            local_errors.insert(
+                0,
+                RowError(
+                    "id",
+                    reason("id_columns_empty", columns=columns),
+                    value="",
+                    expected=reason("expect_value"),
+                ),
+            )
         try:
-            item = _item(row, source)
+            item = _item(row, source, local_errors)
         except RowError as error:  # the row's bad fields in the order of its columns
             errors = sorted(error.all(), key=lambda e: _column_order(header, e.field))
             parsed.reject_error(file, position, RowErrors(errors))
@@ -94,8 +120,11 @@ def item_from_row(row: dict[str, str | None], source: str) -> CatalogItem:
     return _item(row, source)
 
 
-def _item(row: dict[str, str | None], source: str) -> CatalogItem:
+def _item(
+    row: dict[str, str | None], source: str, local_errors: list[RowError] | None = None
+) -> CatalogItem:
     problems = RowProblems()
+    problems.errors.extend(local_errors or [])
     if None in row:  # DictReader puts surplus cells under the key None
         problems.add(
             "(row)",
@@ -124,6 +153,8 @@ def _item(row: dict[str, str | None], source: str) -> CatalogItem:
     end = problems.check(parse_datetime, row.get("end"), "end")
     url = problems.check(parse_link, row.get("url"), "url", default="")
     sessions = sessions_from_row(row, problems)
+    seen: set[str] = set()  # a field with a local-format problem is named once, by it
+    problems.errors = [e for e in problems.errors if not (e.field in seen or seen.add(e.field))]
     problems.raise_if_any()
     return CatalogItem(
         id=text(row["id"]),

@@ -51,6 +51,18 @@ ENGLISH: dict[str, str] = {
     "duplicate_in_other_file": 'duplicate id "{value}" (already in {source})',
     "says_nothing_about_when": "says nothing about when",
     "not_utf8": "cannot be read as UTF-8 text ({detail})",
+    "encoding_unknown": (
+        "byte {byte} (line {line}) is 0x{value}, not UTF-8, and the encoding cannot be told"
+        " for sure (it may be {encodings}): name it with --encoding"
+    ),
+    "encoding_not_known": 'unknown encoding "{value}"',
+    "not_in_encoding": "byte {byte} (line {line}) is 0x{value}, which {encoding} cannot read",
+    "ambiguous_date": '"{value}" could be day/month or month/day',
+    "ambiguous_header": 'the header "{value}" could mean {columns}: name it in a column map',
+    "two_headers_one_column": 'the headers {values} all mean "{column}": name one in a column map',
+    "not_in_header": 'column "{value}" named in the column map is not in the header',
+    "id_columns_empty": "missing (the id is made from {columns}, all empty in this row)",
+    "bad_column_map": "{detail}",
     "unknown_format": (
         "is not a known catalog format (expected .jsonld, .json, .ics, .csv or an HSDS folder)"
     ),
@@ -92,6 +104,10 @@ ENGLISH: dict[str, str] = {
     "expect_when": "days, times or dates",
     "expect_id_once_per_file": "an id used once per file",
     "expect_id_in_one_file": "an id no other file uses",
+    "expect_date_order": "a date whose day is over 12, or --date-order dmy or mdy",
+    "expect_encoding": "UTF-8, UTF-16, GB18030, Windows-1251 or Windows-1252 text",
+    "expect_column_map": "a column map as docs/catalog-formats.md describes",
+    "expect_header_column": "a column of the file's header",
 }
 
 

@@ -108,6 +108,9 @@ class ParsedFile:
     listed_ids: set[str] = field(default_factory=set)
     # False when the file could not be read at all; prune then leaves its source alone.
     readable: bool = True
+    # CSV: how each header column was understood, and what was not guessed (`--dry-run`).
+    columns: list[Any] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
     def add(self, item: CatalogItem, position: str, file: str) -> None:
         """Keep `item` unless its id was already used earlier in this file."""

@@ -179,7 +179,7 @@ def test_catalog_import_of_a_file_refused_whole_or_clean_sets_the_exit_status(
     tmp_path: Path,
 ) -> None:
     wrong = tmp_path / "wrong.csv"
-    wrong.write_text("title,when\nPottery,Saturday\n", encoding="utf-8")
+    wrong.write_text("label,when\nPottery,Saturday\n", encoding="utf-8")
     refused = _catalog_cli(tmp_path / "data", "catalog", "import", str(wrong), "--dry-run")
     assert refused.returncode == 1
     assert [line for line in refused.stderr.splitlines() if line.startswith("rejected:")] == [

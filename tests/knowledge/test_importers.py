@@ -173,7 +173,7 @@ def test_plain_csv_malformed_rows_are_rejected_with_row_and_field() -> None:
 
 def test_plain_csv_without_required_columns_is_refused_as_a_whole(tmp_path: Path) -> None:
     path = tmp_path / "wrong.csv"
-    path.write_text("title,when\nPottery,Saturday\n", encoding="utf-8")
+    path.write_text("label,when\nPottery,Saturday\n", encoding="utf-8")
     parsed = read_file(path)
     assert [str(r) for r in parsed.rejected] == [  # every missing column, not only the first
         "wrong.csv row 1, field id: column missing from the header",

@@ -1,0 +1,123 @@
+"""Dates, times and numbers as a city's spreadsheet writes them, turned into the ISO forms
+the importers check: 31/12/2026, 31.12.2026, 2026年12月31日, 12/31/2026 (only when the day
+cannot be a month, or with a date order), 19h30, 7:30 PM, 下午7:30, and decimal commas.
+
+A value these do not recognise is returned unchanged, so the importer's own check rejects it
+with the value as the file wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from knowledge.importers.reasons import reason
+from knowledge.importers.rejections import RowError
+
+DATE_ORDERS = ("dmy", "mdy")
+DATE_COLUMNS = ("start_date", "end_date")
+DATETIME_COLUMNS = ("start", "end")
+TIME_COLUMNS = ("start_time", "end_time")
+NUMBER_COLUMNS = ("latitude", "longitude")
+
+_YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4})")
+_TIME = re.compile(
+    r"(?P<noon>上午|下午|晚上)?\s*(?P<h>\d{1,2})\s*(?:[:h.时點点]\s*(?P<m>\d{2})?)?\s*(?:分)?"
+    r"\s*(?P<ampm>[ap]\.?\s*m\.?)?",
+    re.IGNORECASE,
+)
+
+
+def local_date(raw: str, field_name: str, order: str | None = None) -> str:
+    """An ISO date from a local form; `raw` unchanged when it is no date this reads."""
+    value = raw.strip()
+    match = _YMD.fullmatch(value)
+    if match:
+        return _iso(raw, int(match[1]), int(match[2]), int(match[3]))
+    match = _DAY_MONTH_YEAR.fullmatch(value)
+    if not match:
+        return raw
+    first, second, year = int(match[1]), int(match[3]), int(match[4])
+    if match[2] == ".":  # 31.12.2026: day first wherever dots are written
+        return _iso(raw, year, second, first)
+    if order == "mdy" or (order is None and first <= 12 < second):
+        return _iso(raw, year, first, second)
+    if order == "dmy" or (order is None and second <= 12 < first) or first == second:
+        return _iso(raw, year, second, first)
+    raise RowError(
+        field_name,
+        reason("ambiguous_date", value=raw),
+        value=raw,
+        expected=reason("expect_date_order"),
+    )
+
+
+def _iso(raw: str, year: int, month: int, day: int) -> str:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return raw  # 31/02/2026: the importer's check names it
+
+
+def local_datetime(raw: str, field_name: str, order: str | None = None) -> str:
+    """An ISO date or date-time from "31/12/2026 19:00" or "2026年12月31日 19:30"."""
+    value = raw.strip()
+    match = re.fullmatch(r"(.+?\d)(?:\s+|T|日)(.*\d.*)", value)
+    whole = local_date(value, field_name, order)
+    if whole != value or not match:
+        return whole if whole != value else raw
+    day = local_date(match[1] + ("日" if "年" in match[1] else ""), field_name, order)
+    clock = local_time(match[2])
+    if day == match[1] + ("日" if "年" in match[1] else "") or not re.fullmatch(
+        r"\d{2}:\d{2}", clock
+    ):
+        return raw
+    return f"{day}T{clock}:00"
+
+
+def local_time(raw: str) -> str:
+    """ "HH:MM" from "19h30", "19h", "7:30 PM", "下午7:30", "19.30", "19时30分"; else `raw`."""
+    match = _TIME.fullmatch(raw.strip())
+    if not match or not (match["m"] or match["noon"] or match["ampm"] or "h" in raw.lower()):
+        return raw
+    hour, minute = int(match["h"]), int(match["m"] or 0)
+    later = (match["ampm"] or "").lower().startswith("p") or match["noon"] in {"下午", "晚上"}
+    if (match["ampm"] or match["noon"]) and hour <= 12:
+        hour = hour % 12 + (12 if later else 0)
+    if hour > 24 or minute > 59:
+        return raw
+    return f"{hour:02d}:{minute:02d}"
+
+
+def decimal_comma(raw: str) -> str:
+    """ "48,8566" -> "48.8566": one comma and no dot is a decimal comma."""
+    value = raw.strip()
+    if re.fullmatch(r"[+-]?\d+,\d+", value):
+        return value.replace(",", ".")
+    return raw
+
+
+def local_row(row: dict[str, str | None], order: str | None) -> tuple[dict, list[RowError]]:
+    """The row with its dates, times and coordinates in ISO form; the values that cannot be
+    read without a date order are returned as errors (their field left as written)."""
+    converted: dict[str, str | None] = dict(row)
+    errors: list[RowError] = []
+    for columns, convert in (
+        (DATE_COLUMNS, local_date),
+        (DATETIME_COLUMNS, local_datetime),
+    ):
+        for column in columns:
+            value = row.get(column)
+            if value and value.strip():
+                try:
+                    converted[column] = convert(value, column, order)
+                except RowError as error:
+                    errors.append(error)
+    for column in TIME_COLUMNS:
+        if row.get(column):
+            converted[column] = local_time(row[column] or "")
+    for column in NUMBER_COLUMNS:
+        if row.get(column):
+            converted[column] = decimal_comma(row[column] or "")
+    return converted, errors

@@ -1,0 +1,149 @@
+"""Reading a city's text file as it was exported: its encoding and its delimiter.
+
+Excel and other tools write CSV in UTF-8 (with or without a BOM), UTF-16 ("Unicode text"),
+GB18030/GBK, Windows-1251 or Windows-1252, separated by commas, semicolons or tabs. The
+encoding is taken from a BOM, else UTF-8 when the bytes are valid UTF-8, else the one legacy
+encoding whose text reads as its script reads; when none or several fit, the file is refused
+naming the first byte that is not UTF-8, so the operator names the encoding (`--encoding`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+
+from knowledge.importers.reasons import Reason, reason
+
+LEGACY_ENCODINGS = ("gb18030", "windows-1251", "windows-1252")
+DELIMITERS = (",", ";", "\t")
+_FIT = 0.9  # share of non-ASCII characters that must read as the encoding's script
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class UndecodableText(ValueError):
+    """The bytes cannot be read as text; `reason` says where and why, for the operator."""
+
+    def __init__(self, why: Reason) -> None:
+        super().__init__(why)
+        self.reason = why
+
+
+def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """The text and the encoding it was read with (`encoding` when given, else detected)."""
+    if encoding:
+        return _decode_named(data, encoding), encoding
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return _decode_named(data, name), name
+    if b"\x00" in data[:4000]:  # UTF-16 without a BOM: every other byte of ASCII text is 0
+        name = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
+        return _decode_named(data, name), name
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as error:
+        first_bad = error.start
+    fitting = [name for name in LEGACY_ENCODINGS if _fit(data, name) >= _FIT]
+    if len(fitting) == 1:
+        return data.decode(fitting[0]), fitting[0]
+    byte, line = first_bad, data.count(b"\n", 0, first_bad) + 1
+    raise UndecodableText(
+        reason(
+            "encoding_unknown",
+            byte=byte,
+            line=line,
+            value=data[byte : byte + 1].hex().upper(),
+            encodings=", ".join(fitting or LEGACY_ENCODINGS),
+        )
+    )
+
+
+def _decode_named(data: bytes, name: str) -> str:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise UndecodableText(reason("encoding_not_known", value=name)) from None
+    try:
+        text = data.decode(name)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise UndecodableText(
+            reason(
+                "not_in_encoding",
+                byte=error.start,
+                line=line,
+                value=data[error.start : error.start + 1].hex().upper(),
+                encoding=name,
+            )
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _fit(data: bytes, name: str) -> float:
+    """How much of the non-ASCII text reads as `name`'s script would (0 when it cannot decode)."""
+    try:
+        text = data.decode(name)
+    except UnicodeDecodeError:
+        return 0.0
+    judged = [(char, word) for word in re.findall(r"\S+", text) for char in word if ord(char) > 127]
+    if not judged:
+        return 0.0
+    fits = {"gb18030": _reads_as_chinese, "windows-1251": _reads_as_cyrillic}
+    check = fits.get(name, _reads_as_latin)
+    return sum(check(char, word) for char, word in judged) / len(judged)
+
+
+def _reads_as_chinese(char: str, _word: str) -> bool:
+    """A common hanzi (GB2312 level 1) or CJK punctuation: legacy bytes of other scripts
+    decode as rare hanzi or not at all."""
+    if "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef":
+        return True
+    try:
+        lead = char.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return False
+    return 0xB0 <= lead <= 0xD7 or 0xA1 <= lead <= 0xA9
+
+
+def _reads_as_cyrillic(char: str, word: str) -> bool:
+    """Cyrillic letters in words without Latin letters ("Bibliothиque" is Latin misread)."""
+    if not char.isalpha():
+        return unicodedata.category(char).startswith(("P", "S", "Z"))
+    return "\u0400" <= char <= "\u04ff" and not re.search(r"[A-Za-z]", word)
+
+
+def _reads_as_latin(char: str, word: str) -> bool:
+    """Accented Latin letters among plain ones ("Bibliothèque", "año", "à"); whole words of
+    accented letters are another script misread."""
+    if not char.isalpha():
+        return unicodedata.category(char).startswith(("P", "S", "Z", "N"))
+    if "LATIN" not in unicodedata.name(char, ""):
+        return False
+    letters = [c for c in word if c.isalpha()]
+    accented = sum(1 for c in letters if ord(c) > 127)
+    return len(letters) <= 2 or accented * 2 < len(letters)
+
+
+def sniff_delimiter(text: str) -> str:
+    """`,`, `;` or tab: the one that splits the header into most columns and the next rows
+    into as many; a comma when nothing else does better."""
+    sample = text[:20000].splitlines()[:20]
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        rows = list(csv.reader(io.StringIO("\n".join(sample)), delimiter=delimiter))
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        consistent = sum(1 for row in rows[1:] if len(row) == width)
+        score = (consistent, width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
