@@ -51,11 +51,11 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "says_nothing_about_when": "没有说明时间",
         "not_utf8": "无法按 UTF-8 文本读取（{detail}）",
         "encoding_unknown": (
-            "第 {byte} 个字节（第 {line} 行）是 0x{value}，不是 UTF-8，也无法确定编码"
+            "字节偏移 {byte}（第 {line} 行）是 0x{value}，不是 UTF-8，也无法确定编码"
             "（可能是 {encodings}）：请用 --encoding 指明"
         ),
         "encoding_not_known": "未知编码“{value}”",
-        "not_in_encoding": "第 {byte} 个字节（第 {line} 行）是 0x{value}，无法按 {encoding} 读取",
+        "not_in_encoding": "字节偏移 {byte}（第 {line} 行）是 0x{value}，无法按 {encoding} 读取",
         "ambiguous_date": "“{value}”可能是日/月，也可能是月/日",
         "ambiguous_header": "表头“{value}”可能指 {columns}：请在列映射中指明",
         "two_headers_one_column": "表头 {values} 都指“{column}”：请在列映射中指明其中一个",

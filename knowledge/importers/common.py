@@ -74,7 +74,19 @@ _ACCESSIBILITY_LOOKUP = {
     alias: canon for canon, aliases in _ACCESSIBILITY_ALIASES.items() for alias in aliases
 }
 
-_FREE_WORDS = {"free", "免费", "gratis", "gratuit", "0", "yes", "true"}
+_FREE_WORDS = {
+    "free",
+    "免费",
+    "gratis",
+    "gratuit",
+    "gratuito",
+    "бесплатно",
+    "безкоштовно",
+    "مجاني",
+    "0",
+    "yes",
+    "true",
+}
 
 
 def text(value: object) -> str:
@@ -243,9 +255,9 @@ def free_from_price(price: str) -> bool | None:
         return None
     if raw in _FREE_WORDS:
         return True
-    number = re.match(r"[^\d]*(\d+(?:\.\d+)?)", raw)
+    number = re.match(r"[^\d]*(\d+(?:[.,]\d+)?)", raw)  # "0,50 €": a decimal comma
     if number:
-        return float(number.group(1)) == 0
+        return float(number.group(1).replace(",", ".")) == 0
     return None
 
 

@@ -65,7 +65,8 @@ def parse_plain_csv(
     parsed.columns, parsed.notices = plan.report(), list(plan.notices)
     given = {use.column for use in plan.uses if use.column} | set(plan.map.constants)
     given |= {"id"} if plan.map.id_from else set()
-    header = [use.column or use.header.strip().lower() for use in plan.uses]
+    made = ["id"] if plan.map.id_from else []  # a made id's problem is named first
+    header = made + [use.column or use.header.strip().lower() for use in plan.uses]
     missing = [column for column in REQUIRED_COLUMNS if column not in given]
     if missing or plan.problems:
         parsed.readable = False

@@ -52,11 +52,11 @@ ENGLISH: dict[str, str] = {
     "says_nothing_about_when": "says nothing about when",
     "not_utf8": "cannot be read as UTF-8 text ({detail})",
     "encoding_unknown": (
-        "byte {byte} (line {line}) is 0x{value}, not UTF-8, and the encoding cannot be told"
+        "byte offset {byte} (line {line}) is 0x{value}, not UTF-8, and the encoding cannot be told"
         " for sure (it may be {encodings}): name it with --encoding"
     ),
     "encoding_not_known": 'unknown encoding "{value}"',
-    "not_in_encoding": "byte {byte} (line {line}) is 0x{value}, which {encoding} cannot read",
+    "not_in_encoding": "byte offset {byte} (line {line}) is 0x{value}, which {encoding} cannot read",
     "ambiguous_date": '"{value}" could be day/month or month/day',
     "ambiguous_header": 'the header "{value}" could mean {columns}: name it in a column map',
     "two_headers_one_column": 'the headers {values} all mean "{column}": name one in a column map',

@@ -93,7 +93,9 @@ def _fit(data: bytes, name: str) -> float:
         text = data.decode(name)
     except UnicodeDecodeError:
         return 0.0
-    judged = [(char, word) for word in re.findall(r"\S+", text) for char in word if ord(char) > 127]
+    words = re.findall(r"[^\W\d_]+", text)  # runs of letters: a word's script is judged whole
+    judged = [(char, word) for word in words for char in word if ord(char) > 127]
+    judged += [(char, char) for char in text if ord(char) > 127 and not char.isalpha()]
     if not judged:
         return 0.0
     fits = {"gb18030": _reads_as_chinese, "windows-1251": _reads_as_cyrillic}
@@ -113,23 +115,33 @@ def _reads_as_chinese(char: str, _word: str) -> bool:
     return 0xB0 <= lead <= 0xD7 or 0xA1 <= lead <= 0xA9
 
 
+_PUNCTUATION = set("«»—–„“”‘’…№€°·•§ºª\u00a0")
+
+
+def _cased_like_words(word: str) -> bool:
+    """ "слово", "СЛОВО", "Слово": bytes of another script give "аєЕ"."""
+    return word.islower() or word.isupper() or (word[0].isupper() and word[1:].islower())
+
+
 def _reads_as_cyrillic(char: str, word: str) -> bool:
-    """Cyrillic letters in words without Latin letters ("Bibliothиque" is Latin misread)."""
+    """Cyrillic letters in words cased as words are, without Latin letters ("Bibliothиque"
+    is Latin misread); the punctuation Cyrillic text uses."""
     if not char.isalpha():
-        return unicodedata.category(char).startswith(("P", "S", "Z"))
-    return "\u0400" <= char <= "\u04ff" and not re.search(r"[A-Za-z]", word)
+        return char in _PUNCTUATION
+    if not "\u0400" <= char <= "\u04ff" or re.search(r"[A-Za-z]", word):
+        return False
+    return len(word) == 1 or _cased_like_words(word)
 
 
 def _reads_as_latin(char: str, word: str) -> bool:
     """Accented Latin letters among plain ones ("Bibliothèque", "año", "à"); whole words of
     accented letters are another script misread."""
     if not char.isalpha():
-        return unicodedata.category(char).startswith(("P", "S", "Z", "N"))
+        return char in _PUNCTUATION
     if "LATIN" not in unicodedata.name(char, ""):
         return False
-    letters = [c for c in word if c.isalpha()]
-    accented = sum(1 for c in letters if ord(c) > 127)
-    return len(letters) <= 2 or accented * 2 < len(letters)
+    accented = sum(1 for c in word if ord(c) > 127)
+    return (len(word) <= 2 or accented * 2 < len(word)) and _cased_like_words(word)
 
 
 def sniff_delimiter(text: str) -> str:
