@@ -94,10 +94,12 @@ def _fit(data: bytes, name: str) -> float:
     except UnicodeDecodeError:
         return 0.0
     words = re.findall(r"[^\W\d_]+", text)  # runs of letters: a word's script is judged whole
+    if name == "windows-1251":  # "à" misread is "а", a Russian word: short words tell nothing
+        words = [word for word in words if len(word) >= 3]
     judged = [(char, word) for word in words for char in word if ord(char) > 127]
     judged += [(char, char) for char in text if ord(char) > 127 and not char.isalpha()]
-    if not judged:
-        return 0.0
+    if not any(char.isalpha() or char in "¿¡" for char, _word in judged):
+        return 0.0  # punctuation alone tells no script (but Spanish's inverted marks)
     fits = {"gb18030": _reads_as_chinese, "windows-1251": _reads_as_cyrillic}
     check = fits.get(name, _reads_as_latin)
     return sum(check(char, word) for char, word in judged) / len(judged)
@@ -115,7 +117,7 @@ def _reads_as_chinese(char: str, _word: str) -> bool:
     return 0xB0 <= lead <= 0xD7 or 0xA1 <= lead <= 0xA9
 
 
-_PUNCTUATION = set("«»—–„“”‘’…№€°·•§ºª\u00a0")
+_PUNCTUATION = set("«»—–„“”‘’…№€£°·•§ºª¿¡©®½\u00a0")
 
 
 def _cased_like_words(word: str) -> bool:
@@ -134,14 +136,14 @@ def _reads_as_cyrillic(char: str, word: str) -> bool:
 
 
 def _reads_as_latin(char: str, word: str) -> bool:
-    """Accented Latin letters among plain ones ("Bibliothèque", "año", "à"); whole words of
-    accented letters are another script misread."""
+    """Accented Latin letters among plain ones ("Bibliothèque", "été", "à"); longer words
+    without one plain letter are another script misread."""
     if not char.isalpha():
         return char in _PUNCTUATION
     if "LATIN" not in unicodedata.name(char, ""):
         return False
-    accented = sum(1 for c in word if ord(c) > 127)
-    return (len(word) <= 2 or accented * 2 < len(word)) and _cased_like_words(word)
+    plain = any(c.isascii() for c in word)
+    return (len(word) <= 2 or plain) and _cased_like_words(word)
 
 
 def sniff_delimiter(text: str) -> str:
