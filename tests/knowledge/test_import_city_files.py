@@ -12,7 +12,6 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import pytest
 
 import knowledge
 from core.database import session_scope, upgrade_database
-from core.settings import REPOSITORY_ROOT, get_settings
+from core.settings import REPOSITORY_ROOT
 from knowledge.catalog import all_items
 from knowledge.importers import CsvReading, load_column_map, read_file
 from knowledge.importers.columns import ColumnMapError
@@ -50,26 +49,19 @@ def _as_excel_saves_it(folder: Path, *, delimiter: str, encoding: str, name: str
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The real file imported twice with its column map into a fresh SQLite file."""
     folder = tmp_path_factory.mktemp("buenos-aires")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LEARNCITY_DATA_DIR", str(folder))
-        patch.setenv("DATABASE_URL", f"sqlite:///{folder / 'catalog.db'}")
-        get_settings.cache_clear()
-        try:
-            url = get_settings().sqlalchemy_url
-            upgrade_database(url)
-            reading = CsvReading(columns=load_column_map(MAP))
-            with session_scope(url) as session:
-                first = knowledge.import_catalog(LIBRARIES, session=session, reading=reading)
-            with session_scope(url) as session:
-                again = knowledge.import_catalog(LIBRARIES, session=session, reading=reading)
-            with session_scope(url) as session:
-                items = all_items(session)
-            yield {"first": first, "again": again, "items": items, "folder": folder}
-        finally:
-            get_settings.cache_clear()
+    url = f"sqlite:///{folder / 'catalog.db'}"
+    upgrade_database(url)
+    reading = CsvReading(columns=load_column_map(MAP))
+    with session_scope(url) as session:
+        first = knowledge.import_catalog(LIBRARIES, session=session, reading=reading)
+    with session_scope(url) as session:
+        again = knowledge.import_catalog(LIBRARIES, session=session, reading=reading)
+    with session_scope(url) as session:
+        items = all_items(session)
+    return {"first": first, "again": again, "items": items, "folder": folder}
 
 
 def test_the_published_file_without_a_map_is_refused_naming_the_missing_columns() -> None:
