@@ -9,7 +9,8 @@ first), five new events, `save`, over 20 conversations in turn. Variants, each o
 store and measured in turn `--rounds` times so they share the background: "ping" checks
 every pooled connection before use (SQLAlchemy's `pool_pre_ping`, the store until
 2026-12-02) and "query" reads the highest row id with a second query after the insert
-(before `RETURNING`). Reported: the Rasa process's CPU ms per turn (every thread), the
+(before `RETURNING`), and reads inside a transaction (a BEGIN and a ROLLBACK round trip
+around each). Reported: the Rasa process's CPU ms per turn (every thread), the
 PostgreSQL server processes' CPU ms per turn (their /proc times), wall ms per turn.
 """
 
@@ -26,15 +27,16 @@ import sqlalchemy as sa
 
 from bench.report import print_table, write_results
 
-VARIANTS = {  # name: (ping before use, RETURNING)
-    "before (ping, second query)": (True, False),
-    "no ping": (False, False),
-    "RETURNING": (True, True),
-    "both (now)": (False, True),
+VARIANTS = {  # name: (ping before use, RETURNING, reads without a transaction)
+    "before (ping, second query)": (True, False, False),
+    "no ping": (False, False, False),
+    "RETURNING": (True, True, False),
+    "reads without BEGIN/ROLLBACK": (True, False, True),
+    "all three (now)": (False, True, True),
 }
 
 
-def _store(url: str, schema: str, ping: bool, returning: bool):  # type: ignore[no-untyped-def]
+def _store(url: str, schema: str, ping: bool, returning: bool, autocommit_reads: bool):  # type: ignore[no-untyped-def]
     from rasa.core.tracker_store import create_engine_kwargs
     from rasa.shared.core.domain import Domain
 
@@ -59,6 +61,7 @@ def _store(url: str, schema: str, ping: bool, returning: bool):  # type: ignore[
         )
         store.sessionmaker = sa.orm.session.sessionmaker(bind=store.engine)
     store._returns_ids = returning
+    store._read_options = {"isolation_level": "AUTOCOMMIT"} if autocommit_reads else {}
     return store
 
 
@@ -125,8 +128,8 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     try:
         for _ in range(args.rounds):
-            for name, (ping, returning) in VARIANTS.items():
-                store = _store(args.database_url, schema, ping, returning)
+            for name, variant in VARIANTS.items():
+                store = _store(args.database_url, schema, *variant)
                 measured[name].append(asyncio.run(_run(store, args.turns, args.conversations)))
                 store.engine.dispose()
     finally:

@@ -143,6 +143,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self._highest_query = sa.select(sa.func.max(self.SQLEvent.id)).where(of_sender)
         # PostgreSQL hands the new rows' ids back with the insert: no second query.
         self._returns_ids = self.engine.dialect.name == "postgresql"
+        self._read_options = {"isolation_level": "AUTOCOMMIT"} if self._returns_ids else {}
         table = self.SQLEvent.__table__
         self._insert_returning_ids = table.insert().returning(table.c.id)
         self._appended_query = (
@@ -212,10 +213,12 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self, sender_id: str, remembered: _Remembered | None
     ) -> tuple[Signature, DialogueStateTracker | None]:
         """In a worker thread: the conversation's signature and, when only rows were appended
-        after the remembered ones, the remembered tracker caught up (one pooled connection,
-        one liveness ping, for both). The citizen's turns are one at a time (Rasa's lock), so
-        nothing else changes `remembered` meanwhile."""
-        with self.engine.connect() as connection:
+        after the remembered ones, the remembered tracker caught up (one pooled connection for
+        both). The citizen's turns are one at a time (Rasa's lock), so nothing else changes
+        `remembered` meanwhile. Without a transaction: under READ COMMITTED each statement
+        sees its own snapshot either way (`_with_appended_rows` checks the rows it got add up),
+        and the BEGIN and ROLLBACK around a read were two round trips of every turn."""
+        with self.engine.connect().execution_options(**self._read_options) as connection:
             signature = self._signature(connection, sender_id)
             if remembered is None or remembered.signature == signature:
                 return signature, None
