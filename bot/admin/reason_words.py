@@ -50,6 +50,7 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "duplicate_in_other_file": "重复的编号“{value}”（已在 {source} 中）",
         "says_nothing_about_when": "没有说明时间",
         "not_utf8": "无法按 UTF-8 文本读取（{detail}）",
+        "unreadable_file": "无法读取（{detail}）",
         "encoding_unknown": (
             "字节偏移 {byte}（第 {line} 行）是 0x{value}，不是 UTF-8，也无法确定编码"
             "（可能是 {encodings}）：请用 --encoding 指明"

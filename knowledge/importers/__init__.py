@@ -61,7 +61,7 @@ def read_file(path: Path, reading: CsvReading | None = None) -> ParsedFile:
     try:
         content, _encoding = decode_text(path.read_bytes(), reading.text_encoding)
     except OSError as error:
-        return _unreadable(path, source, reason("not_utf8", detail=error))
+        return _unreadable(path, source, reason("unreadable_file", detail=error))
     except UndecodableText as error:
         return _unreadable(path, source, error.reason)
     delimiter = sniff_delimiter(content)

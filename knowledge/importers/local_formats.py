@@ -20,6 +20,8 @@ DATETIME_COLUMNS = ("start", "end")
 TIME_COLUMNS = ("start_time", "end_time")
 NUMBER_COLUMNS = ("latitude", "longitude")
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CLOCK = re.compile(r"\d{2}:\d{2}")
 _YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4})")
 _TIME = re.compile(
@@ -61,17 +63,17 @@ def _iso(raw: str, year: int, month: int, day: int) -> str:
 
 
 def local_datetime(raw: str, field_name: str, order: str | None = None) -> str:
-    """An ISO date or date-time from "31/12/2026 19:00" or "2026年12月31日 19:30"."""
+    """An ISO date or date-time from "31/12/2026", "31/12/2026 19:00" or "2026年12月31日19:30";
+    ISO date-times ("2026-12-31T19:00:00+08:00") are left to the importer's own check."""
     value = raw.strip()
-    match = re.fullmatch(r"(.+?\d)(?:\s+|T|日)(.*\d.*)", value)
-    whole = local_date(value, field_name, order)
-    if whole != value or not match:
-        return whole if whole != value else raw
-    day = local_date(match[1] + ("日" if "年" in match[1] else ""), field_name, order)
-    clock = local_time(match[2])
-    if day == match[1] + ("日" if "年" in match[1] else "") or not re.fullmatch(
-        r"\d{2}:\d{2}", clock
-    ):
+    alone = local_date(value, field_name, order)
+    if alone != value:
+        return alone
+    match = re.fullmatch(r"(.*?\d日?)(?:\s+|T|(?<=日))(\d.*)", value)
+    if not match:
+        return raw
+    day, clock = local_date(match[1], field_name, order), local_time(match[2])
+    if not (_ISO_DATE.fullmatch(day) and _CLOCK.fullmatch(clock)):
         return raw
     return f"{day}T{clock}:00"
 

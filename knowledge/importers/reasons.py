@@ -51,6 +51,7 @@ ENGLISH: dict[str, str] = {
     "duplicate_in_other_file": 'duplicate id "{value}" (already in {source})',
     "says_nothing_about_when": "says nothing about when",
     "not_utf8": "cannot be read as UTF-8 text ({detail})",
+    "unreadable_file": "cannot be read ({detail})",
     "encoding_unknown": (
         "byte offset {byte} (line {line}) is 0x{value}, not UTF-8, and the encoding cannot be told"
         " for sure (it may be {encodings}): name it with --encoding"

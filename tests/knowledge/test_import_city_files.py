@@ -320,3 +320,18 @@ def test_the_command_line_shows_how_each_column_was_understood(tmp_path: Path) -
     assert refused.stderr.startswith("error: bad.yml line 1, field colums: unknown key")
     assert not (tmp_path / "learncity.db").exists()  # a dry run opens no database
     assert codecs.lookup("gb18030")  # the detection's legacy codecs exist in this Python
+
+
+def test_an_event_start_written_locally_becomes_a_date_time(tmp_path: Path) -> None:
+    path = tmp_path / "события.csv"
+    path.write_bytes(
+        "id;тип;название;начало;конец\n"
+        "e1;event;Лекция об истории города;31.12.2026 18:00;31.12.2026 19h30\n"
+        "e2;event;Ярмарка;2027/1/9 10:00;\n".encode("windows-1251")
+    )
+    parsed = read_file(path)
+    assert parsed.rejected == []
+    assert [(i.start, i.end) for i in parsed.items] == [
+        ("2026-12-31T18:00:00", "2026-12-31T19:30:00"),
+        ("2027-01-09T10:00:00", None),
+    ]
