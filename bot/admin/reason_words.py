@@ -51,6 +51,7 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "says_nothing_about_when": "没有说明时间",
         "not_utf8": "无法按 UTF-8 文本读取（{detail}）",
         "unreadable_file": "无法读取（{detail}）",
+        "not_xlsx": "不是 Excel 工作簿（.xlsx）：{detail}",
         "encoding_unknown": (
             "字节偏移 {byte}（第 {line} 行）是 0x{value}，不是 UTF-8，也无法确定编码"
             "（可能是 {encodings}）：请用 --encoding 指明"
@@ -63,7 +64,7 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "not_in_header": "列映射中的列“{value}”不在表头中",
         "id_columns_empty": "缺少此项（编号由 {columns} 生成，本行这些列都为空）",
         "bad_column_map": "{detail}",
-        "unknown_format": "不是已知的目录格式（应为 .jsonld、.json、.ics、.csv 或 HSDS 文件夹）",
+        "unknown_format": "不是已知的目录格式（应为 .jsonld、.json、.ics、.csv、.xlsx 或 HSDS 文件夹）",
         "expect_value": "一个值",
         "expect_number": "一个数字",
         "expect_number_between": "-{limit} 到 {limit} 之间的数字",

@@ -17,7 +17,7 @@ from knowledge.importers.text_files import UndecodableText, decode_text, sniff_d
 
 logger = logging.getLogger(__name__)
 
-CATALOG_SUFFIXES = {".jsonld", ".json", ".ics", ".ical", ".ifb", ".csv", ".tsv"}
+CATALOG_SUFFIXES = {".jsonld", ".json", ".ics", ".ical", ".ifb", ".csv", ".tsv", ".xlsx"}
 
 
 def source_name(path: Path) -> str:
@@ -41,7 +41,7 @@ def read_catalog(path: Path, reading: CsvReading | None = None) -> list[ParsedFi
             return [_read_hsds(path)]
         parsed: list[ParsedFile] = []
         for child in sorted(path.iterdir()):
-            if child.name.startswith((".", "_")):
+            if child.name.startswith((".", "_", "~$")):  # ~$: Excel's lock file
                 continue
             if child.is_dir() and is_hsds_package(child):
                 parsed.append(_read_hsds(child))
@@ -58,6 +58,10 @@ def read_file(path: Path, reading: CsvReading | None = None) -> ParsedFile:
     encoding is named (`reading`) or detected (text_files.py)."""
     source = source_name(path)
     reading = reading or CsvReading()
+    if path.suffix.lower() == ".xlsx":
+        from knowledge.importers.spreadsheet import parse_xlsx
+
+        return parse_xlsx(path, source=source, reading=reading)
     try:
         content, _encoding = decode_text(path.read_bytes(), reading.text_encoding)
     except OSError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import date
 
 from knowledge.documents import CatalogItem, Session
@@ -55,18 +56,33 @@ def parse_plain_csv(
     delimiter: str = ",",
     reading: CsvReading | None = None,
 ) -> ParsedFile:
-    """Parse every row; each bad field of a row is reported with its spreadsheet row number
-    (the header is row 1), and a row with any bad field is left out. Headers are ours, a
-    column map's (`reading.columns`) or names recognised in seven languages (columns.py)."""
+    """Parse every row of CSV text; rows are numbered as a spreadsheet shows them (the header
+    is row 1)."""
+    reader = csv.DictReader(io.StringIO(content), delimiter=delimiter)
+    header = [h or "" for h in reader.fieldnames or []]
+    rows = ((index + 2, cells) for index, cells in enumerate(reader))
+    return parse_table(header, rows, file=file, source=source, reading=reading)
+
+
+def parse_table(
+    header: list[str],
+    rows: Iterable[tuple[int, dict[str, str | None]]],
+    *,
+    file: str,
+    source: str,
+    reading: CsvReading | None = None,
+) -> ParsedFile:
+    """Parse a table (CSV or a spreadsheet's sheet): each bad field of a row is reported with
+    its row number, and a row with any bad field is left out. Headers are ours, a column
+    map's (`reading.columns`) or names recognised in seven languages (columns.py)."""
     reading = reading or CsvReading()
     parsed = ParsedFile(source=source)
-    reader = csv.DictReader(io.StringIO(content), delimiter=delimiter)
-    plan = plan_columns([h or "" for h in reader.fieldnames or []], reading.columns)
+    plan = plan_columns(header, reading.columns)
     parsed.columns, parsed.notices = plan.report(), list(plan.notices)
     given = {use.column for use in plan.uses if use.column} | set(plan.map.constants)
     given |= {"id"} if plan.map.id_from else set()
     made = ["id"] if plan.map.id_from else []  # a made id's problem is named first
-    header = made + [use.column or use.header.strip().lower() for use in plan.uses]
+    order = made + [use.column or use.header.strip().lower() for use in plan.uses]
     missing = [column for column in REQUIRED_COLUMNS if column not in given]
     if missing or plan.problems:
         parsed.readable = False
@@ -83,8 +99,8 @@ def parse_plain_csv(
                 expected=reason("expect_header", columns=", ".join(REQUIRED_COLUMNS)),
             )
         return parsed
-    for index, cells in enumerate(reader):
-        position = f"row {index + 2}"
+    for number, cells in rows:
+        position = f"row {number}"
         row = plan.row(cells)
         row_id = text(row.get("id"))
         if row_id:
@@ -104,7 +120,7 @@ def parse_plain_csv(
         try:
             item = _item(row, source, local_errors)
         except RowError as error:  # the row's bad fields in the order of its columns
-            errors = sorted(error.all(), key=lambda e: _column_order(header, e.field))
+            errors = sorted(error.all(), key=lambda e: _column_order(order, e.field))
             parsed.reject_error(file, position, RowErrors(errors))
             continue
         parsed.add(item, position, file)

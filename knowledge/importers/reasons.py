@@ -52,6 +52,7 @@ ENGLISH: dict[str, str] = {
     "says_nothing_about_when": "says nothing about when",
     "not_utf8": "cannot be read as UTF-8 text ({detail})",
     "unreadable_file": "cannot be read ({detail})",
+    "not_xlsx": "is not an Excel workbook (.xlsx): {detail}",
     "encoding_unknown": (
         "byte offset {byte} (line {line}) is 0x{value}, not UTF-8, and the encoding cannot be told"
         " for sure (it may be {encodings}): name it with --encoding"
@@ -65,7 +66,8 @@ ENGLISH: dict[str, str] = {
     "id_columns_empty": "missing (the id is made from {columns}, all empty in this row)",
     "bad_column_map": "{detail}",
     "unknown_format": (
-        "is not a known catalog format (expected .jsonld, .json, .ics, .csv or an HSDS folder)"
+        "is not a known catalog format (expected .jsonld, .json, .ics, .csv, .xlsx or an HSDS"
+        " folder)"
     ),
     # what a field expects
     "expect_value": "a value",

@@ -335,3 +335,42 @@ def test_an_event_start_written_locally_becomes_a_date_time(tmp_path: Path) -> N
         ("2026-12-31T18:00:00", "2026-12-31T19:30:00"),
         ("2027-01-09T10:00:00", None),
     ]
+
+
+def test_an_excel_workbook_reads_as_its_sheet_shows(tmp_path: Path) -> None:
+    from datetime import date, datetime, time
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["编号", "类型", "课程名称", "开始日期", "开始时刻", "纬度", "免费", "备注"])
+    sheet.append(["zh-1", "course", "太极拳入门", date(2026, 12, 31), time(19, 30), 31.2, True, 3])
+    sheet.append([" "])  # a row that shows nothing: skipped, and still counted
+    sheet.append(
+        ["zh-2", "event", "新年音乐会", datetime(2026, 12, 31, 20, 0), None, "north", False]
+    )
+    sheet.append(["zh-3", "course", "书法", "31/12/2026", "下午7:30", "31,25", "否"])
+    sheet.append(["zh-4", "course", "国画", None, None, None, None, None, "?"])
+    path = tmp_path / "课程.xlsx"
+    workbook.save(path)
+    parsed = read_file(path)
+    items = {item.id: item for item in parsed.items}
+    tai_chi, calligraphy = items["zh-1"], items["zh-3"]
+    assert (tai_chi.name, tai_chi.sessions[0].start_date, tai_chi.sessions[0].start_time) == (
+        "太极拳入门",
+        "2026-12-31",
+        "19:30",
+    )
+    assert (tai_chi.latitude, tai_chi.free, tai_chi.extra["备注"]) == (31.2, True, "3")
+    assert (calligraphy.sessions[0].start_date, calligraphy.latitude) == ("2026-12-31", 31.25)
+    assert [(r.position, r.field, r.value) for r in parsed.rejected] == [
+        ("row 4", "latitude", "north"),  # numbered as Excel shows it, past the blank row 3
+        ("row 4", "start", ""),
+        ("row 6", "(row)", "?"),
+    ]
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"id,type,name\n")
+    [refused] = read_file(broken).rejected
+    assert (refused.position, refused.field) == ("file", "(file)")
+    assert refused.message.startswith("is not an Excel workbook (.xlsx)")

@@ -274,7 +274,7 @@ def test_unknown_format_is_a_rejection_not_a_crash(tmp_path: Path) -> None:
     [parsed] = read_catalog(path)
     assert [str(r) for r in parsed.rejected] == [
         "notes.txt file, field (file): is not a known catalog format "
-        "(expected .jsonld, .json, .ics, .csv or an HSDS folder)"
+        "(expected .jsonld, .json, .ics, .csv, .xlsx or an HSDS folder)"
     ]
 
 
