@@ -15,6 +15,7 @@ import staff
 from actions.guidance_editing import save_step_texts
 from actions.newcomer_guidance import GuidanceContentError, GuidanceStep, load_steps
 from bot.admin.access import client_address
+from bot.admin.i18n import request_language
 from bot.admin.pages import render
 from core.database import session_scope
 from nlu.language import NATIVE_LANGUAGE_NAMES, SUPPORTED_LANGUAGES
@@ -38,7 +39,7 @@ class GuidancePages:
             step,
             titles=dict(step.title),
             texts=dict(step.text),
-            preview=_language(request.query_params.get("preview", "")),
+            preview=_language(request.query_params.get("preview", ""), request),
             saved=request.query_params.get("saved") == "1",
         )
 
@@ -72,7 +73,7 @@ class GuidancePages:
             _chosen(steps, form.get("step", "")),
             titles=titles,
             texts=texts,
-            preview=_language(form.get("preview", "")),
+            preview=_language(form.get("preview", ""), request),
             **context,
         )
 
@@ -107,8 +108,10 @@ def _chosen(steps: tuple[GuidanceStep, ...], step_id: str) -> GuidanceStep:
     return next((step for step in steps if step.id == step_id), steps[0])
 
 
-def _language(asked: str) -> str:
-    return asked if asked in SUPPORTED_LANGUAGES else "en"
+def _language(asked: str, request: Request) -> str:
+    """The preview's language: the one asked, else the reader's own (a Chinese reader saw the
+    English texts first)."""
+    return asked if asked in SUPPORTED_LANGUAGES else request_language(request)
 
 
 def _posted(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
