@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable, Sequence
 import httpx
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.edge import Refusal, check_incoming, refusal_reply
-from bot.kind_replies import PLEASE_WAIT, SLOW_DOWN, TRY_AGAIN, kind_text
+from bot.edge import Refusal, check_incoming, refusal_table
+from bot.kind_replies import EMPTY_MESSAGE, PLEASE_WAIT, SLOW_DOWN, TRY_AGAIN
+from bot.known_language import KnownLanguages, in_known_language
 from bot.messages import IncomingMessage, Reply
 from bot.rasa_servers import CONVERSATION_HEADER, RasaServers
 from bot.shared_state import Flood
@@ -76,6 +77,8 @@ class Conversation:
             ),
         )
         self._last_failure_logged = 0.0
+        # The language each citizen was last answered in, for the gateway's own sentences.
+        self.languages = KnownLanguages(database_url)
 
     async def handle(
         self,
@@ -94,7 +97,7 @@ class Conversation:
             check_incoming(message)  # size and shape caps, before anything reaches Rasa
         except Refusal as refusal:
             logger.info("refused a %s message at the edge: %s", message.channel, refusal.reason)
-            return [refusal_reply(message, refusal)]
+            return [await self.kind_reply(refusal_table(refusal), message)]
         try:
             if before is not None:
                 await before()
@@ -111,21 +114,31 @@ class Conversation:
             )
         except Exception as error:
             self._log_failure(f"a {message.channel} turn failed: {type(error).__name__}", error)
-        return [self._try_again(message)]
+        return [await self.kind_reply(TRY_AGAIN, message)]
+
+    async def kind_reply(self, table: dict[str, str], message: IncomingMessage) -> Reply:
+        """One of the gateway's own sentences (a table by language) for this message, in the
+        language the citizen is known by (bot/known_language.py). Never raises."""
+        language = await self.languages.language_for(
+            message.sender_id, message.text, message.language_hint
+        )
+        return in_known_language(table, language)
 
     async def _turn(self, message: IncomingMessage) -> list[Reply]:
         text = message.rasa_text()
-        if not text:
-            return []
         if self.flood_control is not None:
             verdict = self.flood_control.check(message.sender_id)
             if verdict == "warn":
                 logger.warning("flood control: slowing down a %s sender", message.channel)
-                return [Reply(text=kind_text(SLOW_DOWN, message.text, message.language_hint))]
+                return [await self.kind_reply(SLOW_DOWN, message)]
             if verdict == "remind":  # still flooding: at most once per bucket refill
-                return [Reply(text=kind_text(PLEASE_WAIT, message.text, message.language_hint))]
+                return [await self.kind_reply(PLEASE_WAIT, message)]
             if verdict == "drop":
                 return []
+        if not any(char.isalnum() for char in text):
+            # Spaces, invisible characters, emoji or punctuation only: no word for the NLU to
+            # read (its classifier fails on a message without tokens), so ask in words.
+            return [await self.kind_reply(EMPTY_MESSAGE, message)]
         desk = await self._desk_answer(message.sender_id, text)
         if desk is not None:
             return desk
@@ -147,6 +160,9 @@ class Conversation:
         if any(reply.erase_conversation for reply in replies):
             # The reply says "erased": it may only be sent once the erase really happened.
             await asyncio.to_thread(self._erase_conversation, message.sender_id)
+            self.languages.forget(message.sender_id)
+        else:
+            self.languages.remember(message.sender_id, replies)
         return [reply for reply in replies if not reply.is_empty()]
 
     async def _desk_answer(self, sender_id: str, text: str) -> list[Reply] | None:
@@ -209,9 +225,6 @@ class Conversation:
         """The Rasa server that holds this citizen's conversation when there is no shared lock
         (stable across restarts)."""
         return self.servers.for_sender(sender_id)
-
-    def _try_again(self, message: IncomingMessage) -> Reply:
-        return Reply(text=kind_text(TRY_AGAIN, message.text, message.language_hint))
 
     def _log_failure(self, detail: str, error: BaseException | None) -> None:
         """Log once per 30 s with the traceback, quietly in between (an outage is not a flood)."""

@@ -7,7 +7,7 @@
   security headers (`SECURITY_HEADERS`).
 - `check_incoming(message)`: the per-field caps every channel's message must meet (text per
   channel, a well-formed intent payload of bounded size, bounded entity values); the
-  conversation calls it first, and a refused message gets `refusal_reply` — a short kind
+  conversation calls it first, and a refused message gets `refusal_table` — a short kind
   sentence in the citizen's language — never a Rasa turn.
 - `payload_problem(payload)`: the payload rule alone, for the web API's 400 naming the field.
 
@@ -24,8 +24,7 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from bot.kind_replies import kind_text
-from bot.messages import IncomingMessage, Reply
+from bot.messages import IncomingMessage
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -92,7 +91,6 @@ UNREADABLE = {
     "ru": "Извините, я не смог прочитать эту кнопку или сообщение. Напишите словами, что вам нужно.",
     "uk": "Вибачте, я не зміг прочитати цю кнопку чи повідомлення. Напишіть словами, що вам потрібно.",
 }
-_LANGUAGE_SAMPLE_CHARS = 300  # enough to tell the language; never run detection on megabytes
 
 
 class Refusal(ValueError):
@@ -183,11 +181,10 @@ def check_incoming(message: IncomingMessage) -> None:
         raise Refusal(f"{message.channel} language hint of {len(hint)} characters", too_long=False)
 
 
-def refusal_reply(message: IncomingMessage, refusal: Refusal) -> Reply:
-    """The short kind sentence a refused message gets, in the citizen's language."""
-    sample = (message.text or "")[:_LANGUAGE_SAMPLE_CHARS]
-    hint = (message.language_hint or "")[:MAX_LANGUAGE_HINT_CHARS] or None
-    return Reply(text=kind_text(TOO_LONG if refusal.too_long else UNREADABLE, sample, hint))
+def refusal_table(refusal: Refusal) -> dict[str, str]:
+    """The short kind sentence a refused message gets, by language (the conversation picks
+    the citizen's: bot/known_language.py)."""
+    return TOO_LONG if refusal.too_long else UNREADABLE
 
 
 def nests_deeper_than(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:

@@ -9,15 +9,36 @@ re-exported here for the channels.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from core.replies import Button, Card, Reply
 
-__all__ = ["SHARE_LOCATION_INTENT", "Button", "Card", "IncomingMessage", "Location", "Reply"]
+__all__ = [
+    "SHARE_LOCATION_INTENT",
+    "Button",
+    "Card",
+    "IncomingMessage",
+    "Location",
+    "Reply",
+    "readable_text",
+]
 
 # The intent Rasa receives when a citizen shares a point (bypasses NLU, carries entities).
 SHARE_LOCATION_INTENT = "share_location"
+
+
+# Zero-width spaces, direction marks (RTL clients add them around text), word joiners and byte
+# order marks: invisible, and noise to the NLU. Joiners inside words and emoji stay (U+200C/D).
+_INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def readable_text(text: str) -> str:
+    """What a typed message says without invisible characters; "" when nothing is visible."""
+    text = _INVISIBLE.sub("", text).strip()
+    visible = any(char.isprintable() and not char.isspace() for char in text)
+    return text if visible else ""
 
 
 @dataclass(frozen=True)
@@ -45,7 +66,7 @@ class IncomingMessage:
         if self.location is not None:
             entities = {"latitude": self.location.latitude, "longitude": self.location.longitude}
             return f"/{SHARE_LOCATION_INTENT}{json.dumps(entities)}"
-        return (self.text or "").strip()
+        return readable_text(self.text or "")
 
     def metadata(self) -> dict[str, Any]:
         """Metadata passed to Rasa so actions know the channel and the client's language."""

@@ -29,6 +29,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.telegram_handlers import ChannelContext, add_handlers
 from bot.channels.telegram_render import CallbackPayloads, Reachability, TelegramRenderer
+from bot.channels.telegram_updates import ReadableUpdatesRequest, build_update
 from bot.conversation import Conversation
 from bot.messages import Reply
 from bot.shared_state import BUSY, DONE, turn_claims
@@ -143,8 +144,9 @@ class TelegramChannel:
         builder = (
             _builder(settings)
             .concurrent_updates(ChatOrderedUpdateProcessor(MAX_CONCURRENT_UPDATES))
-            # Long polling holds one request open for up to 30 s.
-            .get_updates_request(HTTPXRequest(connection_pool_size=1, read_timeout=30))
+            # Long polling holds one request open for up to 30 s; an update the library cannot
+            # build must not stop it (bot/channels/telegram_updates.py).
+            .get_updates_request(ReadableUpdatesRequest(connection_pool_size=1, read_timeout=30))
         )
         if self.webhook_mode:
             builder = builder.updater(None)
@@ -211,7 +213,12 @@ class TelegramChannel:
         if not self.application.running:
             return Response(status_code=503)  # Telegram retries later
         try:
-            update = Update.de_json(await request.json(), self.application.bot)
+            data = await request.json()
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
+            # An update the library cannot build is answered from what it can read (and 200,
+            # or Telegram would deliver it again and hold the chat's later updates).
+            update = build_update(data, self.application.bot)
         except (ValueError, TypeError, KeyError) as error:
             logger.warning("telegram webhook: not an Update (%s)", type(error).__name__)
             return Response(status_code=400)

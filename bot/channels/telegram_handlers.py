@@ -2,8 +2,13 @@
 
 Commands are shortcuts to intents, sent to Rasa as "/intent" payloads:
 /start → greet, /help → help, /language [code] → set_language, /mydata → my_data,
-/forget → forget_me. Any other command is answered as /help. Only private chats are served:
+/forget → forget_me. Any other command is answered as /help. A photo's or file's caption is
+read as the question; what has no words (stickers, photos, voice messages, files, contacts,
+polls) gets a short note that only text and locations are read. Only private chats are served:
 what a citizen asks (and may consent to store) is not for a group to read.
+
+Every sentence the gateway says itself (expired button, note, "try again") is in the language
+the citizen is known by (`Conversation.kind_reply`), not only their phone's.
 """
 
 from __future__ import annotations
@@ -28,10 +33,9 @@ from telegram.ext import (
 )
 
 from bot.channels.base import RecipientUnreachableError
-from bot.channels.card_text import in_language
 from bot.channels.telegram_render import BUTTON_EXPIRED, Reachability, TelegramRenderer
 from bot.conversation import Conversation
-from bot.kind_replies import TRY_AGAIN, kind_text
+from bot.kind_replies import NOT_READ, TRY_AGAIN
 from bot.messages import IncomingMessage, Location
 from nlu.language import normalise_language
 
@@ -95,6 +99,15 @@ def add_handlers(application: Application, channel: ChannelContext) -> None:  # 
     application.add_handler(
         MessageHandler(filters.UpdateType.MESSAGE & _PRIVATE & filters.LOCATION, location_message)
     )
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & _PRIVATE & filters.CAPTION, caption_message)
+    )
+    # Whatever else a citizen sends (not a service message such as "pinned"): no words to read.
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & _PRIVATE & ~filters.StatusUpdate.ALL, unreadable_message
+        )
+    )
     application.add_handler(CallbackQueryHandler(button_press))
     application.add_handler(ChatMemberHandler(chat_member_update, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(handler_failed)
@@ -130,6 +143,17 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await _answer(update, context, text=update.message.text)
 
 
+async def caption_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo or file sent with words: the words are the question."""
+    assert update.message is not None
+    await _answer(update, context, text=update.message.caption)
+
+
+async def unreadable_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A sticker, photo, voice message, file, contact, poll...: say kindly what can be read."""
+    await _say(update, context, NOT_READ)
+
+
 async def location_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A shared point: ask for what is near it, and take the location keyboard away."""
     assert update.message is not None and update.message.location is not None
@@ -149,8 +173,7 @@ async def button_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await _remove_buttons(query)
     payload = _channel(context).renderer.payloads.decode(query.data)
     if payload is None:
-        language = query.from_user.language_code if query.from_user else None
-        await _send_text(context, chat.id, in_language(BUTTON_EXPIRED, language))
+        await _say(update, context, BUTTON_EXPIRED)
         return
     await _answer(update, context, payload=payload)
 
@@ -177,9 +200,7 @@ async def handler_failed(update: object, context: ContextTypes.DEFAULT_TYPE) -> 
     logger.error("telegram update could not be handled", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    language = update.effective_user.language_code if update.effective_user else None
-    text = update.effective_message.text if update.effective_message else None
-    await _send_text(context, update.effective_chat.id, kind_text(TRY_AGAIN, text, language))
+    await _say(update, context, TRY_AGAIN)
 
 
 async def _answer(
@@ -190,20 +211,11 @@ async def _answer(
     payload: str | None = None,
     location: Location | None = None,
 ) -> None:
-    chat, user = update.effective_chat, update.effective_user
+    chat = update.effective_chat
     assert chat is not None
     channel = _channel(context)
-    sender_id = f"telegram:{chat.id}"
-    language_hint = user.language_code if user else None
-    message = IncomingMessage(
-        sender_id=sender_id,
-        channel="telegram",
-        text=text,
-        location=location,
-        payload=payload,
-        language_hint=normalise_language(language_hint) or language_hint,
-        message_id=str(update.update_id),
-    )
+    message = _incoming(update, text=text, payload=payload, location=location)
+    sender_id = message.sender_id
     replies = await channel.conversation.handle(
         message, before=lambda: channel.reachability.citizen_wrote(sender_id)
     )
@@ -222,6 +234,35 @@ async def _answer(
         # The Bot API did not answer in time for this chat (or at all): Telegram may have
         # shown the answer, and a "try again" would only queue behind it. Log, do not resend.
         channel.send_failures.record(type(error).__name__)
+
+
+def _incoming(
+    update: Update,
+    *,
+    text: str | None = None,
+    payload: str | None = None,
+    location: Location | None = None,
+) -> IncomingMessage:
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None
+    language_hint = user.language_code if user else None
+    return IncomingMessage(
+        sender_id=f"telegram:{chat.id}",
+        channel="telegram",
+        text=text,
+        location=location,
+        payload=payload,
+        language_hint=normalise_language(language_hint) or language_hint,
+        message_id=str(update.update_id),
+    )
+
+
+async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, table: dict[str, str]) -> None:
+    """One of the gateway's own sentences, in the language the citizen is known by."""
+    text = update.message.text if update.message else None  # the citizen's, never the bot's
+    reply = await _channel(context).conversation.kind_reply(table, _incoming(update, text=text))
+    assert update.effective_chat is not None
+    await _send_text(context, update.effective_chat.id, reply.text)
 
 
 async def _remove_buttons(query: CallbackQuery) -> None:

@@ -30,7 +30,7 @@ from starlette.routing import BaseRoute, Route
 from bot.channels.base import RecipientUnreachableError
 from bot.channels.wechat_api import TEXT_LIMIT_BYTES, WeChatApi, WeChatApiError
 from bot.channels.wechat_crypto import MessageCrypto, WeChatCryptoError, signature_matches
-from bot.channels.wechat_render import UNSUPPORTED, NumberedChoices, render_turn
+from bot.channels.wechat_render import NumberedChoices, render_turn
 from bot.channels.wechat_replay import ReplayGuard
 from bot.channels.wechat_turns import SenderLocks, Turn, TurnLedger
 from bot.channels.wechat_xml import (
@@ -42,7 +42,9 @@ from bot.channels.wechat_xml import (
     text_reply,
 )
 from bot.conversation import Conversation
-from bot.kind_replies import TRY_AGAIN, kind_text
+from bot.edge import UNREADABLE
+from bot.kind_replies import NOT_READ, TRY_AGAIN
+from bot.known_language import in_known_language
 from bot.messages import IncomingMessage, Location, Reply
 from bot.shared_state import nonce_store, numbered_choices, seen_once
 from bot.text_split import split_text, utf8_length
@@ -214,7 +216,7 @@ class WeChatChannel:
             # channel's own part (rendering, sending), so the citizen is still not left in silence.
             logger.exception("wechat: answering a %s message failed", message.msg_type)
             if not turn.ready.is_set():
-                turn.answer = [kind_text(TRY_AGAIN, message.content, None)]
+                turn.answer = [await self._note(turn.sender_id, TRY_AGAIN)]
         finally:
             turn.ready.set()
 
@@ -226,9 +228,11 @@ class WeChatChannel:
             return []
         incoming = self.incoming_message(message)
         if incoming is None:
-            if message.msg_type in ("text", "location", "event"):
+            if message.msg_type == "event":
                 return []  # events without an answer (VIEW, LOCATION reports, SCAN...)
-            return [UNSUPPORTED]
+            if message.msg_type == "location":  # without usable coordinates
+                return [await self._note(sender_id, UNREADABLE)]
+            return [await self._note(sender_id, NOT_READ)]  # image, voice, video, link, file...
         replies = await self.conversation.handle(
             incoming, before=lambda: self._citizen_wrote(sender_id)
         )
@@ -250,7 +254,7 @@ class WeChatChannel:
             kind, text = "text", message.recognition
         else:
             text = message.content
-        if kind == "text" and text.strip():
+        if kind == "text":  # blank too: the conversation asks for words
             payload = self.choices.payload_for(sender_id, text)
             return IncomingMessage(**base, text=text, payload=payload)
         if kind == "location":
@@ -264,6 +268,14 @@ class WeChatChannel:
                 key = message.event_key.strip()
                 return IncomingMessage(**base, payload=key if key.startswith("/") else f"/{key}")
         return None
+
+    async def _note(self, sender_id: str, table: dict[str, str]) -> str:
+        """One of the gateway's own sentences in the language the citizen is known by; in
+        Chinese and English for a citizen not yet known (WeChat says no client language)."""
+        known = await self.conversation.languages.known(sender_id)
+        if known:
+            return in_known_language(table, known).text
+        return f"{table['zh']}\n{table['en']}"
 
     async def _send_pieces(self, openid: str, pieces: list[str]) -> None:
         if self.api is None:

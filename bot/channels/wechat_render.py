@@ -34,10 +34,6 @@ SEND_LOCATION = {
     "ru": "📍 Нажмите «+» рядом с полем ввода, выберите «Местоположение» и отправьте, где вы.",
     "uk": "📍 Натисніть «+» біля поля введення, оберіть «Місцезнаходження» й надішліть, де ви.",
 }
-UNSUPPORTED = (
-    "抱歉，我只能读文字和位置。请用文字提问，或通过「+」→「位置」发送位置。\n"
-    "Sorry, I can read text and locations only. Please type your question or send a location."
-)
 
 
 def render_turn(replies: list[Reply]) -> tuple[str, list[str]]:

@@ -15,6 +15,7 @@ import uvicorn
 from bot.channels import web
 from bot.conversation import Conversation
 from bot.gateway import create_app
+from bot.kind_replies import EMPTY_MESSAGE
 from bot.messages import Reply
 from bot.stack import free_port
 from core.database import upgrade_database
@@ -95,6 +96,19 @@ async def test_a_session_keeps_its_id_across_turns(gateway: httpx.AsyncClient) -
     assert second.status_code == 200
     assert second.json()["session_id"] == first["session_id"]
     assert second.json()["replies"], "a shared location is answered"
+
+
+@pytest.mark.parametrize("blank", ["   ", "\u200b\u200e", "\n\t\ufeff"])
+async def test_a_message_of_only_blanks_gets_a_prompt_in_the_pages_language(
+    gateway: httpx.AsyncClient, blank: str
+) -> None:
+    response = await gateway.post("/api/chat", json={"text": blank, "language": "fr"})
+
+    assert response.status_code == 200
+    replies = response.json()["replies"]
+    assert [(reply["text"], reply["language"]) for reply in replies] == [
+        (EMPTY_MESSAGE["fr"], "fr")
+    ]
 
 
 @pytest.mark.parametrize(

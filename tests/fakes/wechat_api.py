@@ -224,6 +224,23 @@ class WeChatCallbacks:
         fields = f"<PicUrl>{_cdata('http://mmbiz.qpic.cn/example.jpg')}</PicUrl><MediaId>{_cdata('media-1')}</MediaId>"
         return self._message(openid, "image", msg_id, fields)
 
+    def media(self, openid: str, kind: str, msg_id: int | None = None) -> str:
+        """A message of one of the kinds the account cannot read, with WeChat's fields for it:
+        image, voice (without speech recognition), video, shortvideo, link or file."""
+        fields = {
+            "image": f"<PicUrl>{_cdata('http://mmbiz.qpic.cn/example.jpg')}</PicUrl>"
+            f"<MediaId>{_cdata('media-1')}</MediaId>",
+            "voice": f"<MediaId>{_cdata('media-2')}</MediaId><Format>{_cdata('amr')}</Format>",
+            "video": f"<MediaId>{_cdata('media-3')}</MediaId>"
+            f"<ThumbMediaId>{_cdata('thumb-3')}</ThumbMediaId>",
+            "shortvideo": f"<MediaId>{_cdata('media-4')}</MediaId>"
+            f"<ThumbMediaId>{_cdata('thumb-4')}</ThumbMediaId>",
+            "link": f"<Title>{_cdata('课程表')}</Title><Description>{_cdata('秋季')}</Description>"
+            f"<Url>{_cdata('https://example.cn/courses')}</Url>",
+            "file": f"<Title>{_cdata('cv.pdf')}</Title><FileKey>{_cdata('file-5')}</FileKey>",
+        }[kind]
+        return self._message(openid, kind, msg_id, fields)
+
     def event(
         self, openid: str, event: str, event_key: str = "", create_time: int | None = None
     ) -> str:
