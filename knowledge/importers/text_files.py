@@ -19,6 +19,7 @@ from knowledge.importers.reasons import Reason, reason
 
 LEGACY_ENCODINGS = ("gb18030", "windows-1251", "windows-1252")
 DELIMITERS = (",", ";", "\t")
+_JUDGED_CHARS = 200_000
 _FIT = 0.9  # share of non-ASCII characters that must read as the encoding's script
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -93,6 +94,7 @@ def _fit(data: bytes, name: str) -> float:
         text = data.decode(name)
     except UnicodeDecodeError:
         return 0.0
+    text = text[:_JUDGED_CHARS]  # the whole file decodes; its start tells the script
     words = re.findall(r"[^\W\d_]+", text)  # runs of letters: a word's script is judged whole
     if name == "windows-1251":  # "à" misread is "а", a Russian word: short words tell nothing
         words = [word for word in words if len(word) >= 3]
