@@ -96,8 +96,9 @@ def _fit(data: bytes, name: str) -> float:
         return 0.0
     text = text[:_JUDGED_CHARS]  # the whole file decodes; its start tells the script
     words = re.findall(r"[^\W\d_]+", text)  # runs of letters: a word's script is judged whole
-    if name == "windows-1251":  # "à" misread is "а", a Russian word: short words tell nothing
-        words = [word for word in words if len(word) >= 3]
+    # "à" misread is "а", a Russian word, and "да" misread is "äà": short words tell nothing
+    shortest = 3 if name == "windows-1251" else 2
+    words = [word for word in words if len(word) >= shortest]
     judged = [(char, word) for word in words for char in word if ord(char) > 127]
     judged += [(char, char) for char in text if ord(char) > 127 and not char.isalpha()]
     if not any(char.isalpha() or char in "¿¡" for char, _word in judged):
@@ -138,14 +139,13 @@ def _reads_as_cyrillic(char: str, word: str) -> bool:
 
 
 def _reads_as_latin(char: str, word: str) -> bool:
-    """Accented Latin letters among plain ones ("Bibliothèque", "été", "à"); longer words
-    without one plain letter are another script misread."""
+    """Accented Latin letters among plain ones ("Bibliothèque", "été", "où"); words without
+    one plain letter are another script misread."""
     if not char.isalpha():
         return char in _PUNCTUATION
     if "LATIN" not in unicodedata.name(char, ""):
         return False
-    plain = any(c.isascii() for c in word)
-    return (len(word) <= 2 or plain) and _cased_like_words(word)
+    return any(c.isascii() for c in word) and _cased_like_words(word)
 
 
 def sniff_delimiter(text: str) -> str:
