@@ -90,6 +90,7 @@ def header_key(header: str) -> str:
     return re.sub(r"[\s_\-]+", " ", plain).strip()
 
 
+_OURS = {header_key(column) for column in OUR_COLUMNS}
 _KNOWN = {header_key(column): column for column in OUR_COLUMNS}
 _KNOWN |= {
     header_key(alias): column for column, aliases in _HEADER_NAMES.items() for alias in aliases
@@ -198,6 +199,7 @@ def plan_columns(header: list[str], column_map: ColumnMap | None) -> ColumnPlan:
         if named not in present:
             problems.append((named, reason("not_in_header", value=named), None))
     claimed: dict[str, list[str]] = {}
+    ours = {_KNOWN[key] for key in map(header_key, header) if key in _OURS}  # win over aliases
     for raw in header:
         name = raw.strip()
         if name in mapping.columns:
@@ -211,8 +213,10 @@ def plan_columns(header: list[str], column_map: ColumnMap | None) -> ColumnPlan:
             notices.append(reason("ambiguous_header", value=name, columns=meant))
         elif column is None or column in mapping.columns.values() or column in mapping.constants:
             uses.append(ColumnUse(raw, None, "kept in extra"))
+        elif column in ours and key not in _OURS:  # "title" beside our own "name"
+            uses.append(ColumnUse(raw, None, f'kept in extra (the file has "{column}")'))
         else:
-            how = "our column" if key == header_key(column) else "recognised header name"
+            how = "our column" if key in _OURS else "recognised header name"
             uses.append(ColumnUse(raw, column, how))
             claimed.setdefault(column, []).append(raw)
     for column, headers in claimed.items():

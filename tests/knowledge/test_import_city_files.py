@@ -173,6 +173,8 @@ def test_bytes_no_encoding_reads_for_sure_are_refused_naming_byte_and_line(tmp_p
     assert (rejection.file, rejection.position, rejection.field) == ("mixed.csv", "file", "(file)")
     assert rejection.message.startswith("byte offset 25 (line 2) is 0xE9, not UTF-8")
     assert "--encoding" in rejection.message
+    unknown = read_file(path, CsvReading(encoding="klingon")).rejected[0].message
+    assert unknown == 'unknown encoding "klingon"'
     named = read_file(path, CsvReading(encoding="utf-8")).rejected[0].message
     assert named == "byte offset 25 (line 2) is 0xE9, which utf-8 cannot read"
     as_latin = read_file(path, CsvReading(encoding="windows-1252"))
@@ -233,6 +235,14 @@ def test_ambiguous_headers_are_reported_and_not_guessed(tmp_path: Path) -> None:
     ]
     assert [(r.field, r.value) for r in parsed.rejected] == [("start", "")]  # no start guessed
     assert parsed.items == []
+    ours = tmp_path / "ours.csv"  # our own column name wins over a recognised one
+    ours.write_text("id,type,name,title,lat\na,course,Pottery,Beginners,31.2\n", encoding="utf-8")
+    [pottery] = read_file(ours).items
+    assert (pottery.name, pottery.extra["title"], pottery.latitude) == (
+        "Pottery",
+        "Beginners",
+        31.2,
+    )
     two = tmp_path / "two.csv"
     two.write_text("编号,类型,名称,课程名称\n1,course,书法,书法班\n", encoding="utf-8")
     refused = read_file(two)
