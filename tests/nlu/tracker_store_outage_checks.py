@@ -21,9 +21,11 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from nlu.tracker_store import CachingSQLTrackerStore
 
 
-class _Lines(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
+class LogLines(logging.Handler):
+    """Every record of `level` and above, as (level name, message)."""
+
+    def __init__(self, level=logging.WARNING):
+        super().__init__(level)
         self.lines = []
 
     def emit(self, record):
@@ -42,7 +44,7 @@ async def main(config):
     domain = Domain.load("nlu/domain")
     ours = Agent(domain=domain, tracker_store=CachingSQLTrackerStore(domain=domain, **config))
     rasas = Agent(domain=domain, tracker_store=SQLTrackerStore(domain=domain, **config))
-    lines = _Lines()
+    lines = LogLines()
     logging.getLogger("nlu.tracker_store").addHandler(lines)
     seen = {
         "ours_unwrapped": type(ours.tracker_store).__name__,

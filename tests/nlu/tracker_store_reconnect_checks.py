@@ -17,16 +17,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
 from nlu.tracker_store import CachingSQLTrackerStore
+from tests.nlu.tracker_store_outage_checks import LogLines
 from tests.nlu.venv_answer import answer
-
-
-class _Lines(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append((record.levelname, record.getMessage()))
 
 
 def _turn(tracker, text):
@@ -52,7 +44,7 @@ async def main(config):
     sa.event.listen(
         store.engine, "connect", lambda dbapi, _record: backends.append(dbapi.get_backend_pid())
     )
-    lines = _Lines()
+    lines = LogLines(logging.INFO)
     logger = logging.getLogger("nlu.tracker_store")
     logger.setLevel(logging.INFO)
     logger.addHandler(lines)
