@@ -68,8 +68,7 @@ def read_file(path: Path, reading: CsvReading | None = None) -> ParsedFile:
         return _unreadable(path, source, reason("unreadable_file", detail=error))
     except UndecodableText as error:
         return _unreadable(path, source, error.reason)
-    delimiter = sniff_delimiter(content)
-    kind = _kind(path, content, delimiter, reading)
+    kind = _kind(path, content, reading)
     if kind == "jsonld":
         from knowledge.importers.jsonld import parse_jsonld
 
@@ -81,6 +80,7 @@ def read_file(path: Path, reading: CsvReading | None = None) -> ParsedFile:
     if kind == "csv":
         from knowledge.importers.plain_csv import parse_plain_csv
 
+        delimiter = sniff_delimiter(content)
         return parse_plain_csv(
             content, file=path.name, source=source, delimiter=delimiter, reading=reading
         )
@@ -97,7 +97,7 @@ def _read_hsds(folder: Path) -> ParsedFile:
     return parse_hsds_package(folder, source=source_name(folder))
 
 
-def _kind(path: Path, content: str, delimiter: str, reading: CsvReading) -> str | None:
+def _kind(path: Path, content: str, reading: CsvReading) -> str | None:
     suffix = path.suffix.lower()
     if suffix in {".jsonld", ".json"}:
         return "jsonld"
@@ -112,9 +112,8 @@ def _kind(path: Path, content: str, delimiter: str, reading: CsvReading) -> str 
         return "ics"
     if not start:
         return None
-    plan = plan_columns(start.splitlines()[0].split(delimiter), reading.columns)
-    understood = {use.column for use in plan.uses} | set(plan.map.constants)
-    if {"id", "type", "name"} <= understood | ({"id"} if plan.map.id_from else set()):
+    header = start.splitlines()[0].split(sniff_delimiter(content))
+    if {"id", "type", "name"} <= plan_columns(header, reading.columns).given():
         return "csv"
     return None
 

@@ -152,6 +152,11 @@ class ColumnPlan:
     notices: list[Reason]  # headers not guessed, kept in `extra`: shown, not refused
     map: ColumnMap = field(default_factory=ColumnMap)
 
+    def given(self) -> set[str]:
+        """Our columns every row gets: from a header, a constant, or a made id."""
+        made = {"id"} if self.map.id_from else set()
+        return {use.column for use in self.uses if use.column} | set(self.map.constants) | made
+
     def report(self) -> list[ColumnUse]:
         """Every header's use, then the constants and the made id, as `--dry-run` shows them."""
         made = [

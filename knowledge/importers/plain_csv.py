@@ -79,11 +79,9 @@ def parse_table(
     parsed = ParsedFile(source=source)
     plan = plan_columns(header, reading.columns)
     parsed.columns, parsed.notices = plan.report(), list(plan.notices)
-    given = {use.column for use in plan.uses if use.column} | set(plan.map.constants)
-    given |= {"id"} if plan.map.id_from else set()
     made = ["id"] if plan.map.id_from else []  # a made id's problem is named first
     order = made + [use.column or use.header.strip().lower() for use in plan.uses]
-    missing = [column for column in REQUIRED_COLUMNS if column not in given]
+    missing = [column for column in REQUIRED_COLUMNS if column not in plan.given()]
     if missing or plan.problems:
         parsed.readable = False
         for field_name, why, value in plan.problems:
