@@ -37,6 +37,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 from sqlalchemy import create_engine, text
@@ -60,8 +61,9 @@ from tests.services import redis_unavailable
 
 ROLES = ("gateway", "rasa", "actions")
 # Also metered, not sized: this process (the citizens' load generator and, in the cluster, the
-# test's balancers) and the cluster's own PostgreSQL (the single stack's SQLite is in Rasa).
-SUPPORT = ("bench", "postgres", "balancers")
+# test's balancers), the cluster's own PostgreSQL (the single stack's SQLite is in Rasa) and
+# the Redis server the cluster uses (shared with anything else on the machine that uses it).
+SUPPORT = ("bench", "postgres", "balancers", "redis")
 CORE_BUSY_TARGET = 0.7  # plan a replica to be busy at most 70 % of a core at the peak
 
 
@@ -255,6 +257,9 @@ def cluster_meter(cluster: Cluster) -> RoleMeter:
     postgres = _listening_on(int(cluster.database_url.rsplit(":", 1)[1].split("/")[0]))
     if postgres is not None:
         pids["postgres"] = [(postgres, True)]
+    redis_server = _listening_on(urlsplit(REDIS_URL).port or 6379)
+    if redis_server is not None:
+        pids["redis"] = [(redis_server, False)]
     return RoleMeter(pids)
 
 

@@ -227,8 +227,8 @@ def print_sweep(results: dict[str, dict], args: argparse.Namespace) -> None:
                 + f"{result['cpu_ms_per_message'][role]:g}"
                 for role in ROLES
             ),
-            " / ".join(
-                f"{result['cpu_ms_per_message'][role]:g}"
+            ", ".join(
+                f"{role} {result['cpu_ms_per_message'][role]:g}"
                 for role in SUPPORT
                 if role in result["cpu_ms_per_message"]
             ),
@@ -243,7 +243,7 @@ def print_sweep(results: dict[str, dict], args: argparse.Namespace) -> None:
         f"{args.seconds:g} s measured per rate, {os.cpu_count()} cores",
         ["set-up", "offered/s", "answered/s", "p50 ms", "p95 ms",
          "sent = answered + try again + unreachable + lost", "duplicated", "late starts",
-         "CPU ms/msg gateway/rasa/actions", "bench/postgres/balancers",
+         "CPU ms/msg gateway/rasa/actions", "CPU ms/msg also in",
          "MB per replica gateway/rasa/actions", "load 1 min", "sustained"],
         rows,
     )  # fmt: skip
