@@ -259,11 +259,8 @@ def load_column_map(path: Path) -> ColumnMap:
                 f"{path.name} line {key.start_mark.line + 1}, field {key.value}: unknown key "
                 "(expected columns, constants, id_from, id_prefix, encoding, date_order)"
             )
-    columns = _pairs(path, parts.get("columns"), "columns", targets=True)
-    constants = _pairs(path, parts.get("constants"), "constants", targets=False)
-    for their in constants:
-        if their not in OUR_COLUMNS:
-            raise ColumnMapError(_unknown_column(path, parts["constants"], their, "constants"))
+    columns = _pairs(path, parts.get("columns"), "columns", ours="value")
+    constants = _pairs(path, parts.get("constants"), "constants", ours="key")
     id_from = _strings(path, parts.get("id_from"), "id_from")
     order = _scalar(parts.get("date_order"))
     if order and order not in DATE_ORDERS:
@@ -282,7 +279,8 @@ def load_column_map(path: Path) -> ColumnMap:
     )
 
 
-def _pairs(path: Path, node: yaml.Node | None, name: str, *, targets: bool) -> dict[str, str]:
+def _pairs(path: Path, node: yaml.Node | None, name: str, *, ours: str) -> dict[str, str]:
+    """A mapping of one value each; its `ours` side ("key" or "value") must be our column."""
     if node is None:
         return {}
     if not isinstance(node, yaml.MappingNode):
@@ -291,26 +289,16 @@ def _pairs(path: Path, node: yaml.Node | None, name: str, *, targets: bool) -> d
         )
     pairs: dict[str, str] = {}
     for key, value in node.value:
+        where = f"{path.name} line {value.start_mark.line + 1}, field {name}.{key.value}"
         if not isinstance(value, yaml.ScalarNode):
+            raise ColumnMapError(f"{where}: expected one value")
+        column = str(value.value if ours == "value" else key.value).strip()
+        if column not in OUR_COLUMNS:
             raise ColumnMapError(
-                f"{path.name} line {value.start_mark.line + 1}, field {name}.{key.value}: "
-                "expected one value"
-            )
-        if targets and value.value not in OUR_COLUMNS:
-            raise ColumnMapError(
-                f"{path.name} line {value.start_mark.line + 1}, field {name}.{key.value}: "
-                f'unknown column "{value.value}" (expected one of {", ".join(OUR_COLUMNS)})'
+                f'{where}: unknown column "{column}" (expected one of {", ".join(OUR_COLUMNS)})'
             )
         pairs[str(key.value).strip()] = str(value.value)
     return pairs
-
-
-def _unknown_column(path: Path, node: yaml.Node, column: str, name: str) -> str:
-    line = next(k.start_mark.line for k, _v in node.value if k.value == column) + 1  # type: ignore[attr-defined]
-    return (
-        f'{path.name} line {line}, field {name}.{column}: unknown column "{column}" '
-        f"(expected one of {', '.join(OUR_COLUMNS)})"
-    )
 
 
 def _strings(path: Path, node: yaml.Node | None, name: str) -> tuple[str, ...]:
