@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -323,6 +324,12 @@ def test_the_command_line_shows_how_each_column_was_understood(tmp_path: Path) -
         "column: buenos_aires/bibliotecas.csv (no column) -> id (made from fna (columns.yml))"
         in shown
     )
+    as_json = json.loads(
+        _cli(str(LIBRARIES), "--columns", str(MAP), "--dry-run", "--json", data_dir=tmp_path).stdout
+    )
+    [(source, uses)] = as_json["columns"].items()
+    assert source == "buenos_aires/bibliotecas.csv" and as_json["notices"] == []
+    assert {"header": "bar", "column": "district", "how": "column map columns.yml"} in uses
     bad = tmp_path / "bad.yml"
     bad.write_text("colums:\n  fna: name\n", encoding="utf-8")
     refused = _cli(str(LIBRARIES), "--columns", str(bad), "--dry-run", data_dir=tmp_path)
