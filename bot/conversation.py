@@ -135,13 +135,15 @@ class Conversation:
                 return [await self.kind_reply(PLEASE_WAIT, message)]
             if verdict == "drop":
                 return []
-        if not any(char.isalnum() for char in text):
-            # Spaces, invisible characters, emoji or punctuation only: no word for the NLU to
-            # read (its classifier fails on a message without tokens), so ask in words.
+        if not text:  # spaces, zero-width characters or direction marks only
             return [await self.kind_reply(EMPTY_MESSAGE, message)]
         desk = await self._desk_answer(message.sender_id, text)
         if desk is not None:
-            return desk
+            return desk  # an emoji is for the person at the help desk too
+        if not any(char.isalnum() for char in text):
+            # Emoji or punctuation only: no word for the NLU to read (its classifier fails on a
+            # message without tokens, Rasa answers nothing), so ask in words.
+            return [await self.kind_reply(EMPTY_MESSAGE, message)]
         rasa_url, items = await self._ask_rasa(message, text)
         if not isinstance(items, list):
             raise _UnavailableError(f"Rasa server at {rasa_url} answered {type(items).__name__}")

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -27,6 +28,9 @@ from tests.services import (
     require_postgres,
     require_redis,
 )
+
+if TYPE_CHECKING:
+    from bot.conversation import Conversation
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -109,6 +113,14 @@ class RunningAssistant:
         """The secret Rasa's API and webhook ask of the gateway (made up by the supervisor)."""
         return self.supervisor.rasa_token  # type: ignore[attr-defined]
 
+    def new_conversation(self) -> Conversation:
+        """A gateway's `Conversation` with this assistant, as a channel under test gets it."""
+        from bot.conversation import Conversation
+
+        return Conversation(
+            self.rasa_url, timeout=30, database_url=self.database_url, auth_token=self.rasa_token
+        )
+
     async def talk(
         self,
         sender_id: str,
@@ -119,16 +131,10 @@ class RunningAssistant:
         language_hint: str | None = None,
     ) -> list:
         """Send one message the way a channel does and return the replies."""
-        from bot.conversation import Conversation
         from bot.messages import IncomingMessage, Location
 
         if self._conversation is None:
-            self._conversation = Conversation(
-                self.rasa_url,
-                timeout=30,
-                database_url=self.database_url,
-                auth_token=self.rasa_token,
-            )
+            self._conversation = self.new_conversation()
         message = IncomingMessage(
             sender_id=sender_id,
             channel=sender_id.split(":", 1)[0],

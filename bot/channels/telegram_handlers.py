@@ -5,7 +5,9 @@ Commands are shortcuts to intents, sent to Rasa as "/intent" payloads:
 /forget → forget_me. Any other command is answered as /help. A photo's or file's caption is
 read as the question; what has no words (stickers, photos, voice messages, files, contacts,
 polls) gets a short note that only text and locations are read. Only private chats are served:
-what a citizen asks (and may consent to store) is not for a group to read.
+what a citizen asks (and may consent to store) is not for a group to read; in a group the bot
+says only, when someone addresses it (a mention, a command for it, a reply to it), where to
+ask it privately.
 
 Every sentence the gateway says itself (expired button, note, "try again") is in the language
 the citizen is known by (`Conversation.kind_reply`), not only their phone's.
@@ -49,6 +51,15 @@ COMMAND_PAYLOADS = {
     "forget": "/forget_me",
 }
 _PRIVATE = filters.ChatType.PRIVATE
+ASK_PRIVATELY = {
+    "zh": "我只在私聊中回答，这样您问的内容只有您知道：{link}",
+    "en": "I answer in a private chat, so what you ask stays between us: {link}",
+    "es": "Respondo en un chat privado, para que lo que preguntes quede entre nosotros: {link}",
+    "fr": "Je réponds en conversation privée, pour que vos questions restent entre nous : {link}",
+    "ar": "أجيب في محادثة خاصة، حتى يبقى ما تسأل عنه بيننا: {link}",
+    "ru": "Я отвечаю в личном чате, чтобы ваши вопросы остались между нами: {link}",
+    "uk": "Я відповідаю в особистому чаті, щоб ваші запитання залишилися між нами: {link}",
+}
 
 
 class FailureCount:
@@ -108,6 +119,12 @@ def add_handlers(application: Application, channel: ChannelContext) -> None:  # 
             filters.UpdateType.MESSAGE & _PRIVATE & ~filters.StatusUpdate.ALL, unreadable_message
         )
     )
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.GROUPS & (filters.TEXT | filters.CAPTION),
+            group_message,
+        )
+    )
     application.add_handler(CallbackQueryHandler(button_press))
     application.add_handler(ChatMemberHandler(chat_member_update, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(handler_failed)
@@ -152,6 +169,22 @@ async def caption_message(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def unreadable_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A sticker, photo, voice message, file, contact, poll...: say kindly what can be read."""
     await _say(update, context, NOT_READ)
+
+
+async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a group, answer only who addresses the bot, and only with where to ask it."""
+    message, user = update.message, update.effective_user
+    if message is None or user is None or not _addressed_to_bot(message, context.bot.username):
+        return
+    asking = IncomingMessage(
+        sender_id=f"telegram:{user.id}",  # their private chat with the bot has their user id
+        channel="telegram",
+        text=message.text or message.caption,
+        language_hint=user.language_code,
+    )
+    reply = await _channel(context).conversation.kind_reply(ASK_PRIVATELY, asking)
+    link = f"https://t.me/{context.bot.username}"
+    await _send_text(context, message.chat.id, reply.text.format(link=link))
 
 
 async def location_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -234,6 +267,18 @@ async def _answer(
         # The Bot API did not answer in time for this chat (or at all): Telegram may have
         # shown the answer, and a "try again" would only queue behind it. Log, do not resend.
         channel.send_failures.record(type(error).__name__)
+
+
+def _addressed_to_bot(message: Message, username: str) -> bool:
+    """A mention of the bot, a command for it (/help@bot), or a reply to one of its messages."""
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.is_bot:
+        return replied.from_user.username == username
+    wanted = username.lower()
+    words = [*message.parse_entities().values(), *message.parse_caption_entities().values()]
+    return any(
+        word.lower() == f"@{wanted}" or word.lower().endswith(f"@{wanted}") for word in words
+    )
 
 
 def _incoming(

@@ -17,15 +17,15 @@ from typing import Any
 
 import pytest
 
+from bot.channels.telegram_handlers import ASK_PRIVATELY
 from bot.channels.telegram_render import BUTTON_EXPIRED
-from bot.conversation import Conversation
 from bot.edge import TOO_LONG
 from bot.kind_replies import EMPTY_MESSAGE, NOT_READ, TRY_AGAIN
 from core.settings import Settings
 from nlu.language import detect_language
 from tests.bot.telegram_support import WEBHOOK_SECRET, serving_gateway, telegram_settings, texts
 from tests.conftest import RunningAssistant
-from tests.fakes.telegram_api import ApiCall, FakeTelegramApi
+from tests.fakes.telegram_api import BOT_USER, ApiCall, FakeTelegramApi
 
 pytestmark = pytest.mark.slow
 
@@ -69,12 +69,7 @@ async def webhook(
     assistant: RunningAssistant, fake_telegram: FakeTelegramApi, tmp_path: Path
 ) -> AsyncIterator[Settings]:
     settings = telegram_settings(fake_telegram, tmp_path, assistant.database_url, webhook=True)
-    conversation = Conversation(
-        assistant.rasa_url,
-        timeout=30,
-        database_url=assistant.database_url,
-        auth_token=assistant.rasa_token,
-    )
+    conversation = assistant.new_conversation()
     async with serving_gateway(settings, conversation):
         yield settings
 
@@ -183,3 +178,46 @@ async def test_an_expired_button_is_explained_in_the_known_language(
     await _known_as_russian(fake_telegram, webhook, 9315)
     stale = fake_telegram.callback_update(9315, "#0123456789abcdef01234567")
     assert texts(await _say(fake_telegram, webhook, 9315, stale)) == BUTTON_EXPIRED["ru"]
+
+
+async def test_long_polling_goes_on_past_an_update_the_library_cannot_read(
+    assistant: RunningAssistant, fake_telegram: FakeTelegramApi, tmp_path: Path
+) -> None:
+    """Before: getUpdates asked for the same batch again and again, and nobody was answered."""
+    settings = telegram_settings(fake_telegram, tmp_path, assistant.database_url, webhook=False)
+    conversation = assistant.new_conversation()
+    async with serving_gateway(settings, conversation):
+        fake_telegram.queue_update(_message_update(fake_telegram, 9330, UNREADABLE_POLL, "uk"))
+        fake_telegram.queue_update(fake_telegram.text_update(9331, "/help"))
+        note = await fake_telegram.wait_for_calls("sendMessage", chat_id=9330)
+        helped = await fake_telegram.wait_for_calls("sendMessage", chat_id=9331)
+    assert note[0].params["text"] == NOT_READ["uk"]
+    assert helped[0].params["text"].strip() not in TRY_AGAIN.values()
+
+
+def _group_update(
+    telegram: FakeTelegramApi, group_id: int, user_id: int, text: str, entities: list[dict]
+) -> dict[str, Any]:
+    update = _message_update(telegram, user_id, {"text": text, "entities": entities}, "en")
+    update["message"]["chat"] = {"id": group_id, "type": "supergroup", "title": "Hailin parents"}
+    return update
+
+
+async def test_in_a_group_only_who_addresses_the_bot_is_told_where_to_ask(
+    fake_telegram: FakeTelegramApi, webhook: Settings
+) -> None:
+    group, user = -100_9340, 9340
+    await _known_as_russian(fake_telegram, webhook, user)
+    bot = "@" + BOT_USER["username"]
+    overheard = _group_update(fake_telegram, group, user, "курсы английского?", [])
+    mention = {"type": "mention", "offset": 0, "length": len(bot)}
+    addressed = _group_update(fake_telegram, group, user, f"{bot} курсы английского?", [mention])
+    for update in (overheard, addressed):
+        response = await fake_telegram.post_update(
+            webhook.telegram_webhook_url, update, secret=WEBHOOK_SECRET
+        )
+        assert response.status_code == 200
+    [answer] = await fake_telegram.wait_for_calls("sendMessage", chat_id=group)
+    link = f"https://t.me/{BOT_USER['username']}"
+    assert answer.params["text"] == ASK_PRIVATELY["ru"].format(link=link)
+    assert len(fake_telegram.sent_to(group)) == 1, "the overheard message got nothing"

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation import Conversation
 from bot.kind_replies import EMPTY_MESSAGE, NOT_READ
 from nlu.language import detect_language
 from tests.bot.wechat_support import callbacks_for, serving_gateway, wechat_settings
@@ -37,12 +36,7 @@ async def account(
     assistant: RunningAssistant, fake_wechat: FakeWeChatApi, tmp_path: Path
 ) -> AsyncIterator[WeChatCallbacks]:
     settings = wechat_settings(fake_wechat, tmp_path, assistant.database_url)
-    conversation = Conversation(
-        assistant.rasa_url,
-        timeout=30,
-        database_url=assistant.database_url,
-        auth_token=assistant.rasa_token,
-    )
+    conversation = assistant.new_conversation()
     async with serving_gateway(settings, conversation) as (url, _):
         yield callbacks_for(settings, url)
 
