@@ -132,8 +132,14 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def evaluate(service: Any, queries: Sequence[RealQuery], mode: str) -> dict[str, Any]:
-    """recall@5 / hit@5 per set of questions, and unmet demand, for one service and mode."""
+def evaluate(
+    service: Any,
+    queries: Sequence[RealQuery],
+    mode: str,
+    catalog_language: str = CATALOG_LANGUAGE,
+) -> dict[str, Any]:
+    """recall@5 / hit@5 per set of questions, and unmet demand, for one service and mode
+    (`catalog_language`: the language the catalog is written in)."""
     sets: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"recall": [], "hit": []})
     unmet = {"true_positive": 0, "false_positive": 0, "false_negative": 0, "true_negative": 0}
     by_split: dict[str, Counter[str]] = defaultdict(Counter)  # the same counts per split
@@ -159,7 +165,7 @@ def evaluate(service: Any, queries: Sequence[RealQuery], mode: str) -> dict[str,
         recall, hit = recall_at(found, question.relevant), hit_at(found, question.relevant)
         names = ["all", f"kind:{question.kind}", f"language:{question.language}"]
         names.append(f"split:{question.split}")
-        same = question.language == CATALOG_LANGUAGE
+        same = question.language == catalog_language
         if question.kind in MIXED_KINDS:
             where = "the catalog's" if same else "another"
             names.append(f"kind:{question.kind} in {where} language")

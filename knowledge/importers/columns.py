@@ -97,6 +97,11 @@ _KNOWN |= {
 }
 
 
+# A column map's `header: extra` keeps a header in `extra` even when its name is recognised
+# ("web" is a url) because the city's values in it are not ours (an e-mail in a url column).
+KEEP_IN_EXTRA = "extra"
+
+
 class ColumnMapError(ValueError):
     """A column map file that cannot be used; the message names its file, line and field."""
 
@@ -208,7 +213,11 @@ def plan_columns(header: list[str], column_map: ColumnMap | None) -> ColumnPlan:
     for raw in header:
         name = raw.strip()
         if name in mapping.columns:
-            uses.append(ColumnUse(raw, mapping.columns[name], f"column map {mapping.file}"))
+            target = mapping.columns[name]
+            if target == KEEP_IN_EXTRA:  # recognised, but the city's values do not fit ours
+                uses.append(ColumnUse(raw, None, f"kept in extra (column map {mapping.file})"))
+            else:
+                uses.append(ColumnUse(raw, target, f"column map {mapping.file}"))
             continue
         key = header_key(name)
         column = _KNOWN.get(key)
@@ -293,7 +302,7 @@ def _pairs(path: Path, node: yaml.Node | None, name: str, *, ours: str) -> dict[
         if not isinstance(value, yaml.ScalarNode):
             raise ColumnMapError(f"{where}: expected one value")
         column = str(value.value if ours == "value" else key.value).strip()
-        if column not in OUR_COLUMNS:
+        if column not in OUR_COLUMNS and not (ours == "value" and column == KEEP_IN_EXTRA):
             raise ColumnMapError(
                 f'{where}: unknown column "{column}" (expected one of {", ".join(OUR_COLUMNS)})'
             )
