@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import staff
+from bot.broadcast_jobs import submit
+from bot.broadcasts import Announcement
 from core.database import session_scope
 from tests.admin.browser_support import browser_page, log_in_with
 from tests.admin.console_support import PASSWORD
@@ -46,8 +49,14 @@ _LATIN_WORDS = re.compile(r"[A-Za-z]{4,}(?: [A-Za-z]{3,}){2,}")
 async def test_each_role_walks_every_page_on_a_phone_and_a_laptop(served_editor) -> None:  # noqa: F811
     base_url, database_url = served_editor
     ids = _seed(database_url)
-    ids.setdefault("announcement", "1")
     with session_scope(database_url) as session:
+        # A scheduled announcement with a long unbroken Chinese text, for the past-announcements
+        # table (it once had no scrolling wrapper) and its progress page.
+        long_text = "适合老年人的智能手机使用入门课程和网上挂号" * 4
+        announcement = Announcement(texts={"zh": long_text, "en": "Smartphones for seniors"})
+        ids["announcement"] = str(
+            submit(session, announcement, send_at=datetime.now(UTC) + timedelta(days=1))
+        )
         for role in ROLES:
             if role != "admin":
                 staff.add_staff(session, f"as-{role}", role, PASSWORD)
