@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
@@ -44,6 +45,21 @@ async def log_in(client: httpx.AsyncClient, name: str, password: str = PASSWORD)
         "/admin/login",
         data={"csrf_token": csrf_token_in(page.text), "name": name, "password": password},
     )
+
+
+@asynccontextmanager
+async def logged_in(
+    database_url: str, accounts: dict[str, str], name: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the real gateway app on `database_url`, logged in as `name`."""
+    app, conversation = console_app(database_url, accounts)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            await log_in(client, name)
+            yield client
+    finally:
+        await conversation.close()
 
 
 def admin_routes_of(app: object) -> Iterator[tuple[str, str, Route]]:

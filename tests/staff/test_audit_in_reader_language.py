@@ -4,12 +4,11 @@ and the migration that adds the parameters goes back down without losing a word.
 
 from __future__ import annotations
 
-import httpx
 from alembic import command
 from sqlalchemy import inspect, text
 
 from core.database import _alembic_config, get_engine, session_scope
-from tests.admin.console_support import console_app, csrf_token_in, log_in
+from tests.admin.console_support import csrf_token_in, logged_in
 
 CHINESE = {"accept-language": "zh-CN,zh;q=0.9"}
 OLD_ROWS = [
@@ -21,10 +20,7 @@ OLD_ROWS = [
 
 async def test_an_admin_reads_an_english_admins_actions_in_chinese(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'audit.db'}"
-    app, conversation = console_app(url, {"mei": "admin"})
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        await log_in(client, "mei")
+    async with logged_in(url, {"mei": "admin"}, "mei") as client:
         page = await client.get("/admin/staff?lang=en")
         await client.post(
             "/admin/staff/add",
@@ -34,7 +30,6 @@ async def test_an_admin_reads_an_english_admins_actions_in_chinese(tmp_path) -> 
         chinese = await client.get("/admin/audit", headers=CHINESE, params={"lang": "zh"})
         english = await client.get("/admin/audit", params={"lang": "en"})
         api = (await client.get("/admin/api/audit?action=staff_add")).json()
-    await conversation.close()
 
     assert "<td>li，角色：规划人员</td>" in chinese.text
     assert "<td>2026年11月3日 至 2026年12月2日 的计数</td>" in chinese.text
@@ -57,12 +52,8 @@ async def test_entries_from_before_the_migration_still_show(database_url: str) -
                 {"action": action, "target": target},
             )
 
-    app, conversation = console_app(database_url, {"mei": "admin"})  # upgrades again
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        await log_in(client, "mei")
+    async with logged_in(database_url, {"mei": "admin"}, "mei") as client:  # upgrades again
         chinese = await client.get("/admin/audit", params={"lang": "zh"})
-    await conversation.close()
 
     assert "<td>通知 7：主题 calligraphy，区域 南湖，活动 无，发送时间 立即</td>" in chinese.text
     assert "<td>wu，角色：目录编辑</td>" in chinese.text

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-import httpx
-
 from bot.admin.dates import shown_day, shown_moment
 from knowledge.city import load_city
-from tests.admin.console_support import console_app, log_in
+from tests.admin.console_support import logged_in
 
 CHINESE = {"accept-language": "zh-CN,zh;q=0.9"}
 
@@ -21,17 +19,13 @@ def _chinese_day(moment: datetime) -> str:
 
 async def test_chinese_pages_write_the_year_first_and_english_the_day_first(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'dates.db'}"
-    app, conversation = console_app(url, {"mei": "admin"})
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        await log_in(client, "mei")
+    async with logged_in(url, {"mei": "admin"}, "mei") as client:
         staff_zh = await client.get("/admin/staff", headers=CHINESE)
         audit_zh = await client.get("/admin/audit", headers=CHINESE)
         planner_zh = await client.get(
             "/admin/planner?from=2026-11-03&to=2026-12-02", headers=CHINESE
         )
         planner_en = await client.get("/admin/planner?from=2026-11-03&to=2026-12-02&lang=en")
-    await conversation.close()
 
     today_zh = _chinese_day(datetime.now(UTC))
     assert today_zh in staff_zh.text, "the account's creation day, year first"
