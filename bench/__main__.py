@@ -10,6 +10,7 @@ import time
 BENCHMARKS = {
     "search": "bench.search_bench",
     "search-quality": "bench.search_quality",
+    "buenos-aires": "bench.buenos_aires",
     "e5-engines": "bench.e5_engines",
     "e2e": "bench.e2e_bench",
     "turn-cost": "bench.turn_cost_bench",

@@ -5,7 +5,8 @@ per glossary concept they mention ("§pottery" for both "陶艺" and "pottery").
 
 Chinese runs are cut with jieba's search mode; words of three or more characters also give
 their character bigrams, so "少儿编程班" and "编程" meet. Other scripts give lower-cased
-words with a light plural strip ("classes" -> "class"). Words that fit every course
+words with a light plural strip ("classes" -> "class"), Latin ones without accents
+("Núñez" meets "Nuñez"). Words that fit every course
 ("class", "课", "learn", "免费") are dropped: they carry no topic, and keeping them would
 make any question look like a match.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
@@ -184,9 +186,23 @@ def single_character_topics(text: str) -> list[str]:
     return found
 
 
+def fold_accents(word: str) -> str:
+    """A Latin word without its accents ("Núñez" and "Nuñez" -> nunez, "Pueyrredón" ->
+    pueyrredon): citizens and city files add or drop them freely. Marks on other scripts stay
+    (й is not и, ї is not і)."""
+    if word.isascii():
+        return word
+    kept: list[str] = []
+    for character in unicodedata.normalize("NFD", word):
+        if unicodedata.combining(character) and kept and kept[-1].isascii():
+            continue
+        kept.append(character)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
 def _words(text: str) -> Iterable[str]:
     for match in _WORD.finditer(text):
-        word = _stem(match.group(0))
+        word = _stem(fold_accents(match.group(0)))
         if word not in GENERIC_WORDS and (len(word) > 1 or word.isdigit()):
             yield word
 
