@@ -382,7 +382,7 @@ def subscribed_topics(session: Session) -> list[tuple[str, int]]:
 
 
 def _city_time(value: str) -> datetime:
-    """A `datetime-local` value ("2026-12-24T18:00") read in the city's time zone, in UTC."""
+    """A typed send time ("2026-12-24 18:00", or with T or seconds) in the city's time zone, in UTC."""
     from knowledge.city import load_city
 
     moment = datetime.fromisoformat(value.replace(" ", "T"))
