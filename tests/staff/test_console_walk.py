@@ -1,7 +1,7 @@
 """Every console page walked in real Chromium as each role would: English, Chinese and an
 Arabic browser (the console answers it in English), on a 390-pixel phone and a laptop.
-No page scrolls sideways, none answers an error, and the Chinese pages show no English
-sentence of the console's own."""
+No page scrolls sideways, none answers an error or shows a "{placeholder}" of its words,
+and the Chinese pages show no English sentence of the console's own."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ CONSOLE_OWN_TEXT = """() => { const main = document.querySelector('main').cloneN
   main.querySelectorAll('code, pre, textarea, [lang]:not([lang^=zh]), .log-line').forEach((e) => e.remove());
   return main.innerText; }"""
 SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")  # a worded text shown without its value
 _LATIN_WORDS = re.compile(r"[A-Za-z]{4,}(?: [A-Za-z]{3,}){2,}")
 
 
@@ -82,6 +83,9 @@ async def test_each_role_walks_every_page_on_a_phone_and_a_laptop(served_editor)
                         sideways = await page.evaluate(SIDEWAYS)
                         if sideways > 0:
                             problems[where] = (sideways, await page.evaluate(WIDER_THAN_WINDOW))
+                        unfilled = _PLACEHOLDER.findall(await page.locator("main").inner_text())
+                        if unfilled:
+                            problems[where + " placeholder"] = unfilled[:3]
                         small = await page.evaluate(SMALL_OR_CUT_CHART_TEXT)
                         if small:
                             problems[where + " chart text"] = small[:3]
