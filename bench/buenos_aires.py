@@ -3,10 +3,10 @@
     .venv/bin/python -m bench.buenos_aires          # or: python -m bench buenos-aires
 
 The whole file as the city publishes it (tests/knowledge/data/buenos_aires/
-bibliotecas_completo.csv, CC BY 2.5 AR) is read by the project's importer with its column map
-(columns_completo.yml), indexed with the configured embedding model, and asked the labelled questions
-of tests/knowledge/buenos_aires_queries.yml (seven languages, each with its kind and split) in
-each mode (dense only, lexical only, hybrid), each with its language as the chat asks it.
+bibliotecas_completo.csv, CC BY 2.5 AR) is read by the project's importer with its column
+map (columns_completo.yml), indexed with the configured embedding model, and asked the labelled
+questions of tests/knowledge/buenos_aires_queries.yml (seven languages, each with its kind and
+split) in each mode (dense only, lexical only, hybrid), each with its language as the chat asks it.
 Prints recall@5 / hit@5 per kind, language and split, unmet-demand precision and recall, and
 writes bench/results/search_quality_buenos_aires-latest.json.
 """
@@ -27,7 +27,7 @@ import yaml
 REPOSITORY = Path(__file__).resolve().parent.parent
 DATA = REPOSITORY / "tests" / "knowledge" / "data" / "buenos_aires"
 CATALOG = DATA / "bibliotecas_completo.csv"
-COLUMN_MAP = DATA / "columns_completo.yml"  # columns.yml without web: see there
+COLUMN_MAP = DATA / "columns_completo.yml"  # columns.yml with `web: extra`: see there
 QUERIES = REPOSITORY / "tests" / "knowledge" / "buenos_aires_queries.yml"
 CATALOG_LANGUAGE = "es"
 
@@ -126,10 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_table(f"Buenos Aires libraries ({service.embedder.backend})", header, rows)
     unmet_rows = [
         [mode, modes[mode]["unmet"]["precision"], modes[mode]["unmet"]["recall"]]
-        + [
-            f"{c['precision']} / {c['recall']}"
-            for c in modes[mode]["unmet"]["by_split"].values()
-        ]
+        + [f"{c['precision']} / {c['recall']}" for c in modes[mode]["unmet"]["by_split"].values()]
         for mode in MODES
     ]
     splits = list(modes["hybrid"]["unmet"]["by_split"])
