@@ -79,15 +79,7 @@ def labelled_queries(items: Sequence[Any] | None = None, path: Path = QUERIES) -
         if unknown:
             raise ValueError(f"{path.name}: {entry['query']!r}: unknown labels {unknown}")
         relevant = [item_id for label in entry["relevant"] for item_id in groups[label]]
-        queries.append(
-            RealQuery(
-                query=entry["query"],
-                language=entry["language"],
-                kind=entry["kind"],
-                relevant=tuple(dict.fromkeys(relevant)),
-                split=entry["split"],
-            )
-        )
+        queries.append(RealQuery.from_entry(entry, relevant))
     return queries
 
 

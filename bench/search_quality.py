@@ -71,6 +71,17 @@ class RealQuery:
     def answerable(self) -> bool:
         return bool(self.relevant)
 
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any], relevant: Sequence[str]) -> RealQuery:
+        """One question of a labelled YAML file, its labels already expanded to item ids."""
+        return cls(
+            query=entry["query"],
+            language=entry["language"],
+            kind=entry["kind"],
+            relevant=tuple(dict.fromkeys(relevant)),
+            split=entry["split"],
+        )
+
 
 def _label_sets(source: Path) -> dict[str, tuple[str, ...]]:
     """What a group label stands for, from the dataset's own columns."""
@@ -98,15 +109,7 @@ def real_queries(path: Path = REAL_QUERIES, source: Path = REAL_SOURCE) -> list[
         relevant: list[str] = []
         for label in entry["relevant"]:
             relevant.extend(groups.get(label, (ID_PREFIX + label,)))
-        queries.append(
-            RealQuery(
-                query=entry["query"],
-                language=entry["language"],
-                kind=entry["kind"],
-                relevant=tuple(dict.fromkeys(relevant)),
-                split=entry["split"],
-            )
-        )
+        queries.append(RealQuery.from_entry(entry, relevant))
     return queries
 
 
