@@ -50,13 +50,37 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
 
 
 @pytest.fixture(scope="module")
-def measured(imported: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every labelled question asked in each mode over an index of the stored items."""
+def service(imported: dict[str, Any]) -> Any:
+    """The search service over an index of the stored items."""
     from knowledge.search import SearchService
 
-    service = SearchService(Path(imported["folder"]) / "index")
-    service.build(imported["items"])
+    built = SearchService(Path(imported["folder"]) / "index")
+    built.build(imported["items"])
+    return built
+
+
+@pytest.fixture(scope="module")
+def measured(service: Any) -> dict[str, dict[str, Any]]:
+    """Every labelled question asked in each mode."""
     return measure(service, labelled_queries())
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("Núñez", "Biblioteca Popular Universidad Popular de Belgrano Alfredo Fazio"),
+        ("Nunez", "Biblioteca Popular Universidad Popular de Belgrano Alfredo Fazio"),
+        ("Guiraldes", "Biblioteca Pública Ricardo Güiraldes"),
+        ("Estación", "Biblioteca Pública Parque de la Estación"),
+        ("Estacion", "Biblioteca Pública Parque de la Estación"),
+    ],
+)
+def test_a_word_with_its_accents_added_or_dropped_finds_the_same_library(
+    service: Any, question: str, name: str
+) -> None:
+    """The file writes "Nuñez" and "Güiraldes"; citizens write Núñez, Nunez, Guiraldes."""
+    [first] = service.search(question, limit=1, mode="lexical", language="es")
+    assert (first.item.name, first.matched) == (name, True)
 
 
 def test_the_whole_published_file_is_shipped_and_imports_every_library(
