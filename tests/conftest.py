@@ -68,6 +68,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
+    yield from _fresh_postgres_schema()
+
+
+@pytest.fixture
+def postgres_database_url() -> Iterator[str]:
+    """A fresh, empty schema on the real PostgreSQL, for what only a database server shows
+    (connections closed behind a client's back); fails, saying how to start it, when it is down."""
+    yield from _fresh_postgres_schema()
+
+
+def _fresh_postgres_schema() -> Iterator[str]:
     require_postgres(POSTGRES_URL)
     schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_URL)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy.engine import make_url
 
 import citizens
@@ -99,13 +98,11 @@ RECONNECT_CHECKS = Path(__file__).with_name("tracker_store_reconnect_checks.py")
 
 
 def test_connections_postgresql_closed_are_replaced_without_failing_a_turn(
-    database_url: str,
+    postgres_database_url: str,
 ) -> None:
     """No ping before each use (two round trips a turn): a turn whose pooled connection the
     server closed runs its statement once more on a new one, and is stored once."""
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite has no server to close connections (not a pass: PostgreSQL only)")
-    seen = run_in_rasa_venv(RECONNECT_CHECKS, stdin=_store_config(database_url))
+    seen = run_in_rasa_venv(RECONNECT_CHECKS, stdin=_store_config(postgres_database_url))
 
     assert seen["pre_ping"] is False
     assert seen["terminated"] == seen["backends_before"] >= 1
