@@ -93,10 +93,11 @@ def is_api(request: Request) -> bool:
 
 async def read_form(request: Request) -> dict[str, str]:
     """A urlencoded form's fields (first value of each); a multipart form's text fields (its
-    one file stays in `await request.form()`, which Starlette keeps); anything else is empty."""
+    files, at most two: a catalog file and its column map, stay in `await request.form()`,
+    which Starlette keeps); anything else is empty."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        multipart = await request.form(max_files=1, max_fields=50)
+        multipart = await request.form(max_files=2, max_fields=50)
         return {key: value for key, value in multipart.items() if isinstance(value, str)}
     if not content_type.startswith("application/x-www-form-urlencoded"):
         return {}

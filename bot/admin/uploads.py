@@ -3,8 +3,8 @@ the import (then deleted), or, when never imported, for CONSOLE_UPLOAD_KEEP_HOUR
 away the next time the import page is used). A catalog file can hold organisers' names and
 contacts, so it is not kept as a copy of the catalog.
 
-Each upload lives in `<data dir>/uploads/<sha256>/console/<name>`; its key is
-"<sha256>/<name>".
+Each upload lives in `<data dir>/uploads/<sha256>/console/<name>`, its column map (if any)
+beside it in `<sha256>/map/<its name>`; its key is "<sha256>/<name>".
 """
 
 from __future__ import annotations
@@ -28,18 +28,38 @@ def uploads_dir() -> Path:
     return get_settings().data_dir / "uploads"
 
 
-def store_upload(content: bytes, name: str) -> str:
-    """Keep the bytes under their hash; returns the key the import form carries."""
-    key = f"{hashlib.sha256(content).hexdigest()}/{name}"
+def store_upload(
+    content: bytes, name: str, column_map: bytes | None = None, map_name: str = "columns.yml"
+) -> str:
+    """Keep the bytes (and the column map checked with them) under their hash; returns the
+    key the import form carries. The map is part of the hash, so the import reads the file
+    with exactly the map it was checked with."""
+    digest = hashlib.sha256(content)
+    if column_map is not None:
+        digest.update(b"\0" + map_name.encode() + b"\0" + column_map)
+    key = f"{digest.hexdigest()}/{name}"
     path = upload_path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
+    if column_map is not None:
+        map_file = uploads_dir() / key.split("/", 1)[0] / "map" / map_name
+        map_file.parent.mkdir(exist_ok=True)
+        map_file.write_bytes(column_map)
     return key
 
 
 def upload_path(key: str) -> Path:
     digest, name = key.split("/", 1)
     return uploads_dir() / digest / "console" / name
+
+
+def kept_map(key: str) -> Path | None:
+    """The column map checked with upload `key` (kept under its own name), else None."""
+    if not _UPLOAD_KEY.match(key):
+        return None
+    folder = uploads_dir() / key.split("/", 1)[0] / "map"
+    found = sorted(folder.iterdir()) if folder.is_dir() else []
+    return found[0] if found else None
 
 
 def kept_upload(key: str) -> Path | None:

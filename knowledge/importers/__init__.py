@@ -10,7 +10,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from knowledge.importers.columns import ColumnMap, CsvReading, load_column_map, plan_columns
+from knowledge.importers.columns import (
+    ColumnMap,
+    ColumnMapError,
+    CsvReading,
+    load_column_map,
+    plan_columns,
+)
 from knowledge.importers.common import ParsedFile, Rejection
 from knowledge.importers.reasons import reason
 from knowledge.importers.text_files import UndecodableText, decode_text, sniff_delimiter
@@ -126,6 +132,7 @@ def _unreadable(path: Path, source: str, message: str) -> ParsedFile:
 
 __all__ = [
     "ColumnMap",
+    "ColumnMapError",
     "CsvReading",
     "ParsedFile",
     "Rejection",

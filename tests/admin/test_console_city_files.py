@@ -1,0 +1,134 @@
+"""A city's own files through the console's import page (docs/console.md): the Buenos Aires
+libraries file with its column map is checked (every column shown as understood), imported
+and found in the catalog; the same file as Windows-1252 with `;` and encoding "auto" imports
+the same items; a bad column map is refused with its line and nothing is kept; strangers and
+planners are refused the new fields."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from pathlib import Path
+
+import httpx
+
+from bot.admin.i18n import LANGUAGE_COOKIE
+from tests.admin.console_support import csrf_token_in, logged_in
+from tests.admin.test_catalog_editing import data_dir, editor  # noqa: F401 (fixtures)
+
+CITY = Path(__file__).parents[1] / "knowledge" / "data" / "buenos_aires"
+LIBRARIES = (CITY / "bibliotecas.csv").read_bytes()
+COLUMN_MAP = (CITY / "columns.yml").read_bytes()
+ROWS = len(list(csv.DictReader(io.StringIO(LIBRARIES.decode("utf-8")))))
+
+
+async def _check(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, content: bytes, column_map: bytes | None = None, **fields: str
+):
+    token = csrf_token_in((await client.get("/admin/catalog/import")).text)
+    files = {"file": ("bibliotecas.csv", content, "text/csv")}
+    if column_map is not None:
+        files["columns"] = ("columns.yml", column_map, "application/yaml")
+    answer = await client.post(
+        "/admin/catalog/import/check", data={"csrf_token": token, **fields}, files=files
+    )
+    return answer, token
+
+
+def _run_form(page: str) -> dict[str, str]:
+    form = page[page.index('action="/admin/catalog/import/run"') :]
+    form = form[: form.index("</form>")]
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', form)
+    }
+
+
+def _understood(page: str) -> list[tuple[str, str]]:
+    table = page[page.index('class="columns-understood"') :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>.*?</td></tr>", table)
+    return [(html.unescape(header), html.unescape(ours)) for header, ours in rows]
+
+
+async def test_the_buenos_aires_file_is_checked_imported_and_found(editor, data_dir: Path) -> None:  # noqa: F811
+    client, _ = editor
+    checked, _ = await _check(client, LIBRARIES, COLUMN_MAP)
+
+    assert checked.status_code == 200, checked.text[:3000]
+    understood = _understood(checked.text)
+    assert ("fna", "name") in understood and ("bar", "district") in understood
+    assert ("gna", "kept in extra") in understood
+    assert ("", "id") in understood, "the made id is shown"
+    assert f"{ROWS} items can be imported" in checked.text
+
+    imported = await client.post("/admin/catalog/import/run", data=_run_form(checked.text))
+    assert imported.status_code == 200 and f"{ROWS} added" in imported.text
+    found = await client.get("/admin/catalog?q=Alfonsina Storni")
+    assert "Biblioteca Pública Alfonsina Storni" in found.text
+    assert not (data_dir / "uploads").exists() or not any((data_dir / "uploads").iterdir())
+
+
+async def test_the_check_explains_the_columns_in_chinese(editor) -> None:  # noqa: F811
+    client, _ = editor
+    client.cookies.set(LANGUAGE_COOKIE, "zh")
+    checked, _ = await _check(client, LIBRARIES, COLUMN_MAP)
+
+    assert checked.status_code == 200
+    assert "每一列的理解方式" in checked.text and "列映射 columns.yml" in checked.text
+    assert "保留在 extra 中" in checked.text
+
+
+async def test_a_windows_1252_semicolon_file_imports_the_same_items(editor) -> None:  # noqa: F811
+    client, _ = editor
+    first, _ = await _check(client, LIBRARIES, COLUMN_MAP)
+    await client.post("/admin/catalog/import/run", data=_run_form(first.text))
+    rows = list(csv.reader(io.StringIO(LIBRARIES.decode("utf-8"))))
+    semicolons = io.StringIO()
+    csv.writer(semicolons, delimiter=";", lineterminator="\r\n").writerows(rows)
+    legacy = semicolons.getvalue().encode("cp1252")
+    assert legacy != LIBRARIES and b"\xfa" in legacy  # "ú" of Pública as one byte
+
+    checked, _ = await _check(client, legacy, COLUMN_MAP, encoding="", date_order="")
+    again = await client.post("/admin/catalog/import/run", data=_run_form(checked.text))
+
+    assert f"{ROWS} items can be imported" in checked.text
+    assert f"0 added, 0 updated, {ROWS} unchanged" in again.text
+
+
+async def test_a_bad_column_map_is_refused_with_its_line(editor, data_dir: Path) -> None:  # noqa: F811
+    client, _ = editor
+    bad = COLUMN_MAP.replace(b"  bar: district", b"  bar: barrio")
+    line = bad.decode().splitlines().index("  bar: barrio   # barrio") + 1
+
+    refused, _ = await _check(client, LIBRARIES, bad)
+
+    assert refused.status_code == 400
+    message = html.unescape(re.search(r'id="import-error">(.*?)</p>', refused.text).group(1))
+    assert f"columns.yml line {line}" in message and "barrio" in message
+    assert 'action="/admin/catalog/import/run"' not in refused.text
+    assert not any((data_dir / "uploads").iterdir()), "nothing kept"
+    catalog = await client.get("/admin/catalog?q=Alfonsina")
+    assert "Biblioteca Pública Alfonsina Storni" not in catalog.text
+
+
+async def test_strangers_and_planners_are_refused_the_new_fields(editor, data_dir: Path) -> None:  # noqa: F811
+    _, database_url = editor
+    files = {
+        "file": ("bibliotecas.csv", LIBRARIES, "text/csv"),
+        "columns": ("columns.yml", COLUMN_MAP, "application/yaml"),
+    }
+    fields = {"encoding": "cp1252", "date_order": "dmy"}
+    async with logged_in(database_url, {"mei": "planner"}, "mei") as planner:
+        token = csrf_token_in((await planner.get("/admin/planner")).text)
+        for path in ("/admin/catalog/import/check", "/admin/catalog/import/run"):
+            answer = await planner.post(path, data={"csrf_token": token, **fields}, files=files)
+            assert answer.status_code == 403, path
+    async with logged_in(database_url, {}, "nobody") as stranger:
+        for path in ("/admin/catalog/import/check", "/admin/catalog/import/run"):
+            answer = await stranger.post(path, data=fields, files=files)
+            assert answer.status_code == 303, path
+            assert answer.headers["location"].startswith("/admin/login"), path
+    assert not (data_dir / "uploads").exists() or not any((data_dir / "uploads").iterdir())
