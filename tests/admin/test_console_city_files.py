@@ -107,7 +107,7 @@ async def test_a_bad_column_map_is_refused_with_its_line(editor, data_dir: Path)
 
     assert refused.status_code == 400
     message = html.unescape(re.search(r'id="import-error">(.*?)</p>', refused.text).group(1))
-    assert f"columns.yml line {line}" in message and "barrio" in message
+    assert f"columns.yml line {line}, field columns.bar" in message and "barrio" in message
     assert 'action="/admin/catalog/import/run"' not in refused.text
     assert not any((data_dir / "uploads").iterdir()), "nothing kept"
     catalog = await client.get("/admin/catalog?q=Alfonsina")
