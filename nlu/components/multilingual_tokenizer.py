@@ -106,7 +106,13 @@ class MultilingualTokenizer(Tokenizer):
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         """Split the attribute's text into tokens with their character offsets."""
         text = message.get(attribute) or ""
-        return self._apply_token_pattern(split_text(text))
+        tokens = split_text(text)
+        if not tokens and text.strip():
+            # Emoji or punctuation alone (":)", "👍"): one token of the whole text, as Rasa's
+            # own tokenizers do; with none DIET's prediction raises on the empty sequence.
+            stripped = text.strip()
+            tokens = [Token(stripped, text.index(stripped))]
+        return self._apply_token_pattern(tokens)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Tokenize, then cut tokens at annotated entity edges so every entity is whole tokens."""
