@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import httpx
+import openpyxl
 
 from bot.admin.i18n import LANGUAGE_COOKIE
 from tests.admin.console_support import csrf_token_in, logged_in
@@ -132,3 +133,32 @@ async def test_strangers_and_planners_are_refused_the_new_fields(editor, data_di
             assert answer.status_code == 303, path
             assert answer.headers["location"].startswith("/admin/login"), path
     assert not (data_dir / "uploads").exists() or not any((data_dir / "uploads").iterdir())
+
+
+async def test_the_same_libraries_as_a_workbook_and_as_tab_separated(
+    editor,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+
+    client, _ = editor
+    rows = list(csv.reader(io.StringIO(LIBRARIES.decode("utf-8"))))
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(tmp_path / "bibliotecas.xlsx")
+    tabs = io.StringIO()
+    csv.writer(tabs, delimiter="\t", lineterminator="\n").writerows(rows)
+    uploads = {
+        "bibliotecas.xlsx": (tmp_path / "bibliotecas.xlsx").read_bytes(),
+        "bibliotecas.tsv": tabs.getvalue().encode("utf-8"),
+    }
+    for name, content in uploads.items():
+        token = csrf_token_in((await client.get("/admin/catalog/import")).text)
+        checked = await client.post(
+            "/admin/catalog/import/check",
+            data={"csrf_token": token},
+            files={"file": (name, content), "columns": ("columns.yml", COLUMN_MAP)},
+        )
+        assert checked.status_code == 200, name
+        assert f"{ROWS} items can be imported; 0 rows rejected" in checked.text, name
+        assert ("fna", "name") in _understood(checked.text), name
