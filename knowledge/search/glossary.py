@@ -49,6 +49,26 @@ def normalise_text(text: str) -> str:
     return _ARABIC_ARTICLE.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
+def fold_accents(word: str) -> str:
+    """A Latin word without its accents ("Núñez" and "Nuñez" -> nunez, "Pueyrredón" ->
+    pueyrredon): citizens and city files add or drop them freely. Marks on other scripts stay
+    (й is not и, ї is not і)."""
+    if word.isascii():
+        return word
+    kept: list[str] = []
+    for character in unicodedata.normalize("NFD", word):
+        if unicodedata.combining(character) and kept and kept[-1].isascii():
+            continue
+        kept.append(character)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def _compared(text: str) -> str:
+    """The form glossary terms and texts meet in: normalised and, as the lexical index does,
+    Latin words without accents ("taichí" meets "taichi", "éducation" meets "education")."""
+    return fold_accents(normalise_text(text))
+
+
 _CYRILLIC_WORD = re.compile(r"^[\u0400-\u04ff]+$")
 _LATIN_WORD = re.compile(r"^[a-z\u00c0-\u024f]+$")
 _CYRILLIC_VOWEL_ENDING = "аяоеёьйыиуюєії"
@@ -123,7 +143,7 @@ class Glossary:
         for key, by_language in concepts.items():
             for terms in by_language.values():
                 for term in terms:
-                    self._concepts_by_term.setdefault(normalise_text(term), set()).add(key)
+                    self._concepts_by_term.setdefault(_compared(term), set()).add(key)
         ordered = sorted(self._concepts_by_term, key=len, reverse=True)
         cjk_terms = [re.escape(term) for term in ordered if _CJK.search(term)]
         word_terms = [re.escape(term) for term in ordered if not _CJK.search(term)]
@@ -143,7 +163,7 @@ class Glossary:
         for by_lang in self.concepts.values():
             for language, terms in by_lang.items():
                 for term in terms:
-                    normalised = normalise_text(term)
+                    normalised = _compared(term)
                     if not _CJK.search(normalised):
                         by_language.setdefault(language, set()).add(normalised)
         return {
@@ -158,7 +178,7 @@ class Glossary:
         written, since an ending in one language can make a word of another ("lectures")."""
         if self._matcher is None:
             return ()
-        normalised = normalise_text(text)
+        normalised = _compared(text)
         found: dict[str, None] = {}
         for match in self._matcher.finditer(normalised):
             for key in sorted(self._concepts_by_term.get(match.group(0), ())):

@@ -23,13 +23,12 @@ from __future__ import annotations
 import logging
 import math
 import re
-import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
 
 from knowledge.search.catalog_language import written_in
-from knowledge.search.glossary import normalise_text
+from knowledge.search.glossary import fold_accents, normalise_text
 
 logger = logging.getLogger(__name__)
 
@@ -184,20 +183,6 @@ def single_character_topics(text: str) -> list[str]:
             if len(word) == 1 and word not in _GENERIC_CHARACTERS and word not in found:
                 found.append(word)
     return found
-
-
-def fold_accents(word: str) -> str:
-    """A Latin word without its accents ("Núñez" and "Nuñez" -> nunez, "Pueyrredón" ->
-    pueyrredon): citizens and city files add or drop them freely. Marks on other scripts stay
-    (й is not и, ї is not і)."""
-    if word.isascii():
-        return word
-    kept: list[str] = []
-    for character in unicodedata.normalize("NFD", word):
-        if unicodedata.combining(character) and kept and kept[-1].isascii():
-            continue
-        kept.append(character)
-    return unicodedata.normalize("NFC", "".join(kept))
 
 
 def _words(text: str) -> Iterable[str]:

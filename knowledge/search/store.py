@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 # index, languages of instruction left out of the topic text. 5: an item's vector is the mean
 # of its passages' vectors (item_vectors.py). 6: filter columns of the weekdays an item is
 # held on (a search for dates), sessions may repeat yearly.
-FORMAT_VERSION = 9  # 9: Latin words indexed without accents; 8: names also romanized (romanize.py); 7: passages cut at sentence ends
+FORMAT_VERSION = 10  # 10: glossary terms met without accents; 9: Latin words indexed without accents; 8: names also romanized (romanize.py); 7: passages cut at sentence ends
 MANIFEST = "manifest.json"
 
 
