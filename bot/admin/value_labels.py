@@ -11,7 +11,7 @@ worded here beside the console's other words.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -152,9 +152,11 @@ class ValueLabels:
         return self._city.time_zone
 
     def day(self, value: date | datetime | str | None) -> str:
-        """A day in this language (bot/admin/dates.py); a time's day in the city's zone."""
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            value = value.astimezone(ZoneInfo(self.time_zone))
+        """A day in this language (bot/admin/dates.py); a time's day in the city's zone (a
+        naive time is UTC, as SQLite gives back what was stored as UTC)."""
+        if isinstance(value, datetime):
+            moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+            value = moment.astimezone(ZoneInfo(self.time_zone))
         return shown_day(value, self.language)
 
     def moment(self, value: datetime | str | None, *, seconds: bool = False) -> str:

@@ -54,3 +54,17 @@ def test_each_language_orders_the_day_its_own_way() -> None:
     assert shown_moment("2026-12-01T23:30:00+00:00", "fr", ZoneInfo("Europe/Paris")) == (
         "02/12/2026 00:30"
     )
+
+
+def test_a_stored_time_is_shown_on_its_day_in_the_city_whatever_the_database_gives() -> None:
+    """SQLite gives a stored UTC time back without its zone; the day is still the city's."""
+    from bot.admin.value_labels import ValueLabels
+
+    zone = ZoneInfo(load_city().time_zone)
+    late_utc = datetime(2026, 12, 2, 23, 30)  # naive, as SQLite returns it
+    city_day = late_utc.replace(tzinfo=UTC).astimezone(zone).date()
+    labels = ValueLabels("zh")
+    expected = f"{city_day.year}年{city_day.month}月{city_day.day}日"
+    assert labels.day(late_utc) == expected
+    assert labels.day(late_utc.replace(tzinfo=UTC)) == expected
+    assert labels.day(date(2026, 12, 2)) == "2026年12月2日", "a plain day is shown as it is"
