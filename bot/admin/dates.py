@@ -37,6 +37,11 @@ def shown_day(value: date | datetime | str | None, language: str) -> str:
     )
 
 
+def in_zone(moment: datetime, zone: tzinfo) -> datetime:
+    """A stored time in `zone`; a naive one is UTC (SQLite gives stored UTC times back naive)."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(zone)
+
+
 def shown_moment(
     value: datetime | str | None, language: str, zone: tzinfo, *, seconds: bool = False
 ) -> str:
@@ -47,9 +52,7 @@ def shown_moment(
     moment = (
         datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
     )
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(zone)
+    local = in_zone(moment, zone)
     clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
     return f"{shown_day(local, language)} {clock}"
 

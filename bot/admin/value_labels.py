@@ -11,12 +11,12 @@ worded here beside the console's other words.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.admin.audit_words import audit_target
-from bot.admin.dates import shown_day, shown_moment, shown_period
+from bot.admin.dates import in_zone, shown_day, shown_moment, shown_period
 from bot.admin.i18n import WORDS
 
 if TYPE_CHECKING:
@@ -155,8 +155,7 @@ class ValueLabels:
         """A day in this language (bot/admin/dates.py); a time's day in the city's zone (a
         naive time is UTC, as SQLite gives back what was stored as UTC)."""
         if isinstance(value, datetime):
-            moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-            value = moment.astimezone(ZoneInfo(self.time_zone))
+            value = in_zone(value, ZoneInfo(self.time_zone))
         return shown_day(value, self.language)
 
     def moment(self, value: datetime | str | None, *, seconds: bool = False) -> str:
