@@ -11,7 +11,11 @@ from typing import Any
 
 import pytest
 
+import knowledge
+from core.database import session_scope, upgrade_database
+from knowledge.catalog import all_items
 from knowledge.documents import CatalogItem, Session
+from knowledge.importers import CsvReading, load_column_map
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -86,3 +90,19 @@ def learncity_search(arguments: list[str], data_dir: Path, **settings: str) -> d
     )
     assert finished.returncode == 0, finished.stderr[-2000:]
     return json.loads(finished.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def import_with_column_map(
+    folder: Path, catalog: Path, column_map: Path, times: int = 1
+) -> tuple[list[Any], list[Any]]:
+    """`catalog` imported `times` times with its column map into a fresh SQLite file in
+    `folder`, through the real importer; each import's summary and the stored items."""
+    url = f"sqlite:///{folder / 'catalog.db'}"
+    upgrade_database(url)
+    reading = CsvReading(columns=load_column_map(column_map))
+    summaries = []
+    for _ in range(times):
+        with session_scope(url) as session:
+            summaries.append(knowledge.import_catalog(catalog, session=session, reading=reading))
+    with session_scope(url) as session:
+        return summaries, all_items(session)

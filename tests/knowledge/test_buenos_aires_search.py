@@ -23,11 +23,8 @@ from typing import Any
 
 import pytest
 
-import knowledge
 from bench.buenos_aires import CATALOG, COLUMN_MAP, labelled_queries, measure
-from core.database import session_scope, upgrade_database
-from knowledge.catalog import all_items
-from knowledge.importers import CsvReading, load_column_map
+from tests.knowledge.search_support import import_with_column_map
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -39,13 +36,7 @@ SEVEN_LANGUAGES = {"zh", "en", "es", "fr", "ar", "ru", "uk"}
 def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The whole file imported with its column map into a fresh SQLite file."""
     folder = tmp_path_factory.mktemp("buenos-aires-search")
-    url = f"sqlite:///{folder / 'catalog.db'}"
-    upgrade_database(url)
-    reading = CsvReading(columns=load_column_map(COLUMN_MAP))
-    with session_scope(url) as session:
-        summary = knowledge.import_catalog(CATALOG, session=session, reading=reading)
-    with session_scope(url) as session:
-        items = all_items(session)
+    (summary,), items = import_with_column_map(folder, CATALOG, COLUMN_MAP)
     yield {"summary": summary, "items": items, "folder": folder}
 
 

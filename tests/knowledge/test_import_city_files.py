@@ -18,12 +18,10 @@ from typing import Any
 
 import pytest
 
-import knowledge
-from core.database import session_scope, upgrade_database
 from core.settings import REPOSITORY_ROOT
-from knowledge.catalog import all_items
 from knowledge.importers import CsvReading, load_column_map, read_file
 from knowledge.importers.columns import ColumnMapError
+from tests.knowledge.search_support import import_with_column_map
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -53,15 +51,7 @@ def _as_excel_saves_it(folder: Path, *, delimiter: str, encoding: str, name: str
 def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The real file imported twice with its column map into a fresh SQLite file."""
     folder = tmp_path_factory.mktemp("buenos-aires")
-    url = f"sqlite:///{folder / 'catalog.db'}"
-    upgrade_database(url)
-    reading = CsvReading(columns=load_column_map(MAP))
-    with session_scope(url) as session:
-        first = knowledge.import_catalog(LIBRARIES, session=session, reading=reading)
-    with session_scope(url) as session:
-        again = knowledge.import_catalog(LIBRARIES, session=session, reading=reading)
-    with session_scope(url) as session:
-        items = all_items(session)
+    (first, again), items = import_with_column_map(folder, LIBRARIES, MAP, times=2)
     return {"first": first, "again": again, "items": items, "folder": folder}
 
 
