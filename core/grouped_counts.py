@@ -148,7 +148,7 @@ def citizens_gathered_by(
         shared.append(read[same])
     asked: list[dict[Any, set[Any]]] = [{} for _ in spans]
     query = created_within(select(*columns, who), created_at, since, until)
-    for row in session.execute(query).tuples():
+    for row in map(tuple, session.execute(query)):
         citizen = row[-1]
         for index, (start, stop, several) in enumerate(spans):
             value = row[start:stop] if several else row[start]
