@@ -79,6 +79,8 @@ def test_later(assistant_like):
     assert os.environ["{KEY}"] == "assistant"  # the city's end left the assistant's value
 """,
     )
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"
+    )
     result.assert_outcomes(passed=3)
     assert seen.read_text() == "<unset>"
