@@ -21,6 +21,7 @@ from knowledge.importers import CsvReading, read_catalog
 from knowledge.importers.common import ParsedFile, Rejection, RowError
 from knowledge.importers.plain_csv import item_from_row
 from knowledge.importers.reasons import reason
+from knowledge.importers.rejections import Notice
 from knowledge.models import CatalogImportRecord
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ class ImportSummary:
     dry_run: bool = False
     # CSV files: how each header column was understood, and headers left unguessed.
     columns: dict[str, list[Any]] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
+    # What was decided without refusing (guessed encoding or delimiter, skipped rows, ...).
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def rejected_rows(self) -> int:
@@ -79,7 +81,7 @@ class ImportSummary:
             "columns": {
                 source: [use.as_dict() for use in uses] for source, uses in self.columns.items()
             },
-            "notices": list(self.notices),
+            "notices": [notice.as_dict() for notice in self.notices],
         }
 
 
@@ -112,8 +114,7 @@ def import_catalog(
         summary.valid += len(parsed.items)
         if parsed.columns:
             summary.columns[parsed.source] = list(parsed.columns)
-        name = parsed.source.rsplit("/", 1)[-1]
-        summary.notices.extend(f"{name} row 1: {notice}" for notice in parsed.notices)
+        summary.notices.extend(parsed.notices)
     if dry_run:
         logger.debug("catalog check of %s: %s", path, summary)
         return summary

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 import staff
 from bot.admin.column_words import column_how_in
 from bot.admin.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, LANGUAGES, WORDS, request_language
-from bot.admin.reason_words import position_in, reason_in
+from bot.admin.reason_words import field_in, position_in, reason_in
 from bot.admin.value_labels import ValueLabels
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -26,6 +26,7 @@ _ENVIRONMENT = Environment(
 # Import rejections carry reason codes (knowledge/importers/reasons.py): worded per language.
 _ENVIRONMENT.filters["reason"] = reason_in
 _ENVIRONMENT.filters["position"] = position_in
+_ENVIRONMENT.filters["field"] = field_in
 _ENVIRONMENT.filters["column_how"] = column_how_in
 
 # The home page's tasks per role: (words key, link or None, command line or None).

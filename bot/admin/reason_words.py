@@ -65,6 +65,19 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "id_columns_empty": "缺少此项（编号由 {columns} 生成，本行这些列都为空）",
         "bad_column_map": "{detail}",
         "unknown_format": "不是已知的目录格式（应为 .jsonld、.json、.ics、.csv、.xlsx 或 HSDS 文件夹）",
+        "encoding_guessed": (
+            "按 {encoding} 读取：这是第一处不是 UTF-8 的行（如果文字显示不对，请指明编码）"
+        ),
+        "delimiter_guessed": "各列以{value}分隔（据前几行判断）",
+        "delimiter_semicolon": "分号（;）",
+        "delimiter_tab": "制表符",
+        "rows_above_header": "这一行是表头：其上的 {count} 行已跳过",
+        "totals_row_skipped": "合计行（“{value}”），已跳过",
+        "date_order_guessed": (
+            "“{value}”表明文件按{order}书写：其他日期也按此读取（如果不是，请指明日期顺序）"
+        ),
+        "order_dmy": "日/月/年",
+        "order_mdy": "月/日/年",
         "expect_value": "一个值",
         "expect_number": "一个数字",
         "expect_number_between": "-{limit} 到 {limit} 之间的数字",
@@ -119,6 +132,16 @@ POSITION_WORDS: dict[str, dict[str, str]] = {
         "file": "整个文件",
     }
 }
+# The fields that are no column: the header row, the file's encoding or delimiter, ...
+FIELD_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "(header)": "（表头）",
+        "(encoding)": "（编码）",
+        "(delimiter)": "（分隔符）",
+        "(file)": "（文件）",
+        "(row)": "（整行）",
+    }
+}
 _POSITION = re.compile(r"^(row|item|line|VEVENT UID|VEVENT) (.+)$")
 
 
@@ -142,3 +165,9 @@ def position_in(position: str, language: str) -> str:
     if found is None or found.group(1) not in words:
         return position
     return words[found.group(1)].format(n=found.group(2))
+
+
+def field_in(field_name: str, language: str) -> str:
+    """A field named in a rejection or notice: a column as the file has it, or "(encoding)"
+    and its kind in `language`."""
+    return FIELD_WORDS.get(language, {}).get(field_name, field_name)

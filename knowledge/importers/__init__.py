@@ -1,7 +1,9 @@
 """Catalog importers, one module per format, and the dispatcher that picks one for a path.
 
 Formats: schema.org JSON-LD (`.jsonld`, `.json`), Open Referral HSDS tabular packages (a folder
-with `services.csv`), iCalendar (`.ics`, `.ical`) and the plain learncity CSV (`.csv`).
+with `services.csv`), iCalendar (`.ics`, `.ical`), the plain learncity CSV (`.csv`) and Excel
+(`.xlsx`). Every text file is decoded alike (text_files.py: BOM, UTF-8, GB18030,
+Windows-1251/1252, or `--encoding`).
 See docs/catalog-formats.md.
 """
 
@@ -19,7 +21,12 @@ from knowledge.importers.columns import (
 )
 from knowledge.importers.common import ParsedFile, Rejection
 from knowledge.importers.reasons import reason
-from knowledge.importers.text_files import UndecodableText, decode_text, sniff_delimiter
+from knowledge.importers.text_files import (
+    UndecodableText,
+    decode_text,
+    reading_notices,
+    sniff_delimiter,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +51,13 @@ def read_catalog(path: Path, reading: CsvReading | None = None) -> list[ParsedFi
     `reading` says how to read CSV files written with a city's own columns or encoding."""
     if path.is_dir():
         if is_hsds_package(path):
-            return [_read_hsds(path)]
+            return [_read_hsds(path, reading)]
         parsed: list[ParsedFile] = []
         for child in sorted(path.iterdir()):
             if child.name.startswith((".", "_", "~$")):  # ~$: Excel's lock file
                 continue
             if child.is_dir() and is_hsds_package(child):
-                parsed.append(_read_hsds(child))
+                parsed.append(_read_hsds(child, reading))
             elif child.is_file() and child.suffix.lower() in CATALOG_SUFFIXES:
                 parsed.append(read_file(child, reading))
             else:
@@ -69,12 +76,36 @@ def read_file(path: Path, reading: CsvReading | None = None) -> ParsedFile:
 
         return parse_xlsx(path, source=source, reading=reading)
     try:
-        content, _encoding = decode_text(path.read_bytes(), reading.text_encoding)
+        data = path.read_bytes()
+        content, encoding = decode_text(data, reading.text_encoding)
     except OSError as error:
         return _unreadable(path, source, reason("unreadable_file", detail=error))
     except UndecodableText as error:
         return _unreadable(path, source, error.reason)
     kind = _kind(path, content, reading)
+    delimiter = sniff_delimiter(content) if kind == "csv" else None
+    named = bool(reading.text_encoding)
+    parsed = _parse(kind, content, path, source, delimiter, reading)
+    if parsed is not None:
+        notices = reading_notices(path.name, data, encoding, named=named, delimiter=delimiter)
+        parsed.notices[:0] = notices
+        return parsed
+    return _unreadable(
+        path,
+        source,
+        reason("unknown_format"),
+    )
+
+
+def _parse(
+    kind: str | None,
+    content: str,
+    path: Path,
+    source: str,
+    delimiter: str | None,
+    reading: CsvReading,
+) -> ParsedFile | None:
+    """The file parsed as `kind`; None when it is no format we know."""
     if kind == "jsonld":
         from knowledge.importers.jsonld import parse_jsonld
 
@@ -86,21 +117,16 @@ def read_file(path: Path, reading: CsvReading | None = None) -> ParsedFile:
     if kind == "csv":
         from knowledge.importers.plain_csv import parse_plain_csv
 
-        delimiter = sniff_delimiter(content)
         return parse_plain_csv(
-            content, file=path.name, source=source, delimiter=delimiter, reading=reading
+            content, file=path.name, source=source, delimiter=delimiter or ",", reading=reading
         )
-    return _unreadable(
-        path,
-        source,
-        reason("unknown_format"),
-    )
+    return None
 
 
-def _read_hsds(folder: Path) -> ParsedFile:
+def _read_hsds(folder: Path, reading: CsvReading | None) -> ParsedFile:
     from knowledge.importers.hsds import parse_hsds_package
 
-    return parse_hsds_package(folder, source=source_name(folder))
+    return parse_hsds_package(folder, source=source_name(folder), reading=reading)
 
 
 def _kind(path: Path, content: str, reading: CsvReading) -> str | None:

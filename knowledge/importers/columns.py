@@ -84,10 +84,15 @@ _AMBIGUOUS: dict[str, tuple[str, ...]] = {
 
 
 def header_key(header: str) -> str:
-    """A header as compared: lower case, no accents, `_`/`-`/spaces as one space."""
-    decomposed = unicodedata.normalize("NFKD", header.strip().casefold())
+    """A header as compared: compatibility forms as plain ones ("ＰＲＩＣＥ"), lower case, no
+    accents, `_`/`-`/spaces as one space, none between two hanzi ("名　称" is 名称)."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", header).casefold())
     plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return re.sub(r"[\s_\-]+", " ", plain).strip()
+    spaced = re.sub(r"[\s_\-]+", " ", plain).strip()
+    return _SPACE_IN_HANZI.sub("", spaced)
+
+
+_SPACE_IN_HANZI = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
 
 
 _OURS = {header_key(column) for column in OUR_COLUMNS}
@@ -154,7 +159,7 @@ class ColumnPlan:
 
     uses: list[ColumnUse]
     problems: list[tuple[str, Reason, str | None]]  # (field, why, value): the file is refused
-    notices: list[Reason]  # headers not guessed, kept in `extra`: shown, not refused
+    notices: list[tuple[str, Reason]]  # (field, why): headers not guessed, kept in `extra`
     map: ColumnMap = field(default_factory=ColumnMap)
 
     def given(self) -> set[str]:
@@ -203,7 +208,7 @@ def plan_columns(header: list[str], column_map: ColumnMap | None) -> ColumnPlan:
     mapping = column_map or ColumnMap()
     uses: list[ColumnUse] = []
     problems: list[tuple[str, Reason, str | None]] = []
-    notices: list[Reason] = []
+    notices: list[tuple[str, Reason]] = []
     present = {name.strip() for name in header}
     for named in [*mapping.columns, *mapping.id_from]:
         if named not in present:
@@ -224,7 +229,7 @@ def plan_columns(header: list[str], column_map: ColumnMap | None) -> ColumnPlan:
         if key in _AMBIGUOUS:
             meant = " or ".join(_AMBIGUOUS[key])
             uses.append(ColumnUse(raw, None, f"ambiguous: could be {meant}; kept in extra"))
-            notices.append(reason("ambiguous_header", value=name, columns=meant))
+            notices.append((name, reason("ambiguous_header", value=name, columns=meant)))
         elif column is None or column in mapping.columns.values() or column in mapping.constants:
             uses.append(ColumnUse(raw, None, "kept in extra"))
         elif column in ours and key not in _OURS:  # "title" beside our own "name"
@@ -236,7 +241,8 @@ def plan_columns(header: list[str], column_map: ColumnMap | None) -> ColumnPlan:
     for column, headers in claimed.items():
         if len(headers) > 1:  # "名称" and "课程名称": neither is guessed
             quoted = ", ".join(f'"{h.strip()}"' for h in headers)
-            notices.append(reason("two_headers_one_column", values=quoted, column=column))
+            why = reason("two_headers_one_column", values=quoted, column=column)
+            notices.append((column, why))
             uses = [
                 ColumnUse(u.header, None, f"ambiguous: one of {quoted}; kept in extra")
                 if u.column == column

@@ -11,6 +11,7 @@ accessibility_for_disabilities.csv or accessibility.csv).
 from __future__ import annotations
 
 import csv
+import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.documents import CatalogItem, Session
+from knowledge.importers.columns import CsvReading
 from knowledge.importers.common import (
     ParsedFile,
     Rejection,
@@ -38,13 +40,20 @@ from knowledge.importers.common import (
     text,
     unique,
 )
-from knowledge.importers.reasons import reason
+from knowledge.importers.reasons import Reason, reason
 from knowledge.importers.recurrence import (
     days_by_week_of_month,
     describe_pattern,
     month_days,
     months_of_year,
     yearly_pattern,
+)
+from knowledge.importers.rejections import Notice
+from knowledge.importers.text_files import (
+    UndecodableText,
+    decode_text,
+    reading_notices,
+    sniff_delimiter,
 )
 
 # Columns without which a table cannot be read at all (the package is then refused as a whole).
@@ -74,12 +83,21 @@ class _Row:
         ]
 
 
-def parse_hsds_package(folder: Path, *, source: str) -> ParsedFile:
+def parse_hsds_package(
+    folder: Path, *, source: str, reading: CsvReading | None = None
+) -> ParsedFile:
     """Parse an HSDS package folder into courses; every bad field of every row is reported,
-    the services they belong to are left out, and the rest imports."""
+    the services they belong to are left out, and the rest imports. Each table's encoding is
+    `reading`'s or detected as a CSV file's is; a table that cannot be decoded refuses the
+    package naming its byte and line."""
     parsed = ParsedFile(source=source)
-    tables = _Tables(folder)
+    tables = _Tables(folder, reading.text_encoding if reading else None)
     services = tables.read("services.csv")
+    parsed.notices.extend(tables.notices)
+    if tables.unreadable:
+        parsed.rejected.extend(tables.unreadable)
+        parsed.readable = False
+        return parsed
     if _refuse_missing_columns(tables, parsed):
         return parsed
     for service in services:
@@ -118,9 +136,12 @@ def _refuse_missing_columns(tables: _Tables, parsed: ParsedFile) -> bool:
 class _Tables:
     """The package's CSV files, read once and indexed by the ids that link them."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, encoding: str | None = None) -> None:
         self.folder = folder
+        self.encoding = encoding
         self.headers: dict[str, list[str]] = {}
+        self.notices: list[Notice] = []
+        self.unreadable: list[Rejection] = []
         self.organizations = {row.get("id"): row for row in self.read("organizations.csv")}
         self.locations = {row.get("id"): row for row in self.read("locations.csv")}
         self.at_location = _group(self.read("service_at_location.csv"), "service_id")
@@ -150,12 +171,33 @@ class _Tables:
         for name in names:
             path = self.folder / name
             if path.is_file():
-                with path.open(encoding="utf-8-sig", newline="") as handle:
-                    reader = csv.DictReader(handle)
-                    reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
-                    self.headers[name] = list(reader.fieldnames)
-                    return [_Row(name, index + 2, row) for index, row in enumerate(reader)]
+                return self._rows(path)
         return []
+
+    def _rows(self, path: Path) -> list[_Row]:
+        name = path.name
+        try:
+            data = path.read_bytes()
+            content, encoding = decode_text(data, self.encoding)
+        except OSError as error:
+            self._refuse(name, reason("unreadable_file", detail=error))
+            return []
+        except UndecodableText as error:
+            self._refuse(name, error.reason)
+            return []
+        delimiter = sniff_delimiter(content)
+        self.notices += reading_notices(
+            name, data, encoding, named=bool(self.encoding), delimiter=delimiter
+        )
+        reader = csv.DictReader(io.StringIO(content, newline=""), delimiter=delimiter)
+        reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
+        self.headers[name] = list(reader.fieldnames)
+        return [_Row(name, index + 2, row) for index, row in enumerate(reader)]
+
+    def _refuse(self, name: str, why: Reason) -> None:
+        rejection = Rejection(name, "file", "(file)", why)
+        if rejection not in self.unreadable:
+            self.unreadable.append(rejection)
 
 
 def _group(rows: list[_Row], key: str) -> dict[str, list[_Row]]:

@@ -3,15 +3,21 @@ the importers check: 31/12/2026, 31.12.2026, 2026年12月31日, 12/31/2026 (only
 cannot be a month, or with a date order), 19h30, 7:30 PM, 下午7:30, and decimal commas.
 
 A value these do not recognise is returned unchanged, so the importer's own check rejects it
-with the value as the file wrote it.
+with the value as the file wrote it. Full-width digits and signs ("１２：３０", "３１．２") are read
+as their plain forms (NFKC) in these columns only: text a citizen reads stays as written.
+
+A file that writes one date day first ("15/01/2027") and none month first has its ambiguous
+dates ("03/02/2027") read the same way, with a notice naming the date that showed the order.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from datetime import date
 
-from knowledge.importers.reasons import reason
+from knowledge.importers.reasons import Reason, reason
 from knowledge.importers.rejections import RowError
 
 DATE_ORDERS = ("dmy", "mdy")
@@ -19,6 +25,11 @@ DATE_COLUMNS = ("start_date", "end_date")
 DATETIME_COLUMNS = ("start", "end")
 TIME_COLUMNS = ("start_time", "end_time")
 NUMBER_COLUMNS = ("latitude", "longitude")
+# Columns read as numbers, dates or times, never shown to a citizen as written.
+PLAIN_FORM_COLUMNS = (
+    *DATE_COLUMNS, *DATETIME_COLUMNS, *TIME_COLUMNS, *NUMBER_COLUMNS, "month_days", "months",
+    "except_dates", "free",
+)  # fmt: skip
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CLOCK = re.compile(r"\d{2}:\d{2}")
@@ -104,6 +115,10 @@ def local_row(row: dict[str, str | None], order: str | None) -> tuple[dict, list
     """The row with its dates, times and coordinates in ISO form; the values that cannot be
     read without a date order are returned as errors (their field left as written)."""
     converted: dict[str, str | None] = dict(row)
+    for column in PLAIN_FORM_COLUMNS:
+        if row.get(column):
+            converted[column] = unicodedata.normalize("NFKC", row[column] or "")
+    row = dict(converted)
     errors: list[RowError] = []
     for columns, convert in (
         (DATE_COLUMNS, local_date),
@@ -123,3 +138,38 @@ def local_row(row: dict[str, str | None], order: str | None) -> tuple[dict, list
         if row.get(column):
             converted[column] = decimal_comma(row[column] or "")
     return converted, errors
+
+
+def written_order(raw: str) -> str | None:
+    """ "dmy" for "15/01/2027", "mdy" for "01/15/2027", "either" for "03/02/2027"; None when
+    it is no day/month/year date, or uses dots (always day first), or says 03/03."""
+    value = unicodedata.normalize("NFKC", raw).strip()
+    match = _DAY_MONTH_YEAR.match(value)
+    if not match or match[2] == ".":
+        return None
+    first, second = int(match[1]), int(match[3])
+    if first <= 12 < second <= 31:
+        return "mdy"
+    if second <= 12 < first <= 31:
+        return "dmy"
+    return "either" if first != second and max(first, second) <= 12 else None
+
+
+def file_date_order(
+    rows: Iterable[tuple[int, dict[str, str | None]]],
+) -> tuple[str | None, tuple[str, str, Reason] | None]:
+    """The one order a file's telling dates agree on, and a notice (position, field, why)
+    naming the first of them; (None, None) when they disagree, none tells, or no date needs
+    an order."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    for number, row in rows:
+        for column in (*DATE_COLUMNS, *DATETIME_COLUMNS):
+            order = written_order(row.get(column) or "")
+            if order is not None:
+                seen.setdefault(order, (f"row {number}", column, (row.get(column) or "").strip()))
+    ambiguous = seen.pop("either", None)
+    if ambiguous is None or len(seen) != 1:
+        return None, None
+    [(order, (position, column, value))] = seen.items()
+    why = reason("date_order_guessed", value=value, order=reason(f"order_{order}"))
+    return order, (position, column, why)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from datetime import date
 
 from knowledge.documents import CatalogItem, Session
@@ -32,7 +31,7 @@ from knowledge.importers.common import (
     text,
     unique,
 )
-from knowledge.importers.local_formats import local_row
+from knowledge.importers.local_formats import file_date_order, local_row
 from knowledge.importers.reasons import reason
 from knowledge.importers.recurrence import (
     days_by_week_of_month,
@@ -42,6 +41,8 @@ from knowledge.importers.recurrence import (
     months_of_year,
     yearly_pattern,
 )
+from knowledge.importers.rejections import Notice
+from knowledge.importers.table_rows import Table, read_table
 
 COLUMNS = OUR_COLUMNS
 REQUIRED_COLUMNS = ("id", "type", "name")
@@ -57,28 +58,26 @@ def parse_plain_csv(
     reading: CsvReading | None = None,
 ) -> ParsedFile:
     """Parse every row of CSV text; rows are numbered as a spreadsheet shows them (the header
-    is row 1)."""
-    reader = csv.DictReader(io.StringIO(content), delimiter=delimiter)
-    header = [h or "" for h in reader.fieldnames or []]
-    rows = ((index + 2, cells) for index, cells in enumerate(reader))
-    return parse_table(header, rows, file=file, source=source, reading=reading)
+    is row 1 unless a title stands above it)."""
+    reading = reading or CsvReading()
+    records = csv.reader(io.StringIO(content), delimiter=delimiter)
+    table = read_table(records, reading.columns)
+    return parse_table(table, file=file, source=source, reading=reading)
 
 
 def parse_table(
-    header: list[str],
-    rows: Iterable[tuple[int, dict[str, str | None]]],
-    *,
-    file: str,
-    source: str,
-    reading: CsvReading | None = None,
+    table: Table, *, file: str, source: str, reading: CsvReading | None = None
 ) -> ParsedFile:
     """Parse a table (CSV or a spreadsheet's sheet): each bad field of a row is reported with
     its row number, and a row with any bad field is left out. Headers are ours, a column
     map's (`reading.columns`) or names recognised in seven languages (columns.py)."""
     reading = reading or CsvReading()
     parsed = ParsedFile(source=source)
-    plan = plan_columns(header, reading.columns)
-    parsed.columns, parsed.notices = plan.report(), list(plan.notices)
+    plan = plan_columns(table.header, reading.columns)
+    header_at = f"row {table.header_row}"
+    parsed.columns = plan.report()
+    parsed.notices = [Notice(file, where, name, why) for where, name, why in table.notices]
+    parsed.notices += [Notice(file, header_at, name, why) for name, why in plan.notices]
     made = ["id"] if plan.map.id_from else []  # a made id's problem is named first
     order = made + [use.column or use.header.strip().lower() for use in plan.uses]
     missing = [column for column in REQUIRED_COLUMNS if column not in plan.given()]
@@ -86,24 +85,34 @@ def parse_table(
         parsed.readable = False
         for field_name, why, value in plan.problems:
             parsed.reject(
-                file, "row 1", field_name, why, value=value, expected=reason("expect_header_column")
+                file,
+                header_at,
+                field_name,
+                why,
+                value=value,
+                expected=reason("expect_header_column"),
             )
         for column in missing:
             parsed.reject(
                 file,
-                "row 1",
+                header_at,
                 column,
                 reason("column_missing"),
                 expected=reason("expect_header", columns=", ".join(REQUIRED_COLUMNS)),
             )
         return parsed
-    for number, cells in rows:
+    rows = [(number, plan.row(cells)) for number, cells in table.rows]
+    date_order = reading.order
+    if date_order is None:
+        date_order, notice = file_date_order(rows)
+        if notice is not None:
+            parsed.notices.append(Notice(file, *notice))
+    for number, row in rows:
         position = f"row {number}"
-        row = plan.row(cells)
         row_id = text(row.get("id"))
         if row_id:
             parsed.listed_ids.add(row_id)
-        row, local_errors = local_row(row, reading.order)
+        row, local_errors = local_row(row, date_order)
         if plan.map.id_from and not row_id:
             columns = ", ".join(plan.map.id_from)
             local_errors.insert(

@@ -69,6 +69,22 @@ ENGLISH: dict[str, str] = {
         "is not a known catalog format (expected .jsonld, .json, .ics, .csv, .xlsx or an HSDS"
         " folder)"
     ),
+    # what the importer decided without refusing (notices)
+    "encoding_guessed": (
+        "read as {encoding}: this is the first line not in UTF-8 (if its letters look wrong,"
+        " name the encoding with --encoding)"
+    ),
+    "delimiter_guessed": "columns are separated by {value} (as the first rows show)",
+    "delimiter_semicolon": "semicolons (;)",
+    "delimiter_tab": "tabs",
+    "rows_above_header": "this row is the header: the {count} row(s) above it were skipped",
+    "totals_row_skipped": 'a totals row ("{value}"), skipped',
+    "date_order_guessed": (
+        '"{value}" shows the file writes {order}: its other dates were read so (if not, name'
+        " the order with --date-order)"
+    ),
+    "order_dmy": "day/month/year",
+    "order_mdy": "month/day/year",
     # what a field expects
     "expect_value": "a value",
     "expect_number": "a number",

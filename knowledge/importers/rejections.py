@@ -44,6 +44,25 @@ class Rejection:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """What the importer decided without refusing anything (an encoding or a delimiter it
+    guessed, a header it did not guess, a row it skipped), named by file, row and field so the
+    operator can check it; `message` is a Reason, so the console words it in its language."""
+
+    file: str
+    position: str  # "row 1", "line 3": as Rejection.position
+    field: str  # a column, or "(encoding)", "(delimiter)", "(header)"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file} {self.position}, field {self.field}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The notice for `--json` output."""
+        return asdict(self)
+
+
 class RowError(ValueError):
     """A value that cannot be used; the importer turns it into a Rejection."""
 
@@ -110,7 +129,7 @@ class ParsedFile:
     readable: bool = True
     # CSV: how each header column was understood, and what was not guessed (`--dry-run`).
     columns: list[Any] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     def add(self, item: CatalogItem, position: str, file: str) -> None:
         """Keep `item` unless its id was already used earlier in this file."""

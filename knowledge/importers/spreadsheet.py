@@ -1,5 +1,6 @@
-"""An Excel workbook (`.xlsx`) read as the learncity CSV is: the first sheet, its first row the
-header, every other row an item, numbered as Excel shows them (openpyxl, pure Python).
+"""An Excel workbook (`.xlsx`) read as the learncity CSV is: the first sheet, its header row
+(table_rows.py: the first, unless a title stands above it), every other row an item, numbered
+as Excel shows them (openpyxl, pure Python).
 
 Cells keep what Excel shows: a date cell becomes an ISO date (a date-time when it has a time),
 a time cell "HH:MM", a whole number "12", yes/no for a boolean; text is read by the CSV rules
@@ -9,15 +10,14 @@ a time cell "HH:MM", a whole number "12", yes/no for a boolean; text is read by 
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
 
 from knowledge.importers.columns import CsvReading
 from knowledge.importers.plain_csv import parse_table
 from knowledge.importers.reasons import reason
 from knowledge.importers.rejections import ParsedFile, Rejection
+from knowledge.importers.table_rows import read_table
 
 
 def parse_xlsx(path: Path, *, source: str, reading: CsvReading | None = None) -> ParsedFile:
@@ -33,29 +33,14 @@ def parse_xlsx(path: Path, *, source: str, reading: CsvReading | None = None) ->
         )
         return parsed
     try:
-        sheet = workbook.worksheets[0]
-        values = sheet.iter_rows(values_only=True)
-        header = [cell_text(cell) for cell in next(values, ())]
-        while header and not header[-1]:  # Excel's formatted but empty columns
-            header.pop()
-        rows = list(_rows(header, values))
+        records = [
+            [cell_text(cell) for cell in row]
+            for row in workbook.worksheets[0].iter_rows(values_only=True)
+        ]
     finally:
         workbook.close()
-    return parse_table(header, rows, file=path.name, source=source, reading=reading)
-
-
-def _rows(
-    header: list[str], values: Iterator[tuple[Any, ...]]
-) -> Iterator[tuple[int, dict[str, str | None]]]:
-    for number, row in enumerate(values, start=2):
-        shown = [cell_text(cell) for cell in row]
-        if not any(shown):
-            continue  # an empty row: Excel shows it, it describes nothing
-        cells: dict[str, str | None] = dict(zip(header, shown, strict=False))
-        surplus = [cell for cell in shown[len(header) :] if cell]
-        if surplus:
-            cells[None] = surplus  # type: ignore[index]  # as csv.DictReader keeps them
-        yield number, cells
+    table = read_table(records, reading.columns if reading else None)
+    return parse_table(table, file=path.name, source=source, reading=reading)
 
 
 def cell_text(value: object) -> str:

@@ -16,6 +16,7 @@ import re
 import unicodedata
 
 from knowledge.importers.reasons import Reason, reason
+from knowledge.importers.rejections import Notice
 
 LEGACY_ENCODINGS = ("gb18030", "windows-1251", "windows-1252")
 DELIMITERS = (",", ";", "\t")
@@ -146,6 +147,37 @@ def _reads_as_latin(char: str, word: str) -> bool:
     if "LATIN" not in unicodedata.name(char, ""):
         return False
     return any(c.isascii() for c in word) and _cased_like_words(word)
+
+
+def reading_notices(
+    file: str, data: bytes, encoding: str, *, named: bool, delimiter: str | None = None
+) -> list[Notice]:
+    """What was guessed about reading a file: a legacy encoding (named at the first line that
+    is not UTF-8) and a delimiter other than the comma, for the operator to check."""
+    notices = []
+    if not named and encoding not in _UNICODE:
+        try:
+            data.decode("utf-8")
+            line = 1
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+        why = reason("encoding_guessed", encoding=_SHOWN_ENCODINGS.get(encoding, encoding))
+        notices.append(Notice(file, f"line {line}", "(encoding)", why))
+    if delimiter in _DELIMITER_WORDS and not (delimiter == "\t" and file.endswith(".tsv")):
+        why = reason("delimiter_guessed", value=reason(_DELIMITER_WORDS[delimiter]))
+        notices.append(Notice(file, "row 1", "(delimiter)", why))
+    return notices
+
+
+_UNICODE = {"utf-8", "utf-8-sig", "utf-16", "utf-32"}  # read as the file's BOM says
+_SHOWN_ENCODINGS = {
+    "gb18030": "GB18030",
+    "windows-1251": "Windows-1251",
+    "windows-1252": "Windows-1252",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+}
+_DELIMITER_WORDS = {";": "delimiter_semicolon", "\t": "delimiter_tab"}
 
 
 def sniff_delimiter(text: str) -> str:

@@ -221,8 +221,9 @@ def test_ambiguous_headers_are_reported_and_not_guessed(tmp_path: Path) -> None:
     parsed = read_file(path)
     uses = {use.header: use for use in parsed.columns}
     assert uses["date"].column is None and "start or start_date" in uses["date"].how
-    assert parsed.notices == [
-        'the header "date" could mean start or start_date: name it in a column map'
+    assert [str(notice) for notice in parsed.notices] == [
+        'events.csv row 1, field date: the header "date" could mean start or start_date:'
+        " name it in a column map"
     ]
     assert [(r.field, r.value) for r in parsed.rejected] == [("start", "")]  # no start guessed
     assert parsed.items == []
@@ -238,8 +239,9 @@ def test_ambiguous_headers_are_reported_and_not_guessed(tmp_path: Path) -> None:
     two.write_text("编号,类型,名称,课程名称\n1,course,书法,书法班\n", encoding="utf-8")
     refused = read_file(two)
     assert [(r.position, r.field) for r in refused.rejected] == [("row 1", "name")]
-    assert refused.notices == [
-        'the headers "名称", "课程名称" all mean "name": name one in a column map'
+    assert [str(notice) for notice in refused.notices] == [
+        'two.csv row 1, field name: the headers "名称", "课程名称" all mean "name":'
+        " name one in a column map"
     ]
 
 
