@@ -1,7 +1,8 @@
 """A city's own files through the console's import page (docs/console.md): the Buenos Aires
 libraries file with its column map is checked (every column shown as understood), imported
 and found in the catalog; the same file as Windows-1252 with `;` and encoding "auto" imports
-the same items; a bad column map is refused with its line and nothing is kept; strangers and
+the same items, and what the check decided (encoding, delimiter) reads in the reader's language;
+a bad column map is refused with its line and nothing is kept; strangers and
 planners are refused the new fields."""
 
 from __future__ import annotations
@@ -86,10 +87,7 @@ async def test_a_windows_1252_semicolon_file_imports_the_same_items(editor) -> N
     client, _ = editor
     first, _ = await _check(client, LIBRARIES, COLUMN_MAP)
     await client.post("/admin/catalog/import/run", data=_run_form(first.text))
-    rows = list(csv.reader(io.StringIO(LIBRARIES.decode("utf-8"))))
-    semicolons = io.StringIO()
-    csv.writer(semicolons, delimiter=";", lineterminator="\r\n").writerows(rows)
-    legacy = semicolons.getvalue().encode("cp1252")
+    legacy = _as_excel_saves_it_in_french()
     assert legacy != LIBRARIES and b"\xfa" in legacy  # "ú" of Pública as one byte
 
     checked, _ = await _check(client, legacy, COLUMN_MAP, encoding="", date_order="")
@@ -97,6 +95,56 @@ async def test_a_windows_1252_semicolon_file_imports_the_same_items(editor) -> N
 
     assert f"{ROWS} items can be imported" in checked.text
     assert f"0 added, 0 updated, {ROWS} unchanged" in again.text
+
+
+def _as_excel_saves_it_in_french() -> bytes:
+    """The libraries file as Excel saves "CSV (;)" in Western Europe: `;`, Windows-1252."""
+    rows = list(csv.reader(io.StringIO(LIBRARIES.decode("utf-8"))))
+    semicolons = io.StringIO()
+    csv.writer(semicolons, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return semicolons.getvalue().encode("cp1252")
+
+
+def _notices(page: str) -> list[tuple[str, ...]]:
+    table = page[page.index('<table id="notices">') :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
+    return [tuple(html.unescape(cell) for cell in row) for row in rows]
+
+
+async def test_what_the_check_decided_reads_in_the_readers_language(editor) -> None:  # noqa: F811
+    client, _ = editor
+    legacy = _as_excel_saves_it_in_french()
+    line = legacy.count(b"\n", 0, re.search(rb"[\x80-\xff]", legacy).start()) + 1
+
+    english, _ = await _check(client, legacy, COLUMN_MAP)
+    client.cookies.set(LANGUAGE_COOKIE, "zh")
+    chinese, _ = await _check(client, legacy, COLUMN_MAP)
+
+    assert _notices(english.text) == [
+        (
+            "bibliotecas.csv",
+            f"line {line}",
+            "(encoding)",
+            "read as Windows-1252: this is the first line not in UTF-8 (if its letters look"
+            " wrong, name the encoding with --encoding)",
+        ),
+        (
+            "bibliotecas.csv",
+            "row 1",
+            "(delimiter)",
+            "columns are separated by semicolons (;) (as the first rows show)",
+        ),
+    ]
+    assert _notices(chinese.text) == [
+        (
+            "bibliotecas.csv",
+            f"第 {line} 行",
+            "（编码）",
+            "按 Windows-1252 读取：这是第一处不是 UTF-8 的行（如果文字显示不对，请指明编码）",
+        ),
+        ("bibliotecas.csv", "第 1 行", "（分隔符）", "各列以分号（;）分隔（据前几行判断）"),
+    ]
 
 
 async def test_a_bad_column_map_is_refused_with_its_line(editor, data_dir: Path) -> None:  # noqa: F811
