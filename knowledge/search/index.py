@@ -29,6 +29,7 @@ import numpy as np
 
 from knowledge.documents import CatalogItem
 from knowledge.search import geo
+from knowledge.search.asked_names import AskedName, asked_names, holds_names
 from knowledge.search.dense import DenseIndex
 from knowledge.search.evidence import MATCH_COVERAGE, question_parts, share_held
 from knowledge.search.fields import index_text, name_text
@@ -254,7 +255,7 @@ class HybridIndex:
             encode,
             expansion,
             weighted,
-            groups,
+            (groups, asked_names(text, language, corrections, expansion)),
             allowed,
             mode,
             multilingual,
@@ -292,7 +293,7 @@ class HybridIndex:
         encode: Encoder,
         expansion: Expansion,
         weighted: dict[str, float],
-        groups: list[list[str]],
+        parts: tuple[list[list[str]], list[AskedName]],
         allowed: np.ndarray,
         mode: str,
         multilingual: bool,
@@ -300,6 +301,7 @@ class HybridIndex:
         language: str | None = None,
     ) -> list[_Candidate]:
         restricted = None if allowed.all() else allowed  # unrestricted searches take fast paths
+        groups, names_asked = parts
         words = {t: w for t, w in weighted.items() if not t.startswith(CONCEPT_PREFIX)}
         found: list[np.ndarray] = []
         lexical_slots = np.zeros(0, dtype=np.int64)
@@ -332,6 +334,8 @@ class HybridIndex:
                 matched |= (cosines >= mean + DENSE_BACKGROUND_SIGMAS * spread) & (
                     cosines >= DENSE_FLOOR
                 )
+        if mode != "dense":  # a name asked for and not held: whatever else matches, not this
+            matched &= holds_names(names_asked, slots, self.lexical, self.names)
         if mode == "dense":
             weights = FusionWeights(lexical=0.0, dense=1.0, names=0.0)
         elif mode == "lexical" or not trusted:
