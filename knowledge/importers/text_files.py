@@ -14,6 +14,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections import Counter
 
 from knowledge.importers.reasons import Reason, reason
 from knowledge.importers.rejections import Notice
@@ -181,17 +182,18 @@ _DELIMITER_WORDS = {";": "delimiter_semicolon", "\t": "delimiter_tab"}
 
 
 def sniff_delimiter(text: str) -> str:
-    """`,`, `;` or tab: the one that splits the header into most columns and the next rows
-    into as many; a comma when nothing else does better."""
+    """`,`, `;` or tab: the one that splits most of the first rows into the same number (two
+    or more) of columns, the most columns on a tie; a comma when nothing else does better.
+    A title row above the table (one cell) does not count."""
     sample = text[:20000].splitlines()[:20]
     best, best_score = ",", (0, 0)
     for delimiter in DELIMITERS:
-        rows = list(csv.reader(io.StringIO("\n".join(sample)), delimiter=delimiter))
-        if not rows or len(rows[0]) < 2:
+        rows = csv.reader(io.StringIO("\n".join(sample)), delimiter=delimiter)
+        widths = Counter(len(row) for row in rows if len(row) >= 2)
+        if not widths:
             continue
-        width = len(rows[0])
-        consistent = sum(1 for row in rows[1:] if len(row) == width)
-        score = (consistent, width)
+        width, rows_of_width = max(widths.items(), key=lambda pair: (pair[1], pair[0]))
+        score = (rows_of_width, width)
         if score > best_score:
             best, best_score = delimiter, score
     return best
