@@ -57,6 +57,7 @@ COMMANDS = {
         "Choose your language",
         "See what I keep about you",
         "Erase what I keep about you",
+        "Stop the festival news",
     ],
     "zh": [
         "开始",
@@ -64,6 +65,7 @@ COMMANDS = {
         "选择语言",
         "查看我保存的关于你的信息",
         "删除我保存的关于你的信息",
+        "停止接收学习节消息",
     ],
     "es": [
         "Empezar",
@@ -71,6 +73,7 @@ COMMANDS = {
         "Elegir idioma",
         "Ver qué guardo sobre ti",
         "Borrar lo que guardo sobre ti",
+        "Dejar de recibir las noticias del festival",
     ],
     "fr": [
         "Commencer",
@@ -78,6 +81,7 @@ COMMANDS = {
         "Choisir la langue",
         "Voir ce que je garde sur vous",
         "Effacer ce que je garde sur vous",
+        "Ne plus recevoir les nouvelles du festival",
     ],
     "ar": [
         "ابدأ",
@@ -85,6 +89,7 @@ COMMANDS = {
         "اختر لغتك",
         "اعرض ما أحتفظ به عنك",
         "احذف ما أحتفظ به عنك",
+        "أوقف أخبار المهرجان",
     ],
     "ru": [
         "Начать",
@@ -92,6 +97,7 @@ COMMANDS = {
         "Выбрать язык",
         "Что я храню о вас",
         "Удалить то, что я храню о вас",
+        "Не присылать новости фестиваля",
     ],
     "uk": [
         "Почати",
@@ -99,9 +105,10 @@ COMMANDS = {
         "Обрати мову",
         "Що я зберігаю про вас",
         "Видалити те, що я зберігаю про вас",
+        "Не надсилати новини фестивалю",
     ],
 }
-COMMAND_NAMES = ["start", "help", "language", "mydata", "forget"]
+COMMAND_NAMES = ["start", "help", "language", "mydata", "forget", "stop"]
 
 
 class ChatOrderedUpdateProcessor(BaseUpdateProcessor):

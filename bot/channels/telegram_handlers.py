@@ -2,7 +2,9 @@
 
 Commands are shortcuts to intents, sent to Rasa as "/intent" payloads:
 /start → greet, /help → help, /language [code] → set_language, /mydata → my_data,
-/forget → forget_me. Any other command is answered as /help. A photo's or file's caption is
+/forget → forget_me, /stop → unsubscribe_events (citizens expect /stop to stop the festival
+news; as an explicit command it is acted on at once, like the menu's button, and a citizen
+with no subscription is told so). Any other command is answered as /help. A photo's or file's caption is
 read as the question; what has no words (stickers, photos, voice messages, files, contacts,
 polls) gets a short note that only text and locations are read. Only private chats are served:
 what a citizen asks (and may consent to store) is not for a group to read; in a group the bot
@@ -49,6 +51,7 @@ COMMAND_PAYLOADS = {
     "language": "/set_language",
     "mydata": "/my_data",
     "forget": "/forget_me",
+    "stop": "/unsubscribe_events",
 }
 _PRIVATE = filters.ChatType.PRIVATE
 ASK_PRIVATELY = {
@@ -101,6 +104,7 @@ def add_handlers(application: Application, channel: ChannelContext) -> None:  # 
     application.add_handler(CommandHandler("language", language_command, filters=_PRIVATE))
     application.add_handler(CommandHandler("mydata", my_data_command, filters=_PRIVATE))
     application.add_handler(CommandHandler("forget", forget_command, filters=_PRIVATE))
+    application.add_handler(CommandHandler("stop", stop_command, filters=_PRIVATE))
     application.add_handler(
         MessageHandler(filters.UpdateType.MESSAGE & _PRIVATE & filters.COMMAND, help_command)
     )
@@ -153,6 +157,12 @@ async def my_data_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _answer(update, context, payload=COMMAND_PAYLOADS["forget"])
+
+
+async def stop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stop stops the festival news, as "stop the festival news" does (not the bot itself:
+    blocking it is Telegram's own menu, which arrives as `my_chat_member`)."""
+    await _answer(update, context, payload=COMMAND_PAYLOADS["stop"])
 
 
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -17,10 +17,13 @@ from typing import Any
 
 import pytest
 
+import citizens
+from actions.messages import say
 from bot.channels.telegram_handlers import ASK_PRIVATELY
 from bot.channels.telegram_render import BUTTON_EXPIRED
 from bot.edge import TOO_LONG
 from bot.kind_replies import EMPTY_MESSAGE, NOT_READ, TRY_AGAIN
+from core.database import session_scope
 from core.settings import Settings
 from nlu.language import detect_language
 from tests.bot.telegram_support import WEBHOOK_SECRET, serving_gateway, telegram_settings, texts
@@ -221,3 +224,22 @@ async def test_in_a_group_only_who_addresses_the_bot_is_told_where_to_ask(
     link = f"https://t.me/{BOT_USER['username']}"
     assert answer.params["text"] == ASK_PRIVATELY["ru"].format(link=link)
     assert len(fake_telegram.sent_to(group)) == 1, "the overheard message got nothing"
+
+
+async def test_stop_ends_the_festival_news_in_the_citizens_language(
+    assistant: RunningAssistant, fake_telegram: FakeTelegramApi, webhook: Settings
+) -> None:
+    """Before: /stop was answered like /help and the subscription stayed."""
+    chat_id, sender_id = 9350, "telegram:9350"
+    with session_scope(assistant.database_url) as session:
+        citizens.subscribe_events(session, sender_id, consent=True)
+    stop = fake_telegram.text_update(chat_id, "/stop", language_code="fr")
+    assert texts(await _say(fake_telegram, webhook, chat_id, stop)) == say(
+        "unsubscribed", "fr", count=1
+    )
+    with session_scope(assistant.database_url) as session:
+        assert citizens.export_citizen_data(session, sender_id)["subscriptions"] == []
+    again = fake_telegram.text_update(chat_id, "/stop", language_code="fr")
+    assert texts(await _say(fake_telegram, webhook, chat_id, again)) == say(
+        "not_subscribed", "fr", count=0
+    )
