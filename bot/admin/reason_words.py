@@ -52,6 +52,7 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "not_utf8": "无法按 UTF-8 文本读取（{detail}）",
         "unreadable_file": "无法读取（{detail}）",
         "not_xlsx": "不是 Excel 工作簿（.xlsx）：{detail}",
+        "binary_file": "不是文本（看起来是 {kind}）：请另存为 .xlsx 或 CSV 后再导入",
         "encoding_unknown": (
             "字节偏移 {byte}（第 {line} 行）是 0x{value}，不是 UTF-8，也无法确定编码"
             "（可能是 {encodings}）：请用 --encoding 指明"

@@ -23,7 +23,9 @@ from knowledge.importers.common import ParsedFile, Rejection
 from knowledge.importers.reasons import reason
 from knowledge.importers.text_files import (
     UndecodableText,
+    binary_kind,
     decode_text,
+    excel_separator,
     reading_notices,
     sniff_delimiter,
 )
@@ -77,17 +79,22 @@ def read_file(path: Path, reading: CsvReading | None = None) -> ParsedFile:
         return parse_xlsx(path, source=source, reading=reading)
     try:
         data = path.read_bytes()
+        binary = binary_kind(data)
+        if binary is not None:  # an .xls, .ods or PDF is no text to guess an encoding for
+            return _unreadable(path, source, reason("binary_file", kind=binary))
         content, encoding = decode_text(data, reading.text_encoding)
     except OSError as error:
         return _unreadable(path, source, reason("unreadable_file", detail=error))
     except UndecodableText as error:
         return _unreadable(path, source, error.reason)
+    named_delimiter, content = excel_separator(content)
     kind = _kind(path, content, reading)
-    delimiter = sniff_delimiter(content) if kind == "csv" else None
+    delimiter = named_delimiter or (sniff_delimiter(content) if kind == "csv" else None)
     named = bool(reading.text_encoding)
     parsed = _parse(kind, content, path, source, delimiter, reading)
     if parsed is not None:
-        notices = reading_notices(path.name, data, encoding, named=named, delimiter=delimiter)
+        guessed = None if named_delimiter else delimiter
+        notices = reading_notices(path.name, data, encoding, named=named, delimiter=guessed)
         parsed.notices[:0] = notices
         return parsed
     return _unreadable(

@@ -53,6 +53,7 @@ ENGLISH: dict[str, str] = {
     "not_utf8": "cannot be read as UTF-8 text ({detail})",
     "unreadable_file": "cannot be read ({detail})",
     "not_xlsx": "is not an Excel workbook (.xlsx): {detail}",
+    "binary_file": "is not text (it looks like {kind}): save it as .xlsx or CSV and import that",
     "encoding_unknown": (
         "byte offset {byte} (line {line}) is 0x{value}, not UTF-8, and the encoding cannot be told"
         " for sure (it may be {encodings}): name it with --encoding"

@@ -32,6 +32,22 @@ _BOMS = (
 )
 
 
+# How files that are no text begin: what they are, for the operator.
+_MAGIC = (
+    (b"\xd0\xcf\x11\xe0", "Excel 97-2003 (.xls) or another old Office"),
+    (b"PK\x03\x04", "zip (.ods, .numbers, .docx, .zip)"),
+    (b"%PDF", "PDF"),
+)
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What a file that is no text is ("PDF", ...), from its first bytes; None for text."""
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    return None
+
+
 class UndecodableText(ValueError):
     """The bytes cannot be read as text; `reason` says where and why, for the operator."""
 
@@ -179,6 +195,14 @@ _SHOWN_ENCODINGS = {
     "utf-16-be": "UTF-16",
 }
 _DELIMITER_WORDS = {";": "delimiter_semicolon", "\t": "delimiter_tab"}
+
+
+def excel_separator(text: str) -> tuple[str | None, str]:
+    """Excel's "sep=;" first line: the delimiter it names and the text without it (Excel
+    hides the line, so the header is row 1 as the editor sees it); (None, text) without one."""
+    first, _newline, rest = text.partition("\n")
+    found = re.fullmatch(r"sep=(.)\r?", first)
+    return (found[1], rest) if found else (None, text)
 
 
 def sniff_delimiter(text: str) -> str:

@@ -176,3 +176,22 @@ def test_hsds_tables_in_a_legacy_encoding_are_detected_or_named(tmp_path: Path) 
     ]
     assert (file, position, field) == ("services.csv", "file", "(file)")
     assert "which utf-8 cannot read" in message and "(line " in message
+
+
+def test_excels_sep_line_names_the_delimiter_and_the_header_is_row_1(tmp_path: Path) -> None:
+    path = tmp_path / "offre.csv"
+    path.write_text("sep=;\r\nid;type;nom\r\na;course;Poterie, tour\r\n", encoding="utf-8")
+    parsed = read_file(path)
+    assert [(item.id, item.name) for item in parsed.items] == [("a", "Poterie, tour")]
+    assert parsed.notices == [] and parsed.positions == {"a": "row 2"}
+
+
+def test_a_binary_file_is_refused_saying_what_it_looks_like(tmp_path: Path) -> None:
+    old = tmp_path / "cours.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)))
+    [rejection] = read_file(old).rejected
+    assert (rejection.file, rejection.position, rejection.field) == ("cours.xls", "file", "(file)")
+    assert rejection.message == (
+        "is not text (it looks like Excel 97-2003 (.xls) or another old Office):"
+        " save it as .xlsx or CSV and import that"
+    )
