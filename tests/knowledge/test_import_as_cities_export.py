@@ -7,16 +7,19 @@ file changes nothing in the catalog. Everything goes through the real importer a
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl
 
 import knowledge
-from core.database import session_scope, upgrade_database
+from core.database import session_scope
 from knowledge.importers import CsvReading, ParsedFile, read_catalog, read_file
+from tests.knowledge.import_support import catalog_with_two_courses, hsds_package
 
-DATA = Path(__file__).parent / "data"
+
+def _written(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _notices(parsed: ParsedFile) -> list[tuple[str, str, str]]:
@@ -74,11 +77,10 @@ def test_a_french_excel_semicolon_file_with_decimal_commas_imports(tmp_path: Pat
 
 
 def test_dates_that_disagree_on_their_order_still_refuse_the_ambiguous_one(tmp_path: Path) -> None:
-    path = tmp_path / "mixed.csv"
-    path.write_text(
+    path = _written(
+        tmp_path / "mixed.csv",
         "id,type,name,start_date\na,course,A,15/01/2027\nb,course,B,01/31/2027\n"
         "c,course,C,03/02/2027\n",
-        encoding="utf-8",
     )
     parsed = read_file(path)
     assert [(r.position, r.field, r.value) for r in parsed.rejected] == [
@@ -103,10 +105,9 @@ def test_a_workbook_header_under_a_merged_title_or_an_empty_row(tmp_path: Path) 
 
 
 def test_a_totals_row_is_skipped_but_a_course_named_total_is_not(tmp_path: Path) -> None:
-    path = tmp_path / "offer.csv"
-    path.write_text(
+    path = _written(
+        tmp_path / "offer.csv",
         "id,type,name,price\nt1,course,Total fitness,10\nt2,course,Knitting,5\n,,Total:,15\n",
-        encoding="utf-8",
     )
     parsed = read_file(path)
     assert [item.name for item in parsed.items] == ["Total fitness", "Knitting"]
@@ -117,10 +118,9 @@ def test_a_totals_row_is_skipped_but_a_course_named_total_is_not(tmp_path: Path)
 
 
 def test_full_width_headers_and_values_are_read_and_text_is_kept(tmp_path: Path) -> None:
-    path = tmp_path / "课程.csv"
-    path.write_text(
+    path = _written(
+        tmp_path / "课程.csv",
         "ＩＤ,类　型,名　称,ＰＲＩＣＥ,开始时刻,纬　度\nf1,course,书法班,１２元,１２：３０,３１．２\n",
-        encoding="utf-8",
     )
     [item] = read_file(path).items
     assert (item.name, item.price, item.latitude) == ("书法班", "１２元", 31.2)
@@ -128,14 +128,7 @@ def test_full_width_headers_and_values_are_read_and_text_is_kept(tmp_path: Path)
 
 
 def test_a_refused_file_changes_nothing_and_duplicated_ids_are_named(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'catalog.db'}"
-    upgrade_database(url)
-    path = tmp_path / "offer.csv"
-    path.write_text("id,type,name\na,course,Pottery\nb,course,Knitting\n", encoding="utf-8")
-    with session_scope(url) as session:
-        knowledge.import_catalog(path, session=session)
-    with session_scope(url) as session:
-        before = knowledge.content_hashes(session)
+    url, path, before = catalog_with_two_courses(tmp_path)
     path.write_text("ident;kind;what\na;course;Pottery 2\n", encoding="utf-8")
     with session_scope(url) as session:
         refused = knowledge.import_catalog(path, session=session, prune=True)
@@ -154,8 +147,7 @@ def test_a_refused_file_changes_nothing_and_duplicated_ids_are_named(tmp_path: P
 
 
 def test_hsds_tables_in_a_legacy_encoding_are_detected_or_named(tmp_path: Path) -> None:
-    package = tmp_path / "hsds"
-    shutil.copytree(DATA / "hsds", package)
+    package = hsds_package(tmp_path)
     services = package / "services.csv"
     utf8 = read_catalog(package)[0]
     chinese = services.read_text(encoding="utf-8").replace(
@@ -179,9 +171,8 @@ def test_hsds_tables_in_a_legacy_encoding_are_detected_or_named(tmp_path: Path) 
 
 
 def test_excels_sep_line_names_the_delimiter_and_the_header_is_row_1(tmp_path: Path) -> None:
-    path = tmp_path / "offre.csv"
-    path.write_text("sep=;\r\nid;type;nom\r\na;course;Poterie, tour\r\n", encoding="utf-8")
-    parsed = read_file(path)
+    text = "sep=;\r\nid;type;nom\r\na;course;Poterie, tour\r\n"
+    parsed = read_file(_written(tmp_path / "offre.csv", text))
     assert [(item.id, item.name) for item in parsed.items] == [("a", "Poterie, tour")]
     assert parsed.notices == [] and parsed.positions == {"a": "row 2"}
 

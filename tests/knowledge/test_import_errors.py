@@ -4,7 +4,6 @@ nothing: each importer (CSV, HSDS, JSON-LD, iCalendar) read from real files."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -16,8 +15,7 @@ from core.database import session_scope, upgrade_database
 from knowledge.catalog import content_hash
 from knowledge.documents import CatalogItem
 from knowledge.importers import ParsedFile, read_catalog, read_file
-
-DATA = Path(__file__).parent / "data"
+from tests.knowledge.import_support import catalog_with_two_courses, hsds_package
 
 
 def _problems(parsed: ParsedFile) -> list[tuple[str, str, str, str | None]]:
@@ -115,21 +113,12 @@ def test_an_ical_event_reports_every_bad_field(tmp_path: Path) -> None:
     assert [item.id for item in parsed.items] == ["good@example.org"]
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    content = path.read_text(encoding="utf-8")
-    assert old in content, f"{old!r} not in {path.name}"
-    path.write_text(content.replace(old, new), encoding="utf-8")
-
-
 def test_an_hsds_service_reports_every_bad_field_in_every_file(tmp_path: Path) -> None:
-    package = tmp_path / "hsds"
-    shutil.copytree(DATA / "hsds", package)
-    _edit(
-        package / "services.csv",
-        "https://adult.example.org/mandarin",
-        "javascript:alert(1)",
+    package = hsds_package(
+        tmp_path,
+        ("services.csv", "https://adult.example.org/mandarin", "javascript:alert(1)"),
+        ("schedules.csv", "18:30,20:00", "half past six,8pm"),
     )
-    _edit(package / "schedules.csv", "18:30,20:00", "half past six,8pm")
     [parsed] = read_catalog(package)
     problems = _problems(parsed)
     assert problems[:3] == [
@@ -145,14 +134,15 @@ def test_an_hsds_service_reports_every_bad_field_in_every_file(tmp_path: Path) -
 
 
 def test_hsds_missing_header_columns_are_all_named_and_nothing_imports(tmp_path: Path) -> None:
-    package = tmp_path / "hsds"
-    shutil.copytree(DATA / "hsds", package)
-    _edit(
-        package / "services.csv",
-        "id,organization_id,program_id,name,",
-        "ident,organization_id,program_id,title,",
+    package = hsds_package(
+        tmp_path,
+        (
+            "services.csv",
+            "id,organization_id,program_id,name,",
+            "ident,organization_id,program_id,title,",
+        ),
+        ("service_at_location.csv", "location_id", "place_id"),
     )
-    _edit(package / "service_at_location.csv", "location_id", "place_id")
     [parsed] = read_catalog(package)
     assert _problems(parsed) == [
         ("services.csv", "row 1", "id", None),
@@ -187,10 +177,7 @@ def _ical(folder: Path, url: str) -> Path:
 
 
 def _hsds(folder: Path, url: str) -> Path:
-    package = folder / "hsds"
-    shutil.copytree(DATA / "hsds", package)
-    _edit(package / "services.csv", "https://adult.example.org/mandarin", _cell(url))
-    return package
+    return hsds_package(folder, ("services.csv", "https://adult.example.org/mandarin", _cell(url)))
 
 
 def _cell(value: str) -> str:
@@ -239,14 +226,7 @@ def test_web_addresses_are_kept(importer: str, tmp_path: Path) -> None:
 
 
 def test_a_dry_run_checks_everything_and_changes_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'catalog.db'}"
-    upgrade_database(url)
-    path = tmp_path / "offer.csv"
-    path.write_text("id,type,name\na,course,Pottery\nb,course,Knitting\n", encoding="utf-8")
-    with session_scope(url) as session:
-        knowledge.import_catalog(path, session=session)
-    with session_scope(url) as session:
-        before = knowledge.content_hashes(session)
+    url, path, before = catalog_with_two_courses(tmp_path)
     path.write_text(
         "id,type,name,latitude\na,course,Pottery (new name),31.2\nc,course,Weaving,north\n",
         encoding="utf-8",
@@ -320,9 +300,9 @@ def test_a_script_link_stored_before_the_importers_refused_it_never_leaves_the_c
 def test_an_hsds_organization_link_used_for_a_service_is_checked_in_its_own_file(
     tmp_path: Path,
 ) -> None:
-    package = tmp_path / "hsds"
-    shutil.copytree(DATA / "hsds", package)
-    _edit(package / "organizations.csv", "https://adult.example.org,", "javascript:alert(1),")
+    package = hsds_package(
+        tmp_path, ("organizations.csv", "https://adult.example.org,", "javascript:alert(1),")
+    )
     [parsed] = read_catalog(package)
     # svc-first-aid has no url of its own, so it would link to its organization's.
     assert ("organizations.csv", "row 2", "url", "javascript:alert(1)") in _problems(parsed)
