@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,15 +28,24 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
 
 
-async def test_an_admin_sees_rasa_down_when_nothing_answers_its_port(tmp_path, data_dir) -> None:
-    # console_app points the conversation at a free port where no Rasa listens.
-    app, conversation = console_app(f"sqlite:///{tmp_path / 'h.db'}", {"mei": "admin"})
+async def _health_as_admin(
+    app: Any, conversation: Any, query: str = ""
+) -> tuple[httpx.Response, httpx.Response]:
+    """The health page (with `query`) and its API, as admin "mei" of `app` reads them; the
+    conversation is closed after."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         await log_in(client, "mei")
-        page = await client.get("/admin/health?lang=zh")
+        page = await client.get(f"/admin/health{query}")
         api = await client.get("/admin/api/health")
     await conversation.close()
+    return page, api
+
+
+async def test_an_admin_sees_rasa_down_when_nothing_answers_its_port(tmp_path, data_dir) -> None:
+    # console_app points the conversation at a free port where no Rasa listens.
+    app, conversation = console_app(f"sqlite:///{tmp_path / 'h.db'}", {"mei": "admin"})
+    page, api = await _health_as_admin(app, conversation, "?lang=zh")
 
     assert page.status_code == 200
     # Named in the console's language; the API keeps the codes.
@@ -64,12 +74,7 @@ async def test_the_last_errors_of_the_gateway_and_the_servers_logs_show_without_
     )
     app, conversation = console_app(f"sqlite:///{tmp_path / 'h.db'}", {"mei": "admin"})
     logging.getLogger("bot.webchat").error("reply to %s failed: %s", "web", "connection reset")
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        await log_in(client, "mei")
-        page = await client.get("/admin/health")
-        api = await client.get("/admin/api/health")
-    await conversation.close()
+    page, api = await _health_as_admin(app, conversation)
 
     errors = [(e["where"], e["message"]) for e in api.json()["errors"]]
     assert errors[0] == ("gateway", "bot.webchat: reply to web failed: connection reset")
@@ -95,12 +100,7 @@ async def test_telegram_is_asked_whether_it_accepts_the_token_and_what_waits(
             _, conversation = console_app(f"sqlite:///{tmp_path / f'{case}.db'}", {"mei": "admin"})
             channels = [WebChannel(conversation), TelegramChannel(conversation, get_settings())]
             app = create_app(conversation, channels)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-                await log_in(client, "mei")
-                page = await client.get("/admin/health")
-                api = await client.get("/admin/api/health")
-            await conversation.close()
+            page, api = await _health_as_admin(app, conversation)
             seen[case] = (page.text, api.json()["channel_states"])
         probes = telegram.calls_to("getWebhookInfo")
 
