@@ -20,7 +20,7 @@ import knowledge
 import staff
 from bench.dashboard_seed import Conversation, write_conversations
 from core.database import session_scope, upgrade_database
-from tests.admin.console_support import console_app, log_in
+from tests.admin.console_support import console_app, log_in, logged_in
 
 NEEDS = [  # (sender, topic, district, language, preferred times)
     ("telegram:1001", "Sign language", "Nanhu", "zh", "weekday evening"),
@@ -150,7 +150,7 @@ async def test_an_organizer_is_refused_the_dashboard_and_its_export(planner_clie
 
 
 async def test_the_open_data_export_leaves_out_every_count_under_five(database_url) -> None:
-    app, conversation = console_app(database_url, {"li": "planner"})
+    upgrade_database(database_url)
     with session_scope(database_url) as session:
         for number in range(6):
             need = citizens.LearningNeed(topic="sign language", district="Nanhu", language="zh")
@@ -159,14 +159,8 @@ async def test_the_open_data_export_leaves_out_every_count_under_five(database_u
             need = citizens.LearningNeed(topic=topic, district=district, language="en")
             citizens.register_learning_need(session, "web:rare", need, consent=True)
         knowledge.record_unmet_demand(session, "beekeeping", "en", {}, None)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        await log_in(client, "li")
-        response = await client.get("/admin/planner-open-data.csv")
-    await conversation.close()
 
-    assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    csv_text, rows = await _open_data(database_url)
     published = {(r["section"], r["breakdown"], r["value"]): r["count"] for r in rows}
     # Needs are counted as different citizens: web:rare's two needs are one citizen.
     this_week = "{}-W{:02d}".format(*datetime.now(UTC).isocalendar()[:2])
@@ -191,20 +185,21 @@ async def test_the_open_data_export_leaves_out_every_count_under_five(database_u
         ("unmet", "by_week", "(fewer than 5 each)"): "<5",
         ("unmet", "by_group", "(fewer than 5 each)"): "<5",
     }
-    assert "Wang" not in response.text and "beekeeping" not in response.text
+    assert "Wang" not in csv_text and "beekeeping" not in csv_text
+
+
+async def _open_data(database_url: str) -> tuple[str, list[dict[str, str]]]:
+    """The open-data CSV a planner downloads: its text and its rows."""
+    async with logged_in(database_url, {"li": "planner"}, "li") as client:
+        response = await client.get("/admin/planner-open-data.csv")
+    assert response.status_code == 200
+    return response.text, list(csv.DictReader(io.StringIO(response.text)))
 
 
 async def _open_data_section(database_url: str, section: str) -> tuple[str, dict]:
     """The open-data CSV a planner downloads, and one section's {(breakdown, value): count}."""
-    app, conversation = console_app(database_url, {"li": "planner"})
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        await log_in(client, "li")
-        response = await client.get("/admin/planner-open-data.csv")
-    await conversation.close()
-    assert response.status_code == 200
-    rows = csv.DictReader(io.StringIO(response.text))
-    return response.text, {
+    published, rows = await _open_data(database_url)
+    return published, {
         (r["breakdown"], r["value"]): r["count"] for r in rows if r["section"] == section
     }
 
