@@ -111,4 +111,14 @@ async def log_in_with(
     await page.wait_for_url("**/admin/")
 
 
+async def open_announcements_as(page: Page, base_url: str, name: str) -> list[str]:
+    """Log `name` in (English labels) and open Announcements; returns the list the page's
+    console messages go into, for the tests that check no Content Security Policy complaint."""
+    console_messages: list[str] = []
+    page.on("console", lambda message: console_messages.append(message.text))
+    await log_in_with(page, base_url, name, "Staff name", "Password")
+    await page.get_by_role("link", name="Announcements").click()
+    return console_messages
+
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs"

@@ -17,7 +17,7 @@ from tests.admin.browser_support import (
     LOW_CONTRAST_TEXT,
     SCREENSHOTS,
     browser_page,
-    log_in_with,
+    open_announcements_as,
     require_chromium,
     served,
 )
@@ -51,10 +51,7 @@ async def test_an_organizer_schedules_an_announcement_and_watches_it_delivered(
         stop_worker = start_in_thread(settings)
         try:
             async with browser_page("en-GB", 1024, 900) as page:
-                csp_complaints: list[str] = []
-                page.on("console", lambda message: csp_complaints.append(message.text))
-                await log_in_with(page, base_url, "ana", "Staff name", "Password")
-                await page.get_by_role("link", name="Announcements").click()
+                csp_complaints = await open_announcements_as(page, base_url, "ana")
                 await page.get_by_label("Topic (empty: every subscriber)").fill("calligraphy")
                 await page.get_by_label("中文").fill("周六书法工作坊")
                 await page.get_by_label("English").fill("Calligraphy workshop on Saturday")

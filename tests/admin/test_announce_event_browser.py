@@ -13,7 +13,7 @@ from tests.admin.browser_support import (
     LOW_CONTRAST_TEXT,
     SCREENSHOTS,
     browser_page,
-    log_in_with,
+    open_announcements_as,
     require_chromium,
     served,
 )
@@ -36,10 +36,7 @@ async def test_an_organizer_announces_an_event_schedules_it_and_cancels_it(
     with served(app) as base_url:
         try:
             async with browser_page("en-GB", 1024, 900) as page:
-                complaints: list[str] = []
-                page.on("console", lambda message: complaints.append(message.text))
-                await log_in_with(page, base_url, "ana", "Staff name", "Password")
-                await page.get_by_role("link", name="Announcements").click()
+                complaints = await open_announcements_as(page, base_url, "ana")
                 await page.get_by_label("Find an upcoming event").fill("pottery")
                 await page.get_by_role("button", name="Find", exact=True).click()
                 await page.get_by_label("Upcoming events").select_option("evt-pottery")
