@@ -1,7 +1,9 @@
 """The local web chat: a static page, a small JSON API the page (and tests) talk to, and its outbox.
 
-- `POST /api/chat {"session_id"?, "text"|"payload"|"location", "language"?}`
+- `POST /api/chat {"session_id"?, "message_id"?, "text"|"payload"|"location", "language"?}`
   → `{"session_id", "replies": [Reply.as_dict()]}`; 400 `{"error"}` naming the field at fault.
+  A retry with the same session and `message_id` gets the first answer, asked once
+  (bot/channels/web_turns.py).
 - `GET /api/updates?session_id=S&after=CURSOR[&wait=SECONDS]` → `{"session_id", "replies",
   "cursor"}`: replies pushed outside a turn (broadcasts, the help desk's answers), which the
   page polls for. With `wait` (at most 25 s) the gateway holds the request until a reply
@@ -30,6 +32,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels.base import RecipientUnreachableError
+from bot.channels.web_turns import AnsweredOnce
 from bot.conversation import Conversation
 from bot.edge import payload_problem
 from bot.messages import IncomingMessage, Location, Reply
@@ -85,6 +88,11 @@ def _incoming_from_json(body: object) -> IncomingMessage:
         location = Location(latitude, longitude)
     if not (text or payload or location):
         raise _BadRequest("send one of: text, payload, location")
+    message_id = body.get("message_id")
+    if message_id is not None:
+        if not body.get("session_id"):
+            raise _BadRequest("field message_id: send it with the session_id it belongs to")
+        message_id = _client_id("message_id", message_id)
     return IncomingMessage(
         sender_id=f"web:{session_id}",
         channel="web",
@@ -92,18 +100,24 @@ def _incoming_from_json(body: object) -> IncomingMessage:
         payload=payload,
         location=location,
         language_hint=normalise_language(language) or language or None,
+        message_id=message_id,
     )
 
 
 def _session_id(value: object) -> str:
-    session_id = str(value)
+    return _client_id("session_id", value)
+
+
+def _client_id(field: str, value: object) -> str:
+    """A client-chosen id: 1-64 letters, digits and dashes (a UUID fits)."""
+    chosen = str(value)
     if (
-        not (0 < len(session_id) <= 64)
-        or not session_id.replace("-", "").isascii()
-        or not (session_id.replace("-", "").isalnum())
+        not (0 < len(chosen) <= 64)
+        or not chosen.replace("-", "").isascii()
+        or not (chosen.replace("-", "").isalnum())
     ):
-        raise _BadRequest("field session_id: use letters, digits and dashes (at most 64)")
-    return session_id
+        raise _BadRequest(f"field {field}: use letters, digits and dashes (at most 64)")
+    return chosen
 
 
 def _cursor(value: str | None) -> int:
@@ -135,6 +149,7 @@ class WebChannel:
         self.conversation = conversation
         self.database_url = conversation.database_url
         self.wakeups = OutboxWakeups(self.database_url)
+        self.answered = AnsweredOnce()
         # The pages' outbox reads have threads of their own: asyncio's default pool has a
         # few threads shared with every turn's database work, and under 50 citizens' turns
         # work queued there waited 0.3-1.5 s for a thread (issue 13, bench --steps).
@@ -166,7 +181,8 @@ class WebChannel:
         session_id = message.sender_id.removeprefix("web:")
         # "Forget me" erases this page's outbox too: the Conversation erases every registered
         # kind of citizen data (citizens/registry.py), the outbox among them.
-        replies = await self.conversation.handle(message)
+        key = f"{session_id}/{message.message_id}" if message.message_id else None
+        replies = await self.answered.answer(key, lambda: self.conversation.handle(message))
         return JSONResponse(
             {"session_id": session_id, "replies": [reply.as_dict() for reply in replies]}
             | await self._poll_hint(message.sender_id)

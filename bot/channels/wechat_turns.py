@@ -15,8 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
+
+from bot.channels.recent_turns import TurnLedger
+
+__all__ = ["CUSTOMER_SERVICE", "PASSIVE", "SenderLocks", "Turn", "TurnLedger"]
 
 PASSIVE = "passive"
 CUSTOMER_SERVICE = "customer_service"
@@ -61,35 +64,6 @@ class Turn:
         if self.delivery is None:
             self.delivery = delivery
             self.decided.set()
-
-
-class TurnLedger:
-    """Recent turns by dedupe key: bounded in size, each kept `ttl_seconds` after it began."""
-
-    def __init__(self, ttl_seconds: float = 300.0, max_turns: int = 20_000) -> None:
-        self.ttl_seconds = ttl_seconds
-        self.max_turns = max_turns
-        self._turns: OrderedDict[str, Turn] = OrderedDict()
-
-    def get(self, key: str) -> Turn | None:
-        self._expire()
-        return self._turns.get(key)
-
-    def add(self, key: str, turn: Turn) -> None:
-        self._turns[key] = turn
-        self._expire()
-
-    def __len__(self) -> int:
-        return len(self._turns)
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        while self._turns:
-            key, oldest = next(iter(self._turns.items()))
-            too_many = len(self._turns) > self.max_turns
-            if not too_many and now - oldest.created < self.ttl_seconds:
-                return
-            del self._turns[key]
 
 
 class SenderLocks:

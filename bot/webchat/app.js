@@ -8,6 +8,7 @@
   const RTL = new Set(["ar"]);
   const params = new URLSearchParams(window.location.search);
   const POLL_SECONDS = Math.max(1, Number(params.get("poll")) || 20);
+  const SEND_ATTEMPTS = 3; // a message is sent again (same id) after a network error
 
   const log = document.getElementById("log");
   const status = document.getElementById("status");
@@ -177,17 +178,38 @@
     sessionStorage.setItem("learncity-cursor", "0");
   }
 
+  // Ids chosen here, so that a message resent after a network error is the same message: the
+  // gateway answers it once and gives the retry the first answer (bot/channels/web_turns.py).
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  async function postOnce(body) {
+    const request = {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch("/api/chat", request);
+      } catch (error) {
+        if (attempt >= SEND_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+      }
+    }
+  }
+
   // `fromChoice`: the citizen pressed a button, so focus follows the conversation.
   async function send(body, shown, fromChoice) {
     if (shown) addText("citizen", shown);
-    if (sessionId) body.session_id = sessionId;
+    if (!sessionId) remember(newId());
+    body.session_id = sessionId;
+    body.message_id = newId();
     body.language = picker.value;
     setBusy(1);
     const rendered = [];
     try {
-      const response = await fetch("/api/chat", {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-      });
+      const response = await postOnce(body);
       const data = await response.json();
       if (!response.ok) { addText("assistant", data.error || t("unreachable")); return; }
       remember(data.session_id);

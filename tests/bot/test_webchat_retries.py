@@ -1,0 +1,84 @@
+"""Web chat clients that retry: a message resent with the same id is asked of the assistant once.
+
+Served by uvicorn on loopback (real HTTP, real disconnects) in front of the trained assistant
+behind a real Rasa server; what Rasa saw is read from its tracker store.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.gateway import create_app
+from bot.stack import free_port
+from tests.conftest import RunningAssistant
+from tests.fakes.loopback import serving_in_this_loop
+
+pytestmark = pytest.mark.slow
+
+QUESTION = "I want to learn Python in the evenings"
+
+
+@pytest.fixture
+async def gateway_url(assistant: RunningAssistant) -> AsyncIterator[str]:
+    conversation = assistant.new_conversation()
+    try:
+        async with serving_in_this_loop(create_app(conversation), free_port()) as url:
+            yield url
+    finally:
+        await conversation.close()
+
+
+def _citizen_turns(database_url: str, sender_id: str) -> int:
+    """How many messages of this citizen reached Rasa (user events in its tracker store)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text("SELECT COUNT(*) FROM events WHERE sender_id = :s AND type_name = 'user'"),
+                    {"s": sender_id},
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+async def test_a_retry_after_the_client_gave_up_gets_the_first_answer_asked_once(
+    assistant: RunningAssistant, gateway_url: str
+) -> None:
+    """Before: every retry was a turn of its own, asked and answered again."""
+    session_id, message_id = uuid.uuid4().hex, uuid.uuid4().hex
+    body = {"session_id": session_id, "message_id": message_id, "text": QUESTION}
+    # The first client gives up (and closes its connection) long before the answer is ready.
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=0.05) as impatient:
+        with pytest.raises(httpx.TimeoutException):
+            await impatient.post("/api/chat", json=body)
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=60) as client:
+        retried = await client.post("/api/chat", json=body)
+        again = await client.post("/api/chat", json=body)
+        other = await client.post(
+            "/api/chat", json=body | {"message_id": uuid.uuid4().hex, "text": "thank you"}
+        )
+    assert retried.status_code == again.status_code == other.status_code == 200
+    first_answer = retried.json()["replies"]
+    assert [card for reply in first_answer for card in reply["cards"]], first_answer
+    assert again.json()["replies"] == first_answer
+    assert _citizen_turns(assistant.database_url, f"web:{session_id}") == 2, "question + thanks"
+
+
+async def test_a_message_id_without_its_session_is_refused_naming_the_field(
+    gateway_url: str,
+) -> None:
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=10) as client:
+        response = await client.post("/api/chat", json={"message_id": "m-1", "text": "hi"})
+        bad_id = await client.post(
+            "/api/chat", json={"session_id": "s-1", "message_id": "not an id!", "text": "hi"}
+        )
+    assert (response.status_code, bad_id.status_code) == (400, 400)
+    assert "field message_id" in response.json()["error"]
+    assert "field message_id" in bad_id.json()["error"]
