@@ -38,7 +38,9 @@ class Settings(BaseSettings):
         "ones); -1: never",
     )
     database_pool_pre_ping: bool = Field(
-        default=True, description="Check each connection before use (survives a restarted server)"
+        default=False,
+        description="Also run SELECT 1 on each connection before use; without it a connection the "
+        "server closed is still replaced (core/database.py checks its socket)",
     )
     learncity_data_dir: Path = Field(default=REPOSITORY_ROOT / ".data")
     learncity_models_dir: Path | None = Field(

@@ -119,7 +119,7 @@ def test_the_pool_settings_reach_the_engine(pool_of_two: str) -> None:
         for connection in held:
             connection.close()
         pool = engine.pool
-        assert (pool._recycle, pool._pre_ping) == (600, True)  # type: ignore[attr-defined]
+        assert (pool._recycle, pool._pre_ping) == (600, settings.database_pool_pre_ping)  # type: ignore[attr-defined]
         assert 0.4 <= waited < 5, f"waited {waited:.2f} s for a pool timeout of 0.5 s"
     finally:
         engine.dispose()
