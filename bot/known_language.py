@@ -69,16 +69,43 @@ class KnownLanguages:
 
     async def language_for(self, sender_id: str, text: str | None, hint: str | None) -> str:
         """The language of the message when it clearly reads as one, else the known language,
-        else the message's weaker reading, the client's language or English."""
-        reading = read_language((text or "")[:_SAMPLE_CHARS], normalise_language(hint))
+        else the message's weaker reading (its punctuation, for a message without words), the
+        client's language (for WeChat, the city's) or English."""
+        sample = (text or "")[:_SAMPLE_CHARS]
+        reading = read_language(sample, normalise_language(hint))
         if reading.clear and reading.language:
             return reading.language
         known = await self.known(sender_id)
-        return known or reading.language or normalise_language(hint) or DEFAULT_LANGUAGE
+        return (
+            known
+            or reading.language
+            or punctuation_language(sample)
+            or normalise_language(hint)
+            or DEFAULT_LANGUAGE
+        )
 
     def _chosen(self, sender_id: str) -> str | None:
         with session_scope(self.database_url) as session:
             return get_language(session, sender_id)
+
+
+def punctuation_language(text: str) -> str | None:
+    """The language whose keyboards type this text's punctuation ("？？" is typed in Chinese,
+    "¿?" in Spanish); None when the marks are shared or there are none."""
+    found = {language for char in text if (language := _PUNCTUATION_LANGUAGE.get(char))}
+    return found.pop() if len(found) == 1 else None
+
+
+def _punctuation_by_language() -> dict[str, str]:
+    # CJK symbols and punctuation, and the full-width forms of ASCII marks (U+FF01-FF0F...).
+    chinese = "\u3001\u3002\u300a\u300b\u300c\u300d\u300e\u300f\u3010\u3011\uff5e"
+    chinese += "".join(chr(code) for code in range(0xFF01, 0xFF20) if not chr(code).isalnum())
+    marks = dict.fromkeys(chinese, "zh")
+    marks |= dict.fromkeys("\u00bf\u00a1", "es")
+    return marks
+
+
+_PUNCTUATION_LANGUAGE = _punctuation_by_language()
 
 
 def in_known_language(table: dict[str, str], language: str) -> Reply:

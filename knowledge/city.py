@@ -53,6 +53,9 @@ class City:
     source: Path
     example_district: str = ""  # named in replies as an example; default the first district
     time_zone: str = DEFAULT_TIME_ZONE  # IANA name: what "today" and "this weekend" mean here
+    # The language most of its citizens write: for a citizen nothing else tells about (a first
+    # WeChat message without words; WeChat sends no client language). None: the file names none.
+    language: str | None = None
     _lookup: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -135,6 +138,7 @@ def _load(path_text: str) -> City:
     if example and example not in keys:
         raise CityFileError(f"{path}: city: example_district {example} is not a district key")
     time_zone = _time_zone(path, city.get("time_zone") if isinstance(city, dict) else None)
+    language = _language(path, city.get("language") if isinstance(city, dict) else None)
     return City(
         names=_names(path, "city", city.get("names") if isinstance(city, dict) else None),
         centre=_centre(path, "city", city.get("centre") if isinstance(city, dict) else None),
@@ -142,7 +146,19 @@ def _load(path_text: str) -> City:
         source=path,
         example_district=example,
         time_zone=time_zone,
+        language=language,
     )
+
+
+def _language(path: Path, value: Any) -> str | None:
+    if value is None or not str(value).strip():
+        return None
+    language = str(value).strip()
+    if language not in LANGUAGES:
+        raise CityFileError(
+            f"{path}: city: language {language} is not one of {' '.join(LANGUAGES)}"
+        )
+    return language
 
 
 def _time_zone(path: Path, value: Any) -> str:

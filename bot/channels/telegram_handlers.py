@@ -209,7 +209,11 @@ async def button_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     then send the button's payload."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    try:
+        await query.answer()
+    except BadRequest as error:
+        # Delivered too late to stop the spinner (the bot was down): the press still counts.
+        logger.info("telegram: a button press was answered late: %s", error)
     chat = update.effective_chat
     if chat is None or chat.type != chat.PRIVATE:
         return

@@ -51,6 +51,7 @@ from bot.text_split import split_text, utf8_length
 from citizens import mark_reachable, mark_unreachable
 from core.database import session_scope
 from core.settings import Settings
+from knowledge.city import load_city
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,9 @@ class WeChatChannel:
         # Numbers offered by this gateway's pushes must work when the citizen replies.
         self.choices = numbered_choices(settings)  # in Redis when REDIS_URL is set
         self.database_url = conversation.database_url or settings.sqlalchemy_url
-        self.turns = TurnLedger()
+        # WeChat sends no client language: the city's stands in for it (knowledge/city.py).
+        self.city_language = load_city(settings.learncity_city_file).language
+        self.turns: TurnLedger[Turn] = TurnLedger()
         # Shared by every gateway replica when REDIS_URL is set (bot/shared_state.py).
         self.message_ids = seen_once(settings, "wechat:msg")
         if replay_guard is None:
@@ -248,6 +251,7 @@ class WeChatChannel:
             "sender_id": sender_id,
             "channel": "wechat",
             "message_id": message.msg_id or None,
+            "language_hint": self.city_language,
         }
         kind = message.msg_type
         if kind == "voice" and message.recognition:
@@ -270,9 +274,10 @@ class WeChatChannel:
         return None
 
     async def _note(self, sender_id: str, table: dict[str, str]) -> str:
-        """One of the gateway's own sentences in the language the citizen is known by; in
-        Chinese and English for a citizen not yet known (WeChat says no client language)."""
-        known = await self.conversation.languages.known(sender_id)
+        """One of the gateway's own sentences in the language the citizen is known by; for a
+        citizen not yet known, in the city's language, else in Chinese and English (WeChat says
+        no client language)."""
+        known = await self.conversation.languages.known(sender_id) or self.city_language
         if known:
             return in_known_language(table, known).text
         return f"{table['zh']}\n{table['en']}"

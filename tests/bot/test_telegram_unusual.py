@@ -25,8 +25,14 @@ from bot.edge import TOO_LONG
 from bot.kind_replies import EMPTY_MESSAGE, NOT_READ, TRY_AGAIN
 from core.database import session_scope
 from core.settings import Settings
-from nlu.language import detect_language
-from tests.bot.telegram_support import WEBHOOK_SECRET, serving_gateway, telegram_settings, texts
+from nlu.language import NATIVE_LANGUAGE_NAMES, detect_language
+from tests.bot.telegram_support import (
+    WEBHOOK_SECRET,
+    inline_buttons,
+    serving_gateway,
+    telegram_settings,
+    texts,
+)
 from tests.conftest import RunningAssistant
 from tests.fakes.telegram_api import BOT_USER, ApiCall, FakeTelegramApi
 
@@ -243,3 +249,42 @@ async def test_stop_ends_the_festival_news_in_the_citizens_language(
     assert texts(await _say(fake_telegram, webhook, chat_id, again)) == say(
         "not_subscribed", "fr", count=0
     )
+
+
+async def test_a_button_pressed_while_the_bot_was_down_is_still_acted_on(
+    fake_telegram: FakeTelegramApi, webhook: Settings
+) -> None:
+    """Before: Telegram refused the late answerCallbackQuery and the citizen got "try again"."""
+    chat_id = 9351
+    offered = await _say(
+        fake_telegram, webhook, chat_id, fake_telegram.text_update(chat_id, "/language")
+    )
+    french = next(b for b in inline_buttons(offered) if b["text"] == NATIVE_LANGUAGE_NAMES["fr"])
+    late = fake_telegram.callback_update(chat_id, french["callback_data"], too_old=True)
+    answer = texts(await _say(fake_telegram, webhook, chat_id, late))
+    assert answer not in TRY_AGAIN.values(), answer
+    assert detect_language(answer) == "fr", answer
+
+
+async def test_a_venue_is_read_as_its_location_and_a_forwarded_question_as_a_question(
+    fake_telegram: FakeTelegramApi, webhook: Settings
+) -> None:
+    """Both were already right; kept so that they stay so."""
+    chat_id, point = 9352, {"latitude": 31.23, "longitude": 121.47}
+    venue = {"venue": {"location": point, "title": "Hailin Library", "address": "1 Nanhu Rd"}}
+    places = texts(
+        await _say(
+            fake_telegram,
+            webhook,
+            chat_id,
+            _message_update(fake_telegram, chat_id, venue | {"location": point}),
+        )
+    )
+    assert places.strip() and places not in (NOT_READ["en"], *TRY_AGAIN.values()), places
+    forwarded = {
+        "text": RUSSIAN_QUESTION,
+        "forward_origin": {"type": "hidden_user", "sender_user_name": "Olga", "date": 1700000000},
+    }
+    update = _message_update(fake_telegram, chat_id + 1, forwarded)
+    answer = texts(await _say(fake_telegram, webhook, chat_id + 1, update))
+    assert detect_language(answer.splitlines()[0]) == "ru", answer

@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.kind_replies import EMPTY_MESSAGE, NOT_READ
+from knowledge.city import load_city
 from nlu.language import detect_language
 from tests.bot.wechat_support import callbacks_for, serving_gateway, wechat_settings
 from tests.conftest import RunningAssistant
@@ -76,3 +78,47 @@ async def test_only_invisible_characters_get_a_prompt_in_the_known_language(
     await _answer(account, fake_wechat, account.text("oBlank", SPANISH_QUESTION), "oBlank")
     prompt = await _answer(account, fake_wechat, account.text("oBlank", "\u200b\u200f"), "oBlank")
     assert prompt == EMPTY_MESSAGE["es"]
+
+
+@pytest.mark.parametrize(
+    ("wordless", "language"), [("？？", "zh"), ("！。", "zh"), ("¿?", "es"), ("؟", "ar")]
+)
+async def test_a_new_citizens_wordless_message_is_asked_for_words_in_its_punctuations_language(
+    account: WeChatCallbacks, fake_wechat: FakeWeChatApi, wordless: str, language: str
+) -> None:
+    """Before: a citizen not yet known got the prompt in English, whatever they typed."""
+    openid = f"oPunctuation{sum(map(ord, wordless))}"
+    prompt = await _answer(account, fake_wechat, account.text(openid, wordless), openid)
+    assert prompt == EMPTY_MESSAGE[language]
+
+
+@pytest.fixture
+async def chinese_city_account(
+    assistant: RunningAssistant, fake_wechat: FakeWeChatApi, tmp_path: Path
+) -> AsyncIterator[WeChatCallbacks]:
+    """The sample city with `language: zh` in its city file."""
+    city_file = tmp_path / "city.yml"
+    city = yaml.safe_load(load_city().source.read_text(encoding="utf-8"))
+    city["city"]["language"] = "zh"
+    city_file.write_text(yaml.safe_dump(city, allow_unicode=True), encoding="utf-8")
+    settings = wechat_settings(fake_wechat, tmp_path, assistant.database_url).model_copy(
+        update={"learncity_city_file": city_file}
+    )
+    conversation = assistant.new_conversation()
+    async with serving_gateway(settings, conversation) as (url, _):
+        yield callbacks_for(settings, url)
+
+
+async def test_a_new_citizen_is_answered_in_the_citys_language_when_nothing_else_tells(
+    chinese_city_account: WeChatCallbacks, fake_wechat: FakeWeChatApi
+) -> None:
+    """Before: a thumbs-up from a citizen not yet known was answered in English."""
+    account = chinese_city_account
+    prompt = await _answer(account, fake_wechat, account.text("oCityThumb", "👍"), "oCityThumb")
+    assert prompt == EMPTY_MESSAGE["zh"]
+    note = await _answer(account, fake_wechat, account.media("oCityPhoto", "image"), "oCityPhoto")
+    assert note == NOT_READ["zh"]
+    spanish = await _answer(
+        account, fake_wechat, account.text("oCitySpanish", SPANISH_QUESTION), "oCitySpanish"
+    )
+    assert detect_language(spanish.splitlines()[0]) == "es", "what the citizen writes wins"

@@ -87,6 +87,8 @@ class FakeTelegramApi:
         self._lock = threading.Lock()
         self._pending: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1000)
+        # Queries delivered late (the bot was down): Telegram refuses to answer them.
+        self._expired_queries: set[str] = set()
         self._message_ids = itertools.count(1)
         self._listeners: list[Callable[[ApiCall], None]] = []
         app = Starlette(
@@ -208,10 +210,17 @@ class FakeTelegramApi:
         return {"update_id": next(self._update_ids), "message": message}
 
     def callback_update(
-        self, chat_id: int, data: str, message_id: int = 1, language_code: str | None = "en"
+        self,
+        chat_id: int,
+        data: str,
+        message_id: int = 1,
+        language_code: str | None = "en",
+        *,
+        too_old: bool = False,
     ) -> dict[str, Any]:
         """A press on an inline button under the bot's message `message_id` (the message as
-        the bot sent it when the fake has it, as Telegram includes it)."""
+        the bot sent it when the fake has it, as Telegram includes it). `too_old`: delivered
+        too late to answer (the bot was down), so answerCallbackQuery is refused."""
         user = _user(chat_id, language_code, "Citizen")
         message = self.bot_message(chat_id, message_id) or {
             "message_id": message_id,
@@ -220,10 +229,14 @@ class FakeTelegramApi:
             "from": BOT_USER,
             "text": "…",
         }
+        query_id = str(next(self._update_ids) * 7919)
+        if too_old:
+            with self._lock:
+                self._expired_queries.add(query_id)
         return {
             "update_id": next(self._update_ids),
             "callback_query": {
-                "id": str(next(self._update_ids) * 7919),
+                "id": query_id,
                 "from": user,
                 "chat_instance": str(chat_id * 31),
                 "data": data,
@@ -379,8 +392,14 @@ class FakeTelegramApi:
         return self._sent_message(params, {"location": location})
 
     async def _api_answercallbackquery(self, params: dict[str, Any]) -> Any:
-        if not params.get("callback_query_id"):
-            raise _ApiError(400, "Bad Request: query is too old and response timeout expired")
+        query_id = str(params.get("callback_query_id") or "")
+        with self._lock:
+            expired = query_id in self._expired_queries
+        if not query_id or expired:
+            raise _ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query id is invalid",
+            )
         return True
 
     async def _api_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:

@@ -153,3 +153,16 @@ def test_the_example_district_must_be_one_of_the_districts(tmp_path: Path) -> No
         f"{path.resolve()}: city: example_district Nowhere is not a district key"
     )
     assert load_city(SAMPLE_CITY).example_district == "Nanhu"
+
+
+def test_the_citys_language_is_one_of_the_seven_or_left_out(tmp_path: Path) -> None:
+    path = tmp_path / "city.yml"
+    path.write_text("city:\n  language: de\ndistricts:\n  - key: North\n", encoding="utf-8")
+    with pytest.raises(CityFileError) as refused:
+        load_city(path)
+    assert str(refused.value) == (
+        f"{path.resolve()}: city: language de is not one of {' '.join(LANGUAGES)}"
+    )
+    chosen = tmp_path / "spanish.yml"
+    chosen.write_text("city:\n  language: es\ndistricts:\n  - key: North\n", encoding="utf-8")
+    assert (load_city(chosen).language, load_city(SAMPLE_CITY).language) == ("es", None)
