@@ -16,7 +16,14 @@ import staff
 from bench.dashboard_seed import Conversation, write_conversations
 from core.database import session_scope
 from core.settings import REPOSITORY_ROOT
-from tests.admin.browser_support import LOW_CONTRAST_TEXT, SCREENSHOTS, require_chromium, served
+from tests.admin.browser_support import (
+    LOW_CONTRAST_TEXT,
+    SCREENSHOTS,
+    browser_page,
+    log_in_with,
+    require_chromium,
+    served,
+)
 from tests.admin.console_support import PASSWORD, console_app
 from tests.bot.test_webchat import CHROMIUM, CHROMIUM_ARGS
 
@@ -113,7 +120,6 @@ async def test_an_admin_logs_in_with_the_keyboard_and_sees_the_home_page(
 async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[str, str]) -> None:
     base_url, database_url = served_console
     require_chromium()
-    from playwright.async_api import async_playwright
 
     with session_scope(database_url) as session:
         for number, (topic, district, language) in enumerate(SEEDED_NEEDS):
@@ -131,17 +137,8 @@ async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[s
         ],
     )
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        context = await browser.new_context(locale="zh-CN", viewport={"width": 768, "height": 1024})
-        page = await context.new_page()
-        await page.goto(f"{base_url}/admin/login")
-        await page.get_by_label("工作人员账号").fill("li")
-        await page.get_by_label("密码").fill(PASSWORD)
-        await page.get_by_role("button", name="登录").click()
-        await page.wait_for_url("**/admin/")
+    async with browser_page("zh-CN", 768, 1024) as page:
+        await log_in_with(page, base_url, "li", "工作人员账号", "密码")
         await page.get_by_role("link", name="学习需求看板").first.click()
         await page.wait_for_url("**/admin/planner")
 
@@ -178,13 +175,11 @@ async def test_a_planner_reads_the_dashboard_on_a_tablet(served_console: tuple[s
         await page.screenshot(
             path=str(SCREENSHOTS / "console-planner-drilldown.png"), full_page=True
         )
-        await browser.close()
     assert PLANNER_SCREENSHOT.stat().st_size > 10_000
 
 
 async def test_an_organizer_previews_an_announcement(served_console: tuple[str, str]) -> None:
     require_chromium()
-    from playwright.async_api import async_playwright
 
     base_url, database_url = served_console
     with session_scope(database_url) as session:
@@ -193,17 +188,8 @@ async def test_an_organizer_previews_an_announcement(served_console: tuple[str, 
             citizens.subscribe_events(session, sender, topic="calligraphy", consent=True)
             citizens.set_language(session, sender, language)
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        context = await browser.new_context(locale="en-GB", viewport={"width": 1024, "height": 800})
-        page = await context.new_page()
-        await page.goto(f"{base_url}/admin/login")
-        await page.get_by_label("Staff name").fill("ana")
-        await page.get_by_label("Password").fill(PASSWORD)
-        await page.keyboard.press("Enter")
-        await page.wait_for_url("**/admin/")
+    async with browser_page("en-GB", 1024, 800) as page:
+        await log_in_with(page, base_url, "ana", "Staff name", "Password")
         await page.get_by_role("link", name="Announcements").click()
         await page.get_by_label("Topic (empty: every subscriber)").fill("Calligraphy workshop")
         await page.get_by_label("中文").fill("周六书法工作坊")
@@ -214,5 +200,4 @@ async def test_an_organizer_previews_an_announcement(served_console: tuple[str, 
         assert await page.locator("#matched").inner_text() == "3"
         assert await page.locator("#would-send").inner_text() == "3"
         await page.screenshot(path=str(ANNOUNCE_SCREENSHOT), full_page=True)
-        await browser.close()
     assert ANNOUNCE_SCREENSHOT.stat().st_size > 10_000
