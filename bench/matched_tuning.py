@@ -59,6 +59,7 @@ class Evidence:
     mean: float  # the question's background: mean and spread of its similarity to the catalog
     spread: float
     dense_trusted: bool  # the model may judge this question (index._dense_trusted)
+    named: np.ndarray | None = None  # holds every name the question asks for (asked_names.py)
 
     def unmet(self, rule: Rule) -> bool:
         matched = self.share >= rule.coverage
@@ -66,6 +67,8 @@ class Evidence:
             matched |= (self.cosines >= self.mean + rule.sigmas * self.spread) & (
                 self.cosines >= rule.floor
             )
+        if self.named is not None:
+            matched &= self.named
         return not matched.any()
 
     @property
@@ -104,7 +107,10 @@ def measure(service: Any, query: str, language: str | None, relevant: Sequence[s
     """The evidence the index computes in `_candidates`, over every live item. Reads the
     index's internals (a bench, not an API); `check_replay` proves it agrees with search."""
     from knowledge.search import index as hybrid
+    from knowledge.search.asked_names import asked_names, holds_names
     from knowledge.search.evidence import share_held
+    from knowledge.search.glossary import get_glossary
+    from knowledge.search.spelling import glossary_speller
 
     index = service._index
     groups, expansion = question_groups(service, query, language)
@@ -120,6 +126,17 @@ def measure(service: Any, query: str, language: str | None, relevant: Sequence[s
         mean=mean,
         spread=spread,
         dense_trusted=hybrid._dense_trusted(query, service.embedder.multilingual),
+        named=holds_names(
+            asked_names(
+                query,
+                language,
+                index.corrections(query, glossary_speller(get_glossary()), language),
+                expansion,
+            ),
+            slots,
+            index.lexical,
+            index.names,
+        ),
     )
 
 
