@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -116,6 +117,17 @@ EXPECTED_DAYS = reason("expect_days")
 EXPECTED_BOOL = reason("expect_bool")
 
 
+def plain_form(raw: str) -> str:
+    """A number, date or time as parsed: full-width and compatibility forms ("１２：３０",
+    "３１．２") as plain ones (NFKC), other scripts' digits ("١٩:٣٠") as 0-9. Only for parsing:
+    rejections show the value as written."""
+    normal = unicodedata.normalize("NFKC", raw)
+    return "".join(
+        str(unicodedata.decimal(char)) if char.isdecimal() and not char.isascii() else char
+        for char in normal
+    )
+
+
 def require(value: object, field_name: str) -> str:
     """A value that must be there."""
     raw = text(value)
@@ -129,7 +141,7 @@ def parse_number(value: object, field_name: str) -> float | None:
     if not raw:
         return None
     try:
-        return float(raw)
+        return float(plain_form(raw))
     except ValueError:
         raise RowError(
             field_name,
@@ -161,7 +173,8 @@ def parse_time(value: object, field_name: str) -> str | None:
     raw = text(value)
     if not raw:
         return None
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", raw)
+    pattern = r"(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+    match = re.fullmatch(pattern, plain_form(raw))
     if not match or int(match.group(1)) > 24 or int(match.group(2)) > 59:
         raise RowError(
             field_name, reason("not_a_time", value=raw), value=raw, expected=EXPECTED_TIME
@@ -176,7 +189,7 @@ def parse_date(value: object, field_name: str) -> str | None:
         return None
     try:
         if len(raw) >= 10:
-            return date.fromisoformat(raw[:10]).isoformat()
+            return date.fromisoformat(plain_form(raw)[:10]).isoformat()
     except ValueError:
         pass
     raise RowError(
@@ -191,8 +204,8 @@ def parse_datetime(value: object, field_name: str) -> str | None:
         return None
     try:
         if len(raw) == 10:
-            return date.fromisoformat(raw).isoformat()
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).isoformat()
+            return date.fromisoformat(plain_form(raw)).isoformat()
+        return datetime.fromisoformat(plain_form(raw).replace("Z", "+00:00")).isoformat()
     except ValueError:
         raise RowError(
             field_name,
@@ -203,7 +216,7 @@ def parse_datetime(value: object, field_name: str) -> str | None:
 
 
 def parse_bool(value: object, field_name: str) -> bool | None:
-    raw = text(value).lower()
+    raw = plain_form(text(value)).lower()
     if not raw:
         return None
     if raw in {"true", "yes", "1", "y", "是", "免费", "free"}:

@@ -4,7 +4,7 @@ cannot be a month, or with a date order), 19h30, 7:30 PM, 下午7:30, and decima
 
 A value these do not recognise is returned unchanged, so the importer's own check rejects it
 with the value as the file wrote it. Full-width digits and signs ("１２：３０", "３１．２") are read
-as their plain forms (NFKC) in these columns only: text a citizen reads stays as written.
+as their plain forms (NFKC, and other scripts' digits as 0-9) in these columns only: text a citizen reads stays as written.
 
 A file that writes one date day first ("15/01/2027") and none month first has its ambiguous
 dates ("03/02/2027") read the same way, with a notice naming the date that showed the order.
@@ -13,10 +13,10 @@ dates ("03/02/2027") read the same way, with a notice naming the date that showe
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import date
 
+from knowledge.importers.common import plain_form
 from knowledge.importers.reasons import Reason, reason
 from knowledge.importers.rejections import RowError
 
@@ -117,7 +117,7 @@ def local_row(row: dict[str, str | None], order: str | None) -> tuple[dict, list
     converted: dict[str, str | None] = dict(row)
     for column in PLAIN_FORM_COLUMNS:
         if row.get(column):
-            converted[column] = unicodedata.normalize("NFKC", row[column] or "")
+            converted[column] = plain_form(row[column] or "")
     row = dict(converted)
     errors: list[RowError] = []
     for columns, convert in (
@@ -143,7 +143,7 @@ def local_row(row: dict[str, str | None], order: str | None) -> tuple[dict, list
 def written_order(raw: str) -> str | None:
     """ "dmy" for "15/01/2027", "mdy" for "01/15/2027", "either" for "03/02/2027"; None when
     it is no day/month/year date, or uses dots (always day first), or says 03/03."""
-    value = unicodedata.normalize("NFKC", raw).strip()
+    value = plain_form(raw).strip()
     match = _DAY_MONTH_YEAR.match(value)
     if not match or match[2] == ".":
         return None

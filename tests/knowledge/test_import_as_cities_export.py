@@ -117,7 +117,7 @@ def test_a_totals_row_is_skipped_but_a_course_named_total_is_not(tmp_path: Path)
     assert _notices(read_file(book)) == [("row 4", "name", "totals_row_skipped")]
 
 
-def test_full_width_headers_and_values_are_read_and_text_is_kept(tmp_path: Path) -> None:
+def test_full_width_forms_and_other_digits_are_read_and_text_is_kept(tmp_path: Path) -> None:
     path = _written(
         tmp_path / "课程.csv",
         "ＩＤ,类　型,名　称,ＰＲＩＣＥ,开始时刻,纬　度\nf1,course,书法班,１２元,１２：３０,３１．２\n",
@@ -125,6 +125,14 @@ def test_full_width_headers_and_values_are_read_and_text_is_kept(tmp_path: Path)
     [item] = read_file(path).items
     assert (item.name, item.price, item.latitude) == ("书法班", "１２元", 31.2)
     assert item.sessions[0].start_time == "12:30"
+    arabic = _written(
+        tmp_path / "دورات.csv", "id,type,name,start_time,latitude\nar1,course,خط,١٩:٣٠,٣١.٢\n"
+    )
+    [item] = read_file(arabic).items
+    assert (item.sessions[0].start_time, item.latitude) == ("19:30", 31.2)
+    package = hsds_package(tmp_path, ("schedules.csv", "18:30,20:00", "１８：３０,２０：００"))
+    mandarin = {item.id: item for item in read_catalog(package)[0].items}["svc-mandarin"]
+    assert (mandarin.sessions[0].start_time, mandarin.sessions[0].end_time) == ("18:30", "20:00")
 
 
 def test_a_refused_file_changes_nothing_and_duplicated_ids_are_named(tmp_path: Path) -> None:
