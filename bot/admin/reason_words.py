@@ -74,6 +74,7 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "delimiter_tab": "制表符",
         "rows_above_header": "这一行是表头：其上的 {count} 行已跳过",
         "totals_row_skipped": "合计行（“{value}”），已跳过",
+        "note_below_table": "表格下方的注释（“{value}”），已跳过",
         "date_order_guessed": (
             "“{value}”表明文件按{order}书写：其他日期也按此读取（如果不是，请指明日期顺序）"
         ),

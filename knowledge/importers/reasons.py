@@ -80,6 +80,7 @@ ENGLISH: dict[str, str] = {
     "delimiter_tab": "tabs",
     "rows_above_header": "this row is the header: the {count} row(s) above it were skipped",
     "totals_row_skipped": 'a totals row ("{value}"), skipped',
+    "note_below_table": 'a note below the table ("{value}"), skipped',
     "date_order_guessed": (
         '"{value}" shows the file writes {order}: its other dates were read so (if not, name'
         " the order with --date-order)"

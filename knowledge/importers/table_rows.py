@@ -2,9 +2,10 @@
 the rows that describe nothing, and the totals row a spreadsheet adds at the bottom.
 
 Excel exports often open with a merged title row ("Offre de cours 2027") or an empty row, and
-close with "Total" and a sum. The header is the row, among the first few, that names most of
-our columns; rows above it and a last row holding only a totals word and numbers are skipped,
-each with a notice naming its row, so the operator sees what was left out.
+close with "Total" and a sum, or with a note under an empty row ("Fuente: GCBA"). The header
+is the row, among the first few, that names most of our columns; rows above it, a last row
+holding only a totals word and numbers, and one-phrase rows after the last empty row are
+skipped, each with a notice naming its row, so the operator sees what was left out.
 """
 
 from __future__ import annotations
@@ -57,7 +58,11 @@ def read_table(records: Iterable[list[str]], column_map: ColumnMap | None = None
         table.notices.append(
             (f"row {header_row}", "(header)", reason("rows_above_header", count=skipped))
         )
-    for number, cells in numbered[at + 1 :]:
+    body = numbered[at + 1 :]
+    while body and not any(body[-1][1]):
+        body.pop()
+    notes = _notes_below(body, len(table.header))
+    for number, cells in body[: len(body) - len(notes)]:
         if any(cells):  # an empty row describes nothing
             table.rows.append((number, _as_cells(table.header, cells)))
     if table.rows:
@@ -68,7 +73,28 @@ def read_table(records: Iterable[list[str]], column_map: ColumnMap | None = None
             table.notices.append(
                 (f"row {number}", word[0], reason("totals_row_skipped", value=word[1]))
             )
+    for number, cells in notes:
+        [(column, note)] = [(i, cell) for i, cell in enumerate(cells) if cell]
+        where = table.header[column] if column < len(table.header) else "(row)"
+        table.notices.append((f"row {number}", where, reason("note_below_table", value=note)))
     return table
+
+
+def _notes_below(body: list[tuple[int, list[str]]], width: int) -> list[tuple[int, list[str]]]:
+    """The rows after the table's last empty row when each holds one phrase and nothing else
+    ("Fuente: GCBA, 2026"), under a table of several columns; else none."""
+    empty = [index for index, (_number, cells) in enumerate(body) if not any(cells)]
+    if not empty or width < 3 or not any(any(cells) for _n, cells in body[: empty[-1]]):
+        return []
+    below = body[empty[-1] + 1 :]
+    if all(_one_phrase(cells) for _number, cells in below):
+        return below
+    return []
+
+
+def _one_phrase(cells: list[str]) -> bool:
+    filled = [cell for cell in cells if cell]
+    return len(filled) == 1 and len(filled[0].split()) >= 2  # ids and codes have no spaces
 
 
 def _header_index(first_rows: list[list[str]], column_map: ColumnMap | None) -> int:

@@ -117,6 +117,28 @@ def test_a_totals_row_is_skipped_but_a_course_named_total_is_not(tmp_path: Path)
     assert _notices(read_file(book)) == [("row 4", "name", "totals_row_skipped")]
 
 
+def test_a_note_under_the_table_is_skipped_but_a_row_after_an_empty_one_is_not(
+    tmp_path: Path,
+) -> None:
+    noted = _workbook(
+        tmp_path / "noted.xlsx",
+        [HEADER, *ROWS, [], ["Fuente: Ciudad de Buenos Aires, 2026"], [None, "actualizado 1/12"]],
+    )
+    parsed = read_file(noted)
+    assert [item.id for item in parsed.items] == ["x1", "x2"] and parsed.rejected == []
+    assert _notices(parsed) == [
+        ("row 5", "id", "note_below_table"),
+        ("row 6", "type", "note_below_table"),
+    ]
+    gap = _workbook(tmp_path / "gap.xlsx", [HEADER, ROWS[0], [], ROWS[1], ["x3 only"]])
+    parsed = read_file(gap)
+    assert [item.id for item in parsed.items] == ["x1", "x2"] and parsed.notices == []
+    assert [(r.position, r.field) for r in parsed.rejected] == [
+        ("row 5", "type"),
+        ("row 5", "name"),
+    ]
+
+
 def test_full_width_forms_and_other_digits_are_read_and_text_is_kept(tmp_path: Path) -> None:
     path = _written(
         tmp_path / "课程.csv",
