@@ -134,7 +134,7 @@ async def test_commands_are_sent_as_intent_payloads_over_long_polling(
     fake_telegram: FakeTelegramApi, fake_rasa: FakeRasa, tmp_path: Path, database: str
 ) -> None:
     settings = _settings(fake_telegram, tmp_path, database, webhook=False)
-    commands = ["/start", "/help", "/language fr", "/mydata", "/forget", "/unknown"]
+    commands = ["/start", "/help", "/language fr", "/mydata", "/forget", "/stop", "/unknown"]
     async with serving_gateway(settings, Conversation(fake_rasa.url, database_url=database)):
         assert fake_telegram.calls_to("deleteWebhook"), "polling clears any webhook first"
         for command in commands:
@@ -146,6 +146,7 @@ async def test_commands_are_sent_as_intent_payloads_over_long_polling(
         '/set_language{"language": "fr"}',
         "/my_data",
         "/forget_me",
+        "/unsubscribe_events",
         "/help",
     ]
     menus = fake_telegram.calls_to("setMyCommands")
