@@ -1,6 +1,7 @@
 """Why a catalog row was rejected, in the console's language: the importers' reason codes
 (knowledge/importers/reasons.py) worded in Chinese, and rows, items and lines named the
-Chinese way. English is the importers' own text, so it needs no table here.
+Chinese way. English is the importers' own text, but where it names a command-line option
+the console words it as its form does.
 
 A reason without words in the page's language (a new code, or a language the console does
 not have) shows the importers' English rather than nothing.
@@ -12,6 +13,23 @@ import re
 from typing import Any
 
 REASON_WORDS: dict[str, dict[str, str]] = {
+    # The console's own English where the importers' names a command-line option: here the
+    # reader chooses in the form's Encoding and Dates fields.
+    "en": {
+        "encoding_unknown": (
+            "byte offset {byte} (line {line}) is 0x{value}, not UTF-8, and the encoding cannot"
+            " be told for sure (it may be {encodings}): choose it under Encoding"
+        ),
+        "encoding_guessed": (
+            "read as {encoding}: this is the first line not in UTF-8 (if its letters look wrong,"
+            " choose the encoding under Encoding)"
+        ),
+        "date_order_guessed": (
+            '"{value}" shows the file writes {order}: its other dates were read so (if not,'
+            " choose the order under Dates)"
+        ),
+        "expect_date_order": "a date whose day is over 12, or an order chosen under Dates",
+    },
     "zh": {
         "missing": "缺少此项",
         "missing_event_start": "缺少此项（活动必须有开始时间）",
@@ -55,7 +73,7 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "binary_file": "不是文本（看起来是 {kind}）：请另存为 .xlsx 或 CSV 后再导入",
         "encoding_unknown": (
             "字节偏移 {byte}（第 {line} 行）是 0x{value}，不是 UTF-8，也无法确定编码"
-            "（可能是 {encodings}）：请用 --encoding 指明"
+            "（可能是 {encodings}）：请在“编码”中选择"
         ),
         "encoding_not_known": "未知编码“{value}”",
         "not_in_encoding": "字节偏移 {byte}（第 {line} 行）是 0x{value}，无法按 {encoding} 读取",
@@ -67,7 +85,7 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "bad_column_map": "{detail}",
         "unknown_format": "不是已知的目录格式（应为 .jsonld、.json、.ics、.csv、.xlsx 或 HSDS 文件夹）",
         "encoding_guessed": (
-            "按 {encoding} 读取：这是第一处不是 UTF-8 的行（如果文字显示不对，请指明编码）"
+            "按 {encoding} 读取：这是第一处不是 UTF-8 的行（如果文字显示不对，请在“编码”中选择）"
         ),
         "delimiter_guessed": "各列以{value}分隔（据前几行判断）",
         "delimiter_semicolon": "分号（;）",
@@ -76,7 +94,7 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "totals_row_skipped": "合计行（“{value}”），已跳过",
         "note_below_table": "表格下方的注释（“{value}”），已跳过",
         "date_order_guessed": (
-            "“{value}”表明文件按{order}书写：其他日期也按此读取（如果不是，请指明日期顺序）"
+            "“{value}”表明文件按{order}书写：其他日期也按此读取（如果不是，请在“日期”中选择）"
         ),
         "order_dmy": "日/月/年",
         "order_mdy": "月/日/年",
@@ -87,7 +105,7 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "expect_date": "日期，年-月-日（YYYY-MM-DD）",
         "expect_datetime": "ISO 8601 日期或日期时间（2026-05-01 或 2026-05-01T10:00:00+08:00）",
         "expect_days": "星期几：Mo、Monday、周一……",
-        "expect_date_order": "日大于 12 的日期，或 --date-order dmy 或 mdy",
+        "expect_date_order": "日大于 12 的日期，或在“日期”中选择顺序",
         "expect_encoding": "UTF-8、UTF-16、GB18030、Windows-1251 或 Windows-1252 文本",
         "expect_column_map": "docs/catalog-formats.md 所述的列映射",
         "expect_header_column": "文件表头中的一列",
@@ -121,7 +139,7 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "expect_when": "星期、时间或日期",
         "expect_id_once_per_file": "在一个文件中只用一次的编号",
         "expect_id_in_one_file": "其他文件没有用过的编号",
-    }
+    },
 }
 # Where a rejection is: "row 7", "item 3", "line 4", "VEVENT 2", "VEVENT UID x", "file".
 POSITION_WORDS: dict[str, dict[str, str]] = {

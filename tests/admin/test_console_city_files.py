@@ -127,7 +127,7 @@ async def test_what_the_check_decided_reads_in_the_readers_language(editor) -> N
             f"line {line}",
             "(encoding)",
             "read as Windows-1252: this is the first line not in UTF-8 (if its letters look"
-            " wrong, name the encoding with --encoding)",
+            " wrong, choose the encoding under Encoding)",
         ),
         (
             "bibliotecas.csv",
@@ -141,7 +141,7 @@ async def test_what_the_check_decided_reads_in_the_readers_language(editor) -> N
             "bibliotecas.csv",
             f"第 {line} 行",
             "（编码）",
-            "按 Windows-1252 读取：这是第一处不是 UTF-8 的行（如果文字显示不对，请指明编码）",
+            "按 Windows-1252 读取：这是第一处不是 UTF-8 的行（如果文字显示不对，请在“编码”中选择）",
         ),
         ("bibliotecas.csv", "第 1 行", "（分隔符）", "各列以分号（;）分隔（据前几行判断）"),
     ]

@@ -55,3 +55,15 @@ def test_a_dry_run_of_bad_rows_reads_in_chinese_with_the_values_as_written(
         assert not re.search(r"\b(is|not|a|of|the|an|or|expected|missing)\b", leftover), leftover
     cli = [r.explained() for r in summary.rejected]
     assert 'bad.csv row 2, field latitude: "95" is out of range (-90 to 90)' in cli
+
+
+def test_the_consoles_own_english_keeps_the_parameters_and_names_the_form_not_the_cli() -> None:
+    english = REASON_WORDS["en"]
+    assert {code: _fields(text) for code, text in english.items()} == {
+        code: _fields(ENGLISH[code]) for code in english
+    }
+    for words in (english, REASON_WORDS["zh"]):
+        assert [code for code, text in words.items() if "--encoding" in text] == []
+        assert [code for code, text in words.items() if "--date-order" in text] == []
+    found = reason("encoding_guessed", encoding="GB18030")
+    assert "--encoding" in found and "--encoding" not in reason_in(found, "en")
