@@ -22,6 +22,7 @@ import numpy as np
 
 from knowledge.search.glossary import Expansion, written_as
 from knowledge.search.lexical import LexicalIndex, tokenize
+from knowledge.search.romanize import romanized, sound_key
 from knowledge.search.spelling import is_common_word
 
 # A capitalized word below this Zipf frequency in the question's language is a name: "telmo"
@@ -84,11 +85,12 @@ def asked_names(
         name = []
         for word in run[first : last + 1]:
             for token in tokenize(word):
-                fixed = corrections.get(token, ())
-                if fixed or _LATIN.search(token):
+                fixed = [*corrections.get(token, ()), *_romanized_tokens(token)]
+                if fixed or _LATIN.search(token) or sound_key(romanized(token)):
                     name.append([token, *fixed])
-                # else: a word of another script that romanizes to no indexed word; whether the
-                # catalog holds it is unknown ("Хосе" for José), so it restricts nothing
+                # else: a short word of another script that romanizes to no indexed word:
+                # whether the catalog holds it cannot be told ("Хосе" for José), so it
+                # restricts nothing
         if name:
             names.append(name)
     return names
@@ -138,6 +140,14 @@ def _capitalized_runs(text: str) -> list[tuple[bool, list[str]]]:
     if current:
         runs.append((after_locative, current))
     return runs
+
+
+def _romanized_tokens(token: str) -> list[str]:
+    """A word of another script as the index holds it in Latin letters ("бельграно" ->
+    belgrano), even when that is a common word the speller would not offer."""
+    if _LATIN.search(token):
+        return []
+    return tokenize(romanized(token))
 
 
 def _topic(word: str, terms: Sequence[str]) -> bool:

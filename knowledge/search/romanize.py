@@ -42,3 +42,28 @@ def romanized_text(text: str) -> str:
         pieces = cut_words(run) if _CJK.search(run) else [run]
         words += [romanized(piece) for piece in pieces]
     return " ".join(word for word in words if word)
+
+
+# How a name written in Latin letters sounds, loosely, so its spelling in another script meets
+# it: Spanish j, g before e/i and silent h against Cyrillic х ("José" / "Хосе" -> "khose"), c
+# and z against с, ll against ль, v against в or б, a Slavic case ending against the
+# name's vowel ("Recoleta" / "Реколеті"). Both sides go through the same rules.
+_SOUND_RULES = (
+    (re.compile(r"kh|h|j|g(?=[ei])"), ""),
+    (re.compile(r"c(?=[ei])|z"), "s"),
+    (re.compile(r"qu|c"), "k"),
+    (re.compile(r"[vw]"), "b"),
+    (re.compile(r"y"), "i"),
+    (re.compile(r"(.)\1+"), r"\1"),
+    (re.compile(r"[aeiou]+$"), ""),
+)
+SOUND_KEY_MIN_LENGTH = 4  # shorter keys meet too many words
+
+
+def sound_key(word: str) -> str:
+    """A loose key of a lower-case Latin word ("jose", "khose" -> "os"; "caballito",
+    "kabalito" -> "kabalit"); "" when it is too short to tell names apart."""
+    key = word
+    for pattern, replacement in _SOUND_RULES:
+        key = pattern.sub(replacement, key)
+    return key if len(key) >= SOUND_KEY_MIN_LENGTH else ""

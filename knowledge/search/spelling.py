@@ -40,7 +40,7 @@ from collections.abc import Iterable
 
 from knowledge.search.glossary import Glossary
 from knowledge.search.lexical import in_chinese_dictionary, is_generic_character, tokenize
-from knowledge.search.romanize import romanized
+from knowledge.search.romanize import romanized, sound_key
 
 # Letters, with apostrophes inside a word (Ukrainian "комп'ютер", French "aujourd'hui"): a
 # word missing its apostrophe ("компютер") is one edit from the right one.
@@ -121,6 +121,7 @@ class Speller:
     def __init__(self, words: Iterable[str] = ()) -> None:
         self._by_bigram: dict[tuple[str, int], list[str]] = {}
         self._by_pattern: dict[str, list[str]] = {}  # Chinese: "陶?" -> 陶艺, 陶瓷
+        self._by_sound: dict[str, list[str]] = {}  # romanize.sound_key -> Latin words
         self._known: set[str] = set()
         self.add(words)
 
@@ -141,6 +142,8 @@ class Speller:
             self._known.add(word)
             for bigram in _bigrams(word):
                 self._by_bigram.setdefault((bigram, len(word)), []).append(word)
+            if word.isascii() and (key := sound_key(word)):
+                self._by_sound.setdefault(key, []).append(word)
 
     def corrections(self, word: str, language: str | None = None) -> list[str]:
         """Known words `word` may be a typo of, closest first (empty if it is known, a common
@@ -162,7 +165,10 @@ class Speller:
         roman = romanized(word)
         if not correctable(roman) or is_common_word(roman, zipf=ROMANIZED_COMMON_ZIPF):
             return []
-        return [roman] if roman in self._known else self._closest(roman)
+        if roman in self._known:
+            return [roman]
+        # A name spelt as it sounds ("Хосе Эрнандес" for José Hernandez): same loose key
+        return self._closest(roman) or self._by_sound.get(sound_key(roman), [])[:MAX_CORRECTIONS]
 
     def _closest(self, word: str) -> list[str]:
         """Known words one edit from `word` (two from a long one), closest first."""

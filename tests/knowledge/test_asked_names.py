@@ -42,6 +42,8 @@ def libraries(tmp_path_factory) -> SearchService:
         ("library in Villa Crespo", "en", "crespo"),
         ("bibliothèque Olga Orozco", "fr", "boedo"),
         ("biblioteca en Villa Lugno", "es", "lugano"),  # a typo of the name still holds it
+        ("библиотека в Флорес", "ru", "flores"),  # romanized as the file writes it
+        ("бібліотека Мухіка", "uk", "nicolas"),  # spelt as it sounds: Mujica
     ],
 )
 def test_a_name_the_catalog_holds_is_matched(libraries, question, language, expected):
@@ -57,10 +59,20 @@ def test_a_name_the_catalog_holds_is_matched(libraries, question, language, expe
         ("biblioteca en San Cristóbal", "es"),  # "San" is held (San Nicolas), not the name
         ("library in Almagro", "en"),  # asked in another language than the catalog's
         ("bibliothèque à Parque Chas", "fr"),
+        ("библиотека в Матадерос", "ru"),  # in Cyrillic, held by none
     ],
 )
 def test_a_name_no_item_holds_is_unmet(libraries, question, language):
     assert is_unmet(libraries.search(question, limit=5, language=language)), question
+
+
+def test_a_name_in_another_script_meets_the_latin_name_it_sounds_like():
+    from knowledge.search.romanize import romanized, sound_key
+
+    assert sound_key(romanized("Эрнандес")) == sound_key("hernandez") == "ernandes"
+    assert sound_key(romanized("Кабальито")) == sound_key("caballito")
+    assert sound_key(romanized("Реколеті")) == sound_key("recoleta")  # a case ending
+    assert sound_key("jose") == ""  # too short to tell names apart
 
 
 def test_capitalized_everyday_words_name_nothing():
