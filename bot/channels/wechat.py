@@ -52,12 +52,15 @@ from citizens import mark_reachable, mark_unreachable
 from core.database import session_scope
 from core.settings import Settings
 from knowledge.city import load_city
+from nlu.language import normalise_language
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/wechat"
 GREET_PAYLOAD = "/greet"
 SUCCESS = "success"  # WeChat's "received, nothing to reply now"
+# user/info is asked once per new citizen, inside WeChat's 5 s: never more than this of it.
+CLIENT_LANGUAGE_SECONDS = 1.0
 _VALID_TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")
 
 
@@ -95,8 +98,9 @@ class WeChatChannel:
         # Numbers offered by this gateway's pushes must work when the citizen replies.
         self.choices = numbered_choices(settings)  # in Redis when REDIS_URL is set
         self.database_url = conversation.database_url or settings.sqlalchemy_url
-        # WeChat sends no client language: the city's stands in for it (knowledge/city.py).
+        # Callbacks carry no client language: user/info's, else the city's stands in for it.
         self.city_language = load_city(settings.learncity_city_file).language
+        self._client_languages: OrderedDict[str, str | None] = OrderedDict()
         self.turns: TurnLedger[Turn] = TurnLedger()
         # Shared by every gateway replica when REDIS_URL is set (bot/shared_state.py).
         self.message_ids = seen_once(settings, "wechat:msg")
@@ -229,7 +233,7 @@ class WeChatChannel:
             self._known_reachable.pop(sender_id, None)
             logger.info("wechat citizen unfollowed; marked unreachable")
             return []
-        incoming = self.incoming_message(message)
+        incoming = self.incoming_message(message, await self._client_language(sender_id))
         if incoming is None:
             if message.msg_type == "event":
                 return []  # events without an answer (VIEW, LOCATION reports, SCAN...)
@@ -244,14 +248,17 @@ class WeChatChannel:
             self.choices.offer(sender_id, payloads)
         return split_text(text, TEXT_LIMIT_BYTES, utf8_length)
 
-    def incoming_message(self, message: CallbackMessage) -> IncomingMessage | None:
-        """The internal message for a WeChat message or event; None when nothing is asked."""
+    def incoming_message(
+        self, message: CallbackMessage, client_language: str | None = None
+    ) -> IncomingMessage | None:
+        """The internal message for a WeChat message or event; None when nothing is asked.
+        `client_language`: the citizen's WeChat client's, when user/info told it."""
         sender_id = f"wechat:{message.from_user}"
         base: dict[str, Any] = {
             "sender_id": sender_id,
             "channel": "wechat",
             "message_id": message.msg_id or None,
-            "language_hint": self.city_language,
+            "language_hint": client_language or self.city_language,
         }
         kind = message.msg_type
         if kind == "voice" and message.recognition:
@@ -277,10 +284,35 @@ class WeChatChannel:
         """One of the gateway's own sentences in the language the citizen is known by; for a
         citizen not yet known, in the city's language, else in Chinese and English (WeChat says
         no client language)."""
-        known = await self.conversation.languages.known(sender_id) or self.city_language
+        known = (
+            await self.conversation.languages.known(sender_id)
+            or await self._client_language(sender_id)
+            or self.city_language
+        )
         if known:
             return in_known_language(table, known).text
         return f"{table['zh']}\n{table['en']}"
+
+    async def _client_language(self, sender_id: str) -> str | None:
+        """For a citizen the assistant has not answered yet: their WeChat client's language
+        (user/info, asked once per citizen and process, at most `CLIENT_LANGUAGE_SECONDS`)."""
+        if self.api is None or await self.conversation.languages.known(sender_id):
+            return None
+        if sender_id in self._client_languages:
+            return self._client_languages[sender_id]
+        try:
+            reported = await asyncio.wait_for(
+                self.api.client_language(sender_id.removeprefix("wechat:")),
+                CLIENT_LANGUAGE_SECONDS,
+            )
+        except (WeChatApiError, TimeoutError) as error:
+            logger.info("wechat: the client's language is unknown: %s", error)
+            reported = None
+        language = normalise_language(reported)
+        self._client_languages[sender_id] = language
+        while len(self._client_languages) > 50_000:
+            self._client_languages.popitem(last=False)
+        return language
 
     async def _send_pieces(self, openid: str, pieces: list[str]) -> None:
         if self.api is None:

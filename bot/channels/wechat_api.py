@@ -60,6 +60,20 @@ class WeChatApi:
                 {"touser": openid, "msgtype": "text", "text": {"content": piece}},
             )
 
+    async def client_language(self, openid: str) -> str | None:
+        """The language of the follower's WeChat client as user/info gives it ("zh_CN", "en");
+        None for someone who does not follow the account (user/info then says no language)."""
+        token = await self._access_token()
+        answer = await self._get_json(
+            "/cgi-bin/user/info", {"access_token": token, "openid": openid, "lang": "zh_CN"}
+        )
+        errcode = int(answer.get("errcode", 0) or 0)
+        if errcode:
+            if errcode in TOKEN_ERRORS:
+                self._forget_token(token)  # the next send fetches a new one
+            raise WeChatApiError(errcode, str(answer.get("errmsg", "")))
+        return str(answer.get("language") or "") or None
+
     async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST an API call with the access token; refresh the token and retry once if stale."""
         for attempt in range(2):

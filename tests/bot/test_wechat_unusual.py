@@ -122,3 +122,26 @@ async def test_a_new_citizen_is_answered_in_the_citys_language_when_nothing_else
         account, fake_wechat, account.text("oCitySpanish", SPANISH_QUESTION), "oCitySpanish"
     )
     assert detect_language(spanish.splitlines()[0]) == "es", "what the citizen writes wins"
+
+
+async def test_a_new_citizens_wechat_client_language_comes_before_the_citys(
+    chinese_city_account: WeChatCallbacks, fake_wechat: FakeWeChatApi
+) -> None:
+    """user/info tells a follower's client language; it is asked once per citizen."""
+    account, openid = chinese_city_account, "oEnglishPhone"
+    fake_wechat.client_languages[openid] = "en"
+    prompt = await _answer(account, fake_wechat, account.text(openid, "👍"), openid)
+    note = await _answer(account, fake_wechat, account.media(openid, "image"), openid)
+    assert (prompt, note) == (EMPTY_MESSAGE["en"], NOT_READ["en"])
+    assert fake_wechat.user_info_calls == 1
+
+
+async def test_a_new_follower_with_a_chinese_client_is_asked_in_chinese_only(
+    account: WeChatCallbacks, fake_wechat: FakeWeChatApi
+) -> None:
+    """Before: "👍" got the English prompt, a picture the note in Chinese and English."""
+    openid = "oChinesePhone"
+    fake_wechat.client_languages[openid] = "zh_CN"
+    prompt = await _answer(account, fake_wechat, account.text(openid, "👍"), openid)
+    note = await _answer(account, fake_wechat, account.media(openid, "image"), openid)
+    assert (prompt, note) == (EMPTY_MESSAGE["zh"], NOT_READ["zh"])

@@ -67,6 +67,10 @@ class FakeWeChatApi:
         self.rejected: list[dict[str, Any]] = []  # calls answered with a non-zero errcode
         self.unfollowed: set[str] = set()  # OpenIDs that answer 43004 require subscribe
         self.out_of_window: set[str] = set()  # OpenIDs silent for 48 h: 45015
+        # Followers' client languages as user/info tells them ("zh_CN", "en"); whoever is not
+        # here does not follow the account: subscribe 0, no language.
+        self.client_languages: dict[str, str] = {}
+        self.user_info_calls = 0
         self._valid_tokens: set[str] = set()
         self._expired_tokens: set[str] = set()
         self._numbers = itertools.count(1)
@@ -76,6 +80,7 @@ class FakeWeChatApi:
                 Route("/cgi-bin/token", self._token, methods=["GET"]),
                 Route("/cgi-bin/stable_token", self._stable_token, methods=["POST"]),
                 Route("/cgi-bin/message/custom/send", self._custom_send, methods=["POST"]),
+                Route("/cgi-bin/user/info", self._user_info, methods=["GET"]),
             ]
         )
         self._server = LoopbackServer(app, "fake-wechat-api")
@@ -145,7 +150,22 @@ class FakeWeChatApi:
             self.stable_token_checks += 1
         return JSONResponse({"access_token": "STABLE_ACCESS_TOKEN_1", "expires_in": 7200})
 
-    async def _custom_send(self, request: Request) -> JSONResponse:
+    async def _user_info(self, request: Request) -> JSONResponse:
+        """user/info as WeChat answers it since 2021: no nickname or region, but the language."""
+        refused = self._token_refused(request)
+        if refused is not None:
+            return refused
+        openid = request.query_params.get("openid", "")
+        with self._lock:
+            self.user_info_calls += 1
+            language = self.client_languages.get(openid)
+        if language is None:
+            return JSONResponse({"subscribe": 0, "openid": openid})
+        return JSONResponse(
+            {"subscribe": 1, "openid": openid, "language": language, "subscribe_time": 1700000000}
+        )
+
+    def _token_refused(self, request: Request) -> JSONResponse | None:
         token = request.query_params.get("access_token", "")
         with self._lock:
             valid, expired = token in self._valid_tokens, token in self._expired_tokens
@@ -155,6 +175,12 @@ class FakeWeChatApi:
             return self._error(42001, "access_token expired")
         if not valid:
             return self._error(40001, "invalid credential, access_token is invalid or not latest")
+        return None
+
+    async def _custom_send(self, request: Request) -> JSONResponse:
+        refused = self._token_refused(request)
+        if refused is not None:
+            return refused
         try:
             body = json.loads((await request.body()).decode("utf-8"))
             touser, msgtype = body["touser"], body["msgtype"]
