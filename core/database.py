@@ -92,10 +92,10 @@ def _closed_by_the_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> N
     the same with a `SELECT 1` at every checkout (a round trip and the server's time; 0.07 ms
     of CPU a checkout on this machine, docs/sizing.md). DisconnectionError makes the pool
     discard it and check out another (a new one if need be)."""
+    if getattr(dbapi_connection, "closed", False):  # psycopg2: nonzero once it knows
+        raise DisconnectionError("the pooled connection was closed")
     fileno = getattr(dbapi_connection, "fileno", None)
-    if fileno is None or getattr(dbapi_connection, "closed", 0):
-        if fileno is not None:
-            raise DisconnectionError("the pooled connection was closed")
+    if fileno is None:  # a driver without a socket to look at: the statement will tell
         return
     try:
         waiting = select.poll()
