@@ -33,14 +33,18 @@
     return form;
   }
 
-  function row(cells) {
+  // `labels` name each cell for a phone, where a row is drawn as a card (admin.css .cards);
+  // the last cell, the row's button or link, has none and gets the class "act".
+  function row(cells, labels) {
     const tr = element("tr");
-    for (const cell of cells) {
+    cells.forEach((cell, index) => {
       const td = element("td");
+      if (index === cells.length - 1) td.className = "act";
+      else if (labels[index]) td.dataset.label = labels[index];
       if (cell instanceof Node) td.append(cell);
       else td.textContent = cell;
       tr.append(td);
-    }
+    });
     return tr;
   }
 
@@ -59,7 +63,8 @@
         for (const turn of (chat.context || []).slice(-3)) {
           turns.append(element("li", `${words[turn.who] || turn.who}: ${turn.text}`, { class: `turn-${turn.who}` }));
         }
-        return row([String(chat.id), chat.language, chat.channel, minutes(chat.waiting_seconds), reason(chat), turns, claimForm(chat)]);
+        return row([String(chat.id), chat.language, chat.channel, minutes(chat.waiting_seconds), reason(chat), turns, claimForm(chat)],
+          [null, words.language, words.channel, words.waiting, words.reason, words.last_turns]);
       });
       queue.replaceChildren(...(rows.length ? rows : [emptyRow(words.queue_empty, 7)]));
       const count = document.getElementById("queue-count");
@@ -68,7 +73,8 @@
     if (mine) {
       const rows = state.mine.map((chat) =>
         row([String(chat.id), chat.language, chat.channel, minutes(chat.waiting_seconds),
-          element("a", words.open, { href: `/admin/helpdesk/chat?id=${chat.id}` })]));
+          element("a", words.open, { href: `/admin/helpdesk/chat?id=${chat.id}` })],
+          [null, words.language, words.channel, words.waiting]));
       mine.replaceChildren(...(rows.length ? rows : [emptyRow(words.mine_empty, 5)]));
     }
   }
