@@ -80,7 +80,7 @@ REASON_WORDS: dict[str, dict[str, str]] = {
         "ambiguous_date": "“{value}”可能是日/月，也可能是月/日",
         "ambiguous_header": "表头“{value}”可能指 {columns}：请在列映射中指明",
         "two_headers_one_column": "表头 {values} 都指“{column}”：请在列映射中指明其中一个",
-        "not_in_header": "列映射中的列“{value}”不在表头中",
+        "not_in_header": "列映射 {map} 第 {line} 行的列“{value}”不是本文件的表头（表头有：{headers}）",
         "id_columns_empty": "缺少此项（编号由 {columns} 生成，本行这些列都为空）",
         "bad_column_map": "{detail}",
         "unknown_format": "不是已知的目录格式（应为 .jsonld、.json、.ics、.csv、.xlsx 或 HSDS 文件夹）",

@@ -122,6 +122,11 @@ class ColumnMap:
     id_prefix: str = ""
     encoding: str | None = None
     date_order: str | None = None
+    lines: dict[str, int] = field(default_factory=dict)  # their header -> its line in the map
+
+    def line_of(self, header: str) -> int:
+        """The map file's line naming `header`, for an operator's error (0: not from a file)."""
+        return self.lines.get(header, 0)
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,7 @@ class ColumnPlan:
     problems: list[tuple[str, Reason, str | None]]  # (field, why, value): the file is refused
     notices: list[tuple[str, Reason]]  # (field, why): headers not guessed, kept in `extra`
     map: ColumnMap = field(default_factory=ColumnMap)
+    id_headers: dict[str, str] = field(default_factory=dict)  # id_from name -> file's header
 
     def given(self) -> set[str]:
         """Our columns every row gets: from a header, a constant, or a made id."""
@@ -190,7 +196,8 @@ class ColumnPlan:
         if None in cells:
             ours[None] = cells[None]  # type: ignore[index]
         if self.map.id_from:
-            ours["id"] = make_id(self.map, cells)
+            named = {name: cells.get(self.id_headers.get(name, name)) for name in self.map.id_from}
+            ours["id"] = make_id(self.map, named)
         return ours
 
 
@@ -204,21 +211,26 @@ def make_id(column_map: ColumnMap, cells: dict[str, str | None]) -> str:
 
 
 def plan_columns(header: list[str], column_map: ColumnMap | None) -> ColumnPlan:
-    """How each header is read: mapped, ours by name, recognised, ambiguous, or extra."""
+    """How each header is read: mapped, ours by name, recognised, ambiguous, or extra.
+    A map's header names are compared with the file's as header_key() folds both ("ＰＲＩＣＥ"
+    is "price", "名　称" is "名称"), as recognised names are."""
     mapping = column_map or ColumnMap()
     uses: list[ColumnUse] = []
-    problems: list[tuple[str, Reason, str | None]] = []
     notices: list[tuple[str, Reason]] = []
-    present = {name.strip() for name in header}
-    for named in [*mapping.columns, *mapping.id_from]:
-        if named not in present:
-            problems.append((named, reason("not_in_header", value=named), None))
+    in_file: dict[str, str] = {}  # folded -> the file's first header so folded
+    for raw in header:
+        in_file.setdefault(header_key(raw), raw)
+    problems = _map_names_not_in(in_file, mapping, header)
+    mapped = {header_key(name): target for name, target in mapping.columns.items()}
+    id_headers = {
+        name: in_file[header_key(name)] for name in mapping.id_from if header_key(name) in in_file
+    }
     claimed: dict[str, list[str]] = {}
     ours = {_KNOWN[key] for key in map(header_key, header) if key in _OURS}  # win over aliases
     for raw in header:
         name = raw.strip()
-        if name in mapping.columns:
-            target = mapping.columns[name]
+        if header_key(name) in mapped and in_file[header_key(name)] == raw:
+            target = mapped[header_key(name)]
             if target == KEEP_IN_EXTRA:  # recognised, but the city's values do not fit ours
                 uses.append(ColumnUse(raw, None, f"kept in extra (column map {mapping.file})"))
             else:
@@ -249,7 +261,27 @@ def plan_columns(header: list[str], column_map: ColumnMap | None) -> ColumnPlan:
                 else u
                 for u in uses
             ]
-    return ColumnPlan(uses, problems, notices, mapping)
+    return ColumnPlan(uses, problems, notices, mapping, id_headers)
+
+
+def _map_names_not_in(
+    in_file: dict[str, str], mapping: ColumnMap, header: list[str]
+) -> list[tuple[str, Reason, str | None]]:
+    """A problem for each header the map names that no header of the file is, even folded:
+    it names the map's file and line, and the headers the file has."""
+    problems: list[tuple[str, Reason, str | None]] = []
+    headers = ", ".join(f'"{raw.strip()}"' for raw in header if raw.strip())
+    for named in [*mapping.columns, *mapping.id_from]:
+        if header_key(named) not in in_file:
+            why = reason(
+                "not_in_header",
+                value=named,
+                map=mapping.file,
+                line=mapping.line_of(named),
+                headers=headers,
+            )
+            problems.append((named, why, None))
+    return problems
 
 
 def load_column_map(path: Path) -> ColumnMap:
@@ -274,9 +306,10 @@ def load_column_map(path: Path) -> ColumnMap:
                 f"{path.name} line {key.start_mark.line + 1}, field {key.value}: unknown key "
                 "(expected columns, constants, id_from, id_prefix, encoding, date_order)"
             )
-    columns = _pairs(path, parts.get("columns"), "columns", ours="value")
+    lines: dict[str, int] = {}
+    columns = _pairs(path, parts.get("columns"), "columns", ours="value", lines=lines)
     constants = _pairs(path, parts.get("constants"), "constants", ours="key")
-    id_from = _strings(path, parts.get("id_from"), "id_from")
+    id_from = _strings(path, parts.get("id_from"), "id_from", lines=lines)
     order = _scalar(parts.get("date_order"))
     if order and order not in DATE_ORDERS:
         line = parts["date_order"].start_mark.line + 1
@@ -291,11 +324,15 @@ def load_column_map(path: Path) -> ColumnMap:
         id_prefix=_scalar(parts.get("id_prefix")) or (f"{path.stem}-" if id_from else ""),
         encoding=_scalar(parts.get("encoding")) or None,
         date_order=order or None,
+        lines=lines,
     )
 
 
-def _pairs(path: Path, node: yaml.Node | None, name: str, *, ours: str) -> dict[str, str]:
-    """A mapping of one value each; its `ours` side ("key" or "value") must be our column."""
+def _pairs(
+    path: Path, node: yaml.Node | None, name: str, *, ours: str, lines: dict[str, int] | None = None
+) -> dict[str, str]:
+    """A mapping of one value each; its `ours` side ("key" or "value") must be our column.
+    `lines` gets each key's line in the file."""
     if node is None:
         return {}
     if not isinstance(node, yaml.MappingNode):
@@ -313,18 +350,22 @@ def _pairs(path: Path, node: yaml.Node | None, name: str, *, ours: str) -> dict[
                 f'{where}: unknown column "{column}" (expected one of {", ".join(OUR_COLUMNS)})'
             )
         pairs[str(key.value).strip()] = str(value.value)
+        if lines is not None:
+            lines.setdefault(str(key.value).strip(), key.start_mark.line + 1)
     return pairs
 
 
-def _strings(path: Path, node: yaml.Node | None, name: str) -> tuple[str, ...]:
+def _strings(
+    path: Path, node: yaml.Node | None, name: str, *, lines: dict[str, int]
+) -> tuple[str, ...]:
+    """One column or a list of them; `lines` gets each one's line in the file."""
     if node is None:
         return ()
-    if isinstance(node, yaml.ScalarNode):
-        return (str(node.value).strip(),)
-    if isinstance(node, yaml.SequenceNode) and all(
-        isinstance(item, yaml.ScalarNode) for item in node.value
-    ):
-        return tuple(str(item.value).strip() for item in node.value)
+    items = [node] if isinstance(node, yaml.ScalarNode) else getattr(node, "value", None)
+    if isinstance(items, list) and all(isinstance(item, yaml.ScalarNode) for item in items):
+        for item in items:
+            lines.setdefault(str(item.value).strip(), item.start_mark.line + 1)
+        return tuple(str(item.value).strip() for item in items)
     raise ColumnMapError(
         f"{path.name} line {node.start_mark.line + 1}, field {name}: expected a list of columns"
     )

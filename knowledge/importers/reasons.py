@@ -63,7 +63,10 @@ ENGLISH: dict[str, str] = {
     "ambiguous_date": '"{value}" could be day/month or month/day',
     "ambiguous_header": 'the header "{value}" could mean {columns}: name it in a column map',
     "two_headers_one_column": 'the headers {values} all mean "{column}": name one in a column map',
-    "not_in_header": 'column "{value}" named in the column map is not in the header',
+    "not_in_header": (
+        'column "{value}" named in the column map {map} line {line} is no header of this file '
+        "(its headers: {headers})"
+    ),
     "id_columns_empty": "missing (the id is made from {columns}, all empty in this row)",
     "bad_column_map": "{detail}",
     "unknown_format": (

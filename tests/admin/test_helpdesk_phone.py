@@ -83,7 +83,9 @@ async def test_claim_is_in_reach_on_a_phone_and_a_laptop_in_english_and_chinese(
                     where = f"{locale} {width} {'redrawn' if redrawn else 'served'}"
                     buttons = await _claim_buttons(page, redrawn)
                     labels = [button["label"] for button in buttons]
-                    expected = [f"{HELPDESK_WORDS[locale[:2]]['claim']} {chat_id}" for chat_id in chat_ids]
+                    expected = [
+                        f"{HELPDESK_WORDS[locale[:2]]['claim']} {chat_id}" for chat_id in chat_ids
+                    ]
                     if sorted(labels) != sorted(expected):
                         problems[where + " labels"] = labels
                     for button in buttons:

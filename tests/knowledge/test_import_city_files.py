@@ -285,10 +285,53 @@ def test_a_column_map_that_does_not_fit_is_named_by_file_line_and_field(tmp_path
     path.write_text("Nom,Lieu\nPoterie,Salle 1\n", encoding="utf-8")
     parsed = read_file(path, CsvReading(columns=load_column_map(other)))
     assert [(r.position, r.field, r.message) for r in parsed.rejected] == [
-        ("row 1", "Titre", 'column "Titre" named in the column map is not in the header'),
+        (
+            "row 1",
+            "Titre",
+            'column "Titre" named in the column map other.yml line 2 is no header of this file '
+            '(its headers: "Nom", "Lieu")',
+        ),
         ("row 1", "name", "column missing from the header"),  # "Nom" is not guessed either
     ]
     assert parsed.readable is False
+
+
+def test_column_map_names_meet_headers_as_headers_are_compared(tmp_path: Path) -> None:
+    """A map written with the header as the operator sees it in another form ("ＮＯＭ", "名　称",
+    "nom du lieu") finds it; a name that no header is, even folded, refuses the file naming
+    the map's file, line and name, and the command exits non-zero."""
+    offer = tmp_path / "offre.csv"
+    offer.write_text(
+        "ＮＯＭ,类 型,Nom_du-Lieu,名称 编号\nPoterie,course,Salle 1,p1\n", encoding="utf-8"
+    )
+    folded = tmp_path / "folded.yml"
+    folded.write_text(
+        "columns:\n  nom: name\n  类型: type\n  nom du lieu: place_name\nid_from: [名称编号]\n",
+        encoding="utf-8",
+    )
+    parsed = read_file(offer, CsvReading(columns=load_column_map(folded)))
+    assert [(r.field, r.message) for r in parsed.rejected] == []
+    [item] = parsed.items
+    assert (item.name, item.type, item.place_name) == ("Poterie", "course", "Salle 1")
+    assert item.id.startswith("folded-")
+    unmatched = tmp_path / "unmatched.yml"
+    unmatched.write_text(
+        "columns:\n  nom: name\n  Lieu: place_name\nconstants:\n  type: course\n"
+        "id_from:\n  - nom\n  - salle\n",
+        encoding="utf-8",
+    )
+    refused = read_file(offer, CsvReading(columns=load_column_map(unmatched)))
+    headers = '(its headers: "ＮＯＭ", "类 型", "Nom_du-Lieu", "名称 编号")'
+    assert [(r.position, r.field, r.message) for r in refused.rejected] == [
+        ("row 1", name, f'column "{name}" named in the column map unmatched.yml line {line} '
+         f"is no header of this file {headers}")
+        for name, line in (("Lieu", 3), ("salle", 8))
+    ]  # fmt: skip
+    command = _cli(str(offer), "--columns", str(unmatched), "--dry-run", data_dir=tmp_path)
+    assert command.returncode != 0
+    assert 'field Lieu: column "Lieu" named in the column map unmatched.yml line 3' in (
+        command.stderr
+    )
 
 
 def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
