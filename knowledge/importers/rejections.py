@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from knowledge.documents import CatalogItem
-from knowledge.importers.reasons import reason
+from knowledge.importers.reasons import Reason, reason
 
 T = TypeVar("T")
 
@@ -59,8 +59,11 @@ class Notice:
         return f"{self.file} {self.position}, field {self.field}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        """The notice for `--json` output."""
-        return asdict(self)
+        """The notice for `--json` output: `code` names what was decided whatever the words
+        (docs/catalog-formats.md lists the codes), `message` says it in English."""
+        code = self.message.code if isinstance(self.message, Reason) else None
+        return {"file": self.file, "position": self.position, "field": self.field, "code": code,
+                "message": str(self.message)}  # fmt: skip
 
 
 class RowError(ValueError):

@@ -334,6 +334,19 @@ def test_column_map_names_meet_headers_as_headers_are_compared(tmp_path: Path) -
     )
 
 
+def test_json_notices_are_objects_with_a_code_as_the_docs_show_them(tmp_path: Path) -> None:
+    """`--json` gives each notice as the object docs/catalog-formats.md shows, for programs
+    that read it: file, position, field, code and the English message."""
+    docs = (REPOSITORY_ROOT / "docs" / "catalog-formats.md").read_text(encoding="utf-8")
+    start = docs.index('"notices": [{')
+    shown = json.loads("{" + docs[start : docs.index("}]", start) + 2] + "}")["notices"]
+    offer = tmp_path / "cours.csv"
+    offer.write_text("id;type;name\nc1;course;Poterie\n", encoding="utf-8")
+    command = _cli(str(offer), "--dry-run", "--json", data_dir=tmp_path)
+    assert command.returncode == 0, command.stderr
+    assert json.loads(command.stdout)["notices"] == shown
+
+
 def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env["LEARNCITY_DATA_DIR"] = str(data_dir)
