@@ -16,7 +16,7 @@ from core.settings import Settings
 
 def build_channels(conversation: Conversation, settings: Settings) -> list[Channel]:
     """Every configured channel; raises ValueError naming a malformed setting."""
-    channels: list[Channel] = [web.WebChannel(conversation)]
+    channels: list[Channel] = [web.WebChannel(conversation, settings)]
     if telegram.configured(settings):
         channels.append(telegram.TelegramChannel(conversation, settings))
     if wechat.configured(settings):

@@ -35,6 +35,11 @@ class TurnLedger(Generic[TurnT]):
         self._turns[key] = turn
         self._expire()
 
+    def discard(self, key: str, turn: TurnT) -> None:
+        """Forget `key` if it still names `turn` (a turn that was not answered: retry it)."""
+        if self._turns.get(key) is turn:
+            del self._turns[key]
+
     def __len__(self) -> int:
         return len(self._turns)
 

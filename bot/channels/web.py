@@ -3,12 +3,12 @@
 - `POST /api/chat {"session_id"?, "message_id"?, "text"|"payload"|"location", "language"?}`
   → `{"session_id", "replies": [Reply.as_dict()]}`; 400 `{"error"}` naming the field at fault.
   A retry with the same session and `message_id` gets the first answer, asked once
-  (bot/channels/web_turns.py).
+  (bot/channels/web_turns.py; with REDIS_URL on whichever replica it reaches, web_shared_turns.py).
 - `GET /api/updates?session_id=S&after=CURSOR[&wait=SECONDS]` → `{"session_id", "replies",
   "cursor"}`: replies pushed outside a turn (broadcasts, the help desk's answers), which the
   page polls for. With `wait` (at most 25 s) the gateway holds the request until a reply
   arrives or the time is up (long polling, bot/web_wakeups.py).
-- `WebChannel(conversation)`: those routes as the gateway's always-on channel.
+- `WebChannel(conversation, settings)`: those routes as the gateway's always-on channel.
 - `sender(settings)` / `WebChannel.sender()`: the `ChannelSender` that puts replies in the outbox.
 """
 
@@ -32,9 +32,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels.base import RecipientUnreachableError
+from bot.channels.web_shared_turns import SharedAnsweredOnce, web_answers
 from bot.channels.web_turns import AnsweredOnce
 from bot.conversation import Conversation
 from bot.edge import payload_problem
+from bot.kind_replies import TRY_AGAIN
 from bot.messages import IncomingMessage, Location, Reply
 from bot.web_outbox import OutboxUpdate, put_replies, updates_after
 from bot.web_wakeups import OutboxWakeups
@@ -145,11 +147,14 @@ class WebChannel:
 
     name = "web"
 
-    def __init__(self, conversation: Conversation) -> None:
+    def __init__(self, conversation: Conversation, settings: Settings | None = None) -> None:
         self.conversation = conversation
         self.database_url = conversation.database_url
         self.wakeups = OutboxWakeups(self.database_url)
-        self.answered = AnsweredOnce()
+        # Shared by every gateway replica when REDIS_URL is set (web_shared_turns.py).
+        self.answered: AnsweredOnce | SharedAnsweredOnce = (
+            web_answers(settings) if settings is not None else AnsweredOnce()
+        )
         # The pages' outbox reads have threads of their own: asyncio's default pool has a
         # few threads shared with every turn's database work, and under 50 citizens' turns
         # work queued there waited 0.3-1.5 s for a thread (issue 13, bench --steps).
@@ -182,11 +187,18 @@ class WebChannel:
         # "Forget me" erases this page's outbox too: the Conversation erases every registered
         # kind of citizen data (citizens/registry.py), the outbox among them.
         key = f"{session_id}/{message.message_id}" if message.message_id else None
-        replies = await self.answered.answer(key, lambda: self.conversation.handle(message))
+        replies = await self.answered.answer(
+            key,
+            lambda: self.conversation.handle(message),
+            lambda: self._try_again(message),
+        )
         return JSONResponse(
             {"session_id": session_id, "replies": [reply.as_dict() for reply in replies]}
             | await self._poll_hint(message.sender_id)
         )
+
+    async def _try_again(self, message: IncomingMessage) -> list[Reply]:
+        return [await self.conversation.kind_reply(TRY_AGAIN, message)]
 
     async def updates(self, request: Request) -> Response:
         try:
