@@ -38,6 +38,9 @@ PROJECT_SETS = {
 # Rephrased in-scope requests written for issue 10 before any tuning, split by meaning into
 # validation (tuning, calibration) and test (report only): tests/nlu/rephrased/README.md.
 REPHRASED_DIR = REPOSITORY_ROOT / "tests" / "nlu" / "rephrased"
+# Arabic and Ukrainian requests in dialect and informal registers, validation split only: the
+# rephrased validation split no longer separates ar/uk candidates (tests/nlu/dialect/README.md).
+DIALECT_DIR = REPOSITORY_ROOT / "tests" / "nlu" / "dialect"
 TARGETS = {
     "oos_turned_down": 0.90,
     "oos_state_changing": 0.01,
@@ -68,8 +71,11 @@ def evaluation_sets(split: str = "test", limit: int | None = None) -> list[Evalu
 
 def project_sets(split: str) -> dict[str, Path]:
     """The project-written sets scored with a public `split`: the fixed ones and the rephrased
-    set's split of the same name."""
-    return {**PROJECT_SETS, f"project rephrased ({split})": REPHRASED_DIR / split}
+    set's split of the same name, and the dialect set's when it has one (validation only)."""
+    sets = {**PROJECT_SETS, f"project rephrased ({split})": REPHRASED_DIR / split}
+    if (DIALECT_DIR / split).is_dir():
+        sets[f"project dialect ({split})"] = DIALECT_DIR / split
+    return sets
 
 
 def _read_folder(folder: Path, limit: int | None) -> list[Example]:

@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlu.eval_sources import PROJECT_SETS, REPHRASED_DIR
+from nlu.eval_sources import DIALECT_DIR, PROJECT_SETS, REPHRASED_DIR
 from nlu.nlu_data import REPOSITORY_ROOT, TRAINING_DIR, language_files, read_examples
 
 PUBLIC_TRAINING_DIR = REPOSITORY_ROOT / "nlu" / "data" / "public"
@@ -298,7 +298,8 @@ def project_texts() -> set[str]:
     """Every utterance the project wrote (training, near-misses, its test sets): never public text."""
     texts: set[str] = set()
     folders = (TRAINING_DIR, TRAINING_DIR.parent / "near_misses", *PROJECT_SETS.values())
-    for folder in (*folders, REPHRASED_DIR / "validation", REPHRASED_DIR / "test"):
+    rephrased = (REPHRASED_DIR / "validation", REPHRASED_DIR / "test", DIALECT_DIR / "validation")
+    for folder in (*folders, *rephrased):
         for path in language_files(folder):
             texts.update(plain_text(example.text) for example in read_examples(path))
     return texts

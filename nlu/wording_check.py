@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from nlu.eval_sources import PROJECT_SETS, PUBLIC_DIR, REPHRASED_DIR, _words
+from nlu.eval_sources import DIALECT_DIR, PROJECT_SETS, PUBLIC_DIR, REPHRASED_DIR, _words
 from nlu.evaluate import TRAINING_DIRS
 from nlu.nlu_data import REPOSITORY_ROOT, Example, language_files, read_examples
 
@@ -33,6 +33,7 @@ def evaluation_folders() -> list[Path]:
     """Every folder of validation or test utterances, one yml file per language."""
     folders = [*PROJECT_SETS.values(), FOLLOW_UPS_DIR]
     folders += [REPHRASED_DIR / split for split in ("validation", "test")]
+    folders += [DIALECT_DIR / "validation"]
     folders += sorted(p for split in ("validation", "test") for p in (PUBLIC_DIR / split).glob("*"))
     return [folder for folder in folders if folder.is_dir()]
 

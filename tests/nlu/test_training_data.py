@@ -143,6 +143,20 @@ def test_no_rephrased_request_appears_in_the_training_data_and_both_splits_cover
     assert [e.text for e in splits["test"] if _plain(e.text) in validation] == []
 
 
+def test_no_dialect_request_appears_in_the_training_data_and_it_is_scored_on_validation_only():
+    from nlu.eval_sources import DIALECT_DIR, project_sets
+
+    training = {_plain(e.text) for e in _training()}
+    examples = [
+        e for path in language_files(DIALECT_DIR / "validation") for e in read_examples(path)
+    ]
+
+    assert [e.text for e in examples if _plain(e.text) in training] == []
+    assert Counter(e.language for e in examples) == {"ar": 52, "uk": 52}
+    assert "project dialect (validation)" in project_sets("validation")
+    assert not any(name.startswith("project dialect") for name in project_sets("test"))
+
+
 def test_blind_set_is_readable_and_covers_every_language():
     # Written without seeing the training data, so common short turns ("hi", "yes") also
     # occur in training by nature; nlu.evaluate reports accuracy on the novel ones apart.
@@ -244,6 +258,7 @@ def test_wording_check_flags_a_training_sentence_that_copies_an_evaluation_one()
         "tests/nlu/heldout",
         "tests/nlu/rephrased/validation",
         "tests/nlu/rephrased/test",
+        "tests/nlu/dialect/validation",
         "tests/nlu/public/validation/tatoeba",
         "tests/nlu/public/test/tatoeba",
     } <= folders
