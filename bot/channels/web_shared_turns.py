@@ -5,7 +5,8 @@ With several gateway replicas behind a load balancer, a page's retry of a messag
 is claimed with `SET key busy NX EX lease`: the replica that gets it asks the assistant and
 stores the replies (`SET key json EX ttl`); any other request for the key waits, bounded,
 for them and answers with the same replies. A replica killed mid-answer leaves only its
-lease, which lapses, and the next retry is answered by whoever claims it then.
+lease (renewed while it answers), which lapses, and the next retry is answered by whoever
+claims it then.
 
 If Redis does not answer, the citizen gets the kind "try again" in their language and the
 assistant is not asked: answering without the claim could answer twice. So does a retry
@@ -30,11 +31,22 @@ from core.settings import Settings
 logger = logging.getLogger(__name__)
 
 BUSY = b"busy"
-LEASE_SECONDS = 120.0  # longer than any turn (Rasa's timeout, retries and actions included)
+# Renewed every third of it while the turn runs: a slow turn keeps its claim, and one whose
+# replica was killed is free again within this.
+LEASE_SECONDS = 15.0
 WAIT_SECONDS = 25.0  # a retry waits this long for another replica's answer, then "try again"
 _POLL_FIRST, _POLL_MOST = 0.05, 0.5  # seconds between looks at another replica's claim
 
 Turn = Callable[[], Awaitable[list[Reply]]]
+
+# Renew a claim only while it is still "busy": a renewal that reaches Redis after the replies
+# were stored must not turn them back into a claim.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+end
+return false
+"""
 
 
 class SharedAnsweredOnce:
@@ -56,6 +68,7 @@ class SharedAnsweredOnce:
         # Retries on this replica share one task (and its shield against a client gone away).
         self._local = AnsweredOnce(ttl_seconds)
         self._last_outage_log = -3600.0
+        self._renew_claim = client.register_script(_RENEW)
 
     async def answer(self, key: str | None, turn: Turn, try_again: Turn) -> list[Reply]:
         """The replies of `key`'s turn, asked of the assistant once on whichever replica
@@ -88,7 +101,11 @@ class SharedAnsweredOnce:
             raise NotAnswered(await try_again()) from error
 
     async def _answer_and_store(self, name: str, turn: Turn) -> list[Reply]:
-        replies = await turn()
+        renewing = asyncio.ensure_future(self._renew(name))
+        try:
+            replies = await turn()
+        finally:
+            renewing.cancel()
         stored = json.dumps([reply.to_json() for reply in replies], ensure_ascii=False)
         try:
             await self.client.set(name, stored.encode(), ex=_seconds(self.ttl_seconds))
@@ -97,6 +114,15 @@ class SharedAnsweredOnce:
             # be asked again; the log says so.
             self._outage(error)
         return replies
+
+    async def _renew(self, name: str) -> None:
+        """Keep this replica's claim while its turn runs."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                await self._renew_claim(keys=[name], args=[BUSY, _seconds(self.lease_seconds)])
+            except redis.RedisError as error:
+                self._outage(error)
 
     def _outage(self, error: Exception) -> None:
         now = time.monotonic()

@@ -27,6 +27,8 @@ from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
+PREFIX = f"lc{uuid.uuid4().hex[:10]}:"  # REDIS_KEY_PREFIX of these gateways
+
 
 def _gateway(
     name: str, root: Path, assistant: RunningAssistant, redis_url: str, prefix: str
@@ -61,7 +63,7 @@ def gateways(
     """Base URLs of "one" and "two" (sharing Redis) and "lost" (its Redis never answers)."""
     client = require_redis(REDIS_URL)  # a missing service fails the test, naming it
     root = tmp_path_factory.mktemp("web-replicas")
-    prefix = f"lc{uuid.uuid4().hex[:10]}:"
+    prefix = PREFIX
     nobody = f"redis://127.0.0.1:{free_port()}/0"
     processes = {
         "one": _gateway("one", root, assistant, REDIS_URL, prefix),
@@ -118,6 +120,26 @@ async def test_a_retry_on_the_other_replica_after_the_client_gave_up_gets_the_fi
     assert other.status_code == 200
     same_answer_with_cards(retried, again)
     assert _citizen_turns(assistant.database_url, f"web:{body['session_id']}") == 2, "and thanks"
+
+
+async def test_a_claim_left_by_a_killed_replica_lapses_and_the_retry_is_answered_once(
+    assistant: RunningAssistant, gateways: dict[str, str]
+) -> None:
+    """A replica killed mid-answer leaves its claim in Redis (docs/operators.md's key layout);
+    a retry meanwhile waits for it to lapse, then is asked once, on the replica it reached."""
+    body = _body()
+    client = require_redis(REDIS_URL)
+    try:
+        claim = f"{PREFIX}web:turn:{body['session_id']}/{body['message_id']}"
+        assert client.set(claim, b"busy", nx=True, ex=2)
+        async with httpx.AsyncClient(timeout=90) as http:
+            retried = await http.post(f"{gateways['two']}/api/chat", json=body)
+            again = await http.post(f"{gateways['one']}/api/chat", json=body)
+        assert client.ttl(claim) > 2, "the replies are kept longer than the lapsed claim"
+    finally:
+        client.close()
+    same_answer_with_cards(retried, again)
+    assert _citizen_turns(assistant.database_url, f"web:{body['session_id']}") == 1
 
 
 async def test_without_redis_a_retryable_message_gets_a_kind_try_again_and_is_not_asked(
