@@ -38,21 +38,28 @@ CLAIM_BUTTONS = """() => [...document.querySelectorAll('#queue-rows button')].ma
   };
 })"""
 SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
+# The page's buttons and fields under 44 px high or not inside the window: [text, height].
+SMALL_OR_OUTSIDE = """() => [...document.querySelectorAll('main button, main select, main textarea')]
+  .map((e) => [e, e.getBoundingClientRect()])
+  .filter(([, r]) => r.height < 44 || r.left < 0 || r.right > window.innerWidth)
+  .map(([e, r]) => [e.textContent.trim().slice(0, 20), Math.round(r.height)])"""
 # A long last turn, as a citizen writes it, makes the queue's table as wide as it gets.
 LONG_TURN = "我想给我八十岁的母亲找一门周末上午在家附近的免费智能手机入门课程，她只会说普通话"
 
 
 @pytest.fixture
 def waiting_desk(tmp_path: Path) -> Iterator[tuple[str, list[int]]]:
-    """The gateway on a real port with a help-desk member and two citizens waiting."""
+    """The gateway on a real port with a help-desk member, a colleague, two citizens waiting
+    after a long turn and one who asked for a person at once."""
     require_chromium()
     database_url = f"sqlite:///{tmp_path / 'desk.db'}"
-    app, _ = console_app(database_url, {"desk": "helpdesk"})
+    app, _ = console_app(database_url, {"desk": "helpdesk", "colleague": "helpdesk"})
     context = [{"who": "citizen", "text": LONG_TURN}, {"who": "bot", "text": LONG_TURN}]
     tickets = [
         ask_for_person(database_url, f"web:phone-{n}", language="zh", context=context)
         for n in range(2)
     ]
+    tickets.append(ask_for_person(database_url, "web:at-once", language="zh"))
     with served(app) as base_url:
         yield base_url, [ticket.chat_id for ticket in tickets]
 
@@ -117,3 +124,10 @@ async def test_a_phone_claims_the_first_waiting_chat_without_scrolling(waiting_d
         await button.click()
         await page.wait_for_url(f"**/admin/helpdesk/chat?id={chat_ids[0]}*")
         assert await page.evaluate("() => window.scrollX") == 0
+        # The held chat's page: answer, transfer and end are all touch targets in the window.
+        assert await page.evaluate(SMALL_OR_OUTSIDE) == []
+        assert await page.evaluate(SIDEWAYS) <= 0
+        await page.goto(f"{base_url}/admin/helpdesk/chat?id={chat_ids[2]}")
+        context = await page.locator("#context-title + p").inner_text()
+        assert context == HELPDESK_WORDS["zh"]["no_context"]
+        assert await page.evaluate(SMALL_OR_OUTSIDE) == []
