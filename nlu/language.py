@@ -46,6 +46,32 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _WORD = re.compile(r"[^\W\d_]+")  # words of letters: "hello 4" is one word
 
+# Romanised greetings and courtesies (marker words, companion words that only count beside a
+# marker). Pinyin is compared with its spaces removed ("ni hao" = "nihao").
+TRANSLITERATED_CONFIDENCE = 0.9
+_PINYIN_COURTESIES = frozenset(
+    {"nihao", "ninhao", "nihaoma", "dajiahao", "xiexie", "xiexieni", "zaijian", "zaoshanghao"}
+)
+_ROMANISED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "ru": (
+        frozenset(
+            {"privet", "privetik", "zdravstvuyte", "zdravstvuite", "zdrasti", "spasibo", "poka"}
+        ),
+        frozenset({"kak", "dela", "vsem", "bolshoe", "dobryy", "den", "vecher", "utro"}),
+    ),
+    "uk": (
+        frozenset({"pryvit", "vitayu", "vitaiu", "dyakuyu", "diakuiu", "buvai", "buvay"}),
+        frozenset({"yak", "spravy", "vsim", "dobryi", "den", "duzhe"}),
+    ),
+    "ar": (
+        frozenset(
+            {"marhaba", "marhaban", "salam", "salaam", "assalamu", "alaikum", "alaykum", "shukran"}
+            | {"ahlan", "habibi"}
+        ),
+        frozenset({"wa", "as", "sabah", "alkhair", "alkheir", "sahlan"}),
+    ),
+}
+
 _CYRILLIC_GROUP = (Language.RUSSIAN, Language.UKRAINIAN)
 _LATIN_GROUP = (Language.ENGLISH, Language.SPANISH, Language.FRENCH, Language.PORTUGUESE)
 
@@ -84,8 +110,30 @@ def read_language(text: str, hint: str | None = None) -> LanguageReading:
     if _CYRILLIC.search(text):
         return _within_script(text, _cyrillic_detector(), normalise_language(hint), words)
     if _LATIN.search(text):
+        transliterated = transliterated_language(text)
+        if transliterated is not None:
+            return LanguageReading(transliterated, TRANSLITERATED_CONFIDENCE, words)
         return _within_script(text, _latin_detector(), normalise_language(hint), words)
     return LanguageReading(None, 0.0, words)
+
+
+def transliterated_language(text: str) -> str | None:
+    """The language of a Latin-script greeting or courtesy typed by someone without their own
+    keyboard ("privet", "marhaba", "ni hao"): Lingua reads these as English or French.
+
+    Every word must be one of that language's romanised courtesy words and at least one a
+    marker word that is no English, Spanish or French word, so "den" or "kak" alone and any
+    ordinary Latin sentence are left to the detector.
+    """
+    words = _WORD.findall(text.lower())
+    if not words:
+        return None
+    if "".join(words) in _PINYIN_COURTESIES:
+        return "zh"
+    for language, (markers, companions) in _ROMANISED.items():
+        if all(w in markers or w in companions for w in words) and any(w in markers for w in words):
+            return language
+    return None
 
 
 def detect_language(text: str, hint: str | None = None) -> str | None:

@@ -43,6 +43,32 @@ def test_one_word_guesses_carry_no_language() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("privet", "ru"),
+        ("Privet, kak dela?", "ru"),
+        ("pryvit, yak spravy", "uk"),
+        ("marhaba", "ar"),
+        ("salam alaikum!", "ar"),
+        ("shukran", "ar"),
+        ("ni hao", "zh"),
+        ("nihao", "zh"),
+    ],
+)
+def test_romanised_greetings_read_as_their_language(text: str, language: str) -> None:
+    # Lingua alone reads these as English, French or nothing
+    assert detect_language(text) == language
+
+
+def test_romanised_words_need_a_marker_and_a_whole_message_of_them() -> None:
+    # "den", "wa" and "ni" are English, Arabic or Spanish-looking fragments, not greetings
+    assert [detect_language(word) for word in ("den", "ni")] == [None, None]
+    assert detect_language("wa hello") != "ar"
+    assert detect_language("privet, I would like a pottery course please") == "en"
+    assert not read_language("privet").clear  # one word: the conversation's language still wins
+
+
 def test_payloads_and_empty_text_carry_no_language() -> None:
     assert detect_language('/share_location{"latitude": 1, "longitude": 2}') is None
     assert detect_language("   ") is None
