@@ -8,6 +8,7 @@ saw is read from its tracker store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -107,8 +108,9 @@ async def test_a_retry_on_the_other_replica_after_the_client_gave_up_gets_the_fi
     assistant: RunningAssistant, gateways: dict[str, str]
 ) -> None:
     body = _body()
+    # Gives up after 50 ms; a quiet machine can answer sooner, and either way one ask is the rule.
     async with httpx.AsyncClient(timeout=0.05) as impatient:
-        with pytest.raises(httpx.TimeoutException):
+        with contextlib.suppress(httpx.TimeoutException):
             await impatient.post(f"{gateways['one']}/api/chat", json=body)
     async with httpx.AsyncClient(timeout=90) as client:
         retried = await client.post(f"{gateways['two']}/api/chat", json=body)

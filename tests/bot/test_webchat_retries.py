@@ -6,6 +6,7 @@ behind a real Rasa server; what Rasa saw is read from its tracker store.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -68,9 +69,11 @@ async def test_a_retry_after_the_client_gave_up_gets_the_first_answer_asked_once
     """Before: every retry was a turn of its own, asked and answered again."""
     session_id, message_id = uuid.uuid4().hex, uuid.uuid4().hex
     body = {"session_id": session_id, "message_id": message_id, "text": QUESTION}
-    # The first client gives up (and closes its connection) long before the answer is ready.
+    # The first client gives up after 50 ms and closes its connection. On a loaded machine that is
+    # long before the answer; on a quiet one a cached answer can beat it (the fresh-clone run saw
+    # it). Either way the retry must get the first answer and the assistant be asked once.
     async with httpx.AsyncClient(base_url=gateway_url, timeout=0.05) as impatient:
-        with pytest.raises(httpx.TimeoutException):
+        with contextlib.suppress(httpx.TimeoutException):
             await impatient.post("/api/chat", json=body)
     async with httpx.AsyncClient(base_url=gateway_url, timeout=60) as client:
         retried = await client.post("/api/chat", json=body)
