@@ -114,11 +114,12 @@ class InProcessClaims:
             self._claims.popitem(last=False)
 
 
-class _OutageLog:
+class OutageLog:
     """One error line per 30 s while Redis does not answer, so an outage is not a log flood."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, meanwhile: str = "using this process's memory meanwhile") -> None:
         self.what = what
+        self.meanwhile = meanwhile
         self._last = -3600.0
 
     def failed(self, error: Exception) -> None:
@@ -126,9 +127,10 @@ class _OutageLog:
         if now - self._last > 30:
             self._last = now
             logger.error(
-                "%s: Redis did not answer (%s); using this process's memory meanwhile",
+                "%s: Redis did not answer (%s); %s",
                 self.what,
                 type(error).__name__,
+                self.meanwhile,
             )
 
 
@@ -139,7 +141,7 @@ class RedisSeen:
         self.client = client
         self.prefix = prefix
         self._fallback = InProcessSeen()
-        self._outage = _OutageLog(f"de-duplication ({prefix})")
+        self._outage = OutageLog(f"de-duplication ({prefix})")
 
     async def first(self, key: str, ttl_seconds: float) -> bool:
         try:
@@ -159,7 +161,7 @@ class RedisClaims:
         self.client = client
         self.prefix = prefix
         self._fallback = InProcessClaims()
-        self._outage = _OutageLog(f"turn claims ({prefix})")
+        self._outage = OutageLog(f"turn claims ({prefix})")
 
     async def claim(self, key: str, lease_seconds: float) -> str:
         name = f"{self.prefix}{key}"
@@ -188,7 +190,7 @@ class RedisNonces:
         self.client = client
         self.prefix = prefix
         self._fallback = InProcessNonces()
-        self._outage = _OutageLog("WeChat nonces")
+        self._outage = OutageLog("WeChat nonces")
 
     async def claim(self, key: str, digest: str, ttl_seconds: float) -> bool:
         name = f"{self.prefix}{key}"
@@ -279,7 +281,7 @@ class RedisNumberedChoices(NumberedChoices):
         super().__init__(ttl_seconds=ttl_seconds)
         self.client = client
         self.prefix = prefix
-        self._outage = _OutageLog("WeChat numbered choices")
+        self._outage = OutageLog("WeChat numbered choices")
 
     def offer(self, sender_id: str, payloads: list[str]) -> None:
         super().offer(sender_id, payloads)
@@ -305,7 +307,8 @@ class RedisNumberedChoices(NumberedChoices):
         return payloads[number - 1] if 1 <= number <= len(payloads) else None
 
 
-def _async_client(settings: Settings) -> redis.asyncio.Redis:
+def async_client(settings: Settings) -> redis.asyncio.Redis:
+    """The gateway's asynchronous Redis client, with timeouts short enough for a callback."""
     # Short timeouts: WeChat gives a callback 5 s in all, and a lost Redis must not eat them.
     return redis.asyncio.Redis.from_url(
         settings.redis_url,
@@ -318,7 +321,7 @@ def seen_once(settings: Settings, namespace: str) -> SeenOnce:
     """De-duplication for one kind of key ("telegram:update", "wechat:msg"): Redis if set."""
     if not settings.redis_url:
         return InProcessSeen()
-    client = _async_client(settings)
+    client = async_client(settings)
     return RedisSeen(client, f"{settings.redis_key_prefix}{namespace}:")
 
 
@@ -326,14 +329,14 @@ def turn_claims(settings: Settings, namespace: str) -> TurnClaims:
     """Who answers a message delivered again until answered ("telegram:update"): Redis if set."""
     if not settings.redis_url:
         return InProcessClaims()
-    return RedisClaims(_async_client(settings), f"{settings.redis_key_prefix}{namespace}:")
+    return RedisClaims(async_client(settings), f"{settings.redis_key_prefix}{namespace}:")
 
 
 def nonce_store(settings: Settings) -> NonceStore:
     """WeChat's nonce memory: Redis if REDIS_URL is set, else this process's."""
     if not settings.redis_url:
         return InProcessNonces()
-    client = _async_client(settings)
+    client = async_client(settings)
     return RedisNonces(client, f"{settings.redis_key_prefix}wechat:nonce:")
 
 

@@ -26,6 +26,7 @@ import redis.asyncio
 
 from bot.channels.web_turns import AnsweredOnce, NotAnswered
 from bot.messages import Reply
+from bot.shared_state import OutageLog, async_client
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,9 @@ class SharedAnsweredOnce:
         self.wait_seconds = wait_seconds
         # Retries on this replica share one task (and its shield against a client gone away).
         self._local = AnsweredOnce(ttl_seconds)
-        self._last_outage_log = -3600.0
+        self._outage = OutageLog(
+            f"web chat turns ({prefix})", "citizens are asked to try again meanwhile"
+        )
         self._renew_claim = client.register_script(_RENEW)
 
     async def answer(self, key: str | None, turn: Turn, try_again: Turn) -> list[Reply]:
@@ -97,7 +100,7 @@ class SharedAnsweredOnce:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, _POLL_MOST)
         except redis.RedisError as error:
-            self._outage(error)
+            self._outage.failed(error)
             raise NotAnswered(await try_again()) from error
 
     async def _answer_and_store(self, name: str, turn: Turn) -> list[Reply]:
@@ -112,7 +115,7 @@ class SharedAnsweredOnce:
         except redis.RedisError as error:
             # Answered: the citizen gets it. A retry on another replica after the lease may
             # be asked again; the log says so.
-            self._outage(error)
+            self._outage.failed(error)
         return replies
 
     async def _renew(self, name: str) -> None:
@@ -122,17 +125,7 @@ class SharedAnsweredOnce:
             try:
                 await self._renew_claim(keys=[name], args=[BUSY, _seconds(self.lease_seconds)])
             except redis.RedisError as error:
-                self._outage(error)
-
-    def _outage(self, error: Exception) -> None:
-        now = time.monotonic()
-        if now - self._last_outage_log > 30:  # one line per 30 s: an outage is not a log flood
-            self._last_outage_log = now
-            logger.error(
-                "web chat turns (%s): Redis did not answer (%s); citizens are asked to try again",
-                self.prefix,
-                type(error).__name__,
-            )
+                self._outage.failed(error)
 
 
 def _seconds(value: float) -> int:
@@ -144,7 +137,4 @@ def web_answers(settings: Settings) -> AnsweredOnce | SharedAnsweredOnce:
     if not settings.redis_url:
         return AnsweredOnce()
     # Short timeouts: a lost Redis must not hold the page; the citizen is asked to try again.
-    client = redis.asyncio.Redis.from_url(
-        settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0
-    )
-    return SharedAnsweredOnce(client, f"{settings.redis_key_prefix}web:turn:")
+    return SharedAnsweredOnce(async_client(settings), f"{settings.redis_key_prefix}web:turn:")
