@@ -68,9 +68,7 @@ class SharedAnsweredOnce:
         self.wait_seconds = wait_seconds
         # Retries on this replica share one task (and its shield against a client gone away).
         self._local = AnsweredOnce(ttl_seconds)
-        self._outage = OutageLog(
-            f"web chat turns ({prefix})", "citizens are asked to try again meanwhile"
-        )
+        self._outage = OutageLog(f"web chat turns ({prefix})", "citizens are asked to try again")
         self._renew_claim = client.register_script(_RENEW)
 
     async def answer(self, key: str | None, turn: Turn, try_again: Turn) -> list[Reply]:
